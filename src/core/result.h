@@ -1,0 +1,71 @@
+// Errors as values at every boundary. A Result<T> holds either a T or an Error; Status is
+// Result<void>. Errors carry a stable machine code (used in the JSON wire form
+// {error:{code,message}}) and map to one HTTP status each.
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include <tl/expected.hpp>
+
+namespace xop {
+
+enum class ErrorCode {
+  kInvalidArgument,    // 400: malformed or semantically invalid input
+  kUnauthenticated,    // 401: missing or bad signature, unknown key, replay
+  kPaymentRequired,    // 402: not enough funds, purchase order exhausted
+  kPermissionDenied,   // 403: authenticated but not allowed
+  kNotFound,           // 404
+  kMethodNotAllowed,   // 405
+  kConflict,           // 409: duplicate, wrong state
+  kGone,               // 410: expired
+  kPayloadTooLarge,    // 413
+  kUnsupportedMedia,   // 415
+  kResourceExhausted,  // 429/503: no capacity
+  kInternal,           // 500
+  kUnavailable,        // 503: a dependency could not be reached
+};
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+
+  // The stable wire name, e.g. "invalid_argument".
+  [[nodiscard]] const char* code_name() const;
+  [[nodiscard]] int http_status() const;
+  [[nodiscard]] std::string to_string() const;
+};
+
+// Parses a wire name back to a code (unknown names map to kInternal).
+ErrorCode error_code_from_name(const std::string& name);
+
+template <typename T>
+using Result = tl::expected<T, Error>;
+using Status = Result<void>;
+
+inline tl::unexpected<Error> make_error(ErrorCode code, std::string message) {
+  return tl::make_unexpected(Error{code, std::move(message)});
+}
+inline tl::unexpected<Error> invalid(std::string message) {
+  return make_error(ErrorCode::kInvalidArgument, std::move(message));
+}
+inline Status ok_status() { return {}; }
+
+}  // namespace xop
+
+// Propagates an error from an expression yielding Result<...>; evaluates to nothing.
+#define XOP_RETURN_IF_ERROR(expr)                                \
+  do {                                                           \
+    auto xop_status_ = (expr);                                   \
+    if (!xop_status_) return tl::make_unexpected(xop_status_.error()); \
+  } while (0)
+
+#define XOP_CONCAT_INNER_(a, b) a##b
+#define XOP_CONCAT_(a, b) XOP_CONCAT_INNER_(a, b)
+// XOP_ASSIGN_OR_RETURN(auto x, expr): binds the value or propagates the error.
+#define XOP_ASSIGN_OR_RETURN(lhs, expr) \
+  XOP_ASSIGN_OR_RETURN_IMPL_(XOP_CONCAT_(xop_result_, __LINE__), lhs, expr)
+#define XOP_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)          \
+  auto tmp = (expr);                                        \
+  if (!tmp) return tl::make_unexpected(std::move(tmp).error()); \
+  lhs = std::move(*tmp)

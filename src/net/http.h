@@ -1,0 +1,54 @@
+// Transport-neutral HTTP request/response values and the JSON helpers every daemon uses.
+// Error responses always have the form {"error": {"code": "...", "message": "..."}}.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "core/json_reader.h"
+#include "crypto/request_signature.h"
+
+namespace xop {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query exactly as sent (what signatures cover)
+  std::string path;    // target without the query
+  std::map<std::string, std::string> query;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string remote;
+
+  [[nodiscard]] std::string header(const std::string& lower_name) const;
+  [[nodiscard]] RequestSignature signature() const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::map<std::string, std::string> headers;
+};
+
+HttpResponse json_response(int status, const Json& body);
+HttpResponse error_response(const Error& e);
+HttpResponse error_response(ErrorCode code, const std::string& message);
+
+// Splits "a=1&b=2" (no percent-decoding beyond '+'; ids never need it).
+std::map<std::string, std::string> parse_query(std::string_view q);
+
+// Parses a JSON body of a request (depth-limited), or reports a 400/415.
+Result<Json> json_body(const HttpRequest& req);
+
+// Turns an error response body back into an Error (for clients).
+Error error_from_response(int status, const std::string& body);
+
+// "http://host:port" -> host, port. Only http:// for now.
+struct Endpoint {
+  std::string host;
+  uint16_t port = 0;
+  [[nodiscard]] std::string url() const;
+};
+Result<Endpoint> parse_endpoint(std::string_view url);
+
+}  // namespace xop

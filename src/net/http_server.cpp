@@ -1,0 +1,181 @@
+#include "net/http_server.h"
+
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/beast.hpp>
+
+#include "core/log.h"
+
+namespace xop {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+struct HttpServer::Impl {
+  HttpServerOptions opts;
+  std::shared_ptr<const Router> router;
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  uint16_t bound_port = 0;
+  bool running = false;
+
+  static HttpRequest to_request(const http::request<http::string_body>& r, const std::string& remote) {
+    HttpRequest req;
+    req.method = std::string(r.method_string());
+    req.target = std::string(r.target());
+    const auto q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos) req.query = parse_query(std::string_view(req.target).substr(q + 1));
+    for (const auto& f : r) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers[name] = std::string(f.value());
+    }
+    req.body = r.body();
+    req.remote = remote;
+    return req;
+  }
+
+  static http::response<http::string_body> to_beast(const HttpResponse& res, unsigned version, bool keep_alive,
+                                                     bool head) {
+    http::response<http::string_body> r{static_cast<http::status>(res.status), version};
+    r.set(http::field::server, "xop");
+    r.set(http::field::content_type, res.content_type);
+    for (const auto& [k, v] : res.headers) r.set(k, v);
+    r.keep_alive(keep_alive);
+    r.body() = res.body;
+    r.prepare_payload();
+    if (head) r.body().clear();
+    return r;
+  }
+
+  awaitable<void> write_error(beast::tcp_stream& stream, const Error& e) {
+    auto r = to_beast(error_response(e), 11, false, false);
+    co_await http::async_write(stream, r, kTuple);
+  }
+
+  awaitable<void> serve(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    std::string remote;
+    {
+      boost::system::error_code ec;
+      auto ep = stream.socket().remote_endpoint(ec);
+      if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
+      stream.expires_after(opts.idle_timeout);
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+      if (ec) {
+        if (ec == http::error::header_limit) {
+          co_await write_error(stream, Error{ErrorCode::kPayloadTooLarge, "request headers too large"});
+        } else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
+                   ec != beast::error::timeout && ec != asio::error::connection_reset &&
+                   ec != asio::error::operation_aborted) {
+          co_await write_error(stream, Error{ErrorCode::kInvalidArgument, "malformed HTTP request"});
+        }
+        break;
+      }
+      std::string path(parser.get().target());
+      path = path.substr(0, path.find('?'));
+      const size_t limit = router->body_limit(std::string(parser.get().method_string()), path);
+      parser.body_limit(limit);
+      if (parser.content_length() && *parser.content_length() > limit) {
+        co_await write_error(stream, Error{ErrorCode::kPayloadTooLarge,
+                                           "request body larger than " + std::to_string(limit) + " bytes"});
+        break;
+      }
+      auto [ec2, n2] = co_await http::async_read(stream, buffer, parser, kTuple);
+      if (ec2) {
+        if (ec2 == http::error::body_limit) {
+          co_await write_error(stream, Error{ErrorCode::kPayloadTooLarge,
+                                             "request body larger than " + std::to_string(limit) + " bytes"});
+        } else if (ec2 != beast::error::timeout && ec2 != asio::error::eof) {
+          co_await write_error(stream, Error{ErrorCode::kInvalidArgument, "malformed HTTP request body"});
+        }
+        break;
+      }
+      const auto& raw = parser.get();
+      const bool keep_alive = raw.keep_alive();
+      const bool head = raw.method() == http::verb::head;
+      HttpResponse res = router->dispatch(to_request(raw, remote));
+      auto out = to_beast(res, raw.version(), keep_alive, head);
+      stream.expires_after(opts.idle_timeout);
+      auto [ec3, n3] = co_await http::async_write(stream, out, kTuple);
+      if (ec3 || !keep_alive) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  awaitable<void> accept_loop() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        continue;
+      }
+      asio::co_spawn(acceptor.get_executor(), serve(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+HttpServer::HttpServer(HttpServerOptions opts, std::shared_ptr<const Router> router)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->opts = std::move(opts);
+  impl_->router = std::move(router);
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+Status HttpServer::start() {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(impl_->opts.host, ec);
+  if (ec) return invalid("cannot parse listen address " + impl_->opts.host);
+  tcp::endpoint ep(addr, impl_->opts.port);
+  impl_->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(ep, ec);
+  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return make_error(ErrorCode::kUnavailable,
+                      "cannot listen on " + impl_->opts.host + ":" + std::to_string(impl_->opts.port) + ": " +
+                          ec.message());
+  }
+  impl_->bound_port = impl_->acceptor.local_endpoint().port();
+  asio::co_spawn(impl_->ioc, impl_->accept_loop(), asio::detached);
+  impl_->running = true;
+  for (int i = 0; i < std::max(1, impl_->opts.threads); ++i) {
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  }
+  return {};
+}
+
+uint16_t HttpServer::port() const { return impl_->bound_port; }
+std::string HttpServer::url() const { return "http://" + impl_->opts.host + ":" + std::to_string(port()); }
+
+void HttpServer::stop() {
+  if (!impl_ || !impl_->running) return;
+  impl_->running = false;
+  asio::post(impl_->ioc, [this] {
+    boost::system::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  impl_->threads.clear();
+}
+
+}  // namespace xop

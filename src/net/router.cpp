@@ -1,0 +1,80 @@
+#include "net/router.h"
+
+#include <exception>
+
+#include "core/log.h"
+
+namespace xop {
+namespace {
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    const auto j = path.find('/', i);
+    out.push_back(path.substr(i, j == std::string::npos ? std::string::npos : j - i));
+    if (j == std::string::npos) break;
+    i = j;
+  }
+  return out;
+}
+}  // namespace
+
+void Router::add(std::string method, std::string pattern, Handler h, size_t max_body) {
+  auto segs = split_path(pattern);
+  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(segs), max_body, std::move(h)});
+}
+
+const Router::Route* Router::match(const std::string& method, const std::string& path, PathParams* params,
+                                   bool* path_known) const {
+  const auto segs = split_path(path);
+  *path_known = false;
+  for (const auto& r : routes_) {
+    if (r.segments.size() != segs.size()) continue;
+    PathParams p;
+    bool ok = true;
+    for (size_t i = 0; i < segs.size() && ok; ++i) {
+      const auto& pat = r.segments[i];
+      if (pat.size() > 2 && pat.front() == '{' && pat.back() == '}') {
+        p[pat.substr(1, pat.size() - 2)] = segs[i];
+      } else {
+        ok = pat == segs[i];
+      }
+    }
+    if (!ok) continue;
+    *path_known = true;
+    if (r.method == method || (method == "HEAD" && r.method == "GET")) {
+      *params = std::move(p);
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+size_t Router::body_limit(const std::string& method, const std::string& path) const {
+  PathParams p;
+  bool known = false;
+  const auto* r = match(method, path, &p, &known);
+  return r != nullptr ? r->max_body : kDefaultMaxBody;
+}
+
+HttpResponse Router::dispatch(const HttpRequest& req) const {
+  PathParams params;
+  bool known = false;
+  const auto* r = match(req.method, req.path, &params, &known);
+  if (r == nullptr) {
+    if (known) return error_response(ErrorCode::kMethodNotAllowed, req.method + " is not allowed on " + req.path);
+    return error_response(ErrorCode::kNotFound, "no such endpoint: " + req.path);
+  }
+  try {
+    return r->handler(req, params);
+  } catch (const std::exception& e) {
+    XOP_LOG_ERROR("handler {} {} threw: {}", req.method, req.path, e.what());
+    return error_response(ErrorCode::kInternal, "internal error");
+  }
+}
+
+}  // namespace xop

@@ -1,0 +1,47 @@
+// A server advertisement: soft state that a XenoServer sends XIS every few seconds. SignedDoc of
+// type "advert", signed by the server key; the embedded price sheet must be signed by the same
+// key. Locations are integer micro-degrees so that the document can be signed canonically.
+#pragma once
+
+#include <vector>
+
+#include "core/resources.h"
+#include "crypto/signed_doc.h"
+#include "proto/price_sheet.h"
+
+namespace xop {
+
+inline constexpr const char* kAdvertType = "advert";
+
+struct GeoPoint {
+  int64_t lat_e6 = 0;  // [-90e6, 90e6]
+  int64_t lon_e6 = 0;  // [-180e6, 180e6]
+  friend bool operator==(const GeoPoint&, const GeoPoint&) = default;
+};
+
+struct Advert {
+  std::string server;    // account id of the server key
+  std::string name;
+  std::string endpoint;  // "http://host:port"
+  std::string city;
+  GeoPoint location;
+  Resources capacity;
+  Resources free;
+  SignedDoc price_sheet;
+  std::vector<std::string> sandboxes;  // e.g. "runc"
+  std::vector<std::string> images;     // manifest digests cached locally
+  TimeMs issued_at = 0;
+  int64_t ttl_ms = 0;                  // how long XIS may keep it without a refresh
+};
+
+Json to_json(const GeoPoint& g);
+Result<GeoPoint> geo_from_json(const Json& j, const std::string& where);
+Json to_json(const Advert& a);
+Result<Advert> advert_from_json(const Json& j);
+// Verifies a signed advert: signer is the server it names, price sheet signed by the same key.
+Result<Advert> verify_advert(const SignedDoc& doc);
+
+// Great-circle distance in kilometres (haversine; for ranking, not money).
+double distance_km(const GeoPoint& a, const GeoPoint& b);
+
+}  // namespace xop
