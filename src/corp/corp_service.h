@@ -1,0 +1,47 @@
+// XenoCorp, the clearing house: accounts and keys, balances, purchase orders with holds, the
+// double-entry ledger, settlement of signed usage records, statements. The HTTP API is in
+// docs/api/corp.yaml; router() serves it. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "crypto/keys.h"
+#include "net/router.h"
+
+namespace xop {
+
+struct CorpOptions {
+  std::string db_path;                 // SQLite database file (created if missing)
+  std::optional<PublicKey> admin_key;  // the only key allowed to POST /v1/deposits
+  int64_t default_po_ttl_ms = 3'600'000;
+  int64_t max_po_ttl_ms = 7LL * 24 * 3'600'000;
+  int64_t replay_window_ms = 60'000;
+};
+
+// Result of proving the ledger: every transaction sums to zero, every stored balance equals the
+// sum of its entries, no user or hold account is negative, the whole ledger sums to zero.
+struct LedgerCheck {
+  bool balanced = false;
+  int64_t transactions = 0;
+  int64_t entries = 0;
+  int64_t total = 0;  // sum over all accounts: 0 when balanced
+  std::vector<std::string> problems;
+};
+
+class CorpService {
+ public:
+  virtual ~CorpService() = default;
+  static Result<std::unique_ptr<CorpService>> open(CorpOptions opts, KeyPair corp_key, const Clock& clock);
+
+  [[nodiscard]] virtual std::shared_ptr<const Router> router() const = 0;
+  [[nodiscard]] virtual const PublicKey& public_key() const = 0;
+  virtual Result<LedgerCheck> check_ledger() = 0;
+};
+
+Json to_json(const LedgerCheck& c);
+
+}  // namespace xop

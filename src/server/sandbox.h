@@ -1,0 +1,71 @@
+// The sandbox driver interface (like Nomad's task drivers): start an isolated workload from a
+// prepared root filesystem with cgroup limits for what was reserved, report its state, sample
+// its kernel counters, stop and remove it. Implementations: RuncSandbox (runc or crun, real
+// cgroups v1 or v2) and MockSandbox (in memory, for unit tests of the code around drivers).
+// A microVM driver fits behind the same interface.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/resources.h"
+#include "core/result.h"
+
+namespace xop {
+
+struct SandboxSpec {
+  std::string id;            // the session id; unique per host
+  std::string bundle_dir;    // a directory the driver may write its bundle into
+  std::string rootfs;        // prepared root filesystem (the driver does not modify it)
+  std::vector<std::string> args;
+  std::vector<std::string> env;  // "KEY=value"
+  std::string cwd = "/";
+  Resources reserved;        // cpu_millis -> CFS quota, memory_bytes -> memory limit
+  int64_t pids_limit = 64;
+  std::string log_path;      // the workload's stdout and stderr go here
+};
+
+enum class SandboxState { kRunning, kPaused, kStopped };
+
+struct SandboxStatus {
+  SandboxState state = SandboxState::kStopped;
+  std::optional<int> exit_code;  // once stopped, when known
+};
+
+// Cumulative counters since the sandbox started, plus the current memory level.
+struct UsageSample {
+  int64_t cpu_ns = 0;
+  int64_t memory_bytes = 0;
+  int64_t disk_bytes = 0;  // read + written
+  int64_t net_bytes = 0;   // sent + received
+};
+
+class Sandbox {
+ public:
+  virtual ~Sandbox() = default;
+  [[nodiscard]] virtual std::string kind() const = 0;
+  // Creates and starts the workload; returns once it is running.
+  virtual Status start(const SandboxSpec& spec) = 0;
+  virtual Result<SandboxStatus> status(const std::string& id) = 0;
+  // Reads the counters. Must keep working after the workload exited, until remove().
+  virtual Result<UsageSample> sample(const std::string& id) = 0;
+  // Stops the workload: SIGTERM, then SIGKILL after `grace`. Idempotent.
+  virtual Status stop(const std::string& id, std::chrono::milliseconds grace) = 0;
+  // Deletes the container and its cgroups. Idempotent.
+  virtual Status remove(const std::string& id) = 0;
+};
+
+struct RuncOptions {
+  std::string runtime = "runc";            // or "crun"; path or name on $PATH
+  std::string state_root;                  // --root for the runtime
+  std::string cgroup_root = "/sys/fs/cgroup";
+  std::string cgroup_parent = "xop";       // sessions live under <parent>/<id>
+};
+
+std::unique_ptr<Sandbox> make_runc_sandbox(RuncOptions opts);
+std::unique_ptr<Sandbox> make_mock_sandbox();
+
+}  // namespace xop
