@@ -1,0 +1,98 @@
+#include "xis/ranking.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "proto/charge.h"
+
+namespace xop {
+namespace {
+
+// Appends "needs N <field>, M free" for every component of `need` that `free` does not cover.
+void resource_shortfalls(const Resources& need, const Resources& free, std::string* out) {
+  auto check = [&](int64_t n, int64_t f, const char* field) {
+    if (n <= f) return;
+    if (!out->empty()) out->append("; ");
+    out->append(fmt::format("needs {} {}, {} free", n, field, f));
+  };
+  check(need.cpu_millis, free.cpu_millis, "cpu_millis");
+  check(need.memory_bytes, free.memory_bytes, "memory_bytes");
+  check(need.disk_bytes, free.disk_bytes, "disk_bytes");
+  check(need.net_bps, free.net_bps, "net_bps");
+}
+
+void add_reason(std::string* out, std::string_view reason) {
+  if (!out->empty()) out->append("; ");
+  out->append(reason);
+}
+
+struct Ranked {
+  double distance_km;
+  int64_t price_micros;
+  const StoredAdvert* stored;
+};
+
+bool rank_less(const Ranked& a, const Ranked& b) {
+  return std::tie(a.distance_km, a.price_micros, a.stored->advert.server) <
+         std::tie(b.distance_km, b.price_micros, b.stored->advert.server);
+}
+
+}  // namespace
+
+SearchResult rank_adverts(std::span<const StoredAdvert* const> adverts, const SearchQuery& q, TimeMs now) {
+  SearchResult out;
+  std::vector<Ranked> ok;
+  ok.reserve(adverts.size());
+  for (const StoredAdvert* s : adverts) {
+    if (s == nullptr || s->expires_at <= now) continue;
+    const Advert& a = s->advert;
+    std::string reason;
+    resource_shortfalls(q.min, a.free, &reason);
+    if (q.sandbox && std::find(a.sandboxes.begin(), a.sandboxes.end(), *q.sandbox) == a.sandboxes.end()) {
+      add_reason(&reason, "no sandbox " + *q.sandbox);
+    }
+    const auto price = hourly_reservation_price(s->rates, q.min);
+    if (!price) {
+      add_reason(&reason, "price cannot be computed: " + price.error().message);
+    } else if (q.max_price_per_hour && *price > *q.max_price_per_hour) {
+      add_reason(&reason, fmt::format("price {}/h above ceiling {}/h", price->to_string(),
+                                      q.max_price_per_hour->to_string()));
+    }
+    if (!reason.empty()) {
+      out.rejected.push_back(Rejection{a.server, a.name, std::move(reason)});
+      continue;
+    }
+    const double d = q.near ? distance_km(*q.near, a.location) : 0.0;
+    ok.push_back(Ranked{d, price->micros(), s});
+  }
+
+  const size_t want = q.count <= 0 ? 0 : static_cast<size_t>(q.count);
+  const size_t keep = std::min(want, ok.size());
+  // Only the kept prefix needs a full order; the rest only needs to be outside it.
+  if (keep < ok.size()) {
+    std::nth_element(ok.begin(), ok.begin() + static_cast<std::ptrdiff_t>(keep), ok.end(), rank_less);
+  }
+  std::sort(ok.begin(), ok.begin() + static_cast<std::ptrdiff_t>(keep), rank_less);
+
+  out.candidates.reserve(keep);
+  for (size_t i = 0; i < keep; ++i) {
+    const Ranked& r = ok[i];
+    out.candidates.push_back(
+        Candidate{r.stored->advert, r.stored->doc, r.distance_km, Money::micros(r.price_micros)});
+  }
+  if (keep < ok.size()) {
+    const std::string cut =
+        fmt::format("not among the {} {}", keep, q.near ? "nearest" : "cheapest");
+    for (size_t i = keep; i < ok.size(); ++i) {
+      const Advert& a = ok[i].stored->advert;
+      out.rejected.push_back(Rejection{a.server, a.name, cut});
+    }
+  }
+  std::sort(out.rejected.begin(), out.rejected.end(),
+            [](const Rejection& a, const Rejection& b) { return a.server < b.server; });
+  return out;
+}
+
+}  // namespace xop

@@ -1,0 +1,39 @@
+// XenoSearch's ranking core: a pure, deterministic function of the stored adverts, a query and
+// `now`. It never reads a clock, the network or any global state, so the same inputs always give
+// the same answer (and the answer can be reproduced in tests and audits).
+//
+// Contract of rank_adverts():
+//  - Adverts with expires_at <= now are not live: they are ignored entirely (neither candidates
+//    nor rejected).
+//  - A live advert is a candidate when its `free` covers query.min, its sandboxes contain
+//    query.sandbox (when given), and the price of holding query.min for an hour under its price
+//    sheet (hourly_reservation_price) is <= query.max_price_per_hour (when given).
+//  - Candidates are ordered by distance_km to query.near (when given), then by price per hour,
+//    then by server id: a total order. At most query.count are returned.
+//  - Every other live advert appears in `rejected` with a human-readable reason. Rejections are
+//    ordered by server id.
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "core/clock.h"
+#include "proto/price_sheet.h"
+#include "proto/search.h"
+
+namespace xop {
+
+// An advert as XIS keeps it: the verified advert, the signed document it came in (returned to
+// searchers verbatim, so they can check it), the rates of its price sheet, and when it expires.
+struct StoredAdvert {
+  Advert advert;
+  SignedDoc doc;
+  Rates rates;
+  TimeMs received_at = 0;
+  TimeMs expires_at = 0;  // live while now < expires_at
+};
+
+// Ranks `adverts` (any order; server ids must be unique) for query `q` at time `now`.
+SearchResult rank_adverts(std::span<const StoredAdvert* const> adverts, const SearchQuery& q, TimeMs now);
+
+}  // namespace xop

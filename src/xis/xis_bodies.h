@@ -1,0 +1,33 @@
+// Decoders of the request bodies XIS accepts from outside. Strict: unknown fields, wrong types
+// and out-of-range values are errors (kInvalidArgument), bad signatures kUnauthenticated.
+// Never throw, whatever the input.
+#pragma once
+
+#include <string_view>
+
+#include "proto/advert.h"
+#include "proto/search.h"
+
+namespace xop {
+
+// Largest bodies XIS reads (the HTTP server refuses bigger ones with 413 before reading them).
+inline constexpr size_t kMaxAdvertBody = 512 * 1024;  // an advert lists up to 4096 image digests
+inline constexpr size_t kMaxSearchBody = 16 * 1024;
+
+// A verified advert together with the signed document it came in.
+struct AdvertSubmission {
+  SignedDoc doc;
+  Advert advert;
+  PriceSheet price_sheet;
+};
+
+// {"advert": <SignedDoc of type "advert">}: parses, checks the document signature, and
+// verify_advert() (signer is the server it names, price sheet signed by the same key).
+Result<AdvertSubmission> decode_advert_body(std::string_view body);
+// Verifies an already parsed signed advert (the same checks as above).
+Result<AdvertSubmission> verify_advert_submission(const SignedDoc& doc);
+
+// The wire form of SearchQuery (proto/search.h).
+Result<SearchQuery> decode_search_body(std::string_view body);
+
+}  // namespace xop
