@@ -1,6 +1,22 @@
 #include "client/api_client.h"
 
+#include <atomic>
+
 namespace xop {
+namespace {
+// Signatures are deterministic, and receivers refuse a signature they have seen: two identical
+// requests signed in the same millisecond would collide. Timestamps from this process are
+// therefore strictly increasing (at most drifting ahead by the burst size, well inside the window).
+TimeMs unique_timestamp(TimeMs now) {
+  static std::atomic<TimeMs> last{0};
+  TimeMs prev = last.load();
+  TimeMs next = 0;
+  do {
+    next = now > prev ? now : prev + 1;
+  } while (!last.compare_exchange_weak(prev, next));
+  return next;
+}
+}  // namespace
 
 ApiClient::ApiClient(Endpoint ep, std::optional<KeyPair> key, const Clock& clock, std::chrono::milliseconds timeout)
     : http_(std::make_shared<HttpClient>(std::move(ep), timeout)), key_(std::move(key)), clock_(&clock) {}
@@ -15,7 +31,7 @@ Result<HttpResponse> ApiClient::call_raw(const std::string& method, const std::s
   std::map<std::string, std::string> headers;
   if (!body.empty()) headers["Content-Type"] = content_type;
   if (key_) {
-    auto sig = sign_request(*key_, method, target, clock_->now_ms(), body);
+    auto sig = sign_request(*key_, method, target, unique_timestamp(clock_->now_ms()), body);
     headers["X-Xop-Key"] = sig.key_b64;
     headers["X-Xop-Timestamp"] = sig.timestamp;
     headers["X-Xop-Signature"] = sig.signature_b64;

@@ -1,0 +1,49 @@
+#include "server/charging_agent.h"
+
+#include <algorithm>
+
+#include "core/log.h"
+
+namespace xop {
+
+ChargingAgent::ChargingAgent(std::string server_id, const KeyPair& key, ApiClient& corp, StateStore& store,
+                             const Clock& clock)
+    : server_id_(std::move(server_id)), key_(key), corp_(corp), store_(store), clock_(clock) {}
+
+Result<ChargingAgent::FlushResult> ChargingAgent::flush() {
+  FlushResult out;
+  for (int round = 0; round < 100; ++round) {
+    XOP_ASSIGN_OR_RETURN(auto pending, store_.unacked_records(kMaxRecordsPerBatch));
+    if (pending.empty()) break;
+    UsageBatch batch;
+    batch.server = server_id_;
+    batch.sent_at = clock_.now_ms();
+    batch.records = pending;
+    XOP_ASSIGN_OR_RETURN(auto doc, SignedDoc::sign(kUsageBatchType, to_json(batch), key_));
+    out.sent += pending.size();
+    XOP_ASSIGN_OR_RETURN(auto answer, corp_.call("POST", "/v1/usage", Json{{"batch", doc.to_json()}}));
+    std::vector<std::pair<std::string, int64_t>> acked;
+    if (answer.contains("results") && answer["results"].is_array()) {
+      for (const auto& r : answer["results"]) {
+        if (!r.is_object() || !r.contains("session") || !r.contains("seq")) continue;
+        if (!r["session"].is_string() || !r["seq"].is_number_integer()) continue;
+        acked.emplace_back(r["session"].get<std::string>(), r["seq"].get<int64_t>());
+      }
+    }
+    if (answer.contains("purchase_orders") && answer["purchase_orders"].is_array()) {
+      for (const auto& p : answer["purchase_orders"]) {
+        if (p.is_object() && p.value("exhausted", false) && p.contains("po_id") && p["po_id"].is_string()) {
+          out.exhausted_pos.push_back(p["po_id"].get<std::string>());
+        }
+      }
+    }
+    XOP_RETURN_IF_ERROR(store_.ack_records(acked));
+    out.acknowledged += acked.size();
+    if (acked.empty()) return make_error(ErrorCode::kInternal, "corp acknowledged none of the records sent");
+  }
+  std::sort(out.exhausted_pos.begin(), out.exhausted_pos.end());
+  out.exhausted_pos.erase(std::unique(out.exhausted_pos.begin(), out.exhausted_pos.end()), out.exhausted_pos.end());
+  return out;
+}
+
+}  // namespace xop

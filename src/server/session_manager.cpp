@@ -1,0 +1,367 @@
+#include "server/session_manager.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/log.h"
+#include "proto/charge.h"
+
+namespace xop {
+
+namespace fs = std::filesystem;
+
+struct SessionManager::Live {
+  SessionRow row;
+  SessionSpec spec;
+  Meter meter;
+  Money claimed;
+  std::string dir;
+  bool busy = false;  // a start or stop is in progress outside the lock
+  bool sandbox_started = false;
+  [[nodiscard]] bool live() const { return row.state == "starting" || row.state == "running" || row.state == "stopping"; }
+};
+
+namespace {
+Json sample_json(const UsageSample& s) {
+  return Json{{"cpu_ns", s.cpu_ns}, {"memory_bytes", s.memory_bytes}, {"disk_bytes", s.disk_bytes},
+              {"net_bytes", s.net_bytes}};
+}
+UsageSample sample_from_json(const Json& j) {
+  UsageSample s;
+  if (!j.is_object()) return s;
+  auto get = [&](const char* k) { return j.contains(k) && j[k].is_number_integer() ? j[k].get<int64_t>() : 0; };
+  s.cpu_ns = get("cpu_ns");
+  s.memory_bytes = get("memory_bytes");
+  s.disk_bytes = get("disk_bytes");
+  s.net_bytes = get("net_bytes");
+  return s;
+}
+}  // namespace
+
+SessionManager::SessionManager(SessionManagerOptions opts, const Clock& clock, Sandbox& sandbox, ImageStore& images,
+                               StateStore& store, PublicKey corp_key, SignedDoc price_sheet)
+    : opts_(std::move(opts)),
+      clock_(clock),
+      sandbox_(sandbox),
+      images_(images),
+      store_(store),
+      corp_key_(std::move(corp_key)),
+      price_sheet_(std::move(price_sheet)) {
+  auto sheet = verify_price_sheet(price_sheet_);
+  if (sheet) rates_ = sheet->rates;
+}
+
+SessionManager::~SessionManager() = default;
+
+SessionView SessionManager::view_locked(const Live& s) const {
+  SessionView v;
+  v.row = s.row;
+  v.metered = s.meter.total();
+  v.memory_bytes = s.meter.last_sample().memory_bytes;
+  v.claimed = s.claimed;
+  return v;
+}
+
+Resources SessionManager::reserved() const {
+  std::lock_guard lock(mu_);
+  Resources sum;
+  for (const auto& [id, s] : sessions_) {
+    if (s->live()) sum = sum.plus(s->spec.resources).value_or(sum);
+  }
+  return sum;
+}
+
+Resources SessionManager::free() const {
+  auto f = opts_.capacity.minus(reserved());
+  return f.value_or(Resources{});
+}
+
+Status SessionManager::recover() {
+  XOP_ASSIGN_OR_RETURN(auto rows, store_.sessions());
+  std::lock_guard lock(mu_);
+  for (auto& row : rows) {
+    auto spec = session_spec_from_json(row.spec);
+    if (!spec) continue;
+    auto s = std::make_unique<Live>();
+    s->row = row;
+    s->spec = *spec;
+    s->dir = opts_.sessions_dir + "/" + row.id;
+    XOP_ASSIGN_OR_RETURN(auto recs, store_.records(row.id));
+    for (const auto& r : recs) s->claimed = s->claimed.plus(r.amount).value_or(s->claimed);
+    auto& live = *s;
+    sessions_[row.id] = std::move(s);
+    if (!live.live()) continue;
+    const TimeMs since = row.last_period_end != 0 ? row.last_period_end : row.started_at;
+    live.meter.start(since, sample_from_json(row.totals.value("sample", Json::object())));
+    auto st = sandbox_.status(row.id);
+    if (st && st->state != SandboxState::kStopped) {
+      live.sandbox_started = true;
+      live.row.state = "running";
+      XOP_LOG_INFO("re-adopted session {}", row.id);
+      continue;
+    }
+    live.sandbox_started = st.has_value();
+    finish_locked(live, "stopped", "workload ended while the server was down");
+  }
+  return {};
+}
+
+Result<SessionView> SessionManager::create(const std::string& user, const CreateSessionRequest& req) {
+  const TimeMs now = clock_.now_ms();
+  XOP_ASSIGN_OR_RETURN(auto po, verify_purchase_order(req.purchase_order, corp_key_));
+  if (po.server != opts_.server_id) return make_error(ErrorCode::kPermissionDenied, "purchase order is for another server");
+  if (po.user != user) return make_error(ErrorCode::kPermissionDenied, "purchase order belongs to another user");
+  if (now >= po.expires_at) return make_error(ErrorCode::kGone, "purchase order has expired");
+  if (po.price_sheet.body != price_sheet_.body) {
+    return make_error(ErrorCode::kConflict, "purchase order binds a price sheet this server no longer offers; get a new quote");
+  }
+  const auto& spec = req.spec;
+  if (spec.pids > opts_.max_pids_per_session) {
+    return invalid("spec.pids: at most " + std::to_string(opts_.max_pids_per_session) + " on this server");
+  }
+  XOP_ASSIGN_OR_RETURN(auto image, images_.image(spec.image));
+
+  auto s = std::make_unique<Live>();
+  Live* live = s.get();
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, other] : sessions_) {
+      if (other->row.po_id == po.po_id) return make_error(ErrorCode::kConflict, "purchase order already used");
+    }
+    Resources used;
+    for (const auto& [id, other] : sessions_) {
+      if (other->live()) used = used.plus(other->spec.resources).value_or(used);
+    }
+    auto after = used.plus(spec.resources);
+    if (!after || !opts_.capacity.covers(*after)) {
+      auto fr = opts_.capacity.minus(used).value_or(Resources{});
+      return make_error(ErrorCode::kResourceExhausted,
+                        "not enough free capacity (free: " + std::to_string(fr.cpu_millis) + " cpu_millis, " +
+                            std::to_string(fr.memory_bytes) + " memory_bytes)");
+    }
+    s->row.id = random_id("s");
+    s->row.user = user;
+    s->row.po_id = po.po_id;
+    s->row.spec = to_json(spec);
+    s->row.purchase_order = req.purchase_order.to_json();
+    s->row.state = "starting";
+    s->row.created_at = now;
+    s->spec = spec;
+    s->dir = opts_.sessions_dir + "/" + s->row.id;
+    s->busy = true;
+    XOP_RETURN_IF_ERROR(store_.insert_session(s->row));
+    sessions_[s->row.id] = std::move(s);
+  }
+
+  // Slow part outside the lock: root filesystem and sandbox start.
+  std::error_code ec;
+  fs::create_directories(live->dir, ec);
+  SandboxSpec sb;
+  sb.id = live->row.id;
+  sb.bundle_dir = live->dir + "/bundle";
+  sb.log_path = live->dir + "/output.log";
+  sb.reserved = spec.resources;
+  sb.pids_limit = spec.pids;
+  if (!spec.command.empty()) {
+    sb.args = spec.command;
+  } else {
+    sb.args = image.entrypoint;
+    sb.args.insert(sb.args.end(), image.cmd.begin(), image.cmd.end());
+  }
+  sb.env = image.env;
+  for (const auto& [k, v] : spec.env) sb.env.push_back(k + "=" + v);
+  sb.cwd = image.working_dir.empty() ? "/" : image.working_dir;
+  Status started = [&]() -> Status {
+    if (ec) return make_error(ErrorCode::kInternal, "cannot create session directory: " + ec.message());
+    if (sb.args.empty()) return invalid("the image has no entrypoint or cmd and the spec gives no command");
+    XOP_ASSIGN_OR_RETURN(sb.rootfs, images_.prepare_rootfs(spec.image, live->dir));
+    return sandbox_.start(sb);
+  }();
+
+  std::lock_guard lock(mu_);
+  live->busy = false;
+  const TimeMs t = clock_.now_ms();
+  if (!started) {
+    XOP_LOG_WARN("session {} failed to start: {}", live->row.id, started.error().message);
+    live->row.started_at = t;
+    live->meter.start(t, UsageSample{});
+    finish_locked(*live, "failed", started.error().message);
+    return tl::make_unexpected(started.error());
+  }
+  live->sandbox_started = true;
+  live->row.state = "running";
+  live->row.started_at = t;
+  live->row.last_period_end = t;
+  live->meter.start(t, UsageSample{});
+  (void)store_.update_session(live->row);
+  XOP_LOG_INFO("session {} running for {} ({} cpu_millis, {} memory_bytes)", live->row.id, user,
+               spec.resources.cpu_millis, spec.resources.memory_bytes);
+  return view_locked(*live);
+}
+
+Status SessionManager::write_record_locked(Live& s, TimeMs now, bool final) {
+  UsageRecord r;
+  r.session = s.row.id;
+  r.po_id = s.row.po_id;
+  r.seq = s.row.last_seq + 1;
+  r.period_start = s.row.last_period_end != 0 ? s.row.last_period_end : s.row.started_at;
+  r.period_end = std::max(r.period_start, final ? now : s.meter.last_time());
+  r.reserved = s.spec.resources;
+  r.used = s.meter.take();
+  r.final = final;
+  auto charge = compute_charge(rates_, r.reserved, r.used, r.period_end - r.period_start);
+  if (!charge) return tl::make_unexpected(charge.error());
+  r.amount = charge->total;
+  XOP_RETURN_IF_ERROR(store_.append_record(r));
+  s.row.last_seq = r.seq;
+  s.row.last_period_end = r.period_end;
+  s.claimed = s.claimed.plus(r.amount).value_or(s.claimed);
+  s.row.totals = Json{{"sample", sample_json(s.meter.last_sample())}, {"metered", to_json(s.meter.total())}};
+  return store_.update_session(s.row);
+}
+
+void SessionManager::finish_locked(Live& s, const std::string& state, const std::string& reason) {
+  const TimeMs now = clock_.now_ms();
+  if (s.sandbox_started) {
+    auto sample = sandbox_.sample(s.row.id);
+    if (sample) s.meter.add(now, *sample);
+    auto st = sandbox_.status(s.row.id);
+    if (st && st->exit_code) s.row.exit_code = st->exit_code;
+  }
+  s.row.state = state;
+  s.row.reason = reason;
+  s.row.stopped_at = now;
+  auto w = write_record_locked(s, now, /*final=*/true);
+  if (!w) XOP_LOG_ERROR("session {}: cannot write final usage record: {}", s.row.id, w.error().message);
+  if (s.sandbox_started) {
+    auto rm = sandbox_.remove(s.row.id);
+    if (!rm) XOP_LOG_WARN("session {}: cannot remove sandbox: {}", s.row.id, rm.error().message);
+  }
+  (void)images_.release_rootfs(s.dir);
+  (void)store_.update_session(s.row);
+  XOP_LOG_INFO("session {} {}: {}", s.row.id, state, reason);
+}
+
+SessionManager::Live* SessionManager::find_owned(const std::string& user, const std::string& id, Error* err) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end() || (!user.empty() && it->second->row.user != user)) {
+    // Another user's session is reported exactly like a missing one.
+    *err = Error{ErrorCode::kNotFound, "no such session: " + id};
+    return nullptr;
+  }
+  return it->second.get();
+}
+
+Result<SessionView> SessionManager::stop(const std::string& user, const std::string& id, const std::string& reason) {
+  {
+    std::lock_guard lock(mu_);
+    Error err;
+    Live* s = find_owned(user, id, &err);
+    if (s == nullptr) return tl::make_unexpected(err);
+    if (!s->live()) return view_locked(*s);
+    if (s->busy) return make_error(ErrorCode::kConflict, "session is starting or stopping; retry shortly");
+    s->busy = true;
+    s->row.state = "stopping";
+    (void)store_.update_session(s->row);
+  }
+  auto st = sandbox_.stop(id, std::chrono::milliseconds(opts_.stop_grace_ms));
+  if (!st) XOP_LOG_WARN("session {}: stop: {}", id, st.error().message);
+  std::lock_guard lock(mu_);
+  Error err;
+  Live* s = find_owned("", id, &err);
+  if (s == nullptr) return tl::make_unexpected(err);
+  s->busy = false;
+  finish_locked(*s, "stopped", reason);
+  return view_locked(*s);
+}
+
+Result<SessionView> SessionManager::get(const std::string& user, const std::string& id) {
+  std::lock_guard lock(mu_);
+  Error err;
+  Live* s = find_owned(user, id, &err);
+  if (s == nullptr) return tl::make_unexpected(err);
+  return view_locked(*s);
+}
+
+Result<std::vector<SessionView>> SessionManager::list(const std::string& user) {
+  std::lock_guard lock(mu_);
+  std::vector<SessionView> out;
+  for (const auto& [id, s] : sessions_) {
+    if (user.empty() || s->row.user == user) out.push_back(view_locked(*s));
+  }
+  return out;
+}
+
+Result<std::string> SessionManager::logs(const std::string& user, const std::string& id, size_t max_bytes) {
+  std::string path;
+  {
+    std::lock_guard lock(mu_);
+    Error err;
+    Live* s = find_owned(user, id, &err);
+    if (s == nullptr) return tl::make_unexpected(err);
+    path = s->dir + "/output.log";
+  }
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return std::string();
+  const auto size = static_cast<size_t>(in.tellg());
+  const size_t start = size > max_bytes ? size - max_bytes : 0;
+  in.seekg(static_cast<std::streamoff>(start));
+  std::string out(size - start, '\0');
+  in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  return out;
+}
+
+void SessionManager::sample_all() {
+  std::lock_guard lock(mu_);
+  const TimeMs now = clock_.now_ms();
+  for (auto& [id, s] : sessions_) {
+    if (s->row.state != "running" || s->busy) continue;
+    auto sample = sandbox_.sample(id);
+    if (sample) s->meter.add(now, *sample);
+    auto st = sandbox_.status(id);
+    if (st && st->state == SandboxState::kStopped) {
+      finish_locked(*s, "stopped", st->exit_code ? "workload exited with status " + std::to_string(*st->exit_code)
+                                                 : "workload exited");
+    }
+  }
+}
+
+void SessionManager::write_records() {
+  std::lock_guard lock(mu_);
+  const TimeMs now = clock_.now_ms();
+  for (auto& [id, s] : sessions_) {
+    if (s->row.state != "running" || s->busy) continue;
+    auto w = write_record_locked(*s, now, /*final=*/false);
+    if (!w) XOP_LOG_ERROR("session {}: cannot write usage record: {}", id, w.error().message);
+  }
+}
+
+void SessionManager::on_exhausted(const std::vector<std::string>& po_ids) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, s] : sessions_) {
+      if (!s->live()) continue;
+      for (const auto& po : po_ids) {
+        if (s->row.po_id == po) ids.push_back(id);
+      }
+    }
+  }
+  for (const auto& id : ids) {
+    XOP_LOG_INFO("session {}: purchase order exhausted, stopping", id);
+    (void)stop("", id, "purchase order exhausted");
+  }
+}
+
+void SessionManager::stop_all(const std::string& reason) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, s] : sessions_) {
+      if (s->live()) ids.push_back(id);
+    }
+  }
+  for (const auto& id : ids) (void)stop("", id, reason);
+}
+
+}  // namespace xop

@@ -1,0 +1,92 @@
+// The XenoServer's sessions: admission (purchase order, price sheet, capacity, image), start in a
+// sandbox, sampling of kernel counters, usage records per charging interval (written to the
+// state store's WAL before anything is sent), stop and final record. Thread-safe.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "crypto/keys.h"
+#include "proto/purchase_order.h"
+#include "proto/session_spec.h"
+#include "server/image_store.h"
+#include "server/meter.h"
+#include "server/sandbox.h"
+#include "server/state_store.h"
+
+namespace xop {
+
+struct SessionManagerOptions {
+  std::string server_id;           // our account id
+  std::string sessions_dir;        // per-session directories live here
+  Resources capacity;
+  int64_t max_pids_per_session = 1024;
+  int64_t stop_grace_ms = 5000;
+};
+
+struct SessionView {
+  SessionRow row;
+  Usage metered;            // everything metered so far
+  int64_t memory_bytes = 0;  // current level
+  Money claimed;            // sum of amounts in records so far
+};
+
+class SessionManager {
+ public:
+  // `price_sheet` is our current signed price sheet; POs must bind exactly this one.
+  SessionManager(SessionManagerOptions opts, const Clock& clock, Sandbox& sandbox, ImageStore& images,
+                 StateStore& store, PublicKey corp_key, SignedDoc price_sheet);
+  ~SessionManager();
+  SessionManager(const SessionManager&) = delete;
+  SessionManager& operator=(const SessionManager&) = delete;
+
+  // Re-reads sessions from the state store at start-up: running ones are re-adopted when the
+  // sandbox still knows them, otherwise finished with a final record.
+  Status recover();
+
+  // Admission + start. `user` is the authenticated caller.
+  Result<SessionView> create(const std::string& user, const CreateSessionRequest& req);
+  // Stops a session the caller owns (or any, when `user` is empty: server-side decision).
+  Result<SessionView> stop(const std::string& user, const std::string& id, const std::string& reason);
+  Result<SessionView> get(const std::string& user, const std::string& id);
+  Result<std::vector<SessionView>> list(const std::string& user);
+  Result<std::string> logs(const std::string& user, const std::string& id, size_t max_bytes);
+
+  // Samples every live session; finishes those whose workload exited.
+  void sample_all();
+  // Writes a usage record for every live session covering the time since its previous record.
+  void write_records();
+  // Stops the sessions whose purchase orders are exhausted (credit control).
+  void on_exhausted(const std::vector<std::string>& po_ids);
+
+  [[nodiscard]] Resources reserved() const;
+  [[nodiscard]] Resources free() const;
+  // Stops every live session (server shutdown with --stop-sessions).
+  void stop_all(const std::string& reason);
+
+ private:
+  struct Live;
+  SessionView view_locked(const Live& s) const;
+  Status write_record_locked(Live& s, TimeMs now, bool final);
+  void finish_locked(Live& s, const std::string& state, const std::string& reason);
+  Live* find_owned(const std::string& user, const std::string& id, Error* err);
+
+  SessionManagerOptions opts_;
+  const Clock& clock_;
+  Sandbox& sandbox_;
+  ImageStore& images_;
+  StateStore& store_;
+  PublicKey corp_key_;
+  SignedDoc price_sheet_;
+  Rates rates_;
+  mutable std::mutex mu_;  // guards sessions_ and every Live
+  std::map<std::string, std::unique_ptr<Live>> sessions_;
+};
+
+}  // namespace xop

@@ -1,0 +1,226 @@
+#include "server/xeno_server.h"
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "client/api_client.h"
+#include "core/log.h"
+#include "net/http_server.h"
+#include "server/advertiser.h"
+#include "server/charging_agent.h"
+#include "server/server_api.h"
+#include "server/session_manager.h"
+
+namespace xop {
+
+namespace fs = std::filesystem;
+
+struct XenoServer::Impl {
+  ServerConfig cfg;
+  const Clock* clock = nullptr;
+  KeyPair key;
+  std::string server_id;
+  std::unique_ptr<Sandbox> sandbox;
+  std::unique_ptr<ImageStore> images;
+  std::unique_ptr<StateStore> store;
+  std::unique_ptr<ApiClient> corp;
+  std::unique_ptr<ApiClient> xis;
+  std::unique_ptr<RequestVerifier> verifier;
+  std::unique_ptr<SessionManager> sessions;
+  std::unique_ptr<ChargingAgent> charging;
+  std::unique_ptr<HttpServer> http;
+  SignedDoc price_sheet;
+  AdvertSource advert_src;
+
+  std::thread ticker;
+  std::mutex tick_mu;
+  std::condition_variable tick_cv;
+  bool stopping = false;
+  TimeMs last_record_at = 0;
+  TimeMs last_advert_at = 0;
+  std::mutex round_mu;  // one round of periodic work at a time
+
+  Json info() const {
+    return Json{{"service", "xop-server"},
+                {"version", "0.1.0"},
+                {"server", server_id},
+                {"public_key", key.public_key().base64()},
+                {"name", cfg.name},
+                {"city", cfg.city},
+                {"location", to_json(cfg.location)},
+                {"capacity", to_json(cfg.capacity)},
+                {"free", to_json(sessions->free())},
+                {"price_sheet", price_sheet.to_json()},
+                {"sandboxes", Json::array({sandbox->kind()})},
+                {"images", images->images()}};
+  }
+
+  void round(bool force_all) {
+    std::lock_guard lock(round_mu);
+    const TimeMs now = clock->now_ms();
+    sessions->sample_all();
+    if (force_all || now - last_record_at >= cfg.charging_interval_ms) {
+      last_record_at = now;
+      sessions->write_records();
+    }
+    auto flushed = charging->flush();
+    if (!flushed) {
+      XOP_LOG_WARN("usage records not delivered (will retry): {}", flushed.error().message);
+    } else if (!flushed->exhausted_pos.empty()) {
+      sessions->on_exhausted(flushed->exhausted_pos);
+      (void)charging->flush();  // deliver the final records promptly
+    }
+    if (xis && (force_all || now - last_advert_at >= cfg.advert_interval_ms)) {
+      last_advert_at = now;
+      auto adv = make_advert(advert_src, sessions->free(), images->images(), now, key);
+      Status sent = adv ? send_advert(*xis, *adv) : Status(tl::make_unexpected(adv.error()));
+      if (!sent) XOP_LOG_WARN("advert not accepted by XIS: {}", sent.error().message);
+    }
+  }
+
+  void run_ticker() {
+    std::unique_lock lock(tick_mu);
+    while (!stopping) {
+      tick_cv.wait_for(lock, std::chrono::milliseconds(cfg.sample_interval_ms), [&] { return stopping; });
+      if (stopping) break;
+      lock.unlock();
+      round(false);
+      lock.lock();
+    }
+  }
+};
+
+XenoServer::XenoServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+XenoServer::~XenoServer() { stop(false); }
+
+Result<std::unique_ptr<XenoServer>> XenoServer::open(ServerConfig config, const Clock& clock,
+                                                     std::unique_ptr<Sandbox> sandbox) {
+  auto impl = std::make_unique<Impl>();
+  impl->cfg = std::move(config);
+  impl->clock = &clock;
+  auto& cfg = impl->cfg;
+  std::error_code ec;
+  fs::create_directories(cfg.data_dir + "/sessions", ec);
+  if (ec) return make_error(ErrorCode::kInternal, "cannot create " + cfg.data_dir + ": " + ec.message());
+
+  auto key = load_key_file(cfg.key_file);
+  if (!key && key.error().code == ErrorCode::kNotFound) {
+    impl->key = KeyPair::generate();
+    XOP_RETURN_IF_ERROR(save_key_file(impl->key, cfg.key_file));
+  } else if (!key) {
+    return tl::make_unexpected(key.error());
+  } else {
+    impl->key = *key;
+  }
+  impl->server_id = impl->key.account_id();
+
+  if (sandbox) {
+    impl->sandbox = std::move(sandbox);
+  } else if (cfg.runtime == "mock") {
+    impl->sandbox = make_mock_sandbox();
+  } else {
+    RuncOptions ro;
+    ro.runtime = cfg.runtime;
+    ro.state_root = cfg.data_dir + "/runtime";
+    // Distinct cgroup parents keep several servers on one host (xop dev) apart.
+    ro.cgroup_parent = "xop-" + impl->server_id.substr(1, 12);
+    impl->sandbox = make_runc_sandbox(ro);
+  }
+  XOP_ASSIGN_OR_RETURN(impl->images, ImageStore::open(cfg.data_dir + "/images"));
+  XOP_ASSIGN_OR_RETURN(impl->store, StateStore::open(cfg.data_dir + "/state.db"));
+  impl->verifier = std::make_unique<RequestVerifier>(clock);
+  XOP_ASSIGN_OR_RETURN(auto corp, ApiClient::connect(cfg.corp_url, impl->key, clock));
+  impl->corp = std::make_unique<ApiClient>(std::move(corp));
+  if (!cfg.xis_url.empty()) {
+    XOP_ASSIGN_OR_RETURN(auto xis, ApiClient::connect(cfg.xis_url, impl->key, clock));
+    impl->xis = std::make_unique<ApiClient>(std::move(xis));
+  }
+  return std::unique_ptr<XenoServer>(new XenoServer(std::move(impl)));
+}
+
+Status XenoServer::start() {
+  auto& d = *impl_;
+  auto& cfg = d.cfg;
+
+  // The corp's key: pinned in config, or learnt from the corp.
+  std::string corp_key_b64 = cfg.corp_public_key;
+  if (corp_key_b64.empty()) {
+    XOP_ASSIGN_OR_RETURN(auto info, d.corp->call("GET", "/v1/info"));
+    if (!info.contains("public_key") || !info["public_key"].is_string()) {
+      return make_error(ErrorCode::kUnavailable, "corp did not tell its public key");
+    }
+    corp_key_b64 = info["public_key"].get<std::string>();
+  }
+  XOP_ASSIGN_OR_RETURN(auto corp_key, PublicKey::from_base64(corp_key_b64));
+
+  // Register (idempotent: an existing registration is fine).
+  auto reg = d.corp->call("POST", "/v1/accounts", Json{{"kind", "server"}, {"name", cfg.name}, {"owner", cfg.owner}});
+  if (!reg && reg.error().code != ErrorCode::kConflict) {
+    return make_error(reg.error().code, "cannot register with the corp: " + reg.error().message);
+  }
+
+  PriceSheet sheet{d.server_id, d.clock->now_ms(), cfg.rates};
+  XOP_ASSIGN_OR_RETURN(d.price_sheet, SignedDoc::sign(kPriceSheetType, to_json(sheet), d.key));
+
+  SessionManagerOptions so;
+  so.server_id = d.server_id;
+  so.sessions_dir = cfg.data_dir + "/sessions";
+  so.capacity = cfg.capacity;
+  so.max_pids_per_session = cfg.max_pids_per_session;
+  so.stop_grace_ms = cfg.stop_grace_ms;
+  d.sessions = std::make_unique<SessionManager>(so, *d.clock, *d.sandbox, *d.images, *d.store, corp_key, d.price_sheet);
+  XOP_RETURN_IF_ERROR(d.sessions->recover());
+  d.charging = std::make_unique<ChargingAgent>(d.server_id, d.key, *d.corp, *d.store, *d.clock);
+
+  ServerApiDeps deps;
+  deps.sessions = d.sessions.get();
+  deps.images = d.images.get();
+  deps.verifier = d.verifier.get();
+  deps.info = [&d] { return d.info(); };
+  HttpServerOptions ho;
+  ho.host = cfg.listen_host;
+  ho.port = cfg.listen_port;
+  ho.threads = cfg.http_threads;
+  d.http = std::make_unique<HttpServer>(ho, make_server_api(deps));
+  XOP_RETURN_IF_ERROR(d.http->start());
+
+  d.advert_src.server_id = d.server_id;
+  d.advert_src.name = cfg.name;
+  d.advert_src.endpoint = cfg.advertise_url.empty() ? d.http->url() : cfg.advertise_url;
+  d.advert_src.city = cfg.city;
+  d.advert_src.location = cfg.location;
+  d.advert_src.capacity = cfg.capacity;
+  d.advert_src.price_sheet = d.price_sheet;
+  d.advert_src.sandboxes = {d.sandbox->kind()};
+  d.advert_src.ttl_ms = cfg.advert_ttl_ms;
+
+  d.round(true);  // first advert and any WAL left from a previous run, right away
+  d.ticker = std::thread([&d] { d.run_ticker(); });
+  XOP_LOG_INFO("xenoserver {} ({}) listening on {}", cfg.name, d.server_id, d.http->url());
+  return {};
+}
+
+void XenoServer::stop(bool stop_sessions) {
+  if (!impl_) return;
+  auto& d = *impl_;
+  {
+    std::lock_guard lock(d.tick_mu);
+    d.stopping = true;
+  }
+  d.tick_cv.notify_all();
+  if (d.ticker.joinable()) d.ticker.join();
+  if (d.sessions && stop_sessions) {
+    d.sessions->stop_all("server shut down");
+    if (d.charging) (void)d.charging->flush();
+  }
+  if (d.http) d.http->stop();
+}
+
+std::string XenoServer::url() const { return impl_->http ? impl_->http->url() : std::string(); }
+std::string XenoServer::server_id() const { return impl_->server_id; }
+std::string XenoServer::public_key_base64() const { return impl_->key.public_key().base64(); }
+void XenoServer::tick_for_test() { impl_->round(true); }
+
+}  // namespace xop
