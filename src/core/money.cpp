@@ -72,11 +72,14 @@ Result<Money> Money::parse(const std::string& text) {
   }
   if (!any_digit) return invalid("amount must be a decimal number");
   for (; frac_digits < 6; ++frac_digits) frac *= 10;
-  int64_t m = 0;
-  if (__builtin_mul_overflow(whole, kMicrosPerCredit, &m) || __builtin_add_overflow(m, frac, &m)) {
+  // 128-bit so that the most negative amount (whose magnitude exceeds INT64_MAX) parses too.
+  __extension__ using i128 = __int128;
+  i128 m = i128{whole} * kMicrosPerCredit + frac;
+  if (neg) m = -m;
+  if (m > std::numeric_limits<int64_t>::max() || m < std::numeric_limits<int64_t>::min()) {
     return invalid("amount overflows");
   }
-  return Money(neg ? -m : m);
+  return Money(static_cast<int64_t>(m));
 }
 
 }  // namespace xop
