@@ -1,0 +1,157 @@
+#include "server/sandbox_bundle.h"
+
+#include <limits>
+
+namespace xop {
+namespace {
+
+bool valid_id(const std::string& id) {
+  if (id.empty() || id.size() > 64 || id[0] == '.') return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
+
+// Docker's default capability set minus CAP_MKNOD (device nodes), CAP_NET_RAW (raw sockets:
+// spoofing on a shared network) and CAP_SETFCAP (file capabilities).
+const char* const kCapabilities[] = {
+    "CAP_CHOWN",  "CAP_DAC_OVERRIDE",     "CAP_FSETID",     "CAP_FOWNER", "CAP_SETGID",     "CAP_SETUID",
+    "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",   "CAP_AUDIT_WRITE",
+};
+
+// System calls a workload never needs and that widen the kernel attack surface: kernel and
+// module administration, clock setting, keyrings, BPF/perf, mount API, handle-based opens,
+// cross-process memory access, io_uring (docker blocks it too). Unknown names are ignored by runc.
+const char* const kDeniedSyscalls[] = {
+    "acct",          "add_key",          "bpf",             "clock_adjtime",   "clock_settime",   "create_module",
+    "delete_module", "finit_module",     "fsconfig",        "fsmount",         "fsopen",          "fspick",
+    "get_kernel_syms", "init_module",    "io_uring_enter",  "io_uring_register", "io_uring_setup", "ioperm",
+    "iopl",          "kcmp",             "kexec_file_load", "kexec_load",      "keyctl",          "lookup_dcookie",
+    "mount",         "mount_setattr",    "move_mount",      "name_to_handle_at", "nfsservctl",    "open_by_handle_at",
+    "open_tree",     "perf_event_open",  "pivot_root",      "process_vm_readv", "process_vm_writev", "quotactl",
+    "quotactl_fd",   "reboot",           "request_key",     "setns",           "settimeofday",    "stime",
+    "swapoff",       "swapon",           "_sysctl",         "syslog",          "umount",          "umount2",
+    "unshare",       "uselib",           "userfaultfd",     "ustat",           "vm86",            "vm86old",
+};
+
+constexpr uint64_t kCloneNewUser = 0x10000000;
+
+Json seccomp_profile() {
+  Json syscalls = Json::array();
+  Json names = Json::array();
+  for (const char* s : kDeniedSyscalls) names.push_back(s);
+  syscalls.push_back({{"names", names}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}});
+  // clone(CLONE_NEWUSER): no user namespaces inside a session (clone3 cannot be filtered on its
+  // flags, so it fails with ENOSYS and libc falls back to clone).
+  syscalls.push_back({{"names", {"clone"}},
+                      {"action", "SCMP_ACT_ERRNO"},
+                      {"errnoRet", 1},
+                      {"args", {{{"index", 0}, {"value", kCloneNewUser}, {"valueTwo", kCloneNewUser},
+                                 {"op", "SCMP_CMP_MASKED_EQ"}}}}});
+  syscalls.push_back({{"names", {"clone3"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 38}});
+  return {{"defaultAction", "SCMP_ACT_ALLOW"},
+          {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
+          {"syscalls", syscalls}};
+}
+
+Json mount(const char* dest, const char* type, const char* source, std::initializer_list<const char*> options) {
+  Json o = Json::array();
+  for (const char* x : options) o.push_back(x);
+  return {{"destination", dest}, {"type", type}, {"source", source}, {"options", o}};
+}
+
+}  // namespace
+
+Status validate_sandbox_spec(const SandboxSpec& spec) {
+  if (!valid_id(spec.id)) return invalid("sandbox id \"" + spec.id + "\": expected 1-64 characters of [A-Za-z0-9_.-]");
+  if (spec.rootfs.empty() || spec.rootfs[0] != '/' || has_nul(spec.rootfs)) {
+    return invalid("sandbox rootfs: expected an absolute path");
+  }
+  if (spec.bundle_dir.empty() || spec.bundle_dir[0] != '/') return invalid("sandbox bundle_dir: expected an absolute path");
+  if (spec.cwd.empty() || spec.cwd[0] != '/' || has_nul(spec.cwd)) return invalid("sandbox cwd: expected an absolute path");
+  if (spec.args.empty() || spec.args[0].empty()) return invalid("sandbox args: a command is required");
+  for (const auto& a : spec.args) {
+    if (has_nul(a)) return invalid("sandbox args: NUL byte in argument");
+  }
+  for (const auto& e : spec.env) {
+    const auto eq = e.find('=');
+    if (eq == std::string::npos || eq == 0 || has_nul(e)) return invalid("sandbox env: \"" + e + "\" is not KEY=value");
+  }
+  if (spec.reserved.cpu_millis <= 0 || spec.reserved.cpu_millis > 1'000'000) {
+    return invalid("sandbox reserved.cpu_millis: must be between 1 and 1000000");
+  }
+  if (spec.reserved.memory_bytes < kMinMemoryBytes) {
+    return invalid("sandbox reserved.memory_bytes: must be at least " + std::to_string(kMinMemoryBytes));
+  }
+  if (spec.pids_limit <= 0 || spec.pids_limit > (1 << 22)) return invalid("sandbox pids_limit: must be in 1..4194304");
+  if (spec.log_path.empty() || spec.log_path[0] != '/') return invalid("sandbox log_path: expected an absolute path");
+  return ok_status();
+}
+
+int64_t cpu_quota_us(int64_t cpu_millis) {
+  if (cpu_millis > std::numeric_limits<int64_t>::max() / 100) return std::numeric_limits<int64_t>::max();
+  return std::max(kMinCpuQuotaUs, cpu_millis * (kCpuPeriodUs / 1000));
+}
+
+Json make_runc_config(const SandboxSpec& spec, const std::string& cgroups_path) {
+  Json caps = Json::array();
+  for (const char* c : kCapabilities) caps.push_back(c);
+  Json env = Json::array();
+  for (const auto& e : spec.env) env.push_back(e);
+
+  Json process = {
+      {"terminal", false},
+      {"user", {{"uid", 0}, {"gid", 0}}},
+      {"args", spec.args},
+      {"env", env},
+      {"cwd", spec.cwd},
+      {"noNewPrivileges", true},
+      {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}}},
+      {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", kNofileLimit}, {"soft", kNofileLimit}}}},
+  };
+
+  Json mounts = Json::array({
+      mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}),
+      mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
+      mount("/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}),
+      mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}),
+      mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
+      mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
+      mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}),
+  });
+
+  Json resources = {
+      {"devices", {{{"allow", false}, {"access", "rwm"}}}},
+      {"memory", {{"limit", spec.reserved.memory_bytes}}},
+      {"cpu", {{"quota", cpu_quota_us(spec.reserved.cpu_millis)}, {"period", kCpuPeriodUs}}},
+      {"pids", {{"limit", spec.pids_limit}}},
+  };
+
+  Json linux_section = {
+      {"namespaces",
+       {{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}, {{"type", "network"}}}},
+      {"cgroupsPath", cgroups_path},
+      {"resources", resources},
+      {"seccomp", seccomp_profile()},
+      {"maskedPaths",
+       {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"}},
+      {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
+  };
+
+  return {
+      {"ociVersion", "1.0.2"},
+      {"process", process},
+      {"root", {{"path", spec.rootfs}, {"readonly", false}}},
+      {"hostname", "xop"},
+      {"mounts", mounts},
+      {"linux", linux_section},
+  };
+}
+
+}  // namespace xop

@@ -1,0 +1,91 @@
+#include "server/sandbox_mock.h"
+
+namespace xop {
+
+Status MockSandbox::start(const SandboxSpec& spec) {
+  std::lock_guard lock(mu_);
+  if (fail_next_) {
+    Error e = *fail_next_;
+    fail_next_.reset();
+    return tl::make_unexpected(std::move(e));
+  }
+  if (spec.id.empty()) return invalid("sandbox id is empty");
+  if (boxes_.contains(spec.id)) return make_error(ErrorCode::kConflict, "sandbox " + spec.id + " exists");
+  Box b;
+  b.spec = spec;
+  b.status.state = SandboxState::kRunning;
+  boxes_.emplace(spec.id, std::move(b));
+  return ok_status();
+}
+
+Result<SandboxStatus> MockSandbox::status(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = boxes_.find(id);
+  if (it == boxes_.end()) return make_error(ErrorCode::kNotFound, "no sandbox " + id);
+  return it->second.status;
+}
+
+Result<UsageSample> MockSandbox::sample(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = boxes_.find(id);
+  if (it == boxes_.end()) return make_error(ErrorCode::kNotFound, "no sandbox " + id);
+  return it->second.usage;
+}
+
+Status MockSandbox::stop(const std::string& id, std::chrono::milliseconds /*grace*/) {
+  std::lock_guard lock(mu_);
+  auto it = boxes_.find(id);
+  if (it == boxes_.end()) return ok_status();
+  ++it->second.stops;
+  if (it->second.status.state != SandboxState::kStopped) {
+    it->second.status.state = SandboxState::kStopped;
+    it->second.status.exit_code = 128 + 15;
+  }
+  return ok_status();
+}
+
+Status MockSandbox::remove(const std::string& id) {
+  std::lock_guard lock(mu_);
+  boxes_.erase(id);
+  return ok_status();
+}
+
+void MockSandbox::set_usage(const std::string& id, const UsageSample& u) {
+  std::lock_guard lock(mu_);
+  if (auto it = boxes_.find(id); it != boxes_.end()) it->second.usage = u;
+}
+
+void MockSandbox::exit(const std::string& id, int code) {
+  std::lock_guard lock(mu_);
+  if (auto it = boxes_.find(id); it != boxes_.end()) {
+    it->second.status.state = SandboxState::kStopped;
+    it->second.status.exit_code = code;
+  }
+}
+
+void MockSandbox::fail_next_start(Error e) {
+  std::lock_guard lock(mu_);
+  fail_next_ = std::move(e);
+}
+
+std::optional<SandboxSpec> MockSandbox::spec(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = boxes_.find(id);
+  if (it == boxes_.end()) return std::nullopt;
+  return it->second.spec;
+}
+
+size_t MockSandbox::count() const {
+  std::lock_guard lock(mu_);
+  return boxes_.size();
+}
+
+int MockSandbox::stops(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = boxes_.find(id);
+  return it == boxes_.end() ? 0 : it->second.stops;
+}
+
+std::unique_ptr<Sandbox> make_mock_sandbox() { return std::make_unique<MockSandbox>(); }
+
+}  // namespace xop

@@ -1,0 +1,253 @@
+// RuncSandbox: sessions as OCI containers under runc (or crun), with session cgroups of our own
+// around the container's for metering that survives the container.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "core/json_reader.h"
+#include "core/log.h"
+#include "server/cgroup.h"
+#include "server/sandbox.h"
+#include "server/sandbox_bundle.h"
+#include "server/sandbox_process.h"
+#include "server/sandbox_runc.h"
+
+namespace xop {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr auto kCommandTimeout = std::chrono::seconds(30);
+constexpr auto kKillDeadline = std::chrono::seconds(10);
+constexpr auto kCgroupRemoveDeadline = std::chrono::seconds(10);
+
+std::string tail_of_file(const std::string& path, size_t max) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  if (s.size() > max) s = s.substr(s.size() - max);
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+Status write_file_atomic(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << content;
+    out.flush();
+    if (!out) return make_error(ErrorCode::kInternal, tmp + ": write failed");
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return make_error(ErrorCode::kInternal, path + ": " + ec.message());
+  return ok_status();
+}
+
+bool runtime_is_crun(const std::string& runtime) { return fs::path(runtime).filename() == "crun"; }
+
+// A container the runtime does not know: its state/kill/delete error says so.
+bool says_not_found(const CommandResult& r) {
+  const std::string& e = r.err;
+  return e.find("does not exist") != std::string::npos || e.find("not found") != std::string::npos ||
+         e.find("No such file") != std::string::npos;
+}
+
+class RuncSandbox final : public Sandbox {
+ public:
+  RuncSandbox(RuncOptions opts, CgroupLayout layout) : opts_(std::move(opts)), layout_(std::move(layout)) {}
+
+  [[nodiscard]] std::string kind() const override { return runtime_is_crun(opts_.runtime) ? "crun" : "runc"; }
+
+  Status start(const SandboxSpec& spec) override {
+    XOP_RETURN_IF_ERROR(validate_sandbox_spec(spec));
+    std::error_code ec;
+    fs::create_directories(spec.bundle_dir, ec);
+    if (ec) return make_error(ErrorCode::kInternal, spec.bundle_dir + ": " + ec.message());
+    if (!fs::is_directory(spec.rootfs, ec)) return invalid("sandbox rootfs " + spec.rootfs + " is not a directory");
+
+    const std::string rel = session_rel(spec.id);
+    CgroupLimits limits;
+    limits.memory_bytes = spec.reserved.memory_bytes;
+    limits.cpu_quota_us = cpu_quota_us(spec.reserved.cpu_millis);
+    limits.cpu_period_us = kCpuPeriodUs;
+    limits.pids = spec.pids_limit;
+    limits.block_device = block_device_of(spec.bundle_dir);
+    XOP_RETURN_IF_ERROR(create_session_cgroup(layout_, rel, limits));
+
+    const Json config = make_runc_config(spec, "/" + rel + "/ctr");
+    XOP_RETURN_IF_ERROR(write_file_atomic(spec.bundle_dir + "/config.json", config.dump(2)));
+    const std::string pid_file = spec.bundle_dir + "/init.pid";
+    const std::string exit_file = spec.bundle_dir + "/exit_code";
+    const std::string runtime_log = spec.bundle_dir + "/runtime.log";
+    fs::remove(pid_file, ec);
+    fs::remove(exit_file, ec);
+    fs::remove(runtime_log, ec);
+
+    std::vector<std::string> argv = base_argv();
+    argv.insert(argv.end(), {"--log", runtime_log, "run", "--detach", "--no-new-keyring", "--pid-file", pid_file,
+                             "--bundle", spec.bundle_dir, spec.id});
+    auto code = spawn_with_shim(argv, spec.log_path, pid_file, exit_file);
+    if (!code || *code != 0) {
+      std::string why = code ? tail_of_file(runtime_log, 2000) : code.error().message;
+      if (why.empty()) why = tail_of_file(spec.log_path, 2000);
+      (void)run_command(with_base({"delete", "--force", spec.id}), kCommandTimeout);
+      (void)remove_session_cgroup(layout_, rel, kCgroupRemoveDeadline);
+      return make_error(ErrorCode::kInternal, kind() + " could not start " + spec.id + ": " + why);
+    }
+    XOP_LOG_INFO("sandbox started id={} runtime={} cpu_millis={} memory_bytes={}", spec.id, opts_.runtime,
+                 spec.reserved.cpu_millis, spec.reserved.memory_bytes);
+    return ok_status();
+  }
+
+  Result<SandboxStatus> status(const std::string& id) override {
+    XOP_ASSIGN_OR_RETURN(CommandResult r, run_command(with_base({"state", id}), kCommandTimeout));
+    if (r.exit_code != 0) {
+      if (says_not_found(r)) return make_error(ErrorCode::kNotFound, "no sandbox " + id);
+      return make_error(ErrorCode::kInternal, "runtime state " + id + ": " + r.err);
+    }
+    auto j = parse_json(r.out);
+    if (!j || !j->is_object() || !j->contains("status") || !(*j)["status"].is_string()) {
+      return make_error(ErrorCode::kInternal, "runtime state " + id + ": unexpected output");
+    }
+    const std::string s = (*j)["status"].get<std::string>();
+    SandboxStatus st;
+    if (s == "running" || s == "created" || s == "creating") {
+      st.state = SandboxState::kRunning;
+    } else if (s == "paused" || s == "pausing") {
+      st.state = SandboxState::kPaused;
+    } else {
+      st.state = SandboxState::kStopped;
+      if (j->contains("bundle") && (*j)["bundle"].is_string()) {
+        st.exit_code = read_exit_code((*j)["bundle"].get<std::string>() + "/exit_code");
+      }
+    }
+    return st;
+  }
+
+  Result<UsageSample> sample(const std::string& id) override {
+    XOP_ASSIGN_OR_RETURN(CgroupUsage u, read_session_usage(layout_, session_rel(id)));
+    UsageSample s;
+    s.cpu_ns = u.cpu_ns;
+    s.memory_bytes = u.memory_bytes;
+    s.disk_bytes = u.disk_bytes;
+    s.net_bytes = 0;  // no veth yet: the session has loopback only
+    return s;
+  }
+
+  Status stop(const std::string& id, std::chrono::milliseconds grace) override {
+    XOP_ASSIGN_OR_RETURN(SandboxStatus st, status_or_stopped(id));
+    if (st.state == SandboxState::kStopped) return ok_status();
+    (void)run_command(with_base({"kill", id, "TERM"}), kCommandTimeout);
+    if (wait_stopped(id, grace)) return ok_status();
+    (void)run_command(with_base({"kill", "--all", id, "KILL"}), kCommandTimeout);
+    if (wait_stopped(id, kKillDeadline)) return ok_status();
+    return make_error(ErrorCode::kInternal, "sandbox " + id + " did not stop after SIGKILL");
+  }
+
+  Status remove(const std::string& id) override {
+    XOP_ASSIGN_OR_RETURN(CommandResult r, run_command(with_base({"delete", "--force", id}), kCommandTimeout));
+    if (r.exit_code != 0 && !says_not_found(r)) {
+      return make_error(ErrorCode::kInternal, "runtime delete " + id + ": " + r.err);
+    }
+    return remove_session_cgroup(layout_, session_rel(id), kCgroupRemoveDeadline);
+  }
+
+ private:
+  [[nodiscard]] std::string session_rel(const std::string& id) const { return opts_.cgroup_parent + "/" + id; }
+
+  [[nodiscard]] std::vector<std::string> base_argv() const {
+    std::vector<std::string> v{opts_.runtime};
+    if (!opts_.state_root.empty()) v.insert(v.end(), {"--root", opts_.state_root});
+    return v;
+  }
+  [[nodiscard]] std::vector<std::string> with_base(std::initializer_list<std::string> rest) const {
+    auto v = base_argv();
+    v.insert(v.end(), rest);
+    return v;
+  }
+
+  static std::optional<int> read_exit_code(const std::string& path) {
+    std::ifstream in(path);
+    int code = -1;
+    if (in >> code && code >= 0 && code < 256 + 128) return code;
+    return std::nullopt;
+  }
+
+  Result<SandboxStatus> status_or_stopped(const std::string& id) {
+    auto st = status(id);
+    if (!st && st.error().code == ErrorCode::kNotFound) return SandboxStatus{};
+    return st;
+  }
+
+  bool wait_stopped(const std::string& id, std::chrono::milliseconds deadline) {
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    while (true) {
+      auto st = status_or_stopped(id);
+      if (st && st->state == SandboxState::kStopped) return true;
+      if (std::chrono::steady_clock::now() >= end) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling runc state with a deadline
+    }
+  }
+
+  RuncOptions opts_;
+  CgroupLayout layout_;
+};
+
+class FailedSandbox final : public Sandbox {
+ public:
+  FailedSandbox(std::string kind, Error e) : kind_(std::move(kind)), error_(std::move(e)) {}
+  [[nodiscard]] std::string kind() const override { return kind_; }
+  Status start(const SandboxSpec&) override { return tl::make_unexpected(error_); }
+  Result<SandboxStatus> status(const std::string&) override { return tl::make_unexpected(error_); }
+  Result<UsageSample> sample(const std::string&) override { return tl::make_unexpected(error_); }
+  Status stop(const std::string&, std::chrono::milliseconds) override { return tl::make_unexpected(error_); }
+  Status remove(const std::string&) override { return tl::make_unexpected(error_); }
+
+ private:
+  std::string kind_;
+  Error error_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Sandbox>> open_runc_sandbox(RuncOptions opts) {
+  if (opts.cgroup_parent.empty() || opts.cgroup_parent.find("..") != std::string::npos ||
+      opts.cgroup_parent.front() == '/') {
+    return invalid("cgroup_parent must be a relative path without \"..\"");
+  }
+  XOP_ASSIGN_OR_RETURN(CgroupLayout layout, detect_cgroup_layout(opts.cgroup_root));
+  if (runtime_is_crun(opts.runtime) && layout.mode == CgroupMode::kHybrid && !layout.v2_controllers.empty()) {
+    std::string ctrls;
+    for (const auto& c : layout.v2_controllers) ctrls += (ctrls.empty() ? "" : ",") + c;
+    return make_error(ErrorCode::kUnavailable,
+                      "crun refuses this host's hybrid cgroup layout: the cgroup2 mount " + layout.v2_dir +
+                          " has controllers (" + ctrls +
+                          "). Use runc, or have the administrator move them to v1, e.g. for hugetlb: mkdir "
+                          "/sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb");
+  }
+  if (!opts.state_root.empty()) {
+    std::error_code ec;
+    fs::create_directories(opts.state_root, ec);
+    if (ec) return make_error(ErrorCode::kInternal, opts.state_root + ": " + ec.message());
+  }
+  return std::unique_ptr<Sandbox>(std::make_unique<RuncSandbox>(std::move(opts), std::move(layout)));
+}
+
+std::unique_ptr<Sandbox> make_runc_sandbox(RuncOptions opts) {
+  const std::string kind = runtime_is_crun(opts.runtime) ? "crun" : "runc";
+  auto s = open_runc_sandbox(std::move(opts));
+  if (!s) {
+    XOP_LOG_ERROR("sandbox driver unavailable: {}", s.error().message);
+    return std::make_unique<FailedSandbox>(kind, s.error());
+  }
+  return std::move(*s);
+}
+
+}  // namespace xop
