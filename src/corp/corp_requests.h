@@ -1,0 +1,48 @@
+// Decoders for the bodies of XenoCorp's mutating requests (docs/api/corp.yaml). Each is strict:
+// unknown fields, wrong types, out-of-range values and malformed ids are kInvalidArgument;
+// embedded signed documents must carry a valid signature. Exposed for the fuzzer.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/json_reader.h"
+#include "crypto/signed_doc.h"
+
+namespace xop {
+
+inline constexpr size_t kMaxAccountNameLen = 64;
+inline constexpr size_t kMaxMemoLen = 256;
+
+struct RegisterAccountRequest {
+  std::string kind;  // "user" | "server"
+  std::string name;
+  std::optional<std::string> owner;  // required iff kind == "server"
+};
+Result<RegisterAccountRequest> decode_register_account(const Json& j);
+
+struct DepositRequest {
+  std::string account;
+  int64_t amount = 0;  // > 0
+  std::string memo;
+};
+Result<DepositRequest> decode_deposit(const Json& j);
+
+struct CreatePoRequest {
+  std::string server;
+  SignedDoc price_sheet;  // signature checked; signer not yet compared with the server's key
+  int64_t max_amount = 0;
+  std::optional<int64_t> ttl_ms;  // > 0
+};
+Result<CreatePoRequest> decode_create_po(const Json& j);
+
+struct UsageRequest {
+  SignedDoc batch;  // signature checked; contents checked by verify_usage_batch
+};
+Result<UsageRequest> decode_usage(const Json& j);
+
+// True for printable text without control characters (names and memos).
+bool is_printable_text(std::string_view s);
+
+}  // namespace xop

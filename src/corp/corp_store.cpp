@@ -1,0 +1,355 @@
+#include "corp/corp_store.h"
+
+#include <map>
+
+#include "crypto/keys.h"
+
+namespace xop {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS accounts (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('user', 'server')),
+  name TEXT NOT NULL,
+  owner TEXT REFERENCES accounts(id),
+  public_key TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ledger_accounts (
+  name TEXT PRIMARY KEY,
+  balance INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS transactions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  po_id TEXT,
+  memo TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entries (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  tx_id TEXT NOT NULL REFERENCES transactions(id),
+  account TEXT NOT NULL,
+  amount INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_by_account ON entries(account);
+CREATE TABLE IF NOT EXISTS purchase_orders (
+  po_id TEXT PRIMARY KEY,
+  user TEXT NOT NULL REFERENCES accounts(id),
+  server TEXT NOT NULL REFERENCES accounts(id),
+  max_amount INTEGER NOT NULL,
+  charged INTEGER NOT NULL,
+  released INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+  session TEXT NOT NULL,
+  last_seq INTEGER NOT NULL,
+  final_seen INTEGER NOT NULL,
+  issued_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  rates TEXT NOT NULL,
+  document TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pos_by_user ON purchase_orders(user);
+CREATE INDEX IF NOT EXISTS pos_by_server ON purchase_orders(server);
+CREATE TABLE IF NOT EXISTS usage_records (
+  po_id TEXT NOT NULL REFERENCES purchase_orders(po_id),
+  seq INTEGER NOT NULL,
+  session TEXT NOT NULL,
+  period_start INTEGER NOT NULL,
+  period_end INTEGER NOT NULL,
+  reserved TEXT NOT NULL,
+  used TEXT NOT NULL,
+  amount INTEGER NOT NULL,
+  charged INTEGER NOT NULL,
+  final INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (po_id, seq)
+);
+)sql";
+
+constexpr const char* kPoColumns =
+    "po_id, user, server, max_amount, charged, released, state, session, last_seq, final_seen, issued_at, "
+    "expires_at, rates, document";
+
+PoRow read_po(const SqliteStmt& s) {
+  PoRow p;
+  p.po_id = s.str(0);
+  p.user = s.str(1);
+  p.server = s.str(2);
+  p.max_amount = s.i64(3);
+  p.charged = s.i64(4);
+  p.released = s.i64(5);
+  p.state = s.str(6);
+  p.session = s.str(7);
+  p.last_seq = s.i64(8);
+  p.final_seen = s.i64(9) != 0;
+  p.issued_at = s.i64(10);
+  p.expires_at = s.i64(11);
+  p.rates_json = s.str(12);
+  p.document = s.str(13);
+  return p;
+}
+
+Result<UsageRecord> read_record(const SqliteStmt& s) {
+  // Columns: po_id, seq, session, period_start, period_end, reserved, used, amount, final
+  UsageRecord r;
+  r.po_id = s.str(0);
+  r.seq = s.i64(1);
+  r.session = s.str(2);
+  r.period_start = s.i64(3);
+  r.period_end = s.i64(4);
+  XOP_ASSIGN_OR_RETURN(auto reserved, parse_json(s.str(5)));
+  XOP_ASSIGN_OR_RETURN(auto used, parse_json(s.str(6)));
+  XOP_ASSIGN_OR_RETURN(r.reserved, resources_from_json(reserved, "stored.reserved"));
+  XOP_ASSIGN_OR_RETURN(r.used, usage_from_json(used, "stored.used"));
+  r.amount = Money::micros(s.i64(7));
+  r.final = s.i64(8) != 0;
+  return r;
+}
+
+}  // namespace
+
+Result<CorpStore> CorpStore::open(const std::string& path) {
+  XOP_ASSIGN_OR_RETURN(auto db, SqliteDb::open(path));
+  XOP_RETURN_IF_ERROR(db.exec(kSchema));
+  return CorpStore(std::move(db));
+}
+
+Result<std::optional<AccountRow>> CorpStore::find_account(const std::string& id) {
+  XOP_ASSIGN_OR_RETURN(auto s,
+                       db_.prepare("SELECT id, kind, name, owner, public_key, created_at FROM accounts WHERE id = ?"));
+  s.bind(1, id);
+  XOP_ASSIGN_OR_RETURN(bool row, s.step());
+  if (!row) return std::optional<AccountRow>();
+  AccountRow a;
+  a.id = s.str(0);
+  a.kind = s.str(1);
+  a.name = s.str(2);
+  if (!s.is_null(3)) a.owner = s.str(3);
+  a.public_key = s.str(4);
+  a.created_at = s.i64(5);
+  return std::optional<AccountRow>(std::move(a));
+}
+
+Status CorpStore::insert_account(const AccountRow& a) {
+  XOP_ASSIGN_OR_RETURN(
+      auto s, db_.prepare("INSERT INTO accounts (id, kind, name, owner, public_key, created_at) VALUES (?,?,?,?,?,?)"));
+  s.bind(1, a.id).bind(2, a.kind).bind(3, a.name).bind(4, a.owner).bind(5, a.public_key).bind(6, a.created_at);
+  return s.run();
+}
+
+Result<bool> CorpStore::owns_servers(const std::string& user_id) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT 1 FROM accounts WHERE owner = ? LIMIT 1"));
+  s.bind(1, user_id);
+  return s.step();
+}
+
+Result<std::string> CorpStore::post(LedgerTransaction tx, TimeMs now) {
+  XOP_RETURN_IF_ERROR(validate_transaction(tx));
+  std::map<std::string, int64_t> balances;
+  for (const auto& e : tx.entries) {
+    XOP_ASSIGN_OR_RETURN(balances[e.account], balance(e.account));
+  }
+  XOP_RETURN_IF_ERROR(apply_transaction(tx, balances));
+  tx.id = random_id("tx");
+  tx.at = now;
+  XOP_ASSIGN_OR_RETURN(auto ins,
+                       db_.prepare("INSERT INTO transactions (id, kind, po_id, memo, at) VALUES (?,?,?,?,?)"));
+  ins.bind(1, tx.id).bind(2, tx.kind).bind(5, tx.at).bind(4, tx.memo);
+  if (tx.po_id.empty()) {
+    ins.bind_null(3);
+  } else {
+    ins.bind(3, tx.po_id);
+  }
+  XOP_RETURN_IF_ERROR(ins.run());
+  for (const auto& e : tx.entries) {
+    XOP_ASSIGN_OR_RETURN(auto es, db_.prepare("INSERT INTO entries (tx_id, account, amount) VALUES (?,?,?)"));
+    es.bind(1, tx.id).bind(2, e.account).bind(3, e.amount);
+    XOP_RETURN_IF_ERROR(es.run());
+    XOP_ASSIGN_OR_RETURN(auto bs, db_.prepare("INSERT INTO ledger_accounts (name, balance) VALUES (?, ?) "
+                                              "ON CONFLICT(name) DO UPDATE SET balance = excluded.balance"));
+    bs.bind(1, e.account).bind(2, balances.at(e.account));
+    XOP_RETURN_IF_ERROR(bs.run());
+  }
+  return tx.id;
+}
+
+Result<int64_t> CorpStore::balance(const std::string& ledger_account) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT balance FROM ledger_accounts WHERE name = ?"));
+  s.bind(1, ledger_account);
+  XOP_ASSIGN_OR_RETURN(bool row, s.step());
+  return row ? s.i64(0) : int64_t{0};
+}
+
+Result<LedgerCheck> CorpStore::check() {
+  std::vector<std::string> ids;
+  {
+    XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT id FROM transactions ORDER BY seq"));
+    while (true) {
+      XOP_ASSIGN_OR_RETURN(bool row, s.step());
+      if (!row) break;
+      ids.push_back(s.str(0));
+    }
+  }
+  std::vector<StoredEntry> entries;
+  {
+    XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT tx_id, account, amount FROM entries ORDER BY seq"));
+    while (true) {
+      XOP_ASSIGN_OR_RETURN(bool row, s.step());
+      if (!row) break;
+      entries.push_back(StoredEntry{s.str(0), s.str(1), s.i64(2)});
+    }
+  }
+  std::map<std::string, int64_t> balances;
+  {
+    XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT name, balance FROM ledger_accounts"));
+    while (true) {
+      XOP_ASSIGN_OR_RETURN(bool row, s.step());
+      if (!row) break;
+      balances[s.str(0)] = s.i64(1);
+    }
+  }
+  LedgerCheck c = prove_ledger(ids, entries, balances);
+  // Purchase orders must agree with their holds: hold = max - charged - released, and a closed
+  // PO holds nothing.
+  {
+    XOP_ASSIGN_OR_RETURN(auto s, db_.prepare(std::string("SELECT ") + kPoColumns + " FROM purchase_orders"));
+    while (true) {
+      XOP_ASSIGN_OR_RETURN(bool row, s.step());
+      if (!row) break;
+      const PoRow po = read_po(s);
+      auto it = balances.find(hold_ledger_account(po.po_id));
+      const int64_t hold = it == balances.end() ? 0 : it->second;
+      if (po.charged < 0 || po.released < 0 || po.remaining() < 0 || hold != po.remaining()) {
+        c.problems.push_back("purchase order " + po.po_id + ": hold " + std::to_string(hold) + " but max " +
+                             std::to_string(po.max_amount) + " - charged " + std::to_string(po.charged) +
+                             " - released " + std::to_string(po.released));
+      }
+      if (po.state == "closed" && hold != 0) {
+        c.problems.push_back("purchase order " + po.po_id + " is closed but still holds " + std::to_string(hold));
+      }
+    }
+  }
+  c.balanced = c.problems.empty();
+  return c;
+}
+
+Status CorpStore::insert_po(const PoRow& po) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare(std::string("INSERT INTO purchase_orders (") + kPoColumns +
+                                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  s.bind(1, po.po_id).bind(2, po.user).bind(3, po.server).bind(4, po.max_amount).bind(5, po.charged);
+  s.bind(6, po.released).bind(7, po.state).bind(8, po.session).bind(9, po.last_seq);
+  s.bind(10, int64_t{po.final_seen ? 1 : 0}).bind(11, po.issued_at).bind(12, po.expires_at);
+  s.bind(13, po.rates_json).bind(14, po.document);
+  return s.run();
+}
+
+Result<std::optional<PoRow>> CorpStore::find_po(const std::string& po_id) {
+  XOP_ASSIGN_OR_RETURN(auto s,
+                       db_.prepare(std::string("SELECT ") + kPoColumns + " FROM purchase_orders WHERE po_id = ?"));
+  s.bind(1, po_id);
+  XOP_ASSIGN_OR_RETURN(bool row, s.step());
+  if (!row) return std::optional<PoRow>();
+  return std::optional<PoRow>(read_po(s));
+}
+
+Status CorpStore::update_po(const PoState& st) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("UPDATE purchase_orders SET charged = ?, released = ?, state = ?, "
+                                           "session = ?, last_seq = ?, final_seen = ? WHERE po_id = ?"));
+  s.bind(1, st.charged).bind(2, st.released).bind(3, st.closed ? "closed" : "open").bind(4, st.session);
+  s.bind(5, st.last_seq).bind(6, int64_t{st.final_seen ? 1 : 0}).bind(7, st.po_id);
+  return s.run();
+}
+
+Result<std::vector<PoRow>> CorpStore::pos_of(const std::string& account) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare(std::string("SELECT ") + kPoColumns +
+                                           " FROM purchase_orders WHERE user = ?1 OR server = ?1 "
+                                           "ORDER BY issued_at, po_id"));
+  s.bind(1, account);
+  std::vector<PoRow> out;
+  while (true) {
+    XOP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    out.push_back(read_po(s));
+  }
+  return out;
+}
+
+Result<int64_t> CorpStore::held_by(const std::string& user_id) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT max_amount - charged - released FROM purchase_orders "
+                                           "WHERE user = ? AND state = 'open'"));
+  s.bind(1, user_id);
+  int64_t total = 0;
+  while (true) {
+    XOP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    if (__builtin_add_overflow(total, s.i64(0), &total)) return make_error(ErrorCode::kInternal, "held overflows");
+  }
+  return total;
+}
+
+Result<std::optional<UsageRecord>> CorpStore::find_record(const std::string& po_id, int64_t seq) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT po_id, seq, session, period_start, period_end, reserved, used, "
+                                           "amount, final FROM usage_records WHERE po_id = ? AND seq = ?"));
+  s.bind(1, po_id).bind(2, seq);
+  XOP_ASSIGN_OR_RETURN(bool row, s.step());
+  if (!row) return std::optional<UsageRecord>();
+  XOP_ASSIGN_OR_RETURN(auto rec, read_record(s));
+  return std::optional<UsageRecord>(std::move(rec));
+}
+
+Status CorpStore::insert_record(const UsageRecord& r, int64_t charged, TimeMs now) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("INSERT INTO usage_records (po_id, seq, session, period_start, "
+                                           "period_end, reserved, used, amount, charged, final, received_at) "
+                                           "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+  s.bind(1, r.po_id).bind(2, r.seq).bind(3, r.session).bind(4, r.period_start).bind(5, r.period_end);
+  s.bind(6, to_json(r.reserved).dump()).bind(7, to_json(r.used).dump()).bind(8, r.amount.micros());
+  s.bind(9, charged).bind(10, int64_t{r.final ? 1 : 0}).bind(11, now);
+  return s.run();
+}
+
+Result<std::vector<RecordRow>> CorpStore::records_of(const std::string& po_id) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT po_id, seq, session, period_start, period_end, reserved, used, "
+                                           "amount, final, charged, received_at FROM usage_records "
+                                           "WHERE po_id = ? ORDER BY seq"));
+  s.bind(1, po_id);
+  std::vector<RecordRow> out;
+  while (true) {
+    XOP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    XOP_ASSIGN_OR_RETURN(auto rec, read_record(s));
+    out.push_back(RecordRow{std::move(rec), s.i64(9), s.i64(10)});
+  }
+  return out;
+}
+
+Result<std::vector<AccountTxRow>> CorpStore::transactions_of(const std::string& ledger_account) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT t.id, t.kind, e.amount, t.at, t.memo FROM entries e "
+                                           "JOIN transactions t ON t.id = e.tx_id WHERE e.account = ? "
+                                           "ORDER BY e.seq"));
+  s.bind(1, ledger_account);
+  std::vector<AccountTxRow> out;
+  while (true) {
+    XOP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    out.push_back(AccountTxRow{s.str(0), s.str(1), s.i64(2), s.i64(3), s.str(4)});
+  }
+  return out;
+}
+
+Result<int64_t> CorpStore::earnings_of(const std::string& user_id) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT e.amount FROM entries e JOIN transactions t ON t.id = e.tx_id "
+                                           "WHERE e.account = ? AND t.kind = 'settlement'"));
+  s.bind(1, user_ledger_account(user_id));
+  int64_t total = 0;
+  while (true) {
+    XOP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    if (__builtin_add_overflow(total, s.i64(0), &total)) return make_error(ErrorCode::kInternal, "earnings overflow");
+  }
+  return total;
+}
+
+}  // namespace xop

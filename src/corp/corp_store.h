@@ -1,0 +1,99 @@
+// XenoCorp's persistent state in SQLite: accounts, the double-entry ledger (transactions,
+// entries, cached balances), purchase orders and the usage records settled against them.
+// Mutating calls must run inside an open SqliteTxn on db(); a caller's failure rolls back
+// everything. Not thread-safe: CorpService serialises access.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "corp/corp_service.h"
+#include "corp/ledger.h"
+#include "corp/settlement.h"
+#include "corp/sqlite_db.h"
+#include "proto/usage_record.h"
+
+namespace xop {
+
+struct AccountRow {
+  std::string id;
+  std::string kind;  // "user" | "server"
+  std::string name;
+  std::optional<std::string> owner;
+  std::string public_key;  // base64
+  TimeMs created_at = 0;
+};
+
+struct PoRow {
+  std::string po_id;
+  std::string user;
+  std::string server;
+  int64_t max_amount = 0;
+  int64_t charged = 0;
+  int64_t released = 0;
+  std::string state;  // "open" | "closed"
+  std::string session;
+  int64_t last_seq = 0;
+  bool final_seen = false;
+  TimeMs issued_at = 0;
+  TimeMs expires_at = 0;
+  std::string rates_json;  // the bound price sheet's rates
+  std::string document;    // the corp-signed PO, wire form
+
+  [[nodiscard]] int64_t remaining() const { return max_amount - charged - released; }
+};
+
+struct RecordRow {
+  UsageRecord record;
+  int64_t charged = 0;
+  TimeMs received_at = 0;
+};
+
+// A ledger transaction seen from one ledger account: the net of its entries on that account.
+struct AccountTxRow {
+  std::string id;
+  std::string kind;
+  int64_t amount = 0;
+  TimeMs at = 0;
+  std::string memo;
+};
+
+class CorpStore {
+ public:
+  static Result<CorpStore> open(const std::string& path);
+  SqliteDb& db() { return db_; }
+
+  Result<std::optional<AccountRow>> find_account(const std::string& id);
+  Status insert_account(const AccountRow& a);
+  Result<bool> owns_servers(const std::string& user_id);
+
+  // Validates and applies `tx` (assigning id and time), writing its entries and updating the
+  // cached balances. Returns the transaction id.
+  Result<std::string> post(LedgerTransaction tx, TimeMs now);
+  Result<int64_t> balance(const std::string& ledger_account);
+  Result<LedgerCheck> check();
+
+  Status insert_po(const PoRow& po);
+  Result<std::optional<PoRow>> find_po(const std::string& po_id);
+  // Writes the settlement-relevant fields of `s`.
+  Status update_po(const PoState& s);
+  // POs where `account` is the user or the server, oldest first.
+  Result<std::vector<PoRow>> pos_of(const std::string& account);
+  // Sum of the holds of the user's open POs.
+  Result<int64_t> held_by(const std::string& user_id);
+
+  Result<std::optional<UsageRecord>> find_record(const std::string& po_id, int64_t seq);
+  Status insert_record(const UsageRecord& r, int64_t charged, TimeMs now);
+  Result<std::vector<RecordRow>> records_of(const std::string& po_id);
+
+  Result<std::vector<AccountTxRow>> transactions_of(const std::string& ledger_account);
+  // Total credited to the user's ledger account by settlements.
+  Result<int64_t> earnings_of(const std::string& user_id);
+
+ private:
+  explicit CorpStore(SqliteDb db) : db_(std::move(db)) {}
+  SqliteDb db_;
+};
+
+}  // namespace xop

@@ -1,0 +1,130 @@
+#include "corp/sqlite_db.h"
+
+#include <sqlite3.h>
+
+namespace xop {
+namespace {
+
+tl::unexpected<Error> db_error(sqlite3* db, int rc, std::string_view what) {
+  const int primary = rc & 0xff;
+  const ErrorCode code = primary == SQLITE_CONSTRAINT ? ErrorCode::kConflict : ErrorCode::kInternal;
+  std::string msg = std::string("sqlite ") + std::string(what) + ": " + sqlite3_errstr(rc);
+  if (db != nullptr) msg += std::string(" (") + sqlite3_errmsg(db) + ")";
+  return make_error(code, msg);
+}
+
+}  // namespace
+
+SqliteStmt::SqliteStmt(SqliteStmt&& o) noexcept : db_(o.db_), st_(o.st_), bind_rc_(o.bind_rc_) { o.st_ = nullptr; }
+
+SqliteStmt::~SqliteStmt() {
+  if (st_ != nullptr) sqlite3_finalize(st_);
+}
+
+SqliteStmt& SqliteStmt::bind(int i, int64_t v) {
+  const int rc = sqlite3_bind_int64(st_, i, v);
+  if (rc != SQLITE_OK && bind_rc_ == 0) bind_rc_ = rc;
+  return *this;
+}
+
+SqliteStmt& SqliteStmt::bind(int i, std::string_view v) {
+  const int rc = sqlite3_bind_text64(st_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  if (rc != SQLITE_OK && bind_rc_ == 0) bind_rc_ = rc;
+  return *this;
+}
+
+SqliteStmt& SqliteStmt::bind_null(int i) {
+  const int rc = sqlite3_bind_null(st_, i);
+  if (rc != SQLITE_OK && bind_rc_ == 0) bind_rc_ = rc;
+  return *this;
+}
+
+SqliteStmt& SqliteStmt::bind(int i, const std::optional<std::string>& v) {
+  return v ? bind(i, std::string_view(*v)) : bind_null(i);
+}
+
+Result<bool> SqliteStmt::step() {
+  if (bind_rc_ != 0) return db_error(db_, bind_rc_, "bind");
+  const int rc = sqlite3_step(st_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return db_error(db_, rc, "step");
+}
+
+Status SqliteStmt::run() {
+  while (true) {
+    XOP_ASSIGN_OR_RETURN(bool row, step());
+    if (!row) return {};
+  }
+}
+
+int64_t SqliteStmt::i64(int col) const { return sqlite3_column_int64(st_, col); }
+
+std::string SqliteStmt::str(int col) const {
+  const auto* p = sqlite3_column_text(st_, col);
+  const int n = sqlite3_column_bytes(st_, col);
+  if (p == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
+}
+
+bool SqliteStmt::is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
+
+Result<SqliteDb> SqliteDb::open(const std::string& path) {
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    auto err = db_error(raw, rc, "open " + path);
+    sqlite3_close(raw);
+    return err;
+  }
+  SqliteDb db(raw);
+  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_extended_result_codes(raw, 1);
+  XOP_RETURN_IF_ERROR(db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+  return db;
+}
+
+SqliteDb::SqliteDb(SqliteDb&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+
+SqliteDb::~SqliteDb() {
+  if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+
+Status SqliteDb::exec(std::string_view sql) {
+  char* err = nullptr;
+  const std::string s(sql);
+  const int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    return make_error((rc & 0xff) == SQLITE_CONSTRAINT ? ErrorCode::kConflict : ErrorCode::kInternal,
+                      "sqlite exec: " + msg);
+  }
+  return {};
+}
+
+Result<SqliteStmt> SqliteDb::prepare(std::string_view sql) {
+  sqlite3_stmt* st = nullptr;
+  const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, nullptr);
+  if (rc != SQLITE_OK) return db_error(db_, rc, "prepare");
+  return SqliteStmt(db_, st);
+}
+
+SqliteTxn::~SqliteTxn() {
+  if (open_) (void)db_.exec("ROLLBACK");
+}
+
+Status SqliteTxn::begin() {
+  XOP_RETURN_IF_ERROR(db_.exec("BEGIN IMMEDIATE"));
+  open_ = true;
+  return {};
+}
+
+Status SqliteTxn::commit() {
+  XOP_RETURN_IF_ERROR(db_.exec("COMMIT"));
+  open_ = false;
+  return {};
+}
+
+}  // namespace xop

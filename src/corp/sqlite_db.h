@@ -1,0 +1,90 @@
+// A thin RAII layer over the raw sqlite3 API: one connection, prepared statements with typed
+// binds and reads, and IMMEDIATE transactions that roll back unless committed. Every failure is
+// a Result (kInternal, or kConflict for constraint violations). Not thread-safe: the owner
+// serialises access (CorpService holds one mutex around each request's database work).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace xop {
+
+class SqliteDb;
+
+class SqliteStmt {
+ public:
+  SqliteStmt(SqliteStmt&& o) noexcept;
+  SqliteStmt& operator=(SqliteStmt&&) = delete;
+  SqliteStmt(const SqliteStmt&) = delete;
+  SqliteStmt& operator=(const SqliteStmt&) = delete;
+  ~SqliteStmt();
+
+  // Binds are 1-based, as in SQLite.
+  SqliteStmt& bind(int i, int64_t v);
+  SqliteStmt& bind(int i, std::string_view v);
+  SqliteStmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
+  SqliteStmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+  SqliteStmt& bind_null(int i);
+  SqliteStmt& bind(int i, const std::optional<std::string>& v);
+
+  // Advances: true when a row is available, false when done.
+  Result<bool> step();
+  // Runs to completion (for statements that return no rows).
+  Status run();
+
+  // Column reads are 0-based.
+  [[nodiscard]] int64_t i64(int col) const;
+  [[nodiscard]] std::string str(int col) const;
+  [[nodiscard]] bool is_null(int col) const;
+
+ private:
+  friend class SqliteDb;
+  SqliteStmt(sqlite3* db, sqlite3_stmt* st) : db_(db), st_(st) {}
+  sqlite3* db_;
+  sqlite3_stmt* st_;
+  int bind_rc_ = 0;  // first bind failure, reported by step()
+};
+
+class SqliteDb {
+ public:
+  // Opens (creating if missing) with WAL, synchronous=FULL, foreign keys on, busy timeout.
+  static Result<SqliteDb> open(const std::string& path);
+  SqliteDb(SqliteDb&& o) noexcept;
+  SqliteDb& operator=(SqliteDb&&) = delete;
+  SqliteDb(const SqliteDb&) = delete;
+  SqliteDb& operator=(const SqliteDb&) = delete;
+  ~SqliteDb();
+
+  // Runs one or more statements without parameters.
+  Status exec(std::string_view sql);
+  Result<SqliteStmt> prepare(std::string_view sql);
+  [[nodiscard]] sqlite3* handle() const { return db_; }
+
+ private:
+  explicit SqliteDb(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+// BEGIN IMMEDIATE on construction (check begin()); ROLLBACK on destruction unless commit()ed.
+class SqliteTxn {
+ public:
+  explicit SqliteTxn(SqliteDb& db) : db_(db) {}
+  SqliteTxn(const SqliteTxn&) = delete;
+  SqliteTxn& operator=(const SqliteTxn&) = delete;
+  ~SqliteTxn();
+  Status begin();
+  Status commit();
+
+ private:
+  SqliteDb& db_;
+  bool open_ = false;
+};
+
+}  // namespace xop
