@@ -78,11 +78,14 @@ struct HttpServer::Impl {
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
       if (ec) {
         if (ec == http::error::header_limit) {
-          co_await write_error(stream, Error{ErrorCode::kPayloadTooLarge, "request headers too large"});
+          // Named, not a temporary: GCC 12 destroys temporaries of a co_await expression twice.
+          const Error too_large{ErrorCode::kPayloadTooLarge, "request headers too large"};
+          co_await write_error(stream, too_large);
         } else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
                    ec != beast::error::timeout && ec != asio::error::connection_reset &&
                    ec != asio::error::operation_aborted) {
-          co_await write_error(stream, Error{ErrorCode::kInvalidArgument, "malformed HTTP request"});
+          const Error malformed{ErrorCode::kInvalidArgument, "malformed HTTP request"};
+          co_await write_error(stream, malformed);
         }
         break;
       }
@@ -91,17 +94,19 @@ struct HttpServer::Impl {
       const size_t limit = router->body_limit(std::string(parser.get().method_string()), path);
       parser.body_limit(limit);
       if (parser.content_length() && *parser.content_length() > limit) {
-        co_await write_error(stream, Error{ErrorCode::kPayloadTooLarge,
-                                           "request body larger than " + std::to_string(limit) + " bytes"});
+        const Error too_large{ErrorCode::kPayloadTooLarge, "request body larger than " + std::to_string(limit) + " bytes"};
+        co_await write_error(stream, too_large);
         break;
       }
       auto [ec2, n2] = co_await http::async_read(stream, buffer, parser, kTuple);
       if (ec2) {
         if (ec2 == http::error::body_limit) {
-          co_await write_error(stream, Error{ErrorCode::kPayloadTooLarge,
-                                             "request body larger than " + std::to_string(limit) + " bytes"});
+          const Error too_large{ErrorCode::kPayloadTooLarge,
+                                "request body larger than " + std::to_string(limit) + " bytes"};
+          co_await write_error(stream, too_large);
         } else if (ec2 != beast::error::timeout && ec2 != asio::error::eof) {
-          co_await write_error(stream, Error{ErrorCode::kInvalidArgument, "malformed HTTP request body"});
+          const Error malformed{ErrorCode::kInvalidArgument, "malformed HTTP request body"};
+          co_await write_error(stream, malformed);
         }
         break;
       }
