@@ -20,7 +20,7 @@ Result<TimeMs> AdvertStore::put(Advert advert, SignedDoc doc, Rates rates, TimeM
   const TimeMs expires_at = now + ttl;
 
   std::unique_lock lock(mu_);
-  if (now - last_purge_ >= opts_.purge_interval_ms) purge_locked(now);
+  if (now - last_purge_ >= opts_.purge_interval_ms) purge_locked(now, /*forget_recent=*/false);
   auto it = by_server_.find(advert.server);
   if (it != by_server_.end()) {
     if (advert.issued_at <= it->second.advert.issued_at) {
@@ -32,10 +32,16 @@ Result<TimeMs> AdvertStore::put(Advert advert, SignedDoc doc, Rates rates, TimeM
     return expires_at;
   }
   if (by_server_.size() >= opts_.max_adverts) {
-    purge_locked(now);
+    purge_locked(now, /*forget_recent=*/false);
     if (by_server_.size() >= opts_.max_adverts) {
-      return make_error(ErrorCode::kResourceExhausted,
-                        fmt::format("XIS holds its maximum of {} adverts; try later", opts_.max_adverts));
+      const auto live = static_cast<size_t>(std::count_if(
+          by_server_.begin(), by_server_.end(), [now](const auto& kv) { return kv.second.expires_at > now; }));
+      if (live >= opts_.max_adverts) {
+        return make_error(ErrorCode::kResourceExhausted,
+                          fmt::format("XIS holds its maximum of {} adverts; try later", opts_.max_adverts));
+      }
+      // Memory stays bounded: beyond twice the bound, expired adverts are forgotten even if recent.
+      if (by_server_.size() >= 2 * opts_.max_adverts) purge_locked(now, /*forget_recent=*/true);
     }
   }
   std::string key = advert.server;
@@ -43,8 +49,12 @@ Result<TimeMs> AdvertStore::put(Advert advert, SignedDoc doc, Rates rates, TimeM
   return expires_at;
 }
 
-void AdvertStore::purge_locked(TimeMs now) {
-  std::erase_if(by_server_, [now](const auto& kv) { return kv.second.expires_at <= now; });
+void AdvertStore::purge_locked(TimeMs now, bool forget_recent) {
+  const int64_t max_ttl = opts_.max_ttl_ms;
+  std::erase_if(by_server_, [&](const auto& kv) {
+    const StoredAdvert& s = kv.second;
+    return s.expires_at <= now && (forget_recent || now - s.advert.issued_at > max_ttl);
+  });
   last_purge_ = now;
 }
 

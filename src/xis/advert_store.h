@@ -10,7 +10,8 @@
 //    a replay), one issued more than max_future_ms after `now` as invalid (clock skew);
 //  - a server not yet stored is refused with kResourceExhausted (503) when max_adverts live
 //    adverts are stored.
-// Expired adverts are never returned, and are dropped lazily (on writes).
+// Expired adverts are never returned, and are dropped lazily (on writes) once no advert they could
+// be confused with is still fresh. Memory is bounded by 2 * max_adverts entries.
 #pragma once
 
 #include <functional>
@@ -43,7 +44,9 @@ class AdvertStore {
   [[nodiscard]] size_t live_count(TimeMs now) const;
 
  private:
-  void purge_locked(TimeMs now);
+  // Drops expired adverts. An expired advert issued within max_ttl_ms is kept (as a stale-check
+  // high-water mark, so an older advert cannot be replayed after expiry) unless forget_recent.
+  void purge_locked(TimeMs now, bool forget_recent);
 
   const AdvertStoreOptions opts_;
   mutable std::shared_mutex mu_;
