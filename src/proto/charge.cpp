@@ -6,7 +6,7 @@ __extension__ using i128 = __int128;
 constexpr i128 kHourMs = 3'600'000;
 constexpr i128 kGiB = i128{1} << 30;
 
-int64_t term(i128 a, i128 b, i128 c, i128 denom) { return static_cast<int64_t>((a * b * c) / denom); }
+i128 term(i128 a, i128 b, i128 c, i128 denom) { return (a * b * c) / denom; }
 }  // namespace
 
 Result<ChargeBreakdown> compute_charge(const Rates& rates, const Resources& reserved, const Usage& used,
@@ -27,21 +27,31 @@ Result<ChargeBreakdown> compute_charge(const Rates& rates, const Resources& rese
                     r.disk_io_per_gib, r.net_io_per_gib}) {
     if (v < 0 || v > kMaxRate) return invalid("rate out of range");
   }
-  ChargeBreakdown b;
-  b.cpu_reserve = term(reserved.cpu_millis, period_ms, r.cpu_reserve_per_core_hour, 1000 * kHourMs);
-  b.memory_reserve = term(reserved.memory_bytes, period_ms, r.memory_reserve_per_gib_hour, kGiB * kHourMs);
-  b.disk_reserve = term(reserved.disk_bytes, period_ms, r.disk_reserve_per_gib_hour, kGiB * kHourMs);
-  b.net_reserve = term(reserved.net_bps, period_ms, r.net_reserve_per_mbps_hour, i128{1'000'000} * kHourMs);
-  b.cpu_use = term(used.cpu_ns, r.cpu_use_per_core_hour, 1, i128{3'600'000'000'000});
-  b.memory_use = term(used.memory_byte_seconds, r.memory_use_per_gib_hour, 1, kGiB * 3600);
-  b.disk_io = term(used.disk_bytes, r.disk_io_per_gib, 1, kGiB);
-  b.net_io = term(used.net_bytes, r.net_io_per_gib, 1, kGiB);
+  // Each term can exceed int64 on its own (e.g. a day of 10^6 cores at the maximum rate), so the
+  // terms and their sum stay in 128 bits until the total is known to fit.
+  const i128 terms[8] = {
+      term(reserved.cpu_millis, period_ms, r.cpu_reserve_per_core_hour, 1000 * kHourMs),
+      term(reserved.memory_bytes, period_ms, r.memory_reserve_per_gib_hour, kGiB * kHourMs),
+      term(reserved.disk_bytes, period_ms, r.disk_reserve_per_gib_hour, kGiB * kHourMs),
+      term(reserved.net_bps, period_ms, r.net_reserve_per_mbps_hour, i128{1'000'000} * kHourMs),
+      term(used.cpu_ns, r.cpu_use_per_core_hour, 1, i128{3'600'000'000'000}),
+      term(used.memory_byte_seconds, r.memory_use_per_gib_hour, 1, kGiB * 3600),
+      term(used.disk_bytes, r.disk_io_per_gib, 1, kGiB),
+      term(used.net_bytes, r.net_io_per_gib, 1, kGiB),
+  };
   i128 total = 0;
-  for (int64_t t : {b.cpu_reserve, b.memory_reserve, b.disk_reserve, b.net_reserve, b.cpu_use, b.memory_use,
-                    b.disk_io, b.net_io}) {
-    total += t;
-  }
+  for (i128 t : terms) total += t;
   if (total > INT64_MAX) return invalid("charge exceeds the largest representable amount");
+  // Every term is non-negative, so each one fits when the total does.
+  ChargeBreakdown b;
+  b.cpu_reserve = static_cast<int64_t>(terms[0]);
+  b.memory_reserve = static_cast<int64_t>(terms[1]);
+  b.disk_reserve = static_cast<int64_t>(terms[2]);
+  b.net_reserve = static_cast<int64_t>(terms[3]);
+  b.cpu_use = static_cast<int64_t>(terms[4]);
+  b.memory_use = static_cast<int64_t>(terms[5]);
+  b.disk_io = static_cast<int64_t>(terms[6]);
+  b.net_io = static_cast<int64_t>(terms[7]);
   b.total = Money::micros(static_cast<int64_t>(total));
   return b;
 }
