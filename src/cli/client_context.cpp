@@ -1,0 +1,39 @@
+#include "cli/client_context.h"
+
+#include <cmath>
+
+namespace xop {
+
+Result<ClientContext> load_client_context(const CliState& st) {
+  ClientContext c;
+  c.home = UserHome(st.home);
+  XOP_ASSIGN_OR_RETURN(c.key, c.home.load_key());
+  XOP_ASSIGN_OR_RETURN(c.config, c.home.load_config());
+  XOP_ASSIGN_OR_RETURN(auto corp, ApiClient::connect(c.config.corp_url, c.key));
+  c.corp = std::make_unique<ApiClient>(std::move(corp));
+  if (!c.config.xis_url.empty()) {
+    XOP_ASSIGN_OR_RETURN(auto xis, ApiClient::connect(c.config.xis_url, c.key));
+    c.xis = std::make_unique<ApiClient>(std::move(xis));
+  }
+  return c;
+}
+
+Result<std::pair<double, double>> parse_lat_lon(const std::string& s) {
+  const auto comma = s.find(',');
+  if (comma == std::string::npos) return invalid("expected LAT,LON in degrees, e.g. 48.8566,2.3522");
+  try {
+    size_t n1 = 0;
+    size_t n2 = 0;
+    const double lat = std::stod(s.substr(0, comma), &n1);
+    const double lon = std::stod(s.substr(comma + 1), &n2);
+    if (n1 != comma || n2 != s.size() - comma - 1 || !std::isfinite(lat) || !std::isfinite(lon) || lat < -90 ||
+        lat > 90 || lon < -180 || lon > 180) {
+      return invalid("latitude must be in [-90, 90] and longitude in [-180, 180]");
+    }
+    return std::make_pair(lat, lon);
+  } catch (...) {
+    return invalid("expected LAT,LON in degrees, e.g. 48.8566,2.3522");
+  }
+}
+
+}  // namespace xop

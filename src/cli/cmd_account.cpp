@@ -1,0 +1,110 @@
+// `xop account create|show|fund`: your identity, registration and balance.
+#include <iostream>
+
+#include "cli/client_context.h"
+#include "cli/output.h"
+
+namespace xop {
+
+namespace {
+struct AccountArgs {
+  std::string name = "user";
+  std::string kind = "user";
+  std::string corp_url;
+  std::string xis_url;
+  std::string amount;
+  std::string admin_key_file;
+  std::string account;
+};
+
+int create(const CliState& st, const AccountArgs& a) {
+  UserHome home(st.home);
+  UserConfig cfg;
+  if (auto c = home.load_config(); c) cfg = *c;
+  if (!a.corp_url.empty()) cfg.corp_url = a.corp_url;
+  if (!a.xis_url.empty()) cfg.xis_url = a.xis_url;
+  if (cfg.corp_url.empty()) return fail("no corp URL: pass --corp URL (and --xis URL), or run `xop dev`");
+  auto key = home.load_key();
+  if (!key && key.error().code != ErrorCode::kNotFound) return fail(key.error());
+  const bool fresh = !key;
+  if (fresh) {
+    key = KeyPair::generate();
+    if (auto s = home.save_key(*key); !s) return fail(s.error());
+  }
+  if (auto s = home.save_config(cfg); !s) return fail(s.error());
+  auto corp = ApiClient::connect(cfg.corp_url, *key);
+  if (!corp) return fail(corp.error());
+  auto r = corp->call("POST", "/v1/accounts", Json{{"kind", a.kind}, {"name", a.name}});
+  if (!r && r.error().code != ErrorCode::kConflict) return fail(r.error());
+  if (st.json) {
+    print_json(Json{{"account", key->account_id()}, {"public_key", key->public_key().base64()}, {"home", home.dir()}});
+  } else {
+    std::cout << (r ? "registered" : "already registered") << " account " << key->account_id() << "\n"
+              << "key: " << home.key_path() << (fresh ? " (new)" : "") << "\n";
+  }
+  return 0;
+}
+
+int show(const CliState& st, const AccountArgs& a) {
+  auto c = load_client_context(st);
+  if (!c) return fail(c.error());
+  const std::string id = a.account.empty() ? c->key.account_id() : a.account;
+  auto r = c->corp->call("GET", "/v1/accounts/" + id);
+  if (!r) return fail(r.error());
+  if (st.json) {
+    print_json(*r);
+    return 0;
+  }
+  const Json acc = r->value("account", Json::object());
+  std::cout << "account   " << id << "\n"
+            << "kind      " << acc.value("kind", "") << "\n"
+            << "name      " << acc.value("name", "") << "\n"
+            << "balance   " << credits(r->value("balance", int64_t{0})) << "\n"
+            << "held      " << credits(r->value("held", int64_t{0})) << "\n";
+  return 0;
+}
+
+int fund(const CliState& st, const AccountArgs& a) {
+  auto c = load_client_context(st);
+  if (!c) return fail(c.error());
+  auto amount = Money::parse(a.amount);
+  if (!amount || amount->micros() <= 0) return fail("amount must be a positive number of credits, e.g. 10 or 2.5");
+  const std::string admin_file = a.admin_key_file.empty() ? c->home.dir() + "/dev-admin.json" : a.admin_key_file;
+  auto admin = load_key_file(admin_file);
+  if (!admin) return fail("funding needs the corp's admin key (" + admin_file + "): " + admin.error().message);
+  auto corp = ApiClient::connect(c->config.corp_url, *admin);
+  if (!corp) return fail(corp.error());
+  const std::string to = a.account.empty() ? c->key.account_id() : a.account;
+  auto r = corp->call("POST", "/v1/deposits", Json{{"account", to}, {"amount", amount->micros()}, {"memo", "faucet"}});
+  if (!r) return fail(r.error());
+  if (st.json) {
+    print_json(*r);
+  } else {
+    std::cout << "deposited " << amount->to_string() << " to " << to << "; balance "
+              << credits(r->value("balance", int64_t{0})) << "\n";
+  }
+  return 0;
+}
+}  // namespace
+
+void add_account_command(CLI::App& app, CliState& st) {
+  auto a = std::make_shared<AccountArgs>();
+  auto* cmd = app.add_subcommand("account", "Your key pair, registration and balance");
+  cmd->require_subcommand(1);
+  auto* c = cmd->add_subcommand("create", "Create a key pair (if none) and register it with XenoCorp");
+  c->add_option("--name", a->name, "A name for the account")->capture_default_str();
+  c->add_option("--kind", a->kind, "user")->check(CLI::IsMember({"user"}))->capture_default_str();
+  c->add_option("--corp", a->corp_url, "XenoCorp URL (saved in config.toml)");
+  c->add_option("--xis", a->xis_url, "XIS URL (saved in config.toml)");
+  c->callback([a, &st] { st.code = create(st, *a); });
+  auto* s = cmd->add_subcommand("show", "Show balance and holds");
+  s->add_option("--account", a->account, "Another account you may read (e.g. your server)");
+  s->callback([a, &st] { st.code = show(st, *a); });
+  auto* f = cmd->add_subcommand("fund", "Deposit credits (needs the corp's admin key; `xop dev` provides one)");
+  f->add_option("amount", a->amount, "Credits, e.g. 10 or 2.5")->required();
+  f->add_option("--account", a->account, "Account to fund (default: yours)");
+  f->add_option("--admin-key-file", a->admin_key_file, "Admin key file (default: $XOP_HOME/dev-admin.json)");
+  f->callback([a, &st] { st.code = fund(st, *a); });
+}
+
+}  // namespace xop

@@ -1,0 +1,206 @@
+// `xop dev`: a whole platform on this machine (XenoCorp, XIS, N XenoServers at named cities),
+// and with --demo the main job end to end: account, funds, deploy a real container onto the 3
+// servers nearest a place, watch live usage, stop, and print the statement and ledger check.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/client_context.h"
+#include "cli/daemon.h"
+#include "cli/dev_platform.h"
+#include "cli/output.h"
+#include "client/deployer.h"
+
+namespace xop {
+
+namespace fs = std::filesystem;
+
+namespace {
+struct DevArgs {
+  int servers = 5;
+  std::string data_dir;
+  std::string runtime = "runc";
+  bool demo = false;
+  std::string near = "48.8566,2.3522";  // Paris
+  std::string near_name = "Paris";
+  int count = 3;
+  int run_seconds = 8;
+  int64_t charging_interval_ms = 2000;
+  std::string image;
+  std::string port_file;
+};
+
+std::string default_image() {
+  std::error_code ec;
+  const auto exe = fs::read_symlink("/proc/self/exe", ec);
+  return (ec ? fs::path(".") : exe.parent_path()).string() + "/images/burner";
+}
+
+void heading(const std::string& s) { std::cout << "\n== " << s << " ==" << std::endl; }
+
+// The scripted walk-through. Uses only the public API, like any user would.
+int demo(const CliState& st, const DevArgs& a, DevPlatform& platform) {
+  UserHome home(st.home);
+  heading("1. account");
+  auto key = home.load_key();
+  if (!key) {
+    key = KeyPair::generate();
+    if (auto s = home.save_key(*key); !s) return fail(s.error());
+  }
+  auto ctx = load_client_context(st);
+  if (!ctx) return fail(ctx.error());
+  auto reg = ctx->corp->call("POST", "/v1/accounts", Json{{"kind", "user"}, {"name", "demo-user"}});
+  if (!reg) return fail(reg.error());
+  std::cout << "registered user " << key->account_id() << " (key in " << home.key_path() << ")\n";
+
+  heading("2. fund");
+  auto admin = ApiClient::connect(platform.corp_url(), platform.admin_key());
+  if (!admin) return fail(admin.error());
+  auto dep = admin->call("POST", "/v1/deposits",
+                         Json{{"account", key->account_id()}, {"amount", 100 * Money::kMicrosPerCredit}, {"memo", "dev faucet"}});
+  if (!dep) return fail(dep.error());
+  std::cout << "deposited 100.000000 credits; balance " << credits(dep->value("balance", int64_t{0})) << "\n";
+
+  auto ll = parse_lat_lon(a.near);
+  if (!ll) return fail(ll.error());
+  DeployManifest m;
+  m.name = "burner";
+  m.image = a.image.empty() ? default_image() : a.image;
+  m.resources.cpu_millis = 250;
+  m.resources.memory_bytes = 64LL << 20;
+  m.pids = 64;
+  m.count = a.count;
+  m.near = GeoPoint{std::llround(ll->first * 1e6), std::llround(ll->second * 1e6)};
+  m.max_price_per_hour = Money::micros(5 * Money::kMicrosPerCredit);
+  m.budget = Money::micros(2 * Money::kMicrosPerCredit);
+  heading(fmt::format("3. deploy a CPU burner (250 milli-cores, 64 MiB) onto the {} servers nearest {} ({})", a.count,
+                      a.near_name, a.near));
+  Deployer deployer(ctx->key, ctx->config.corp_url, ctx->config.xis_url, home.dir() + "/scratch");
+  auto res = deployer.deploy(m, [](const std::string& line) { std::cout << "  " << line << std::endl; });
+  if (!res) return fail(res.error());
+  std::vector<DeployedSession> sessions;
+  for (const auto& o : res->outcomes) {
+    if (o.ok) sessions.push_back(DeployedSession{o.session, o.server, o.name, o.city, o.endpoint, o.po_id, m.name});
+  }
+  if (auto s = home.save_sessions(sessions); !s) return fail(s.error());
+  std::cout << fmt::format("{} of {} sessions running, deployed in {:.2f} s\n", sessions.size(), res->outcomes.size(),
+                           res->seconds);
+  if (sessions.size() != res->outcomes.size()) return fail("some sessions failed to start");
+
+  heading(fmt::format("4. running for {} s: live usage", a.run_seconds));
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(a.run_seconds);
+  int round = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    // A progress display: the live table every few seconds, a dot every second.
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    if (++round % 4 == 0 || std::chrono::steady_clock::now() >= until) {
+      std::cout << "\n";
+      show_sessions(*ctx, false);
+    } else {
+      std::cout << "." << std::flush;
+    }
+  }
+
+  heading("5. stop");
+  for (const auto& s : sessions) {
+    auto server = ApiClient::connect(s.endpoint, ctx->key);
+    auto r = server ? server->call("DELETE", "/v1/sessions/" + s.session) : tl::make_unexpected(server.error());
+    if (!r) return fail(r.error());
+    std::cout << s.session << " on " << s.name << ": " << r->value("session", Json::object()).value("state", "?")
+              << "\n";
+  }
+  // Wait (with a deadline) until the corp has settled every final record and closed the POs.
+  bool settled = false;
+  for (int i = 0; i < 100 && !settled; ++i) {
+    auto stmt = ctx->corp->call("GET", "/v1/statements/" + ctx->key.account_id());
+    settled = stmt.has_value();
+    if (stmt) {
+      for (const auto& po : stmt->value("purchase_orders", Json::array())) {
+        if (po.value("state", "") != "closed") settled = false;
+      }
+    }
+    if (!settled) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (!settled) std::cout << "warning: not every purchase order was settled within 20 s\n";
+
+  heading("6. statement");
+  return show_statement(*ctx, false, false);
+}
+
+int run(const CliState& st, const DevArgs& a) {
+  if (a.runtime != "mock" && ::geteuid() != 0) {
+    return fail("xop dev runs real containers (runc, cgroups, overlayfs) and needs root; "
+                "run it as root, or pass --runtime mock to try the platform without containers");
+  }
+  std::string dir = a.data_dir;
+  bool temporary = false;
+  if (dir.empty()) {
+    std::string tmpl = (fs::temp_directory_path() / "xop-dev-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) return fail("cannot create a temporary directory");
+    dir = tmpl;
+    temporary = true;
+  }
+  if (!a.demo) block_termination_signals();
+  DevOptions o;
+  o.data_dir = dir;
+  o.servers = a.servers;
+  o.runtime = a.runtime;
+  o.charging_interval_ms = a.charging_interval_ms;
+  std::cout << "starting XenoCorp, XIS and " << a.servers << " XenoServers (" << a.runtime << ") in " << dir << std::endl;
+  auto platform = DevPlatform::start(o);
+  if (!platform) return fail(platform.error());
+  UserHome home(st.home);
+  if (auto s = home.save_config(UserConfig{(*platform)->corp_url(), (*platform)->xis_url()}); !s) return fail(s.error());
+  if (auto s = save_key_file((*platform)->admin_key(), home.dir() + "/dev-admin.json"); !s) return fail(s.error());
+  std::cout << "corp  " << (*platform)->corp_url() << "\nxis   " << (*platform)->xis_url() << "\n";
+  Table t({"SERVER", "CITY", "LAT", "LON", "URL"});
+  for (const auto& s : (*platform)->servers()) {
+    t.add({s.name, s.city, fmt::format("{:.4f}", static_cast<double>(s.location.lat_e6) / 1e6),
+           fmt::format("{:.4f}", static_cast<double>(s.location.lon_e6) / 1e6), s.url});
+  }
+  std::cout << t.render();
+  std::cout << "client config written to " << home.dir() << "/config.toml (the xop CLI now talks to this platform)\n";
+  int code = 0;
+  if (a.demo) {
+    code = demo(st, a, **platform);
+  } else {
+    if (auto s = announce("xop dev (corp)", (*platform)->corp_url(), a.port_file); !s) return fail(s.error());
+    std::cout << "press Ctrl-C to stop" << std::endl;
+    wait_for_termination();
+  }
+  (*platform)->stop();
+  if (temporary) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  return code;
+}
+}  // namespace
+
+void add_dev_command(CLI::App& app, CliState& st) {
+  auto a = std::make_shared<DevArgs>();
+  auto* cmd = app.add_subcommand("dev", "Run a whole platform on this machine (corp, XIS, servers at 5 cities)");
+  cmd->add_option("--servers", a->servers, "How many XenoServers")->capture_default_str();
+  cmd->add_option("--data-dir", a->data_dir, "Keep state here (default: a temporary directory, removed at exit)");
+  cmd->add_option("--runtime", a->runtime, "Sandbox driver: runc, crun or mock")
+      ->check(CLI::IsMember({"runc", "crun", "mock"}))
+      ->capture_default_str();
+  cmd->add_flag("--demo", a->demo, "Run the end-to-end walk-through and exit");
+  cmd->add_option("--near", a->near, "Demo: deploy near LAT,LON")->capture_default_str();
+  cmd->add_option("--near-name", a->near_name, "Demo: a name for that place")->capture_default_str();
+  cmd->add_option("--count", a->count, "Demo: how many servers")->capture_default_str();
+  cmd->add_option("--run-seconds", a->run_seconds, "Demo: how long the sessions run")->capture_default_str();
+  cmd->add_option("--charging-interval-ms", a->charging_interval_ms, "Usage-record interval")->capture_default_str();
+  cmd->add_option("--image", a->image, "Demo: OCI image layout to deploy (default: the built burner image)");
+  cmd->add_option("--port-file", a->port_file, "Write the corp URL to this file once running");
+  cmd->callback([a, &st] { st.code = run(st, *a); });
+}
+
+}  // namespace xop

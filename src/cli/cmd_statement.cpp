@@ -1,0 +1,80 @@
+// `xop statement`: every charge with the usage behind it, and the corp's ledger check.
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/client_context.h"
+#include "cli/output.h"
+
+namespace xop {
+
+namespace {
+struct StatementArgs {
+  bool records = false;
+};
+
+int run(const CliState& st, const StatementArgs& a) {
+  auto c = load_client_context(st);
+  if (!c) return fail(c.error());
+  return show_statement(*c, st.json, a.records);
+}
+}  // namespace
+
+int show_statement(ClientContext& ctx, bool json, bool records) {
+  auto* c = &ctx;
+  auto r = c->corp->call("GET", "/v1/statements/" + c->key.account_id());
+  if (!r) return fail(r.error());
+  auto check = c->corp->call("GET", "/v1/ledger/check");
+  if (!check) return fail(check.error());
+  if (json) {
+    print_json(Json{{"statement", *r}, {"ledger_check", *check}});
+    return 0;
+  }
+  std::cout << "statement for " << c->key.account_id() << "\n\n";
+  Table t({"PURCHASE ORDER", "SERVER", "STATE", "RECORDS", "CPU USED", "MEM GiB-s", "HELD", "CHARGED"});
+  int64_t total = 0;
+  for (const auto& po : r->value("purchase_orders", Json::array())) {
+    int64_t cpu = 0;
+    int64_t mem = 0;
+    const Json recs = po.value("records", Json::array());
+    for (const auto& rec : recs) {
+      const Json used = rec.value("used", Json::object());
+      cpu += used.value("cpu_ns", int64_t{0});
+      mem += used.value("memory_byte_seconds", int64_t{0});
+    }
+    const int64_t charged = po.value("charged", int64_t{0});
+    total += charged;
+    t.add({po.value("po_id", ""), po.value("server", "").substr(0, 12), po.value("state", ""),
+           std::to_string(recs.size()), cpu_seconds(cpu), fmt::format("{:.2f}", static_cast<double>(mem) / (1 << 30)),
+           credits(po.value("max_amount", int64_t{0})), credits(charged)});
+    if (records) {
+      for (const auto& rec : recs) {
+        const Json used = rec.value("used", Json::object());
+        std::cout << fmt::format("  {} seq {:>3}  {:>6} ms  cpu {:>10}  claimed {}  charged {}{}\n",
+                                 rec.value("session", ""), rec.value("seq", int64_t{0}),
+                                 rec.value("period_end", int64_t{0}) - rec.value("period_start", int64_t{0}),
+                                 cpu_seconds(used.value("cpu_ns", int64_t{0})), credits(rec.value("amount", int64_t{0})),
+                                 credits(rec.value("charged", int64_t{0})), rec.value("final", false) ? "  final" : "");
+      }
+    }
+  }
+  std::cout << t.render() << "\n"
+            << "total charged  " << credits(total) << "\n"
+            << "balance        " << credits(r->value("balance", int64_t{0})) << "\n"
+            << "still held     " << credits(r->value("held", int64_t{0})) << "\n\n";
+  const bool balanced = check->value("balanced", false);
+  std::cout << "ledger check: " << (balanced ? "BALANCED" : "NOT BALANCED") << " (" << check->value("transactions", int64_t{0})
+            << " transactions, " << check->value("entries", int64_t{0}) << " entries, sum of all accounts "
+            << credits(check->value("total", int64_t{0})) << ")\n";
+  for (const auto& p : check->value("problems", Json::array())) std::cout << "  problem: " << p.dump() << "\n";
+  return balanced ? 0 : 2;
+}
+
+void add_statement_command(CLI::App& app, CliState& st) {
+  auto a = std::make_shared<StatementArgs>();
+  auto* cmd = app.add_subcommand("statement", "Your charges, with the usage behind each, and the ledger check");
+  cmd->add_flag("--records", a->records, "Show every usage record");
+  cmd->callback([a, &st] { st.code = run(st, *a); });
+}
+
+}  // namespace xop

@@ -1,0 +1,26 @@
+// Registration of every `xop` subcommand; one file per subcommand (cmd_*.cpp).
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace xop {
+
+struct CliState {
+  int code = 0;         // the process exit code
+  bool json = false;    // --json: machine-readable output
+  std::string home;     // --home / $XOP_HOME
+};
+
+void add_corp_command(CLI::App& app, CliState& st);
+void add_xis_command(CLI::App& app, CliState& st);
+void add_server_command(CLI::App& app, CliState& st);
+void add_dev_command(CLI::App& app, CliState& st);
+void add_account_command(CLI::App& app, CliState& st);
+void add_search_command(CLI::App& app, CliState& st);
+void add_deploy_command(CLI::App& app, CliState& st);
+void add_sessions_commands(CLI::App& app, CliState& st);  // sessions, logs, stop
+void add_statement_command(CLI::App& app, CliState& st);
+
+}  // namespace xop

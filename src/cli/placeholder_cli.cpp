@@ -1,2 +1,0 @@
-// placeholder until the part lands
-namespace xop { void placeholder_cli() {} }

@@ -1,0 +1,147 @@
+#include "client/deployer.h"
+
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "client/oci_layout.h"
+#include "proto/search.h"
+
+namespace xop {
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+Result<std::string> read_whole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(ErrorCode::kNotFound, "cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+}  // namespace
+
+Deployer::Deployer(KeyPair key, std::string corp_url, std::string xis_url, std::string scratch_dir,
+                   const Clock& clock)
+    : key_(std::move(key)),
+      corp_url_(std::move(corp_url)),
+      xis_url_(std::move(xis_url)),
+      scratch_dir_(std::move(scratch_dir)),
+      clock_(clock) {}
+
+Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::mutex progress_mu;
+  auto say = [&](const std::string& line) {
+    std::lock_guard lock(progress_mu);
+    if (progress) progress(line);
+  };
+
+  XOP_ASSIGN_OR_RETURN(auto layout, read_oci_layout(m.image, scratch_dir_));
+  int64_t total = 0;
+  for (const auto& b : layout.blobs) total += b.size;
+  say("image " + layout.manifest_digest.substr(0, 19) + "… (" + std::to_string(layout.blobs.size()) + " blobs, " +
+      std::to_string(total / 1024) + " KiB)");
+
+  XOP_ASSIGN_OR_RETURN(auto xis, ApiClient::connect(xis_url_, std::nullopt, clock_));
+  SearchQuery q;
+  q.min = m.resources;
+  q.max_price_per_hour = m.max_price_per_hour;
+  q.near = m.near;
+  q.count = m.count;
+  XOP_ASSIGN_OR_RETURN(auto answer, xis.call("POST", "/v1/search", to_json(q)));
+  XOP_ASSIGN_OR_RETURN(auto found, search_result_from_json(answer));
+  DeployResult result;
+  for (const auto& r : found.rejected) result.rejected.push_back(r.name + ": " + r.reason);
+  if (found.candidates.empty()) {
+    return make_error(ErrorCode::kResourceExhausted, "no server matches the manifest (" +
+                                                         std::to_string(found.rejected.size()) + " rejected)");
+  }
+  if (static_cast<int64_t>(found.candidates.size()) < m.count) {
+    say("only " + std::to_string(found.candidates.size()) + " of " + std::to_string(m.count) +
+        " servers match; deploying to those");
+  }
+  for (const auto& c : found.candidates) {
+    say("chose " + c.advert.name + " (" + c.advert.city + ", " + std::to_string(static_cast<int64_t>(c.distance_km)) +
+        " km, " + c.price_per_hour.to_string() + "/h)");
+  }
+
+  SessionSpec spec;
+  spec.name = m.name;
+  spec.image = layout.manifest_digest;
+  spec.command = m.command;
+  spec.env = m.env;
+  spec.resources = m.resources;
+  spec.pids = m.pids;
+
+  result.outcomes.resize(found.candidates.size());
+  std::vector<std::thread> workers;
+  for (size_t i = 0; i < found.candidates.size(); ++i) {
+    workers.emplace_back([&, i] {
+      const auto& c = found.candidates[i];
+      auto& out = result.outcomes[i];
+      const auto ts = std::chrono::steady_clock::now();
+      out.server = c.advert.server;
+      out.name = c.advert.name;
+      out.city = c.advert.city;
+      out.endpoint = c.advert.endpoint;
+      out.distance_km = c.distance_km;
+      out.price_per_hour = c.price_per_hour;
+      const std::string tag = "[" + c.advert.name + "] ";
+      auto fail = [&](const std::string& what, const Error& e) {
+        out.error = what + ": " + e.message;
+        say(tag + "FAILED " + out.error);
+      };
+      auto server = ApiClient::connect(c.advert.endpoint, key_, clock_);
+      auto corp = ApiClient::connect(corp_url_, key_, clock_);
+      if (!server || !corp) return fail("connect", server ? corp.error() : server.error());
+      // 1. blobs the server lacks.
+      size_t uploaded = 0;
+      for (const auto& b : layout.blobs) {
+        auto head = server->call_raw("HEAD", "/v1/blobs/" + b.digest, "");
+        if (head && head->status == 200) continue;
+        auto data = read_whole(b.path);
+        if (!data) return fail("read blob", data.error());
+        auto put = server->call_raw("PUT", "/v1/blobs/" + b.digest, *data, "application/octet-stream");
+        if (!put) return fail("upload", put.error());
+        if (put->status >= 300) return fail("upload", error_from_response(put->status, put->body));
+        ++uploaded;
+      }
+      say(tag + (uploaded == 0 ? "image already cached" : "uploaded " + std::to_string(uploaded) + " blobs"));
+      // 2. purchase order.
+      auto po = corp->call("POST", "/v1/purchase-orders",
+                           Json{{"server", c.advert.server},
+                                {"price_sheet", c.advert.price_sheet.to_json()},
+                                {"max_amount", m.budget.micros()}});
+      if (!po) return fail("purchase order", po.error());
+      auto po_doc = SignedDoc::from_json((*po)["purchase_order"], "purchase_order");
+      if (!po_doc) return fail("purchase order", po_doc.error());
+      out.po_id = po_doc->body.value("po_id", "");
+      say(tag + "purchase order " + out.po_id.substr(0, 10) + "… holds " + m.budget.to_string());
+      // 3. session.
+      CreateSessionRequest req{spec, *po_doc};
+      auto created = server->call("POST", "/v1/sessions", to_json(req));
+      if (!created) {
+        (void)corp->call("POST", "/v1/purchase-orders/" + out.po_id + "/close");
+        return fail("create session", created.error());
+      }
+      const Json& sj = created->contains("session") && (*created)["session"].is_object() ? (*created)["session"]
+                                                                                          : Json::object();
+      out.session = sj.value("id", "");
+      out.ok = true;
+      out.seconds = seconds_since(ts);
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.2f", out.seconds);
+      say(tag + "session " + out.session + " running (" + buf + " s)");
+    });
+  }
+  for (auto& w : workers) w.join();
+  result.seconds = seconds_since(t0);
+  return result;
+}
+
+}  // namespace xop
