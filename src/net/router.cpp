@@ -74,6 +74,9 @@ HttpResponse Router::dispatch(const HttpRequest& req) const {
   } catch (const std::exception& e) {
     XOP_LOG_ERROR("handler {} {} threw: {}", req.method, req.path, e.what());
     return error_response(ErrorCode::kInternal, "internal error");
+  } catch (...) {
+    XOP_LOG_ERROR("handler {} {} threw a non-standard exception", req.method, req.path);
+    return error_response(ErrorCode::kInternal, "internal error");
   }
 }
 
