@@ -1,5 +1,9 @@
 #include "net/http_server.h"
 
+#include <array>
+#include <atomic>
+#include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -21,6 +25,11 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 struct HttpServer::Impl {
   HttpServerOptions opts;
   std::shared_ptr<const Router> router;
+  // Live connections, so that stop() can close them. Declared before ioc: coroutine frames that
+  // are destroyed with the io_context unregister themselves here.
+  std::mutex conns_mu;
+  std::set<beast::tcp_stream*> conns;
+  std::atomic<bool> stopping{false};
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   std::vector<std::thread> threads;
@@ -64,6 +73,21 @@ struct HttpServer::Impl {
 
   awaitable<void> serve(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
+    struct Registration {
+      Impl* impl;
+      beast::tcp_stream* s;
+      Registration(Impl* i, beast::tcp_stream* st) : impl(i), s(st) {
+        std::lock_guard lock(impl->conns_mu);
+        impl->conns.insert(s);
+      }
+      ~Registration() {
+        std::lock_guard lock(impl->conns_mu);
+        impl->conns.erase(s);
+      }
+      Registration(const Registration&) = delete;
+      Registration& operator=(const Registration&) = delete;
+    } registration(this, &stream);
+    if (stopping) co_return;
     std::string remote;
     {
       boost::system::error_code ec;
@@ -71,7 +95,8 @@ struct HttpServer::Impl {
       if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
     }
     beast::flat_buffer buffer;
-    for (;;) {
+    bool refused_body = false;  // answered 413 while the client may still be sending
+    while (!stopping) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
       stream.expires_after(opts.idle_timeout);
@@ -96,6 +121,7 @@ struct HttpServer::Impl {
       if (parser.content_length() && *parser.content_length() > limit) {
         const Error too_large{ErrorCode::kPayloadTooLarge, "request body larger than " + std::to_string(limit) + " bytes"};
         co_await write_error(stream, too_large);
+        refused_body = true;
         break;
       }
       auto [ec2, n2] = co_await http::async_read(stream, buffer, parser, kTuple);
@@ -104,6 +130,7 @@ struct HttpServer::Impl {
           const Error too_large{ErrorCode::kPayloadTooLarge,
                                 "request body larger than " + std::to_string(limit) + " bytes"};
           co_await write_error(stream, too_large);
+          refused_body = true;
         } else if (ec2 != beast::error::timeout && ec2 != asio::error::eof) {
           const Error malformed{ErrorCode::kInvalidArgument, "malformed HTTP request body"};
           co_await write_error(stream, malformed);
@@ -121,13 +148,29 @@ struct HttpServer::Impl {
     }
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (refused_body && !stopping) {
+      // Lingering close: read and discard what the client is still sending (bounded in time and
+      // bytes), so that closing with unread data does not reset the connection before the client
+      // has read the 413.
+      stream.expires_after(std::chrono::seconds(2));
+      std::array<char, 16384> sink{};
+      size_t drained = 0;
+      while (drained < (size_t{16} << 20)) {
+        auto [ec4, n4] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+        if (ec4) break;
+        drained += n4;
+      }
+    }
   }
 
   awaitable<void> accept_loop() {
-    for (;;) {
+    while (!stopping) {
       auto [ec, socket] = co_await acceptor.async_accept(kTuple);
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        // E.g. out of file descriptors: back off instead of spinning.
+        asio::steady_timer backoff(acceptor.get_executor(), std::chrono::milliseconds(50));
+        co_await backoff.async_wait(kTuple);
         continue;
       }
       asio::co_spawn(acceptor.get_executor(), serve(std::move(socket)), asio::detached);
@@ -172,15 +215,23 @@ std::string HttpServer::url() const { return "http://" + impl_->opts.host + ":" 
 void HttpServer::stop() {
   if (!impl_ || !impl_->running) return;
   impl_->running = false;
-  asio::post(impl_->ioc, [this] {
-    boost::system::error_code ec;
-    impl_->acceptor.close(ec);
-  });
+  impl_->stopping = true;
   impl_->ioc.stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
   impl_->threads.clear();
+  // No thread runs the io_context any more, so the listener and the connections can be closed
+  // directly. Then let the coroutines see their operations fail and unwind (bounded: every
+  // socket is closed, so nothing can wait for long).
+  boost::system::error_code ec;
+  impl_->acceptor.close(ec);
+  {
+    std::lock_guard lock(impl_->conns_mu);
+    for (auto* s : impl_->conns) s->close();
+  }
+  impl_->ioc.restart();
+  impl_->ioc.run_for(std::chrono::seconds(2));
 }
 
 }  // namespace xop
