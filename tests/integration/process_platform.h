@@ -1,0 +1,56 @@
+// A platform of separate `xop` processes on loopback for integration tests: `xop corp`,
+// `xop xis` and N `xop server`, each bound to port 0 and announcing its URL in a port file.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client/api_client.h"
+#include "support/test_support.h"
+
+namespace xop::testing {
+
+struct ProcessPlatformOptions {
+  int servers = 3;
+  std::string runtime = "runc";
+  int64_t charging_interval_ms = 1000;
+  int64_t sample_interval_ms = 200;
+  int64_t stop_grace_ms = 500;
+};
+
+class ProcessPlatform {
+ public:
+  explicit ProcessPlatform(ProcessPlatformOptions opts);
+  ~ProcessPlatform();
+
+  // Empty on success, else what went wrong (with the daemons' logs).
+  std::string start();
+
+  [[nodiscard]] const std::string& corp_url() const { return corp_url_; }
+  [[nodiscard]] const std::string& xis_url() const { return xis_url_; }
+  [[nodiscard]] const std::vector<std::string>& server_urls() const { return server_urls_; }
+  [[nodiscard]] const KeyPair& admin() const { return admin_; }
+  [[nodiscard]] const KeyPair& owner() const { return owner_; }
+  [[nodiscard]] const TempDir& dir() const { return dir_; }
+
+  // A registered user funded with `credits`.
+  KeyPair new_user(const std::string& name, int64_t credits);
+  std::string logs() const;
+
+ private:
+  std::string wait_for_url(const std::string& port_file, ChildProcess& child);
+
+  ProcessPlatformOptions opts_;
+  TempDir dir_;
+  KeyPair admin_ = KeyPair::generate();
+  KeyPair owner_ = KeyPair::generate();
+  std::unique_ptr<ChildProcess> corp_;
+  std::unique_ptr<ChildProcess> xis_;
+  std::vector<std::unique_ptr<ChildProcess>> servers_;
+  std::string corp_url_;
+  std::string xis_url_;
+  std::vector<std::string> server_urls_;
+};
+
+}  // namespace xop::testing
