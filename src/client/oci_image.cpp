@@ -158,6 +158,7 @@ Result<OciImageConfig> parse_oci_image_config(std::string_view text) {
   }
   if (auto it = j.find("rootfs"); it != j.end() && !it->is_null()) {
     if (!it->is_object()) return invalid("image config.rootfs: expected an object");
+    out.has_rootfs = true;
     auto t = it->find("type");
     if (t == it->end() || !t->is_string() || t->get<std::string>() != "layers") {
       return invalid("image config.rootfs.type: expected \"layers\"");

@@ -204,7 +204,7 @@ class FsImageStore final : public ImageStore {
       return invalid("config blob " + m.config.digest + ": size differs from the manifest");
     }
     XOP_ASSIGN_OR_RETURN(OciImageConfig c, parse_oci_image_config(*ctext));
-    if (!c.diff_ids.empty() && c.diff_ids.size() != m.layers.size()) {
+    if (c.has_rootfs && c.diff_ids.size() != m.layers.size()) {
       return invalid("image config lists " + std::to_string(c.diff_ids.size()) + " layers, the manifest " +
                      std::to_string(m.layers.size()));
     }

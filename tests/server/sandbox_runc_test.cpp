@@ -1,0 +1,224 @@
+// Real runc tests: the burner image under RuncSandbox with real cgroups. Skipped (with the reason)
+// where containers cannot run; on the project's machines they run as root and must pass.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "client/oci_layout.h"
+#include "crypto/keys.h"
+#include "server/burner_image.h"
+#include "server/cgroup.h"
+#include "server/image_store.h"
+#include "server/sandbox_runc.h"
+#include "support/test_support.h"
+
+namespace xop {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::TempDir;
+
+TEST(RuncSandboxOpenTest, CrunOnHybridHostWithV2ControllersIsRefusedWithTheWorkaround) {
+  TempDir t;
+  for (const char* c : {"cpu", "cpuacct", "memory", "pids", "blkio"}) fs::create_directories(t.file(c));
+  testing::write_file(t.file("unified/cgroup.controllers"), "hugetlb\n");
+  RuncOptions o;
+  o.runtime = "/usr/bin/crun";
+  o.cgroup_root = t.path();
+  auto s = open_runc_sandbox(o);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(s.error().message.find("hugetlb"), std::string::npos);
+  o.runtime = "runc";
+  EXPECT_TRUE(open_runc_sandbox(o));
+  o.cgroup_parent = "../escape";
+  EXPECT_FALSE(open_runc_sandbox(o));
+  // make_runc_sandbox never fails outright; its calls carry the error.
+  RuncOptions bad;
+  bad.cgroup_root = t.file("missing");
+  auto broken = make_runc_sandbox(bad);
+  EXPECT_FALSE(broken->sample("x"));
+}
+
+class RuncSandboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = testing::container_skip_reason(); !why.empty()) GTEST_SKIP() << why;
+    manifest_ = testing::build_burner_image(t_.file("img"));
+    ASSERT_FALSE(manifest_.empty());
+    auto layout = read_oci_layout(t_.file("img"), t_.file("scratch"));
+    ASSERT_TRUE(layout) << layout.error().message;
+    auto store = ImageStore::open(t_.file("store"));
+    ASSERT_TRUE(store) << store.error().message;
+    store_ = std::move(*store);
+    ASSERT_TRUE(testing::load_layout(*layout, *store_));
+    auto layout_cg = detect_cgroup_layout("/sys/fs/cgroup");
+    ASSERT_TRUE(layout_cg) << layout_cg.error().message;
+    cg_ = *layout_cg;
+    opts_.state_root = t_.file("runc-state");
+    opts_.cgroup_parent = "xop-test-" + random_id("").substr(0, 12);
+    auto sb = open_runc_sandbox(opts_);
+    ASSERT_TRUE(sb) << sb.error().message;
+    sandbox_ = std::move(*sb);
+  }
+
+  void TearDown() override {
+    for (const auto& id : started_) (void)sandbox_->remove(id);
+    for (const auto& dir : sessions_) (void)store_->release_rootfs(dir);
+    if (!opts_.cgroup_parent.empty()) {
+      for (const auto& h : cg_.v1_hierarchies) ::rmdir((h + "/" + opts_.cgroup_parent).c_str());
+      if (!cg_.v2_dir.empty()) ::rmdir((cg_.v2_dir + "/" + opts_.cgroup_parent).c_str());
+    }
+  }
+
+  SandboxSpec spec_for(const std::string& name, std::vector<std::string> args) {
+    const std::string dir = t_.file(name);
+    auto rootfs = store_->prepare_rootfs(manifest_, dir);
+    EXPECT_TRUE(rootfs) << rootfs.error().message;
+    sessions_.push_back(dir);
+    auto img = store_->image(manifest_);
+    SandboxSpec s;
+    s.id = name + "-" + random_id("").substr(0, 8);
+    s.bundle_dir = dir + "/bundle";
+    s.rootfs = rootfs.value_or("");
+    s.args = args.empty() ? img->cmd : std::move(args);
+    s.env = img->env;
+    s.cwd = img->working_dir;
+    s.reserved.cpu_millis = 500;
+    s.reserved.memory_bytes = 64 << 20;
+    s.pids_limit = 64;
+    s.log_path = dir + "/log";
+    return s;
+  }
+
+  Status start(const SandboxSpec& s) {
+    auto st = sandbox_->start(s);
+    if (st) started_.push_back(s.id);
+    return st;
+  }
+
+  [[nodiscard]] std::string ctr_file(const char* controller, const std::string& id, const char* file) const {
+    if (cg_.mode == CgroupMode::kV2) return cg_.v2_dir + "/" + opts_.cgroup_parent + "/" + id + "/ctr/" + file;
+    return cg_.v1.at(controller) + "/" + opts_.cgroup_parent + "/" + id + "/ctr/" + file;
+  }
+
+  TempDir t_;
+  std::string manifest_;
+  std::unique_ptr<ImageStore> store_;
+  CgroupLayout cg_;
+  RuncOptions opts_;
+  std::unique_ptr<Sandbox> sandbox_;
+  std::vector<std::string> started_;
+  std::vector<std::string> sessions_;
+};
+
+TEST_F(RuncSandboxTest, BurnerIsLimitedMeteredStoppedAndRemoved) {
+  const SandboxSpec s = spec_for("burn", {});
+  ASSERT_EQ(s.args, (std::vector<std::string>{"/bin/sh", "-c", "while :; do :; done"}));
+  ASSERT_TRUE(start(s)) << "start failed";
+  auto st = sandbox_->status(s.id);
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(st->state, SandboxState::kRunning);
+
+  ASSERT_TRUE(testing::poll_until(
+      [&] {
+        auto u = sandbox_->sample(s.id);
+        return u && u->cpu_ns > 300'000'000;
+      },
+      20s));
+
+  // The limits reached the container's cgroup.
+  if (cg_.mode == CgroupMode::kV2) {
+    EXPECT_EQ(testing::read_file(ctr_file("cpu", s.id, "cpu.max")), "50000 100000\n");
+    EXPECT_EQ(testing::read_file(ctr_file("memory", s.id, "memory.max")), "67108864\n");
+  } else {
+    EXPECT_EQ(testing::read_file(ctr_file("memory", s.id, "memory.limit_in_bytes")), "67108864\n");
+    EXPECT_EQ(testing::read_file(ctr_file("cpu", s.id, "cpu.cfs_quota_us")), "50000\n");
+    EXPECT_EQ(testing::read_file(ctr_file("cpu", s.id, "cpu.cfs_period_us")), "100000\n");
+    EXPECT_EQ(testing::read_file(ctr_file("pids", s.id, "pids.max")), "64\n");
+  }
+
+  // The CPU rate over a 2 s window is about half a core.
+  const auto u0 = sandbox_->sample(s.id).value();
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(testing::poll_until([&] { return std::chrono::steady_clock::now() - t0 >= 2s; }, 5s));
+  const auto u1 = sandbox_->sample(s.id).value();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cores = static_cast<double>(u1.cpu_ns - u0.cpu_ns) / 1e9 / secs;
+  RecordProperty("cpu_cores", std::to_string(cores));
+  std::printf("measured CPU rate under a 500 milli-core quota: %.3f cores\n", cores);
+  EXPECT_GT(cores, 0.3);
+  EXPECT_LT(cores, 0.7);
+  EXPECT_GT(u1.memory_bytes, 0);
+
+  // pid 1 ignores SIGTERM: stop escalates to SIGKILL after the grace period.
+  ASSERT_TRUE(sandbox_->stop(s.id, 300ms));
+  st = sandbox_->status(s.id);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->state, SandboxState::kStopped);
+  ASSERT_TRUE(testing::poll_until([&] { return sandbox_->status(s.id)->exit_code.has_value(); }, 5s));
+  EXPECT_EQ(sandbox_->status(s.id)->exit_code, 137);
+  ASSERT_TRUE(sandbox_->stop(s.id, 300ms));  // idempotent
+
+  // Counters stay readable after the workload exited, and do not go backwards.
+  auto after = sandbox_->sample(s.id);
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_GE(after->cpu_ns, u1.cpu_ns);
+
+  ASSERT_TRUE(sandbox_->remove(s.id));
+  ASSERT_TRUE(sandbox_->remove(s.id));  // idempotent
+  EXPECT_EQ(sandbox_->status(s.id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(sandbox_->sample(s.id).error().code, ErrorCode::kNotFound);
+  for (const auto& h : cg_.v1_hierarchies) EXPECT_FALSE(fs::exists(h + "/" + opts_.cgroup_parent + "/" + s.id)) << h;
+  EXPECT_FALSE(fs::exists(opts_.state_root + "/" + s.id));
+}
+
+TEST_F(RuncSandboxTest, EchoWritesTheLogAndReportsTheExitCode) {
+  const SandboxSpec s = spec_for("echo", {"/bin/sh", "-c", "echo hello; echo oops >&2; exit 3"});
+  ASSERT_TRUE(start(s));
+  ASSERT_TRUE(testing::poll_until(
+      [&] {
+        auto st = sandbox_->status(s.id);
+        return st && st->state == SandboxState::kStopped && st->exit_code.has_value();
+      },
+      10s));
+  EXPECT_EQ(sandbox_->status(s.id)->exit_code, 3);
+  const std::string log = testing::read_file(s.log_path);
+  EXPECT_NE(log.find("hello\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("oops\n"), std::string::npos) << log;
+  EXPECT_TRUE(sandbox_->sample(s.id));
+  ASSERT_TRUE(sandbox_->remove(s.id));
+}
+
+TEST_F(RuncSandboxTest, IsolationHoldsInsideTheContainer) {
+  // Loopback only, no new privileges, reduced capabilities, read-only /sys, seccomp on.
+  const SandboxSpec s = spec_for(
+      "iso", {"/bin/sh", "-c",
+              "ls /sys/class/net; grep -E '^(NoNewPrivs|Seccomp|CapEff):' /proc/self/status; "
+              "touch /sys/x 2>/dev/null && echo sys-writable; hostname; echo done"});
+  ASSERT_TRUE(start(s));
+  ASSERT_TRUE(testing::poll_until([&] { return sandbox_->status(s.id)->exit_code.has_value(); }, 10s));
+  const std::string log = testing::read_file(s.log_path);
+  EXPECT_NE(log.find("done"), std::string::npos) << log;
+  EXPECT_EQ(log.find("eth"), std::string::npos) << log;
+  EXPECT_NE(log.find("lo\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("NoNewPrivs:\t1"), std::string::npos) << log;
+  EXPECT_NE(log.find("Seccomp:\t2"), std::string::npos) << log;
+  EXPECT_EQ(log.find("CapEff:\t000001ffffffffff"), std::string::npos) << log;
+  EXPECT_EQ(log.find("sys-writable"), std::string::npos) << log;
+  EXPECT_NE(log.find("xop\n"), std::string::npos) << log;
+}
+
+TEST_F(RuncSandboxTest, FailedStartCleansUp) {
+  SandboxSpec s = spec_for("fail", {"/no/such/binary"});
+  auto st = sandbox_->start(s);
+  ASSERT_FALSE(st);
+  EXPECT_FALSE(st.error().message.empty());
+  EXPECT_EQ(sandbox_->status(s.id).error().code, ErrorCode::kNotFound);
+  for (const auto& h : cg_.v1_hierarchies) EXPECT_FALSE(fs::exists(h + "/" + opts_.cgroup_parent + "/" + s.id)) << h;
+}
+
+}  // namespace
+}  // namespace xop
