@@ -1,0 +1,160 @@
+// A real XenoCorp for tests: SQLite in a TempDir, the HTTP server on loopback port 0, signed
+// ApiClient calls, and a SimulatedClock that the fixture ticks by 1 ms before every request
+// (so identical requests are distinct signatures, not replays).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/api_client.h"
+#include "core/clock.h"
+#include "corp/corp_service.h"
+#include "net/http_server.h"
+#include "proto/charge.h"
+#include "proto/price_sheet.h"
+#include "proto/usage_record.h"
+#include "support/test_support.h"
+
+namespace xop::testing {
+
+class CorpFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    clock_ = std::make_unique<SimulatedClock>(SystemClock::instance().now_ms());
+    corp_key_ = KeyPair::generate();
+    admin_ = KeyPair::generate();
+    CorpOptions o;
+    o.db_path = dir_.file("corp.db");
+    o.admin_key = admin_.public_key();
+    auto svc = CorpService::open(o, corp_key_, *clock_);
+    ASSERT_TRUE(svc) << svc.error().to_string();
+    corp_ = std::move(*svc);
+    server_ = std::make_unique<HttpServer>(HttpServerOptions{}, corp_->router());
+    auto st = server_->start();
+    ASSERT_TRUE(st) << st.error().to_string();
+    auto ep = parse_endpoint(server_->url());
+    ASSERT_TRUE(ep);
+    ep_ = *ep;
+  }
+
+  void TearDown() override {
+    if (server_) server_->stop();
+  }
+
+  Result<Json> call(const std::optional<KeyPair>& key, const std::string& method, const std::string& target,
+                    const Json& body = nullptr) {
+    clock_->advance_ms(1);
+    ApiClient c(ep_, key, *clock_);
+    return c.call(method, target, body);
+  }
+  Result<HttpResponse> raw(const std::optional<KeyPair>& key, const std::string& method, const std::string& target,
+                           const std::string& body) {
+    clock_->advance_ms(1);
+    ApiClient c(ep_, key, *clock_);
+    return c.call_raw(method, target, body);
+  }
+
+  KeyPair register_user(const std::string& name = "alice") {
+    KeyPair k = KeyPair::generate();
+    auto r = call(k, "POST", "/v1/accounts", Json{{"kind", "user"}, {"name", name}});
+    EXPECT_TRUE(r) << r.error().to_string();
+    return k;
+  }
+  KeyPair register_server(const KeyPair& owner, const std::string& name = "srv") {
+    KeyPair k = KeyPair::generate();
+    auto r = call(k, "POST", "/v1/accounts", Json{{"kind", "server"}, {"name", name}, {"owner", owner.account_id()}});
+    EXPECT_TRUE(r) << r.error().to_string();
+    return k;
+  }
+  void deposit(const KeyPair& who, int64_t amount) {
+    auto r = call(admin_, "POST", "/v1/deposits", Json{{"account", who.account_id()}, {"amount", amount}});
+    ASSERT_TRUE(r) << r.error().to_string();
+  }
+  int64_t balance(const std::string& id) {
+    auto r = call(admin_, "GET", "/v1/accounts/" + id);
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r ? (*r)["balance"].get<int64_t>() : -1;
+  }
+  int64_t held(const std::string& id) {
+    auto r = call(admin_, "GET", "/v1/accounts/" + id);
+    EXPECT_TRUE(r) << r.error().to_string();
+    return r ? (*r)["held"].get<int64_t>() : -1;
+  }
+
+  static Rates test_rates() {
+    Rates r;
+    r.cpu_reserve_per_core_hour = 3'600'000;  // 1 micro per core-ms
+    r.memory_reserve_per_gib_hour = 360'000;
+    r.cpu_use_per_core_hour = 7'200'000;
+    r.net_io_per_gib = 1'000'000;
+    return r;
+  }
+  SignedDoc price_sheet(const KeyPair& server, const Rates& rates = test_rates()) {
+    PriceSheet p{server.account_id(), clock_->now_ms(), rates};
+    auto d = SignedDoc::sign(kPriceSheetType, to_json(p), server);
+    EXPECT_TRUE(d);
+    return *d;
+  }
+  Result<Json> create_po_raw(const KeyPair& user, const KeyPair& server, int64_t max_amount) {
+    return call(user, "POST", "/v1/purchase-orders",
+                Json{{"server", server.account_id()},
+                     {"price_sheet", price_sheet(server).to_json()},
+                     {"max_amount", max_amount}});
+  }
+  std::string create_po(const KeyPair& user, const KeyPair& server, int64_t max_amount) {
+    auto r = create_po_raw(user, server, max_amount);
+    EXPECT_TRUE(r) << r.error().to_string();
+    if (!r) return "";
+    return (*r)["purchase_order"]["body"]["po_id"].get<std::string>();
+  }
+
+  // A record whose amount is what the test rates give for `cpu_millis` reserved over `ms`.
+  static UsageRecord record(const std::string& po_id, const std::string& session, int64_t seq, int64_t cpu_millis,
+                            int64_t ms, bool final = false) {
+    UsageRecord r;
+    r.session = session;
+    r.po_id = po_id;
+    r.seq = seq;
+    r.period_start = 1'700'000'000'000 + (seq - 1) * ms;
+    r.period_end = r.period_start + ms;
+    r.reserved.cpu_millis = cpu_millis;
+    r.used.cpu_ns = cpu_millis * ms * 100;
+    auto c = compute_charge(test_rates(), r.reserved, r.used, ms);
+    EXPECT_TRUE(c);
+    r.amount = c->total;
+    r.final = final;
+    return r;
+  }
+  Json batch(const KeyPair& signer, const std::vector<UsageRecord>& recs, const std::string& server_id = "") {
+    UsageBatch b{server_id.empty() ? signer.account_id() : server_id, clock_->now_ms(), recs};
+    auto d = SignedDoc::sign(kUsageBatchType, to_json(b), signer);
+    EXPECT_TRUE(d);
+    return Json{{"batch", d->to_json()}};
+  }
+  Result<Json> send_usage(const KeyPair& server, const std::vector<UsageRecord>& recs) {
+    return call(server, "POST", "/v1/usage", batch(server, recs));
+  }
+
+  void expect_balanced() {
+    auto c = corp_->check_ledger();
+    ASSERT_TRUE(c) << c.error().to_string();
+    EXPECT_TRUE(c->balanced) << to_json(*c).dump();
+    EXPECT_EQ(c->total, 0);
+  }
+
+  static std::string session_id(char c) { return "s" + std::string(32, c); }
+
+  TempDir dir_;
+  std::unique_ptr<SimulatedClock> clock_;
+  KeyPair corp_key_ = KeyPair::generate();
+  KeyPair admin_ = KeyPair::generate();
+  std::unique_ptr<CorpService> corp_;
+  std::unique_ptr<HttpServer> server_;
+  Endpoint ep_;
+};
+
+}  // namespace xop::testing

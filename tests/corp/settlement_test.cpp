@@ -1,0 +1,169 @@
+// Unit tests of the pure settlement planner.
+#include "corp/settlement.h"
+
+#include <gtest/gtest.h>
+
+#include "crypto/keys.h"
+#include "proto/charge.h"
+
+namespace xop {
+namespace {
+
+const std::string kServer = KeyPair::generate().account_id();
+const std::string kOwner = KeyPair::generate().account_id();
+const std::string kUser = KeyPair::generate().account_id();
+const std::string kPo = "po" + std::string(32, '1');
+const std::string kSession = "s" + std::string(32, 'c');
+
+Rates rates() {
+  Rates r;
+  r.cpu_reserve_per_core_hour = 3'600'000;
+  return r;
+}
+
+PoState po(int64_t max = 1000) {
+  PoState s;
+  s.po_id = kPo;
+  s.user = kUser;
+  s.server = kServer;
+  s.owner = kOwner;
+  s.rates = rates();
+  s.max_amount = max;
+  s.remaining = max;
+  return s;
+}
+
+UsageRecord rec(int64_t seq, int64_t ms, bool final = false) {
+  UsageRecord r;
+  r.session = kSession;
+  r.po_id = kPo;
+  r.seq = seq;
+  r.period_start = 1000 * seq;
+  r.period_end = r.period_start + ms;
+  r.reserved.cpu_millis = 1000;
+  r.amount = compute_charge(rates(), r.reserved, r.used, ms)->total;  // = ms micro-credits
+  r.final = final;
+  return r;
+}
+
+const StoredRecordLookup kNone = [](const std::string&, int64_t) { return std::optional<UsageRecord>(); };
+
+Result<SettlementPlan> plan(std::vector<UsageRecord> recs, PoState s = po(), const StoredRecordLookup& lookup = kNone) {
+  return plan_settlement(kServer, recs, {{s.po_id, s}}, lookup);
+}
+
+TEST(Settlement, ChargesEachNewRecordAsOneTransfer) {
+  auto p = plan({rec(1, 100), rec(2, 200)});
+  ASSERT_TRUE(p) << p.error().to_string();
+  ASSERT_EQ(p->outcomes.size(), 2u);
+  EXPECT_EQ(p->outcomes[0].charged, 100);
+  EXPECT_EQ(p->outcomes[1].charged, 200);
+  ASSERT_EQ(p->transactions.size(), 2u);
+  EXPECT_EQ(p->transactions[0].kind, "settlement");
+  EXPECT_EQ(p->transactions[0].entries, transfer(hold_ledger_account(kPo), user_ledger_account(kOwner), 100));
+  ASSERT_EQ(p->purchase_orders.size(), 1u);
+  EXPECT_EQ(p->purchase_orders[0].remaining, 700);
+  EXPECT_EQ(p->purchase_orders[0].charged, 300);
+  EXPECT_EQ(p->purchase_orders[0].last_seq, 2);
+  EXPECT_EQ(p->purchase_orders[0].session, kSession);
+  EXPECT_FALSE(p->purchase_orders[0].exhausted());
+}
+
+TEST(Settlement, CapsAtRemainingAndReportsExhaustion) {
+  auto p = plan({rec(1, 700), rec(2, 700), rec(3, 5)});
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->outcomes[0].charged, 700);
+  EXPECT_EQ(p->outcomes[1].charged, 300);
+  EXPECT_EQ(p->outcomes[2].charged, 0);
+  EXPECT_EQ(p->transactions.size(), 2u);  // no zero transfers
+  EXPECT_EQ(p->purchase_orders[0].remaining, 0);
+  EXPECT_TRUE(p->purchase_orders[0].exhausted());
+}
+
+TEST(Settlement, FinalReleasesTheRestAndCloses) {
+  auto p = plan({rec(1, 100), rec(2, 50, true)});
+  ASSERT_TRUE(p);
+  ASSERT_EQ(p->transactions.size(), 3u);
+  EXPECT_EQ(p->transactions[2].kind, "release");
+  EXPECT_EQ(p->transactions[2].entries, transfer(hold_ledger_account(kPo), user_ledger_account(kUser), 850));
+  const auto& s = p->purchase_orders[0];
+  EXPECT_TRUE(s.closed);
+  EXPECT_TRUE(s.final_seen);
+  EXPECT_EQ(s.released, 850);
+  EXPECT_EQ(s.remaining, 0);
+  EXPECT_EQ(s.charged + s.released, s.max_amount);
+  auto after = plan({rec(3, 1)}, s);
+  ASSERT_FALSE(after);
+  EXPECT_EQ(after.error().code, ErrorCode::kConflict);
+}
+
+TEST(Settlement, DuplicatesAreNotChargedAgain) {
+  auto first = plan({rec(1, 100), rec(2, 100)});
+  ASSERT_TRUE(first);
+  auto stored = [](const std::string&, int64_t seq) { return std::optional<UsageRecord>(rec(seq, 100)); };
+  auto again = plan({rec(1, 100), rec(2, 100), rec(3, 100)}, first->purchase_orders[0], stored);
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_TRUE(again->outcomes[0].duplicate);
+  EXPECT_TRUE(again->outcomes[1].duplicate);
+  EXPECT_FALSE(again->outcomes[2].duplicate);
+  EXPECT_EQ(again->outcomes[2].charged, 100);
+  EXPECT_EQ(again->transactions.size(), 1u);
+  // A duplicate inside one batch.
+  auto inner = plan({rec(1, 100), rec(1, 100)});
+  ASSERT_TRUE(inner);
+  EXPECT_TRUE(inner->outcomes[1].duplicate);
+  EXPECT_EQ(inner->transactions.size(), 1u);
+  // A "duplicate" with different contents is a conflict.
+  auto diff = plan({rec(1, 100), rec(1, 101)});
+  ASSERT_FALSE(diff);
+  EXPECT_EQ(diff.error().code, ErrorCode::kConflict);
+}
+
+TEST(Settlement, RefusesTheWholeBatch) {
+  auto wrong_amount = rec(2, 100);
+  wrong_amount.amount = Money::micros(101);
+  auto r = plan({rec(1, 100), wrong_amount});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message.find(kSession), std::string::npos);
+  EXPECT_NE(r.error().message.find("seq 2"), std::string::npos);
+
+  auto gap = plan({rec(1, 100), rec(3, 100)});
+  ASSERT_FALSE(gap);
+  EXPECT_EQ(gap.error().code, ErrorCode::kConflict);
+
+  auto other_session = rec(2, 100);
+  other_session.session = "s" + std::string(32, 'd');
+  auto os = plan({rec(1, 100), other_session});
+  ASSERT_FALSE(os);
+  EXPECT_EQ(os.error().code, ErrorCode::kConflict);
+
+  auto unknown = rec(1, 100);
+  unknown.po_id = "po" + std::string(32, '2');
+  auto u = plan({unknown});
+  ASSERT_FALSE(u);
+  EXPECT_EQ(u.error().code, ErrorCode::kNotFound);
+
+  auto foreign = po();
+  foreign.server = KeyPair::generate().account_id();
+  auto f = plan({rec(1, 100)}, foreign);
+  ASSERT_FALSE(f);
+  EXPECT_EQ(f.error().code, ErrorCode::kPermissionDenied);
+}
+
+TEST(Settlement, ClosedPoAcceptsButChargesNothing) {
+  auto s = po();
+  s.closed = true;
+  s.released = s.remaining;
+  s.remaining = 0;
+  auto p = plan({rec(1, 100), rec(2, 100, true)}, s);
+  ASSERT_TRUE(p) << p.error().to_string();
+  EXPECT_EQ(p->outcomes[0].charged, 0);
+  EXPECT_EQ(p->outcomes[1].charged, 0);
+  EXPECT_TRUE(p->transactions.empty());
+  EXPECT_TRUE(p->purchase_orders[0].exhausted());
+  EXPECT_TRUE(p->purchase_orders[0].final_seen);
+}
+
+}  // namespace
+}  // namespace xop
