@@ -77,18 +77,22 @@ Result<HttpResponse> HttpClient::attempt(const std::string& method, const std::s
     req.prepare_payload();
     c.stream.expires_after(timeout_);
     auto [ec3, n3] = co_await http::async_write(c.stream, req, kTuple);
-    if (ec3) {
-      fail("cannot send to", ec3);
-      co_return;
-    }
+    // A server may answer early (e.g. 413 for a body over its limit) and stop reading: the write
+    // then fails, but its answer is waiting to be read, as curl would.
+    const boost::system::error_code write_error = ec3;
     http::response_parser<http::string_body> parser;
     parser.body_limit(max_response_bytes_);
     parser.skip(head);
     auto [ec4, n4] = co_await http::async_read(c.stream, c.buffer, parser, kTuple);
     if (ec4) {
-      fail("no response from", ec4);
+      if (write_error) {
+        fail("cannot send to", write_error);
+      } else {
+        fail("no response from", ec4);
+      }
       co_return;
     }
+    if (write_error) c.connected = false;
     const auto& res = parser.get();
     out.status = static_cast<int>(res.result_int());
     out.body = res.body();

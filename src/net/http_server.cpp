@@ -4,6 +4,7 @@
 #include <atomic>
 #include <mutex>
 #include <set>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -99,6 +100,9 @@ struct HttpServer::Impl {
     while (!stopping) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
+      // Beast checks Content-Length against body_limit while parsing the header (default 1 MiB);
+      // the real, per-route limit is only known once the header names the route.
+      parser.body_limit(std::numeric_limits<std::uint64_t>::max());
       stream.expires_after(opts.idle_timeout);
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
       if (ec) {

@@ -1,0 +1,187 @@
+// Walks every endpoint of every daemon, as listed in docs/api/*.yaml, against real processes, and
+// sends what a hostile or broken client might: malformed JSON, wrong types, unknown fields,
+// oversized bodies, missing and replayed signatures. Each must get a 4xx JSON error
+// {error:{code,message}}, and afterwards nothing has changed: the ledger, the adverts, sessions.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include "integration/process_platform.h"
+#include "net/http_client.h"
+
+namespace xop::testing {
+namespace {
+
+struct Operation {
+  std::string service;
+  std::string method;
+  std::string path;  // with parameters filled in
+  bool signed_ = false;
+  bool json_body = false;
+  bool binary_body = false;
+};
+
+std::string fill(std::string path, const std::string& account) {
+  auto replace = [&](const std::string& param, const std::string& value) {
+    for (auto pos = path.find(param); pos != std::string::npos; pos = path.find(param)) path.replace(pos, param.size(), value);
+  };
+  replace("{digest}", "sha256:" + std::string(64, 'e'));
+  replace("{id}", "s" + std::string(32, 'b'));
+  replace("{po_id}", "po" + std::string(32, 'c'));
+  replace("{account}", account);
+  return path;
+}
+
+std::vector<Operation> operations(const std::string& service, const std::string& account) {
+  const YAML::Node doc = YAML::LoadFile(std::string(XOP_SOURCE_DIR) + "/docs/api/" + service + ".yaml");
+  std::vector<Operation> out;
+  for (const auto& p : doc["paths"]) {
+    for (const auto& op : p.second) {
+      std::string method = op.first.as<std::string>();
+      if (method == "parameters") continue;
+      for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      Operation o{service, method, fill(p.first.as<std::string>(), account)};
+      o.signed_ = static_cast<bool>(op.second["security"]);
+      if (op.second["requestBody"]) {
+        const auto content = op.second["requestBody"]["content"];
+        o.json_body = static_cast<bool>(content["application/json"]);
+        o.binary_body = static_cast<bool>(content["application/octet-stream"]);
+      }
+      out.push_back(o);
+    }
+  }
+  return out;
+}
+
+class HostileInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    platform_ = std::make_unique<ProcessPlatform>(ProcessPlatformOptions{.servers = 1, .runtime = "mock"});
+    const std::string err = platform_->start();
+    ASSERT_TRUE(err.empty()) << err;
+    user_ = platform_->new_user("hostile", 5);
+    urls_ = {{"corp", platform_->corp_url()}, {"xis", platform_->xis_url()}, {"server", platform_->server_urls()[0]}};
+  }
+
+  // Everything a test could have changed, in one comparable value.
+  Json snapshot() {
+    Json s;
+    auto corp = ApiClient::connect(platform_->corp_url(), user_);
+    auto check = corp->call("GET", "/v1/ledger/check");
+    s["ledger"] = check ? *check : Json("unavailable");
+    auto st = corp->call("GET", "/v1/statements/" + user_.account_id());
+    s["statement"] = st ? *st : Json("unavailable");
+    auto xis = ApiClient::connect(platform_->xis_url(), std::nullopt);
+    auto ads = xis->call("GET", "/v1/adverts");
+    s["adverts"] = ads ? ads->value("adverts", Json::array()).size() : 0;
+    auto server = ApiClient::connect(platform_->server_urls()[0], user_);
+    auto sessions = server->call("GET", "/v1/sessions");
+    s["sessions"] = sessions ? sessions->value("sessions", Json::array()).size() : 999;
+    auto info = server->call("GET", "/v1/info");
+    s["images"] = info ? info->value("images", Json::array()) : Json("unavailable");
+    return s;
+  }
+
+  static void expect_json_4xx(const Result<HttpResponse>& r, const std::string& what) {
+    ASSERT_TRUE(r.has_value()) << what << ": transport error " << r.error().message;
+    EXPECT_GE(r->status, 400) << what << " -> " << r->status << " " << r->body;
+    EXPECT_LT(r->status, 500) << what << " -> " << r->status << " " << r->body;
+    auto j = parse_json(r->body);
+    ASSERT_TRUE(j.has_value()) << what << ": error body is not JSON: " << r->body;
+    ASSERT_TRUE(j->contains("error")) << what << ": " << r->body;
+    EXPECT_TRUE((*j)["error"]["code"].is_string()) << what;
+    EXPECT_TRUE((*j)["error"]["message"].is_string()) << what;
+  }
+
+  std::unique_ptr<ProcessPlatform> platform_;
+  KeyPair user_;
+  std::map<std::string, std::string> urls_;
+};
+
+TEST_F(HostileInputTest, EveryEndpointRefusesBadInputAndChangesNothing) {
+  std::vector<Operation> ops;
+  for (const auto* svc : {"corp", "xis", "server"}) {
+    auto o = operations(svc, user_.account_id());
+    ASSERT_FALSE(o.empty()) << svc;
+    ops.insert(ops.end(), o.begin(), o.end());
+  }
+  // Let the server's first adverts settle so that the snapshot is stable.
+  const Json before = snapshot();
+  int checked = 0;
+  for (const auto& op : ops) {
+    const std::string what = op.service + " " + op.method + " " + op.path;
+    auto signed_client = ApiClient::connect(urls_[op.service], user_);
+    auto ep = parse_endpoint(urls_[op.service]);
+    HttpClient raw(*ep);
+    if (op.json_body) {
+      const std::vector<std::string> bodies = {
+          "{\"a\":",                       // truncated
+          "not json at all",               // not JSON
+          "[]",                            // wrong type at the top
+          "\"string\"",                    // wrong type at the top
+          "42",                            // wrong type at the top
+          "{\"bogus_field\": 1}",          // unknown field
+          "{\"kind\": 5, \"name\": [1], \"account\": {}, \"amount\": \"x\", \"batch\": 7, \"advert\": 1,"
+          " \"spec\": 1, \"min\": 1, \"count\": \"many\"}",  // wrong field types
+          std::string(40, '[') + std::string(40, ']'),     // too deep
+      };
+      for (const auto& b : bodies) {
+        expect_json_4xx(signed_client->call_raw(op.method, op.path, b), what + " body " + b.substr(0, 30));
+        ++checked;
+      }
+      // Oversized: more than the default 1 MiB body limit.
+      std::string big = "{\"x\":\"" + std::string(2 << 20, 'a') + "\"}";
+      auto r = signed_client->call_raw(op.method, op.path, big);
+      expect_json_4xx(r, what + " oversized");
+      if (r) {
+        EXPECT_EQ(r->status, 413) << what;
+      }
+      ++checked;
+    }
+    if (op.binary_body) {
+      expect_json_4xx(signed_client->call_raw(op.method, op.path, "not the blob", "application/octet-stream"),
+                      what + " blob with the wrong digest");
+      ++checked;
+    }
+    if (op.signed_) {
+      const std::string body = op.json_body ? "{}" : "";
+      // Missing signature.
+      auto r = raw.request(op.method, op.path, body, {{"Content-Type", "application/json"}});
+      expect_json_4xx(r, what + " unsigned");
+      if (r) {
+        EXPECT_EQ(r->status, 401) << what;
+      }
+      // Signature by the right key over another path.
+      auto sig = sign_request(user_, op.method, "/v1/other", SystemClock::instance().now_ms(), body);
+      std::map<std::string, std::string> h{{"Content-Type", "application/json"}, {"X-Xop-Key", sig.key_b64},
+                                           {"X-Xop-Timestamp", sig.timestamp}, {"X-Xop-Signature", sig.signature_b64}};
+      r = raw.request(op.method, op.path, body, h);
+      expect_json_4xx(r, what + " signature for another path");
+      if (r) {
+        EXPECT_EQ(r->status, 401) << what;
+      }
+      // Replay of one signed request.
+      sig = sign_request(user_, op.method, op.path, SystemClock::instance().now_ms(), body);
+      h = {{"Content-Type", "application/json"}, {"X-Xop-Key", sig.key_b64}, {"X-Xop-Timestamp", sig.timestamp},
+           {"X-Xop-Signature", sig.signature_b64}};
+      (void)raw.request(op.method, op.path, body, h);
+      r = raw.request(op.method, op.path, body, h);
+      expect_json_4xx(r, what + " replayed");
+      if (r) {
+        EXPECT_EQ(r->status, 401) << what;
+      }
+      checked += 3;
+    }
+  }
+  std::printf("checked %d hostile requests over %zu operations\n", checked, ops.size());
+  EXPECT_GT(checked, 50);
+  const Json after = snapshot();
+  EXPECT_EQ(before["ledger"], after["ledger"]);
+  EXPECT_EQ(before["statement"], after["statement"]);
+  EXPECT_EQ(before["adverts"], after["adverts"]);
+  EXPECT_EQ(before["sessions"], after["sessions"]);
+  EXPECT_EQ(before["images"], after["images"]);
+  EXPECT_TRUE(after["ledger"].value("balanced", false));
+}
+
+}  // namespace
+}  // namespace xop::testing
