@@ -1,0 +1,93 @@
+// The request-body decoders: strict about fields, types, ranges and ids.
+#include "corp/corp_requests.h"
+
+#include <gtest/gtest.h>
+
+#include "proto/price_sheet.h"
+#include "proto/usage_record.h"
+
+namespace xop {
+namespace {
+
+const std::string kId = KeyPair::generate().account_id();
+
+TEST(CorpRequests, RegisterAccount) {
+  auto u = decode_register_account(Json{{"kind", "user"}, {"name", "alice"}});
+  ASSERT_TRUE(u) << u.error().to_string();
+  EXPECT_EQ(u->kind, "user");
+  EXPECT_FALSE(u->owner);
+  auto s = decode_register_account(Json{{"kind", "server"}, {"name", "s"}, {"owner", kId}});
+  ASSERT_TRUE(s);
+  EXPECT_EQ(*s->owner, kId);
+  for (const Json& bad :
+       {Json{{"kind", "admin"}, {"name", "x"}}, Json{{"kind", "user"}, {"name", ""}},
+        Json{{"kind", "user"}, {"name", std::string(65, 'x')}}, Json{{"kind", "user"}, {"name", "a\nb"}},
+        Json{{"kind", "user"}, {"name", "x"}, {"owner", kId}}, Json{{"kind", "server"}, {"name", "x"}},
+        Json{{"kind", "server"}, {"name", "x"}, {"owner", "bob"}}, Json{{"kind", "user"}, {"name", "x"}, {"extra", 1}},
+        Json{{"kind", 1}, {"name", "x"}}, Json::array(), Json("user"), Json(nullptr)}) {
+    auto r = decode_register_account(bad);
+    ASSERT_FALSE(r) << bad.dump();
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << bad.dump();
+  }
+}
+
+TEST(CorpRequests, Deposit) {
+  auto d = decode_deposit(Json{{"account", kId}, {"amount", 10}});
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->amount, 10);
+  EXPECT_EQ(d->memo, "");
+  for (const Json& bad :
+       {Json{{"account", kId}, {"amount", 0}}, Json{{"account", kId}, {"amount", -5}},
+        Json{{"account", kId}, {"amount", 1.5}}, Json{{"account", kId}, {"amount", "10"}},
+        Json{{"account", kId}, {"amount", 18446744073709551615ULL}}, Json{{"account", "x"}, {"amount", 1}},
+        Json{{"account", kId}}, Json{{"account", kId}, {"amount", 1}, {"memo", std::string(257, 'm')}},
+        Json{{"account", kId}, {"amount", 1}, {"memo", 5}}}) {
+    EXPECT_FALSE(decode_deposit(bad)) << bad.dump();
+  }
+}
+
+TEST(CorpRequests, CreatePurchaseOrder) {
+  KeyPair srv = KeyPair::generate();
+  auto sheet = SignedDoc::sign(kPriceSheetType, to_json(PriceSheet{srv.account_id(), 1, Rates{}}), srv);
+  ASSERT_TRUE(sheet);
+  Json ok{{"server", srv.account_id()}, {"price_sheet", sheet->to_json()}, {"max_amount", 100}};
+  auto r = decode_create_po(ok);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_FALSE(r->ttl_ms);
+  Json with_ttl = ok;
+  with_ttl["ttl_ms"] = 5;
+  EXPECT_EQ(*decode_create_po(with_ttl)->ttl_ms, 5);
+  Json tampered = ok;
+  tampered["price_sheet"]["body"]["issued_at"] = 2;
+  EXPECT_FALSE(decode_create_po(tampered));
+  Json wrong_type = ok;
+  wrong_type["price_sheet"]["type"] = "advert";
+  EXPECT_FALSE(decode_create_po(wrong_type));
+  for (const char* k : {"ttl_ms", "max_amount"}) {
+    Json z = ok;
+    z[k] = 0;
+    EXPECT_FALSE(decode_create_po(z)) << k;
+  }
+  Json extra = ok;
+  extra["discount"] = true;
+  EXPECT_FALSE(decode_create_po(extra));
+}
+
+TEST(CorpRequests, Usage) {
+  KeyPair srv = KeyPair::generate();
+  UsageBatch b{srv.account_id(), 1, {}};
+  auto doc = SignedDoc::sign(kUsageBatchType, to_json(b), srv);
+  ASSERT_TRUE(doc);
+  auto r = decode_usage(Json{{"batch", doc->to_json()}});
+  ASSERT_TRUE(r) << r.error().to_string();     // contents are checked later by verify_usage_batch
+  EXPECT_FALSE(verify_usage_batch(r->batch));  // empty batch
+  Json bad = doc->to_json();
+  bad["signature"] = std::string(88, 'A');
+  EXPECT_FALSE(decode_usage(Json{{"batch", bad}}));
+  EXPECT_FALSE(decode_usage(Json{{"batch", doc->to_json()}, {"x", 1}}));
+  EXPECT_FALSE(decode_usage(Json{{"batch", "no"}}));
+  EXPECT_FALSE(decode_usage(Json::object()));
+}
+
+}  // namespace
+}  // namespace xop
