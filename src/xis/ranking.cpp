@@ -39,6 +39,11 @@ bool rank_less(const Ranked& a, const Ranked& b) {
          std::tie(b.distance_km, b.price_micros, b.stored->advert.server);
 }
 
+void sort_by_server(std::vector<Rejection>* v) {
+  auto by_server = [](const Rejection& a, const Rejection& b) { return a.server < b.server; };
+  if (!std::is_sorted(v->begin(), v->end(), by_server)) std::sort(v->begin(), v->end(), by_server);
+}
+
 }  // namespace
 
 SearchResult rank_adverts(std::span<const StoredAdvert* const> adverts, const SearchQuery& q, TimeMs now) {
@@ -82,16 +87,25 @@ SearchResult rank_adverts(std::span<const StoredAdvert* const> adverts, const Se
     out.candidates.push_back(
         Candidate{r.stored->advert, r.stored->doc, r.distance_km, Money::micros(r.price_micros)});
   }
-  if (keep < ok.size()) {
-    const std::string cut =
-        fmt::format("not among the {} {}", keep, q.near ? "nearest" : "cheapest");
-    for (size_t i = keep; i < ok.size(); ++i) {
-      const Advert& a = ok[i].stored->advert;
-      out.rejected.push_back(Rejection{a.server, a.name, cut});
-    }
+  // Rejections are ordered by server id. Filter rejections come in input order (already sorted
+  // when the input is, as the store's is); the cut is sorted on pointers, then the two merged.
+  sort_by_server(&out.rejected);
+  if (keep == ok.size()) return out;
+  std::vector<const StoredAdvert*> cut;
+  cut.reserve(ok.size() - keep);
+  for (size_t i = keep; i < ok.size(); ++i) cut.push_back(ok[i].stored);
+  std::sort(cut.begin(), cut.end(),
+            [](const StoredAdvert* a, const StoredAdvert* b) { return a->advert.server < b->advert.server; });
+  const std::string reason = fmt::format("not among the {} {}", keep, q.near ? "nearest" : "cheapest");
+  std::vector<Rejection> filtered = std::move(out.rejected);
+  out.rejected.clear();
+  out.rejected.reserve(filtered.size() + cut.size());
+  auto f = filtered.begin();
+  for (const StoredAdvert* c : cut) {
+    while (f != filtered.end() && f->server < c->advert.server) out.rejected.push_back(std::move(*f++));
+    out.rejected.push_back(Rejection{c->advert.server, c->advert.name, reason});
   }
-  std::sort(out.rejected.begin(), out.rejected.end(),
-            [](const Rejection& a, const Rejection& b) { return a.server < b.server; });
+  while (f != filtered.end()) out.rejected.push_back(std::move(*f++));
   return out;
 }
 
