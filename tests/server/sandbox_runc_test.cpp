@@ -115,8 +115,8 @@ class RuncSandboxTest : public ::testing::Test {
 };
 
 TEST_F(RuncSandboxTest, BurnerIsLimitedMeteredStoppedAndRemoved) {
-  const SandboxSpec s = spec_for("burn", {});
-  ASSERT_EQ(s.args, (std::vector<std::string>{"/bin/sh", "-c", "while :; do :; done"}));
+  // A CPU burner that ignores SIGTERM, so stop() must escalate to SIGKILL.
+  const SandboxSpec s = spec_for("burn", {"/bin/sh", "-c", "trap '' TERM; while :; do :; done"});
   ASSERT_TRUE(start(s)) << "start failed";
   auto st = sandbox_->status(s.id);
   ASSERT_TRUE(st) << st.error().message;
@@ -149,11 +149,11 @@ TEST_F(RuncSandboxTest, BurnerIsLimitedMeteredStoppedAndRemoved) {
   const double cores = static_cast<double>(u1.cpu_ns - u0.cpu_ns) / 1e9 / secs;
   RecordProperty("cpu_cores", std::to_string(cores));
   std::printf("measured CPU rate under a 500 milli-core quota: %.3f cores\n", cores);
-  EXPECT_GT(cores, 0.3);
+  EXPECT_GT(cores, 0.2);  // generous: the 2 shared cores may be busy with other work
   EXPECT_LT(cores, 0.7);
   EXPECT_GT(u1.memory_bytes, 0);
 
-  // pid 1 ignores SIGTERM: stop escalates to SIGKILL after the grace period.
+  // The workload ignores SIGTERM: stop escalates to SIGKILL after the grace period.
   ASSERT_TRUE(sandbox_->stop(s.id, 300ms));
   st = sandbox_->status(s.id);
   ASSERT_TRUE(st);
@@ -175,6 +175,19 @@ TEST_F(RuncSandboxTest, BurnerIsLimitedMeteredStoppedAndRemoved) {
   EXPECT_FALSE(fs::exists(opts_.state_root + "/" + s.id));
 }
 
+TEST_F(RuncSandboxTest, ImageCommandRunsAndStopsOnSigterm) {
+  const SandboxSpec s = spec_for("cmd", {});
+  ASSERT_FALSE(s.args.empty());
+  ASSERT_TRUE(start(s));
+  ASSERT_TRUE(testing::poll_until([&] { return sandbox_->sample(s.id)->cpu_ns > 50'000'000; }, 20s));
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(sandbox_->stop(s.id, 10s));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);  // stopped by SIGTERM, well before the grace ran out
+  ASSERT_TRUE(testing::poll_until([&] { return sandbox_->status(s.id)->exit_code.has_value(); }, 5s));
+  const int code = *sandbox_->status(s.id)->exit_code;
+  EXPECT_TRUE(code == 0 || code == 128 + 15) << code;
+}
+
 TEST_F(RuncSandboxTest, EchoWritesTheLogAndReportsTheExitCode) {
   const SandboxSpec s = spec_for("echo", {"/bin/sh", "-c", "echo hello; echo oops >&2; exit 3"});
   ASSERT_TRUE(start(s));
@@ -190,6 +203,19 @@ TEST_F(RuncSandboxTest, EchoWritesTheLogAndReportsTheExitCode) {
   EXPECT_NE(log.find("oops\n"), std::string::npos) << log;
   EXPECT_TRUE(sandbox_->sample(s.id));
   ASSERT_TRUE(sandbox_->remove(s.id));
+}
+
+TEST_F(RuncSandboxTest, DirectWritesAreMeteredAsDiskBytes) {
+  if (block_device_of(t_.path()).empty() || cg_.mode == CgroupMode::kV2) {
+    GTEST_SKIP() << "the v1 blkio check needs the test directory on a block device";
+  }
+  const SandboxSpec s = spec_for("disk", {"/bin/dd", "if=/dev/zero", "of=/tmp/f", "bs=1M", "count=8", "oflag=direct"});
+  ASSERT_TRUE(start(s));
+  ASSERT_TRUE(testing::poll_until([&] { return sandbox_->status(s.id)->exit_code.has_value(); }, 20s));
+  EXPECT_EQ(sandbox_->status(s.id)->exit_code, 0) << testing::read_file(s.log_path);
+  auto u = sandbox_->sample(s.id);
+  ASSERT_TRUE(u) << u.error().message;
+  EXPECT_GE(u->disk_bytes, 8 << 20);
 }
 
 TEST_F(RuncSandboxTest, IsolationHoldsInsideTheContainer) {
