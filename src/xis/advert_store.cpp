@@ -1,10 +1,10 @@
 #include "xis/advert_store.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <mutex>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace xop {
 
@@ -13,8 +13,7 @@ Result<TimeMs> AdvertStore::put(Advert advert, SignedDoc doc, Rates rates, TimeM
     return invalid(fmt::format("advert issued_at is {} ms in the future", advert.issued_at - now));
   }
   if (advert.issued_at < now && now - advert.issued_at > opts_.max_ttl_ms) {
-    return make_error(ErrorCode::kConflict,
-                      fmt::format("advert is stale: issued {} ms ago", now - advert.issued_at));
+    return make_error(ErrorCode::kConflict, fmt::format("advert is stale: issued {} ms ago", now - advert.issued_at));
   }
   const int64_t ttl = std::max<int64_t>(0, std::min(advert.ttl_ms, opts_.max_ttl_ms));
   const TimeMs expires_at = now + ttl;
@@ -24,9 +23,8 @@ Result<TimeMs> AdvertStore::put(Advert advert, SignedDoc doc, Rates rates, TimeM
   auto it = by_server_.find(advert.server);
   if (it != by_server_.end()) {
     if (advert.issued_at <= it->second.advert.issued_at) {
-      return make_error(ErrorCode::kConflict,
-                        fmt::format("advert is stale: issued_at {} is not after the stored {}", advert.issued_at,
-                                    it->second.advert.issued_at));
+      return make_error(ErrorCode::kConflict, fmt::format("advert is stale: issued_at {} is not after the stored {}",
+                                                          advert.issued_at, it->second.advert.issued_at));
     }
     it->second = StoredAdvert{std::move(advert), std::move(doc), rates, now, expires_at};
     return expires_at;
@@ -58,8 +56,7 @@ void AdvertStore::purge_locked(TimeMs now, bool forget_recent) {
   last_purge_ = now;
 }
 
-void AdvertStore::with_live(TimeMs now,
-                            const std::function<void(std::span<const StoredAdvert* const>)>& fn) const {
+void AdvertStore::with_live(TimeMs now, const std::function<void(std::span<const StoredAdvert* const>)>& fn) const {
   std::shared_lock lock(mu_);
   std::vector<const StoredAdvert*> live;
   live.reserve(by_server_.size());
@@ -71,8 +68,8 @@ void AdvertStore::with_live(TimeMs now,
 
 size_t AdvertStore::live_count(TimeMs now) const {
   std::shared_lock lock(mu_);
-  return static_cast<size_t>(
-      std::count_if(by_server_.begin(), by_server_.end(), [now](const auto& kv) { return kv.second.expires_at > now; }));
+  return static_cast<size_t>(std::count_if(by_server_.begin(), by_server_.end(),
+                                           [now](const auto& kv) { return kv.second.expires_at > now; }));
 }
 
 }  // namespace xop

@@ -1,9 +1,9 @@
 #include "xis/ranking.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <tuple>
-
-#include <fmt/format.h>
 
 #include "proto/charge.h"
 
@@ -62,8 +62,8 @@ SearchResult rank_adverts(std::span<const StoredAdvert* const> adverts, const Se
     if (!price) {
       add_reason(&reason, "price cannot be computed: " + price.error().message);
     } else if (q.max_price_per_hour && *price > *q.max_price_per_hour) {
-      add_reason(&reason, fmt::format("price {}/h above ceiling {}/h", price->to_string(),
-                                      q.max_price_per_hour->to_string()));
+      add_reason(&reason,
+                 fmt::format("price {}/h above ceiling {}/h", price->to_string(), q.max_price_per_hour->to_string()));
     }
     if (!reason.empty()) {
       out.rejected.push_back(Rejection{a.server, a.name, std::move(reason)});
@@ -84,8 +84,7 @@ SearchResult rank_adverts(std::span<const StoredAdvert* const> adverts, const Se
   out.candidates.reserve(keep);
   for (size_t i = 0; i < keep; ++i) {
     const Ranked& r = ok[i];
-    out.candidates.push_back(
-        Candidate{r.stored->advert, r.stored->doc, r.distance_km, Money::micros(r.price_micros)});
+    out.candidates.push_back(Candidate{r.stored->advert, r.stored->doc, r.distance_km, Money::micros(r.price_micros)});
   }
   // Rejections are ordered by server id. Filter rejections come in input order (already sorted
   // when the input is, as the store's is); the cut is sorted on pointers, then the two merged.

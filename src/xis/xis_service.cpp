@@ -53,9 +53,9 @@ HttpResponse post_advert(State& st, const HttpRequest& req) {
   auto sub = decode_advert_body(req.body);
   if (!sub) return error_response(sub.error());
   if (!(sub->doc.signer == *caller)) {
-    return error_response(ErrorCode::kPermissionDenied,
-                          "advert for server " + sub->advert.server + " may only be sent by that server (caller is " +
-                              caller->account_id() + ")");
+    return error_response(ErrorCode::kPermissionDenied, "advert for server " + sub->advert.server +
+                                                            " may only be sent by that server (caller is " +
+                                                            caller->account_id() + ")");
   }
   auto expires = st.accept(*sub);
   if (!expires) return error_response(expires.error());

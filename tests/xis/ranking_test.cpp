@@ -1,10 +1,10 @@
 #include "xis/ranking.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <random>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "proto/charge.h"
 #include "xis_test_util.h"
@@ -121,8 +121,8 @@ TEST_F(RankingTest, SandboxFilter) {
 }
 
 TEST_F(RankingTest, SeveralReasonsAreAllGiven) {
-  const auto s = add({.name = "x", .free = {100, 0, 0, 0}, .rates = testing::rates_per_core_hour(9'000'000),
-                      .sandboxes = {}});
+  const auto s =
+      add({.name = "x", .free = {100, 0, 0, 0}, .rates = testing::rates_per_core_hour(9'000'000), .sandboxes = {}});
   SearchQuery q;
   q.min.cpu_millis = 1000;
   q.sandbox = "runc";

@@ -1,8 +1,8 @@
 // XIS over real HTTP on loopback port 0, with real signatures.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "client/api_client.h"
 #include "net/http_client.h"

@@ -1,11 +1,11 @@
 // docs/api/xis.yaml documents exactly the routes the XIS router serves.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cctype>
 #include <set>
 #include <utility>
-
-#include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
 
 #include "core/clock.h"
 #include "xis/xis_service.h"
