@@ -30,7 +30,9 @@ Result<HttpResponse> HttpClient::request(const std::string& method, const std::s
   bool reused = false;
   auto r = attempt(method, target, body, headers, &reused);
   if (!r && reused) {
-    // The server may have closed an idle keep-alive connection; try once on a fresh one.
+    // The server closed an idle keep-alive connection before reading this request (attempt()
+    // reports `reused` only for that case); try once on a fresh one. Timeouts and failures after
+    // the server may have seen the request are never retried: that could run a request twice.
     conn_.reset();
     r = attempt(method, target, body, headers, &reused);
   }
@@ -47,6 +49,14 @@ Result<HttpResponse> HttpClient::attempt(const std::string& method, const std::s
   std::optional<Error> failure;
   HttpResponse out;
   const bool head = method == "HEAD";
+
+  // Whether a failure means "the idle connection was already closed by the server": the write
+  // failed with a reset/broken pipe, or the read saw EOF/reset before any byte of an answer.
+  bool stale_connection = false;
+  auto closed_by_peer = [](const boost::system::error_code& ec) {
+    return ec == asio::error::eof || ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+           ec == asio::error::broken_pipe;
+  };
 
   auto run = [&]() -> asio::awaitable<void> {
     auto fail = [&](const std::string& what, const boost::system::error_code& ec) {
@@ -85,6 +95,7 @@ Result<HttpResponse> HttpClient::attempt(const std::string& method, const std::s
     parser.skip(head);
     auto [ec4, n4] = co_await http::async_read(c.stream, c.buffer, parser, kTuple);
     if (ec4) {
+      stale_connection = closed_by_peer(ec4) && (n4 == 0 || closed_by_peer(write_error));
       if (write_error) {
         fail("cannot send to", write_error);
       } else {
@@ -111,6 +122,7 @@ Result<HttpResponse> HttpClient::attempt(const std::string& method, const std::s
   });
   c.ioc.run();
   if (failure) {
+    *reused = *reused && stale_connection;
     c.connected = false;
     return tl::make_unexpected(*failure);
   }
