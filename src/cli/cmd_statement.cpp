@@ -1,5 +1,6 @@
 // `xop statement`: every charge with the usage behind it, and the corp's ledger check.
 #include <iostream>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -31,6 +32,11 @@ int show_statement(ClientContext& ctx, bool json, bool records) {
     return 0;
   }
   std::cout << "statement for " << c->key.account_id() << "\n\n";
+  // Name servers by what this user deployed there (the corp knows only their account ids).
+  std::map<std::string, std::string> where;
+  if (auto known = c->home.load_sessions(); known) {
+    for (const auto& d : *known) where[d.po_id] = d.name;
+  }
   Table t({"PURCHASE ORDER", "SERVER", "STATE", "RECORDS", "CPU USED", "MEM GiB-s", "HELD", "CHARGED"});
   int64_t total = 0;
   for (const auto& po : r->value("purchase_orders", Json::array())) {
@@ -44,7 +50,9 @@ int show_statement(ClientContext& ctx, bool json, bool records) {
     }
     const int64_t charged = po.value("charged", int64_t{0});
     total += charged;
-    t.add({po.value("po_id", ""), po.value("server", "").substr(0, 12), po.value("state", ""),
+    const std::string po_id = po.value("po_id", "");
+    const std::string server = where.contains(po_id) ? where[po_id] : po.value("server", "").substr(0, 12);
+    t.add({po_id, server, po.value("state", ""),
            std::to_string(recs.size()), cpu_seconds(cpu), fmt::format("{:.2f}", static_cast<double>(mem) / (1 << 30)),
            credits(po.value("max_amount", int64_t{0})), credits(charged)});
     if (records) {
