@@ -11,7 +11,7 @@
 #include "corp/corp_service.h"
 #include "corp/ledger.h"
 #include "corp/settlement.h"
-#include "corp/sqlite_db.h"
+#include "storage/sqlite_db.h"
 #include "proto/usage_record.h"
 
 namespace xop {

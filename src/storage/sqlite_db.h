@@ -1,7 +1,7 @@
 // A thin RAII layer over the raw sqlite3 API: one connection, prepared statements with typed
 // binds and reads, and IMMEDIATE transactions that roll back unless committed. Every failure is
-// a Result (kInternal, or kConflict for constraint violations). Not thread-safe: the owner
-// serialises access (CorpService holds one mutex around each request's database work).
+// a Result (kInternal, or kConflict for constraint violations). Not thread-safe: each owner
+// serialises access with a mutex of its own (the corp store, the server state store).
 #pragma once
 
 #include <cstdint>
@@ -65,6 +65,8 @@ class SqliteDb {
   // Runs one or more statements without parameters.
   Status exec(std::string_view sql);
   Result<SqliteStmt> prepare(std::string_view sql);
+  // Rows changed by the most recent INSERT, UPDATE or DELETE.
+  [[nodiscard]] int64_t changes() const;
   [[nodiscard]] sqlite3* handle() const { return db_; }
 
  private:

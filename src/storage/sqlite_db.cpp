@@ -1,4 +1,4 @@
-#include "corp/sqlite_db.h"
+#include "storage/sqlite_db.h"
 
 #include <sqlite3.h>
 
@@ -126,5 +126,7 @@ Status SqliteTxn::commit() {
   open_ = false;
   return {};
 }
+
+int64_t SqliteDb::changes() const { return sqlite3_changes(db_); }
 
 }  // namespace xop
