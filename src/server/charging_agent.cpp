@@ -1,6 +1,7 @@
 #include "server/charging_agent.h"
 
 #include <algorithm>
+#include <set>
 
 #include "core/log.h"
 
@@ -22,12 +23,18 @@ Result<ChargingAgent::FlushResult> ChargingAgent::flush() {
     XOP_ASSIGN_OR_RETURN(auto doc, SignedDoc::sign(kUsageBatchType, to_json(batch), key_));
     out.sent += pending.size();
     XOP_ASSIGN_OR_RETURN(auto answer, corp_.call("POST", "/v1/usage", Json{{"batch", doc.to_json()}}));
+    // Only records of this batch that the corp says it charged (or already had) leave the WAL.
+    std::set<std::pair<std::string, int64_t>> in_batch;
+    for (const auto& r : pending) in_batch.emplace(r.session, r.seq);
     std::vector<std::pair<std::string, int64_t>> acked;
     if (answer.contains("results") && answer["results"].is_array()) {
       for (const auto& r : answer["results"]) {
-        if (!r.is_object() || !r.contains("session") || !r.contains("seq")) continue;
-        if (!r["session"].is_string() || !r["seq"].is_number_integer()) continue;
-        acked.emplace_back(r["session"].get<std::string>(), r["seq"].get<int64_t>());
+        if (!r.is_object() || !r.contains("session") || !r.contains("seq") || !r.contains("status")) continue;
+        if (!r["session"].is_string() || !r["seq"].is_number_integer() || !r["status"].is_string()) continue;
+        const auto& status = r["status"].get_ref<const std::string&>();
+        if (status != "charged" && status != "duplicate") continue;
+        auto key = std::make_pair(r["session"].get<std::string>(), r["seq"].get<int64_t>());
+        if (in_batch.erase(key) == 1) acked.push_back(std::move(key));
       }
     }
     if (answer.contains("purchase_orders") && answer["purchase_orders"].is_array()) {
