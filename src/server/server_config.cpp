@@ -38,15 +38,16 @@ Result<ServerConfig> server_config_from_toml(const toml::table& t) {
   c.name = r.opt_str("name").value_or(c.name);
   if (auto listen = r.opt_str("listen")) {
     const auto colon = listen->rfind(':');
-    if (colon == std::string::npos) return invalid("server.listen: expected host:port");
+    if (colon == std::string::npos || colon == 0) return invalid("server.listen: expected host:port");
     c.listen_host = listen->substr(0, colon);
-    try {
-      const int p = std::stoi(listen->substr(colon + 1));
-      if (p < 0 || p > 65535) return invalid("server.listen: port out of range");
-      c.listen_port = static_cast<uint16_t>(p);
-    } catch (...) {
+    const std::string port = listen->substr(colon + 1);
+    // Digits only (no sign, spaces or trailing junk), at most 5 of them.
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
       return invalid("server.listen: port is not a number");
     }
+    const int p = std::stoi(port);
+    if (p > 65535) return invalid("server.listen: port out of range");
+    c.listen_port = static_cast<uint16_t>(p);
   }
   c.advertise_url = r.opt_str("advertise_url").value_or("");
   c.data_dir = r.opt_str("data_dir").value_or("");
