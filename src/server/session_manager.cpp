@@ -14,6 +14,7 @@ struct SessionManager::Live {
   SessionRow row;
   SessionSpec spec;
   Meter meter;
+  Rates rates;  // from the price sheet bound in this session's PO: what the corp charges by
   Money claimed;
   std::string dir;
   bool busy = false;  // a start or stop is in progress outside the lock
@@ -25,6 +26,16 @@ namespace {
 Json sample_json(const UsageSample& s) {
   return Json{{"cpu_ns", s.cpu_ns}, {"memory_bytes", s.memory_bytes}, {"disk_bytes", s.disk_bytes},
               {"net_bytes", s.net_bytes}};
+}
+// The rates of the price sheet a stored PO binds (the corp recomputes every amount with them).
+std::optional<Rates> po_rates(const Json& po_json) {
+  auto doc = SignedDoc::from_json(po_json, kPurchaseOrderType);
+  if (!doc) return std::nullopt;
+  auto po = purchase_order_from_json(doc->body);
+  if (!po) return std::nullopt;
+  auto sheet = verify_price_sheet(po->price_sheet);
+  if (!sheet) return std::nullopt;
+  return sheet->rates;
 }
 UsageSample sample_from_json(const Json& j) {
   UsageSample s;
@@ -86,6 +97,13 @@ Status SessionManager::recover() {
     s->row = row;
     s->spec = *spec;
     s->dir = opts_.sessions_dir + "/" + row.id;
+    // A session keeps the rates of its PO even when this server's price sheet changed since.
+    if (auto r = po_rates(row.purchase_order)) {
+      s->rates = *r;
+    } else {
+      XOP_LOG_WARN("session {}: stored purchase order unreadable; charging at current rates", row.id);
+      s->rates = rates_;
+    }
     XOP_ASSIGN_OR_RETURN(auto recs, store_.records(row.id));
     for (const auto& r : recs) s->claimed = s->claimed.plus(r.amount).value_or(s->claimed);
     auto& live = *s;
@@ -147,6 +165,7 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
     s->row.state = "starting";
     s->row.created_at = now;
     s->spec = spec;
+    s->rates = rates_;  // the PO binds exactly our current price sheet (checked above)
     s->dir = opts_.sessions_dir + "/" + s->row.id;
     s->busy = true;
     XOP_RETURN_IF_ERROR(store_.insert_session(s->row));
@@ -209,7 +228,7 @@ Status SessionManager::write_record_locked(Live& s, TimeMs now, bool final) {
   r.reserved = s.spec.resources;
   r.used = s.meter.take();
   r.final = final;
-  auto charge = compute_charge(rates_, r.reserved, r.used, r.period_end - r.period_start);
+  auto charge = compute_charge(s.rates, r.reserved, r.used, r.period_end - r.period_start);
   if (!charge) return tl::make_unexpected(charge.error());
   r.amount = charge->total;
   XOP_RETURN_IF_ERROR(store_.append_record(r));
