@@ -1,0 +1,239 @@
+#include "server/charging_agent.h"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <set>
+
+#include "net/http_server.h"
+#include "support/test_support.h"
+
+namespace xop {
+namespace {
+
+using testing::TempDir;
+
+// A small stand-in for XenoCorp's POST /v1/usage: verifies the signed batch and answers
+// according to `mode`, remembering every (session, seq) it charged.
+struct FakeCorp {
+  enum class Mode { kAck, kRefuse, kAckFirstOnly, kAckNone, kAckAsRejected, kAckForeign };
+  std::mutex mu;
+  Mode mode = Mode::kAck;
+  std::string expected_server;
+  std::set<std::pair<std::string, int64_t>> charged;
+  std::vector<size_t> batch_sizes;
+  std::set<std::string> exhausted;  // POs to report exhausted
+  int duplicates = 0;
+
+  std::shared_ptr<Router> router() {
+    auto r = std::make_shared<Router>();
+    r->add(
+        "POST", "/v1/usage",
+        [this](const HttpRequest& req, const PathParams&) {
+          auto body = json_body(req);
+          if (!body || !body->contains("batch")) return error_response(ErrorCode::kInvalidArgument, "no batch");
+          auto doc = SignedDoc::from_json((*body)["batch"], kUsageBatchType);
+          if (!doc) return error_response(doc.error());
+          auto batch = verify_usage_batch(*doc);
+          if (!batch) return error_response(batch.error());
+          std::lock_guard lock(mu);
+          if (batch->server != expected_server) return error_response(ErrorCode::kPermissionDenied, "wrong server");
+          batch_sizes.push_back(batch->records.size());
+          if (mode == Mode::kRefuse) return error_response(ErrorCode::kInvalidArgument, "amount does not match");
+          Json results = Json::array();
+          Json pos = Json::array();
+          std::set<std::string> seen_pos;
+          for (const auto& rec : batch->records) {
+            if (mode == Mode::kAckNone) break;
+            const bool dup = !charged.insert({rec.session, rec.seq}).second;
+            if (dup) ++duplicates;
+            std::string status = dup ? "duplicate" : "charged";
+            if (mode == Mode::kAckAsRejected) status = "rejected";
+            const std::string session = mode == Mode::kAckForeign ? rec.session + "x" : rec.session;
+            results.push_back(Json{{"session", session}, {"po_id", rec.po_id}, {"seq", rec.seq}, {"status", status}});
+            if (seen_pos.insert(rec.po_id).second) {
+              pos.push_back(Json{{"po_id", rec.po_id}, {"remaining", 0}, {"exhausted", exhausted.contains(rec.po_id)}});
+            }
+            if (mode == Mode::kAckFirstOnly) break;
+          }
+          return json_response(200, Json{{"results", results}, {"purchase_orders", pos}});
+        },
+        8 << 20);
+    return r;
+  }
+};
+
+class ChargingAgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto st = StateStore::open(dir_.file("state.db"));
+    ASSERT_TRUE(st) << st.error().message;
+    store_ = std::move(*st);
+    corp_.expected_server = key_.account_id();
+    http_ = std::make_unique<HttpServer>(HttpServerOptions{}, corp_.router());
+    ASSERT_TRUE(http_->start());
+    auto c = ApiClient::connect(http_->url(), key_, clock_);
+    ASSERT_TRUE(c) << c.error().message;
+    client_ = std::make_unique<ApiClient>(std::move(*c));
+    agent_ = std::make_unique<ChargingAgent>(key_.account_id(), key_, *client_, *store_, clock_);
+  }
+  void TearDown() override {
+    if (http_) http_->stop();
+  }
+
+  // A session with records 1..n in the WAL.
+  std::string add_session(int n, const std::string& po_id) {
+    SessionRow row;
+    row.id = random_id("s");
+    row.user = KeyPair::generate().account_id();
+    row.po_id = po_id;
+    row.spec = Json::object();
+    row.purchase_order = Json::object();
+    row.state = "running";
+    row.created_at = clock_.now_ms();
+    EXPECT_TRUE(store_->insert_session(row));
+    for (int i = 1; i <= n; ++i) append(row.id, po_id, i);
+    return row.id;
+  }
+  void append(const std::string& session, const std::string& po_id, int64_t seq) {
+    UsageRecord r;
+    r.session = session;
+    r.po_id = po_id;
+    r.seq = seq;
+    r.period_start = (seq - 1) * 1000;
+    r.period_end = seq * 1000;
+    r.reserved.cpu_millis = 100;
+    r.reserved.memory_bytes = 64 << 20;
+    r.amount = Money::micros(10);
+    EXPECT_TRUE(store_->append_record(r));
+  }
+  size_t unacked() { return store_->unacked_records(100000)->size(); }
+
+  TempDir dir_;
+  SimulatedClock clock_{1'700'000'000'000};
+  KeyPair key_ = KeyPair::generate();
+  FakeCorp corp_;
+  std::unique_ptr<StateStore> store_;
+  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<ApiClient> client_;
+  std::unique_ptr<ChargingAgent> agent_;
+};
+
+TEST_F(ChargingAgentTest, NothingPendingSendsNothing) {
+  auto r = agent_->flush();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->sent, 0u);
+  EXPECT_TRUE(corp_.batch_sizes.empty());
+}
+
+TEST_F(ChargingAgentTest, AcknowledgedRecordsLeaveTheWal) {
+  const std::string po = random_id("po");
+  const std::string s = add_session(3, po);
+  auto r = agent_->flush();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->sent, 3u);
+  EXPECT_EQ(r->acknowledged, 3u);
+  EXPECT_TRUE(r->exhausted_pos.empty());
+  EXPECT_EQ(unacked(), 0u);
+  EXPECT_EQ(corp_.charged.size(), 3u);
+  EXPECT_TRUE(corp_.charged.contains({s, 2}));
+  // A second flush sends nothing more.
+  ASSERT_TRUE(agent_->flush());
+  EXPECT_EQ(corp_.batch_sizes.size(), 1u);
+  // New records are sent on the next flush, only them.
+  append(s, po, 4);
+  r = agent_->flush();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->sent, 1u);
+  EXPECT_EQ(corp_.duplicates, 0);
+}
+
+TEST_F(ChargingAgentTest, DuplicatesAreAcknowledgedToo) {
+  const std::string po = random_id("po");
+  const std::string s = add_session(2, po);
+  // The corp already has seq 1 (e.g. our ack was lost before a crash).
+  corp_.charged.insert({s, 1});
+  auto r = agent_->flush();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->acknowledged, 2u);
+  EXPECT_EQ(corp_.duplicates, 1);
+  EXPECT_EQ(unacked(), 0u);
+}
+
+TEST_F(ChargingAgentTest, RefusedBatchStaysInTheWalAndIsResent) {
+  const std::string po = random_id("po");
+  add_session(2, po);
+  corp_.mode = FakeCorp::Mode::kRefuse;
+  auto r = agent_->flush();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message.find("amount does not match"), std::string::npos);
+  EXPECT_EQ(unacked(), 2u);
+  corp_.mode = FakeCorp::Mode::kAck;
+  r = agent_->flush();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->acknowledged, 2u);
+  EXPECT_EQ(unacked(), 0u);
+  EXPECT_EQ(corp_.batch_sizes, (std::vector<size_t>{2, 2}));
+}
+
+TEST_F(ChargingAgentTest, CorpUnreachableKeepsRecords) {
+  add_session(1, random_id("po"));
+  http_->stop();
+  auto r = agent_->flush();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(unacked(), 1u);
+}
+
+TEST_F(ChargingAgentTest, PartialAcksAreRetriedInTheSameFlush) {
+  add_session(3, random_id("po"));
+  corp_.mode = FakeCorp::Mode::kAckFirstOnly;
+  auto r = agent_->flush();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->acknowledged, 3u);
+  EXPECT_EQ(unacked(), 0u);
+  EXPECT_EQ(corp_.batch_sizes, (std::vector<size_t>{3, 2, 1}));
+}
+
+TEST_F(ChargingAgentTest, NoAcknowledgementIsAnError) {
+  add_session(2, random_id("po"));
+  corp_.mode = FakeCorp::Mode::kAckNone;
+  auto r = agent_->flush();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(unacked(), 2u);
+  EXPECT_EQ(corp_.batch_sizes.size(), 1u);  // it does not spin
+}
+
+TEST_F(ChargingAgentTest, OnlyChargedOrDuplicateRecordsOfTheBatchAreAcknowledged) {
+  add_session(2, random_id("po"));
+  corp_.mode = FakeCorp::Mode::kAckAsRejected;
+  EXPECT_FALSE(agent_->flush());
+  EXPECT_EQ(unacked(), 2u);
+  // Acks naming records that were not in the batch do not mark anything either.
+  corp_.mode = FakeCorp::Mode::kAckForeign;
+  EXPECT_FALSE(agent_->flush());
+  EXPECT_EQ(unacked(), 2u);
+}
+
+TEST_F(ChargingAgentTest, ExhaustedPurchaseOrdersAreReportedOnce) {
+  const std::string po1 = random_id("po");
+  const std::string po2 = random_id("po");
+  add_session(2, po1);
+  add_session(1, po2);
+  corp_.exhausted.insert(po2);
+  auto r = agent_->flush();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->exhausted_pos, std::vector<std::string>{po2});
+}
+
+TEST_F(ChargingAgentTest, LargeBacklogGoesInBoundedBatches) {
+  add_session(static_cast<int>(kMaxRecordsPerBatch) + 5, random_id("po"));
+  auto r = agent_->flush();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->acknowledged, kMaxRecordsPerBatch + 5);
+  EXPECT_EQ(corp_.batch_sizes, (std::vector<size_t>{kMaxRecordsPerBatch, 5}));
+  EXPECT_EQ(unacked(), 0u);
+}
+
+}  // namespace
+}  // namespace xop
