@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
+#include <vector>
 
 namespace xop {
 
@@ -11,17 +13,39 @@ const Json JsonReader::kEmptyArray = Json::array();
 Result<Json> parse_json(std::string_view text, size_t max_depth) {
   size_t depth = 0;
   bool too_deep = false;
-  auto cb = [&](int /*depth*/, Json::parse_event_t ev, Json& /*parsed*/) {
-    if (ev == Json::parse_event_t::object_start || ev == Json::parse_event_t::array_start) {
-      if (++depth > max_depth) too_deep = true;
-    } else if (ev == Json::parse_event_t::object_end || ev == Json::parse_event_t::array_end) {
-      --depth;
+  // Duplicate keys are refused: parsers disagree on which one wins, and a signed or checked
+  // document must mean one thing to every reader.
+  std::vector<std::set<std::string>> keys;
+  std::string duplicate;
+  auto cb = [&](int /*depth*/, Json::parse_event_t ev, Json& parsed) {
+    switch (ev) {
+      case Json::parse_event_t::object_start:
+        keys.emplace_back();
+        [[fallthrough]];
+      case Json::parse_event_t::array_start:
+        if (++depth > max_depth) too_deep = true;
+        break;
+      case Json::parse_event_t::object_end:
+        if (!keys.empty()) keys.pop_back();
+        [[fallthrough]];
+      case Json::parse_event_t::array_end:
+        --depth;
+        break;
+      case Json::parse_event_t::key:
+        if (!keys.empty() && parsed.is_string() && !keys.back().insert(parsed.get<std::string>()).second &&
+            duplicate.empty()) {
+          duplicate = parsed.get<std::string>();
+        }
+        break;
+      default:
+        break;
     }
     return !too_deep;
   };
   Json j = Json::parse(text.begin(), text.end(), cb, /*allow_exceptions=*/false);
   if (too_deep) return invalid("JSON nests deeper than " + std::to_string(max_depth) + " levels");
   if (j.is_discarded()) return invalid("body is not valid JSON");
+  if (!duplicate.empty()) return invalid("JSON object has the key \"" + duplicate.substr(0, 64) + "\" twice");
   return j;
 }
 

@@ -46,4 +46,11 @@ Usage Meter::take() {
   return u;
 }
 
+void Meter::untake(const Usage& u) {
+  pending_.cpu_ns += u.cpu_ns;
+  pending_.disk_bytes += u.disk_bytes;
+  pending_.net_bytes += u.net_bytes;
+  pending_mem_byte_ms_ += static_cast<i128>(u.memory_byte_seconds) * 1000;
+}
+
 }  // namespace xop

@@ -22,6 +22,9 @@ class Meter {
   // Usage accumulated since the last take(), and resets the accumulator. The interval it
   // covers ends at the last sample's time.
   Usage take();
+  // Puts usage returned by take() back (when it could not be recorded), so that nothing metered
+  // is lost; it goes into the next take().
+  void untake(const Usage& u);
   [[nodiscard]] TimeMs last_time() const { return last_t_; }
   [[nodiscard]] const UsageSample& last_sample() const { return last_; }
   // Everything metered since start() (for display).

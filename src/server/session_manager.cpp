@@ -229,9 +229,16 @@ Status SessionManager::write_record_locked(Live& s, TimeMs now, bool final) {
   r.used = s.meter.take();
   r.final = final;
   auto charge = compute_charge(s.rates, r.reserved, r.used, r.period_end - r.period_start);
-  if (!charge) return tl::make_unexpected(charge.error());
-  r.amount = charge->total;
-  XOP_RETURN_IF_ERROR(store_.append_record(r));
+  Status appended = charge ? Status{} : Status(tl::make_unexpected(charge.error()));
+  if (appended) {
+    r.amount = charge->total;
+    appended = store_.append_record(r);
+  }
+  if (!appended) {
+    // Nothing was recorded: the usage goes back into the meter for the next record.
+    s.meter.untake(r.used);
+    return appended;
+  }
   s.row.last_seq = r.seq;
   s.row.last_period_end = r.period_end;
   s.claimed = s.claimed.plus(r.amount).value_or(s.claimed);

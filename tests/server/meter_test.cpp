@@ -150,3 +150,26 @@ TEST(MeterTest, AddWithoutStartStartsAtThatSample) {
 
 }  // namespace
 }  // namespace xop
+
+namespace xop {
+namespace {
+
+TEST(MeterUntake, UsageGivenBackGoesIntoTheNextTake) {
+  Meter m;
+  m.start(0, UsageSample{});
+  m.add(1000, UsageSample{.cpu_ns = 500, .memory_bytes = 2000, .disk_bytes = 7, .net_bytes = 3});
+  m.add(2500, UsageSample{.cpu_ns = 900, .memory_bytes = 2000, .disk_bytes = 9, .net_bytes = 4});
+  const Usage first = m.take();
+  EXPECT_EQ(first.cpu_ns, 900);
+  m.untake(first);
+  m.add(3000, UsageSample{.cpu_ns = 1000, .memory_bytes = 0, .disk_bytes = 9, .net_bytes = 4});
+  const Usage second = m.take();
+  EXPECT_EQ(second.cpu_ns, 1000);
+  EXPECT_EQ(second.disk_bytes, 9);
+  EXPECT_EQ(second.net_bytes, 4);
+  // 0 B for 1 s, then 2000 B for 2 s = 4000 byte-seconds, all of it, none lost.
+  EXPECT_EQ(second.memory_byte_seconds, 4000);
+}
+
+}  // namespace
+}  // namespace xop
