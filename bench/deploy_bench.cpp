@@ -3,13 +3,12 @@
 // platform on loopback (DevPlatform: separate HTTP services in one process). With root, real runc
 // sandboxes; otherwise the mock driver (then only the control plane is measured). Each iteration
 // deploys fresh sessions and stops them afterwards (stopping is not timed).
+#include <benchmark/benchmark.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
-
-#include <benchmark/benchmark.h>
-#include <spdlog/spdlog.h>
 
 #include "cli/dev_platform.h"
 #include "client/api_client.h"

@@ -1,10 +1,9 @@
-#include "cli/cli.h"
+#include <cstdio>
 
+#include "cli/cli.h"
 #include "cli/commands.h"
 #include "client/user_home.h"
 #include "core/log.h"
-
-#include <cstdio>
 
 namespace xop {
 

@@ -1,9 +1,9 @@
 // `xop deploy MANIFEST.yaml`: deploy onto the best-matching servers, in parallel.
+#include <fmt/format.h>
+
 #include <cmath>
 #include <filesystem>
 #include <iostream>
-
-#include <fmt/format.h>
 
 #include "cli/client_context.h"
 #include "cli/output.h"
@@ -44,17 +44,23 @@ int run(const CliState& st, const DeployArgs& a) {
       ++ok;
       sessions.push_back(DeployedSession{o.session, o.server, o.name, o.city, o.endpoint, o.po_id, m->name});
     }
-    out.push_back(Json{{"server", o.server}, {"name", o.name}, {"city", o.city}, {"ok", o.ok}, {"session", o.session},
-                       {"po_id", o.po_id}, {"error", o.error}, {"seconds", o.seconds}});
-    t.add({o.ok ? o.session : "-", o.name, o.city, fmt::format("{:.0f} km", o.distance_km), o.price_per_hour.to_string(),
-           fmt::format("{:.2f} s", o.seconds), o.ok ? "running" : "failed: " + o.error});
+    out.push_back(Json{{"server", o.server},
+                       {"name", o.name},
+                       {"city", o.city},
+                       {"ok", o.ok},
+                       {"session", o.session},
+                       {"po_id", o.po_id},
+                       {"error", o.error},
+                       {"seconds", o.seconds}});
+    t.add({o.ok ? o.session : "-", o.name, o.city, fmt::format("{:.0f} km", o.distance_km),
+           o.price_per_hour.to_string(), fmt::format("{:.2f} s", o.seconds), o.ok ? "running" : "failed: " + o.error});
   }
   if (auto s = c->home.save_sessions(sessions); !s) return fail(s.error());
   if (st.json) {
     print_json(Json{{"deployed", out}, {"seconds", res->seconds}});
   } else {
-    std::cout << t.render() << fmt::format("{} of {} sessions running after {:.2f} s\n", ok, res->outcomes.size(),
-                                           res->seconds);
+    std::cout << t.render()
+              << fmt::format("{} of {} sessions running after {:.2f} s\n", ok, res->outcomes.size(), res->seconds);
   }
   return ok == static_cast<int>(res->outcomes.size()) ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 // `xop dev`: a whole platform on this machine (XenoCorp, XIS, N XenoServers at named cities),
 // and with --demo the main job end to end: account, funds, deploy a real container onto the 3
 // servers nearest a place, watch live usage, stop, and print the statement and ledger check.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -9,8 +10,6 @@
 #include <filesystem>
 #include <iostream>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "cli/client_context.h"
 #include "cli/daemon.h"
@@ -63,8 +62,9 @@ int demo(const CliState& st, const DevArgs& a, DevPlatform& platform) {
   heading("2. fund");
   auto admin = ApiClient::connect(platform.corp_url(), platform.admin_key());
   if (!admin) return fail(admin.error());
-  auto dep = admin->call("POST", "/v1/deposits",
-                         Json{{"account", key->account_id()}, {"amount", 100 * Money::kMicrosPerCredit}, {"memo", "dev faucet"}});
+  auto dep = admin->call(
+      "POST", "/v1/deposits",
+      Json{{"account", key->account_id()}, {"amount", 100 * Money::kMicrosPerCredit}, {"memo", "dev faucet"}});
   if (!dep) return fail(dep.error());
   std::cout << "deposited 100.000000 credits; balance " << credits(dep->value("balance", int64_t{0})) << "\n";
 
@@ -136,8 +136,9 @@ int demo(const CliState& st, const DevArgs& a, DevPlatform& platform) {
 
 int run(const CliState& st, const DevArgs& a) {
   if (a.runtime != "mock" && ::geteuid() != 0) {
-    return fail("xop dev runs real containers (runc, cgroups, overlayfs) and needs root; "
-                "run it as root, or pass --runtime mock to try the platform without containers");
+    return fail(
+        "xop dev runs real containers (runc, cgroups, overlayfs) and needs root; "
+        "run it as root, or pass --runtime mock to try the platform without containers");
   }
   std::string dir = a.data_dir;
   bool temporary = false;
@@ -153,11 +154,13 @@ int run(const CliState& st, const DevArgs& a) {
   o.servers = a.servers;
   o.runtime = a.runtime;
   o.charging_interval_ms = a.charging_interval_ms;
-  std::cout << "starting XenoCorp, XIS and " << a.servers << " XenoServers (" << a.runtime << ") in " << dir << std::endl;
+  std::cout << "starting XenoCorp, XIS and " << a.servers << " XenoServers (" << a.runtime << ") in " << dir
+            << std::endl;
   auto platform = DevPlatform::start(o);
   if (!platform) return fail(platform.error());
   UserHome home(st.home);
-  if (auto s = home.save_config(UserConfig{(*platform)->corp_url(), (*platform)->xis_url()}); !s) return fail(s.error());
+  if (auto s = home.save_config(UserConfig{(*platform)->corp_url(), (*platform)->xis_url()}); !s)
+    return fail(s.error());
   if (auto s = save_key_file((*platform)->admin_key(), home.dir() + "/dev-admin.json"); !s) return fail(s.error());
   std::cout << "corp  " << (*platform)->corp_url() << "\nxis   " << (*platform)->xis_url() << "\n";
   Table t({"SERVER", "CITY", "LAT", "LON", "URL"});

@@ -1,8 +1,8 @@
 // `xop search`: ask XIS for servers (resources, price ceiling, near a point), ranked.
+#include <fmt/format.h>
+
 #include <cmath>
 #include <iostream>
-
-#include <fmt/format.h>
 
 #include "cli/client_context.h"
 #include "cli/output.h"

@@ -48,7 +48,8 @@ void add_xis_command(CLI::App& app, CliState& st) {
   auto* cmd = app.add_subcommand("xis", "Run XIS, the information service (adverts and discovery)");
   cmd->add_option("--config", a->config, "TOML config file (keys: listen, max_ttl_ms)");
   cmd->add_option("--listen", a->listen, "host:port to listen on (port 0: any free port)")->capture_default_str();
-  cmd->add_option("--max-ttl-ms", a->max_ttl_ms, "Longest time an advert is kept without refresh")->capture_default_str();
+  cmd->add_option("--max-ttl-ms", a->max_ttl_ms, "Longest time an advert is kept without refresh")
+      ->capture_default_str();
   cmd->add_option("--port-file", a->port_file, "Write the bound URL to this file once listening");
   cmd->callback([a, &st] { st.code = run(*a); });
 }

@@ -1,16 +1,15 @@
 // Registration of every `xop` subcommand; one file per subcommand (cmd_*.cpp).
 #pragma once
 
-#include <string>
-
 #include <CLI/CLI.hpp>
+#include <string>
 
 namespace xop {
 
 struct CliState {
-  int code = 0;         // the process exit code
-  bool json = false;    // --json: machine-readable output
-  std::string home;     // --home / $XOP_HOME
+  int code = 0;       // the process exit code
+  bool json = false;  // --json: machine-readable output
+  std::string home;   // --home / $XOP_HOME
 };
 
 void add_corp_command(CLI::App& app, CliState& st);

@@ -13,9 +13,9 @@ namespace xop {
 
 const std::vector<DevCity>& dev_cities() {
   static const std::vector<DevCity> kCities = {
-      {"London", 51.5074, -0.1278},   {"New York", 40.7128, -74.0060}, {"Sao Paulo", -23.5505, -46.6333},
-      {"Johannesburg", -26.2041, 28.0473}, {"Tokyo", 35.6762, 139.6503}, {"Sydney", -33.8688, 151.2093},
-      {"Mumbai", 19.0760, 72.8777},   {"Nairobi", -1.2921, 36.8219},   {"Vancouver", 49.2827, -123.1207},
+      {"London", 51.5074, -0.1278},        {"New York", 40.7128, -74.0060}, {"Sao Paulo", -23.5505, -46.6333},
+      {"Johannesburg", -26.2041, 28.0473}, {"Tokyo", 35.6762, 139.6503},    {"Sydney", -33.8688, 151.2093},
+      {"Mumbai", 19.0760, 72.8777},        {"Nairobi", -1.2921, 36.8219},   {"Vancouver", 49.2827, -123.1207},
       {"Singapore", 1.3521, 103.8198},
   };
   return kCities;

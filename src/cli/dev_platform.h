@@ -23,9 +23,9 @@ struct DevCity {
 const std::vector<DevCity>& dev_cities();
 
 struct DevOptions {
-  std::string data_dir;           // everything lives under here
+  std::string data_dir;  // everything lives under here
   int servers = 5;
-  std::string runtime = "runc";   // runc, crun or mock
+  std::string runtime = "runc";  // runc, crun or mock
   int64_t sample_interval_ms = 500;
   int64_t charging_interval_ms = 2000;
   int64_t advert_interval_ms = 1000;

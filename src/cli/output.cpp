@@ -1,10 +1,10 @@
 #include "cli/output.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
-
-#include <fmt/format.h>
 
 namespace xop {
 

@@ -20,9 +20,9 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-std::string credits(int64_t micros);          // "1.234567"
-std::string human_bytes(int64_t bytes);       // "64.0 MiB"
-std::string cpu_seconds(int64_t ns);          // "1.234 s"
+std::string credits(int64_t micros);     // "1.234567"
+std::string human_bytes(int64_t bytes);  // "64.0 MiB"
+std::string cpu_seconds(int64_t ns);     // "1.234 s"
 // Prints an error to stderr as "error: message" and returns exit code 1.
 int fail(const std::string& message);
 int fail(const Error& e);

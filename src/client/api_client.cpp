@@ -26,8 +26,8 @@ Result<ApiClient> ApiClient::connect(const std::string& url, std::optional<KeyPa
   return ApiClient(std::move(ep), std::move(key), clock);
 }
 
-Result<HttpResponse> ApiClient::call_raw(const std::string& method, const std::string& target,
-                                         const std::string& body, const std::string& content_type) {
+Result<HttpResponse> ApiClient::call_raw(const std::string& method, const std::string& target, const std::string& body,
+                                         const std::string& content_type) {
   std::map<std::string, std::string> headers;
   if (!body.empty()) headers["Content-Type"] = content_type;
   if (key_) {

@@ -25,8 +25,7 @@ Result<std::string> read_whole(const std::string& path) {
 }
 }  // namespace
 
-Deployer::Deployer(KeyPair key, std::string corp_url, std::string xis_url, std::string scratch_dir,
-                   const Clock& clock)
+Deployer::Deployer(KeyPair key, std::string corp_url, std::string xis_url, std::string scratch_dir, const Clock& clock)
     : key_(std::move(key)),
       corp_url_(std::move(corp_url)),
       xis_url_(std::move(xis_url)),
@@ -58,8 +57,8 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
   DeployResult result;
   for (const auto& r : found.rejected) result.rejected.push_back(r.name + ": " + r.reason);
   if (found.candidates.empty()) {
-    return make_error(ErrorCode::kResourceExhausted, "no server matches the manifest (" +
-                                                         std::to_string(found.rejected.size()) + " rejected)");
+    return make_error(ErrorCode::kResourceExhausted,
+                      "no server matches the manifest (" + std::to_string(found.rejected.size()) + " rejected)");
   }
   if (static_cast<int64_t>(found.candidates.size()) < m.count) {
     say("only " + std::to_string(found.candidates.size()) + " of " + std::to_string(m.count) +
@@ -129,8 +128,8 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
         (void)corp->call("POST", "/v1/purchase-orders/" + out.po_id + "/close");
         return fail("create session", created.error());
       }
-      const Json& sj = created->contains("session") && (*created)["session"].is_object() ? (*created)["session"]
-                                                                                          : Json::object();
+      const Json& sj =
+          created->contains("session") && (*created)["session"].is_object() ? (*created)["session"] : Json::object();
       out.session = sj.value("id", "");
       out.ok = true;
       out.seconds = seconds_since(ts);

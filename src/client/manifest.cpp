@@ -1,12 +1,12 @@
 #include "client/manifest.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <yaml-cpp/yaml.h>
 
 namespace xop {
 
@@ -130,7 +130,8 @@ Result<DeployManifest> parse_manifest(std::string_view yaml_text, const std::str
     if (env && !env.IsNull()) {
       if (!env.IsMap() || env.size() > 256) return invalid("manifest.env: expected a mapping of strings");
       for (const auto& kv : env) {
-        if (!kv.first.IsScalar() || !kv.second.IsScalar()) return invalid("manifest.env: expected a mapping of strings");
+        if (!kv.first.IsScalar() || !kv.second.IsScalar())
+          return invalid("manifest.env: expected a mapping of strings");
         m.env[kv.first.as<std::string>()] = kv.second.as<std::string>();
       }
     }

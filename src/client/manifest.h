@@ -25,7 +25,7 @@ inline constexpr size_t kMaxManifestBytes = 256 * 1024;
 
 struct DeployManifest {
   std::string name;
-  std::string image;                      // path, relative paths resolved against the manifest
+  std::string image;  // path, relative paths resolved against the manifest
   std::vector<std::string> command;
   std::map<std::string, std::string> env;
   Resources resources;

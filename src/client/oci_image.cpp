@@ -59,7 +59,8 @@ Result<OciDescriptor> parse_descriptor(const Json& j, const std::string& where, 
 
 Result<LayerCompression> layer_compression(std::string_view mt) {
   if (mt == "application/vnd.oci.image.layer.v1.tar") return LayerCompression::kNone;
-  if (mt == "application/vnd.oci.image.layer.v1.tar+gzip" || mt == "application/vnd.docker.image.rootfs.diff.tar.gzip") {
+  if (mt == "application/vnd.oci.image.layer.v1.tar+gzip" ||
+      mt == "application/vnd.docker.image.rootfs.diff.tar.gzip") {
     return LayerCompression::kGzip;
   }
   if (mt == "application/vnd.oci.image.layer.v1.tar+zstd") return LayerCompression::kZstd;

@@ -20,7 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int64_t kMaxLayoutFileBytes = int64_t{4} << 30;   // one blob in a layout tar
+constexpr int64_t kMaxLayoutFileBytes = int64_t{4} << 30;    // one blob in a layout tar
 constexpr int64_t kMaxLayoutTotalBytes = int64_t{16} << 30;  // the whole tar, uncompressed
 constexpr size_t kMaxLayoutEntries = 100000;
 
@@ -28,7 +28,8 @@ Result<std::string> read_small_file(const std::string& path, size_t max) {
   std::error_code ec;
   const auto size = fs::file_size(path, ec);
   if (ec) return make_error(ErrorCode::kNotFound, path + ": " + ec.message());
-  if (size > max) return make_error(ErrorCode::kPayloadTooLarge, path + ": larger than " + std::to_string(max) + " bytes");
+  if (size > max)
+    return make_error(ErrorCode::kPayloadTooLarge, path + ": larger than " + std::to_string(max) + " bytes");
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
@@ -129,7 +130,8 @@ Result<OciBlobRef> checked_blob(const std::string& root, const OciDescriptor& d,
   OciBlobRef ref{d.digest, root + "/blobs/sha256/" + hex, d.size};
   std::error_code ec;
   if (fs::is_symlink(ref.path, ec)) return invalid(what + " " + d.digest + ": blob is a symlink");
-  if (!fs::is_regular_file(ref.path, ec)) return make_error(ErrorCode::kNotFound, what + " " + d.digest + ": blob missing");
+  if (!fs::is_regular_file(ref.path, ec))
+    return make_error(ErrorCode::kNotFound, what + " " + d.digest + ": blob missing");
   const auto size = fs::file_size(ref.path, ec);
   if (ec || static_cast<int64_t>(size) != d.size) {
     return invalid(what + " " + d.digest + ": size " + std::to_string(size) + " differs from the descriptor's " +

@@ -53,7 +53,8 @@ Status UserHome::save_key(const KeyPair& k) const {
 Result<UserConfig> UserHome::load_config() const {
   const std::string path = dir_ + "/config.toml";
   if (!fs::exists(path)) {
-    return make_error(ErrorCode::kNotFound, "no " + path + " (run `xop dev` or `xop account create --corp URL --xis URL`)");
+    return make_error(ErrorCode::kNotFound,
+                      "no " + path + " (run `xop dev` or `xop account create --corp URL --xis URL`)");
   }
   XOP_ASSIGN_OR_RETURN(auto t, load_toml_file(path));
   TomlReader r(t, "config");
@@ -103,8 +104,13 @@ Result<std::vector<DeployedSession>> UserHome::load_sessions() const {
 Status UserHome::save_sessions(const std::vector<DeployedSession>& s) const {
   Json arr = Json::array();
   for (const auto& d : s) {
-    arr.push_back(Json{{"session", d.session}, {"server", d.server}, {"name", d.name}, {"city", d.city},
-                       {"endpoint", d.endpoint}, {"po_id", d.po_id}, {"label", d.label}});
+    arr.push_back(Json{{"session", d.session},
+                       {"server", d.server},
+                       {"name", d.name},
+                       {"city", d.city},
+                       {"endpoint", d.endpoint},
+                       {"po_id", d.po_id},
+                       {"label", d.label}});
   }
   return write_atomic(dir_ + "/sessions.json", Json{{"sessions", arr}}.dump(2) + "\n");
 }

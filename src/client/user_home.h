@@ -18,12 +18,12 @@ struct UserConfig {
 
 struct DeployedSession {
   std::string session;
-  std::string server;    // server account id
-  std::string name;      // server name
+  std::string server;  // server account id
+  std::string name;    // server name
   std::string city;
   std::string endpoint;
   std::string po_id;
-  std::string label;     // manifest name
+  std::string label;  // manifest name
 };
 
 class UserHome {

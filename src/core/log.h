@@ -1,9 +1,9 @@
 // Structured logging: one line per event, "message key=value ...". Backed by spdlog.
 #pragma once
 
-#include <string>
-
 #include <spdlog/spdlog.h>
+
+#include <string>
 
 namespace xop::log {
 

@@ -1,9 +1,9 @@
 #include "core/money.h"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <limits>
-
-#include <fmt/format.h>
 
 namespace xop {
 

@@ -31,9 +31,7 @@ std::optional<Resources> Resources::minus(const Resources& o) const {
   return r;
 }
 
-bool Resources::any_negative() const {
-  return cpu_millis < 0 || memory_bytes < 0 || disk_bytes < 0 || net_bps < 0;
-}
+bool Resources::any_negative() const { return cpu_millis < 0 || memory_bytes < 0 || disk_bytes < 0 || net_bps < 0; }
 
 std::optional<Usage> Usage::plus(const Usage& o) const {
   Usage r;

@@ -11,10 +11,10 @@ namespace xop {
 
 // What is reserved (a capacity held for the session's lifetime).
 struct Resources {
-  int64_t cpu_millis = 0;    // milli-cores
+  int64_t cpu_millis = 0;  // milli-cores
   int64_t memory_bytes = 0;
   int64_t disk_bytes = 0;
-  int64_t net_bps = 0;       // bits per second
+  int64_t net_bps = 0;  // bits per second
 
   friend bool operator==(const Resources&, const Resources&) = default;
   // True when every component of *this is >= the one in `o`.

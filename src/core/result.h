@@ -4,9 +4,8 @@
 #pragma once
 
 #include <string>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 namespace xop {
 
@@ -54,18 +53,17 @@ inline Status ok_status() { return {}; }
 }  // namespace xop
 
 // Propagates an error from an expression yielding Result<...>; evaluates to nothing.
-#define XOP_RETURN_IF_ERROR(expr)                                \
-  do {                                                           \
-    auto xop_status_ = (expr);                                   \
+#define XOP_RETURN_IF_ERROR(expr)                                      \
+  do {                                                                 \
+    auto xop_status_ = (expr);                                         \
     if (!xop_status_) return tl::make_unexpected(xop_status_.error()); \
   } while (0)
 
 #define XOP_CONCAT_INNER_(a, b) a##b
 #define XOP_CONCAT_(a, b) XOP_CONCAT_INNER_(a, b)
 // XOP_ASSIGN_OR_RETURN(auto x, expr): binds the value or propagates the error.
-#define XOP_ASSIGN_OR_RETURN(lhs, expr) \
-  XOP_ASSIGN_OR_RETURN_IMPL_(XOP_CONCAT_(xop_result_, __LINE__), lhs, expr)
-#define XOP_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)          \
-  auto tmp = (expr);                                        \
+#define XOP_ASSIGN_OR_RETURN(lhs, expr) XOP_ASSIGN_OR_RETURN_IMPL_(XOP_CONCAT_(xop_result_, __LINE__), lhs, expr)
+#define XOP_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)              \
+  auto tmp = (expr);                                            \
   if (!tmp) return tl::make_unexpected(std::move(tmp).error()); \
   lhs = std::move(*tmp)

@@ -2,12 +2,12 @@
 // out-of-range values, naming the full key path in the error.
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "core/result.h"
 

@@ -11,8 +11,8 @@
 #include "corp/corp_service.h"
 #include "corp/ledger.h"
 #include "corp/settlement.h"
-#include "storage/sqlite_db.h"
 #include "proto/usage_record.h"
+#include "storage/sqlite_db.h"
 
 namespace xop {
 

@@ -1,9 +1,9 @@
 #include "crypto/digest.h"
 
+#include <openssl/evp.h>
+
 #include <array>
 #include <fstream>
-
-#include <openssl/evp.h>
 
 #include "core/encoding.h"
 
@@ -14,9 +14,7 @@ struct Sha256Stream::Impl {
   ~Impl() { EVP_MD_CTX_free(ctx); }
 };
 
-Sha256Stream::Sha256Stream() : impl_(std::make_unique<Impl>()) {
-  EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr);
-}
+Sha256Stream::Sha256Stream() : impl_(std::make_unique<Impl>()) { EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr); }
 Sha256Stream::~Sha256Stream() = default;
 
 void Sha256Stream::update(std::string_view data) { EVP_DigestUpdate(impl_->ctx, data.data(), data.size()); }

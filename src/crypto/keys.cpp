@@ -1,12 +1,11 @@
 #include "crypto/keys.h"
 
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include <fstream>
 #include <mutex>
 #include <sstream>
-
-#include <sodium.h>
 
 #include "core/encoding.h"
 #include "core/json_reader.h"

@@ -31,8 +31,8 @@ void RequestVerifier::expire_locked(TimeMs now) {
   }
 }
 
-Result<PublicKey> RequestVerifier::verify(std::string_view method, std::string_view target,
-                                          const RequestSignature& sig, std::string_view body) {
+Result<PublicKey> RequestVerifier::verify(std::string_view method, std::string_view target, const RequestSignature& sig,
+                                          std::string_view body) {
   auto unauth = [](std::string m) { return make_error(ErrorCode::kUnauthenticated, std::move(m)); };
   if (sig.key_b64.empty() || sig.timestamp.empty() || sig.signature_b64.empty()) {
     return unauth("request is not signed (X-Xop-Key, X-Xop-Timestamp, X-Xop-Signature required)");

@@ -20,8 +20,7 @@ inline constexpr const char* kHeaderKey = "x-xop-key";
 inline constexpr const char* kHeaderTimestamp = "x-xop-timestamp";
 inline constexpr const char* kHeaderSignature = "x-xop-signature";
 
-std::string request_signing_message(std::string_view method, std::string_view target, TimeMs ts,
-                                    std::string_view body);
+std::string request_signing_message(std::string_view method, std::string_view target, TimeMs ts, std::string_view body);
 
 struct RequestSignature {
   std::string key_b64;

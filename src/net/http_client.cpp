@@ -24,8 +24,8 @@ HttpClient::HttpClient(Endpoint ep, std::chrono::milliseconds timeout, size_t ma
 
 HttpClient::~HttpClient() = default;
 
-Result<HttpResponse> HttpClient::request(const std::string& method, const std::string& target,
-                                         const std::string& body, const std::map<std::string, std::string>& headers) {
+Result<HttpResponse> HttpClient::request(const std::string& method, const std::string& target, const std::string& body,
+                                         const std::map<std::string, std::string>& headers) {
   std::lock_guard lock(mu_);
   bool reused = false;
   auto r = attempt(method, target, body, headers, &reused);
@@ -40,9 +40,8 @@ Result<HttpResponse> HttpClient::request(const std::string& method, const std::s
   return r;
 }
 
-Result<HttpResponse> HttpClient::attempt(const std::string& method, const std::string& target,
-                                         const std::string& body, const std::map<std::string, std::string>& headers,
-                                         bool* reused) {
+Result<HttpResponse> HttpClient::attempt(const std::string& method, const std::string& target, const std::string& body,
+                                         const std::map<std::string, std::string>& headers, bool* reused) {
   if (!conn_) conn_ = std::make_unique<Conn>();
   Conn& c = *conn_;
   *reused = c.connected;

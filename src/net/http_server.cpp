@@ -2,15 +2,14 @@
 
 #include <array>
 #include <atomic>
-#include <mutex>
-#include <set>
-#include <limits>
-#include <thread>
-#include <vector>
-
 #include <boost/asio.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/beast.hpp>
+#include <limits>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "core/log.h"
 
@@ -55,7 +54,7 @@ struct HttpServer::Impl {
   }
 
   static http::response<http::string_body> to_beast(const HttpResponse& res, unsigned version, bool keep_alive,
-                                                     bool head) {
+                                                    bool head) {
     http::response<http::string_body> r{static_cast<http::status>(res.status), version};
     r.set(http::field::server, "xop");
     r.set(http::field::content_type, res.content_type);
@@ -110,9 +109,8 @@ struct HttpServer::Impl {
           // Named, not a temporary: GCC 12 destroys temporaries of a co_await expression twice.
           const Error too_large{ErrorCode::kPayloadTooLarge, "request headers too large"};
           co_await write_error(stream, too_large);
-        } else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
-                   ec != beast::error::timeout && ec != asio::error::connection_reset &&
-                   ec != asio::error::operation_aborted) {
+        } else if (ec != http::error::end_of_stream && ec != asio::error::eof && ec != beast::error::timeout &&
+                   ec != asio::error::connection_reset && ec != asio::error::operation_aborted) {
           const Error malformed{ErrorCode::kInvalidArgument, "malformed HTTP request"};
           co_await write_error(stream, malformed);
         }
@@ -123,7 +121,8 @@ struct HttpServer::Impl {
       const size_t limit = router->body_limit(std::string(parser.get().method_string()), path);
       parser.body_limit(limit);
       if (parser.content_length() && *parser.content_length() > limit) {
-        const Error too_large{ErrorCode::kPayloadTooLarge, "request body larger than " + std::to_string(limit) + " bytes"};
+        const Error too_large{ErrorCode::kPayloadTooLarge,
+                              "request body larger than " + std::to_string(limit) + " bytes"};
         co_await write_error(stream, too_large);
         refused_body = true;
         break;
@@ -182,8 +181,7 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(HttpServerOptions opts, std::shared_ptr<const Router> router)
-    : impl_(std::make_unique<Impl>()) {
+HttpServer::HttpServer(HttpServerOptions opts, std::shared_ptr<const Router> router) : impl_(std::make_unique<Impl>()) {
   impl_->opts = std::move(opts);
   impl_->router = std::move(router);
 }
@@ -200,9 +198,8 @@ Status HttpServer::start() {
   if (!ec) impl_->acceptor.bind(ep, ec);
   if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return make_error(ErrorCode::kUnavailable,
-                      "cannot listen on " + impl_->opts.host + ":" + std::to_string(impl_->opts.port) + ": " +
-                          ec.message());
+    return make_error(ErrorCode::kUnavailable, "cannot listen on " + impl_->opts.host + ":" +
+                                                   std::to_string(impl_->opts.port) + ": " + ec.message());
   }
   impl_->bound_port = impl_->acceptor.local_endpoint().port();
   asio::co_spawn(impl_->ioc, impl_->accept_loop(), asio::detached);

@@ -35,8 +35,7 @@ class Router {
   [[nodiscard]] const std::vector<Route>& routes() const { return routes_; }
 
  private:
-  const Route* match(const std::string& method, const std::string& path, PathParams* params,
-                     bool* path_known) const;
+  const Route* match(const std::string& method, const std::string& path, PathParams* params, bool* path_known) const;
   std::vector<Route> routes_;
 };
 

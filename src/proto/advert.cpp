@@ -76,7 +76,8 @@ double distance_km(const GeoPoint& a, const GeoPoint& b) {
   const double la2 = static_cast<double>(b.lat_e6) * kRad;
   const double dla = la2 - la1;
   const double dlo = static_cast<double>(b.lon_e6 - a.lon_e6) * kRad;
-  const double h = std::sin(dla / 2) * std::sin(dla / 2) + std::cos(la1) * std::cos(la2) * std::sin(dlo / 2) * std::sin(dlo / 2);
+  const double h =
+      std::sin(dla / 2) * std::sin(dla / 2) + std::cos(la1) * std::cos(la2) * std::sin(dlo / 2) * std::sin(dlo / 2);
   return 2 * kEarthKm * std::asin(std::min(1.0, std::sqrt(h)));
 }
 

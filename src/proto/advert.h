@@ -20,7 +20,7 @@ struct GeoPoint {
 };
 
 struct Advert {
-  std::string server;    // account id of the server key
+  std::string server;  // account id of the server key
   std::string name;
   std::string endpoint;  // "http://host:port"
   std::string city;
@@ -31,7 +31,7 @@ struct Advert {
   std::vector<std::string> sandboxes;  // e.g. "runc"
   std::vector<std::string> images;     // manifest digests cached locally
   TimeMs issued_at = 0;
-  int64_t ttl_ms = 0;                  // how long XIS may keep it without a refresh
+  int64_t ttl_ms = 0;  // how long XIS may keep it without a refresh
 };
 
 Json to_json(const GeoPoint& g);

@@ -23,8 +23,8 @@ Result<ChargeBreakdown> compute_charge(const Rates& rates, const Resources& rese
   }
   const Rates& r = rates;
   for (int64_t v : {r.cpu_reserve_per_core_hour, r.memory_reserve_per_gib_hour, r.disk_reserve_per_gib_hour,
-                    r.net_reserve_per_mbps_hour, r.cpu_use_per_core_hour, r.memory_use_per_gib_hour,
-                    r.disk_io_per_gib, r.net_io_per_gib}) {
+                    r.net_reserve_per_mbps_hour, r.cpu_use_per_core_hour, r.memory_use_per_gib_hour, r.disk_io_per_gib,
+                    r.net_io_per_gib}) {
     if (v < 0 || v > kMaxRate) return invalid("rate out of range");
   }
   // Each term can exceed int64 on its own (e.g. a day of 10^6 cores at the maximum rate), so the
@@ -62,10 +62,10 @@ Result<Money> hourly_reservation_price(const Rates& rates, const Resources& rese
 }
 
 Json to_json(const ChargeBreakdown& b) {
-  return Json{{"cpu_reserve", b.cpu_reserve}, {"memory_reserve", b.memory_reserve},
+  return Json{{"cpu_reserve", b.cpu_reserve},   {"memory_reserve", b.memory_reserve},
               {"disk_reserve", b.disk_reserve}, {"net_reserve", b.net_reserve},
-              {"cpu_use", b.cpu_use},         {"memory_use", b.memory_use},
-              {"disk_io", b.disk_io},         {"net_io", b.net_io},
+              {"cpu_use", b.cpu_use},           {"memory_use", b.memory_use},
+              {"disk_io", b.disk_io},           {"net_io", b.net_io},
               {"total", b.total.micros()}};
 }
 

@@ -17,11 +17,11 @@
 namespace xop {
 
 // Limits on charge inputs (anything larger is refused as invalid, not wrapped).
-inline constexpr int64_t kMaxPeriodMs = 24LL * 3600 * 1000;        // one record covers at most a day
-inline constexpr int64_t kMaxCpuMillis = 1'000'000'000;            // 10^6 cores
-inline constexpr int64_t kMaxMemoryBytes = 1LL << 50;              // 1 PiB
-inline constexpr int64_t kMaxDiskBytes = 1LL << 56;                // 64 PiB
-inline constexpr int64_t kMaxNetBps = 10'000'000'000'000;          // 10 Pbit/s
+inline constexpr int64_t kMaxPeriodMs = 24LL * 3600 * 1000;  // one record covers at most a day
+inline constexpr int64_t kMaxCpuMillis = 1'000'000'000;      // 10^6 cores
+inline constexpr int64_t kMaxMemoryBytes = 1LL << 50;        // 1 PiB
+inline constexpr int64_t kMaxDiskBytes = 1LL << 56;          // 64 PiB
+inline constexpr int64_t kMaxNetBps = 10'000'000'000'000;    // 10 Pbit/s
 inline constexpr int64_t kMaxUsage = 1LL << 62;
 
 struct ChargeBreakdown {

@@ -15,15 +15,15 @@ inline constexpr const char* kPriceSheetType = "price_sheet";
 
 struct Rates {
   // Reservation rates: micro-credits per unit-hour of what is held.
-  int64_t cpu_reserve_per_core_hour = 0;   // per 1000 milli-cores
+  int64_t cpu_reserve_per_core_hour = 0;  // per 1000 milli-cores
   int64_t memory_reserve_per_gib_hour = 0;
   int64_t disk_reserve_per_gib_hour = 0;
-  int64_t net_reserve_per_mbps_hour = 0;   // per 10^6 bits/s
+  int64_t net_reserve_per_mbps_hour = 0;  // per 10^6 bits/s
   // Usage rates: micro-credits per unit used.
-  int64_t cpu_use_per_core_hour = 0;       // per 3.6e12 CPU-nanoseconds
-  int64_t memory_use_per_gib_hour = 0;     // per GiB-hour of resident memory
-  int64_t disk_io_per_gib = 0;             // per GiB read or written
-  int64_t net_io_per_gib = 0;              // per GiB sent or received
+  int64_t cpu_use_per_core_hour = 0;    // per 3.6e12 CPU-nanoseconds
+  int64_t memory_use_per_gib_hour = 0;  // per GiB-hour of resident memory
+  int64_t disk_io_per_gib = 0;          // per GiB read or written
+  int64_t net_io_per_gib = 0;           // per GiB sent or received
 
   friend bool operator==(const Rates&, const Rates&) = default;
 };

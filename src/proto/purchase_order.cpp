@@ -11,9 +11,12 @@ bool is_po_id(std::string_view id) {
 }
 
 Json to_json(const PurchaseOrder& po) {
-  return Json{{"po_id", po.po_id},           {"user", po.user},
-              {"server", po.server},         {"price_sheet", po.price_sheet.to_json()},
-              {"max_amount", po.max_amount.micros()}, {"issued_at", po.issued_at},
+  return Json{{"po_id", po.po_id},
+              {"user", po.user},
+              {"server", po.server},
+              {"price_sheet", po.price_sheet.to_json()},
+              {"max_amount", po.max_amount.micros()},
+              {"issued_at", po.issued_at},
               {"expires_at", po.expires_at}};
 }
 
@@ -39,7 +42,8 @@ Result<PurchaseOrder> purchase_order_from_json(const Json& j) {
 
 Result<PurchaseOrder> verify_purchase_order(const SignedDoc& doc, const PublicKey& corp_key) {
   if (doc.type != kPurchaseOrderType) return invalid("not a purchase order");
-  if (!(doc.signer == corp_key)) return make_error(ErrorCode::kUnauthenticated, "purchase order not signed by the corp");
+  if (!(doc.signer == corp_key))
+    return make_error(ErrorCode::kUnauthenticated, "purchase order not signed by the corp");
   XOP_RETURN_IF_ERROR(doc.verify());
   return purchase_order_from_json(doc.body);
 }

@@ -12,13 +12,13 @@ namespace xop {
 inline constexpr const char* kPurchaseOrderType = "purchase_order";
 
 struct PurchaseOrder {
-  std::string po_id;          // "po" + 32 hex
-  std::string user;           // account id of the paying user
-  std::string server;         // account id of the server key
-  SignedDoc price_sheet;      // signed by `server`
-  Money max_amount;           // the hold
+  std::string po_id;      // "po" + 32 hex
+  std::string user;       // account id of the paying user
+  std::string server;     // account id of the server key
+  SignedDoc price_sheet;  // signed by `server`
+  Money max_amount;       // the hold
   TimeMs issued_at = 0;
-  TimeMs expires_at = 0;      // no new session may start on it after this time
+  TimeMs expires_at = 0;  // no new session may start on it after this time
 };
 
 Json to_json(const PurchaseOrder& po);

@@ -13,18 +13,18 @@
 namespace xop {
 
 struct SearchQuery {
-  Resources min;                      // the reservation each server must be able to hold
+  Resources min;  // the reservation each server must be able to hold
   std::optional<Money> max_price_per_hour;
   std::optional<GeoPoint> near;
-  int64_t count = 10;                 // 1..1000
+  int64_t count = 10;                  // 1..1000
   std::optional<std::string> sandbox;  // e.g. "runc"
 };
 
 struct Candidate {
   Advert advert;
   SignedDoc advert_doc;
-  double distance_km = 0;             // 0 when the query has no point
-  Money price_per_hour;               // for holding query.min an hour
+  double distance_km = 0;  // 0 when the query has no point
+  Money price_per_hour;    // for holding query.min an hour
 };
 
 struct Rejection {

@@ -7,8 +7,9 @@
 namespace xop {
 
 Json to_json(const SessionSpec& s) {
-  return Json{{"name", s.name},         {"image", s.image}, {"command", s.command},
-              {"env", s.env},           {"resources", to_json(s.resources)}, {"pids", s.pids}};
+  return Json{
+      {"name", s.name}, {"image", s.image}, {"command", s.command}, {"env", s.env}, {"resources", to_json(s.resources)},
+      {"pids", s.pids}};
 }
 
 Result<SessionSpec> session_spec_from_json(const Json& j) {
@@ -36,7 +37,8 @@ Result<SessionSpec> session_spec_from_json(const Json& j) {
         return invalid("spec.env: invalid variable name");
       }
       const auto& v = it.value().get_ref<const std::string&>();
-      if (v.size() > 4096 || v.find('\0') != std::string::npos) return invalid("spec.env." + it.key() + ": invalid value");
+      if (v.size() > 4096 || v.find('\0') != std::string::npos)
+        return invalid("spec.env." + it.key() + ": invalid value");
       s.env[it.key()] = v;
     }
   }

@@ -14,8 +14,8 @@ namespace xop {
 inline constexpr int64_t kMaxPids = 4096;
 
 struct SessionSpec {
-  std::string name;                 // a label for humans
-  std::string image;                // "sha256:..." of the image manifest
+  std::string name;                  // a label for humans
+  std::string image;                 // "sha256:..." of the image manifest
   std::vector<std::string> command;  // empty: the image's entrypoint + cmd
   std::map<std::string, std::string> env;
   Resources resources;

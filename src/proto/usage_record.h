@@ -19,7 +19,7 @@ inline constexpr size_t kMaxRecordsPerBatch = 1000;
 struct UsageRecord {
   std::string session;  // "s" + 32 hex, chosen by the server
   std::string po_id;
-  int64_t seq = 0;      // 1, 2, 3, ...
+  int64_t seq = 0;  // 1, 2, 3, ...
   TimeMs period_start = 0;
   TimeMs period_end = 0;
   Resources reserved;

@@ -205,10 +205,11 @@ Status create_session_cgroup(const CgroupLayout& layout, const std::string& rel,
       XOP_RETURN_IF_ERROR(make_dir(dir));
       XOP_RETURN_IF_ERROR(write_text(dir + "/cgroup.subtree_control", enable));
     }
-    if (limits.memory_bytes > 0) XOP_RETURN_IF_ERROR(write_text(dir + "/memory.max", std::to_string(limits.memory_bytes)));
+    if (limits.memory_bytes > 0)
+      XOP_RETURN_IF_ERROR(write_text(dir + "/memory.max", std::to_string(limits.memory_bytes)));
     if (limits.cpu_quota_us > 0) {
-      XOP_RETURN_IF_ERROR(write_text(dir + "/cpu.max", std::to_string(limits.cpu_quota_us) + " " +
-                                                           std::to_string(limits.cpu_period_us)));
+      XOP_RETURN_IF_ERROR(write_text(dir + "/cpu.max",
+                                     std::to_string(limits.cpu_quota_us) + " " + std::to_string(limits.cpu_period_us)));
     }
     if (limits.pids > 0) XOP_RETURN_IF_ERROR(write_text(dir + "/pids.max", std::to_string(limits.pids)));
     return ok_status();

@@ -48,10 +48,10 @@ Result<CgroupLayout> detect_cgroup_layout(const std::string& root);
 
 // What the session cgroup enforces (the container's own cgroup gets the same from the runtime).
 struct CgroupLimits {
-  int64_t memory_bytes = 0;   // 0: no limit
-  int64_t cpu_quota_us = 0;   // per cpu_period_us; 0: no limit
+  int64_t memory_bytes = 0;  // 0: no limit
+  int64_t cpu_quota_us = 0;  // per cpu_period_us; 0: no limit
   int64_t cpu_period_us = 100000;
-  int64_t pids = 0;           // 0: no limit
+  int64_t pids = 0;  // 0: no limit
   // "major:minor" of the disk the session writes to; v1 gets a huge throttle rule on it so that
   // blkio counts bytes (without a rule v1 throttle stats stay 0). Empty: none.
   std::string block_device;
@@ -79,9 +79,9 @@ Status remove_session_cgroup(const CgroupLayout& layout, const std::string& rel,
 std::string block_device_of(const std::string& path);
 
 // Pure parsers of cgroup counter files (exposed for tests).
-Result<int64_t> parse_cgroup_int(std::string_view text);                    // "123\n"; "max" is an error
-Result<int64_t> parse_v1_blkio_total(std::string_view text);                // the "Total N" line
-Result<int64_t> parse_v2_cpu_usage_ns(std::string_view cpu_stat);          // usage_usec * 1000
-Result<int64_t> parse_v2_io_bytes(std::string_view io_stat);               // sum of rbytes + wbytes
+Result<int64_t> parse_cgroup_int(std::string_view text);           // "123\n"; "max" is an error
+Result<int64_t> parse_v1_blkio_total(std::string_view text);       // the "Total N" line
+Result<int64_t> parse_v2_cpu_usage_ns(std::string_view cpu_stat);  // usage_usec * 1000
+Result<int64_t> parse_v2_io_bytes(std::string_view io_stat);       // sum of rbytes + wbytes
 
 }  // namespace xop

@@ -171,7 +171,8 @@ Status unpack_layer(const std::string& blob_path, LayerCompression compression, 
     const int rc = archive_read_next_header(a.get(), &e);
     if (rc == ARCHIVE_EOF) break;
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return invalid("layer: " + std::string(archive_error_string(a.get())));
-    if (++entries > limits.max_entries) return invalid("layer has more than " + std::to_string(limits.max_entries) + " entries");
+    if (++entries > limits.max_entries)
+      return invalid("layer has more than " + std::to_string(limits.max_entries) + " entries");
     const char* raw_name = archive_entry_pathname(e);
     const std::string name = raw_name != nullptr ? raw_name : "";
     XOP_ASSIGN_OR_RETURN(std::vector<std::string> parts, split_member(name));
@@ -191,12 +192,14 @@ Status unpack_layer(const std::string& blob_path, LayerCompression compression, 
       if (lowest_layer) continue;  // nothing below to hide
       if (leaf == kOpaqueMarker) {
         if (::fsetxattr(parent.get(), "trusted.overlay.opaque", "y", 1, 0) != 0) {
-          return make_error(ErrorCode::kInternal, "layer member \"" + name + "\": opaque xattr: " + std::strerror(errno));
+          return make_error(ErrorCode::kInternal,
+                            "layer member \"" + name + "\": opaque xattr: " + std::strerror(errno));
         }
         continue;
       }
       const std::string hidden = leaf.substr(kWhiteoutPrefix.size());
-      if (hidden.empty() || hidden == "." || hidden == "..") return invalid("layer member \"" + name + "\": bad whiteout");
+      if (hidden.empty() || hidden == "." || hidden == "..")
+        return invalid("layer member \"" + name + "\": bad whiteout");
       XOP_RETURN_IF_ERROR(clear_leaf(parent.get(), hidden, name));
       if (::mknodat(parent.get(), hidden.c_str(), S_IFCHR | 0000, makedev(0, 0)) != 0) {
         return make_error(ErrorCode::kInternal, "layer member \"" + name + "\": whiteout: " + std::strerror(errno));
@@ -232,7 +235,8 @@ Status unpack_layer(const std::string& blob_path, LayerCompression compression, 
           return make_error(ErrorCode::kInternal, "layer member \"" + name + "\": mkdir: " + std::strerror(errno));
         }
         Fd d(::openat(parent.get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (d.get() < 0) return make_error(ErrorCode::kInternal, "layer member \"" + name + "\": " + std::strerror(errno));
+        if (d.get() < 0)
+          return make_error(ErrorCode::kInternal, "layer member \"" + name + "\": " + std::strerror(errno));
         (void)::fchown(d.get(), uid, gid);
         ::fchmod(d.get(), mode);
         break;
@@ -240,7 +244,8 @@ Status unpack_layer(const std::string& blob_path, LayerCompression compression, 
       case AE_IFREG: {
         XOP_RETURN_IF_ERROR(clear_leaf(parent.get(), leaf, name));
         Fd f(::openat(parent.get(), leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-        if (f.get() < 0) return make_error(ErrorCode::kInternal, "layer member \"" + name + "\": " + std::strerror(errno));
+        if (f.get() < 0)
+          return make_error(ErrorCode::kInternal, "layer member \"" + name + "\": " + std::strerror(errno));
         XOP_RETURN_IF_ERROR(write_contents(a.get(), f.get(), name, total, limits));
         (void)::fchown(f.get(), uid, gid);
         ::fchmod(f.get(), mode);  // after chown, which would clear setuid anyway

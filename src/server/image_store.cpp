@@ -179,7 +179,8 @@ class FsImageStore final : public ImageStore {
     std::ifstream in(path, std::ios::binary);
     std::string data(size, '\0');
     in.read(data.data(), static_cast<std::streamsize>(size));
-    if (static_cast<size_t>(in.gcount()) != size) return make_error(ErrorCode::kInternal, "blob " + digest + ": short read");
+    if (static_cast<size_t>(in.gcount()) != size)
+      return make_error(ErrorCode::kInternal, "blob " + digest + ": short read");
     return data;
   }
 

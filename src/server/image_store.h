@@ -16,10 +16,10 @@ inline constexpr size_t kMaxBlobBytes = 512u << 20;
 // What the image config says about how to run it.
 struct ImageConfig {
   std::string manifest_digest;
-  std::vector<std::string> layers;      // layer digests, bottom first
+  std::vector<std::string> layers;  // layer digests, bottom first
   std::vector<std::string> entrypoint;
   std::vector<std::string> cmd;
-  std::vector<std::string> env;         // "KEY=value"
+  std::vector<std::string> env;  // "KEY=value"
   std::string working_dir = "/";
 };
 

@@ -17,15 +17,15 @@
 namespace xop {
 
 struct SandboxSpec {
-  std::string id;            // the session id; unique per host
-  std::string bundle_dir;    // a directory the driver may write its bundle into
-  std::string rootfs;        // prepared root filesystem (the driver does not modify it)
+  std::string id;          // the session id; unique per host
+  std::string bundle_dir;  // a directory the driver may write its bundle into
+  std::string rootfs;      // prepared root filesystem (the driver does not modify it)
   std::vector<std::string> args;
   std::vector<std::string> env;  // "KEY=value"
   std::string cwd = "/";
-  Resources reserved;        // cpu_millis -> CFS quota, memory_bytes -> memory limit
+  Resources reserved;  // cpu_millis -> CFS quota, memory_bytes -> memory limit
   int64_t pids_limit = 64;
-  std::string log_path;      // the workload's stdout and stderr go here
+  std::string log_path;  // the workload's stdout and stderr go here
 };
 
 enum class SandboxState { kRunning, kPaused, kStopped };
@@ -59,10 +59,10 @@ class Sandbox {
 };
 
 struct RuncOptions {
-  std::string runtime = "runc";            // or "crun"; path or name on $PATH
-  std::string state_root;                  // --root for the runtime
+  std::string runtime = "runc";  // or "crun"; path or name on $PATH
+  std::string state_root;        // --root for the runtime
   std::string cgroup_root = "/sys/fs/cgroup";
-  std::string cgroup_parent = "xop";       // sessions live under <parent>/<id>
+  std::string cgroup_parent = "xop";  // sessions live under <parent>/<id>
 };
 
 std::unique_ptr<Sandbox> make_runc_sandbox(RuncOptions opts);

@@ -8,8 +8,8 @@ namespace {
 bool valid_id(const std::string& id) {
   if (id.empty() || id.size() > 64 || id[0] == '.') return false;
   for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                    c == '-' || c == '.';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
     if (!ok) return false;
   }
   return true;
@@ -20,7 +20,7 @@ bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
 // Docker's default capability set minus CAP_MKNOD (device nodes), CAP_NET_RAW (raw sockets:
 // spoofing on a shared network) and CAP_SETFCAP (file capabilities).
 const char* const kCapabilities[] = {
-    "CAP_CHOWN",  "CAP_DAC_OVERRIDE",     "CAP_FSETID",     "CAP_FOWNER", "CAP_SETGID",     "CAP_SETUID",
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE",     "CAP_FSETID",     "CAP_FOWNER", "CAP_SETGID",      "CAP_SETUID",
     "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",   "CAP_AUDIT_WRITE",
 };
 
@@ -28,15 +28,60 @@ const char* const kCapabilities[] = {
 // module administration, clock setting, keyrings, BPF/perf, mount API, handle-based opens,
 // cross-process memory access, io_uring (docker blocks it too). Unknown names are ignored by runc.
 const char* const kDeniedSyscalls[] = {
-    "acct",          "add_key",          "bpf",             "clock_adjtime",   "clock_settime",   "create_module",
-    "delete_module", "finit_module",     "fsconfig",        "fsmount",         "fsopen",          "fspick",
-    "get_kernel_syms", "init_module",    "io_uring_enter",  "io_uring_register", "io_uring_setup", "ioperm",
-    "iopl",          "kcmp",             "kexec_file_load", "kexec_load",      "keyctl",          "lookup_dcookie",
-    "mount",         "mount_setattr",    "move_mount",      "name_to_handle_at", "nfsservctl",    "open_by_handle_at",
-    "open_tree",     "perf_event_open",  "pivot_root",      "process_vm_readv", "process_vm_writev", "quotactl",
-    "quotactl_fd",   "reboot",           "request_key",     "setns",           "settimeofday",    "stime",
-    "swapoff",       "swapon",           "_sysctl",         "syslog",          "umount",          "umount2",
-    "unshare",       "uselib",           "userfaultfd",     "ustat",           "vm86",            "vm86old",
+    "acct",
+    "add_key",
+    "bpf",
+    "clock_adjtime",
+    "clock_settime",
+    "create_module",
+    "delete_module",
+    "finit_module",
+    "fsconfig",
+    "fsmount",
+    "fsopen",
+    "fspick",
+    "get_kernel_syms",
+    "init_module",
+    "io_uring_enter",
+    "io_uring_register",
+    "io_uring_setup",
+    "ioperm",
+    "iopl",
+    "kcmp",
+    "kexec_file_load",
+    "kexec_load",
+    "keyctl",
+    "lookup_dcookie",
+    "mount",
+    "mount_setattr",
+    "move_mount",
+    "name_to_handle_at",
+    "nfsservctl",
+    "open_by_handle_at",
+    "open_tree",
+    "perf_event_open",
+    "pivot_root",
+    "process_vm_readv",
+    "process_vm_writev",
+    "quotactl",
+    "quotactl_fd",
+    "reboot",
+    "request_key",
+    "setns",
+    "settimeofday",
+    "stime",
+    "swapoff",
+    "swapon",
+    "_sysctl",
+    "syslog",
+    "umount",
+    "umount2",
+    "unshare",
+    "uselib",
+    "userfaultfd",
+    "ustat",
+    "vm86",
+    "vm86old",
 };
 
 constexpr uint64_t kCloneNewUser = 0x10000000;
@@ -48,11 +93,12 @@ Json seccomp_profile() {
   syscalls.push_back({{"names", names}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}});
   // clone(CLONE_NEWUSER): no user namespaces inside a session (clone3 cannot be filtered on its
   // flags, so it fails with ENOSYS and libc falls back to clone).
-  syscalls.push_back({{"names", {"clone"}},
-                      {"action", "SCMP_ACT_ERRNO"},
-                      {"errnoRet", 1},
-                      {"args", {{{"index", 0}, {"value", kCloneNewUser}, {"valueTwo", kCloneNewUser},
-                                 {"op", "SCMP_CMP_MASKED_EQ"}}}}});
+  syscalls.push_back(
+      {{"names", {"clone"}},
+       {"action", "SCMP_ACT_ERRNO"},
+       {"errnoRet", 1},
+       {"args",
+        {{{"index", 0}, {"value", kCloneNewUser}, {"valueTwo", kCloneNewUser}, {"op", "SCMP_CMP_MASKED_EQ"}}}}});
   syscalls.push_back({{"names", {"clone3"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 38}});
   return {{"defaultAction", "SCMP_ACT_ALLOW"},
           {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
@@ -72,8 +118,10 @@ Status validate_sandbox_spec(const SandboxSpec& spec) {
   if (spec.rootfs.empty() || spec.rootfs[0] != '/' || has_nul(spec.rootfs)) {
     return invalid("sandbox rootfs: expected an absolute path");
   }
-  if (spec.bundle_dir.empty() || spec.bundle_dir[0] != '/') return invalid("sandbox bundle_dir: expected an absolute path");
-  if (spec.cwd.empty() || spec.cwd[0] != '/' || has_nul(spec.cwd)) return invalid("sandbox cwd: expected an absolute path");
+  if (spec.bundle_dir.empty() || spec.bundle_dir[0] != '/')
+    return invalid("sandbox bundle_dir: expected an absolute path");
+  if (spec.cwd.empty() || spec.cwd[0] != '/' || has_nul(spec.cwd))
+    return invalid("sandbox cwd: expected an absolute path");
   if (spec.args.empty() || spec.args[0].empty()) return invalid("sandbox args: a command is required");
   for (const auto& a : spec.args) {
     if (has_nul(a)) return invalid("sandbox args: NUL byte in argument");
@@ -145,12 +193,8 @@ Json make_runc_config(const SandboxSpec& spec, const std::string& cgroups_path) 
   };
 
   return {
-      {"ociVersion", "1.0.2"},
-      {"process", process},
-      {"root", {{"path", spec.rootfs}, {"readonly", false}}},
-      {"hostname", "xop"},
-      {"mounts", mounts},
-      {"linux", linux_section},
+      {"ociVersion", "1.0.2"}, {"process", process}, {"root", {{"path", spec.rootfs}, {"readonly", false}}},
+      {"hostname", "xop"},     {"mounts", mounts},   {"linux", linux_section},
   };
 }
 

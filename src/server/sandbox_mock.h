@@ -22,10 +22,10 @@ class MockSandbox final : public Sandbox {
 
   // Test controls. Unknown ids are ignored.
   void set_usage(const std::string& id, const UsageSample& u);
-  void exit(const std::string& id, int code);       // the workload exits by itself
-  void fail_next_start(Error e);                    // the next start() returns e
+  void exit(const std::string& id, int code);  // the workload exits by itself
+  void fail_next_start(Error e);               // the next start() returns e
   [[nodiscard]] std::optional<SandboxSpec> spec(const std::string& id) const;
-  [[nodiscard]] size_t count() const;               // started and not removed
+  [[nodiscard]] size_t count() const;  // started and not removed
   [[nodiscard]] int stops(const std::string& id) const;
 
  private:

@@ -1,5 +1,7 @@
 // RuncSandbox: sessions as OCI containers under runc (or crun), with session cgroups of our own
 // around the container's for metering that survives the container.
+#include "server/sandbox_runc.h"
+
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -14,7 +16,6 @@
 #include "server/sandbox.h"
 #include "server/sandbox_bundle.h"
 #include "server/sandbox_process.h"
-#include "server/sandbox_runc.h"
 
 namespace xop {
 namespace {

@@ -14,24 +14,24 @@ struct ServerConfig {
   std::string name = "xenoserver";
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 0;
-  std::string advertise_url;      // how others reach us; default: the bound listen address
-  std::string data_dir;           // state database, images, session directories
-  std::string key_file;           // default: <data_dir>/server.key (created if missing)
+  std::string advertise_url;  // how others reach us; default: the bound listen address
+  std::string data_dir;       // state database, images, session directories
+  std::string key_file;       // default: <data_dir>/server.key (created if missing)
   std::string corp_url;
-  std::string corp_public_key;    // base64; pinned corp key. Empty: fetched from the corp at start
-  std::string xis_url;            // empty: do not advertise
-  std::string owner;              // account id of the owning user (earnings go there)
+  std::string corp_public_key;  // base64; pinned corp key. Empty: fetched from the corp at start
+  std::string xis_url;          // empty: do not advertise
+  std::string owner;            // account id of the owning user (earnings go there)
   std::string city;
   GeoPoint location;
-  std::string runtime = "runc";   // "runc", "crun", or "mock" (tests only)
+  std::string runtime = "runc";  // "runc", "crun", or "mock" (tests only)
   Resources capacity{2000, 2LL << 30, 10LL << 30, 100'000'000};
   int64_t max_pids_per_session = 1024;
   Rates rates{
-      .cpu_reserve_per_core_hour = 100'000,     // 0.10 / core-hour held
-      .memory_reserve_per_gib_hour = 50'000,    // 0.05 / GiB-hour held
+      .cpu_reserve_per_core_hour = 100'000,   // 0.10 / core-hour held
+      .memory_reserve_per_gib_hour = 50'000,  // 0.05 / GiB-hour held
       .disk_reserve_per_gib_hour = 1'000,
       .net_reserve_per_mbps_hour = 1'000,
-      .cpu_use_per_core_hour = 400'000,         // 0.40 / core-hour used
+      .cpu_use_per_core_hour = 400'000,  // 0.40 / core-hour used
       .memory_use_per_gib_hour = 20'000,
       .disk_io_per_gib = 10'000,
       .net_io_per_gib = 50'000,

@@ -19,13 +19,15 @@ struct SessionManager::Live {
   std::string dir;
   bool busy = false;  // a start or stop is in progress outside the lock
   bool sandbox_started = false;
-  [[nodiscard]] bool live() const { return row.state == "starting" || row.state == "running" || row.state == "stopping"; }
+  [[nodiscard]] bool live() const {
+    return row.state == "starting" || row.state == "running" || row.state == "stopping";
+  }
 };
 
 namespace {
 Json sample_json(const UsageSample& s) {
-  return Json{{"cpu_ns", s.cpu_ns}, {"memory_bytes", s.memory_bytes}, {"disk_bytes", s.disk_bytes},
-              {"net_bytes", s.net_bytes}};
+  return Json{
+      {"cpu_ns", s.cpu_ns}, {"memory_bytes", s.memory_bytes}, {"disk_bytes", s.disk_bytes}, {"net_bytes", s.net_bytes}};
 }
 // The rates of the price sheet a stored PO binds (the corp recomputes every amount with them).
 std::optional<Rates> po_rates(const Json& po_json) {
@@ -127,11 +129,13 @@ Status SessionManager::recover() {
 Result<SessionView> SessionManager::create(const std::string& user, const CreateSessionRequest& req) {
   const TimeMs now = clock_.now_ms();
   XOP_ASSIGN_OR_RETURN(auto po, verify_purchase_order(req.purchase_order, corp_key_));
-  if (po.server != opts_.server_id) return make_error(ErrorCode::kPermissionDenied, "purchase order is for another server");
+  if (po.server != opts_.server_id)
+    return make_error(ErrorCode::kPermissionDenied, "purchase order is for another server");
   if (po.user != user) return make_error(ErrorCode::kPermissionDenied, "purchase order belongs to another user");
   if (now >= po.expires_at) return make_error(ErrorCode::kGone, "purchase order has expired");
   if (po.price_sheet.body != price_sheet_.body) {
-    return make_error(ErrorCode::kConflict, "purchase order binds a price sheet this server no longer offers; get a new quote");
+    return make_error(ErrorCode::kConflict,
+                      "purchase order binds a price sheet this server no longer offers; get a new quote");
   }
   const auto& spec = req.spec;
   if (spec.pids > opts_.max_pids_per_session) {
@@ -346,8 +350,9 @@ void SessionManager::sample_all() {
     if (sample) s->meter.add(now, *sample);
     auto st = sandbox_.status(id);
     if (st && st->state == SandboxState::kStopped) {
-      finish_locked(*s, "stopped", st->exit_code ? "workload exited with status " + std::to_string(*st->exit_code)
-                                                 : "workload exited");
+      finish_locked(
+          *s, "stopped",
+          st->exit_code ? "workload exited with status " + std::to_string(*st->exit_code) : "workload exited");
     }
   }
 }

@@ -23,8 +23,8 @@
 namespace xop {
 
 struct SessionManagerOptions {
-  std::string server_id;           // our account id
-  std::string sessions_dir;        // per-session directories live here
+  std::string server_id;     // our account id
+  std::string sessions_dir;  // per-session directories live here
   Resources capacity;
   int64_t max_pids_per_session = 1024;
   int64_t stop_grace_ms = 5000;
@@ -32,9 +32,9 @@ struct SessionManagerOptions {
 
 struct SessionView {
   SessionRow row;
-  Usage metered;            // everything metered so far
+  Usage metered;             // everything metered so far
   int64_t memory_bytes = 0;  // current level
-  Money claimed;            // sum of amounts in records so far
+  Money claimed;             // sum of amounts in records so far
 };
 
 class SessionManager {

@@ -107,7 +107,8 @@ class SqliteStateStore final : public StateStore {
 
   Result<std::vector<SessionRow>> sessions() override {
     std::lock_guard lock(mu_);
-    XOP_ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("SELECT ") + kColumns + " FROM sessions ORDER BY created_at"));
+    XOP_ASSIGN_OR_RETURN(auto st,
+                         db_.prepare(std::string("SELECT ") + kColumns + " FROM sessions ORDER BY created_at"));
     std::vector<SessionRow> out;
     for (;;) {
       XOP_ASSIGN_OR_RETURN(bool row, st.step());
@@ -130,7 +131,8 @@ class SqliteStateStore final : public StateStore {
     upd.bind(1, r.seq).bind(2, r.period_end).bind(3, r.session).bind(4, r.seq - 1);
     XOP_RETURN_IF_ERROR(upd.run());
     if (db_.changes() != 1) {
-      return make_error(ErrorCode::kConflict, "usage record " + std::to_string(r.seq) + " does not follow the session's last");
+      return make_error(ErrorCode::kConflict,
+                        "usage record " + std::to_string(r.seq) + " does not follow the session's last");
     }
     return txn.commit();
   }

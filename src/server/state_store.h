@@ -18,9 +18,9 @@ struct SessionRow {
   std::string id;
   std::string user;
   std::string po_id;
-  Json spec;             // SessionSpec as JSON
-  Json purchase_order;   // the signed PO as JSON
-  std::string state;     // starting | running | stopping | stopped | failed
+  Json spec;            // SessionSpec as JSON
+  Json purchase_order;  // the signed PO as JSON
+  std::string state;    // starting | running | stopping | stopped | failed
   std::string reason;
   TimeMs created_at = 0;
   TimeMs started_at = 0;

@@ -12,8 +12,8 @@
 namespace xop {
 
 struct XisOptions {
-  int64_t max_ttl_ms = 60'000;     // an advert's ttl is capped at this
-  size_t max_adverts = 100'000;    // refuse new servers beyond this
+  int64_t max_ttl_ms = 60'000;   // an advert's ttl is capped at this
+  size_t max_adverts = 100'000;  // refuse new servers beyond this
   int64_t replay_window_ms = 60'000;
 };
 

@@ -146,13 +146,11 @@ TEST(UserHomeTest, MalformedSessionsFileIsRefused) {
   expect_bad(R"({"sessions": [], "more": 1})", "more");
   expect_bad(R"({"sessions": [5]})", "entry");
   expect_bad(R"({"sessions": [{"session": "s"}]})", "server");
-  const std::string entry =
-      R"({"session":"s1","server":"a1","name":"n","city":"c","endpoint":"e","po_id":"p")";
+  const std::string entry = R"({"session":"s1","server":"a1","name":"n","city":"c","endpoint":"e","po_id":"p")";
   expect_bad(R"({"sessions": [)" + entry + R"(,"label":7}]})", "label");
   expect_bad(R"({"sessions": [)" + entry + R"(,"extra":"x"}]})", "extra");
-  const std::string long_name =
-      R"({"sessions":[{"session":"s1","server":"a1","name":")" + std::string(200, 'n') +
-      R"(","city":"c","endpoint":"e","po_id":"p"}]})";
+  const std::string long_name = R"({"sessions":[{"session":"s1","server":"a1","name":")" + std::string(200, 'n') +
+                                R"(","city":"c","endpoint":"e","po_id":"p"}]})";
   expect_bad(long_name, "name");
   // A well-formed file still loads after all that.
   write_file(path, R"({"sessions": [)" + entry + "}]}");

@@ -1,9 +1,9 @@
 #include "core/encoding.h"
 
+#include <gtest/gtest.h>
+
 #include <random>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace xop {
 namespace {
@@ -42,8 +42,12 @@ TEST(HexTest, RefusesOddLengthAndBadDigits) {
 
 TEST(Base64Test, KnownVectors) {
   // RFC 4648 section 10.
-  const std::pair<const char*, const char*> vectors[] = {{"", ""},          {"f", "Zg=="},       {"fo", "Zm8="},
-                                                         {"foo", "Zm9v"},   {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
                                                          {"foobar", "Zm9vYmFy"}};
   for (const auto& [plain, enc] : vectors) {
     EXPECT_EQ(base64_encode(plain), enc);

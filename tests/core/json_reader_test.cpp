@@ -1,9 +1,9 @@
 #include "core/json_reader.h"
 
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace xop {
 namespace {
@@ -139,7 +139,8 @@ TEST(JsonReaderTest, RefusesWrongTypes) {
       {R"({"k":[]})", [](JsonReader& r) { r.opt_object("k"); }, "doc.k: expected an object"},
       {R"({"k":{}})", [](JsonReader& r) { r.array("k", 1); }, "doc.k: expected an array"},
       {R"({"k":"a"})", [](JsonReader& r) { r.str_array("k", 1); }, "doc.k: expected an array of strings"},
-      {R"({"k":[1]})", [](JsonReader& r) { r.str_array("k", 1); }, "doc.k: expected strings of at most 4096 characters"},
+      {R"({"k":[1]})", [](JsonReader& r) { r.str_array("k", 1); },
+       "doc.k: expected strings of at most 4096 characters"},
   };
   for (const auto& c : cases) {
     const Json j = parse(c.doc);
@@ -270,8 +271,8 @@ TEST(JsonReaderTest, ErrorCodeMapsToHttp) {
   EXPECT_EQ(error_code_from_name("unauthenticated"), ErrorCode::kUnauthenticated);
   EXPECT_EQ(error_code_from_name("no-such-code"), ErrorCode::kInternal);
   for (auto c : {ErrorCode::kInvalidArgument, ErrorCode::kUnauthenticated, ErrorCode::kPaymentRequired,
-                 ErrorCode::kPermissionDenied, ErrorCode::kNotFound, ErrorCode::kMethodNotAllowed,
-                 ErrorCode::kConflict, ErrorCode::kGone, ErrorCode::kPayloadTooLarge, ErrorCode::kUnsupportedMedia,
+                 ErrorCode::kPermissionDenied, ErrorCode::kNotFound, ErrorCode::kMethodNotAllowed, ErrorCode::kConflict,
+                 ErrorCode::kGone, ErrorCode::kPayloadTooLarge, ErrorCode::kUnsupportedMedia,
                  ErrorCode::kResourceExhausted, ErrorCode::kInternal, ErrorCode::kUnavailable}) {
     Error x{c, ""};
     EXPECT_EQ(error_code_from_name(x.code_name()), c) << x.code_name();

@@ -1,9 +1,9 @@
 #include "core/money.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <limits>
-
-#include <gtest/gtest.h>
 
 namespace xop {
 namespace {
@@ -49,8 +49,8 @@ TEST(MoneyTest, RefusesMoreThanSixDecimals) {
 }
 
 TEST(MoneyTest, RefusesMalformedText) {
-  for (const char* bad : {"", "-", ".", "-.", "1.2.3", "1,5", "+1", "1e6", " 1", "1 ", "abc", "--1", "1-", "0x10",
-                          "١", "1\n"}) {
+  for (const char* bad :
+       {"", "-", ".", "-.", "1.2.3", "1,5", "+1", "1e6", " 1", "1 ", "abc", "--1", "1-", "0x10", "١", "1\n"}) {
     EXPECT_FALSE(Money::parse(bad).has_value()) << "'" << bad << "'";
   }
   EXPECT_FALSE(Money::parse(std::string(41, '1')).has_value());

@@ -1,9 +1,9 @@
 #include "core/toml_reader.h"
 
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "support/test_support.h"
 
@@ -127,8 +127,8 @@ TEST(TomlReaderTest, ParseErrorsCarryLineAndColumn) {
 }
 
 TEST(TomlReaderTest, RefusesMalformedToml) {
-  for (const char* bad : {"a =", "= 1", "[unterminated", "a = \"x", "a = 1\na = 2", "[t]\n[t]", "a = 01",
-                          "a = 1_", "a = [1,", "a = {b = 1", "\xff = 1", "a = \"\xff\""}) {
+  for (const char* bad : {"a =", "= 1", "[unterminated", "a = \"x", "a = 1\na = 2", "[t]\n[t]", "a = 01", "a = 1_",
+                          "a = [1,", "a = {b = 1", "\xff = 1", "a = \"\xff\""}) {
     EXPECT_FALSE(parse_toml(bad, "x").has_value()) << bad;
   }
 }

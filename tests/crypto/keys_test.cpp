@@ -1,11 +1,10 @@
 #include "crypto/keys.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "core/encoding.h"
 #include "core/json_reader.h"
@@ -34,9 +33,10 @@ TEST(KeysTest, KnownSeedGivesKnownKey) {
   auto kp = KeyPair::from_seed_base64(base64_encode(seed));
   ASSERT_TRUE(kp.has_value());
   EXPECT_EQ(hex_encode(kp->public_key().bytes()), "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
-  EXPECT_EQ(hex_encode(kp->sign("")),
-            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bb"
-            "e24655141438e7a100b");
+  EXPECT_EQ(
+      hex_encode(kp->sign("")),
+      "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bb"
+      "e24655141438e7a100b");
   EXPECT_EQ(kp->seed_base64(), base64_encode(seed));
 }
 
@@ -113,8 +113,9 @@ TEST(KeysTest, KeyFileWithoutPublicKeyLoads) {
 TEST(KeysTest, KeyFileWithMismatchedPublicKeyIsRefused) {
   TempDir dir;
   const auto kp = KeyPair::generate();
-  testing::write_file(dir.file("k"),
-                      Json{{"seed", kp.seed_base64()}, {"public_key", KeyPair::generate().public_key().base64()}}.dump());
+  testing::write_file(
+      dir.file("k"),
+      Json{{"seed", kp.seed_base64()}, {"public_key", KeyPair::generate().public_key().base64()}}.dump());
   auto r = load_key_file(dir.file("k"));
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message.find("does not match"), std::string::npos);

@@ -1,10 +1,10 @@
 #include "crypto/request_signature.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "core/encoding.h"
 #include "crypto/digest.h"

@@ -2,13 +2,12 @@
 // (header limit, per-route body limit chosen after the header), then the request is turned
 // into an HttpRequest and dispatched through a Router, as the server does.
 #include <algorithm>
+#include <boost/beast/http.hpp>
 #include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <boost/beast/http.hpp>
 
 #include "net/router.h"
 
@@ -22,11 +21,14 @@ const xop::Router& router() {
     rt->add("GET", "/v1/items/{id}", [](const xop::HttpRequest& req, const xop::PathParams& p) {
       return xop::json_response(200, xop::Json{{"id", p.at("id")}, {"q", req.query}});
     });
-    rt->add("POST", "/v1/items", [](const xop::HttpRequest& req, const xop::PathParams&) {
-      auto j = xop::json_body(req);
-      if (!j) return xop::error_response(j.error());
-      return xop::json_response(201, *j);
-    }, 256);
+    rt->add(
+        "POST", "/v1/items",
+        [](const xop::HttpRequest& req, const xop::PathParams&) {
+          auto j = xop::json_body(req);
+          if (!j) return xop::error_response(j.error());
+          return xop::json_response(201, *j);
+        },
+        256);
     return rt;
   }();
   return *r;

@@ -22,7 +22,8 @@ struct Operation {
 
 std::string fill(std::string path, const std::string& account) {
   auto replace = [&](const std::string& param, const std::string& value) {
-    for (auto pos = path.find(param); pos != std::string::npos; pos = path.find(param)) path.replace(pos, param.size(), value);
+    for (auto pos = path.find(param); pos != std::string::npos; pos = path.find(param))
+      path.replace(pos, param.size(), value);
   };
   replace("{digest}", "sha256:" + std::string(64, 'e'));
   replace("{id}", "s" + std::string(32, 'b'));
@@ -123,15 +124,15 @@ TEST_F(HostileInputTest, EveryEndpointRefusesBadInputAndChangesNothing) {
     HttpClient raw(*ep);
     if (op.json_body) {
       const std::vector<std::string> bodies = {
-          "{\"a\":",                       // truncated
-          "not json at all",               // not JSON
-          "[]",                            // wrong type at the top
-          "\"string\"",                    // wrong type at the top
-          "42",                            // wrong type at the top
-          "{\"bogus_field\": 1}",          // unknown field
+          "{\"a\":",               // truncated
+          "not json at all",       // not JSON
+          "[]",                    // wrong type at the top
+          "\"string\"",            // wrong type at the top
+          "42",                    // wrong type at the top
+          "{\"bogus_field\": 1}",  // unknown field
           "{\"kind\": 5, \"name\": [1], \"account\": {}, \"amount\": \"x\", \"batch\": 7, \"advert\": 1,"
           " \"spec\": 1, \"min\": 1, \"count\": \"many\"}",  // wrong field types
-          std::string(40, '[') + std::string(40, ']'),     // too deep
+          std::string(40, '[') + std::string(40, ']'),       // too deep
       };
       for (const auto& b : bodies) {
         expect_json_4xx(signed_client->call_raw(op.method, op.path, b), what + " body " + b.substr(0, 30));
@@ -161,8 +162,10 @@ TEST_F(HostileInputTest, EveryEndpointRefusesBadInputAndChangesNothing) {
       }
       // Signature by the right key over another path.
       auto sig = sign_request(user_, op.method, "/v1/other", SystemClock::instance().now_ms(), body);
-      std::map<std::string, std::string> h{{"Content-Type", "application/json"}, {"X-Xop-Key", sig.key_b64},
-                                           {"X-Xop-Timestamp", sig.timestamp}, {"X-Xop-Signature", sig.signature_b64}};
+      std::map<std::string, std::string> h{{"Content-Type", "application/json"},
+                                           {"X-Xop-Key", sig.key_b64},
+                                           {"X-Xop-Timestamp", sig.timestamp},
+                                           {"X-Xop-Signature", sig.signature_b64}};
       r = raw.request(op.method, op.path, body, h);
       expect_json_4xx(r, what + " signature for another path");
       if (r) {
@@ -170,7 +173,9 @@ TEST_F(HostileInputTest, EveryEndpointRefusesBadInputAndChangesNothing) {
       }
       // Replay of one signed request.
       sig = sign_request(user_, op.method, op.path, SystemClock::instance().now_ms(), body);
-      h = {{"Content-Type", "application/json"}, {"X-Xop-Key", sig.key_b64}, {"X-Xop-Timestamp", sig.timestamp},
+      h = {{"Content-Type", "application/json"},
+           {"X-Xop-Key", sig.key_b64},
+           {"X-Xop-Timestamp", sig.timestamp},
            {"X-Xop-Signature", sig.signature_b64}};
       (void)raw.request(op.method, op.path, body, h);
       r = raw.request(op.method, op.path, body, h);

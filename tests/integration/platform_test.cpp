@@ -1,10 +1,10 @@
 // End to end over separate processes: `xop corp`, `xop xis` and three `xop server` on loopback,
 // a real container under runc, real cgroups, real signatures and SQLite.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <fstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "client/deployer.h"
 #include "integration/process_platform.h"
@@ -116,8 +116,8 @@ TEST_F(PlatformTest, CpuChargedMatchesCgroupMeasurement) {
   auto stopped = server->call("DELETE", "/v1/sessions/" + out.session);
   ASSERT_TRUE(stopped.has_value()) << stopped.error().message;
   EXPECT_EQ(stopped->value("session", Json::object()).value("state", ""), "stopped");
-  EXPECT_TRUE(poll_until([&] { return po_state(user, out.po_id).value("state", "") == "closed"; },
-                         std::chrono::seconds(20)));
+  EXPECT_TRUE(
+      poll_until([&] { return po_state(user, out.po_id).value("state", "") == "closed"; }, std::chrono::seconds(20)));
   done = true;
   watcher.join();
 

@@ -10,8 +10,11 @@ struct City {
   double lat;
   double lon;
 };
-constexpr City kCities[] = {{"London", 51.5074, -0.1278}, {"New York", 40.7128, -74.006}, {"Tokyo", 35.6762, 139.6503},
-                            {"Sydney", -33.8688, 151.2093}, {"Nairobi", -1.2921, 36.8219}};
+constexpr City kCities[] = {{"London", 51.5074, -0.1278},
+                            {"New York", 40.7128, -74.006},
+                            {"Tokyo", 35.6762, 139.6503},
+                            {"Sydney", -33.8688, 151.2093},
+                            {"Nairobi", -1.2921, 36.8219}};
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
@@ -54,10 +57,9 @@ std::string ProcessPlatform::start() {
                                dir_.file("corp"), "--admin-key-file", dir_.file("admin.json"), "--port-file",
                                dir_.file("corp.url")},
       dir_.file("corp.log"));
-  xis_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{bin, "--log-level", "info", "xis", "--listen", "127.0.0.1:0", "--port-file",
-                               dir_.file("xis.url")},
-      dir_.file("xis.log"));
+  xis_ = std::make_unique<ChildProcess>(std::vector<std::string>{bin, "--log-level", "info", "xis", "--listen",
+                                                                 "127.0.0.1:0", "--port-file", dir_.file("xis.url")},
+                                        dir_.file("xis.log"));
   corp_url_ = wait_for_url(dir_.file("corp.url"), *corp_);
   xis_url_ = wait_for_url(dir_.file("xis.url"), *xis_);
   if (corp_url_.empty() || xis_url_.empty()) return "corp or xis did not start\n" + logs();

@@ -19,16 +19,18 @@ class UsageBatchTest : public ::testing::Test {
     user_ = platform_->new_user("batch-user", 10);
     // A server identity of the test's own, registered like any server.
     auto corp = ApiClient::connect(platform_->corp_url(), server_key_);
-    ASSERT_TRUE(corp->call("POST", "/v1/accounts",
-                           Json{{"kind", "server"}, {"name", "test-server"}, {"owner", platform_->owner().account_id()}})
-                    .has_value());
+    ASSERT_TRUE(
+        corp->call("POST", "/v1/accounts",
+                   Json{{"kind", "server"}, {"name", "test-server"}, {"owner", platform_->owner().account_id()}})
+            .has_value());
     rates_.cpu_use_per_core_hour = 3'600'000;  // 1 micro-credit per CPU-millisecond
     rates_.memory_reserve_per_gib_hour = 360'000;
-    auto sheet = SignedDoc::sign(kPriceSheetType, to_json(PriceSheet{server_key_.account_id(), 1, rates_}), server_key_);
+    auto sheet =
+        SignedDoc::sign(kPriceSheetType, to_json(PriceSheet{server_key_.account_id(), 1, rates_}), server_key_);
     auto user_corp = ApiClient::connect(platform_->corp_url(), user_);
-    auto po = user_corp->call("POST", "/v1/purchase-orders",
-                              Json{{"server", server_key_.account_id()}, {"price_sheet", sheet->to_json()},
-                                   {"max_amount", 1'000'000}});
+    auto po = user_corp->call(
+        "POST", "/v1/purchase-orders",
+        Json{{"server", server_key_.account_id()}, {"price_sheet", sheet->to_json()}, {"max_amount", 1'000'000}});
     ASSERT_TRUE(po.has_value()) << po.error().message;
     po_id_ = (*po)["purchase_order"]["body"]["po_id"].get<std::string>();
   }

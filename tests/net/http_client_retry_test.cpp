@@ -1,10 +1,10 @@
 // The client retries only when a kept-alive connection was closed before the server read the
 // request; a timeout on a reused connection must not send the request a second time.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
-
-#include <gtest/gtest.h>
 
 #include "net/http_client.h"
 #include "net/http_server.h"
@@ -31,7 +31,7 @@ TEST(HttpClientRetry, TimeoutOnReusedConnectionIsNotResent) {
   ASSERT_TRUE(server.start().has_value());
   HttpClient client(Endpoint{"127.0.0.1", server.port()}, std::chrono::milliseconds(300));
   ASSERT_TRUE(client.request("POST", "/work", "{}").has_value());  // opens the kept-alive connection
-  auto slow = client.request("POST", "/work", "{}");                // reuses it, then times out
+  auto slow = client.request("POST", "/work", "{}");               // reuses it, then times out
   EXPECT_FALSE(slow.has_value());
   {
     std::lock_guard lock(mu);

@@ -12,7 +12,9 @@ TEST(HttpLargeBody, RouteLimitAboveBeastDefaultAcceptsBigBodies) {
   auto router = std::make_shared<Router>();
   router->add(
       "PUT", "/big",
-      [](const HttpRequest& req, const PathParams&) { return json_response(200, Json{{"size", req.body.size()}}); },
+      [](const HttpRequest& req, const PathParams&) {
+        return json_response(200, Json{{"size", req.body.size()}});
+      },
       8u << 20);
   router->add("POST", "/small", [](const HttpRequest&, const PathParams&) { return json_response(200, Json{}); });
   HttpServer server(HttpServerOptions{}, router);

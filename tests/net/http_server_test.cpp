@@ -1,15 +1,15 @@
 // A real HttpServer on a loopback port 0, talked to by HttpClient and by raw sockets.
 #include "net/http_server.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
+#include <boost/asio.hpp>
 #include <chrono>
 #include <memory>
 #include <set>
 #include <thread>
 #include <vector>
-
-#include <boost/asio.hpp>
-#include <gtest/gtest.h>
 
 #include "net/http_client.h"
 #include "support/test_support.h"
@@ -64,15 +64,20 @@ class HttpServerTest : public ::testing::Test {
     router->add("GET", "/v1/remote", [](const HttpRequest& r, const PathParams&) {
       return json_response(200, Json{{"remote", r.remote}});
     });
-    router->add("POST", "/v1/echo/{id}", [](const HttpRequest& r, const PathParams& p) {
-      return json_response(200, Json{{"id", p.at("id")}, {"body", r.body}, {"q", r.query}, {"target", r.target}});
-    }, 1024);
-    router->add("POST", "/v1/small", [](const HttpRequest& r, const PathParams&) {
-      return json_response(200, Json{{"len", r.body.size()}});
-    }, 16);
-    router->add("GET", "/v1/throw", [](const HttpRequest&, const PathParams&) -> HttpResponse {
-      throw std::runtime_error("boom");
-    });
+    router->add(
+        "POST", "/v1/echo/{id}",
+        [](const HttpRequest& r, const PathParams& p) {
+          return json_response(200, Json{{"id", p.at("id")}, {"body", r.body}, {"q", r.query}, {"target", r.target}});
+        },
+        1024);
+    router->add(
+        "POST", "/v1/small",
+        [](const HttpRequest& r, const PathParams&) {
+          return json_response(200, Json{{"len", r.body.size()}});
+        },
+        16);
+    router->add("GET", "/v1/throw",
+                [](const HttpRequest&, const PathParams&) -> HttpResponse { throw std::runtime_error("boom"); });
     server_ = std::make_unique<HttpServer>(opts, router);
     ASSERT_TRUE(server_->start().has_value());
     ASSERT_NE(server_->port(), 0);
@@ -218,10 +223,10 @@ TEST_F(HttpServerTest, HeadersTooLargeIs4xx) {
 }
 
 TEST_F(HttpServerTest, MalformedRequestsAre400Json) {
-  for (const char* bad : {"GARBAGE\r\n\r\n", "GET\r\n\r\n", "GET /v1/ping HTTP/9.9\r\n\r\n",
-                          "GET /v1/ping HTTP/1.1\r\nNo colon here\r\n\r\n",
-                          "POST /v1/small HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
-                          "POST /v1/small HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
+  for (const char* bad :
+       {"GARBAGE\r\n\r\n", "GET\r\n\r\n", "GET /v1/ping HTTP/9.9\r\n\r\n",
+        "GET /v1/ping HTTP/1.1\r\nNo colon here\r\n\r\n", "POST /v1/small HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+        "POST /v1/small HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
     const auto raw = raw_exchange(server_->port(), bad);
     EXPECT_EQ(status_of(raw), 400) << bad << " -> " << raw;
     auto j = parse_json(body_of(raw));

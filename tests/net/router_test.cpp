@@ -1,8 +1,8 @@
 #include "net/router.h"
 
-#include <stdexcept>
-
 #include <gtest/gtest.h>
+
+#include <stdexcept>
 
 namespace xop {
 namespace {
@@ -27,9 +27,12 @@ class RouterTest : public ::testing::Test {
     router_.add("GET", "/v1/sessions", [](const HttpRequest&, const PathParams&) {
       return json_response(200, Json{{"list", true}});
     });
-    router_.add("POST", "/v1/sessions", [](const HttpRequest& r, const PathParams&) {
-      return json_response(201, Json{{"body", r.body}});
-    }, 64);
+    router_.add(
+        "POST", "/v1/sessions",
+        [](const HttpRequest& r, const PathParams&) {
+          return json_response(201, Json{{"body", r.body}});
+        },
+        64);
     router_.add("GET", "/v1/sessions/{id}", [](const HttpRequest&, const PathParams& p) {
       return json_response(200, Json{{"id", p.at("id")}});
     });

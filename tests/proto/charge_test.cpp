@@ -22,13 +22,12 @@ int64_t total(const Rates& r, const Resources& res, const Usage& u, int64_t peri
 
 TEST(ChargeTest, EachTermOnAHandComputedExample) {
   // cpu reserve: 2.5 cores for half an hour at 1.2 credits per core-hour = 1.5 credits.
-  auto b = *compute_charge(only(&Rates::cpu_reserve_per_core_hour, 1'200'000), Resources{2500, 0, 0, 0}, Usage{},
-                           kHour / 2);
+  auto b =
+      *compute_charge(only(&Rates::cpu_reserve_per_core_hour, 1'200'000), Resources{2500, 0, 0, 0}, Usage{}, kHour / 2);
   EXPECT_EQ(b.cpu_reserve, 1'500'000);
   EXPECT_EQ(b.total.micros(), 1'500'000);
   // memory reserve: 2 GiB for an hour at 0.3 per GiB-hour = 0.6.
-  b = *compute_charge(only(&Rates::memory_reserve_per_gib_hour, 300'000), Resources{0, 2 * kGiB, 0, 0}, Usage{},
-                      kHour);
+  b = *compute_charge(only(&Rates::memory_reserve_per_gib_hour, 300'000), Resources{0, 2 * kGiB, 0, 0}, Usage{}, kHour);
   EXPECT_EQ(b.memory_reserve, 600'000);
   EXPECT_EQ(b.total.micros(), 600'000);
   // disk reserve: 10 GiB for 6 minutes at 0.01 per GiB-hour = 0.01.
@@ -36,8 +35,7 @@ TEST(ChargeTest, EachTermOnAHandComputedExample) {
                       kHour / 10);
   EXPECT_EQ(b.disk_reserve, 10'000);
   // net reserve: 100 Mbit/s for 36 s at 0.005 per Mbit/s-hour = 0.005.
-  b = *compute_charge(only(&Rates::net_reserve_per_mbps_hour, 5'000), Resources{0, 0, 0, 100'000'000}, Usage{},
-                      36'000);
+  b = *compute_charge(only(&Rates::net_reserve_per_mbps_hour, 5'000), Resources{0, 0, 0, 100'000'000}, Usage{}, 36'000);
   EXPECT_EQ(b.net_reserve, 5'000);
   // cpu use: 2 core-hours of CPU time at 0.8 = 1.6.
   b = *compute_charge(only(&Rates::cpu_use_per_core_hour, 800'000), Resources{}, Usage{7'200'000'000'000, 0, 0, 0},
@@ -138,10 +136,10 @@ TEST(ChargeTest, RefusesOutOfBoundsInputs) {
   EXPECT_TRUE(refused(ok_rates, {}, {0, kMaxUsage + 1, 0, 0}, 1));
   EXPECT_TRUE(refused(ok_rates, {}, {0, 0, kMaxUsage + 1, 0}, 1));
   EXPECT_TRUE(refused(ok_rates, {}, {0, 0, 0, kMaxUsage + 1}, 1));
-  for (int64_t Rates::*f : {&Rates::cpu_reserve_per_core_hour, &Rates::memory_reserve_per_gib_hour,
-                            &Rates::disk_reserve_per_gib_hour, &Rates::net_reserve_per_mbps_hour,
-                            &Rates::cpu_use_per_core_hour, &Rates::memory_use_per_gib_hour, &Rates::disk_io_per_gib,
-                            &Rates::net_io_per_gib}) {
+  for (int64_t Rates::*f :
+       {&Rates::cpu_reserve_per_core_hour, &Rates::memory_reserve_per_gib_hour, &Rates::disk_reserve_per_gib_hour,
+        &Rates::net_reserve_per_mbps_hour, &Rates::cpu_use_per_core_hour, &Rates::memory_use_per_gib_hour,
+        &Rates::disk_io_per_gib, &Rates::net_io_per_gib}) {
     EXPECT_TRUE(refused(only(f, -1), {}, {}, 1));
     EXPECT_TRUE(refused(only(f, kMaxRate + 1), {}, {}, 1));
     EXPECT_FALSE(refused(only(f, kMaxRate), {}, {}, 1));
@@ -150,8 +148,8 @@ TEST(ChargeTest, RefusesOutOfBoundsInputs) {
 
 TEST(ChargeTest, ASingleTermBeyondInt64IsRefusedNotWrapped) {
   // 10^6 cores for a day at the maximum rate: 2.4e19 micro-credits, more than INT64_MAX.
-  auto b = compute_charge(only(&Rates::cpu_reserve_per_core_hour, kMaxRate), Resources{kMaxCpuMillis, 0, 0, 0},
-                          Usage{}, kMaxPeriodMs);
+  auto b = compute_charge(only(&Rates::cpu_reserve_per_core_hour, kMaxRate), Resources{kMaxCpuMillis, 0, 0, 0}, Usage{},
+                          kMaxPeriodMs);
   ASSERT_FALSE(b.has_value());
   EXPECT_EQ(b.error().code, ErrorCode::kInvalidArgument);
   auto d = compute_charge(only(&Rates::disk_io_per_gib, kMaxRate), Resources{}, Usage{0, 0, kMaxUsage, 0}, 0);

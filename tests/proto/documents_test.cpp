@@ -1,7 +1,7 @@
 // JSON round trips and every validation branch of the signed protocol documents.
-#include <functional>
-
 #include <gtest/gtest.h>
+
+#include <functional>
 
 #include "fixtures.h"
 #include "proto/charge.h"
@@ -263,11 +263,13 @@ TEST(UsageBatchTest, ValidationBranches) {
   refused([](Json& j) { j["sent_at"] = -3; }, "sent_at");
   refused([](Json& j) { j["records"][0]["seq"] = 0; }, "usage_batch.records[0].seq");
   refused([](Json& j) { j["records"].push_back(5); }, "usage_batch.records[1]: expected an object");
-  refused([](Json& j) {
-    Json many = Json::array();
-    for (size_t i = 0; i <= kMaxRecordsPerBatch; ++i) many.push_back(to_json(sample_record(1)));
-    j["records"] = many;
-  }, "more than 1000 items");
+  refused(
+      [](Json& j) {
+        Json many = Json::array();
+        for (size_t i = 0; i <= kMaxRecordsPerBatch; ++i) many.push_back(to_json(sample_record(1)));
+        j["records"] = many;
+      },
+      "more than 1000 items");
   refused([](Json& j) { j["x"] = 1; }, "unknown field");
 }
 
@@ -353,11 +355,13 @@ TEST_F(AdvertTest, ValidationBranches) {
   refused([](Json& j) { j["ttl_ms"] = 0; }, "advert.ttl_ms");
   refused([](Json& j) { j["ttl_ms"] = 3'600'001; }, "advert.ttl_ms");
   refused([](Json& j) { j["sandboxes"] = Json::array({std::string(33, 'r')}); }, "advert.sandboxes");
-  refused([](Json& j) {
-    Json many = Json::array();
-    for (int i = 0; i < 17; ++i) many.push_back("runc");
-    j["sandboxes"] = many;
-  }, "advert.sandboxes");
+  refused(
+      [](Json& j) {
+        Json many = Json::array();
+        for (int i = 0; i < 17; ++i) many.push_back("runc");
+        j["sandboxes"] = many;
+      },
+      "advert.sandboxes");
   refused([](Json& j) { j["images"] = Json::array({1}); }, "advert.images");
   refused([](Json& j) { j["name"] = std::string(129, 'n'); }, "advert.name");
   refused([](Json& j) { j["price_sheet"]["signature"] = "AAAA"; }, "signature");
@@ -400,10 +404,10 @@ TEST(SearchQueryTest, RoundTripFullAndMinimal) {
 }
 
 TEST(SearchQueryTest, ValidationBranches) {
-  for (const char* bad : {R"({"count":0})", R"({"count":1001})", R"({"count":"5"})", R"({"max_price_per_hour":-1})",
-                          R"({"near":{"lat_e6":0}})", R"({"near":{"lat_e6":0,"lon_e6":200000000}})",
-                          R"({"min":{"cpu_millis":-1}})", R"({"min":[]})", R"({"sandbox":5})", R"({"where":"x"})",
-                          R"([])"}) {
+  for (const char* bad :
+       {R"({"count":0})", R"({"count":1001})", R"({"count":"5"})", R"({"max_price_per_hour":-1})",
+        R"({"near":{"lat_e6":0}})", R"({"near":{"lat_e6":0,"lon_e6":200000000}})", R"({"min":{"cpu_millis":-1}})",
+        R"({"min":[]})", R"({"sandbox":5})", R"({"where":"x"})", R"([])"}) {
     auto j = parse_json(bad);
     ASSERT_TRUE(j.has_value()) << bad;
     EXPECT_FALSE(search_query_from_json(*j).has_value()) << bad;
@@ -483,11 +487,13 @@ TEST(SessionSpecTest, ValidationBranches) {
   refused([](Json& j) { j["env"] = {{"A", 1}}; }, "spec.env.A: expected a string");
   refused([](Json& j) { j["env"] = {{"A", std::string("x\0y", 3)}}; }, "spec.env.A: invalid value");
   refused([](Json& j) { j["env"] = {{"A", std::string(4097, 'v')}}; }, "spec.env.A: invalid value");
-  refused([](Json& j) {
-    Json env = Json::object();
-    for (int i = 0; i < 257; ++i) env["V" + std::to_string(i)] = "x";
-    j["env"] = env;
-  }, "more than 256 variables");
+  refused(
+      [](Json& j) {
+        Json env = Json::object();
+        for (int i = 0; i < 257; ++i) env["V" + std::to_string(i)] = "x";
+        j["env"] = env;
+      },
+      "more than 256 variables");
   refused([](Json& j) { j["env"] = Json::array(); }, "spec.env");
   refused([](Json& j) { j["command"] = Json::array({std::string("a\0b", 3)}); }, "NUL byte");
   refused([](Json& j) { j["command"] = Json::array({1}); }, "spec.command");

@@ -12,8 +12,8 @@ namespace xop::testing {
 
 // Returns the manifest digest, or an empty string when the script failed.
 inline std::string build_burner_image(const std::string& out_dir) {
-  const std::string cmd = std::string(XOP_SOURCE_DIR) + "/scripts/build-image '" + out_dir + "' > '" + out_dir +
-                          ".digest' 2>&1";
+  const std::string cmd =
+      std::string(XOP_SOURCE_DIR) + "/scripts/build-image '" + out_dir + "' > '" + out_dir + ".digest' 2>&1";
   if (std::system(cmd.c_str()) != 0) return "";
   std::string d = read_file(out_dir + ".digest");
   while (!d.empty() && d.back() == '\n') d.pop_back();

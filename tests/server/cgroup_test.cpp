@@ -9,8 +9,8 @@
 namespace xop {
 namespace {
 
-using testing::TempDir;
 using testing::read_file;
+using testing::TempDir;
 using testing::write_file;
 
 void mkdirs(const std::string& p) { std::filesystem::create_directories(p); }
@@ -101,8 +101,9 @@ TEST(CgroupUsageTest, ReadsV1Counters) {
   EXPECT_EQ(read_session_usage(*l, "xop/s1").error().code, ErrorCode::kNotFound);
   write_file(t.file("cpuacct/xop/s1/cpuacct.usage"), "1037174185\n");
   write_file(t.file("memory/xop/s1/memory.usage_in_bytes"), "4096\n");
-  write_file(t.file("blkio/xop/s1/blkio.throttle.io_service_bytes_recursive"),
-             "254:0 Read 100\n254:0 Write 23\n254:0 Sync 0\n254:0 Async 123\n254:0 Discard 0\n254:0 Total 123\nTotal 123\n");
+  write_file(
+      t.file("blkio/xop/s1/blkio.throttle.io_service_bytes_recursive"),
+      "254:0 Read 100\n254:0 Write 23\n254:0 Sync 0\n254:0 Async 123\n254:0 Discard 0\n254:0 Total 123\nTotal 123\n");
   auto u = read_session_usage(*l, "xop/s1");
   ASSERT_TRUE(u) << u.error().message;
   EXPECT_EQ(u->cpu_ns, 1037174185);
@@ -117,7 +118,8 @@ TEST(CgroupUsageTest, ReadsV2Counters) {
   ASSERT_TRUE(l);
   write_file(t.file("xop/s1/cpu.stat"), "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n");
   write_file(t.file("xop/s1/memory.current"), "8192\n");
-  write_file(t.file("xop/s1/io.stat"), "254:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=5 dios=1\n8:0 rbytes=1 wbytes=2\n");
+  write_file(t.file("xop/s1/io.stat"),
+             "254:0 rbytes=10 wbytes=20 rios=1 wios=2 dbytes=5 dios=1\n8:0 rbytes=1 wbytes=2\n");
   auto u = read_session_usage(*l, "xop/s1");
   ASSERT_TRUE(u) << u.error().message;
   EXPECT_EQ(u->cpu_ns, 1500000);

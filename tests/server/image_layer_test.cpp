@@ -91,8 +91,10 @@ TEST(ImageLayerTest, RefusesEscapingLinksAndDevices) {
 TEST(ImageLayerTest, RefusesOversizedLayersAndLyingHeaders) {
   LayerLimits small{1 << 20, 100};
   EXPECT_FALSE(unpack(TarBuilder().file("big", std::string((1 << 20) + 1, 'x')).build(), true, small)->status);
-  EXPECT_FALSE(unpack(TarBuilder().file("a", std::string(600 << 10, 'x')).file("b", std::string(600 << 10, 'x')).build(),
-                      true, small)->status);
+  EXPECT_FALSE(
+      unpack(TarBuilder().file("a", std::string(600 << 10, 'x')).file("b", std::string(600 << 10, 'x')).build(), true,
+             small)
+          ->status);
   TarBuilder many;
   for (int i = 0; i < 101; ++i) many.file("f" + std::to_string(i), "");
   EXPECT_FALSE(unpack(many.build(), true, small)->status);

@@ -28,10 +28,11 @@ std::unique_ptr<ImageStore> open_store(const TempDir& t) {
 std::string put_image(ImageStore& s, const std::string& layer, const std::string& config_json) {
   EXPECT_TRUE(s.put_blob(oci_digest(layer), layer));
   EXPECT_TRUE(s.put_blob(oci_digest(config_json), config_json));
-  const std::string m = R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
-                        oci_digest(config_json) + R"(","size":)" + std::to_string(config_json.size()) +
-                        R"(},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":")" +
-                        oci_digest(layer) + R"(","size":)" + std::to_string(layer.size()) + "}]}";
+  const std::string m =
+      R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
+      oci_digest(config_json) + R"(","size":)" + std::to_string(config_json.size()) +
+      R"(},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":")" + oci_digest(layer) +
+      R"(","size":)" + std::to_string(layer.size()) + "}]}";
   EXPECT_TRUE(s.put_blob(oci_digest(m), m));
   return oci_digest(m);
 }
@@ -74,10 +75,10 @@ TEST(ImageStoreTest, ImageParsesConfigAndNamesMissingBlobs) {
 
   // A manifest whose layer is missing: the error names it.
   const std::string missing = oci_digest("absent layer");
-  const std::string m2 = R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
-                         oci_digest(config) + R"(","size":)" + std::to_string(config.size()) +
-                         R"(},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":")" + missing +
-                         R"(","size":12}]})";
+  const std::string m2 =
+      R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
+      oci_digest(config) + R"(","size":)" + std::to_string(config.size()) +
+      R"(},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":")" + missing + R"(","size":12}]})";
   ASSERT_TRUE(s->put_blob(oci_digest(m2), m2));
   auto e = s->image(oci_digest(m2));
   ASSERT_FALSE(e);

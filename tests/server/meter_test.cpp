@@ -40,7 +40,7 @@ TEST(MeterTest, MemoryIsLeftRiemannSumOfLevels) {
 TEST(MeterTest, SubSecondRemainderCarriesAcrossTake) {
   Meter m;
   m.start(0, sample(0, 3, 0, 0));
-  m.add(500, sample(0, 3, 0, 0));  // 1500 byte-ms
+  m.add(500, sample(0, 3, 0, 0));              // 1500 byte-ms
   EXPECT_EQ(m.take().memory_byte_seconds, 1);  // 500 byte-ms carried
   m.add(1000, sample(0, 3, 0, 0));             // +1500 -> 2000
   EXPECT_EQ(m.take().memory_byte_seconds, 2);

@@ -1,5 +1,7 @@
 // Real runc tests: the burner image under RuncSandbox with real cgroups. Skipped (with the reason)
 // where containers cannot run; on the project's machines they run as root and must pass.
+#include "server/sandbox_runc.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -10,7 +12,6 @@
 #include "server/burner_image.h"
 #include "server/cgroup.h"
 #include "server/image_store.h"
-#include "server/sandbox_runc.h"
 #include "support/test_support.h"
 
 namespace xop {
@@ -220,10 +221,10 @@ TEST_F(RuncSandboxTest, DirectWritesAreMeteredAsDiskBytes) {
 
 TEST_F(RuncSandboxTest, IsolationHoldsInsideTheContainer) {
   // Loopback only, no new privileges, reduced capabilities, read-only /sys, seccomp on.
-  const SandboxSpec s = spec_for(
-      "iso", {"/bin/sh", "-c",
-              "ls /sys/class/net; grep -E '^(NoNewPrivs|Seccomp|CapEff):' /proc/self/status; "
-              "touch /sys/x 2>/dev/null && echo sys-writable; hostname; echo done"});
+  const SandboxSpec s =
+      spec_for("iso", {"/bin/sh", "-c",
+                       "ls /sys/class/net; grep -E '^(NoNewPrivs|Seccomp|CapEff):' /proc/self/status; "
+                       "touch /sys/x 2>/dev/null && echo sys-writable; hostname; echo done"});
   ASSERT_TRUE(start(s));
   ASSERT_TRUE(testing::poll_until([&] { return sandbox_->status(s.id)->exit_code.has_value(); }, 10s));
   const std::string log = testing::read_file(s.log_path);

@@ -38,9 +38,7 @@ class ServerApiTest : public ::testing::Test {
     EXPECT_TRUE(c) << c.error().message;
     return std::make_unique<ApiClient>(std::move(*c));
   }
-  Json create_body(const KeyPair& user) {
-    return to_json(CreateSessionRequest{env_.spec(), env_.po(user)});
-  }
+  Json create_body(const KeyPair& user) { return to_json(CreateSessionRequest{env_.spec(), env_.po(user)}); }
   // POSTs a raw body as alice; expects a 400 JSON error and no session.
   void expect_bad_create(const std::string& body, const std::string& words) {
     auto r = alice_->call_raw("POST", "/v1/sessions", body);
@@ -102,9 +100,12 @@ TEST_F(ServerApiTest, UnsignedRequestsAre401) {
   ASSERT_TRUE(put);
   EXPECT_EQ(put->status, 401);
   EXPECT_FALSE(env_.images->has_blob(digest));
-  for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
-           {"POST", "/v1/sessions"}, {"GET", "/v1/sessions"}, {"GET", "/v1/sessions/s0"},
-           {"DELETE", "/v1/sessions/s0"}, {"GET", "/v1/sessions/s0/logs"}}) {
+  for (const auto& [method, target] :
+       std::vector<std::pair<std::string, std::string>>{{"POST", "/v1/sessions"},
+                                                        {"GET", "/v1/sessions"},
+                                                        {"GET", "/v1/sessions/s0"},
+                                                        {"DELETE", "/v1/sessions/s0"},
+                                                        {"GET", "/v1/sessions/s0/logs"}}) {
     auto r = anon_->call(method, target, method == "POST" ? create_body(env_.alice) : Json(nullptr));
     ASSERT_FALSE(r) << method << " " << target;
     EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated) << method << " " << target;
@@ -160,7 +161,8 @@ TEST_F(ServerApiTest, BlobPutChecksDigestAndGetServesIt) {
 
 TEST_F(ServerApiTest, BlobOverTheLimitIs413) {
   const std::string digest = oci_digest("x");
-  const std::string req = "PUT /v1/blobs/" + digest + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n" +
+  const std::string req = "PUT /v1/blobs/" + digest +
+                          " HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n" +
                           "Content-Length: " + std::to_string(kMaxBlobBytes + 1) + "\r\n\r\n" + std::string(1024, 'x');
   const std::string answer = raw_exchange(http_->port(), req);
   EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;

@@ -1,9 +1,9 @@
 // docs/api/server.yaml documents exactly the routes the XenoServer serves.
-#include <algorithm>
-#include <set>
-
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <set>
 
 #include "server/server_api.h"
 

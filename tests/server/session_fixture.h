@@ -85,8 +85,8 @@ struct SessionEnv {
     store = std::move(*st);
   }
   void make_manager() {
-    manager = std::make_unique<SessionManager>(opts, clock, sandbox, *images, *store, corp_key.public_key(),
-                                               price_sheet);
+    manager =
+        std::make_unique<SessionManager>(opts, clock, sandbox, *images, *store, corp_key.public_key(), price_sheet);
   }
 
   // A PO signed by `signer` (the corp by default) for `user` on this server.
@@ -111,7 +111,9 @@ struct SessionEnv {
     s.pids = 32;
     return s;
   }
-  CreateSessionRequest request(const KeyPair& user, SessionSpec s) { return CreateSessionRequest{std::move(s), po(user)}; }
+  CreateSessionRequest request(const KeyPair& user, SessionSpec s) {
+    return CreateSessionRequest{std::move(s), po(user)};
+  }
   CreateSessionRequest request(const KeyPair& user) { return request(user, spec()); }
 
   TempDir dir;

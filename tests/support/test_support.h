@@ -2,12 +2,12 @@
 // synchronise), capability checks for privileged tests, and a child-process runner.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace xop::testing {
 
