@@ -21,7 +21,7 @@
 
 namespace xop {
 
-inline constexpr size_t kMaxManifestBytes = 256 * 1024;
+inline constexpr size_t kMaxManifestBytes = size_t{256} * 1024;
 
 struct DeployManifest {
   std::string name;

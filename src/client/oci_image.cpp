@@ -10,7 +10,7 @@ constexpr size_t kMaxAnnotations = 64;
 constexpr size_t kMaxMediaTypeLen = 255;
 constexpr size_t kMaxEnv = 1024;
 constexpr size_t kMaxArgs = 1024;
-constexpr size_t kMaxArgLen = 64 * 1024;
+constexpr size_t kMaxArgLen = size_t{64} * 1024;
 
 Result<Json> parse_document(std::string_view text, const char* what) {
   if (text.size() > kMaxOciDocumentBytes) {

@@ -63,7 +63,10 @@ inline Status ok_status() { return {}; }
 #define XOP_CONCAT_(a, b) XOP_CONCAT_INNER_(a, b)
 // XOP_ASSIGN_OR_RETURN(auto x, expr): binds the value or propagates the error.
 #define XOP_ASSIGN_OR_RETURN(lhs, expr) XOP_ASSIGN_OR_RETURN_IMPL_(XOP_CONCAT_(xop_result_, __LINE__), lhs, expr)
+// `tmp` and `lhs` are a name and a declaration: they cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define XOP_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)              \
   auto tmp = (expr);                                            \
   if (!tmp) return tl::make_unexpected(std::move(tmp).error()); \
   lhs = std::move(*tmp)
+// NOLINTEND(bugprone-macro-parentheses)

@@ -18,7 +18,7 @@ struct HttpServerOptions {
   uint16_t port = 0;
   int threads = 4;
   std::chrono::seconds idle_timeout{30};
-  size_t max_header_bytes = 16 * 1024;
+  size_t max_header_bytes = size_t{16} * 1024;
 };
 
 class HttpServer {

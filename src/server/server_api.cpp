@@ -100,7 +100,7 @@ std::shared_ptr<Router> make_server_api(ServerApiDeps d) {
   router->add("GET", "/v1/sessions/{id}/logs", [d, caller](const HttpRequest& req, const PathParams& p) {
     auto who = caller(req);
     if (!who) return error_response(who.error());
-    auto logs = d.sessions->logs(*who, p.at("id"), 64 * 1024);
+    auto logs = d.sessions->logs(*who, p.at("id"), size_t{64} * 1024);
     if (!logs) return error_response(logs.error());
     return json_response(200, Json{{"logs", *logs}});
   });
