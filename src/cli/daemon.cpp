@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/file_util.h"
+
 namespace xop {
 
 void block_termination_signals() {
@@ -28,16 +30,7 @@ Status announce(const std::string& what, const std::string& url, const std::stri
   std::printf("%s listening on %s\n", what.c_str(), url.c_str());
   std::fflush(stdout);
   if (port_file.empty()) return {};
-  const std::string tmp = port_file + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << url << "\n";
-    if (!out) return make_error(ErrorCode::kInternal, "cannot write " + port_file);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, port_file, ec);
-  if (ec) return make_error(ErrorCode::kInternal, "cannot write " + port_file + ": " + ec.message());
-  return {};
+  return write_file_atomic(port_file, url + "\n");
 }
 
 Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& listen) {

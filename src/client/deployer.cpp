@@ -7,22 +7,19 @@
 #include <thread>
 
 #include "client/oci_layout.h"
+#include "core/file_util.h"
 #include "proto/search.h"
 
 namespace xop {
 
 namespace {
+// A server accepts blobs up to 512 MiB (kMaxBlobBytes in server/image_store.h).
+constexpr size_t kMaxBlobUploadBytes = 512u << 20;
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-Result<std::string> read_whole(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorCode::kNotFound, "cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 }  // namespace
 
 Deployer::Deployer(KeyPair key, std::string corp_url, std::string xis_url, std::string scratch_dir, const Clock& clock)
@@ -103,7 +100,7 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
       for (const auto& b : layout.blobs) {
         auto head = server->call_raw("HEAD", "/v1/blobs/" + b.digest, "");
         if (head && head->status == 200) continue;
-        auto data = read_whole(b.path);
+        auto data = read_file_capped(b.path, kMaxBlobUploadBytes);
         if (!data) return fail("read blob", data.error());
         auto put = server->call_raw("PUT", "/v1/blobs/" + b.digest, *data, "application/octet-stream");
         if (!put) return fail("upload", put.error());

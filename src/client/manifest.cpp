@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/file_util.h"
+
 namespace xop {
 
 namespace {
@@ -175,12 +177,12 @@ Result<DeployManifest> parse_manifest(std::string_view yaml_text, const std::str
 }
 
 Result<DeployManifest> load_manifest(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorCode::kNotFound, "cannot read manifest " + path);
-  std::string text(kMaxManifestBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  return parse_manifest(text, std::filesystem::path(path).parent_path().string());
+  auto text = read_file_capped(path, kMaxManifestBytes);
+  if (!text && text.error().code == ErrorCode::kNotFound) {
+    return make_error(ErrorCode::kNotFound, "cannot read manifest " + path);
+  }
+  if (!text) return invalid("manifest larger than 256 KiB");
+  return parse_manifest(*text, std::filesystem::path(path).parent_path().string());
 }
 
 }  // namespace xop

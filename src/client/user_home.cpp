@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/file_util.h"
 #include "core/toml_reader.h"
 
 namespace xop {
@@ -12,17 +13,13 @@ namespace xop {
 namespace fs = std::filesystem;
 
 namespace {
-Status write_atomic(const std::string& path, const std::string& content) {
+// The home directory holds a private key: it is created owner-only.
+Status ensure_dir(const std::string& dir) {
   std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
-    if (!out) return make_error(ErrorCode::kInternal, "cannot write " + path);
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) return make_error(ErrorCode::kInternal, "cannot write " + path + ": " + ec.message());
+  if (fs::is_directory(dir)) return {};
+  fs::create_directories(dir, ec);
+  if (ec) return make_error(ErrorCode::kInternal, "cannot create " + dir + ": " + ec.message());
+  fs::permissions(dir, fs::perms::owner_all, ec);
   return {};
 }
 }  // namespace
@@ -44,9 +41,7 @@ Result<KeyPair> UserHome::load_key() const {
 }
 
 Status UserHome::save_key(const KeyPair& k) const {
-  std::error_code ec;
-  fs::create_directories(dir_, ec);
-  fs::permissions(dir_, fs::perms::owner_all, ec);
+  XOP_RETURN_IF_ERROR(ensure_dir(dir_));
   return save_key_file(k, key_path());
 }
 
@@ -71,17 +66,17 @@ Status UserHome::save_config(const UserConfig& c) const {
   t.insert("xis_url", c.xis_url);
   std::stringstream ss;
   ss << t << "\n";
-  return write_atomic(dir_ + "/config.toml", ss.str());
+  XOP_RETURN_IF_ERROR(ensure_dir(dir_));
+  return write_file_atomic(dir_ + "/config.toml", ss.str());
 }
 
 Result<std::vector<DeployedSession>> UserHome::load_sessions() const {
   std::vector<DeployedSession> out;
   const std::string path = dir_ + "/sessions.json";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return out;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  XOP_ASSIGN_OR_RETURN(auto j, parse_json(ss.str()));
+  auto text = read_file_capped(path, 64u << 20);
+  if (!text && text.error().code == ErrorCode::kNotFound) return out;
+  if (!text) return tl::make_unexpected(text.error());
+  XOP_ASSIGN_OR_RETURN(auto j, parse_json(*text));
   JsonReader top(j, "sessions.json");
   const Json& arr = top.array("sessions", 100000);
   XOP_RETURN_IF_ERROR(top.finish());
@@ -112,7 +107,8 @@ Status UserHome::save_sessions(const std::vector<DeployedSession>& s) const {
                        {"po_id", d.po_id},
                        {"label", d.label}});
   }
-  return write_atomic(dir_ + "/sessions.json", Json{{"sessions", arr}}.dump(2) + "\n");
+  XOP_RETURN_IF_ERROR(ensure_dir(dir_));
+  return write_file_atomic(dir_ + "/sessions.json", Json{{"sessions", arr}}.dump(2) + "\n");
 }
 
 }  // namespace xop

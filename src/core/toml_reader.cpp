@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/file_util.h"
+
 namespace xop {
 
 Result<toml::table> parse_toml(std::string_view text, const std::string& source_name) {
@@ -17,14 +19,13 @@ Result<toml::table> parse_toml(std::string_view text, const std::string& source_
 }
 
 Result<toml::table> load_toml_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorCode::kNotFound, "cannot read config file " + path);
-  std::string text;
-  text.resize(1 << 20);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (in.gcount() == (1 << 20) && in.peek() != EOF) return invalid(path + ": config file larger than 1 MiB");
-  return parse_toml(text, path);
+  auto text = read_file_capped(path, 1 << 20);
+  if (!text) {
+    if (text.error().code == ErrorCode::kNotFound)
+      return make_error(ErrorCode::kNotFound, "cannot read config file " + path);
+    return invalid(path + ": config file larger than 1 MiB");
+  }
+  return parse_toml(*text, path);
 }
 
 TomlReader::TomlReader(const toml::table& t, std::string where) : t_(t), where_(std::move(where)) {}

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/encoding.h"
+#include "core/file_util.h"
 #include "core/json_reader.h"
 #include "crypto/digest.h"
 
@@ -82,25 +83,16 @@ std::string KeyPair::sign(std::string_view message) const {
 }
 
 Status save_key_file(const KeyPair& kp, const std::string& path) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return make_error(ErrorCode::kInternal, "cannot write key file " + path);
-    ::chmod(tmp.c_str(), 0600);
-    out << Json{{"seed", kp.seed_base64()}, {"public_key", kp.public_key().base64()}}.dump() << "\n";
-    if (!out) return make_error(ErrorCode::kInternal, "cannot write key file " + path);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return make_error(ErrorCode::kInternal, "cannot write " + path);
-  return {};
+  return write_file_atomic(
+      path, Json{{"seed", kp.seed_base64()}, {"public_key", kp.public_key().base64()}}.dump() + "\n", 0600);
 }
 
 Result<KeyPair> load_key_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorCode::kNotFound, "no key file at " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (ss.str().size() > 4096) return invalid(path + ": key file too large");
-  XOP_ASSIGN_OR_RETURN(auto j, parse_json(ss.str()));
+  auto text = read_file_capped(path, 4096);
+  if (!text && text.error().code == ErrorCode::kNotFound)
+    return make_error(ErrorCode::kNotFound, "no key file at " + path);
+  if (!text) return invalid(path + ": key file too large");
+  XOP_ASSIGN_OR_RETURN(auto j, parse_json(*text));
   JsonReader r(j, "key file");
   auto seed = r.str("seed", 128);
   auto pub = r.opt_str("public_key", 128);

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/file_util.h"
 #include "core/json_reader.h"
 #include "core/log.h"
 #include "server/cgroup.h"
@@ -35,20 +36,6 @@ std::string tail_of_file(const std::string& path, size_t max) {
   if (s.size() > max) s = s.substr(s.size() - max);
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
-}
-
-Status write_file_atomic(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
-    out.flush();
-    if (!out) return make_error(ErrorCode::kInternal, tmp + ": write failed");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return make_error(ErrorCode::kInternal, path + ": " + ec.message());
-  return ok_status();
 }
 
 bool runtime_is_crun(const std::string& runtime) { return fs::path(runtime).filename() == "crun"; }
