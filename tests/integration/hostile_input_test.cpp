@@ -3,63 +3,31 @@
 // oversized bodies, missing and replayed signatures. Each must get a 4xx JSON error
 // {error:{code,message}}, and afterwards nothing has changed: the ledger, the adverts, sessions.
 #include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
 
 #include "integration/process_platform.h"
 #include "net/http_client.h"
+#include "support/openapi.h"
 
 namespace xop::testing {
 namespace {
 
 struct Operation {
   std::string service;
-  std::string method;
+  ApiOperation api;
   std::string path;  // with parameters filled in
-  bool signed_ = false;
-  bool json_body = false;
-  bool binary_body = false;
 };
 
 std::string fill(std::string path, const std::string& account) {
   auto replace = [&](const std::string& param, const std::string& value) {
-    for (auto pos = path.find(param); pos != std::string::npos; pos = path.find(param))
+    for (auto pos = path.find(param); pos != std::string::npos; pos = path.find(param)) {
       path.replace(pos, param.size(), value);
+    }
   };
   replace("{digest}", "sha256:" + std::string(64, 'e'));
   replace("{id}", "s" + std::string(32, 'b'));
   replace("{po_id}", "po" + std::string(32, 'c'));
   replace("{account}", account);
   return path;
-}
-
-std::vector<Operation> operations(const std::string& service, const std::string& account) {
-  const YAML::Node doc = YAML::LoadFile(std::string(XOP_SOURCE_DIR) + "/docs/api/" + service + ".yaml");
-  std::vector<Operation> out;
-  // OpenAPI: an operation's `security` overrides the document's; an empty list, or a list with an
-  // empty requirement ({}), means a signature is not required.
-  auto required = [](const YAML::Node& sec) {
-    if (!sec || !sec.IsSequence() || sec.size() == 0) return false;
-    for (const auto& req : sec) {
-      if (req.IsMap() && req.size() == 0) return false;
-    }
-    return true;
-  };
-  for (const auto& p : doc["paths"]) {
-    for (const auto& op : p.second) {
-      std::string method = op.first.as<std::string>();
-      if (method == "parameters") continue;
-      for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      Operation o{service, method, fill(p.first.as<std::string>(), account)};
-      o.signed_ = required(op.second["security"] ? op.second["security"] : doc["security"]);
-      if (op.second["requestBody"]) {
-        const auto content = op.second["requestBody"]["content"];
-        o.json_body = static_cast<bool>(content["application/json"]);
-        o.binary_body = static_cast<bool>(content["application/octet-stream"]);
-      }
-      out.push_back(o);
-    }
-  }
-  return out;
 }
 
 class HostileInputTest : public ::testing::Test {
@@ -110,19 +78,19 @@ class HostileInputTest : public ::testing::Test {
 TEST_F(HostileInputTest, EveryEndpointRefusesBadInputAndChangesNothing) {
   std::vector<Operation> ops;
   for (const auto* svc : {"corp", "xis", "server"}) {
-    auto o = operations(svc, user_.account_id());
-    ASSERT_FALSE(o.empty()) << svc;
-    ops.insert(ops.end(), o.begin(), o.end());
+    const auto documented = load_openapi(svc);
+    ASSERT_FALSE(documented.empty()) << svc;
+    for (const auto& api : documented) ops.push_back(Operation{svc, api, fill(api.path, user_.account_id())});
   }
   // Let the server's first adverts settle so that the snapshot is stable.
   const Json before = snapshot();
   int checked = 0;
   for (const auto& op : ops) {
-    const std::string what = op.service + " " + op.method + " " + op.path;
+    const std::string what = op.service + " " + op.api.method + " " + op.path;
     auto signed_client = ApiClient::connect(urls_[op.service], user_);
     auto ep = parse_endpoint(urls_[op.service]);
     HttpClient raw(*ep);
-    if (op.json_body) {
+    if (op.api.json_body) {
       const std::vector<std::string> bodies = {
           "{\"a\":",               // truncated
           "not json at all",       // not JSON
@@ -135,50 +103,50 @@ TEST_F(HostileInputTest, EveryEndpointRefusesBadInputAndChangesNothing) {
           std::string(40, '[') + std::string(40, ']'),       // too deep
       };
       for (const auto& b : bodies) {
-        expect_json_4xx(signed_client->call_raw(op.method, op.path, b), what + " body " + b.substr(0, 30));
+        expect_json_4xx(signed_client->call_raw(op.api.method, op.path, b), what + " body " + b.substr(0, 30));
         ++checked;
       }
       // Oversized: more than any JSON route allows (the largest, the corp's usage batches, 4 MiB).
       std::string big = "{\"x\":\"" + std::string(5 << 20, 'a') + "\"}";
-      auto r = signed_client->call_raw(op.method, op.path, big);
+      auto r = signed_client->call_raw(op.api.method, op.path, big);
       expect_json_4xx(r, what + " oversized");
       if (r) {
         EXPECT_EQ(r->status, 413) << what;
       }
       ++checked;
     }
-    if (op.binary_body) {
-      expect_json_4xx(signed_client->call_raw(op.method, op.path, "not the blob", "application/octet-stream"),
+    if (op.api.binary_body) {
+      expect_json_4xx(signed_client->call_raw(op.api.method, op.path, "not the blob", "application/octet-stream"),
                       what + " blob with the wrong digest");
       ++checked;
     }
-    if (op.signed_) {
-      const std::string body = op.json_body ? "{}" : "";
+    if (op.api.signature_required) {
+      const std::string body = op.api.json_body ? "{}" : "";
       // Missing signature.
-      auto r = raw.request(op.method, op.path, body, {{"Content-Type", "application/json"}});
+      auto r = raw.request(op.api.method, op.path, body, {{"Content-Type", "application/json"}});
       expect_json_4xx(r, what + " unsigned");
       if (r) {
         EXPECT_EQ(r->status, 401) << what;
       }
       // Signature by the right key over another path.
-      auto sig = sign_request(user_, op.method, "/v1/other", SystemClock::instance().now_ms(), body);
+      auto sig = sign_request(user_, op.api.method, "/v1/other", SystemClock::instance().now_ms(), body);
       std::map<std::string, std::string> h{{"Content-Type", "application/json"},
                                            {"X-Xop-Key", sig.key_b64},
                                            {"X-Xop-Timestamp", sig.timestamp},
                                            {"X-Xop-Signature", sig.signature_b64}};
-      r = raw.request(op.method, op.path, body, h);
+      r = raw.request(op.api.method, op.path, body, h);
       expect_json_4xx(r, what + " signature for another path");
       if (r) {
         EXPECT_EQ(r->status, 401) << what;
       }
       // Replay of one signed request.
-      sig = sign_request(user_, op.method, op.path, SystemClock::instance().now_ms(), body);
+      sig = sign_request(user_, op.api.method, op.path, SystemClock::instance().now_ms(), body);
       h = {{"Content-Type", "application/json"},
            {"X-Xop-Key", sig.key_b64},
            {"X-Xop-Timestamp", sig.timestamp},
            {"X-Xop-Signature", sig.signature_b64}};
-      (void)raw.request(op.method, op.path, body, h);
-      r = raw.request(op.method, op.path, body, h);
+      (void)raw.request(op.api.method, op.path, body, h);
+      r = raw.request(op.api.method, op.path, body, h);
       expect_json_4xx(r, what + " replayed");
       if (r) {
         EXPECT_EQ(r->status, 401) << what;

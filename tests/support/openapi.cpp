@@ -1,0 +1,56 @@
+#include "support/openapi.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+
+namespace xop::testing {
+
+namespace {
+// An empty list, or a list with an empty requirement ({}), means no signature is required.
+bool required(const YAML::Node& sec) {
+  if (!sec || !sec.IsSequence() || sec.size() == 0) return false;
+  for (const auto& req : sec) {
+    if (req.IsMap() && req.size() == 0) return false;
+  }
+  return true;
+}
+}  // namespace
+
+std::vector<ApiOperation> load_openapi(const std::string& service) {
+  const YAML::Node doc = YAML::LoadFile(std::string(XOP_SOURCE_DIR) + "/docs/api/" + service + ".yaml");
+  std::vector<ApiOperation> out;
+  for (const auto& p : doc["paths"]) {
+    for (const auto& op : p.second) {
+      std::string method = op.first.as<std::string>();
+      if (method == "parameters") continue;
+      for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      ApiOperation o{method, p.first.as<std::string>()};
+      o.signature_required = required(op.second["security"] ? op.second["security"] : doc["security"]);
+      if (op.second["requestBody"]) {
+        const auto content = op.second["requestBody"]["content"];
+        o.json_body = static_cast<bool>(content["application/json"]);
+        o.binary_body = static_cast<bool>(content["application/octet-stream"]);
+      }
+      for (const auto& r : op.second["responses"]) {
+        o.has_success_response = o.has_success_response || r.first.as<std::string>().rfind('2', 0) == 0;
+      }
+      out.push_back(std::move(o));
+    }
+  }
+  return out;
+}
+
+RouteSet documented_routes(const std::vector<ApiOperation>& ops) {
+  RouteSet s;
+  for (const auto& o : ops) s.emplace(o.method, o.path);
+  return s;
+}
+
+RouteSet served_routes(const Router& router) {
+  RouteSet s;
+  for (const auto& r : router.routes()) s.emplace(r.method, r.pattern);
+  return s;
+}
+
+}  // namespace xop::testing

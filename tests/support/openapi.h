@@ -1,0 +1,31 @@
+// Reading the OpenAPI files in docs/api/ for tests: the operations a service documents (with
+// whether each needs a signature and what body it takes), to compare with what its router
+// serves and to drive tests over every endpoint.
+#pragma once
+
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "net/router.h"
+
+namespace xop::testing {
+
+struct ApiOperation {
+  std::string method;  // upper case, e.g. "POST"
+  std::string path;    // the documented pattern, e.g. "/v1/sessions/{id}"
+  bool signature_required = false;  // effective OpenAPI security (operation's, else the document's)
+  bool json_body = false;
+  bool binary_body = false;
+  bool has_success_response = false;  // some 2xx documented
+};
+
+// docs/api/<service>.yaml
+std::vector<ApiOperation> load_openapi(const std::string& service);
+
+using RouteSet = std::set<std::pair<std::string, std::string>>;  // (METHOD, pattern)
+RouteSet documented_routes(const std::vector<ApiOperation>& ops);
+RouteSet served_routes(const Router& router);
+
+}  // namespace xop::testing
