@@ -116,7 +116,7 @@ Result<HttpResponse> HttpClient::attempt(const std::string& method, const std::s
   };
 
   c.ioc.restart();
-  asio::co_spawn(c.ioc, run(), [&](std::exception_ptr e) {
+  asio::co_spawn(c.ioc, run(), [&](const std::exception_ptr& e) {
     if (e && !failure) failure = Error{ErrorCode::kUnavailable, "request to " + ep_.url() + " failed"};
   });
   c.ioc.run();

@@ -283,7 +283,7 @@ Status remove_session_cgroup(const CgroupLayout& layout, const std::string& rel,
 std::string block_device_of(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return "";
-  const std::string dev = std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
+  std::string dev = std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
   const std::string sys = "/sys/dev/block/" + dev;
   std::error_code ec;
   if (!fs::exists(sys, ec)) return "";  // overlay, tmpfs, ...: no block device
