@@ -5,8 +5,10 @@
 #include <mutex>
 #include <set>
 
+#include "core/log.h"
 #include "corp/corp_requests.h"
 #include "corp/corp_store.h"
+#include "corp/expiry.h"
 #include "corp/settlement.h"
 #include "net/auth.h"
 #include "proto/purchase_order.h"
@@ -114,11 +116,51 @@ class CorpServiceImpl final : public CorpService {
     return std::move(*a);
   }
 
+  // Releases the holds of purchase orders that expired unused (the rule and its pure planner are
+  // in expiry.h). Runs at the start of every mutating request and of account, PO and statement
+  // reads, in its own SQLite transaction, so a request that fails afterwards does not undo it.
+  // Cheap when nothing expired: one probe of the (state, expires_at) index. Call with mu_ held.
+  Status sweep_expired() {
+    const TimeMs now = clock_.now_ms();
+    SqliteTxn txn(store_.db());
+    XOP_RETURN_IF_ERROR(txn.begin());
+    XOP_ASSIGN_OR_RETURN(auto rows,
+                         store_.unused_open_pos_expired_before(expiry_cutoff(now, opts_.unused_po_grace_ms)));
+    if (rows.empty()) return {};  // nothing written; the transaction rolls back
+    std::vector<PoExpiryView> views;
+    std::map<std::string, const PoRow*> by_id;
+    for (const auto& po : rows) {
+      XOP_ASSIGN_OR_RETURN(int64_t hold, store_.balance(hold_ledger_account(po.po_id)));
+      views.push_back(
+          PoExpiryView{po.po_id, po.user, po.state == "open", po.session, po.last_seq, po.expires_at, hold});
+      by_id[po.po_id] = &po;
+    }
+    ExpiryPlan plan = plan_expiry(views, now, opts_.unused_po_grace_ms);
+    for (auto& tx : plan.transactions) XOP_RETURN_IF_ERROR(store_.post(std::move(tx), now));
+    for (const auto& v : plan.expired) {
+      const PoRow& po = *by_id.at(v.po_id);
+      PoState st;
+      st.po_id = po.po_id;
+      st.charged = po.charged;
+      st.released = po.released + v.hold;
+      st.closed = true;
+      st.session = po.session;
+      st.last_seq = po.last_seq;
+      st.final_seen = po.final_seen;
+      XOP_RETURN_IF_ERROR(store_.update_po(st));
+    }
+    XOP_RETURN_IF_ERROR(txn.commit());
+    if (!plan.expired.empty())
+      XOP_LOG_INFO("corp: released the holds of {} purchase order(s) that expired unused", plan.expired.size());
+    return {};
+  }
+
   Result<HttpResponse> register_account(const HttpRequest& q, const PathParams&) {
     XOP_ASSIGN_OR_RETURN(auto key, authenticate(verifier_, q));
     XOP_ASSIGN_OR_RETURN(auto body, json_body(q));
     XOP_ASSIGN_OR_RETURN(auto req, decode_register_account(body));
     std::lock_guard<std::mutex> lock(mu_);
+    XOP_RETURN_IF_ERROR(sweep_expired());
     SqliteTxn txn(store_.db());
     XOP_RETURN_IF_ERROR(txn.begin());
     AccountRow a{key.account_id(), req.kind, req.name, req.owner, key.base64(), clock_.now_ms()};
@@ -138,6 +180,7 @@ class CorpServiceImpl final : public CorpService {
     XOP_ASSIGN_OR_RETURN(auto key, authenticate(verifier_, q));
     const std::string& id = p.at("id");
     std::lock_guard<std::mutex> lock(mu_);
+    XOP_RETURN_IF_ERROR(sweep_expired());
     XOP_ASSIGN_OR_RETURN(auto a, store_.find_account(id));
     const std::string caller = key.account_id();
     const bool allowed = is_admin(key) || (a && (a->id == caller || (a->owner && *a->owner == caller)));
@@ -154,6 +197,7 @@ class CorpServiceImpl final : public CorpService {
     XOP_ASSIGN_OR_RETURN(auto body, json_body(q));
     XOP_ASSIGN_OR_RETURN(auto req, decode_deposit(body));
     std::lock_guard<std::mutex> lock(mu_);
+    XOP_RETURN_IF_ERROR(sweep_expired());
     SqliteTxn txn(store_.db());
     XOP_RETURN_IF_ERROR(txn.begin());
     XOP_ASSIGN_OR_RETURN(auto a, store_.find_account(req.account));
@@ -174,6 +218,7 @@ class CorpServiceImpl final : public CorpService {
     XOP_ASSIGN_OR_RETURN(auto req, decode_create_po(body));
     XOP_ASSIGN_OR_RETURN(auto sheet, verify_price_sheet(req.price_sheet));
     std::lock_guard<std::mutex> lock(mu_);
+    XOP_RETURN_IF_ERROR(sweep_expired());
     XOP_ASSIGN_OR_RETURN(auto user, registered_caller(key));
     if (user.kind != "user") return make_error(ErrorCode::kPermissionDenied, "only user accounts may buy");
     XOP_ASSIGN_OR_RETURN(auto server, store_.find_account(req.server));
@@ -237,6 +282,7 @@ class CorpServiceImpl final : public CorpService {
   Result<HttpResponse> get_po(const HttpRequest& q, const PathParams& p) {
     XOP_ASSIGN_OR_RETURN(auto key, authenticate(verifier_, q));
     std::lock_guard<std::mutex> lock(mu_);
+    XOP_RETURN_IF_ERROR(sweep_expired());
     XOP_ASSIGN_OR_RETURN(auto po, readable_po(key, p.at("po_id")));
     return json_response(200, po_status_json(po));
   }
@@ -249,6 +295,7 @@ class CorpServiceImpl final : public CorpService {
     }
     const std::string& po_id = p.at("po_id");
     std::lock_guard<std::mutex> lock(mu_);
+    XOP_RETURN_IF_ERROR(sweep_expired());
     SqliteTxn txn(store_.db());
     XOP_RETURN_IF_ERROR(txn.begin());
     XOP_ASSIGN_OR_RETURN(auto po, store_.find_po(po_id));
@@ -288,6 +335,7 @@ class CorpServiceImpl final : public CorpService {
       return make_error(ErrorCode::kPermissionDenied, "usage batch is not signed by the requesting server");
     }
     std::lock_guard<std::mutex> lock(mu_);
+    XOP_RETURN_IF_ERROR(sweep_expired());
     XOP_ASSIGN_OR_RETURN(auto server, registered_caller(key));
     if (server.kind != "server") return make_error(ErrorCode::kPermissionDenied, "only servers report usage");
 
@@ -361,6 +409,7 @@ class CorpServiceImpl final : public CorpService {
     if (key.account_id() != id)
       return make_error(ErrorCode::kPermissionDenied, "a statement is private to its account");
     std::lock_guard<std::mutex> lock(mu_);
+    XOP_RETURN_IF_ERROR(sweep_expired());
     XOP_ASSIGN_OR_RETURN(auto a, store_.find_account(id));
     if (!a) return make_error(ErrorCode::kNotFound, "no account " + id);
     XOP_ASSIGN_OR_RETURN(int64_t balance, store_.balance(user_ledger_account(id)));
@@ -439,6 +488,7 @@ Result<std::unique_ptr<CorpService>> CorpService::open(CorpOptions opts, KeyPair
   if (opts.default_po_ttl_ms <= 0 || opts.max_po_ttl_ms <= 0 || opts.replay_window_ms <= 0) {
     return invalid("corp: ttl and replay window options must be positive");
   }
+  if (opts.unused_po_grace_ms < 0) return invalid("corp: unused_po_grace_ms must not be negative");
   XOP_ASSIGN_OR_RETURN(auto store, CorpStore::open(opts.db_path));
   return std::unique_ptr<CorpService>(
       std::make_unique<CorpServiceImpl>(std::move(opts), std::move(corp_key), clock, std::move(store)));

@@ -20,6 +20,10 @@ struct CorpOptions {
   int64_t default_po_ttl_ms = 3'600'000;
   int64_t max_po_ttl_ms = 7LL * 24 * 3'600'000;
   int64_t replay_window_ms = 60'000;
+  // An open PO with no usage record is expired, and its hold released to the user, once
+  // expires_at + this grace is past (a session admitted just before expiry reports its first
+  // record later). >= 0. See expiry.h.
+  int64_t unused_po_grace_ms = 60'000;
 };
 
 // Result of proving the ledger: every transaction sums to zero, every stored balance equals the

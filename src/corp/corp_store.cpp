@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS purchase_orders (
 );
 CREATE INDEX IF NOT EXISTS pos_by_user ON purchase_orders(user);
 CREATE INDEX IF NOT EXISTS pos_by_server ON purchase_orders(server);
+CREATE INDEX IF NOT EXISTS pos_by_state_expiry ON purchase_orders(state, expires_at);
 CREATE TABLE IF NOT EXISTS usage_records (
   po_id TEXT NOT NULL REFERENCES purchase_orders(po_id),
   seq INTEGER NOT NULL,
@@ -268,6 +269,20 @@ Result<std::vector<PoRow>> CorpStore::pos_of(const std::string& account) {
                                            " FROM purchase_orders WHERE user = ?1 OR server = ?1 "
                                            "ORDER BY issued_at, po_id"));
   s.bind(1, account);
+  std::vector<PoRow> out;
+  while (true) {
+    XOP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    out.push_back(read_po(s));
+  }
+  return out;
+}
+
+Result<std::vector<PoRow>> CorpStore::unused_open_pos_expired_before(TimeMs cutoff) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare(std::string("SELECT ") + kPoColumns +
+                                           " FROM purchase_orders WHERE state = 'open' AND expires_at < ? "
+                                           "AND session = '' AND last_seq = 0 ORDER BY expires_at, po_id"));
+  s.bind(1, cutoff);
   std::vector<PoRow> out;
   while (true) {
     XOP_ASSIGN_OR_RETURN(bool row, s.step());

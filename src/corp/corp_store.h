@@ -80,6 +80,9 @@ class CorpStore {
   Status update_po(const PoState& s);
   // POs where `account` is the user or the server, oldest first.
   Result<std::vector<PoRow>> pos_of(const std::string& account);
+  // Open POs with no session bound and no record, whose expires_at is before `cutoff`, oldest
+  // expiry first (served by the (state, expires_at) index). expiry.h decides which expire.
+  Result<std::vector<PoRow>> unused_open_pos_expired_before(TimeMs cutoff);
   // Sum of the holds of the user's open POs.
   Result<int64_t> held_by(const std::string& user_id);
 

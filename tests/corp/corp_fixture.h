@@ -30,6 +30,7 @@ class CorpFixture : public ::testing::Test {
     CorpOptions o;
     o.db_path = dir_.file("corp.db");
     o.admin_key = admin_.public_key();
+    customize(o);
     auto svc = CorpService::open(o, corp_key_, *clock_);
     ASSERT_TRUE(svc) << svc.error().to_string();
     corp_ = std::move(*svc);
@@ -40,6 +41,9 @@ class CorpFixture : public ::testing::Test {
     ASSERT_TRUE(ep);
     ep_ = *ep;
   }
+
+  // Lets a fixture change the corp's options before it opens.
+  virtual void customize(CorpOptions&) {}
 
   void TearDown() override {
     if (server_) server_->stop();

@@ -1,0 +1,183 @@
+// End-to-end tests of the expiry of unused purchase orders: a real XenoCorp over HTTP and SQLite,
+// with the SimulatedClock moved across expires_at + the grace (CorpOptions::unused_po_grace_ms).
+// The TTL and grace are short because ApiClient keeps its signing timestamps increasing across the
+// whole process: a clock jumped by more than the replay window would break the tests that follow.
+#include "corp/expiry.h"
+#include "corp_fixture.h"
+
+namespace xop::testing {
+namespace {
+
+constexpr int64_t kGrace = 2'000;
+constexpr int64_t kTtl = 1'000;
+
+class CorpExpiry : public CorpFixture {
+ protected:
+  void customize(CorpOptions& o) override { o.unused_po_grace_ms = kGrace; }
+  Result<Json> create_short_po(const KeyPair& server, int64_t max_amount) {
+    return call(alice_, "POST", "/v1/purchase-orders",
+                Json{{"server", server.account_id()},
+                     {"price_sheet", price_sheet(server).to_json()},
+                     {"max_amount", max_amount},
+                     {"ttl_ms", kTtl}});
+  }
+  void SetUp() override {
+    CorpFixture::SetUp();
+    if (HasFatalFailure()) return;
+    alice_ = register_user("alice");
+    owner_ = register_user("owner");
+    srv_ = register_server(owner_);
+    deposit(alice_, 100'000);
+    auto r = create_short_po(srv_, 10'000);
+    ASSERT_TRUE(r) << r.error().to_string();
+    po_ = (*r)["purchase_order"]["body"]["po_id"].get<std::string>();
+    expires_at_ = (*r)["purchase_order"]["body"]["expires_at"].get<TimeMs>();
+  }
+  // The fixture ticks the clock 1 ms before each request: the next request runs at `t`.
+  void next_request_at(TimeMs t) { clock_->set_ms(t - 1); }
+  int64_t transactions() {
+    auto c = corp_->check_ledger();  // reads without sweeping
+    EXPECT_TRUE(c) << c.error().to_string();
+    return c ? c->transactions : -1;
+  }
+
+  KeyPair alice_ = KeyPair::generate();
+  KeyPair owner_ = KeyPair::generate();
+  KeyPair srv_ = KeyPair::generate();
+  std::string po_;
+  TimeMs expires_at_ = 0;
+  std::string s_ = session_id('a');
+};
+
+TEST_F(CorpExpiry, UnusedHoldReturnsOnlyAfterExpiryPlusGrace) {
+  EXPECT_EQ(balance(alice_.account_id()), 90'000);
+  next_request_at(expires_at_ + kGrace - 1);  // expired, but still inside the grace
+  EXPECT_EQ(held(alice_.account_id()), 10'000);
+  auto open = call(alice_, "GET", "/v1/purchase-orders/" + po_);  // at expires_at + grace exactly
+  ASSERT_TRUE(open) << open.error().to_string();
+  EXPECT_EQ((*open)["state"], "open");
+
+  next_request_at(expires_at_ + kGrace + 1);
+  EXPECT_EQ(balance(alice_.account_id()), 100'000);
+  EXPECT_EQ(held(alice_.account_id()), 0);
+  auto st = call(alice_, "GET", "/v1/purchase-orders/" + po_);
+  ASSERT_TRUE(st) << st.error().to_string();
+  EXPECT_EQ((*st)["state"], "closed");
+  EXPECT_EQ((*st)["remaining"], 0);
+  EXPECT_EQ((*st)["charged"], 0);
+  EXPECT_EQ((*st)["exhausted"], true);
+
+  auto s = call(alice_, "GET", "/v1/statements/" + alice_.account_id());
+  ASSERT_TRUE(s) << s.error().to_string();
+  EXPECT_EQ((*s)["balance"], 100'000);
+  EXPECT_EQ((*s)["held"], 0);
+  ASSERT_EQ((*s)["purchase_orders"].size(), 1u);
+  EXPECT_EQ((*s)["purchase_orders"][0]["state"], "closed");
+  EXPECT_EQ((*s)["purchase_orders"][0]["remaining"], 0);
+  // deposit, hold, expire: the release is one transaction of the whole hold.
+  ASSERT_EQ((*s)["transactions"].size(), 3u);
+  EXPECT_EQ((*s)["transactions"][2]["kind"], kExpireTxKind);
+  EXPECT_EQ((*s)["transactions"][2]["amount"], 10'000);
+
+  // Already closed: the user's close is refused and nothing moves twice.
+  auto close = call(alice_, "POST", "/v1/purchase-orders/" + po_ + "/close");
+  ASSERT_FALSE(close);
+  EXPECT_EQ(close.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(balance(alice_.account_id()), 100'000);
+  EXPECT_EQ(transactions(), 3);  // deposit, hold, expire
+  expect_balanced();
+}
+
+TEST_F(CorpExpiry, AnyMutatingRequestSweeps) {
+  KeyPair bob = register_user("bob");
+  next_request_at(expires_at_ + kGrace + 1);
+  EXPECT_EQ(transactions(), 2);  // nothing has asked yet: deposit, hold
+  deposit(bob, 5);               // an unrelated request
+  EXPECT_EQ(transactions(), 4);  // + expire, deposit
+  expect_balanced();
+}
+
+TEST_F(CorpExpiry, PurchaseOrderWithASettledRecordIsNotExpired) {
+  auto r1 = record(po_, s_, 1, 1000, 1000);
+  ASSERT_TRUE(send_usage(srv_, {r1}));
+  next_request_at(expires_at_ + 5 * kGrace);
+  EXPECT_EQ(held(alice_.account_id()), 10'000 - r1.amount.micros());
+  auto st = call(alice_, "GET", "/v1/purchase-orders/" + po_);
+  ASSERT_TRUE(st) << st.error().to_string();
+  EXPECT_EQ((*st)["state"], "open");
+  // The session's final record releases it, as always.
+  auto r2 = record(po_, s_, 2, 1000, 1000, true);
+  auto fin = send_usage(srv_, {r2});
+  ASSERT_TRUE(fin) << fin.error().to_string();
+  EXPECT_EQ((*fin)["results"][0]["charged"], r2.amount.micros());
+  EXPECT_EQ(balance(alice_.account_id()), 100'000 - r1.amount.micros() - r2.amount.micros());
+  EXPECT_EQ(held(alice_.account_id()), 0);
+  EXPECT_EQ(balance(owner_.account_id()), r1.amount.micros() + r2.amount.micros());
+  expect_balanced();
+}
+
+TEST_F(CorpExpiry, FirstRecordInsideTheGraceIsCharged) {
+  next_request_at(expires_at_ + kGrace / 2);
+  auto r1 = record(po_, s_, 1, 1000, 1000);
+  auto r = send_usage(srv_, {r1});
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ((*r)["results"][0]["charged"], r1.amount.micros());
+  next_request_at(expires_at_ + 5 * kGrace);
+  EXPECT_EQ(held(alice_.account_id()), 10'000 - r1.amount.micros());
+  EXPECT_EQ(balance(owner_.account_id()), r1.amount.micros());
+  expect_balanced();
+}
+
+TEST_F(CorpExpiry, RecordArrivingAfterExpiryIsChargedNothing) {
+  next_request_at(expires_at_ + kGrace + 1);
+  auto r1 = record(po_, s_, 1, 1000, 1000);
+  auto late = send_usage(srv_, {r1});  // the sweep runs first, in this very request
+  ASSERT_TRUE(late) << late.error().to_string();
+  EXPECT_EQ((*late)["results"][0]["status"], "charged");
+  EXPECT_EQ((*late)["results"][0]["charged"], 0);
+  EXPECT_EQ((*late)["purchase_orders"][0]["remaining"], 0);
+  EXPECT_EQ((*late)["purchase_orders"][0]["exhausted"], true);
+  EXPECT_EQ((*late)["purchase_orders"][0]["closed"], true);
+  auto fin = send_usage(srv_, {record(po_, s_, 2, 1000, 1000, true)});
+  ASSERT_TRUE(fin) << fin.error().to_string();
+  EXPECT_EQ((*fin)["results"][0]["charged"], 0);
+  EXPECT_EQ(balance(alice_.account_id()), 100'000);
+  EXPECT_EQ(balance(owner_.account_id()), 0);
+  // The statement lists the records with what was claimed and what was charged (nothing).
+  auto s = call(alice_, "GET", "/v1/statements/" + alice_.account_id());
+  ASSERT_TRUE(s) << s.error().to_string();
+  const auto& recs = (*s)["purchase_orders"][0]["records"];
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0]["amount"], r1.amount.micros());
+  EXPECT_EQ(recs[0]["charged"], 0);
+  auto c = call(std::nullopt, "GET", "/v1/ledger/check");
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_EQ((*c)["balanced"], true);
+  expect_balanced();
+}
+
+TEST_F(CorpExpiry, OnlyTheExpiredOnesAmongManyAreReleased) {
+  auto longer = call(alice_, "POST", "/v1/purchase-orders",
+                     Json{{"server", srv_.account_id()},
+                          {"price_sheet", price_sheet(srv_).to_json()},
+                          {"max_amount", 7'000},
+                          {"ttl_ms", 3'600'000}});
+  ASSERT_TRUE(longer) << longer.error().to_string();
+  auto short_closed = create_short_po(srv_, 1'000);
+  ASSERT_TRUE(short_closed) << short_closed.error().to_string();
+  const std::string closed_by_user = (*short_closed)["purchase_order"]["body"]["po_id"].get<std::string>();
+  ASSERT_TRUE(call(alice_, "POST", "/v1/purchase-orders/" + closed_by_user + "/close"));
+  EXPECT_EQ(held(alice_.account_id()), 17'000);
+  next_request_at(expires_at_ + kGrace + 1);
+  EXPECT_EQ(held(alice_.account_id()), 7'000);
+  EXPECT_EQ(balance(alice_.account_id()), 93'000);
+  auto s = call(alice_, "GET", "/v1/statements/" + alice_.account_id());
+  ASSERT_TRUE(s) << s.error().to_string();
+  int expires = 0;
+  for (const auto& t : (*s)["transactions"]) expires += t["kind"] == kExpireTxKind ? 1 : 0;
+  EXPECT_EQ(expires, 1);  // the user-closed PO was already released and is not released again
+  expect_balanced();
+}
+
+}  // namespace
+}  // namespace xop::testing
