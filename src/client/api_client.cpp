@@ -5,14 +5,16 @@
 namespace xop {
 namespace {
 // Signatures are deterministic, and receivers refuse a signature they have seen: two identical
-// requests signed in the same millisecond would collide. Timestamps from this process are
-// therefore strictly increasing (at most drifting ahead by the burst size, well inside the window).
+// requests signed in the same millisecond would collide. Timestamps from this process therefore
+// increase strictly during a burst (drifting ahead by at most the burst size, far inside the
+// window). When the clock is more than a second behind the last timestamp (a simulated clock,
+// or a clock that was set back) the clock wins, so timestamps never stay stuck in the future.
 TimeMs unique_timestamp(TimeMs now) {
   static std::atomic<TimeMs> last{0};
   TimeMs prev = last.load();
   TimeMs next = 0;
   do {
-    next = now > prev ? now : prev + 1;
+    next = (now > prev || prev - now > 1000) ? now : prev + 1;
   } while (!last.compare_exchange_weak(prev, next));
   return next;
 }
