@@ -58,11 +58,21 @@ class Sandbox {
   virtual Status remove(const std::string& id) = 0;
 };
 
+// Deadlines on every wait for the OCI runtime process, so that a hung runc or crun cannot block
+// session creation or teardown. When one passes, the runtime's process group is killed (SIGKILL)
+// and the runtime reaped, and the call fails with kUnavailable naming the command and the deadline;
+// whatever the runtime left (container state, cgroups) is for the driver's remove() path.
+inline constexpr std::chrono::milliseconds kRuntimeRunDeadline{30'000};      // "run --detach": create + start
+inline constexpr std::chrono::milliseconds kRuntimeCommandDeadline{10'000};  // "state", "kill", "delete"
+
 struct RuncOptions {
   std::string runtime = "runc";  // or "crun"; path or name on $PATH
   std::string state_root;        // --root for the runtime
   std::string cgroup_root = "/sys/fs/cgroup";
   std::string cgroup_parent = "xop";  // sessions live under <parent>/<id>
+  // The deadlines above; tests shorten them.
+  std::chrono::milliseconds run_deadline = kRuntimeRunDeadline;
+  std::chrono::milliseconds command_deadline = kRuntimeCommandDeadline;
 };
 
 std::unique_ptr<Sandbox> make_runc_sandbox(RuncOptions opts);

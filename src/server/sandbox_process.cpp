@@ -5,12 +5,17 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 
 extern char** environ;
 
@@ -18,6 +23,38 @@ namespace xop {
 namespace {
 
 constexpr size_t kMaxCapture = 1 << 20;
+
+// How long past the runtime's deadline spawn_with_shim waits for the shim's report before it
+// kills the shim too (the shim reports within milliseconds of the deadline unless it is stuck).
+constexpr auto kShimReportGrace = std::chrono::seconds(2);
+
+// A poll(2) timeout covering `left` (rounded up, so that a wait never ends before its deadline).
+int poll_timeout_ms(std::chrono::steady_clock::duration left) {
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  return static_cast<int>(std::clamp<int64_t>(ms, 0, INT_MAX));
+}
+
+// "runc --root /r state x" and "10 s" / "250 ms", for error messages.
+std::string describe_command(const std::vector<std::string>& argv) {
+  std::string s;
+  for (const auto& a : argv) {
+    if (!s.empty()) s.push_back(' ');
+    s += a;
+  }
+  if (s.size() > 400) s = s.substr(0, 397) + "...";
+  return s;
+}
+
+std::string describe_deadline(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
+  return std::to_string(d.count()) + " ms";
+}
+
+Error deadline_error(const std::vector<std::string>& argv, std::chrono::milliseconds deadline) {
+  return Error{ErrorCode::kUnavailable, "OCI runtime command \"" + describe_command(argv) +
+                                            "\" did not finish within " + describe_deadline(deadline) +
+                                            "; it was killed"};
+}
 
 int decode_wait_status(int st) {
   if (WIFEXITED(st)) return WEXITSTATUS(st);
@@ -46,6 +83,7 @@ std::string resolve_program(const std::string& name) {
 
 std::vector<char*> c_argv(std::vector<std::string>& args) {
   std::vector<char*> out;
+  out.reserve(args.size() + 1);
   for (auto& a : args) out.push_back(a.data());
   out.push_back(nullptr);
   return out;
@@ -88,8 +126,55 @@ void write_exit_file(const char* tmp, const char* path, int code) {
   ::rename(tmp, path);
 }
 
+// CLOCK_MONOTONIC in milliseconds (async-signal-safe).
+int64_t monotonic_ms() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+// Waits for the child `pid` to exit until `deadline_ms` (monotonic_ms). Returns true with its
+// decoded exit code in *code once reaped, false (the child still running) when the deadline passed.
+// Async-signal-safe: a pidfd polled with the remaining time, or 5 ms naps where pidfds are missing.
+bool wait_child_until(pid_t pid, int64_t deadline_ms, int* code) {
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  bool exited = false;
+  while (true) {
+    int st = 0;
+    const pid_t w = ::waitpid(pid, &st, WNOHANG);
+    if (w == pid) {
+      *code = decode_wait_status(st);
+      exited = true;
+      break;
+    }
+    if (w < 0 && errno != EINTR) {  // not our child (cannot happen): report a failed runtime
+      *code = 127;
+      exited = true;
+      break;
+    }
+    const int64_t left = deadline_ms - monotonic_ms();
+    if (left <= 0) break;
+    if (pidfd >= 0) {
+      pollfd p{pidfd, POLLIN, 0};
+      (void)::poll(&p, 1, static_cast<int>(left < INT_MAX ? left : INT_MAX));
+    } else {
+      timespec nap{0, 5'000'000};
+      (void)::nanosleep(&nap, nullptr);
+    }
+  }
+  if (pidfd >= 0) ::close(pidfd);
+  return exited;
+}
+
+// What the shim writes on its report pipe: first the runtime's pid (int32; -1 when it could not
+// fork), then {timed_out, exit code} (two int32) once the runtime exited or was killed.
+struct ShimReport {
+  int32_t timed_out = 0;
+  int32_t code = -1;
+};
+
 [[noreturn]] void run_shim(const char* program, char* const* argv, int log_fd, int report_fd, const char* pid_file,
-                           const char* exit_tmp, const char* exit_file) {
+                           const char* exit_tmp, const char* exit_file, int64_t deadline_ms) {
   ::setsid();
   const pid_t p2 = ::fork();
   if (p2 != 0) ::_exit(p2 < 0 ? 1 : 0);  // the intermediate child: orphans the shim
@@ -112,20 +197,35 @@ void write_exit_file(const char* tmp, const char* path, int code) {
 
   const pid_t runtime = ::fork();
   if (runtime == 0) {
+    ::setpgid(0, 0);  // a group of its own, so that a timeout kills its helpers too
     ::execve(program, argv, environ);
     ::_exit(127);
   }
-  int st = 0;
-  int code = 127;
-  if (runtime > 0) {
+  if (runtime > 0) ::setpgid(runtime, runtime);  // whichever of the two runs first sets it
+  const int32_t runtime_pid = runtime > 0 ? runtime : -1;
+  (void)!::write(3, &runtime_pid, sizeof runtime_pid);
+  ShimReport report;
+  report.code = 127;
+  if (runtime > 0 && !wait_child_until(runtime, deadline_ms, &report.code)) {
+    ::kill(-runtime, SIGKILL);
+    ::kill(runtime, SIGKILL);
+    int st = 0;
     while (::waitpid(runtime, &st, 0) < 0 && errno == EINTR) {
     }
-    code = decode_wait_status(st);
+    report.timed_out = 1;
+    report.code = decode_wait_status(st);
   }
-  (void)!::write(3, &code, sizeof code);
+  (void)!::write(3, &report, sizeof report);
   ::close(3);
-  if (code != 0) ::_exit(0);
+  if (report.timed_out != 0) {
+    // Reap what was left of the runtime's group (orphans re-parented to this subreaper).
+    int st = 0;
+    while (::waitpid(-runtime, &st, 0) > 0 || errno == EINTR) {
+    }
+  }
+  if (report.timed_out != 0 || report.code != 0) ::_exit(0);
 
+  int st = 0;
   const pid_t init = read_pid_file(pid_file);
   while (true) {
     const pid_t w = ::waitpid(-1, &st, 0);
@@ -140,7 +240,7 @@ void write_exit_file(const char* tmp, const char* path, int code) {
 
 }  // namespace
 
-Result<CommandResult> run_command(const std::vector<std::string>& argv_in, std::chrono::milliseconds timeout) {
+Result<CommandResult> run_command(const std::vector<std::string>& argv_in, std::chrono::milliseconds deadline) {
   if (argv_in.empty()) return invalid("run_command: empty argv");
   std::vector<std::string> args = argv_in;
   auto argv = c_argv(args);
@@ -162,7 +262,8 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv_in, std::
   sigset_t none;
   sigemptyset(&none);
   posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setpgroup(&attr, 0);  // a group of its own: a timeout kills the helpers it started too
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
   pid_t pid = -1;
   const int rc = ::posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
@@ -175,18 +276,18 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv_in, std::
     return make_error(ErrorCode::kUnavailable, "cannot run " + args[0] + ": " + std::strerror(rc));
   }
   CommandResult res;
-  const auto end = std::chrono::steady_clock::now() + timeout;
+  const auto end = std::chrono::steady_clock::now() + deadline;
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   std::string* sinks[2] = {&res.out, &res.err};
   int open_fds = 2;
   bool timed_out = false;
   while (open_fds > 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= end) {
       timed_out = true;
       break;
     }
-    const int n = ::poll(fds, 2, static_cast<int>(left.count()));
+    const int n = ::poll(fds, 2, poll_timeout_ms(end - now));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) continue;
     for (int i = 0; i < 2; ++i) {
@@ -205,23 +306,29 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv_in, std::
   for (auto& f : fds) {
     if (f.fd >= 0) ::close(f.fd);
   }
-  if (timed_out) ::kill(pid, SIGKILL);
+  if (timed_out) {
+    ::kill(-pid, SIGKILL);
+    ::kill(pid, SIGKILL);  // should the group not have been set up
+  }
   int st = 0;
   while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }
-  if (timed_out) return make_error(ErrorCode::kUnavailable, args[0] + " did not finish in time");
+  if (timed_out) return tl::make_unexpected(deadline_error(argv_in, deadline));
   res.exit_code = decode_wait_status(st);
   return res;
 }
 
 Result<int> spawn_with_shim(const std::vector<std::string>& argv_in, const std::string& log_path,
-                            const std::string& pid_file, const std::string& exit_file) {
+                            const std::string& pid_file, const std::string& exit_file,
+                            std::chrono::milliseconds deadline) {
   if (argv_in.empty()) return invalid("spawn_with_shim: empty argv");
   const std::string program = resolve_program(argv_in[0]);
   if (program.empty()) return make_error(ErrorCode::kUnavailable, argv_in[0] + " not found on PATH");
   std::vector<std::string> args = argv_in;
   auto argv = c_argv(args);
   const std::string exit_tmp = exit_file + ".tmp";
+  const int64_t shim_deadline_ms = monotonic_ms() + deadline.count() + 1;  // + 1: monotonic_ms() rounds down
+  const auto report_end = std::chrono::steady_clock::now() + deadline + kShimReportGrace;
   const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (log_fd < 0) return make_error(ErrorCode::kInternal, log_path + ": " + std::strerror(errno));
   int report[2];
@@ -232,7 +339,8 @@ Result<int> spawn_with_shim(const std::vector<std::string>& argv_in, const std::
   const pid_t p1 = ::fork();
   if (p1 == 0) {
     ::close(report[0]);
-    run_shim(program.c_str(), argv.data(), log_fd, report[1], pid_file.c_str(), exit_tmp.c_str(), exit_file.c_str());
+    run_shim(program.c_str(), argv.data(), log_fd, report[1], pid_file.c_str(), exit_tmp.c_str(), exit_file.c_str(),
+             shim_deadline_ms);
   }
   ::close(report[1]);
   ::close(log_fd);
@@ -243,18 +351,41 @@ Result<int> spawn_with_shim(const std::vector<std::string>& argv_in, const std::
   int st = 0;
   while (::waitpid(p1, &st, 0) < 0 && errno == EINTR) {
   }
-  int code = -1;
-  size_t got = 0;
-  auto* dst = reinterpret_cast<char*>(&code);
-  while (got < sizeof code) {
-    const ssize_t r = ::read(report[0], dst + got, sizeof code - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += static_cast<size_t>(r);
-  }
+  // Reads exactly `n` bytes until report_end: 1 done, 0 end of file or error, -1 deadline passed.
+  auto read_exact = [&](void* buf, size_t n) -> int {
+    auto* dst = static_cast<char*>(buf);
+    size_t got = 0;
+    while (got < n) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= report_end) return -1;
+      pollfd p{report[0], POLLIN, 0};
+      const int rc = ::poll(&p, 1, poll_timeout_ms(report_end - now));
+      if (rc < 0 && errno != EINTR) return 0;
+      if (rc <= 0) continue;
+      const ssize_t r = ::read(report[0], dst + got, n - got);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return 0;
+      got += static_cast<size_t>(r);
+    }
+    return 1;
+  };
+  int32_t runtime_pid = -1;
+  ShimReport rep;
+  int rc = read_exact(&runtime_pid, sizeof runtime_pid);
+  if (rc == 1) rc = read_exact(&rep, sizeof rep);
   ::close(report[0]);
-  if (got != sizeof code) return make_error(ErrorCode::kInternal, "the runtime monitor exited without a report");
-  return code;
+  if (rc < 0) {
+    // The shim is stuck: kill it (it leads no group, but shares the setsid'd group p1) and the runtime's group.
+    if (runtime_pid > 0) {
+      ::kill(-runtime_pid, SIGKILL);
+      ::kill(runtime_pid, SIGKILL);
+    }
+    ::kill(-p1, SIGKILL);
+    return tl::make_unexpected(deadline_error(argv_in, deadline));
+  }
+  if (rc == 0) return make_error(ErrorCode::kInternal, "the runtime monitor exited without a report");
+  if (rep.timed_out != 0) return tl::make_unexpected(deadline_error(argv_in, deadline));
+  return rep.code;
 }
 
 }  // namespace xop

@@ -23,7 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr auto kCommandTimeout = std::chrono::seconds(30);
+// Waits on the workload (not on the runtime: those deadlines are RuncOptions' run_deadline and
+// command_deadline, see sandbox.h).
 constexpr auto kKillDeadline = std::chrono::seconds(10);
 constexpr auto kCgroupRemoveDeadline = std::chrono::seconds(10);
 
@@ -81,13 +82,16 @@ class RuncSandbox final : public Sandbox {
     std::vector<std::string> argv = base_argv();
     argv.insert(argv.end(), {"--log", runtime_log, "run", "--detach", "--no-new-keyring", "--pid-file", pid_file,
                              "--bundle", spec.bundle_dir, spec.id});
-    auto code = spawn_with_shim(argv, spec.log_path, pid_file, exit_file);
+    auto code = spawn_with_shim(argv, spec.log_path, pid_file, exit_file, opts_.run_deadline);
     if (!code || *code != 0) {
       std::string why = code ? tail_of_file(runtime_log, 2000) : code.error().message;
       if (why.empty()) why = tail_of_file(spec.log_path, 2000);
-      (void)run_command(with_base({"delete", "--force", spec.id}), kCommandTimeout);
+      auto deleted = run_command(with_base({"delete", "--force", spec.id}), opts_.command_deadline);
+      if (!deleted) XOP_LOG_WARN("sandbox {}: cleanup after a failed start: {}", spec.id, deleted.error().message);
       (void)remove_session_cgroup(layout_, rel, kCgroupRemoveDeadline);
-      return make_error(ErrorCode::kInternal, kind() + " could not start " + spec.id + ": " + why);
+      // A runtime that could not be run or did not finish in time (kUnavailable) keeps its code.
+      const ErrorCode ec_out = code ? ErrorCode::kInternal : code.error().code;
+      return make_error(ec_out, kind() + " could not start " + spec.id + ": " + why);
     }
     XOP_LOG_INFO("sandbox started id={} runtime={} cpu_millis={} memory_bytes={}", spec.id, opts_.runtime,
                  spec.reserved.cpu_millis, spec.reserved.memory_bytes);
@@ -95,7 +99,7 @@ class RuncSandbox final : public Sandbox {
   }
 
   Result<SandboxStatus> status(const std::string& id) override {
-    XOP_ASSIGN_OR_RETURN(CommandResult r, run_command(with_base({"state", id}), kCommandTimeout));
+    XOP_ASSIGN_OR_RETURN(CommandResult r, run_command(with_base({"state", id}), opts_.command_deadline));
     if (r.exit_code != 0) {
       if (says_not_found(r)) return make_error(ErrorCode::kNotFound, "no sandbox " + id);
       return make_error(ErrorCode::kInternal, "runtime state " + id + ": " + r.err);
@@ -132,15 +136,18 @@ class RuncSandbox final : public Sandbox {
   Status stop(const std::string& id, std::chrono::milliseconds grace) override {
     XOP_ASSIGN_OR_RETURN(SandboxStatus st, status_or_stopped(id));
     if (st.state == SandboxState::kStopped) return ok_status();
-    (void)run_command(with_base({"kill", id, "TERM"}), kCommandTimeout);
-    if (wait_stopped(id, grace)) return ok_status();
-    (void)run_command(with_base({"kill", "--all", id, "KILL"}), kCommandTimeout);
-    if (wait_stopped(id, kKillDeadline)) return ok_status();
+    // A failed kill (the workload exited meanwhile) is fine; a runtime that hangs or is missing is not.
+    XOP_RETURN_IF_ERROR(run_command(with_base({"kill", id, "TERM"}), opts_.command_deadline));
+    XOP_ASSIGN_OR_RETURN(bool stopped, wait_stopped(id, grace));
+    if (stopped) return ok_status();
+    XOP_RETURN_IF_ERROR(run_command(with_base({"kill", "--all", id, "KILL"}), opts_.command_deadline));
+    XOP_ASSIGN_OR_RETURN(stopped, wait_stopped(id, kKillDeadline));
+    if (stopped) return ok_status();
     return make_error(ErrorCode::kInternal, "sandbox " + id + " did not stop after SIGKILL");
   }
 
   Status remove(const std::string& id) override {
-    XOP_ASSIGN_OR_RETURN(CommandResult r, run_command(with_base({"delete", "--force", id}), kCommandTimeout));
+    XOP_ASSIGN_OR_RETURN(CommandResult r, run_command(with_base({"delete", "--force", id}), opts_.command_deadline));
     if (r.exit_code != 0 && !says_not_found(r)) {
       return make_error(ErrorCode::kInternal, "runtime delete " + id + ": " + r.err);
     }
@@ -174,10 +181,13 @@ class RuncSandbox final : public Sandbox {
     return st;
   }
 
-  bool wait_stopped(const std::string& id, std::chrono::milliseconds deadline) {
+  // True once the workload stopped, false when `deadline` passed first; the runtime's own failures
+  // to answer (kUnavailable: it hung past command_deadline or cannot be run) end the wait as errors.
+  Result<bool> wait_stopped(const std::string& id, std::chrono::milliseconds deadline) {
     const auto end = std::chrono::steady_clock::now() + deadline;
     while (true) {
       auto st = status_or_stopped(id);
+      if (!st && st.error().code == ErrorCode::kUnavailable) return tl::make_unexpected(st.error());
       if (st && st->state == SandboxState::kStopped) return true;
       if (std::chrono::steady_clock::now() >= end) return false;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling runc state with a deadline

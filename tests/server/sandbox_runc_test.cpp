@@ -3,9 +3,15 @@
 #include "server/sandbox_runc.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 
 #include "client/oci_layout.h"
 #include "crypto/keys.h"
@@ -41,6 +47,100 @@ TEST(RuncSandboxOpenTest, CrunOnHybridHostWithV2ControllersIsRefusedWithTheWorka
   bad.cgroup_root = t.file("missing");
   auto broken = make_runc_sandbox(bad);
   EXPECT_FALSE(broken->sample("x"));
+}
+
+// A runtime that never answers (a script that sleeps forever, in a child of its own too): every
+// call fails with kUnavailable naming the command and the deadline once that passed, and neither
+// the runtime, nor what it started, nor the shim is left behind.
+TEST(RuncSandboxDeadlineTest, AHungRuntimeIsKilledAtTheDeadline) {
+  if (auto why = testing::container_skip_reason(); !why.empty()) GTEST_SKIP() << why;
+  TempDir t;
+  const std::string pids = t.file("pids");
+  const std::string runtime = t.file("hung-runtime");
+  testing::write_file(runtime, "#!/bin/sh\necho $$ >> " + pids + "\nsleep 1000 &\necho $! >> " + pids + "\nwait\n");
+  fs::permissions(runtime, fs::perms::owner_all);
+  fs::create_directories(t.file("rootfs"));
+  auto cg = detect_cgroup_layout("/sys/fs/cgroup");
+  ASSERT_TRUE(cg) << cg.error().message;
+
+  RuncOptions o;
+  o.runtime = runtime;
+  o.state_root = t.file("state");
+  o.cgroup_parent = "xop-test-" + random_id("").substr(0, 12);
+  o.run_deadline = 400ms;
+  o.command_deadline = 200ms;
+  auto sb = open_runc_sandbox(o);
+  ASSERT_TRUE(sb) << sb.error().message;
+  SandboxSpec s;
+  s.id = "hung-" + random_id("").substr(0, 8);
+  s.bundle_dir = t.file("bundle");
+  s.rootfs = t.file("rootfs");
+  s.args = {"/bin/true"};
+  s.reserved.cpu_millis = 100;
+  s.reserved.memory_bytes = 16 << 20;
+  s.log_path = t.file("log");
+
+  // Orphans re-parent to this process meanwhile, so "no children left" covers every descendant.
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+  const auto elapsed_since = [](std::chrono::steady_clock::time_point t0) {
+    return std::chrono::steady_clock::now() - t0;
+  };
+  const auto expect_timeout = [](const Status& st, const std::string& command, const std::string& deadline) {
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code, ErrorCode::kUnavailable) << st.error().message;
+    EXPECT_NE(st.error().message.find(command), std::string::npos) << st.error().message;
+    EXPECT_NE(st.error().message.find("did not finish within " + deadline), std::string::npos) << st.error().message;
+  };
+
+  // start: "run" times out (400 ms), then its cleanup's "delete" does (200 ms).
+  auto t0 = std::chrono::steady_clock::now();
+  expect_timeout((*sb)->start(s), " run --detach ", "400 ms");
+  EXPECT_GE(elapsed_since(t0), 400ms);
+  EXPECT_LT(elapsed_since(t0), 400ms + 200ms + 500ms);
+
+  t0 = std::chrono::steady_clock::now();
+  auto status = (*sb)->status(s.id);
+  expect_timeout(status ? ok_status() : Status(tl::make_unexpected(status.error())), " state " + s.id, "200 ms");
+  EXPECT_GE(elapsed_since(t0), 200ms);
+  EXPECT_LT(elapsed_since(t0), 200ms + 500ms);
+
+  t0 = std::chrono::steady_clock::now();
+  expect_timeout((*sb)->stop(s.id, 100ms), " state " + s.id, "200 ms");
+  EXPECT_LT(elapsed_since(t0), 200ms + 500ms);
+
+  t0 = std::chrono::steady_clock::now();
+  expect_timeout((*sb)->remove(s.id), " delete --force " + s.id, "200 ms");
+  EXPECT_LT(elapsed_since(t0), 200ms + 500ms);
+
+  // Every runtime invocation and its sleeping child are dead and reaped, and so is every shim.
+  std::vector<pid_t> started;
+  std::istringstream in(testing::read_file(pids));
+  for (pid_t p = 0; in >> p;) started.push_back(p);
+  EXPECT_GE(started.size(), 4U);  // at least "run" and "state", each with its child
+  const bool none_left = testing::poll_until(
+      [&] {
+        pid_t reaped = 0;
+        while ((reaped = ::waitpid(-1, nullptr, WNOHANG)) > 0) {
+        }
+        if (reaped != -1 || errno != ECHILD) return false;  // 0: a child is still running
+        for (const pid_t p : started) {
+          if (::kill(p, 0) == 0 || errno != ESRCH) return false;
+        }
+        return true;
+      },
+      2s);
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+  EXPECT_TRUE(none_left) << "a runtime process or shim outlived its deadline";
+
+  // The failed start removed the session cgroup; only the (empty) parent is left to clean.
+  for (const auto& h : cg->v1_hierarchies) {
+    EXPECT_FALSE(fs::exists(h + "/" + o.cgroup_parent + "/" + s.id)) << h;
+    ::rmdir((h + "/" + o.cgroup_parent).c_str());
+  }
+  if (!cg->v2_dir.empty()) {
+    EXPECT_FALSE(fs::exists(cg->v2_dir + "/" + o.cgroup_parent + "/" + s.id));
+    ::rmdir((cg->v2_dir + "/" + o.cgroup_parent).c_str());
+  }
 }
 
 class RuncSandboxTest : public ::testing::Test {
