@@ -18,6 +18,7 @@ struct CorpArgs {
   std::string admin_key;       // base64 public key
   std::string admin_key_file;  // or a key file whose public key is the admin
   std::string port_file;
+  int64_t unused_po_grace_ms = -1;  // -1: the corp's default
 };
 
 Status apply_config(CorpArgs& a) {
@@ -27,6 +28,7 @@ Status apply_config(CorpArgs& a) {
   if (auto v = r.opt_str("listen")) a.listen = *v;
   if (auto v = r.opt_str("data_dir")) a.data_dir = *v;
   if (auto v = r.opt_str("admin_public_key")) a.admin_key = *v;
+  if (auto v = r.opt_i64("unused_po_grace_ms", 0, 7LL * 24 * 3'600'000)) a.unused_po_grace_ms = *v;
   return r.finish();
 }
 
@@ -38,6 +40,7 @@ int run(CorpArgs a) {
   if (ec) return fail("cannot create " + a.data_dir + ": " + ec.message());
   CorpOptions opts;
   opts.db_path = a.data_dir + "/corp.db";
+  if (a.unused_po_grace_ms >= 0) opts.unused_po_grace_ms = a.unused_po_grace_ms;
   if (!a.admin_key_file.empty()) {
     auto k = load_key_file(a.admin_key_file);
     if (!k) return fail(k.error());
@@ -74,7 +77,8 @@ int run(CorpArgs a) {
 void add_corp_command(CLI::App& app, CliState& st) {
   auto a = std::make_shared<CorpArgs>();
   auto* cmd = app.add_subcommand("corp", "Run XenoCorp, the clearing house (accounts, purchase orders, ledger)");
-  cmd->add_option("--config", a->config, "TOML config file (keys: listen, data_dir, admin_public_key)");
+  cmd->add_option("--config", a->config,
+                  "TOML config file (keys: listen, data_dir, admin_public_key, unused_po_grace_ms)");
   cmd->add_option("--listen", a->listen, "host:port to listen on (port 0: any free port)")->capture_default_str();
   cmd->add_option("--data-dir", a->data_dir, "Where the ledger database and the corp key live");
   cmd->add_option("--admin-key", a->admin_key, "Base64 public key allowed to deposit funds");

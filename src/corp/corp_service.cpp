@@ -18,8 +18,8 @@ namespace xop {
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
-constexpr size_t kSmallBody = 64 * 1024;
-constexpr size_t kUsageBody = 4 * 1024 * 1024;
+constexpr size_t kSmallBody = size_t{64} * 1024;
+constexpr size_t kUsageBody = size_t{4} * 1024 * 1024;
 
 HttpResponse err(const Error& e) { return error_response(e); }
 

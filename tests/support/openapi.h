@@ -13,8 +13,8 @@
 namespace xop::testing {
 
 struct ApiOperation {
-  std::string method;  // upper case, e.g. "POST"
-  std::string path;    // the documented pattern, e.g. "/v1/sessions/{id}"
+  std::string method;               // upper case, e.g. "POST"
+  std::string path;                 // the documented pattern, e.g. "/v1/sessions/{id}"
   bool signature_required = false;  // effective OpenAPI security (operation's, else the document's)
   bool json_body = false;
   bool binary_body = false;
