@@ -188,20 +188,14 @@ Result<LedgerCheck> CorpStore::check() {
   std::vector<std::string> ids;
   {
     XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT id FROM transactions ORDER BY seq"));
-    while (true) {
-      XOP_ASSIGN_OR_RETURN(bool row, s.step());
-      if (!row) break;
-      ids.push_back(s.str(0));
-    }
+    XOP_ASSIGN_OR_RETURN(ids, collect_rows<std::string>(s, [](const SqliteStmt& r) { return r.str(0); }));
   }
   std::vector<StoredEntry> entries;
   {
     XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT tx_id, account, amount FROM entries ORDER BY seq"));
-    while (true) {
-      XOP_ASSIGN_OR_RETURN(bool row, s.step());
-      if (!row) break;
-      entries.push_back(StoredEntry{s.str(0), s.str(1), s.i64(2)});
-    }
+    XOP_ASSIGN_OR_RETURN(entries, collect_rows<StoredEntry>(s, [](const SqliteStmt& r) {
+                           return StoredEntry{r.str(0), r.str(1), r.i64(2)};
+                         }));
   }
   std::map<std::string, int64_t> balances;
   {
@@ -269,13 +263,7 @@ Result<std::vector<PoRow>> CorpStore::pos_of(const std::string& account) {
                                            " FROM purchase_orders WHERE user = ?1 OR server = ?1 "
                                            "ORDER BY issued_at, po_id"));
   s.bind(1, account);
-  std::vector<PoRow> out;
-  while (true) {
-    XOP_ASSIGN_OR_RETURN(bool row, s.step());
-    if (!row) break;
-    out.push_back(read_po(s));
-  }
-  return out;
+  return collect_rows<PoRow>(s, read_po);
 }
 
 Result<std::vector<PoRow>> CorpStore::unused_open_pos_expired_before(TimeMs cutoff) {
@@ -283,13 +271,7 @@ Result<std::vector<PoRow>> CorpStore::unused_open_pos_expired_before(TimeMs cuto
                                            " FROM purchase_orders WHERE state = 'open' AND expires_at < ? "
                                            "AND session = '' AND last_seq = 0 ORDER BY expires_at, po_id"));
   s.bind(1, cutoff);
-  std::vector<PoRow> out;
-  while (true) {
-    XOP_ASSIGN_OR_RETURN(bool row, s.step());
-    if (!row) break;
-    out.push_back(read_po(s));
-  }
-  return out;
+  return collect_rows<PoRow>(s, read_po);
 }
 
 Result<int64_t> CorpStore::held_by(const std::string& user_id) {
@@ -345,13 +327,9 @@ Result<std::vector<AccountTxRow>> CorpStore::transactions_of(const std::string& 
                                            "JOIN transactions t ON t.id = e.tx_id WHERE e.account = ? "
                                            "ORDER BY e.seq"));
   s.bind(1, ledger_account);
-  std::vector<AccountTxRow> out;
-  while (true) {
-    XOP_ASSIGN_OR_RETURN(bool row, s.step());
-    if (!row) break;
-    out.push_back(AccountTxRow{s.str(0), s.str(1), s.i64(2), s.i64(3), s.str(4)});
-  }
-  return out;
+  return collect_rows<AccountTxRow>(s, [](const SqliteStmt& r) {
+    return AccountTxRow{r.str(0), r.str(1), r.i64(2), r.i64(3), r.str(4)};
+  });
 }
 
 Result<int64_t> CorpStore::earnings_of(const std::string& user_id) {

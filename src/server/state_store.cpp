@@ -109,13 +109,7 @@ class SqliteStateStore final : public StateStore {
     std::lock_guard lock(mu_);
     XOP_ASSIGN_OR_RETURN(auto st,
                          db_.prepare(std::string("SELECT ") + kColumns + " FROM sessions ORDER BY created_at"));
-    std::vector<SessionRow> out;
-    for (;;) {
-      XOP_ASSIGN_OR_RETURN(bool row, st.step());
-      if (!row) break;
-      out.push_back(read_row(st));
-    }
-    return out;
+    return collect_rows<SessionRow>(st, read_row);
   }
 
   Status append_record(const UsageRecord& r) override {

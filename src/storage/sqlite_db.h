@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 
@@ -73,6 +74,18 @@ class SqliteDb {
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   sqlite3* db_;
 };
+
+// Steps `stmt` through every row and turns each into a T with `read(stmt)`.
+template <typename T, typename Read>
+Result<std::vector<T>> collect_rows(SqliteStmt& stmt, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    XOP_ASSIGN_OR_RETURN(bool row, stmt.step());
+    if (!row) break;
+    out.push_back(read(stmt));
+  }
+  return out;
+}
 
 // BEGIN IMMEDIATE on construction (check begin()); ROLLBACK on destruction unless commit()ed.
 class SqliteTxn {
