@@ -182,15 +182,9 @@ class Settled : public CorpFixture {
   void SetUp() override {
     CorpFixture::SetUp();
     if (HasFatalFailure()) return;
-    alice_ = register_user("alice");
-    owner_ = register_user("owner");
-    srv_ = register_server(owner_);
-    deposit(alice_, 100'000);
+    register_parties();
     po_ = create_po(alice_, srv_, 10'000);
   }
-  KeyPair alice_ = KeyPair::generate();
-  KeyPair owner_ = KeyPair::generate();
-  KeyPair srv_ = KeyPair::generate();
   std::string po_;
   std::string s_ = session_id('a');
 };

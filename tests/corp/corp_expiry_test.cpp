@@ -24,10 +24,7 @@ class CorpExpiry : public CorpFixture {
   void SetUp() override {
     CorpFixture::SetUp();
     if (HasFatalFailure()) return;
-    alice_ = register_user("alice");
-    owner_ = register_user("owner");
-    srv_ = register_server(owner_);
-    deposit(alice_, 100'000);
+    register_parties();
     auto r = create_short_po(srv_, 10'000);
     ASSERT_TRUE(r) << r.error().to_string();
     po_ = (*r)["purchase_order"]["body"]["po_id"].get<std::string>();
@@ -41,9 +38,6 @@ class CorpExpiry : public CorpFixture {
     return c ? c->transactions : -1;
   }
 
-  KeyPair alice_ = KeyPair::generate();
-  KeyPair owner_ = KeyPair::generate();
-  KeyPair srv_ = KeyPair::generate();
   std::string po_;
   TimeMs expires_at_ = 0;
   std::string s_ = session_id('a');

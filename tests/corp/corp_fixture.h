@@ -62,6 +62,14 @@ class CorpFixture : public ::testing::Test {
     return c.call_raw(method, target, body);
   }
 
+  // The usual cast: a user alice_ funded with `alice_funds`, and a server srv_ owned by owner_.
+  void register_parties(int64_t alice_funds = 100'000) {
+    alice_ = register_user("alice");
+    owner_ = register_user("owner");
+    srv_ = register_server(owner_);
+    deposit(alice_, alice_funds);
+  }
+
   KeyPair register_user(const std::string& name = "alice") {
     KeyPair k = KeyPair::generate();
     auto r = call(k, "POST", "/v1/accounts", Json{{"kind", "user"}, {"name", name}});
@@ -154,6 +162,9 @@ class CorpFixture : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<SimulatedClock> clock_;
+  KeyPair alice_ = KeyPair::generate();
+  KeyPair owner_ = KeyPair::generate();
+  KeyPair srv_ = KeyPair::generate();
   KeyPair corp_key_ = KeyPair::generate();
   KeyPair admin_ = KeyPair::generate();
   std::unique_ptr<CorpService> corp_;

@@ -11,10 +11,7 @@ class CorpMalformed : public CorpFixture {
   void SetUp() override {
     CorpFixture::SetUp();
     if (HasFatalFailure()) return;
-    alice_ = register_user("alice");
-    owner_ = register_user("owner");
-    srv_ = register_server(owner_);
-    deposit(alice_, 100'000);
+    register_parties();
     po_ = create_po(alice_, srv_, 10'000);
     ASSERT_TRUE(send_usage(srv_, {record(po_, session_id('a'), 1, 1000, 1000)}));
   }
@@ -74,9 +71,6 @@ class CorpMalformed : public CorpFixture {
     };
   }
 
-  KeyPair alice_ = KeyPair::generate();
-  KeyPair owner_ = KeyPair::generate();
-  KeyPair srv_ = KeyPair::generate();
   std::string po_;
 };
 
