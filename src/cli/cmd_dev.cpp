@@ -148,7 +148,8 @@ int run(const CliState& st, const DevArgs& a) {
     dir = tmpl;
     temporary = true;
   }
-  if (!a.demo) block_termination_signals();
+  // Both modes own real containers: a SIGINT/SIGTERM must stop them, not leave them running.
+  block_termination_signals();
   DevOptions o;
   o.data_dir = dir;
   o.servers = a.servers;
@@ -170,19 +171,31 @@ int run(const CliState& st, const DevArgs& a) {
   }
   std::cout << t.render();
   std::cout << "client config written to " << home.dir() << "/config.toml (the xop CLI now talks to this platform)\n";
+  // Shared with the interrupt watcher, which may outlive this function's frame.
+  std::shared_ptr<DevPlatform> shared(std::move(*platform));
+  auto cleanup = [shared, dir, temporary] {
+    shared->stop();
+    if (temporary) {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  };
   int code = 0;
   if (a.demo) {
-    code = demo(st, a, **platform);
+    // Interrupted mid-walk-through: stop every session and server, clean up, exit 130.
+    std::thread([cleanup] {
+      wait_for_termination();
+      std::cerr << "\ninterrupted: stopping sessions and servers" << std::endl;
+      cleanup();
+      std::_Exit(130);
+    }).detach();
+    code = demo(st, a, *shared);
   } else {
-    if (auto s = announce("xop dev (corp)", (*platform)->corp_url(), a.port_file); !s) return fail(s.error());
+    if (auto s = announce("xop dev (corp)", shared->corp_url(), a.port_file); !s) return fail(s.error());
     std::cout << "press Ctrl-C to stop" << std::endl;
     wait_for_termination();
   }
-  (*platform)->stop();
-  if (temporary) {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  cleanup();
   return code;
 }
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <mutex>
 
 #include "client/api_client.h"
 #include "corp/corp_service.h"
@@ -29,6 +30,7 @@ struct DevPlatform::Impl {
   std::unique_ptr<HttpServer> xis_http;
   std::vector<std::unique_ptr<XenoServer>> servers;
   std::vector<DevServer> info;
+  std::mutex stop_mu;  // stop() may race between an interrupt and the normal end
   bool stopped = false;
 };
 
@@ -103,7 +105,9 @@ const KeyPair& DevPlatform::admin_key() const { return impl_->admin; }
 const std::vector<DevServer>& DevPlatform::servers() const { return impl_->info; }
 
 void DevPlatform::stop() {
-  if (!impl_ || impl_->stopped) return;
+  if (!impl_) return;
+  std::lock_guard lock(impl_->stop_mu);
+  if (impl_->stopped) return;
   impl_->stopped = true;
   for (auto& s : impl_->servers) s->stop(/*stop_sessions=*/true);
   impl_->servers.clear();
