@@ -280,6 +280,14 @@ Status remove_session_cgroup(const CgroupLayout& layout, const std::string& rel,
   return ok_status();
 }
 
+void remove_parent_cgroup_if_empty(const CgroupLayout& layout, const std::string& parent) {
+  std::vector<std::string> bases = layout.v1_hierarchies;
+  if (!layout.v2_dir.empty()) bases.push_back(layout.v2_dir);
+  for (const auto& base : bases) {
+    (void)::rmdir((base + "/" + parent).c_str());  // EBUSY/ENOTEMPTY while sessions remain
+  }
+}
+
 std::string block_device_of(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return "";

@@ -74,6 +74,10 @@ Result<CgroupUsage> read_session_usage(const CgroupLayout& layout, const std::st
 // kernel still reports the cgroup busy, until `deadline`. Idempotent.
 Status remove_session_cgroup(const CgroupLayout& layout, const std::string& rel, std::chrono::milliseconds deadline);
 
+// Removes the directory "<parent>" from every hierarchy where it is empty; one still holding
+// sessions (e.g. left running for re-adoption) stays. Never fails: a best-effort tidy-up.
+void remove_parent_cgroup_if_empty(const CgroupLayout& layout, const std::string& parent);
+
 // "major:minor" of the whole disk holding `path` (partitions resolved to their disk), or empty
 // when it is not on a block device.
 std::string block_device_of(const std::string& path);

@@ -51,6 +51,10 @@ bool says_not_found(const CommandResult& r) {
 class RuncSandbox final : public Sandbox {
  public:
   RuncSandbox(RuncOptions opts, CgroupLayout layout) : opts_(std::move(opts)), layout_(std::move(layout)) {}
+  // The driver's parent cgroup goes with it unless sessions still live there.
+  ~RuncSandbox() override { remove_parent_cgroup_if_empty(layout_, opts_.cgroup_parent); }
+  RuncSandbox(const RuncSandbox&) = delete;
+  RuncSandbox& operator=(const RuncSandbox&) = delete;
 
   [[nodiscard]] std::string kind() const override { return runtime_is_crun(opts_.runtime) ? "crun" : "runc"; }
 

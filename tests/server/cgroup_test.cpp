@@ -154,3 +154,25 @@ TEST(CgroupDeviceTest, BlockDeviceOfRootIsWholeDiskOrEmpty) {
 
 }  // namespace
 }  // namespace xop
+
+namespace xop {
+namespace {
+
+TEST(CgroupParentTest, EmptyParentIsRemovedOneWithSessionsStays) {
+  testing::TempDir t;
+  for (const char* c : {"cpu", "cpuacct", "memory", "pids"}) std::filesystem::create_directories(t.file(c));
+  auto l = detect_cgroup_layout(t.path());
+  ASSERT_TRUE(l) << l.error().message;
+  std::filesystem::create_directories(t.file("cpu/xop-a"));
+  std::filesystem::create_directories(t.file("memory/xop-a"));
+  std::filesystem::create_directories(t.file("cpuacct/xop-a/s1"));  // a session left running
+  remove_parent_cgroup_if_empty(*l, "xop-a");
+  EXPECT_FALSE(std::filesystem::exists(t.file("cpu/xop-a")));
+  EXPECT_FALSE(std::filesystem::exists(t.file("memory/xop-a")));
+  EXPECT_TRUE(std::filesystem::exists(t.file("cpuacct/xop-a/s1")));
+  remove_parent_cgroup_if_empty(*l, "xop-a");  // idempotent where nothing is left
+  EXPECT_TRUE(std::filesystem::exists(t.file("cpuacct/xop-a")));
+}
+
+}  // namespace
+}  // namespace xop
