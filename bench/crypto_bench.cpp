@@ -69,7 +69,7 @@ void BM_RequestSign(benchmark::State& state) {
   const auto kp = KeyPair::generate();
   const std::string body(512, 'b');
   TimeMs ts = 1'700'000'000'000;
-  for (auto _ : state) benchmark::DoNotOptimize(sign_request(kp, "POST", "/v1/sessions", ++ts, body));
+  for (auto _ : state) benchmark::DoNotOptimize(sign_request(kp, "POST", "/v1/sessions", ++ts, "aud", body));
 }
 BENCHMARK(BM_RequestSign);
 
@@ -77,12 +77,12 @@ BENCHMARK(BM_RequestSign);
 void BM_RequestSignAndVerify(benchmark::State& state) {
   const auto kp = KeyPair::generate();
   SimulatedClock clock;
-  RequestVerifier verifier(clock);
+  RequestVerifier verifier(clock, "aud");
   const std::string body(512, 'b');
   int64_t n = 0;
   for (auto _ : state) {
     const std::string target = "/v1/sessions?n=" + std::to_string(++n);
-    const auto sig = sign_request(kp, "POST", target, clock.now_ms(), body);
+    const auto sig = sign_request(kp, "POST", target, clock.now_ms(), "aud", body);
     if (!verifier.verify("POST", target, sig, body)) state.SkipWithError("verify failed");
     if (n % 100'000 == 0) clock.advance_ms(200'000);  // let the replay cache expire
   }

@@ -14,6 +14,7 @@ struct XisArgs {
   std::string listen = "127.0.0.1:7401";
   int64_t max_ttl_ms = 60'000;
   std::string port_file;
+  std::string instance_id;
 };
 
 int run(XisArgs a) {
@@ -23,6 +24,7 @@ int run(XisArgs a) {
     TomlReader r(*t, "xis");
     if (auto v = r.opt_str("listen")) a.listen = *v;
     if (auto v = r.opt_i64("max_ttl_ms", 100, 3'600'000)) a.max_ttl_ms = *v;
+    if (auto v = r.opt_str("instance_id")) a.instance_id = *v;
     if (auto s = r.finish(); !s) return fail(s.error());
   }
   auto listen = parse_listen(a.listen);
@@ -30,6 +32,7 @@ int run(XisArgs a) {
   block_termination_signals();
   XisOptions opts;
   opts.max_ttl_ms = a.max_ttl_ms;
+  opts.instance_id = a.instance_id;
   XisService xis(opts, SystemClock::instance());
   HttpServerOptions ho;
   ho.host = listen->first;
@@ -46,11 +49,13 @@ int run(XisArgs a) {
 void add_xis_command(CLI::App& app, CliState& st) {
   auto a = std::make_shared<XisArgs>();
   auto* cmd = app.add_subcommand("xis", "Run XIS, the information service (adverts and discovery)");
-  cmd->add_option("--config", a->config, "TOML config file (keys: listen, max_ttl_ms)");
+  cmd->add_option("--config", a->config, "TOML config file (keys: listen, max_ttl_ms, instance_id)");
   cmd->add_option("--listen", a->listen, "host:port to listen on (port 0: any free port)")->capture_default_str();
   cmd->add_option("--max-ttl-ms", a->max_ttl_ms, "Longest time an advert is kept without refresh")
       ->capture_default_str();
   cmd->add_option("--port-file", a->port_file, "Write the bound URL to this file once listening");
+  cmd->add_option("--instance-id", a->instance_id,
+                  "This XIS's identity, the audience signed requests name (default: random per run)");
   cmd->callback([a, &st] { st.code = run(*a); });
 }
 

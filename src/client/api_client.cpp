@@ -20,25 +20,72 @@ TimeMs unique_timestamp(TimeMs now) {
 }
 }  // namespace
 
+struct ApiClient::AudienceCache {
+  std::mutex mu;
+  std::string value;  // empty: not known yet
+  bool pinned = false;
+};
+
 ApiClient::ApiClient(Endpoint ep, std::optional<KeyPair> key, const Clock& clock, std::chrono::milliseconds timeout)
-    : http_(std::make_shared<HttpClient>(std::move(ep), timeout)), key_(std::move(key)), clock_(&clock) {}
+    : http_(std::make_shared<HttpClient>(std::move(ep), timeout)),
+      audience_(std::make_shared<AudienceCache>()),
+      key_(std::move(key)),
+      clock_(&clock) {}
+
+void ApiClient::set_audience(std::string audience) {
+  std::lock_guard lock(audience_->mu);
+  audience_->value = std::move(audience);
+  audience_->pinned = true;
+}
+
+Result<std::string> ApiClient::audience() {
+  {
+    std::lock_guard lock(audience_->mu);
+    if (!audience_->value.empty()) return audience_->value;
+  }
+  XOP_ASSIGN_OR_RETURN(auto res, http_->request("GET", "/v1/info", ""));
+  auto j = parse_json(res.body, 16);
+  if (res.status != 200 || !j || !j->is_object() || !j->contains("audience") || !(*j)["audience"].is_string() ||
+      (*j)["audience"].get<std::string>().empty()) {
+    return make_error(ErrorCode::kUnavailable,
+                      "cannot learn whom to sign for: GET " + endpoint().url() + "/v1/info names no audience");
+  }
+  std::lock_guard lock(audience_->mu);
+  if (audience_->value.empty()) audience_->value = (*j)["audience"].get<std::string>();
+  return audience_->value;
+}
 
 Result<ApiClient> ApiClient::connect(const std::string& url, std::optional<KeyPair> key, const Clock& clock) {
   XOP_ASSIGN_OR_RETURN(auto ep, parse_endpoint(url));
   return ApiClient(std::move(ep), std::move(key), clock);
 }
 
+Result<HttpResponse> ApiClient::send(const std::string& method, const std::string& target, const std::string& body,
+                                     const std::string& content_type, const std::string& audience) {
+  std::map<std::string, std::string> headers;
+  if (key_)
+    headers =
+        signature_headers(sign_request(*key_, method, target, unique_timestamp(clock_->now_ms()), audience, body));
+  if (!body.empty()) headers["Content-Type"] = content_type;
+  return http_->request(method, target, body, headers);
+}
+
 Result<HttpResponse> ApiClient::call_raw(const std::string& method, const std::string& target, const std::string& body,
                                          const std::string& content_type) {
-  std::map<std::string, std::string> headers;
-  if (!body.empty()) headers["Content-Type"] = content_type;
-  if (key_) {
-    auto sig = sign_request(*key_, method, target, unique_timestamp(clock_->now_ms()), body);
-    headers["X-Xop-Key"] = sig.key_b64;
-    headers["X-Xop-Timestamp"] = sig.timestamp;
-    headers["X-Xop-Signature"] = sig.signature_b64;
+  if (!key_) return send(method, target, body, content_type, "");
+  XOP_ASSIGN_OR_RETURN(auto aud, audience());
+  auto res = send(method, target, body, content_type, aud);
+  if (!res || res->status != 401) return res;
+  // Refused for the audience (checked before anything else, so nothing happened): learn again
+  // and retry once, unless the audience was pinned.
+  const auto it = res->headers.find("x-xop-audience");
+  if (it == res->headers.end() || it->second.empty() || it->second == aud) return res;
+  {
+    std::lock_guard lock(audience_->mu);
+    if (audience_->pinned) return res;
+    audience_->value = it->second;
   }
-  return http_->request(method, target, body, headers);
+  return send(method, target, body, content_type, it->second);
 }
 
 Result<Json> ApiClient::call(const std::string& method, const std::string& target, const Json& body) {

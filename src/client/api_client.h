@@ -1,10 +1,16 @@
 // The signed JSON client every caller of the public API uses (CLI, tests, daemons talking to
-// each other). Each request is signed with the caller's key (if it has one); error bodies come
-// back as Errors with the server's code and message.
+// each other). Each request is signed with the caller's key (if it has one) for the receiving
+// service's audience (docs/formats.md): pinned with set_audience() when the caller knows whom it
+// talks to (e.g. a server's id from its signed advert), else learnt from the endpoint's public
+// GET /v1/info on the first signed call and cached (copies of a client share it). When a
+// service refuses a signature naming another audience than the learnt one (it restarted with a
+// new identity), the client learns again and retries once; a pinned audience is never changed.
+// Error bodies come back as Errors with the server's code and message.
 #pragma once
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -32,8 +38,17 @@ class ApiClient {
   [[nodiscard]] const Endpoint& endpoint() const { return http_->endpoint(); }
   [[nodiscard]] const std::optional<KeyPair>& key() const { return key_; }
 
+  // Signs every later request for `audience` (and never learns another).
+  void set_audience(std::string audience);
+  // The audience requests are signed for (learnt from GET /v1/info when not pinned).
+  Result<std::string> audience();
+
  private:
+  struct AudienceCache;
+  Result<HttpResponse> send(const std::string& method, const std::string& target, const std::string& body,
+                            const std::string& content_type, const std::string& audience);
   std::shared_ptr<HttpClient> http_;
+  std::shared_ptr<AudienceCache> audience_;
   std::optional<KeyPair> key_;
   const Clock* clock_;
 };

@@ -95,6 +95,8 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
       auto server = ApiClient::connect(c.advert.endpoint, key_, clock_);
       auto corp = ApiClient::connect(corp_url_, key_, clock_);
       if (!server || !corp) return fail("connect", server ? corp.error() : server.error());
+      // Sign for the server the (signed) advert names, not whatever the endpoint claims to be.
+      server->set_audience(c.advert.server);
       // 1. blobs the server lacks.
       size_t uploaded = 0;
       for (const auto& b : layout.blobs) {

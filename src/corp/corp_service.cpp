@@ -43,43 +43,48 @@ class CorpServiceImpl final : public CorpService {
       : opts_(std::move(opts)),
         key_(std::move(key)),
         clock_(clock),
-        verifier_(clock, opts_.replay_window_ms),
+        verifier_(clock, key_.account_id(), opts_.replay_window_ms),
         store_(std::move(store)) {
     auto r = std::make_shared<Router>();
+    r->set_verifier(&verifier_);
     r->add(
         "GET", "/v1/info", [this](const HttpRequest& q, const PathParams& p) { return info(q, p); }, 0);
     r->add(
         "POST", "/v1/accounts",
         [this](const HttpRequest& q, const PathParams& p) { return guarded(q, p, &CorpServiceImpl::register_account); },
-        kSmallBody);
+        kSmallBody, Access::kSigned);
     r->add(
         "GET", "/v1/accounts/{id}",
-        [this](const HttpRequest& q, const PathParams& p) { return guarded(q, p, &CorpServiceImpl::get_account); }, 0);
+        [this](const HttpRequest& q, const PathParams& p) { return guarded(q, p, &CorpServiceImpl::get_account); }, 0,
+        Access::kSigned);
     r->add(
         "POST", "/v1/deposits",
         [this](const HttpRequest& q, const PathParams& p) { return guarded(q, p, &CorpServiceImpl::deposit); },
-        kSmallBody);
+        kSmallBody, Access::kSigned);
     r->add(
         "POST", "/v1/purchase-orders",
         [this](const HttpRequest& q, const PathParams& p) { return guarded(q, p, &CorpServiceImpl::create_po); },
-        kSmallBody);
+        kSmallBody, Access::kSigned);
     r->add(
         "GET", "/v1/purchase-orders/{po_id}",
-        [this](const HttpRequest& q, const PathParams& p) { return guarded(q, p, &CorpServiceImpl::get_po); }, 0);
+        [this](const HttpRequest& q, const PathParams& p) { return guarded(q, p, &CorpServiceImpl::get_po); }, 0,
+        Access::kSigned);
     r->add(
         "POST", "/v1/purchase-orders/{po_id}/close",
         [this](const HttpRequest& q, const PathParams& p) { return guarded(q, p, &CorpServiceImpl::close_po); },
-        kSmallBody);
+        kSmallBody, Access::kSigned);
     r->add(
         "POST", "/v1/usage",
         [this](const HttpRequest& q, const PathParams& p) { return guarded(q, p, &CorpServiceImpl::usage); },
-        kUsageBody);
+        kUsageBody, Access::kSigned);
     r->add(
         "GET", "/v1/statements/{account}",
-        [this](const HttpRequest& q, const PathParams& p) { return guarded(q, p, &CorpServiceImpl::statement); }, 0);
+        [this](const HttpRequest& q, const PathParams& p) { return guarded(q, p, &CorpServiceImpl::statement); }, 0,
+        Access::kSigned);
     r->add(
         "GET", "/v1/ledger/check",
-        [this](const HttpRequest& q, const PathParams& p) { return guarded(q, p, &CorpServiceImpl::ledger_check); }, 0);
+        [this](const HttpRequest& q, const PathParams& p) { return guarded(q, p, &CorpServiceImpl::ledger_check); }, 0,
+        Access::kOptional);
     router_ = std::move(r);
   }
 
@@ -101,8 +106,10 @@ class CorpServiceImpl final : public CorpService {
   }
 
   HttpResponse info(const HttpRequest&, const PathParams&) {
-    return json_response(200,
-                         Json{{"service", "xop-corp"}, {"version", kVersion}, {"public_key", public_key().base64()}});
+    return json_response(200, Json{{"service", "xop-corp"},
+                                   {"version", kVersion},
+                                   {"public_key", public_key().base64()},
+                                   {"audience", verifier_.audience()}});
   }
 
   [[nodiscard]] bool is_admin(const PublicKey& k) const { return opts_.admin_key && *opts_.admin_key == k; }

@@ -1,5 +1,7 @@
-// Request authentication shared by every daemon: checks the request signature headers with a
-// RequestVerifier and returns the caller's key.
+// Request authentication shared by every daemon: the caller's key of a signed request.
+// For a request HttpServer already verified from its headers (a Router::Access::kSigned route,
+// or a kOptional one that carried a signature) this is the pre-verified key; otherwise the
+// signature headers and the body are checked here with the RequestVerifier.
 #pragma once
 
 #include "crypto/request_signature.h"
@@ -8,6 +10,10 @@
 namespace xop {
 
 inline Result<PublicKey> authenticate(RequestVerifier& verifier, const HttpRequest& req) {
+  if (req.caller) return *req.caller;
+  if (!req.body_file.empty()) {
+    return make_error(ErrorCode::kUnauthenticated, "a spooled body must be authenticated by the server");
+  }
   return verifier.verify(req.method, req.target, req.signature(), req.body);
 }
 

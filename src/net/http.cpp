@@ -10,7 +10,8 @@ std::string HttpRequest::header(const std::string& lower_name) const {
 }
 
 RequestSignature HttpRequest::signature() const {
-  return RequestSignature{header(kHeaderKey), header(kHeaderTimestamp), header(kHeaderSignature)};
+  return RequestSignature{header(kHeaderKey), header(kHeaderTimestamp), header(kHeaderSignature),
+                          header(kHeaderAudience), header(kHeaderContentSha256)};
 }
 
 HttpResponse json_response(int status, const Json& body) {

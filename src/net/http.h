@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "core/json_reader.h"
@@ -17,7 +18,15 @@ struct HttpRequest {
   std::map<std::string, std::string> query;
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
+  // A large body the server streamed to disk instead (routes with Router::Options::spool):
+  // `body` is then empty and this temporary file, removed after the handler returns unless the
+  // handler moved it away, holds `body_size` bytes.
+  std::string body_file;
+  uint64_t body_size = 0;
   std::string remote;
+  // The key whose signature HttpServer verified from the headers (and whose body digest it
+  // checked) before reading the body; set only by the server, never from the wire.
+  std::optional<PublicKey> caller;
 
   [[nodiscard]] std::string header(const std::string& lower_name) const;
   [[nodiscard]] RequestSignature signature() const;

@@ -1,17 +1,26 @@
 #include "net/http_server.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/beast.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <limits>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
 
 #include "core/log.h"
+#include "crypto/digest.h"
 
 namespace xop {
 
@@ -22,6 +31,73 @@ using tcp = asio::ip::tcp;
 using asio::awaitable;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
+namespace {
+
+// Per-peer and total counts (connections, or spooled bytes), reserved and released under a mutex.
+class Quota {
+ public:
+  // Adds `n` for `who` if neither limit is exceeded.
+  bool reserve(const std::string& who, uint64_t n, uint64_t max_total, uint64_t max_each) {
+    std::lock_guard lock(mu_);
+    auto& mine = by_[who];
+    if (total_ + n > max_total || mine + n > max_each) {
+      if (mine == 0) by_.erase(who);
+      return false;
+    }
+    total_ += n;
+    mine += n;
+    return true;
+  }
+  void release(const std::string& who, uint64_t n) {
+    std::lock_guard lock(mu_);
+    auto it = by_.find(who);
+    if (it == by_.end()) return;
+    it->second -= std::min(it->second, n);
+    total_ -= std::min(total_, n);
+    if (it->second == 0) by_.erase(it);
+  }
+
+ private:
+  std::mutex mu_;
+  uint64_t total_ = 0;
+  std::map<std::string, uint64_t> by_;
+};
+
+// Releases a reservation when it goes out of scope.
+struct Reservation {
+  Quota* quota = nullptr;
+  std::string who;
+  uint64_t n = 0;
+  Reservation() = default;
+  Reservation(Quota* q, std::string w, uint64_t amount) : quota(q), who(std::move(w)), n(amount) {}
+  ~Reservation() {
+    if (quota != nullptr) quota->release(who, n);
+  }
+  Reservation(const Reservation&) = delete;
+  Reservation& operator=(const Reservation&) = delete;
+};
+
+// A spooled body's file: closed and removed when it goes out of scope (a handler that keeps the
+// file renames it away first; the unlink then fails harmlessly).
+struct SpoolFile {
+  std::string path;
+  int fd = -1;
+  ~SpoolFile() {
+    if (fd >= 0) ::close(fd);
+    if (!path.empty()) ::unlink(path.c_str());
+  }
+  SpoolFile() = default;
+  SpoolFile(const SpoolFile&) = delete;
+  SpoolFile& operator=(const SpoolFile&) = delete;
+};
+
+bool needs_signature(const Router::Route& r, const http::request_header<>& h) {
+  return r.access == Access::kSigned ||
+         (r.access == Access::kOptional && h.find(std::string_view(kHeaderSignature)) != h.end());
+}
+
+}  // namespace
+
 struct HttpServer::Impl {
   HttpServerOptions opts;
   std::shared_ptr<const Router> router;
@@ -29,6 +105,8 @@ struct HttpServer::Impl {
   // are destroyed with the io_context unregister themselves here.
   std::mutex conns_mu;
   std::set<beast::tcp_stream*> conns;
+  Quota connections;
+  Quota spool;
   std::atomic<bool> stopping{false};
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
@@ -36,7 +114,7 @@ struct HttpServer::Impl {
   uint16_t bound_port = 0;
   bool running = false;
 
-  static HttpRequest to_request(const http::request<http::string_body>& r, const std::string& remote) {
+  static HttpRequest header_request(const http::request_header<>& r, const std::string& remote) {
     HttpRequest req;
     req.method = std::string(r.method_string());
     req.target = std::string(r.target());
@@ -48,17 +126,19 @@ struct HttpServer::Impl {
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       req.headers[name] = std::string(f.value());
     }
-    req.body = r.body();
     req.remote = remote;
     return req;
   }
 
-  static http::response<http::string_body> to_beast(const HttpResponse& res, unsigned version, bool keep_alive,
-                                                    bool head) {
+  [[nodiscard]] http::response<http::string_body> to_beast(const HttpResponse& res, unsigned version, bool keep_alive,
+                                                           bool head) const {
     http::response<http::string_body> r{static_cast<http::status>(res.status), version};
     r.set(http::field::server, "xop");
     r.set(http::field::content_type, res.content_type);
     for (const auto& [k, v] : res.headers) r.set(k, v);
+    // A refused signature names the audience this service expects, so a client that signed for
+    // another one can say so (and one that learnt a stale audience can learn again).
+    if (res.status == 401 && router->verifier() != nullptr) r.set("X-Xop-Audience", router->verifier()->audience());
     r.keep_alive(keep_alive);
     r.body() = res.body;
     r.prepare_payload();
@@ -68,7 +148,23 @@ struct HttpServer::Impl {
 
   awaitable<void> write_error(beast::tcp_stream& stream, const Error& e) {
     auto r = to_beast(error_response(e), 11, false, false);
+    stream.expires_after(opts.idle_timeout);
     co_await http::async_write(stream, r, kTuple);
+  }
+
+  // Reads and discards what the client is still sending (bounded in time and bytes), so that
+  // closing with unread data does not reset the connection before the client has read the answer.
+  static awaitable<void> linger(beast::tcp_stream& stream, std::chrono::milliseconds how_long, size_t max_bytes) {
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.expires_after(how_long);
+    std::array<char, 16384> sink{};
+    size_t drained = 0;
+    while (drained < max_bytes) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+      if (ec) break;
+      drained += n;
+    }
   }
 
   awaitable<void> serve(tcp::socket socket) {
@@ -89,80 +185,219 @@ struct HttpServer::Impl {
     } registration(this, &stream);
     if (stopping) co_return;
     std::string remote;
+    std::string peer;
     {
       boost::system::error_code ec;
       auto ep = stream.socket().remote_endpoint(ec);
-      if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+      if (!ec) {
+        peer = ep.address().to_string();
+        remote = peer + ":" + std::to_string(ep.port());
+      }
     }
-    beast::flat_buffer buffer;
-    bool refused_body = false;  // answered 413 while the client may still be sending
+    Reservation slot;
+    if (!connections.reserve(peer, 1, opts.max_connections, opts.max_connections_per_peer)) {
+      const Error busy{ErrorCode::kResourceExhausted,
+                       "too many connections (to this service, or from " + peer + "); retry later"};
+      co_await write_error(stream, busy);
+      co_await linger(stream, std::chrono::milliseconds(500), size_t{64} * 1024);
+      co_return;
+    }
+    slot.quota = &connections;
+    slot.who = peer;
+    slot.n = 1;
+
+    // Bounded: a header never needs more, and bodies are read into their own storage.
+    beast::flat_buffer buffer(opts.max_header_bytes + size_t{64} * 1024);
+    bool refused_body = false;  // answered while the client may still be sending a body
     while (!stopping) {
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
-      // Beast checks Content-Length against body_limit while parsing the header (default 1 MiB);
-      // the real, per-route limit is only known once the header names the route.
-      parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-      stream.expires_after(opts.idle_timeout);
-      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+      // Idle keep-alive: wait for the first byte of the next request; from then on, the whole
+      // header must arrive within header_timeout (a client dribbling bytes cannot hold us).
+      if (buffer.size() == 0) {
+        stream.expires_after(opts.idle_timeout);
+        auto [ec0, n0] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+        if (ec0) break;
+        buffer.commit(n0);
+      }
+      http::request_parser<http::empty_body> hp;
+      hp.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
+      // Beast checks Content-Length against body_limit while parsing the header; the per-route
+      // limit is only known once the header names the route.
+      hp.body_limit(std::numeric_limits<std::uint64_t>::max());
+      stream.expires_after(opts.header_timeout);
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, hp, kTuple);
       if (ec) {
-        if (ec == http::error::header_limit) {
+        if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
           // Named, not a temporary: GCC 12 destroys temporaries of a co_await expression twice.
           const Error too_large{ErrorCode::kPayloadTooLarge, "request headers too large"};
           co_await write_error(stream, too_large);
-        } else if (ec != http::error::end_of_stream && ec != asio::error::eof && ec != beast::error::timeout &&
-                   ec != asio::error::connection_reset && ec != asio::error::operation_aborted) {
+        } else if (ec == beast::error::timeout) {
+          const Error slow{ErrorCode::kInvalidArgument, "request header not received in time"};
+          co_await write_error(stream, slow);
+        } else if (ec != http::error::end_of_stream && ec != asio::error::eof && ec != asio::error::connection_reset &&
+                   ec != asio::error::operation_aborted) {
           const Error malformed{ErrorCode::kInvalidArgument, "malformed HTTP request"};
           co_await write_error(stream, malformed);
         }
         break;
       }
-      std::string path(parser.get().target());
-      path = path.substr(0, path.find('?'));
-      const size_t limit = router->body_limit(std::string(parser.get().method_string()), path);
-      parser.body_limit(limit);
-      if (parser.content_length() && *parser.content_length() > limit) {
-        const Error too_large{ErrorCode::kPayloadTooLarge,
-                              "request body larger than " + std::to_string(limit) + " bytes"};
-        co_await write_error(stream, too_large);
+      const auto& h = hp.get();
+      const unsigned version = h.version();
+      const bool keep_alive = h.keep_alive();
+      const bool head = h.method() == http::verb::head;
+      const bool body_pending = hp.chunked() || (hp.content_length() && *hp.content_length() > 0);
+      HttpRequest req = header_request(h, remote);
+      const Router::Route* route = router->find(req.method, req.path);
+      const size_t limit = route != nullptr ? route->max_body : kDefaultMaxBody;
+
+      // Authenticate from the headers alone, before any body byte is read.
+      std::optional<Error> refusal;
+      if (route != nullptr && needs_signature(*route, h)) {
+        RequestVerifier* verifier = router->verifier();
+        if (verifier == nullptr) {
+          refusal = Error{ErrorCode::kInternal, "route needs a verifier; none is set"};
+        } else {
+          auto key = verifier->verify_headers(req.method, req.target, req.signature());
+          if (key) {
+            req.caller = std::move(*key);
+          } else {
+            refusal = key.error();
+          }
+        }
+      }
+      if (!refusal && hp.content_length() && *hp.content_length() > limit) {
+        refusal = Error{ErrorCode::kPayloadTooLarge, "request body larger than " + std::to_string(limit) + " bytes"};
+      }
+      if (refusal && !body_pending) {
+        // Nothing more to read: answer and keep the connection.
+        auto out = to_beast(error_response(*refusal), version, keep_alive, head);
+        stream.expires_after(opts.idle_timeout);
+        auto [ecw, nw] = co_await http::async_write(stream, out, kTuple);
+        if (ecw || !keep_alive) break;
+        continue;
+      }
+      if (refusal) {
+        auto out = to_beast(error_response(*refusal), version, false, head);
+        stream.expires_after(opts.idle_timeout);
+        co_await http::async_write(stream, out, kTuple);
         refused_body = true;
         break;
       }
-      auto [ec2, n2] = co_await http::async_read(stream, buffer, parser, kTuple);
-      if (ec2) {
-        if (ec2 == http::error::body_limit) {
-          const Error too_large{ErrorCode::kPayloadTooLarge,
-                                "request body larger than " + std::to_string(limit) + " bytes"};
-          co_await write_error(stream, too_large);
+
+      // The body: streamed to a spool file, or read into memory, bounded by the route's limit.
+      std::optional<Error> body_error;
+      bool close_after = false;
+      SpoolFile spool_file;
+      Reservation spooled;
+      Sha256Stream hasher;
+      if (route != nullptr && route->spool && body_pending) {
+        const std::string owner = req.caller ? req.caller->account_id() : peer;
+        const uint64_t want = hp.content_length() ? *hp.content_length() : limit;
+        if (!spool.reserve(owner, want, opts.max_spool_bytes, opts.max_spool_bytes_per_caller)) {
+          body_error = Error{ErrorCode::kResourceExhausted,
+                             "upload quota exceeded (too many large uploads in progress); retry later"};
           refused_body = true;
-        } else if (ec2 != beast::error::timeout && ec2 != asio::error::eof) {
-          const Error malformed{ErrorCode::kInvalidArgument, "malformed HTTP request body"};
-          co_await write_error(stream, malformed);
+        } else {
+          spooled.quota = &spool;
+          spooled.who = owner;
+          spooled.n = want;
+          std::string tmpl =
+              (opts.spool_dir.empty() ? std::filesystem::temp_directory_path().string() : opts.spool_dir) +
+              "/xop-spool-XXXXXX";
+          spool_file.fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+          if (spool_file.fd < 0) {
+            XOP_LOG_ERROR("http: cannot create a spool file {}: {}", tmpl, std::strerror(errno));
+            body_error = Error{ErrorCode::kInternal, "cannot store the request body"};
+            refused_body = true;
+          } else {
+            spool_file.path = tmpl;
+          }
         }
+        if (!body_error) {
+          http::request_parser<http::buffer_body> bp{std::move(hp)};
+          bp.body_limit(limit);
+          std::vector<char> chunk(size_t{64} * 1024);
+          uint64_t total = 0;
+          while (!bp.is_done() && !body_error) {
+            bp.get().body().data = chunk.data();
+            bp.get().body().size = chunk.size();
+            stream.expires_after(opts.idle_timeout);
+            auto [ecb, nb] = co_await http::async_read(stream, buffer, bp, kTuple);
+            if (ecb == http::error::need_buffer) ecb = {};
+            if (ecb) {
+              if (ecb == http::error::body_limit) {
+                body_error =
+                    Error{ErrorCode::kPayloadTooLarge, "request body larger than " + std::to_string(limit) + " bytes"};
+                refused_body = true;
+              } else if (ecb != beast::error::timeout && ecb != asio::error::eof) {
+                body_error = Error{ErrorCode::kInvalidArgument, "malformed HTTP request body"};
+              } else {
+                close_after = true;
+              }
+              break;
+            }
+            const size_t got = chunk.size() - bp.get().body().size;
+            std::string_view data(chunk.data(), got);
+            hasher.update(data);
+            total += got;
+            while (!data.empty()) {
+              const ssize_t w = ::write(spool_file.fd, data.data(), data.size());
+              if (w < 0 && errno == EINTR) continue;
+              if (w <= 0) {
+                XOP_LOG_ERROR("http: writing spool file {}: {}", spool_file.path, std::strerror(errno));
+                body_error = Error{ErrorCode::kInternal, "cannot store the request body"};
+                refused_body = true;
+                break;
+              }
+              data.remove_prefix(static_cast<size_t>(w));
+            }
+          }
+          ::close(spool_file.fd);
+          spool_file.fd = -1;
+          req.body_file = spool_file.path;
+          req.body_size = total;
+        }
+      } else if (body_pending) {
+        http::request_parser<http::string_body> sp{std::move(hp)};
+        sp.body_limit(limit);
+        stream.expires_after(opts.idle_timeout);
+        auto [ec2, n2] = co_await http::async_read(stream, buffer, sp, kTuple);
+        if (ec2) {
+          if (ec2 == http::error::body_limit) {
+            body_error =
+                Error{ErrorCode::kPayloadTooLarge, "request body larger than " + std::to_string(limit) + " bytes"};
+            refused_body = true;
+          } else if (ec2 != beast::error::timeout && ec2 != asio::error::eof) {
+            body_error = Error{ErrorCode::kInvalidArgument, "malformed HTTP request body"};
+          } else {
+            close_after = true;
+          }
+        } else {
+          req.body = std::move(sp.get().body());
+          hasher.update(req.body);
+        }
+      }
+      if (close_after) break;
+      if (body_error) {
+        co_await write_error(stream, *body_error);
         break;
       }
-      const auto& raw = parser.get();
-      const bool keep_alive = raw.keep_alive();
-      const bool head = raw.method() == http::verb::head;
-      HttpResponse res = router->dispatch(to_request(raw, remote));
-      auto out = to_beast(res, raw.version(), keep_alive, head);
+      std::optional<HttpResponse> res;
+      if (req.caller) {
+        // The signature covered the digest in the header; the body must be that body.
+        const std::string digest = hasher.hex_final();
+        if (auto st = body_matches(req.signature(), digest); !st) res = error_response(st.error());
+      }
+      if (!res) res = router->dispatch(req);
+      auto out = to_beast(*res, version, keep_alive, head);
       stream.expires_after(opts.idle_timeout);
       auto [ec3, n3] = co_await http::async_write(stream, out, kTuple);
       if (ec3 || !keep_alive) break;
     }
     boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     if (refused_body && !stopping) {
-      // Lingering close: read and discard what the client is still sending (bounded in time and
-      // bytes), so that closing with unread data does not reset the connection before the client
-      // has read the 413.
-      stream.expires_after(std::chrono::seconds(2));
-      std::array<char, 16384> sink{};
-      size_t drained = 0;
-      while (drained < (size_t{16} << 20)) {
-        auto [ec4, n4] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
-        if (ec4) break;
-        drained += n4;
-      }
+      co_await linger(stream, std::chrono::seconds(2), size_t{16} << 20);
+    } else {
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     }
   }
 

@@ -23,9 +23,16 @@ std::vector<std::string> split_path(const std::string& path) {
 }
 }  // namespace
 
-void Router::add(std::string method, std::string pattern, Handler h, size_t max_body) {
+void Router::add(std::string method, std::string pattern, Handler h, size_t max_body, Access access, bool spool) {
   auto segs = split_path(pattern);
-  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(segs), max_body, std::move(h)});
+  routes_.push_back(
+      Route{std::move(method), std::move(pattern), std::move(segs), max_body, std::move(h), access, spool});
+}
+
+const Router::Route* Router::find(const std::string& method, const std::string& path) const {
+  PathParams p;
+  bool known = false;
+  return match(method, path, &p, &known);
 }
 
 const Router::Route* Router::match(const std::string& method, const std::string& path, PathParams* params,
@@ -69,8 +76,23 @@ HttpResponse Router::dispatch(const HttpRequest& req) const {
     if (known) return error_response(ErrorCode::kMethodNotAllowed, req.method + " is not allowed on " + req.path);
     return error_response(ErrorCode::kNotFound, "no such endpoint: " + req.path);
   }
+  const bool check =
+      r->access == Access::kSigned || (r->access == Access::kOptional && !req.header(kHeaderSignature).empty());
+  if (check && !req.caller) {
+    // Not verified by HttpServer (e.g. a request dispatched directly): verify headers and body here.
+    if (verifier_ == nullptr) return error_response(ErrorCode::kInternal, "route needs a verifier; none is set");
+    auto key = verifier_->verify(req.method, req.target, req.signature(), req.body);
+    if (!key) return error_response(key.error());
+    HttpRequest verified = req;
+    verified.caller = std::move(*key);
+    return call(*r, verified, params);
+  }
+  return call(*r, req, params);
+}
+
+HttpResponse Router::call(const Route& r, const HttpRequest& req, const PathParams& params) {
   try {
-    return r->handler(req, params);
+    return r.handler(req, params);
   } catch (const std::exception& e) {
     XOP_LOG_ERROR("handler {} {} threw: {}", req.method, req.path, e.what());
     return error_response(ErrorCode::kInternal, "internal error");

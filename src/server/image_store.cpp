@@ -89,6 +89,44 @@ class FsImageStore final : public ImageStore {
     return ok_status();
   }
 
+  Status put_blob_file(const std::string& digest, const std::string& path) override {
+    if (!is_oci_digest(digest)) return invalid("\"" + digest + "\" is not a sha256 digest");
+    struct stat sb {};
+    if (::stat(path.c_str(), &sb) != 0) return make_error(ErrorCode::kInternal, path + ": " + std::strerror(errno));
+    if (static_cast<uint64_t>(sb.st_size) > kMaxBlobBytes) {
+      return make_error(ErrorCode::kPayloadTooLarge, "blob larger than " + std::to_string(kMaxBlobBytes) + " bytes");
+    }
+    XOP_ASSIGN_OR_RETURN(auto actual, oci_digest_of_file(path));
+    if (actual != digest) return invalid("blob content hashes to " + actual + ", not " + digest);
+    if (has_blob(digest)) return ok_status();
+    // Into the store's own tmp first (the file may be on another file system), then rename.
+    const std::string tmp = dir_ + "/tmp/blob-" + random_id("t");
+    if (::rename(path.c_str(), tmp.c_str()) != 0) {
+      if (errno != EXDEV) return make_error(ErrorCode::kInternal, "rename blob: " + std::string(std::strerror(errno)));
+      std::error_code ec;
+      std::filesystem::copy_file(path, tmp, ec);
+      if (ec) {
+        ::unlink(tmp.c_str());
+        return make_error(ErrorCode::kInternal, "copy blob: " + ec.message());
+      }
+      ::unlink(path.c_str());
+    }
+    const int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+    Status st = ok_status();
+    if (fd < 0 || ::fsync(fd) != 0) st = make_error(ErrorCode::kInternal, tmp + ": fsync: " + std::strerror(errno));
+    if (fd >= 0) ::close(fd);
+    if (st && ::rename(tmp.c_str(), blob_path(digest).c_str()) != 0) {
+      st = make_error(ErrorCode::kInternal, "rename blob: " + std::string(std::strerror(errno)));
+    }
+    if (!st) {
+      ::unlink(tmp.c_str());
+      return st;
+    }
+    ::chmod(blob_path(digest).c_str(), 0644);
+    fsync_dir(dir_ + "/blobs/sha256");
+    return ok_status();
+  }
+
   Result<std::string> read_blob(const std::string& digest) const override {
     if (!is_oci_digest(digest)) return invalid("\"" + digest + "\" is not a sha256 digest");
     return read_limited(digest, kMaxBlobBytes);

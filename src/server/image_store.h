@@ -31,6 +31,9 @@ class ImageStore {
   [[nodiscard]] virtual bool has_blob(const std::string& digest) const = 0;
   // Stores a blob if `data` hashes to `digest`; kInvalidArgument otherwise. Atomic.
   virtual Status put_blob(const std::string& digest, std::string_view data) = 0;
+  // The same for a blob already in a file (a streamed upload): hashes the file and, if it has
+  // `digest`, moves it into the store (the file is gone afterwards; on error it is left alone).
+  virtual Status put_blob_file(const std::string& digest, const std::string& path) = 0;
   virtual Result<std::string> read_blob(const std::string& digest) const = 0;
   // Parses the manifest and config; errors name missing blobs.
   virtual Result<ImageConfig> image(const std::string& manifest_digest) const = 0;

@@ -26,6 +26,7 @@ Json to_json(const SessionView& v) {
 
 std::shared_ptr<Router> make_server_api(ServerApiDeps d) {
   auto router = std::make_shared<Router>();
+  router->set_verifier(d.verifier);
   auto caller = [d](const HttpRequest& req) -> Result<std::string> {
     XOP_ASSIGN_OR_RETURN(auto key, authenticate(*d.verifier, req));
     return key.account_id();
@@ -52,58 +53,76 @@ std::shared_ptr<Router> make_server_api(ServerApiDeps d) {
         if (!who) return error_response(who.error());
         const auto& digest = p.at("digest");
         if (!is_oci_digest(digest)) return error_response(ErrorCode::kInvalidArgument, "not a sha256 digest");
-        if (d.images->has_blob(digest)) return json_response(200, Json{{"digest", digest}, {"size", req.body.size()}});
-        auto st = d.images->put_blob(digest, req.body);
+        // The body was streamed to a spool file (or, for an empty body, is in memory).
+        const uint64_t size = req.body_file.empty() ? req.body.size() : req.body_size;
+        if (d.images->has_blob(digest)) return json_response(200, Json{{"digest", digest}, {"size", size}});
+        auto st = req.body_file.empty() ? d.images->put_blob(digest, req.body)
+                                        : d.images->put_blob_file(digest, req.body_file);
         if (!st) return error_response(st.error());
-        return json_response(201, Json{{"digest", digest}, {"size", req.body.size()}});
+        return json_response(201, Json{{"digest", digest}, {"size", size}});
       },
-      kMaxBlobBytes);
+      kMaxBlobBytes, Access::kSigned, kSpoolBody);
 
-  router->add("POST", "/v1/sessions", [d, caller](const HttpRequest& req, const PathParams&) {
-    auto who = caller(req);
-    if (!who) return error_response(who.error());
-    auto body = json_body(req);
-    if (!body) return error_response(body.error());
-    auto create = create_session_request_from_json(*body);
-    if (!create) return error_response(create.error());
-    auto v = d.sessions->create(*who, *create);
-    if (!v) return error_response(v.error());
-    return json_response(201, Json{{"session", to_json(*v)}});
-  });
+  router->add(
+      "POST", "/v1/sessions",
+      [d, caller](const HttpRequest& req, const PathParams&) {
+        auto who = caller(req);
+        if (!who) return error_response(who.error());
+        auto body = json_body(req);
+        if (!body) return error_response(body.error());
+        auto create = create_session_request_from_json(*body);
+        if (!create) return error_response(create.error());
+        auto v = d.sessions->create(*who, *create);
+        if (!v) return error_response(v.error());
+        return json_response(201, Json{{"session", to_json(*v)}});
+      },
+      kDefaultMaxBody, Access::kSigned);
 
-  router->add("GET", "/v1/sessions", [d, caller](const HttpRequest& req, const PathParams&) {
-    auto who = caller(req);
-    if (!who) return error_response(who.error());
-    auto list = d.sessions->list(*who);
-    if (!list) return error_response(list.error());
-    Json arr = Json::array();
-    for (const auto& v : *list) arr.push_back(to_json(v));
-    return json_response(200, Json{{"sessions", std::move(arr)}});
-  });
+  router->add(
+      "GET", "/v1/sessions",
+      [d, caller](const HttpRequest& req, const PathParams&) {
+        auto who = caller(req);
+        if (!who) return error_response(who.error());
+        auto list = d.sessions->list(*who);
+        if (!list) return error_response(list.error());
+        Json arr = Json::array();
+        for (const auto& v : *list) arr.push_back(to_json(v));
+        return json_response(200, Json{{"sessions", std::move(arr)}});
+      },
+      kDefaultMaxBody, Access::kSigned);
 
-  router->add("GET", "/v1/sessions/{id}", [d, caller](const HttpRequest& req, const PathParams& p) {
-    auto who = caller(req);
-    if (!who) return error_response(who.error());
-    auto v = d.sessions->get(*who, p.at("id"));
-    if (!v) return error_response(v.error());
-    return json_response(200, Json{{"session", to_json(*v)}});
-  });
+  router->add(
+      "GET", "/v1/sessions/{id}",
+      [d, caller](const HttpRequest& req, const PathParams& p) {
+        auto who = caller(req);
+        if (!who) return error_response(who.error());
+        auto v = d.sessions->get(*who, p.at("id"));
+        if (!v) return error_response(v.error());
+        return json_response(200, Json{{"session", to_json(*v)}});
+      },
+      kDefaultMaxBody, Access::kSigned);
 
-  router->add("DELETE", "/v1/sessions/{id}", [d, caller](const HttpRequest& req, const PathParams& p) {
-    auto who = caller(req);
-    if (!who) return error_response(who.error());
-    auto v = d.sessions->stop(*who, p.at("id"), "stopped by the user");
-    if (!v) return error_response(v.error());
-    return json_response(200, Json{{"session", to_json(*v)}});
-  });
+  router->add(
+      "DELETE", "/v1/sessions/{id}",
+      [d, caller](const HttpRequest& req, const PathParams& p) {
+        auto who = caller(req);
+        if (!who) return error_response(who.error());
+        auto v = d.sessions->stop(*who, p.at("id"), "stopped by the user");
+        if (!v) return error_response(v.error());
+        return json_response(200, Json{{"session", to_json(*v)}});
+      },
+      kDefaultMaxBody, Access::kSigned);
 
-  router->add("GET", "/v1/sessions/{id}/logs", [d, caller](const HttpRequest& req, const PathParams& p) {
-    auto who = caller(req);
-    if (!who) return error_response(who.error());
-    auto logs = d.sessions->logs(*who, p.at("id"), size_t{64} * 1024);
-    if (!logs) return error_response(logs.error());
-    return json_response(200, Json{{"logs", *logs}});
-  });
+  router->add(
+      "GET", "/v1/sessions/{id}/logs",
+      [d, caller](const HttpRequest& req, const PathParams& p) {
+        auto who = caller(req);
+        if (!who) return error_response(who.error());
+        auto logs = d.sessions->logs(*who, p.at("id"), size_t{64} * 1024);
+        if (!logs) return error_response(logs.error());
+        return json_response(200, Json{{"logs", *logs}});
+      },
+      kDefaultMaxBody, Access::kSigned);
 
   return router;
 }

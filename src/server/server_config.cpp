@@ -68,6 +68,12 @@ Result<ServerConfig> server_config_from_toml(const toml::table& t) {
   c.advert_ttl_ms = r.opt_i64("advert_ttl_ms", 100, 3'600'000).value_or(c.advert_ttl_ms);
   c.stop_grace_ms = r.opt_i64("stop_grace_ms", 0, 600'000).value_or(c.stop_grace_ms);
   c.http_threads = static_cast<int>(r.opt_i64("http_threads", 1, 256).value_or(c.http_threads));
+  c.max_connections = r.opt_i64("max_connections", 1, 1'000'000).value_or(c.max_connections);
+  c.max_connections_per_peer = r.opt_i64("max_connections_per_peer", 1, 1'000'000).value_or(c.max_connections_per_peer);
+  c.max_upload_spool_bytes =
+      r.opt_i64("max_upload_spool_bytes", 1 << 20, int64_t{1} << 50).value_or(c.max_upload_spool_bytes);
+  c.max_upload_spool_bytes_per_user = r.opt_i64("max_upload_spool_bytes_per_user", 1 << 20, int64_t{1} << 50)
+                                          .value_or(c.max_upload_spool_bytes_per_user);
   if (const auto* cap = r.opt_table("capacity")) r.absorb(read_capacity(*cap, &c.capacity));
   if (const auto* prices = r.opt_table("prices")) r.absorb(read_rates(*prices, &c.rates));
   XOP_RETURN_IF_ERROR(r.finish());

@@ -42,6 +42,11 @@ struct ServerConfig {
   int64_t advert_ttl_ms = 15'000;
   int64_t stop_grace_ms = 5000;
   int http_threads = 4;
+  // HTTP limits (net/http_server.h); defaults are HttpServerOptions'.
+  int64_t max_connections = 512;
+  int64_t max_connections_per_peer = 64;
+  int64_t max_upload_spool_bytes = int64_t{4} << 30;
+  int64_t max_upload_spool_bytes_per_user = int64_t{1} << 30;
 };
 
 Result<ServerConfig> server_config_from_toml(const toml::table& t);

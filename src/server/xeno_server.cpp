@@ -46,6 +46,7 @@ struct XenoServer::Impl {
     return Json{{"service", "xop-server"},
                 {"version", "0.1.0"},
                 {"server", server_id},
+                {"audience", server_id},
                 {"public_key", key.public_key().base64()},
                 {"name", cfg.name},
                 {"city", cfg.city},
@@ -130,7 +131,7 @@ Result<std::unique_ptr<XenoServer>> XenoServer::open(ServerConfig config, const 
   }
   XOP_ASSIGN_OR_RETURN(impl->images, ImageStore::open(cfg.data_dir + "/images"));
   XOP_ASSIGN_OR_RETURN(impl->store, StateStore::open(cfg.data_dir + "/state.db"));
-  impl->verifier = std::make_unique<RequestVerifier>(clock);
+  impl->verifier = std::make_unique<RequestVerifier>(clock, impl->server_id);
   XOP_ASSIGN_OR_RETURN(auto corp, ApiClient::connect(cfg.corp_url, impl->key, clock));
   impl->corp = std::make_unique<ApiClient>(std::move(corp));
   if (!cfg.xis_url.empty()) {
@@ -154,6 +155,7 @@ Status XenoServer::start() {
     corp_key_b64 = info["public_key"].get<std::string>();
   }
   XOP_ASSIGN_OR_RETURN(auto corp_key, PublicKey::from_base64(corp_key_b64));
+  d.corp->set_audience(corp_key.account_id());  // requests to the corp are signed for its key
 
   // Register (idempotent: an existing registration is fine).
   auto reg = d.corp->call("POST", "/v1/accounts", Json{{"kind", "server"}, {"name", cfg.name}, {"owner", cfg.owner}});
@@ -183,6 +185,18 @@ Status XenoServer::start() {
   ho.host = cfg.listen_host;
   ho.port = cfg.listen_port;
   ho.threads = cfg.http_threads;
+  ho.max_connections = static_cast<size_t>(cfg.max_connections);
+  ho.max_connections_per_peer = static_cast<size_t>(cfg.max_connections_per_peer);
+  ho.max_spool_bytes = static_cast<uint64_t>(cfg.max_upload_spool_bytes);
+  ho.max_spool_bytes_per_caller = static_cast<uint64_t>(cfg.max_upload_spool_bytes_per_user);
+  // Spooled uploads (blobs) land next to the image store, so accepting one is a rename.
+  ho.spool_dir = cfg.data_dir + "/spool";
+  {
+    std::error_code sec;
+    fs::remove_all(ho.spool_dir, sec);  // uploads a previous run left half-received
+    fs::create_directories(ho.spool_dir, sec);
+    if (sec) return make_error(ErrorCode::kInternal, "cannot create " + ho.spool_dir + ": " + sec.message());
+  }
   d.http = std::make_unique<HttpServer>(ho, make_server_api(deps));
   XOP_RETURN_IF_ERROR(d.http->start());
 

@@ -19,7 +19,7 @@ struct State {
       : opts(o),
         clock(c),
         store(AdvertStoreOptions{o.max_ttl_ms, o.max_adverts, o.replay_window_ms, 1'000}),
-        verifier(c, o.replay_window_ms) {}
+        verifier(c, o.instance_id.empty() ? random_id("xis") : o.instance_id, o.replay_window_ms) {}
 
   Result<TimeMs> accept(const AdvertSubmission& s) {
     return store.put(s.advert, s.doc, s.price_sheet.rates, clock.now_ms());
@@ -88,17 +88,19 @@ struct XisService::Impl {
 XisService::XisService(XisOptions opts, const Clock& clock) : impl_(std::make_unique<Impl>()) {
   auto st = std::make_shared<State>(opts, clock);
   auto r = std::make_shared<Router>();
+  r->set_verifier(&st->verifier);
   r->add(
       "GET", "/v1/info",
       [st](const HttpRequest&, const PathParams&) {
         return json_response(200, Json{{"service", kServiceName},
                                        {"version", kVersion},
+                                       {"audience", st->verifier.audience()},
                                        {"adverts", st->store.live_count(st->clock.now_ms())}});
       },
       0);
   r->add(
       "POST", "/v1/adverts", [st](const HttpRequest& req, const PathParams&) { return post_advert(*st, req); },
-      kMaxAdvertBody);
+      kMaxAdvertBody, Access::kSigned);
   r->add(
       "GET", "/v1/adverts", [st](const HttpRequest&, const PathParams&) { return get_adverts(*st); }, 0);
   r->add(

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "core/clock.h"
 #include "net/router.h"
@@ -15,6 +16,9 @@ struct XisOptions {
   int64_t max_ttl_ms = 60'000;   // an advert's ttl is capped at this
   size_t max_adverts = 100'000;  // refuse new servers beyond this
   int64_t replay_window_ms = 60'000;
+  // This instance's identity, the audience requests to it are signed for (docs/formats.md) and
+  // published in GET /v1/info. Empty: a random one per process ("xis" + 32 hex).
+  std::string instance_id;
 };
 
 class XisService {

@@ -10,7 +10,7 @@ namespace {
 
 TEST(ApiClientTimestamps, BurstOfIdenticalRequestsIsNotAReplayAndClockJumpsAreFollowed) {
   SimulatedClock clock(2'000'000'000'000);
-  RequestVerifier verifier(clock);
+  RequestVerifier verifier(clock, "test-audience");
   auto router = std::make_shared<Router>();
   router->add("POST", "/v1/x", [&](const HttpRequest& req, const PathParams&) {
     auto who = verifier.verify(req.method, req.target, req.signature(), req.body);
@@ -20,6 +20,7 @@ TEST(ApiClientTimestamps, BurstOfIdenticalRequestsIsNotAReplayAndClockJumpsAreFo
   HttpServer server(HttpServerOptions{}, router);
   ASSERT_TRUE(server.start().has_value());
   ApiClient client(Endpoint{"127.0.0.1", server.port()}, KeyPair::generate(), clock);
+  client.set_audience("test-audience");
   for (int i = 0; i < 20; ++i) {
     auto r = client.call("POST", "/v1/x", Json{{"same", true}});
     ASSERT_TRUE(r.has_value()) << i << ": " << r.error().message;

@@ -16,6 +16,9 @@ class CorpMalformed : public CorpFixture {
     ASSERT_TRUE(send_usage(srv_, {record(po_, session_id('a'), 1, 1000, 1000)}));
   }
 
+  // Whom requests to this corp are signed for.
+  std::string audience() const { return corp_->public_key().account_id(); }
+
   // Every row of every table, as text: equal fingerprints mean nothing changed.
   std::string fingerprint() {
     sqlite3* db = nullptr;
@@ -98,13 +101,11 @@ TEST_F(CorpMalformed, MutatingEndpointsRefuseBadBodies) {
     expect_4xx(raw(std::nullopt, "POST", c.target, c.valid_body.dump()), c.target + " unsigned");
     {
       clock_->advance_ms(1);
-      auto sig = sign_request(c.signer, "POST", c.target, clock_->now_ms(), c.valid_body.dump() + " ");
+      auto sig = sign_request(c.signer, "POST", c.target, clock_->now_ms(), audience(), c.valid_body.dump() + " ");
       HttpClient http(ep_);
-      auto r = http.request("POST", c.target, c.valid_body.dump(),
-                            {{"Content-Type", "application/json"},
-                             {"X-Xop-Key", sig.key_b64},
-                             {"X-Xop-Timestamp", sig.timestamp},
-                             {"X-Xop-Signature", sig.signature_b64}});
+      auto h = signature_headers(sig);
+      h["Content-Type"] = "application/json";
+      auto r = http.request("POST", c.target, c.valid_body.dump(), h);
       expect_4xx(r, c.target + " signature over another body");
     }
     {
@@ -134,11 +135,9 @@ TEST_F(CorpMalformed, ReplayedRequestsAreRefused) {
   for (const auto& c : mutating_cases()) {
     clock_->advance_ms(1);
     const std::string body = c.valid_body.dump();
-    auto sig = sign_request(c.signer, "POST", c.target, clock_->now_ms(), body);
-    const std::map<std::string, std::string> headers{{"Content-Type", "application/json"},
-                                                     {"X-Xop-Key", sig.key_b64},
-                                                     {"X-Xop-Timestamp", sig.timestamp},
-                                                     {"X-Xop-Signature", sig.signature_b64}};
+    auto sig = sign_request(c.signer, "POST", c.target, clock_->now_ms(), audience(), body);
+    auto headers = signature_headers(sig);
+    headers["Content-Type"] = "application/json";
     HttpClient http(ep_);
     auto first = http.request("POST", c.target, body, headers);
     ASSERT_TRUE(first);
@@ -156,13 +155,11 @@ TEST_F(CorpMalformed, StaleTimestampRefused) {
   const std::string before = fingerprint();
   const std::string body = Json{{"account", alice_.account_id()}, {"amount", 5}}.dump();
   for (int64_t skew : {-120'000, 120'000}) {
-    auto sig = sign_request(admin_, "POST", "/v1/deposits", clock_->now_ms() + skew, body);
+    auto sig = sign_request(admin_, "POST", "/v1/deposits", clock_->now_ms() + skew, audience(), body);
     HttpClient http(ep_);
-    auto r = http.request("POST", "/v1/deposits", body,
-                          {{"Content-Type", "application/json"},
-                           {"X-Xop-Key", sig.key_b64},
-                           {"X-Xop-Timestamp", sig.timestamp},
-                           {"X-Xop-Signature", sig.signature_b64}});
+    auto h = signature_headers(sig);
+    h["Content-Type"] = "application/json";
+    auto r = http.request("POST", "/v1/deposits", body, h);
     expect_4xx(r, "skewed timestamp");
     EXPECT_EQ(r->status, 401);
   }

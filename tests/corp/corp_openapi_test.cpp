@@ -16,6 +16,8 @@ TEST(CorpOpenApi, RoutesMatchTheDocument) {
   const auto ops = load_openapi("corp");
   for (const auto& op : ops) EXPECT_TRUE(op.has_success_response) << op.method << " " << op.path;
   EXPECT_EQ(served_routes(*(*corp)->router()), documented_routes(ops));
+  // What the router checks before reading a body is what the document promises.
+  EXPECT_EQ(served_access(*(*corp)->router()), documented_access(ops));
   EXPECT_EQ(ops.size(), 10u);
 }
 

@@ -16,17 +16,63 @@ class RequestSignatureTest : public ::testing::Test {
  protected:
   SimulatedClock clock_{1'700'000'000'000};
   KeyPair key_ = KeyPair::generate();
-  RequestVerifier verifier_{clock_, 60'000};
+  RequestVerifier verifier_{clock_, "corp-A", 60'000};
 
   RequestSignature sign(std::string_view method = "POST", std::string_view target = "/v1/x?a=1",
                         std::string_view body = R"({"k":1})", std::optional<TimeMs> ts = std::nullopt) {
-    return sign_request(key_, method, target, ts.value_or(clock_.now_ms()), body);
+    return sign_request(key_, method, target, ts.value_or(clock_.now_ms()), "corp-A", body);
   }
 };
 
 TEST_F(RequestSignatureTest, MessageFormat) {
-  EXPECT_EQ(request_signing_message("GET", "/v1/a?b=c", 123, "body"),
-            "xop-req-v1\nGET\n/v1/a?b=c\n123\n" + sha256_hex("body"));
+  EXPECT_EQ(request_signing_message("GET", "/v1/a?b=c", 123, "svc", sha256_hex("body")),
+            "xop-req-v2\nGET\n/v1/a?b=c\n123\nsvc\n" + sha256_hex("body"));
+  const auto sig = sign();
+  EXPECT_EQ(sig.audience, "corp-A");
+  EXPECT_EQ(sig.content_sha256, sha256_hex(R"({"k":1})"));
+  EXPECT_EQ(signature_headers(sig).size(), 5u);
+}
+
+// Attack (issue 14, item 1): a request signed for one service, replayed to another. Each
+// receiver verifies with its own audience, so the signature does not verify there, whatever
+// audience header the replayer sends; at the right service it still works.
+TEST_F(RequestSignatureTest, RequestSignedForAnotherServiceIsRefused) {
+  RequestVerifier other(clock_, "server-B", 60'000);
+  const auto sig = sign();
+  auto r = other.verify("POST", "/v1/x?a=1", sig, R"({"k":1})");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_NE(r.error().message.find("signed for \"corp-A\""), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("\"server-B\""), std::string::npos) << r.error().message;
+  // Lying about the audience (or leaving the header out) does not help: the message differs.
+  for (const char* lie : {"server-B", ""}) {
+    auto forged = sig;
+    forged.audience = lie;
+    auto f = other.verify("POST", "/v1/x?a=1", forged, R"({"k":1})");
+    ASSERT_FALSE(f.has_value()) << lie;
+    EXPECT_EQ(f.error().code, ErrorCode::kUnauthenticated);
+  }
+  EXPECT_TRUE(verifier_.verify("POST", "/v1/x?a=1", sig, R"({"k":1})").has_value());
+}
+
+TEST_F(RequestSignatureTest, HeadersVerifyBeforeTheBodyAndTheBodyMustMatchTheirDigest) {
+  const auto sig = sign();
+  auto r = verifier_.verify_headers("POST", "/v1/x?a=1", sig);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_TRUE(body_matches(sig, sha256_hex(R"({"k":1})")).has_value());
+  auto bad = body_matches(sig, sha256_hex(R"({"k":2})"));
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, ErrorCode::kUnauthenticated);
+  // A digest header that is not 64 lowercase hex, or that was changed, is refused.
+  for (const std::string& d : {std::string(), std::string(64, 'A'), std::string(63, 'a'), sha256_hex("other")}) {
+    auto s = sign("POST", "/v1/y");
+    s.content_sha256 = d;
+    EXPECT_FALSE(verifier_.verify_headers("POST", "/v1/y", s).has_value()) << d;
+  }
+  // A wrong body does not use up the signature: the genuine body is accepted afterwards.
+  const auto fresh = sign("POST", "/v1/z");
+  EXPECT_FALSE(verifier_.verify("POST", "/v1/z", fresh, "tampered").has_value());
+  EXPECT_TRUE(verifier_.verify("POST", "/v1/z", fresh, R"({"k":1})").has_value());
 }
 
 TEST_F(RequestSignatureTest, ValidRequestIsAccepted) {
@@ -68,7 +114,7 @@ TEST_F(RequestSignatureTest, TamperedPartsAreRefused) {
 
 TEST_F(RequestSignatureTest, SignedByAnotherKeyIsRefused) {
   const auto other = KeyPair::generate();
-  auto sig = sign_request(other, "GET", "/", clock_.now_ms(), "");
+  auto sig = sign_request(other, "GET", "/", clock_.now_ms(), "corp-A", "");
   sig.key_b64 = key_.public_key().base64();
   EXPECT_FALSE(verifier_.verify("GET", "/", sig, "").has_value());
 }
@@ -137,7 +183,7 @@ TEST_F(RequestSignatureTest, OldSignatureOutsideWindowAfterClockMoves) {
 }
 
 TEST_F(RequestSignatureTest, ReplayCacheForgetsAfterTwiceTheWindowButNeverAcceptsAReplay) {
-  RequestVerifier v(clock_, 1'000, /*max_remembered=*/2);
+  RequestVerifier v(clock_, "corp-A", 1'000, /*max_remembered=*/2);
   const auto s1 = sign("GET", "/1", "");
   const auto s2 = sign("GET", "/2", "");
   ASSERT_TRUE(v.verify("GET", "/1", s1, "").has_value());
@@ -160,7 +206,7 @@ TEST_F(RequestSignatureTest, ReplayCacheForgetsAfterTwiceTheWindowButNeverAccept
 TEST_F(RequestSignatureTest, FutureDatedSignatureIsRememberedUntilItExpires) {
   // Signed at the far edge of the window: it stays acceptable until now + 2*window passes, so it
   // must be remembered that long.
-  RequestVerifier v(clock_, 1'000);
+  RequestVerifier v(clock_, "corp-A", 1'000);
   const auto sig = sign("GET", "/f", "", clock_.now_ms() + 1'000);
   ASSERT_TRUE(v.verify("GET", "/f", sig, "").has_value());
   for (int step = 0; step < 20; ++step) {

@@ -128,23 +128,20 @@ TEST_F(HostileInputTest, EveryEndpointRefusesBadInputAndChangesNothing) {
       if (r) {
         EXPECT_EQ(r->status, 401) << what;
       }
+      const std::string audience = ApiClient(*ep, std::nullopt).audience().value();
       // Signature by the right key over another path.
-      auto sig = sign_request(user_, op.api.method, "/v1/other", SystemClock::instance().now_ms(), body);
-      std::map<std::string, std::string> h{{"Content-Type", "application/json"},
-                                           {"X-Xop-Key", sig.key_b64},
-                                           {"X-Xop-Timestamp", sig.timestamp},
-                                           {"X-Xop-Signature", sig.signature_b64}};
+      auto sig = sign_request(user_, op.api.method, "/v1/other", SystemClock::instance().now_ms(), audience, body);
+      auto h = signature_headers(sig);
+      h["Content-Type"] = "application/json";
       r = raw.request(op.api.method, op.path, body, h);
       expect_json_4xx(r, what + " signature for another path");
       if (r) {
         EXPECT_EQ(r->status, 401) << what;
       }
       // Replay of one signed request.
-      sig = sign_request(user_, op.api.method, op.path, SystemClock::instance().now_ms(), body);
-      h = {{"Content-Type", "application/json"},
-           {"X-Xop-Key", sig.key_b64},
-           {"X-Xop-Timestamp", sig.timestamp},
-           {"X-Xop-Signature", sig.signature_b64}};
+      sig = sign_request(user_, op.api.method, op.path, SystemClock::instance().now_ms(), audience, body);
+      h = signature_headers(sig);
+      h["Content-Type"] = "application/json";
       (void)raw.request(op.api.method, op.path, body, h);
       r = raw.request(op.api.method, op.path, body, h);
       expect_json_4xx(r, what + " replayed");

@@ -33,6 +33,7 @@ class ProcessPlatform {
   [[nodiscard]] const KeyPair& admin() const { return admin_; }
   [[nodiscard]] const KeyPair& owner() const { return owner_; }
   [[nodiscard]] const TempDir& dir() const { return dir_; }
+  [[nodiscard]] int server_pid(size_t i) const { return servers_.at(i)->pid(); }
 
   // A registered user funded with `credits`.
   KeyPair new_user(const std::string& name, int64_t credits);

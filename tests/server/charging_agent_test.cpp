@@ -75,6 +75,7 @@ class ChargingAgentTest : public ::testing::Test {
     auto c = ApiClient::connect(http_->url(), key_, clock_);
     ASSERT_TRUE(c) << c.error().message;
     client_ = std::make_unique<ApiClient>(std::move(*c));
+    client_->set_audience("stand-in-corp");  // the stand-in has no GET /v1/info
     agent_ = std::make_unique<ChargingAgent>(key_.account_id(), key_, *client_, *store_, clock_);
   }
   void TearDown() override {

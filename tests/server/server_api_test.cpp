@@ -19,12 +19,12 @@ using testing::SessionEnv;
 class ServerApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    verifier_ = std::make_unique<RequestVerifier>(env_.clock);
+    verifier_ = std::make_unique<RequestVerifier>(env_.clock, "server-under-test");
     ServerApiDeps deps;
     deps.sessions = env_.manager.get();
     deps.images = env_.images.get();
     deps.verifier = verifier_.get();
-    deps.info = [] { return Json{{"service", "xop-server"}}; };
+    deps.info = [] { return Json{{"service", "xop-server"}, {"audience", "server-under-test"}}; };
     http_ = std::make_unique<HttpServer>(HttpServerOptions{}, make_server_api(deps));
     ASSERT_TRUE(http_->start());
     alice_ = client(env_.alice);

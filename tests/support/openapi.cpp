@@ -15,6 +15,20 @@ bool required(const YAML::Node& sec) {
   }
   return true;
 }
+// A list with both an empty requirement and a non-empty one: a signature is optional.
+bool optional(const YAML::Node& sec) {
+  if (!sec || !sec.IsSequence()) return false;
+  bool empty = false;
+  bool some = false;
+  for (const auto& req : sec) {
+    if (req.IsMap() && req.size() == 0) {
+      empty = true;
+    } else {
+      some = true;
+    }
+  }
+  return empty && some;
+}
 }  // namespace
 
 std::vector<ApiOperation> load_openapi(const std::string& service) {
@@ -26,7 +40,9 @@ std::vector<ApiOperation> load_openapi(const std::string& service) {
       if (method == "parameters") continue;
       for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       ApiOperation o{method, p.first.as<std::string>()};
-      o.signature_required = required(op.second["security"] ? op.second["security"] : doc["security"]);
+      const YAML::Node sec = op.second["security"] ? op.second["security"] : doc["security"];
+      o.signature_required = required(sec);
+      o.signature_optional = optional(sec);
       if (op.second["requestBody"]) {
         const auto content = op.second["requestBody"]["content"];
         o.json_body = static_cast<bool>(content["application/json"]);
@@ -50,6 +66,25 @@ RouteSet documented_routes(const std::vector<ApiOperation>& ops) {
 RouteSet served_routes(const Router& router) {
   RouteSet s;
   for (const auto& r : router.routes()) s.emplace(r.method, r.pattern);
+  return s;
+}
+
+AccessSet documented_access(const std::vector<ApiOperation>& ops) {
+  AccessSet s;
+  for (const auto& o : ops) {
+    s.emplace(o.method, o.path, o.signature_required ? "signed" : o.signature_optional ? "optional" : "public");
+  }
+  return s;
+}
+
+AccessSet served_access(const Router& router) {
+  AccessSet s;
+  for (const auto& r : router.routes()) {
+    s.emplace(r.method, r.pattern,
+              r.access == Access::kSigned     ? "signed"
+              : r.access == Access::kOptional ? "optional"
+                                              : "public");
+  }
   return s;
 }
 

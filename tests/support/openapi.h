@@ -5,6 +5,7 @@
 
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct ApiOperation {
   std::string method;               // upper case, e.g. "POST"
   std::string path;                 // the documented pattern, e.g. "/v1/sessions/{id}"
   bool signature_required = false;  // effective OpenAPI security (operation's, else the document's)
+  bool signature_optional = false;  // security lists both {} and a signature requirement
   bool json_body = false;
   bool binary_body = false;
   bool has_success_response = false;  // some 2xx documented
@@ -27,5 +29,11 @@ std::vector<ApiOperation> load_openapi(const std::string& service);
 using RouteSet = std::set<std::pair<std::string, std::string>>;  // (METHOD, pattern)
 RouteSet documented_routes(const std::vector<ApiOperation>& ops);
 RouteSet served_routes(const Router& router);
+
+// (METHOD, pattern, "public" | "signed" | "optional"): what the OpenAPI security says, and what
+// the router enforces before reading a body (Router::Access). They must agree.
+using AccessSet = std::set<std::tuple<std::string, std::string, std::string>>;
+AccessSet documented_access(const std::vector<ApiOperation>& ops);
+AccessSet served_access(const Router& router);
 
 }  // namespace xop::testing

@@ -67,7 +67,10 @@ TEST_F(XisHttpTest, InfoAdvertiseListAndSearch) {
   auto anon = client(std::nullopt);
   auto info = anon.call("GET", "/v1/info");
   ASSERT_TRUE(info) << info.error().to_string();
-  EXPECT_EQ(*info, (Json{{"service", "xop-xis"}, {"version", "0.1.0"}, {"adverts", 0}}));
+  ASSERT_TRUE((*info)["audience"].is_string());
+  EXPECT_EQ((*info)["audience"].get<std::string>().rfind("xis", 0), 0u);
+  EXPECT_EQ(*info,
+            (Json{{"service", "xop-xis"}, {"version", "0.1.0"}, {"audience", (*info)["audience"]}, {"adverts", 0}}));
 
   auto srv = client(key_);
   auto acc = srv.call("POST", "/v1/adverts", advert_body(key_, "london"));
@@ -147,11 +150,10 @@ TEST_F(XisHttpTest, MissingOrReplayedSignatureIs401) {
   EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated);
 
   const std::string body = advert_body(key_, "paris").dump();
-  const auto sig = sign_request(key_, "POST", "/v1/adverts", clock_.now_ms(), body);
-  const std::map<std::string, std::string> headers{{"Content-Type", "application/json"},
-                                                   {"X-Xop-Key", sig.key_b64},
-                                                   {"X-Xop-Timestamp", sig.timestamp},
-                                                   {"X-Xop-Signature", sig.signature_b64}};
+  const auto sig =
+      sign_request(key_, "POST", "/v1/adverts", clock_.now_ms(), ApiClient(ep_, std::nullopt).audience().value(), body);
+  auto headers = signature_headers(sig);
+  headers["Content-Type"] = "application/json";
   HttpClient http(ep_);
   auto first = http.request("POST", "/v1/adverts", body, headers);
   ASSERT_TRUE(first);

@@ -14,6 +14,7 @@ TEST(XisOpenApi, DocumentsEveryRouteAndNothingElse) {
   SimulatedClock clock;
   XisService svc(XisOptions{}, clock);
   EXPECT_EQ(documented_routes(ops), served_routes(*svc.router()));
+  EXPECT_EQ(documented_access(ops), served_access(*svc.router()));
 }
 
 }  // namespace
