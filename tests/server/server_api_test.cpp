@@ -160,10 +160,14 @@ TEST_F(ServerApiTest, BlobPutChecksDigestAndGetServesIt) {
 }
 
 TEST_F(ServerApiTest, BlobOverTheLimitIs413) {
+  // Signed (an unsigned one is refused with 401 before its size matters).
   const std::string digest = oci_digest("x");
-  const std::string req = "PUT /v1/blobs/" + digest +
-                          " HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n" +
-                          "Content-Length: " + std::to_string(kMaxBlobBytes + 1) + "\r\n\r\n" + std::string(1024, 'x');
+  std::string req = "PUT /v1/blobs/" + digest + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n" +
+                    "Content-Length: " + std::to_string(kMaxBlobBytes + 1) + "\r\n";
+  const auto sig =
+      sign_request(env_.alice, "PUT", "/v1/blobs/" + digest, env_.clock.now_ms(), "server-under-test", "x");
+  for (const auto& [k, v] : signature_headers(sig)) req += k + ": " + v + "\r\n";
+  req += "\r\n" + std::string(1024, 'x');
   const std::string answer = raw_exchange(http_->port(), req);
   EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer;
   EXPECT_FALSE(env_.images->has_blob(digest));
