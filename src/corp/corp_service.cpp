@@ -5,11 +5,13 @@
 #include <mutex>
 #include <set>
 
+#include "core/encoding.h"
 #include "core/log.h"
 #include "corp/corp_requests.h"
 #include "corp/corp_store.h"
 #include "corp/expiry.h"
 #include "corp/settlement.h"
+#include "crypto/digest.h"
 #include "net/auth.h"
 #include "proto/purchase_order.h"
 #include "proto/usage_record.h"
@@ -116,6 +118,22 @@ class CorpServiceImpl final : public CorpService {
     return std::move(*a);
   }
 
+  // Persisted replay protection for a mutating request (the verifier's cache is only in memory
+  // and forgets everything on restart): the nonce is the SHA-256 of the request's decoded
+  // signature (Ed25519 signatures are deterministic and libsodium refuses malleated ones, so a
+  // replay carries the same bytes), stored in the same SQLite transaction as the request's effect.
+  // A request the verifier accepted has a timestamp within the window of the receipt time, so it
+  // can be replayed only until received_at + 2 * window: older nonces are pruned. Call with mu_
+  // held and `txn` open.
+  Status consume_request_nonce(const HttpRequest& q) {
+    auto raw = base64_decode(q.signature().signature_b64);
+    if (!raw) return make_error(ErrorCode::kUnauthenticated, "X-Xop-Signature is not base64");
+    const TimeMs now = clock_.now_ms();
+    TimeMs keep_after = 0;
+    if (__builtin_sub_overflow(now, 2 * opts_.replay_window_ms, &keep_after)) keep_after = 0;
+    return store_.consume_nonce(sha256_hex(*raw), now, keep_after);
+  }
+
   // Releases the holds of purchase orders that expired unused (the rule and its pure planner are
   // in expiry.h). Runs at the start of every mutating request and of account, PO and statement
   // reads, in its own SQLite transaction, so a request that fails afterwards does not undo it.
@@ -163,6 +181,7 @@ class CorpServiceImpl final : public CorpService {
     XOP_RETURN_IF_ERROR(sweep_expired());
     SqliteTxn txn(store_.db());
     XOP_RETURN_IF_ERROR(txn.begin());
+    XOP_RETURN_IF_ERROR(consume_request_nonce(q));
     AccountRow a{key.account_id(), req.kind, req.name, req.owner, key.base64(), clock_.now_ms()};
     XOP_ASSIGN_OR_RETURN(auto existing, store_.find_account(a.id));
     if (existing) return make_error(ErrorCode::kConflict, "account " + a.id + " is already registered");
@@ -200,6 +219,7 @@ class CorpServiceImpl final : public CorpService {
     XOP_RETURN_IF_ERROR(sweep_expired());
     SqliteTxn txn(store_.db());
     XOP_RETURN_IF_ERROR(txn.begin());
+    XOP_RETURN_IF_ERROR(consume_request_nonce(q));
     XOP_ASSIGN_OR_RETURN(auto a, store_.find_account(req.account));
     if (!a) return make_error(ErrorCode::kNotFound, "no account " + req.account);
     LedgerTransaction tx;
@@ -241,6 +261,7 @@ class CorpServiceImpl final : public CorpService {
 
     SqliteTxn txn(store_.db());
     XOP_RETURN_IF_ERROR(txn.begin());
+    XOP_RETURN_IF_ERROR(consume_request_nonce(q));
     PoRow row;
     row.po_id = po.po_id;
     row.user = po.user;
@@ -298,6 +319,7 @@ class CorpServiceImpl final : public CorpService {
     XOP_RETURN_IF_ERROR(sweep_expired());
     SqliteTxn txn(store_.db());
     XOP_RETURN_IF_ERROR(txn.begin());
+    XOP_RETURN_IF_ERROR(consume_request_nonce(q));
     XOP_ASSIGN_OR_RETURN(auto po, store_.find_po(po_id));
     if (!po) return make_error(ErrorCode::kNotFound, "no purchase order " + po_id);
     if (po->user != key.account_id()) {
@@ -341,6 +363,7 @@ class CorpServiceImpl final : public CorpService {
 
     SqliteTxn txn(store_.db());
     XOP_RETURN_IF_ERROR(txn.begin());
+    XOP_RETURN_IF_ERROR(consume_request_nonce(q));
     std::map<std::string, PoState> states;
     std::map<std::string, std::string> owners;
     for (const auto& rec : batch.records) {

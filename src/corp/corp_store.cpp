@@ -68,6 +68,11 @@ CREATE TABLE IF NOT EXISTS usage_records (
   received_at INTEGER NOT NULL,
   PRIMARY KEY (po_id, seq)
 );
+CREATE TABLE IF NOT EXISTS request_nonces (
+  nonce TEXT PRIMARY KEY,
+  received_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS nonces_by_time ON request_nonces(received_at);
 )sql";
 
 constexpr const char* kPoColumns =
@@ -330,6 +335,21 @@ Result<std::vector<AccountTxRow>> CorpStore::transactions_of(const std::string& 
   return collect_rows<AccountTxRow>(s, [](const SqliteStmt& r) {
     return AccountTxRow{r.str(0), r.str(1), r.i64(2), r.i64(3), r.str(4)};
   });
+}
+
+Status CorpStore::consume_nonce(const std::string& nonce, TimeMs now, TimeMs keep_after) {
+  {
+    XOP_ASSIGN_OR_RETURN(auto prune, db_.prepare("DELETE FROM request_nonces WHERE received_at < ?"));
+    prune.bind(1, keep_after);
+    XOP_RETURN_IF_ERROR(prune.run());
+  }
+  XOP_ASSIGN_OR_RETURN(auto seen, db_.prepare("SELECT 1 FROM request_nonces WHERE nonce = ?"));
+  seen.bind(1, nonce);
+  XOP_ASSIGN_OR_RETURN(bool replayed, seen.step());
+  if (replayed) return make_error(ErrorCode::kUnauthenticated, "request replayed");
+  XOP_ASSIGN_OR_RETURN(auto ins, db_.prepare("INSERT INTO request_nonces (nonce, received_at) VALUES (?, ?)"));
+  ins.bind(1, nonce).bind(2, now);
+  return ins.run();
 }
 
 Result<int64_t> CorpStore::earnings_of(const std::string& user_id) {

@@ -90,6 +90,13 @@ class CorpStore {
   Status insert_record(const UsageRecord& r, int64_t charged, TimeMs now);
   Result<std::vector<RecordRow>> records_of(const std::string& po_id);
 
+  // Replay protection that survives restarts: records `nonce` (derived from a signed request) as
+  // received at `now`, refusing it with kUnauthenticated "request replayed" if it is already
+  // there. Call inside the transaction of the request's effect, so that the effect and its nonce
+  // commit together or not at all. Also prunes nonces received before `keep_after` (the caller
+  // passes a time before which no request can still be inside the replay window).
+  Status consume_nonce(const std::string& nonce, TimeMs now, TimeMs keep_after);
+
   Result<std::vector<AccountTxRow>> transactions_of(const std::string& ledger_account);
   // Total credited to the user's ledger account by settlements.
   Result<int64_t> earnings_of(const std::string& user_id);
