@@ -41,12 +41,13 @@ Json po_status_json(const PoRow& po) {
 
 class CorpServiceImpl final : public CorpService {
  public:
-  CorpServiceImpl(CorpOptions opts, KeyPair key, const Clock& clock, CorpStore store)
+  CorpServiceImpl(CorpOptions opts, KeyPair key, const Clock& clock, CorpStore store, CorpStore check_store)
       : opts_(std::move(opts)),
         key_(std::move(key)),
         clock_(clock),
         verifier_(clock, opts_.replay_window_ms),
-        store_(std::move(store)) {
+        store_(std::move(store)),
+        check_store_(std::move(check_store)) {
     auto r = std::make_shared<Router>();
     r->add(
         "GET", "/v1/info", [this](const HttpRequest& q, const PathParams& p) { return info(q, p); }, 0);
@@ -89,8 +90,15 @@ class CorpServiceImpl final : public CorpService {
   [[nodiscard]] const PublicKey& public_key() const override { return key_.public_key(); }
 
   Result<LedgerCheck> check_ledger() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return store_.check();
+    std::lock_guard<std::mutex> lock(check_mu_);
+    if (opts_.ledger_check_hook) opts_.ledger_check_hook();
+    const TimeMs now = clock_.now_ms();
+    // One read transaction: a consistent snapshot (WAL), taken without blocking writers.
+    XOP_RETURN_IF_ERROR(check_store_.db().exec("BEGIN"));
+    auto c = check_store_.check();
+    (void)check_store_.db().exec(c ? "COMMIT" : "ROLLBACK");
+    if (c) c->checked_at = now;
+    return c;
   }
 
  private:
@@ -479,15 +487,42 @@ class CorpServiceImpl final : public CorpService {
     return json_response(200, out);
   }
 
-  // Anyone may ask whether the ledger balances; the problem details (which name accounts and
-  // balances) are shown only to the admin key.
+  // The check for callers other than the admin: the last full check if it is younger than
+  // ledger_check_interval_ms, else a new one. While one caller recomputes it, the others get the
+  // previous answer (only the very first callers wait), so a flood runs at most one full check
+  // per interval.
+  Result<LedgerCheck> cached_check() {
+    auto fresh = [&]() -> std::optional<LedgerCheck> {
+      std::lock_guard lock(cache_mu_);
+      if (cached_ && clock_.now_ms() - cached_->checked_at < opts_.ledger_check_interval_ms) return cached_;
+      return std::nullopt;
+    };
+    if (auto c = fresh()) return *c;
+    std::unique_lock refresh(refresh_mu_, std::try_to_lock);
+    if (!refresh.owns_lock()) {
+      {
+        std::lock_guard lock(cache_mu_);
+        if (cached_) return *cached_;
+      }
+      refresh.lock();
+      if (auto c = fresh()) return *c;
+    }
+    XOP_ASSIGN_OR_RETURN(auto c, check_ledger());
+    std::lock_guard lock(cache_mu_);
+    cached_ = c;
+    return c;
+  }
+
+  // Anyone may ask whether the ledger balances. The admin key's signature gets a fresh check
+  // with the problem details (which name accounts and balances); everyone else gets a cached
+  // answer (cached_check) with the problems only counted.
   Result<HttpResponse> ledger_check(const HttpRequest& q, const PathParams&) {
     bool admin = false;
     if (!q.header(kHeaderKey).empty()) {
       XOP_ASSIGN_OR_RETURN(auto key, authenticate(verifier_, q));
       admin = is_admin(key);
     }
-    XOP_ASSIGN_OR_RETURN(auto c, check_ledger());
+    XOP_ASSIGN_OR_RETURN(auto c, admin ? check_ledger() : cached_check());
     if (!admin && !c.problems.empty()) {
       const size_t n = c.problems.size();
       c.problems = {std::to_string(n) + " problem(s); details are shown to the admin key only"};
@@ -501,6 +536,11 @@ class CorpServiceImpl final : public CorpService {
   RequestVerifier verifier_;
   std::mutex mu_;
   CorpStore store_;
+  std::mutex check_mu_;    // guards check_store_
+  CorpStore check_store_;  // a second connection, used only for ledger checks
+  std::mutex refresh_mu_;  // held by the caller recomputing the cached check
+  std::mutex cache_mu_;    // guards cached_
+  std::optional<LedgerCheck> cached_;
   std::shared_ptr<const Router> router_;
 };
 
@@ -512,17 +552,16 @@ Result<std::unique_ptr<CorpService>> CorpService::open(CorpOptions opts, KeyPair
     return invalid("corp: ttl and replay window options must be positive");
   }
   if (opts.unused_po_grace_ms < 0) return invalid("corp: unused_po_grace_ms must not be negative");
+  if (opts.ledger_check_interval_ms <= 0) return invalid("corp: ledger_check_interval_ms must be positive");
   XOP_ASSIGN_OR_RETURN(auto store, CorpStore::open(opts.db_path));
-  return std::unique_ptr<CorpService>(
-      std::make_unique<CorpServiceImpl>(std::move(opts), std::move(corp_key), clock, std::move(store)));
+  XOP_ASSIGN_OR_RETURN(auto check_store, CorpStore::open(opts.db_path));
+  return std::unique_ptr<CorpService>(std::make_unique<CorpServiceImpl>(std::move(opts), std::move(corp_key), clock,
+                                                                        std::move(store), std::move(check_store)));
 }
 
 Json to_json(const LedgerCheck& c) {
-  return Json{{"balanced", c.balanced},
-              {"transactions", c.transactions},
-              {"entries", c.entries},
-              {"total", c.total},
-              {"problems", c.problems}};
+  return Json{{"balanced", c.balanced}, {"checked_at", c.checked_at}, {"transactions", c.transactions},
+              {"entries", c.entries},   {"total", c.total},           {"problems", c.problems}};
 }
 
 }  // namespace xop

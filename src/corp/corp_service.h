@@ -3,6 +3,7 @@
 // docs/api/corp.yaml; router() serves it. Thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,12 +25,18 @@ struct CorpOptions {
   // expires_at + this grace is past (a session admitted just before expiry reports its first
   // record later). >= 0. See expiry.h.
   int64_t unused_po_grace_ms = 60'000;
+  // GET /v1/ledger/check without the admin key's signature answers from a cached check that is
+  // recomputed at most once per this interval (the full check reads the whole ledger). > 0.
+  int64_t ledger_check_interval_ms = 10'000;
+  // Test seam: called at the start of every full ledger check, on the thread running it.
+  std::function<void()> ledger_check_hook;
 };
 
 // Result of proving the ledger: every transaction sums to zero, every stored balance equals the
 // sum of its entries, no user or hold account is negative, the whole ledger sums to zero.
 struct LedgerCheck {
   bool balanced = false;
+  TimeMs checked_at = 0;  // the corp's time when the check ran
   int64_t transactions = 0;
   int64_t entries = 0;
   int64_t total = 0;  // sum over all accounts: 0 when balanced
@@ -43,6 +50,8 @@ class CorpService {
 
   [[nodiscard]] virtual std::shared_ptr<const Router> router() const = 0;
   [[nodiscard]] virtual const PublicKey& public_key() const = 0;
+  // A full, fresh check. It reads a snapshot on a connection of its own, so it does not hold up
+  // other requests however large the ledger is.
   virtual Result<LedgerCheck> check_ledger() = 0;
 };
 
