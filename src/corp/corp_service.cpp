@@ -31,12 +31,16 @@ Json account_json(const AccountRow& a) {
   return j;
 }
 
+// "open" | "closing" (the user asked to close it; its hold is released by expiry.h) | "closed".
+std::string po_state(const PoRow& po) { return po.state == "open" && po.close_requested_at > 0 ? "closing" : po.state; }
+
 Json po_status_json(const PoRow& po) {
   const int64_t remaining = po.remaining();
+  const std::string state = po_state(po);
   return Json{{"po_id", po.po_id},     {"user", po.user},
               {"server", po.server},   {"max_amount", po.max_amount},
               {"charged", po.charged}, {"remaining", remaining},
-              {"state", po.state},     {"exhausted", remaining == 0 || po.state == "closed"}};
+              {"state", state},        {"exhausted", remaining == 0 || state != "open"}};
 }
 
 class CorpServiceImpl final : public CorpService {
@@ -142,26 +146,32 @@ class CorpServiceImpl final : public CorpService {
     return store_.consume_nonce(sha256_hex(*raw), now, keep_after);
   }
 
-  // Releases the holds of purchase orders that expired unused (the rule and its pure planner are
-  // in expiry.h). Runs at the start of every mutating request and of account, PO and statement
-  // reads, in its own SQLite transaction, so a request that fails afterwards does not undo it.
-  // Cheap when nothing expired: one probe of the (state, expires_at) index. Call with mu_ held.
+  // Releases the holds of purchase orders no usage will claim any more: unused ones past their
+  // expiry and closing ones, once their server's checkpoint or the backstop allows (the rule and
+  // its pure planner are in expiry.h). Runs at the start of every mutating request and of
+  // account, PO and statement reads, in its own SQLite transaction, so a request that fails
+  // afterwards does not undo it. Cheap when nothing is due: one probe of the purchase orders.
+  // Call with mu_ held.
   Status sweep_expired() {
     const TimeMs now = clock_.now_ms();
     SqliteTxn txn(store_.db());
     XOP_RETURN_IF_ERROR(txn.begin());
-    XOP_ASSIGN_OR_RETURN(auto rows,
-                         store_.unused_open_pos_expired_before(expiry_cutoff(now, opts_.unused_po_grace_ms)));
+    XOP_ASSIGN_OR_RETURN(auto rows, store_.releasable_pos_before(expiry_cutoff(now, opts_.unused_po_grace_ms)));
     if (rows.empty()) return {};  // nothing written; the transaction rolls back
     std::vector<PoExpiryView> views;
     std::map<std::string, const PoRow*> by_id;
+    std::map<std::string, TimeMs> through;
     for (const auto& po : rows) {
       XOP_ASSIGN_OR_RETURN(int64_t hold, store_.balance(hold_ledger_account(po.po_id)));
-      views.push_back(
-          PoExpiryView{po.po_id, po.user, po.state == "open", po.session, po.last_seq, po.expires_at, hold});
+      if (!through.contains(po.server)) {
+        XOP_ASSIGN_OR_RETURN(through[po.server], store_.reported_through(po.server));
+      }
+      views.push_back(PoExpiryView{po.po_id, po.user, po.state == "open", po.session, po.last_seq, po.expires_at, hold,
+                                   po.close_requested_at, through[po.server]});
       by_id[po.po_id] = &po;
     }
-    ExpiryPlan plan = plan_expiry(views, now, opts_.unused_po_grace_ms);
+    ExpiryPlan plan = plan_expiry(views, now, opts_.unused_po_grace_ms, opts_.unreported_po_backstop_ms);
+    if (plan.expired.empty()) return {};
     for (auto& tx : plan.transactions) XOP_RETURN_IF_ERROR(store_.post(std::move(tx), now));
     for (const auto& v : plan.expired) {
       const PoRow& po = *by_id.at(v.po_id);
@@ -173,11 +183,11 @@ class CorpServiceImpl final : public CorpService {
       st.session = po.session;
       st.last_seq = po.last_seq;
       st.final_seen = po.final_seen;
+      st.close_requested_at = po.close_requested_at;
       XOP_RETURN_IF_ERROR(store_.update_po(st));
     }
     XOP_RETURN_IF_ERROR(txn.commit());
-    if (!plan.expired.empty())
-      XOP_LOG_INFO("corp: released the holds of {} purchase order(s) that expired unused", plan.expired.size());
+    XOP_LOG_INFO("corp: released the holds of {} purchase order(s) no usage can claim", plan.expired.size());
     return {};
   }
 
@@ -334,26 +344,23 @@ class CorpServiceImpl final : public CorpService {
       return make_error(ErrorCode::kPermissionDenied, "only the purchase order's user may close it");
     }
     if (po->state == "closed") return make_error(ErrorCode::kConflict, "purchase order " + po_id + " is closed");
-    XOP_ASSIGN_OR_RETURN(int64_t hold, store_.balance(hold_ledger_account(po_id)));
-    if (hold > 0) {
-      LedgerTransaction tx;
-      tx.kind = "release";
-      tx.po_id = po_id;
-      tx.memo = "purchase order closed by the user";
-      tx.entries = transfer(hold_ledger_account(po_id), user_ledger_account(po->user), hold);
-      XOP_RETURN_IF_ERROR(store_.post(std::move(tx), clock_.now_ms()));
+    if (po->close_requested_at > 0) {
+      return make_error(ErrorCode::kConflict, "purchase order " + po_id + " is already closing");
     }
+    // The hold is not released now: the server may have metered usage it has not delivered yet.
+    // The PO is "closing" (exhausted, so its server stops the session) and expiry.h releases the
+    // rest once the server's checkpoint passes this time plus the grace.
     PoState st;
     st.po_id = po_id;
     st.charged = po->charged;
-    st.released = po->released + hold;
-    st.closed = true;
+    st.released = po->released;
     st.session = po->session;
     st.last_seq = po->last_seq;
     st.final_seen = po->final_seen;
+    st.close_requested_at = clock_.now_ms();
     XOP_RETURN_IF_ERROR(store_.update_po(st));
     XOP_RETURN_IF_ERROR(txn.commit());
-    return json_response(200, Json{{"released", hold}});
+    return json_response(200, Json{{"released", 0}, {"state", "closing"}});
   }
 
   Result<HttpResponse> usage(const HttpRequest& q, const PathParams&) {
@@ -399,6 +406,13 @@ class CorpServiceImpl final : public CorpService {
       st.final_seen = po->final_seen;
       st.session = po->session;
       st.last_seq = po->last_seq;
+      st.issued_at = po->issued_at;
+      st.expires_at = po->expires_at;
+      st.close_requested_at = po->close_requested_at;
+      if (po->last_seq > 0) {
+        XOP_ASSIGN_OR_RETURN(auto last, store_.find_record(po->po_id, po->last_seq));
+        if (last) st.last_period_end = last->period_end;
+      }
       states.emplace(st.po_id, std::move(st));
     }
     std::optional<Error> lookup_error;
@@ -410,7 +424,8 @@ class CorpServiceImpl final : public CorpService {
       }
       return *r;
     };
-    auto plan = plan_settlement(server.id, batch.records, std::move(states), lookup);
+    const UsageClaimLimits limits{clock_.now_ms(), opts_.usage_clock_skew_ms};
+    auto plan = plan_settlement(server.id, batch.records, std::move(states), lookup, limits);
     if (lookup_error) return tl::make_unexpected(*lookup_error);
     if (!plan) return tl::make_unexpected(plan.error());
     const TimeMs now = clock_.now_ms();
@@ -423,6 +438,12 @@ class CorpServiceImpl final : public CorpService {
                              {"seq", o.record.seq},
                              {"status", o.duplicate ? "duplicate" : "charged"},
                              {"charged", o.charged}});
+    }
+    // A batch below the maximum size holds the server's whole backlog: a checkpoint (expiry.h).
+    if (batch.records.size() < kMaxRecordsPerBatch) {
+      TimeMs through = batch.sent_at;
+      for (const auto& r : batch.records) through = std::max(through, r.period_end);
+      XOP_RETURN_IF_ERROR(store_.note_reported_through(server.id, std::min(through, now)));
     }
     Json pos = Json::array();
     for (const auto& st : plan->purchase_orders) {
@@ -466,7 +487,7 @@ class CorpServiceImpl final : public CorpService {
                              {"max_amount", po.max_amount},
                              {"charged", po.charged},
                              {"remaining", po.remaining()},
-                             {"state", po.state},
+                             {"state", po_state(po)},
                              {"records", std::move(rj)}});
     }
     XOP_ASSIGN_OR_RETURN(auto txs, store_.transactions_of(user_ledger_account(id)));
@@ -552,6 +573,10 @@ Result<std::unique_ptr<CorpService>> CorpService::open(CorpOptions opts, KeyPair
     return invalid("corp: ttl and replay window options must be positive");
   }
   if (opts.unused_po_grace_ms < 0) return invalid("corp: unused_po_grace_ms must not be negative");
+  if (opts.unreported_po_backstop_ms < opts.unused_po_grace_ms) {
+    return invalid("corp: unreported_po_backstop_ms must be at least unused_po_grace_ms");
+  }
+  if (opts.usage_clock_skew_ms < 0) return invalid("corp: usage_clock_skew_ms must not be negative");
   if (opts.ledger_check_interval_ms <= 0) return invalid("corp: ledger_check_interval_ms must be positive");
   XOP_ASSIGN_OR_RETURN(auto store, CorpStore::open(opts.db_path));
   XOP_ASSIGN_OR_RETURN(auto check_store, CorpStore::open(opts.db_path));

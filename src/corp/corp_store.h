@@ -38,8 +38,9 @@ struct PoRow {
   bool final_seen = false;
   TimeMs issued_at = 0;
   TimeMs expires_at = 0;
-  std::string rates_json;  // the bound price sheet's rates
-  std::string document;    // the corp-signed PO, wire form
+  std::string rates_json;         // the bound price sheet's rates
+  std::string document;           // the corp-signed PO, wire form
+  TimeMs close_requested_at = 0;  // when the user asked to close it (0: not asked)
 
   [[nodiscard]] int64_t remaining() const { return max_amount - charged - released; }
 };
@@ -80,9 +81,13 @@ class CorpStore {
   Status update_po(const PoState& s);
   // POs where `account` is the user or the server, oldest first.
   Result<std::vector<PoRow>> pos_of(const std::string& account);
-  // Open POs with no session bound and no record, whose expires_at is before `cutoff`, oldest
-  // expiry first (served by the (state, expires_at) index). expiry.h decides which expire.
-  Result<std::vector<PoRow>> unused_open_pos_expired_before(TimeMs cutoff);
+  // Open POs whose release time (expiry.h) is before `cutoff`: unused ones that expired before it
+  // and closing ones whose close was requested before it, oldest expiry first. expiry.h decides
+  // which are released.
+  Result<std::vector<PoRow>> releasable_pos_before(TimeMs cutoff);
+  // The server's checkpoint (expiry.h), 0 when it has none; raising it never lowers it.
+  Result<TimeMs> reported_through(const std::string& server);
+  Status note_reported_through(const std::string& server, TimeMs through);
   // Sum of the holds of the user's open POs.
   Result<int64_t> held_by(const std::string& user_id);
 

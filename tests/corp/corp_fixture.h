@@ -171,11 +171,17 @@ class CorpFixture : public ::testing::Test {
   // Periods are consecutive from t0_ (after the fixtures' purchase orders were issued).
   [[nodiscard]] UsageRecord record(const std::string& po_id, const std::string& session, int64_t seq,
                                    int64_t cpu_millis, int64_t ms, bool final = false) const {
+    return record_from(t0_ + (seq - 1) * ms, po_id, session, seq, cpu_millis, ms, final);
+  }
+  // A record of `ms` from `start` whose amount is what the test rates give for `cpu_millis`
+  // reserved (and a tenth of it used).
+  static UsageRecord record_from(TimeMs start, const std::string& po_id, const std::string& session, int64_t seq,
+                                 int64_t cpu_millis, int64_t ms, bool final = false) {
     UsageRecord r;
     r.session = session;
     r.po_id = po_id;
     r.seq = seq;
-    r.period_start = t0_ + (seq - 1) * ms;
+    r.period_start = start;
     r.period_end = r.period_start + ms;
     r.reserved.cpu_millis = cpu_millis;
     r.used.cpu_ns = cpu_millis * ms * 100;
