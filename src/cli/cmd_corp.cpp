@@ -18,7 +18,10 @@ struct CorpArgs {
   std::string admin_key;       // base64 public key
   std::string admin_key_file;  // or a key file whose public key is the admin
   std::string port_file;
-  int64_t unused_po_grace_ms = -1;  // -1: the corp's default
+  int64_t unused_po_grace_ms = -1;  // -1: the corp's default (also for the three below)
+  int64_t unreported_po_backstop_ms = -1;
+  int64_t usage_clock_skew_ms = -1;
+  int64_t ledger_check_interval_ms = -1;
 };
 
 Status apply_config(CorpArgs& a) {
@@ -29,6 +32,9 @@ Status apply_config(CorpArgs& a) {
   if (auto v = r.opt_str("data_dir")) a.data_dir = *v;
   if (auto v = r.opt_str("admin_public_key")) a.admin_key = *v;
   if (auto v = r.opt_i64("unused_po_grace_ms", 0, 7LL * 24 * 3'600'000)) a.unused_po_grace_ms = *v;
+  if (auto v = r.opt_i64("unreported_po_backstop_ms", 0, 30LL * 24 * 3'600'000)) a.unreported_po_backstop_ms = *v;
+  if (auto v = r.opt_i64("usage_clock_skew_ms", 0, 3'600'000)) a.usage_clock_skew_ms = *v;
+  if (auto v = r.opt_i64("ledger_check_interval_ms", 1, 3'600'000)) a.ledger_check_interval_ms = *v;
   return r.finish();
 }
 
@@ -41,6 +47,9 @@ int run(CorpArgs a) {
   CorpOptions opts;
   opts.db_path = a.data_dir + "/corp.db";
   if (a.unused_po_grace_ms >= 0) opts.unused_po_grace_ms = a.unused_po_grace_ms;
+  if (a.unreported_po_backstop_ms >= 0) opts.unreported_po_backstop_ms = a.unreported_po_backstop_ms;
+  if (a.usage_clock_skew_ms >= 0) opts.usage_clock_skew_ms = a.usage_clock_skew_ms;
+  if (a.ledger_check_interval_ms >= 0) opts.ledger_check_interval_ms = a.ledger_check_interval_ms;
   if (!a.admin_key_file.empty()) {
     auto k = load_key_file(a.admin_key_file);
     if (!k) return fail(k.error());
@@ -78,7 +87,8 @@ void add_corp_command(CLI::App& app, CliState& st) {
   auto a = std::make_shared<CorpArgs>();
   auto* cmd = app.add_subcommand("corp", "Run XenoCorp, the clearing house (accounts, purchase orders, ledger)");
   cmd->add_option("--config", a->config,
-                  "TOML config file (keys: listen, data_dir, admin_public_key, unused_po_grace_ms)");
+                  "TOML config file (keys: listen, data_dir, admin_public_key, unused_po_grace_ms, "
+                  "unreported_po_backstop_ms, usage_clock_skew_ms, ledger_check_interval_ms)");
   cmd->add_option("--listen", a->listen, "host:port to listen on (port 0: any free port)")->capture_default_str();
   cmd->add_option("--data-dir", a->data_dir, "Where the ledger database and the corp key live");
   cmd->add_option("--admin-key", a->admin_key, "Base64 public key allowed to deposit funds");

@@ -5,11 +5,13 @@
 #include <mutex>
 #include <set>
 
+#include "core/encoding.h"
 #include "core/log.h"
 #include "corp/corp_requests.h"
 #include "corp/corp_store.h"
 #include "corp/expiry.h"
 #include "corp/settlement.h"
+#include "crypto/digest.h"
 #include "net/auth.h"
 #include "proto/purchase_order.h"
 #include "proto/usage_record.h"
@@ -29,22 +31,27 @@ Json account_json(const AccountRow& a) {
   return j;
 }
 
+// "open" | "closing" (the user asked to close it; its hold is released by expiry.h) | "closed".
+std::string po_state(const PoRow& po) { return po.state == "open" && po.close_requested_at > 0 ? "closing" : po.state; }
+
 Json po_status_json(const PoRow& po) {
   const int64_t remaining = po.remaining();
+  const std::string state = po_state(po);
   return Json{{"po_id", po.po_id},     {"user", po.user},
               {"server", po.server},   {"max_amount", po.max_amount},
               {"charged", po.charged}, {"remaining", remaining},
-              {"state", po.state},     {"exhausted", remaining == 0 || po.state == "closed"}};
+              {"state", state},        {"exhausted", remaining == 0 || state != "open"}};
 }
 
 class CorpServiceImpl final : public CorpService {
  public:
-  CorpServiceImpl(CorpOptions opts, KeyPair key, const Clock& clock, CorpStore store)
+  CorpServiceImpl(CorpOptions opts, KeyPair key, const Clock& clock, CorpStore store, CorpStore check_store)
       : opts_(std::move(opts)),
         key_(std::move(key)),
         clock_(clock),
         verifier_(clock, key_.account_id(), opts_.replay_window_ms),
-        store_(std::move(store)) {
+        store_(std::move(store)),
+        check_store_(std::move(check_store)) {
     auto r = std::make_shared<Router>();
     r->set_verifier(&verifier_);
     r->add(
@@ -92,8 +99,15 @@ class CorpServiceImpl final : public CorpService {
   [[nodiscard]] const PublicKey& public_key() const override { return key_.public_key(); }
 
   Result<LedgerCheck> check_ledger() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return store_.check();
+    std::lock_guard<std::mutex> lock(check_mu_);
+    if (opts_.ledger_check_hook) opts_.ledger_check_hook();
+    const TimeMs now = clock_.now_ms();
+    // One read transaction: a consistent snapshot (WAL), taken without blocking writers.
+    XOP_RETURN_IF_ERROR(check_store_.db().exec("BEGIN"));
+    auto c = check_store_.check();
+    (void)check_store_.db().exec(c ? "COMMIT" : "ROLLBACK");
+    if (c) c->checked_at = now;
+    return c;
   }
 
  private:
@@ -123,26 +137,48 @@ class CorpServiceImpl final : public CorpService {
     return std::move(*a);
   }
 
-  // Releases the holds of purchase orders that expired unused (the rule and its pure planner are
-  // in expiry.h). Runs at the start of every mutating request and of account, PO and statement
-  // reads, in its own SQLite transaction, so a request that fails afterwards does not undo it.
-  // Cheap when nothing expired: one probe of the (state, expires_at) index. Call with mu_ held.
+  // Persisted replay protection for a mutating request (the verifier's cache is only in memory
+  // and forgets everything on restart): the nonce is the SHA-256 of the request's decoded
+  // signature (Ed25519 signatures are deterministic and libsodium refuses malleated ones, so a
+  // replay carries the same bytes), stored in the same SQLite transaction as the request's effect.
+  // A request the verifier accepted has a timestamp within the window of the receipt time, so it
+  // can be replayed only until received_at + 2 * window: older nonces are pruned. Call with mu_
+  // held and `txn` open.
+  Status consume_request_nonce(const HttpRequest& q) {
+    auto raw = base64_decode(q.signature().signature_b64);
+    if (!raw) return make_error(ErrorCode::kUnauthenticated, "X-Xop-Signature is not base64");
+    const TimeMs now = clock_.now_ms();
+    TimeMs keep_after = 0;
+    if (__builtin_sub_overflow(now, 2 * opts_.replay_window_ms, &keep_after)) keep_after = 0;
+    return store_.consume_nonce(sha256_hex(*raw), now, keep_after);
+  }
+
+  // Releases the holds of purchase orders no usage will claim any more: unused ones past their
+  // expiry and closing ones, once their server's checkpoint or the backstop allows (the rule and
+  // its pure planner are in expiry.h). Runs at the start of every mutating request and of
+  // account, PO and statement reads, in its own SQLite transaction, so a request that fails
+  // afterwards does not undo it. Cheap when nothing is due: one probe of the purchase orders.
+  // Call with mu_ held.
   Status sweep_expired() {
     const TimeMs now = clock_.now_ms();
     SqliteTxn txn(store_.db());
     XOP_RETURN_IF_ERROR(txn.begin());
-    XOP_ASSIGN_OR_RETURN(auto rows,
-                         store_.unused_open_pos_expired_before(expiry_cutoff(now, opts_.unused_po_grace_ms)));
+    XOP_ASSIGN_OR_RETURN(auto rows, store_.releasable_pos_before(expiry_cutoff(now, opts_.unused_po_grace_ms)));
     if (rows.empty()) return {};  // nothing written; the transaction rolls back
     std::vector<PoExpiryView> views;
     std::map<std::string, const PoRow*> by_id;
+    std::map<std::string, TimeMs> through;
     for (const auto& po : rows) {
       XOP_ASSIGN_OR_RETURN(int64_t hold, store_.balance(hold_ledger_account(po.po_id)));
-      views.push_back(
-          PoExpiryView{po.po_id, po.user, po.state == "open", po.session, po.last_seq, po.expires_at, hold});
+      if (!through.contains(po.server)) {
+        XOP_ASSIGN_OR_RETURN(through[po.server], store_.reported_through(po.server));
+      }
+      views.push_back(PoExpiryView{po.po_id, po.user, po.state == "open", po.session, po.last_seq, po.expires_at, hold,
+                                   po.close_requested_at, through[po.server]});
       by_id[po.po_id] = &po;
     }
-    ExpiryPlan plan = plan_expiry(views, now, opts_.unused_po_grace_ms);
+    ExpiryPlan plan = plan_expiry(views, now, opts_.unused_po_grace_ms, opts_.unreported_po_backstop_ms);
+    if (plan.expired.empty()) return {};
     for (auto& tx : plan.transactions) XOP_RETURN_IF_ERROR(store_.post(std::move(tx), now));
     for (const auto& v : plan.expired) {
       const PoRow& po = *by_id.at(v.po_id);
@@ -154,11 +190,11 @@ class CorpServiceImpl final : public CorpService {
       st.session = po.session;
       st.last_seq = po.last_seq;
       st.final_seen = po.final_seen;
+      st.close_requested_at = po.close_requested_at;
       XOP_RETURN_IF_ERROR(store_.update_po(st));
     }
     XOP_RETURN_IF_ERROR(txn.commit());
-    if (!plan.expired.empty())
-      XOP_LOG_INFO("corp: released the holds of {} purchase order(s) that expired unused", plan.expired.size());
+    XOP_LOG_INFO("corp: released the holds of {} purchase order(s) no usage can claim", plan.expired.size());
     return {};
   }
 
@@ -170,6 +206,7 @@ class CorpServiceImpl final : public CorpService {
     XOP_RETURN_IF_ERROR(sweep_expired());
     SqliteTxn txn(store_.db());
     XOP_RETURN_IF_ERROR(txn.begin());
+    XOP_RETURN_IF_ERROR(consume_request_nonce(q));
     AccountRow a{key.account_id(), req.kind, req.name, req.owner, key.base64(), clock_.now_ms()};
     XOP_ASSIGN_OR_RETURN(auto existing, store_.find_account(a.id));
     if (existing) return make_error(ErrorCode::kConflict, "account " + a.id + " is already registered");
@@ -207,6 +244,7 @@ class CorpServiceImpl final : public CorpService {
     XOP_RETURN_IF_ERROR(sweep_expired());
     SqliteTxn txn(store_.db());
     XOP_RETURN_IF_ERROR(txn.begin());
+    XOP_RETURN_IF_ERROR(consume_request_nonce(q));
     XOP_ASSIGN_OR_RETURN(auto a, store_.find_account(req.account));
     if (!a) return make_error(ErrorCode::kNotFound, "no account " + req.account);
     LedgerTransaction tx;
@@ -248,6 +286,7 @@ class CorpServiceImpl final : public CorpService {
 
     SqliteTxn txn(store_.db());
     XOP_RETURN_IF_ERROR(txn.begin());
+    XOP_RETURN_IF_ERROR(consume_request_nonce(q));
     PoRow row;
     row.po_id = po.po_id;
     row.user = po.user;
@@ -305,32 +344,30 @@ class CorpServiceImpl final : public CorpService {
     XOP_RETURN_IF_ERROR(sweep_expired());
     SqliteTxn txn(store_.db());
     XOP_RETURN_IF_ERROR(txn.begin());
+    XOP_RETURN_IF_ERROR(consume_request_nonce(q));
     XOP_ASSIGN_OR_RETURN(auto po, store_.find_po(po_id));
     if (!po) return make_error(ErrorCode::kNotFound, "no purchase order " + po_id);
     if (po->user != key.account_id()) {
       return make_error(ErrorCode::kPermissionDenied, "only the purchase order's user may close it");
     }
     if (po->state == "closed") return make_error(ErrorCode::kConflict, "purchase order " + po_id + " is closed");
-    XOP_ASSIGN_OR_RETURN(int64_t hold, store_.balance(hold_ledger_account(po_id)));
-    if (hold > 0) {
-      LedgerTransaction tx;
-      tx.kind = "release";
-      tx.po_id = po_id;
-      tx.memo = "purchase order closed by the user";
-      tx.entries = transfer(hold_ledger_account(po_id), user_ledger_account(po->user), hold);
-      XOP_RETURN_IF_ERROR(store_.post(std::move(tx), clock_.now_ms()));
+    if (po->close_requested_at > 0) {
+      return make_error(ErrorCode::kConflict, "purchase order " + po_id + " is already closing");
     }
+    // The hold is not released now: the server may have metered usage it has not delivered yet.
+    // The PO is "closing" (exhausted, so its server stops the session) and expiry.h releases the
+    // rest once the server's checkpoint passes this time plus the grace.
     PoState st;
     st.po_id = po_id;
     st.charged = po->charged;
-    st.released = po->released + hold;
-    st.closed = true;
+    st.released = po->released;
     st.session = po->session;
     st.last_seq = po->last_seq;
     st.final_seen = po->final_seen;
+    st.close_requested_at = clock_.now_ms();
     XOP_RETURN_IF_ERROR(store_.update_po(st));
     XOP_RETURN_IF_ERROR(txn.commit());
-    return json_response(200, Json{{"released", hold}});
+    return json_response(200, Json{{"released", 0}, {"state", "closing"}});
   }
 
   Result<HttpResponse> usage(const HttpRequest& q, const PathParams&) {
@@ -348,6 +385,7 @@ class CorpServiceImpl final : public CorpService {
 
     SqliteTxn txn(store_.db());
     XOP_RETURN_IF_ERROR(txn.begin());
+    XOP_RETURN_IF_ERROR(consume_request_nonce(q));
     std::map<std::string, PoState> states;
     std::map<std::string, std::string> owners;
     for (const auto& rec : batch.records) {
@@ -375,6 +413,13 @@ class CorpServiceImpl final : public CorpService {
       st.final_seen = po->final_seen;
       st.session = po->session;
       st.last_seq = po->last_seq;
+      st.issued_at = po->issued_at;
+      st.expires_at = po->expires_at;
+      st.close_requested_at = po->close_requested_at;
+      if (po->last_seq > 0) {
+        XOP_ASSIGN_OR_RETURN(auto last, store_.find_record(po->po_id, po->last_seq));
+        if (last) st.last_period_end = last->period_end;
+      }
       states.emplace(st.po_id, std::move(st));
     }
     std::optional<Error> lookup_error;
@@ -386,7 +431,8 @@ class CorpServiceImpl final : public CorpService {
       }
       return *r;
     };
-    auto plan = plan_settlement(server.id, batch.records, std::move(states), lookup);
+    const UsageClaimLimits limits{clock_.now_ms(), opts_.usage_clock_skew_ms};
+    auto plan = plan_settlement(server.id, batch.records, std::move(states), lookup, limits);
     if (lookup_error) return tl::make_unexpected(*lookup_error);
     if (!plan) return tl::make_unexpected(plan.error());
     const TimeMs now = clock_.now_ms();
@@ -399,6 +445,12 @@ class CorpServiceImpl final : public CorpService {
                              {"seq", o.record.seq},
                              {"status", o.duplicate ? "duplicate" : "charged"},
                              {"charged", o.charged}});
+    }
+    // A batch below the maximum size holds the server's whole backlog: a checkpoint (expiry.h).
+    if (batch.records.size() < kMaxRecordsPerBatch) {
+      TimeMs through = batch.sent_at;
+      for (const auto& r : batch.records) through = std::max(through, r.period_end);
+      XOP_RETURN_IF_ERROR(store_.note_reported_through(server.id, std::min(through, now)));
     }
     Json pos = Json::array();
     for (const auto& st : plan->purchase_orders) {
@@ -442,7 +494,7 @@ class CorpServiceImpl final : public CorpService {
                              {"max_amount", po.max_amount},
                              {"charged", po.charged},
                              {"remaining", po.remaining()},
-                             {"state", po.state},
+                             {"state", po_state(po)},
                              {"records", std::move(rj)}});
     }
     XOP_ASSIGN_OR_RETURN(auto txs, store_.transactions_of(user_ledger_account(id)));
@@ -463,15 +515,42 @@ class CorpServiceImpl final : public CorpService {
     return json_response(200, out);
   }
 
-  // Anyone may ask whether the ledger balances; the problem details (which name accounts and
-  // balances) are shown only to the admin key.
+  // The check for callers other than the admin: the last full check if it is younger than
+  // ledger_check_interval_ms, else a new one. While one caller recomputes it, the others get the
+  // previous answer (only the very first callers wait), so a flood runs at most one full check
+  // per interval.
+  Result<LedgerCheck> cached_check() {
+    auto fresh = [&]() -> std::optional<LedgerCheck> {
+      std::lock_guard lock(cache_mu_);
+      if (cached_ && clock_.now_ms() - cached_->checked_at < opts_.ledger_check_interval_ms) return cached_;
+      return std::nullopt;
+    };
+    if (auto c = fresh()) return *c;
+    std::unique_lock refresh(refresh_mu_, std::try_to_lock);
+    if (!refresh.owns_lock()) {
+      {
+        std::lock_guard lock(cache_mu_);
+        if (cached_) return *cached_;
+      }
+      refresh.lock();
+      if (auto c = fresh()) return *c;
+    }
+    XOP_ASSIGN_OR_RETURN(auto c, check_ledger());
+    std::lock_guard lock(cache_mu_);
+    cached_ = c;
+    return c;
+  }
+
+  // Anyone may ask whether the ledger balances. The admin key's signature gets a fresh check
+  // with the problem details (which name accounts and balances); everyone else gets a cached
+  // answer (cached_check) with the problems only counted.
   Result<HttpResponse> ledger_check(const HttpRequest& q, const PathParams&) {
     bool admin = false;
     if (!q.header(kHeaderKey).empty()) {
       XOP_ASSIGN_OR_RETURN(auto key, authenticate(verifier_, q));
       admin = is_admin(key);
     }
-    XOP_ASSIGN_OR_RETURN(auto c, check_ledger());
+    XOP_ASSIGN_OR_RETURN(auto c, admin ? check_ledger() : cached_check());
     if (!admin && !c.problems.empty()) {
       const size_t n = c.problems.size();
       c.problems = {std::to_string(n) + " problem(s); details are shown to the admin key only"};
@@ -485,6 +564,11 @@ class CorpServiceImpl final : public CorpService {
   RequestVerifier verifier_;
   std::mutex mu_;
   CorpStore store_;
+  std::mutex check_mu_;    // guards check_store_
+  CorpStore check_store_;  // a second connection, used only for ledger checks
+  std::mutex refresh_mu_;  // held by the caller recomputing the cached check
+  std::mutex cache_mu_;    // guards cached_
+  std::optional<LedgerCheck> cached_;
   std::shared_ptr<const Router> router_;
 };
 
@@ -496,17 +580,20 @@ Result<std::unique_ptr<CorpService>> CorpService::open(CorpOptions opts, KeyPair
     return invalid("corp: ttl and replay window options must be positive");
   }
   if (opts.unused_po_grace_ms < 0) return invalid("corp: unused_po_grace_ms must not be negative");
+  if (opts.unreported_po_backstop_ms < opts.unused_po_grace_ms) {
+    return invalid("corp: unreported_po_backstop_ms must be at least unused_po_grace_ms");
+  }
+  if (opts.usage_clock_skew_ms < 0) return invalid("corp: usage_clock_skew_ms must not be negative");
+  if (opts.ledger_check_interval_ms <= 0) return invalid("corp: ledger_check_interval_ms must be positive");
   XOP_ASSIGN_OR_RETURN(auto store, CorpStore::open(opts.db_path));
-  return std::unique_ptr<CorpService>(
-      std::make_unique<CorpServiceImpl>(std::move(opts), std::move(corp_key), clock, std::move(store)));
+  XOP_ASSIGN_OR_RETURN(auto check_store, CorpStore::open(opts.db_path));
+  return std::unique_ptr<CorpService>(std::make_unique<CorpServiceImpl>(std::move(opts), std::move(corp_key), clock,
+                                                                        std::move(store), std::move(check_store)));
 }
 
 Json to_json(const LedgerCheck& c) {
-  return Json{{"balanced", c.balanced},
-              {"transactions", c.transactions},
-              {"entries", c.entries},
-              {"total", c.total},
-              {"problems", c.problems}};
+  return Json{{"balanced", c.balanced}, {"checked_at", c.checked_at}, {"transactions", c.transactions},
+              {"entries", c.entries},   {"total", c.total},           {"problems", c.problems}};
 }
 
 }  // namespace xop

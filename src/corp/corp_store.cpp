@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS purchase_orders (
   issued_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
   rates TEXT NOT NULL,
-  document TEXT NOT NULL
+  document TEXT NOT NULL,
+  close_requested_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS pos_by_user ON purchase_orders(user);
 CREATE INDEX IF NOT EXISTS pos_by_server ON purchase_orders(server);
@@ -68,11 +69,20 @@ CREATE TABLE IF NOT EXISTS usage_records (
   received_at INTEGER NOT NULL,
   PRIMARY KEY (po_id, seq)
 );
+CREATE TABLE IF NOT EXISTS request_nonces (
+  nonce TEXT PRIMARY KEY,
+  received_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS nonces_by_time ON request_nonces(received_at);
+CREATE TABLE IF NOT EXISTS server_reports (
+  server TEXT PRIMARY KEY REFERENCES accounts(id),
+  reported_through INTEGER NOT NULL
+);
 )sql";
 
 constexpr const char* kPoColumns =
     "po_id, user, server, max_amount, charged, released, state, session, last_seq, final_seen, issued_at, "
-    "expires_at, rates, document";
+    "expires_at, rates, document, close_requested_at";
 
 PoRow read_po(const SqliteStmt& s) {
   PoRow p;
@@ -90,6 +100,7 @@ PoRow read_po(const SqliteStmt& s) {
   p.expires_at = s.i64(11);
   p.rates_json = s.str(12);
   p.document = s.str(13);
+  p.close_requested_at = s.i64(14);
   return p;
 }
 
@@ -115,6 +126,14 @@ Result<UsageRecord> read_record(const SqliteStmt& s) {
 Result<CorpStore> CorpStore::open(const std::string& path) {
   XOP_ASSIGN_OR_RETURN(auto db, SqliteDb::open(path));
   XOP_RETURN_IF_ERROR(db.exec(kSchema));
+  // Databases created before close requests were deferred lack the column.
+  XOP_ASSIGN_OR_RETURN(auto cols, db.prepare("SELECT 1 FROM pragma_table_info('purchase_orders') "
+                                             "WHERE name = 'close_requested_at'"));
+  XOP_ASSIGN_OR_RETURN(bool has, cols.step());
+  if (!has) {
+    XOP_RETURN_IF_ERROR(
+        db.exec("ALTER TABLE purchase_orders ADD COLUMN close_requested_at INTEGER NOT NULL DEFAULT 0"));
+  }
   return CorpStore(std::move(db));
 }
 
@@ -233,11 +252,11 @@ Result<LedgerCheck> CorpStore::check() {
 
 Status CorpStore::insert_po(const PoRow& po) {
   XOP_ASSIGN_OR_RETURN(auto s, db_.prepare(std::string("INSERT INTO purchase_orders (") + kPoColumns +
-                                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, po.po_id).bind(2, po.user).bind(3, po.server).bind(4, po.max_amount).bind(5, po.charged);
   s.bind(6, po.released).bind(7, po.state).bind(8, po.session).bind(9, po.last_seq);
   s.bind(10, int64_t{po.final_seen ? 1 : 0}).bind(11, po.issued_at).bind(12, po.expires_at);
-  s.bind(13, po.rates_json).bind(14, po.document);
+  s.bind(13, po.rates_json).bind(14, po.document).bind(15, po.close_requested_at);
   return s.run();
 }
 
@@ -252,9 +271,10 @@ Result<std::optional<PoRow>> CorpStore::find_po(const std::string& po_id) {
 
 Status CorpStore::update_po(const PoState& st) {
   XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("UPDATE purchase_orders SET charged = ?, released = ?, state = ?, "
-                                           "session = ?, last_seq = ?, final_seen = ? WHERE po_id = ?"));
+                                           "session = ?, last_seq = ?, final_seen = ?, close_requested_at = ? "
+                                           "WHERE po_id = ?"));
   s.bind(1, st.charged).bind(2, st.released).bind(3, st.closed ? "closed" : "open").bind(4, st.session);
-  s.bind(5, st.last_seq).bind(6, int64_t{st.final_seen ? 1 : 0}).bind(7, st.po_id);
+  s.bind(5, st.last_seq).bind(6, int64_t{st.final_seen ? 1 : 0}).bind(7, st.close_requested_at).bind(8, st.po_id);
   return s.run();
 }
 
@@ -266,12 +286,29 @@ Result<std::vector<PoRow>> CorpStore::pos_of(const std::string& account) {
   return collect_rows<PoRow>(s, read_po);
 }
 
-Result<std::vector<PoRow>> CorpStore::unused_open_pos_expired_before(TimeMs cutoff) {
+Result<std::vector<PoRow>> CorpStore::releasable_pos_before(TimeMs cutoff) {
   XOP_ASSIGN_OR_RETURN(auto s, db_.prepare(std::string("SELECT ") + kPoColumns +
-                                           " FROM purchase_orders WHERE state = 'open' AND expires_at < ? "
-                                           "AND session = '' AND last_seq = 0 ORDER BY expires_at, po_id"));
+                                           " FROM purchase_orders WHERE state = 'open' AND ("
+                                           "(expires_at < ?1 AND session = '' AND last_seq = 0) OR "
+                                           "(close_requested_at > 0 AND close_requested_at < ?1)) "
+                                           "ORDER BY expires_at, po_id"));
   s.bind(1, cutoff);
   return collect_rows<PoRow>(s, read_po);
+}
+
+Result<TimeMs> CorpStore::reported_through(const std::string& server) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT reported_through FROM server_reports WHERE server = ?"));
+  s.bind(1, server);
+  XOP_ASSIGN_OR_RETURN(bool row, s.step());
+  return row ? s.i64(0) : TimeMs{0};
+}
+
+Status CorpStore::note_reported_through(const std::string& server, TimeMs through) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("INSERT INTO server_reports (server, reported_through) VALUES (?, ?) "
+                                           "ON CONFLICT(server) DO UPDATE SET reported_through = "
+                                           "MAX(reported_through, excluded.reported_through)"));
+  s.bind(1, server).bind(2, through);
+  return s.run();
 }
 
 Result<int64_t> CorpStore::held_by(const std::string& user_id) {
@@ -330,6 +367,21 @@ Result<std::vector<AccountTxRow>> CorpStore::transactions_of(const std::string& 
   return collect_rows<AccountTxRow>(s, [](const SqliteStmt& r) {
     return AccountTxRow{r.str(0), r.str(1), r.i64(2), r.i64(3), r.str(4)};
   });
+}
+
+Status CorpStore::consume_nonce(const std::string& nonce, TimeMs now, TimeMs keep_after) {
+  {
+    XOP_ASSIGN_OR_RETURN(auto prune, db_.prepare("DELETE FROM request_nonces WHERE received_at < ?"));
+    prune.bind(1, keep_after);
+    XOP_RETURN_IF_ERROR(prune.run());
+  }
+  XOP_ASSIGN_OR_RETURN(auto seen, db_.prepare("SELECT 1 FROM request_nonces WHERE nonce = ?"));
+  seen.bind(1, nonce);
+  XOP_ASSIGN_OR_RETURN(bool replayed, seen.step());
+  if (replayed) return make_error(ErrorCode::kUnauthenticated, "request replayed");
+  XOP_ASSIGN_OR_RETURN(auto ins, db_.prepare("INSERT INTO request_nonces (nonce, received_at) VALUES (?, ?)"));
+  ins.bind(1, nonce).bind(2, now);
+  return ins.run();
 }
 
 Result<int64_t> CorpStore::earnings_of(const std::string& user_id) {

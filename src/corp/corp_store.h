@@ -38,8 +38,9 @@ struct PoRow {
   bool final_seen = false;
   TimeMs issued_at = 0;
   TimeMs expires_at = 0;
-  std::string rates_json;  // the bound price sheet's rates
-  std::string document;    // the corp-signed PO, wire form
+  std::string rates_json;         // the bound price sheet's rates
+  std::string document;           // the corp-signed PO, wire form
+  TimeMs close_requested_at = 0;  // when the user asked to close it (0: not asked)
 
   [[nodiscard]] int64_t remaining() const { return max_amount - charged - released; }
 };
@@ -80,15 +81,26 @@ class CorpStore {
   Status update_po(const PoState& s);
   // POs where `account` is the user or the server, oldest first.
   Result<std::vector<PoRow>> pos_of(const std::string& account);
-  // Open POs with no session bound and no record, whose expires_at is before `cutoff`, oldest
-  // expiry first (served by the (state, expires_at) index). expiry.h decides which expire.
-  Result<std::vector<PoRow>> unused_open_pos_expired_before(TimeMs cutoff);
+  // Open POs whose release time (expiry.h) is before `cutoff`: unused ones that expired before it
+  // and closing ones whose close was requested before it, oldest expiry first. expiry.h decides
+  // which are released.
+  Result<std::vector<PoRow>> releasable_pos_before(TimeMs cutoff);
+  // The server's checkpoint (expiry.h), 0 when it has none; raising it never lowers it.
+  Result<TimeMs> reported_through(const std::string& server);
+  Status note_reported_through(const std::string& server, TimeMs through);
   // Sum of the holds of the user's open POs.
   Result<int64_t> held_by(const std::string& user_id);
 
   Result<std::optional<UsageRecord>> find_record(const std::string& po_id, int64_t seq);
   Status insert_record(const UsageRecord& r, int64_t charged, TimeMs now);
   Result<std::vector<RecordRow>> records_of(const std::string& po_id);
+
+  // Replay protection that survives restarts: records `nonce` (derived from a signed request) as
+  // received at `now`, refusing it with kUnauthenticated "request replayed" if it is already
+  // there. Call inside the transaction of the request's effect, so that the effect and its nonce
+  // commit together or not at all. Also prunes nonces received before `keep_after` (the caller
+  // passes a time before which no request can still be inside the replay window).
+  Status consume_nonce(const std::string& nonce, TimeMs now, TimeMs keep_after);
 
   Result<std::vector<AccountTxRow>> transactions_of(const std::string& ledger_account);
   // Total credited to the user's ledger account by settlements.

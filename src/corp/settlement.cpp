@@ -1,7 +1,9 @@
 #include "corp/settlement.h"
 
 #include <algorithm>
+#include <limits>
 
+#include "core/int128.h"
 #include "proto/charge.h"
 
 namespace xop {
@@ -11,10 +13,54 @@ std::string record_name(const UsageRecord& r) {
   return "record (session " + r.session + ", seq " + std::to_string(r.seq) + ")";
 }
 
+// a - b, saturating (inputs are times or small tolerances).
+TimeMs sub_sat(TimeMs a, int64_t b) {
+  TimeMs r = 0;
+  return __builtin_sub_overflow(a, b, &r) ? std::numeric_limits<TimeMs>::min() : r;
+}
+TimeMs add_sat(TimeMs a, int64_t b) {
+  TimeMs r = 0;
+  return __builtin_add_overflow(a, b, &r) ? std::numeric_limits<TimeMs>::max() : r;
+}
+
 }  // namespace
 
+Status check_usage_claim(const PoState& po, const UsageRecord& rec, const UsageClaimLimits& limits) {
+  const std::string name = record_name(rec);
+  if (rec.period_start < sub_sat(po.issued_at, limits.clock_skew_ms)) {
+    return invalid(name + ": period starts at " + std::to_string(rec.period_start) + ", before purchase order " +
+                   po.po_id + " was issued at " + std::to_string(po.issued_at));
+  }
+  if (rec.period_end > add_sat(limits.now, limits.clock_skew_ms)) {
+    return invalid(name + ": period ends at " + std::to_string(rec.period_end) + ", in the future (now " +
+                   std::to_string(limits.now) + ")");
+  }
+  if (po.last_seq > 0 && rec.period_start < po.last_period_end) {
+    return invalid(name + ": period starts at " + std::to_string(rec.period_start) +
+                   ", overlapping the previous record, which ends at " + std::to_string(po.last_period_end));
+  }
+  if (rec.period_end < rec.period_start) return invalid(name + ": period ends before it starts");
+  // 128-bit products: every factor is bounded by the record decoder, but their product is not.
+  const i128 window_ms = static_cast<i128>(rec.period_end - rec.period_start) + kCfsToleranceMs;
+  const int64_t cpu_millis = std::max<int64_t>(rec.reserved.cpu_millis, kCfsMinQuotaUs / kCfsPeriodMs);
+  const i128 max_cpu_ns = static_cast<i128>(cpu_millis) * window_ms * 1000;
+  if (static_cast<i128>(rec.used.cpu_ns) > max_cpu_ns) {
+    return invalid(name + ": claims " + std::to_string(rec.used.cpu_ns) + " ns of CPU, more than " +
+                   std::to_string(rec.reserved.cpu_millis) + " cpu_millis allow in " +
+                   std::to_string(rec.period_end - rec.period_start) + " ms");
+  }
+  const i128 mem = static_cast<i128>(rec.reserved.memory_bytes) + rec.reserved.memory_bytes / 16;
+  if (static_cast<i128>(rec.used.memory_byte_seconds) * 1000 > mem * window_ms) {
+    return invalid(name + ": claims " + std::to_string(rec.used.memory_byte_seconds) +
+                   " memory byte-seconds, more than " + std::to_string(rec.reserved.memory_bytes) +
+                   " memory_bytes allow in " + std::to_string(rec.period_end - rec.period_start) + " ms");
+  }
+  return {};
+}
+
 Result<SettlementPlan> plan_settlement(const std::string& server, const std::vector<UsageRecord>& records,
-                                       std::map<std::string, PoState> states, const StoredRecordLookup& stored) {
+                                       std::map<std::string, PoState> states, const StoredRecordLookup& stored,
+                                       const UsageClaimLimits& limits) {
   SettlementPlan plan;
   std::vector<std::string> order;
   std::map<std::pair<std::string, int64_t>, UsageRecord> in_batch;
@@ -56,6 +102,7 @@ Result<SettlementPlan> plan_settlement(const std::string& server, const std::vec
       return make_error(ErrorCode::kConflict,
                         record_name(rec) + ": seq gap, expected seq " + std::to_string(po.last_seq + 1));
     }
+    XOP_RETURN_IF_ERROR(check_usage_claim(po, rec, limits));
     auto charge = compute_charge(po.rates, rec.reserved, rec.used, rec.period_end - rec.period_start);
     if (!charge) return invalid(record_name(rec) + ": " + charge.error().message);
     if (charge->total != rec.amount) {
@@ -76,6 +123,7 @@ Result<SettlementPlan> plan_settlement(const std::string& server, const std::vec
     }
     po.session = rec.session;
     po.last_seq = rec.seq;
+    po.last_period_end = rec.period_end;
     if (rec.final) {
       po.final_seen = true;
       if (po.remaining > 0) {

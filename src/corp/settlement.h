@@ -8,9 +8,12 @@
 //   seq <= last_seq -> duplicate (must equal the stored record, else 409), charged 0;
 //   after the final record -> 409; seq != last_seq + 1 -> 409 (gap);
 //   amount != compute_charge(rates, reserved, used, period) -> 400 naming session and seq;
+//   a period that is impossible in time or a usage that is impossible for the reservation -> 400
+//   (the time rules below, check_usage_claim);
 //   otherwise charged min(amount, remaining hold) as hold -> user:<server owner>, and when the
 //   record is final the rest of the hold is released to the user and the PO closes. Records on
-//   a PO the user closed are accepted but charged 0.
+//   a PO that is closed (by its final record, or released by expiry.h) are accepted but charged 0;
+//   records on a PO whose user asked to close it are charged until its release.
 #pragma once
 
 #include <functional>
@@ -24,6 +27,31 @@
 #include "proto/usage_record.h"
 
 namespace xop {
+
+// The time and physics rules a new record must meet (times in ms; the server's clock stamps the
+// periods, the corp's clock gives `now`; `clock_skew_ms` is how far they may disagree):
+//   - not dated before its purchase order existed: period_start >= issued_at - clock_skew_ms;
+//   - not in the future: period_end <= now + clock_skew_ms;
+//   - not overlapping the previous record of its session: period_start >= that record's
+//     period_end (periods chain; a gap is allowed, e.g. across a server restart);
+//   - CPU no more than the reservation allows over the period. The kernel enforces the quota per
+//     CFS period (kCfsPeriodMs), at least kCfsMinQuotaUs per period, so a window of the period's
+//     length can hold the quota of up to kCfsToleranceMs more: used.cpu_ns <=
+//     max(cpu_millis, kCfsMinQuotaUs / kCfsPeriodMs) * (period_ms + kCfsToleranceMs) * 1000;
+//   - memory no more than the reservation held over the period, with the same time tolerance and
+//     1/16 for the kernel's page-granular charging: used.memory_byte_seconds * 1000 <=
+//     (memory_bytes + memory_bytes / 16) * (period_ms + kCfsToleranceMs).
+//   Disk and network usage are not bounded by the reservation (they are counters of bytes moved,
+//   which no reservation field limits), so they are not checked here.
+inline constexpr int64_t kDefaultUsageClockSkewMs = 5'000;
+inline constexpr int64_t kCfsPeriodMs = 100;
+inline constexpr int64_t kCfsMinQuotaUs = 1'000;
+inline constexpr int64_t kCfsToleranceMs = 2 * kCfsPeriodMs;
+
+struct UsageClaimLimits {
+  TimeMs now = 0;
+  int64_t clock_skew_ms = kDefaultUsageClockSkewMs;  // >= 0
+};
 
 struct PoState {
   std::string po_id;
@@ -39,8 +67,12 @@ struct PoState {
   bool final_seen = false;
   std::string session;  // empty until the first record
   int64_t last_seq = 0;
+  TimeMs issued_at = 0;
+  TimeMs expires_at = 0;
+  TimeMs last_period_end = 0;     // of record last_seq; meaningful when last_seq > 0
+  TimeMs close_requested_at = 0;  // the user asked to close it: still charged, but exhausted
 
-  [[nodiscard]] bool exhausted() const { return remaining == 0 || closed; }
+  [[nodiscard]] bool exhausted() const { return remaining == 0 || closed || close_requested_at > 0; }
 };
 
 struct RecordOutcome {
@@ -60,7 +92,12 @@ struct SettlementPlan {
 // Returns the record already stored for (po_id, seq), if any.
 using StoredRecordLookup = std::function<std::optional<UsageRecord>(const std::string& po_id, int64_t seq)>;
 
+// The time and physics rules above for one new record `rec` on `po` (kInvalidArgument naming
+// the record and the rule it breaks).
+Status check_usage_claim(const PoState& po, const UsageRecord& rec, const UsageClaimLimits& limits);
+
 Result<SettlementPlan> plan_settlement(const std::string& server, const std::vector<UsageRecord>& records,
-                                       std::map<std::string, PoState> states, const StoredRecordLookup& stored);
+                                       std::map<std::string, PoState> states, const StoredRecordLookup& stored,
+                                       const UsageClaimLimits& limits);
 
 }  // namespace xop

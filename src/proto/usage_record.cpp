@@ -62,7 +62,6 @@ Result<UsageBatch> usage_batch_from_json(const Json& j) {
   const Json& recs = r.array("records", kMaxRecordsPerBatch);
   XOP_RETURN_IF_ERROR(r.finish());
   if (!is_account_id(b.server)) return invalid("usage_batch.server: not an account id");
-  if (recs.empty()) return invalid("usage_batch.records: empty");
   for (size_t i = 0; i < recs.size(); ++i) {
     XOP_ASSIGN_OR_RETURN(auto rec, usage_record_from_json(recs[i], "usage_batch.records[" + std::to_string(i) + "]"));
     b.records.push_back(std::move(rec));

@@ -30,6 +30,8 @@ struct UsageRecord {
   friend bool operator==(const UsageRecord&, const UsageRecord&) = default;
 };
 
+// A batch may be empty: a heartbeat telling the corp the server has nothing to deliver (see the
+// checkpoint rule in corp/expiry.h, for which sent_at is stamped before the WAL is read).
 struct UsageBatch {
   std::string server;  // account id of the signing server key
   TimeMs sent_at = 0;

@@ -8,17 +8,26 @@
 namespace xop {
 
 ChargingAgent::ChargingAgent(std::string server_id, const KeyPair& key, ApiClient& corp, StateStore& store,
-                             const Clock& clock)
-    : server_id_(std::move(server_id)), key_(key), corp_(corp), store_(store), clock_(clock) {}
+                             const Clock& clock, int64_t heartbeat_ms)
+    : server_id_(std::move(server_id)),
+      key_(key),
+      corp_(corp),
+      store_(store),
+      clock_(clock),
+      heartbeat_ms_(heartbeat_ms),
+      last_checkpoint_(clock.now_ms()) {}
 
 Result<ChargingAgent::FlushResult> ChargingAgent::flush() {
   FlushResult out;
   for (int round = 0; round < 100; ++round) {
+    // Stamped before the WAL is read: every record written before sent_at is in this batch or
+    // was acknowledged (the corp's checkpoint rule relies on it).
+    const TimeMs as_of = clock_.now_ms();
     XOP_ASSIGN_OR_RETURN(auto pending, store_.unacked_records(kMaxRecordsPerBatch));
-    if (pending.empty()) break;
+    if (pending.empty() && (round > 0 || as_of - last_checkpoint_ < heartbeat_ms_)) break;
     UsageBatch batch;
     batch.server = server_id_;
-    batch.sent_at = clock_.now_ms();
+    batch.sent_at = as_of;
     batch.records = pending;
     XOP_ASSIGN_OR_RETURN(auto doc, SignedDoc::sign(kUsageBatchType, to_json(batch), key_));
     out.sent += pending.size();
@@ -44,6 +53,8 @@ Result<ChargingAgent::FlushResult> ChargingAgent::flush() {
         }
       }
     }
+    if (pending.size() < kMaxRecordsPerBatch) last_checkpoint_ = as_of;
+    if (pending.empty()) break;  // a heartbeat
     XOP_RETURN_IF_ERROR(store_.ack_records(acked));
     out.acknowledged += acked.size();
     if (acked.empty()) return make_error(ErrorCode::kInternal, "corp acknowledged none of the records sent");

@@ -3,6 +3,10 @@
 // acknowledged; purchase orders it reports exhausted are returned so their sessions stop.
 // A batch the corp refuses as a whole stays in the WAL and is logged (it will be retried; the
 // corp's answer says why, e.g. a server bug or a key problem).
+// Checkpoints (corp/expiry.h): every batch's sent_at is stamped before the WAL is read, a batch
+// below kMaxRecordsPerBatch holds the whole backlog, and when nothing is pending the agent sends
+// an empty batch (a heartbeat) at most once per heartbeat interval, so that the corp can release
+// the holds of purchase orders this server has nothing to claim on.
 #pragma once
 
 #include <string>
@@ -15,14 +19,16 @@ namespace xop {
 
 class ChargingAgent {
  public:
-  ChargingAgent(std::string server_id, const KeyPair& key, ApiClient& corp, StateStore& store, const Clock& clock);
+  static constexpr int64_t kDefaultHeartbeatMs = 10'000;
+  ChargingAgent(std::string server_id, const KeyPair& key, ApiClient& corp, StateStore& store, const Clock& clock,
+                int64_t heartbeat_ms = kDefaultHeartbeatMs);
 
   struct FlushResult {
     size_t sent = 0;
     size_t acknowledged = 0;
     std::vector<std::string> exhausted_pos;
   };
-  // Sends everything pending (in batches of at most kMaxRecordsPerBatch).
+  // Sends everything pending (in batches of at most kMaxRecordsPerBatch), or a heartbeat.
   Result<FlushResult> flush();
 
  private:
@@ -31,6 +37,8 @@ class ChargingAgent {
   ApiClient& corp_;
   StateStore& store_;
   const Clock& clock_;
+  int64_t heartbeat_ms_;
+  TimeMs last_checkpoint_ = 0;  // sent_at of the last batch the corp accepted below the maximum
 };
 
 }  // namespace xop

@@ -211,6 +211,45 @@ TEST_F(Settled, HappyPathChargesHoldAndCreditsOwner) {
   expect_balanced();
 }
 
+// Issue 14, attack 5: a batch claiming more CPU than the reservation allows drained a whole hold
+// at once. Now the batch is refused whole and the hold is untouched; so are records dated before
+// the PO and records in the future.
+TEST_F(Settled, ImpossibleUsageClaimsAreRefusedWholeAndTheHoldIsUntouched) {
+  auto good = record(po_, s_, 1, 1000, 1000);
+  auto greedy = record(po_, s_, 2, 1000, 1000);
+  greedy.used.cpu_ns = 64LL * 1000 * 1'000'000'000;  // 64 cores for 1 s on a 1-core reservation
+  greedy.amount = compute_charge(test_rates(), greedy.reserved, greedy.used, 1000)->total;
+  ASSERT_GE(greedy.amount.micros(), 10'000);  // would drain the whole hold
+  auto r = send_usage(srv_, {good, greedy});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message.find("ns of CPU"), std::string::npos) << r.error().message;
+
+  auto before_po = record(po_, s_, 1, 1000, 1000);
+  before_po.period_start -= 3'600'000;  // an hour before the PO was issued
+  auto early = send_usage(srv_, {before_po});
+  ASSERT_FALSE(early);
+  EXPECT_NE(early.error().message.find("before purchase order"), std::string::npos) << early.error().message;
+
+  auto future = record(po_, s_, 1, 1000, 1000);
+  future.period_end = clock_->now_ms() + 3'600'000;
+  future.amount =
+      compute_charge(test_rates(), future.reserved, future.used, future.period_end - future.period_start)->total;
+  auto ahead = call(srv_, "POST", "/v1/usage", batch(srv_, {future}));  // sent now, not after the period
+  ASSERT_FALSE(ahead);
+  EXPECT_NE(ahead.error().message.find("in the future"), std::string::npos) << ahead.error().message;
+
+  auto st = call(alice_, "GET", "/v1/purchase-orders/" + po_);
+  ASSERT_TRUE(st) << st.error().to_string();
+  EXPECT_EQ((*st)["charged"], 0);
+  EXPECT_EQ((*st)["remaining"], 10'000);
+  EXPECT_EQ(balance(owner_.account_id()), 0);
+  expect_balanced();
+  // The honest record alone still settles.
+  ASSERT_TRUE(send_usage(srv_, {good}));
+  EXPECT_EQ(balance(owner_.account_id()), good.amount.micros());
+}
+
 TEST_F(Settled, BatchSentTwiceIsChargedOnce) {
   auto recs = std::vector<UsageRecord>{record(po_, s_, 1, 1000, 1000), record(po_, s_, 2, 2000, 1000)};
   Json body = batch(srv_, recs);
@@ -319,8 +358,8 @@ TEST_F(Settled, ChargeCappedAtRemainingAndExhaustionReported) {
   EXPECT_EQ((*r)["purchase_orders"][0]["closed"], false);
   EXPECT_EQ(balance(owner_.account_id()), 10'000);
   EXPECT_EQ(held(alice_.account_id()), 0);
-  auto more = send_usage(srv_, {record(po_, s_, 3, 1000, 1000)});
-  ASSERT_TRUE(more);
+  auto more = send_usage(srv_, {record(po_, s_, 3, 1000, 5000)});
+  ASSERT_TRUE(more) << more.error().to_string();
   EXPECT_EQ((*more)["results"][0]["charged"], 0);
   EXPECT_EQ((*more)["purchase_orders"][0]["exhausted"], true);
   auto st = call(alice_, "GET", "/v1/purchase-orders/" + po_);
@@ -351,7 +390,11 @@ TEST_F(Settled, FinalRecordReleasesTheRest) {
   expect_balanced();
 }
 
-TEST_F(Settled, UserCloseReleasesAndLaterRecordsChargeNothing) {
+// Issue 14, attack 6 (the user's side): closing a PO released its whole hold at once, so a user
+// could close it just before the server reported usage it had already done, and the server was
+// never paid. Now the PO is "closing" (exhausted, so the server stops) and keeps its hold until the
+// server's checkpoint passes the close time + the grace (expiry.h).
+TEST_F(Settled, UserCloseWaitsForTheServersUsageBeforeReleasing) {
   auto r1 = record(po_, s_, 1, 1000, 1000);
   ASSERT_TRUE(send_usage(srv_, {r1}));
   auto bad = call(srv_, "POST", "/v1/purchase-orders/" + po_ + "/close");
@@ -359,19 +402,41 @@ TEST_F(Settled, UserCloseReleasesAndLaterRecordsChargeNothing) {
   EXPECT_EQ(bad.error().code, ErrorCode::kPermissionDenied);
   auto c = call(alice_, "POST", "/v1/purchase-orders/" + po_ + "/close");
   ASSERT_TRUE(c) << c.error().to_string();
-  EXPECT_EQ((*c)["released"], 10'000 - r1.amount.micros());
-  EXPECT_EQ(balance(alice_.account_id()), 100'000 - r1.amount.micros());
-  EXPECT_EQ(held(alice_.account_id()), 0);
-  auto late = send_usage(srv_, {record(po_, s_, 2, 1000, 1000)});
-  ASSERT_TRUE(late) << late.error().to_string();
-  EXPECT_EQ((*late)["results"][0]["status"], "charged");
-  EXPECT_EQ((*late)["results"][0]["charged"], 0);
-  EXPECT_EQ((*late)["purchase_orders"][0]["exhausted"], true);
-  EXPECT_EQ((*late)["purchase_orders"][0]["closed"], true);
-  EXPECT_EQ(balance(owner_.account_id()), r1.amount.micros());
+  const TimeMs closed_at = clock_->now_ms();
+  EXPECT_EQ((*c)["released"], 0);
+  EXPECT_EQ((*c)["state"], "closing");
+  auto again = call(alice_, "POST", "/v1/purchase-orders/" + po_ + "/close");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
   auto st = call(alice_, "GET", "/v1/purchase-orders/" + po_);
   ASSERT_TRUE(st);
+  EXPECT_EQ((*st)["state"], "closing");
+  EXPECT_EQ((*st)["exhausted"], true);
+  EXPECT_EQ(held(alice_.account_id()), 10'000 - r1.amount.micros());
+
+  // The usage the server did before it learnt of the close arrives later and is paid.
+  auto r2 = record(po_, s_, 2, 1000, 1000);
+  auto late = send_usage(srv_, {r2});
+  ASSERT_TRUE(late) << late.error().to_string();
+  EXPECT_EQ((*late)["results"][0]["charged"], r2.amount.micros());
+  EXPECT_EQ((*late)["purchase_orders"][0]["exhausted"], true);  // the server stops the session
+  EXPECT_EQ((*late)["purchase_orders"][0]["closed"], false);
+  EXPECT_EQ(balance(owner_.account_id()), r1.amount.micros() + r2.amount.micros());
+
+  // Long after, the user's requests alone release nothing: the server has not checked in.
+  clock_->set_ms(closed_at + 10 * CorpOptions{}.unused_po_grace_ms);
+  EXPECT_EQ(held(alice_.account_id()), 10'000 - r1.amount.micros() - r2.amount.micros());
+  // Its heartbeat past the close time + grace lets the rest go back to the user.
+  ASSERT_TRUE(send_usage(srv_, {}));
+  EXPECT_EQ(held(alice_.account_id()), 0);
+  EXPECT_EQ(balance(alice_.account_id()), 100'000 - r1.amount.micros() - r2.amount.micros());
+  st = call(alice_, "GET", "/v1/purchase-orders/" + po_);
+  ASSERT_TRUE(st);
   EXPECT_EQ((*st)["state"], "closed");
+  // A record after the release is accepted but charged nothing.
+  auto after = send_usage(srv_, {record(po_, s_, 3, 1000, 1000)});
+  ASSERT_TRUE(after) << after.error().to_string();
+  EXPECT_EQ((*after)["results"][0]["charged"], 0);
   expect_balanced();
 }
 

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,8 +28,16 @@ class CorpFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     clock_ = std::make_unique<SimulatedClock>(SystemClock::instance().now_ms());
+    // Records date their periods from t0_, after every purchase order the fixtures create.
+    t0_ = clock_->now_ms() + 1000;
     corp_key_ = KeyPair::generate();
     admin_ = KeyPair::generate();
+    open_corp();
+  }
+
+  // Opens the corp on dir_/corp.db (again, after restart_corp()) and serves it on a fresh
+  // loopback port through a router that remembers the last request of each route.
+  void open_corp() {
     CorpOptions o;
     o.db_path = dir_.file("corp.db");
     o.admin_key = admin_.public_key();
@@ -34,13 +45,45 @@ class CorpFixture : public ::testing::Test {
     auto svc = CorpService::open(o, corp_key_, *clock_);
     ASSERT_TRUE(svc) << svc.error().to_string();
     corp_ = std::move(*svc);
-    server_ = std::make_unique<HttpServer>(HttpServerOptions{}, corp_->router());
+    auto recording = std::make_shared<Router>();
+    for (const auto& route : corp_->router()->routes()) {
+      recording->add(
+          route.method, route.pattern,
+          [this, h = route.handler, key = route.method + " " + route.pattern](const HttpRequest& q,
+                                                                              const PathParams& p) {
+            {
+              std::lock_guard lock(recorded_mu_);
+              recorded_[key] = q;
+            }
+            return h(q, p);
+          },
+          route.max_body);
+    }
+    server_ = std::make_unique<HttpServer>(HttpServerOptions{}, recording);
     auto st = server_->start();
     ASSERT_TRUE(st) << st.error().to_string();
     auto ep = parse_endpoint(server_->url());
     ASSERT_TRUE(ep);
     ep_ = *ep;
   }
+  // Closes the corp (HTTP server and database) and opens it again on the same database, with
+  // the same clock (so still inside the replay window of anything sent before).
+  void restart_corp() {
+    server_->stop();
+    server_.reset();
+    corp_.reset();
+    open_corp();
+  }
+  // The exact request (headers and body as received) last routed to "METHOD /pattern".
+  HttpRequest recorded(const std::string& route) {
+    std::lock_guard lock(recorded_mu_);
+    auto it = recorded_.find(route);
+    EXPECT_NE(it, recorded_.end()) << "no request recorded for " << route;
+    return it == recorded_.end() ? HttpRequest{} : it->second;
+  }
+  // Hands `q` to the running corp's router exactly as received (bypassing the socket, so the
+  // bytes are the original ones whatever port the corp now listens on).
+  HttpResponse replay(const HttpRequest& q) { return corp_->router()->dispatch(q); }
 
   // Lets a fixture change the corp's options before it opens.
   virtual void customize(CorpOptions&) {}
@@ -125,13 +168,20 @@ class CorpFixture : public ::testing::Test {
   }
 
   // A record whose amount is what the test rates give for `cpu_millis` reserved over `ms`.
-  static UsageRecord record(const std::string& po_id, const std::string& session, int64_t seq, int64_t cpu_millis,
-                            int64_t ms, bool final = false) {
+  // Periods are consecutive from t0_ (after the fixtures' purchase orders were issued).
+  [[nodiscard]] UsageRecord record(const std::string& po_id, const std::string& session, int64_t seq,
+                                   int64_t cpu_millis, int64_t ms, bool final = false) const {
+    return record_from(t0_ + (seq - 1) * ms, po_id, session, seq, cpu_millis, ms, final);
+  }
+  // A record of `ms` from `start` whose amount is what the test rates give for `cpu_millis`
+  // reserved (and a tenth of it used).
+  static UsageRecord record_from(TimeMs start, const std::string& po_id, const std::string& session, int64_t seq,
+                                 int64_t cpu_millis, int64_t ms, bool final = false) {
     UsageRecord r;
     r.session = session;
     r.po_id = po_id;
     r.seq = seq;
-    r.period_start = 1'700'000'000'000 + (seq - 1) * ms;
+    r.period_start = start;
     r.period_end = r.period_start + ms;
     r.reserved.cpu_millis = cpu_millis;
     r.used.cpu_ns = cpu_millis * ms * 100;
@@ -147,7 +197,12 @@ class CorpFixture : public ::testing::Test {
     EXPECT_TRUE(d);
     return Json{{"batch", d->to_json()}};
   }
+  // Like a server, reports records only once their periods have ended: the clock is moved to the
+  // latest period end first if it is behind.
   Result<Json> send_usage(const KeyPair& server, const std::vector<UsageRecord>& recs) {
+    TimeMs end = 0;
+    for (const auto& r : recs) end = std::max(end, r.period_end);
+    if (clock_->now_ms() < end) clock_->set_ms(end);
     return call(server, "POST", "/v1/usage", batch(server, recs));
   }
 
@@ -162,6 +217,9 @@ class CorpFixture : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<SimulatedClock> clock_;
+  TimeMs t0_ = 0;
+  std::mutex recorded_mu_;
+  std::map<std::string, HttpRequest> recorded_;
   KeyPair alice_ = KeyPair::generate();
   KeyPair owner_ = KeyPair::generate();
   KeyPair srv_ = KeyPair::generate();

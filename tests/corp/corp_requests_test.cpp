@@ -79,8 +79,10 @@ TEST(CorpRequests, Usage) {
   auto doc = SignedDoc::sign(kUsageBatchType, to_json(b), srv);
   ASSERT_TRUE(doc);
   auto r = decode_usage(Json{{"batch", doc->to_json()}});
-  ASSERT_TRUE(r) << r.error().to_string();     // contents are checked later by verify_usage_batch
-  EXPECT_FALSE(verify_usage_batch(r->batch));  // empty batch
+  ASSERT_TRUE(r) << r.error().to_string();    // contents are checked later by verify_usage_batch
+  EXPECT_TRUE(verify_usage_batch(r->batch));  // an empty batch is a heartbeat (expiry.h)
+  auto forged = SignedDoc::sign(kUsageBatchType, to_json(b), KeyPair::generate());
+  EXPECT_FALSE(verify_usage_batch(*forged));  // signed by a key other than the batch's server
   Json bad = doc->to_json();
   bad["signature"] = std::string(88, 'A');
   EXPECT_FALSE(decode_usage(Json{{"batch", bad}}));

@@ -48,8 +48,12 @@ UsageRecord rec(int64_t seq, int64_t ms, bool final = false) {
 
 const StoredRecordLookup kNone = [](const std::string&, int64_t) { return std::optional<UsageRecord>(); };
 
-Result<SettlementPlan> plan(std::vector<UsageRecord> recs, PoState s = po(), const StoredRecordLookup& lookup = kNone) {
-  return plan_settlement(kServer, recs, {{s.po_id, s}}, lookup);
+// The corp's clock when the batch arrives: after every period the tests use.
+const UsageClaimLimits kLimits{/*now=*/1'000'000, /*clock_skew_ms=*/0};
+
+Result<SettlementPlan> plan(std::vector<UsageRecord> recs, PoState s = po(), const StoredRecordLookup& lookup = kNone,
+                            const UsageClaimLimits& limits = kLimits) {
+  return plan_settlement(kServer, recs, {{s.po_id, s}}, lookup, limits);
 }
 
 TEST(Settlement, ChargesEachNewRecordAsOneTransfer) {
@@ -163,6 +167,92 @@ TEST(Settlement, ClosedPoAcceptsButChargesNothing) {
   EXPECT_TRUE(p->transactions.empty());
   EXPECT_TRUE(p->purchase_orders[0].exhausted());
   EXPECT_TRUE(p->purchase_orders[0].final_seen);
+}
+
+// The time and physics rules (issue 14, attack 5): each refusal refuses the whole batch.
+void expect_refused(const Result<SettlementPlan>& p, const std::string& why) {
+  ASSERT_FALSE(p) << why;
+  EXPECT_EQ(p.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(p.error().message.find(why), std::string::npos) << p.error().message;
+}
+
+TEST(SettlementTime, RecordDatedBeforeThePurchaseOrderIsRefused) {
+  PoState s = po();
+  s.issued_at = 1000;
+  ASSERT_TRUE(plan({rec(1, 100)}, s));  // starts exactly at issuance
+  s.issued_at = 1001;
+  expect_refused(plan({rec(1, 100)}, s), "before purchase order");
+  // The clock skew tolerance allows a server clock slightly behind the corp's.
+  EXPECT_TRUE(plan({rec(1, 100)}, s, kNone, UsageClaimLimits{1'000'000, 1}));
+  expect_refused(plan({rec(1, 100)}, s, kNone, UsageClaimLimits{1'000'000, 0}), "before purchase order");
+}
+
+TEST(SettlementTime, FuturePeriodIsRefused) {
+  // rec(2, 100) ends at 2100.
+  EXPECT_TRUE(plan({rec(1, 100), rec(2, 100)}, po(), kNone, UsageClaimLimits{2100, 0}));
+  expect_refused(plan({rec(1, 100), rec(2, 100)}, po(), kNone, UsageClaimLimits{2099, 0}), "in the future");
+  EXPECT_TRUE(plan({rec(1, 100), rec(2, 100)}, po(), kNone, UsageClaimLimits{2099, 1}));
+}
+
+TEST(SettlementTime, OverlappingPeriodsAreRefusedWithinABatchAndAcrossBatches) {
+  UsageRecord r2 = rec(2, 100);
+  r2.period_start = 1099;  // the first ends at 1100
+  r2.amount = compute_charge(rates(), r2.reserved, r2.used, r2.period_end - r2.period_start)->total;
+  expect_refused(plan({rec(1, 100), r2}), "overlapping the previous record");
+  r2.period_start = 1100;  // chained exactly
+  r2.amount = compute_charge(rates(), r2.reserved, r2.used, r2.period_end - r2.period_start)->total;
+  EXPECT_TRUE(plan({rec(1, 100), r2}));
+
+  // Across batches the previous record's end comes from the stored state.
+  auto first = plan({rec(1, 100)});
+  ASSERT_TRUE(first);
+  PoState after = first->purchase_orders[0];
+  EXPECT_EQ(after.last_period_end, 1100);
+  UsageRecord back = rec(2, 100);
+  back.period_start = 1050;
+  back.amount = compute_charge(rates(), back.reserved, back.used, back.period_end - back.period_start)->total;
+  expect_refused(plan({back}, after), "overlapping the previous record");
+  EXPECT_TRUE(plan({rec(2, 100)}, after));  // a gap (1100 .. 2000) is allowed
+}
+
+UsageRecord with_cpu(int64_t seq, int64_t ms, int64_t cpu_millis, int64_t cpu_ns) {
+  UsageRecord r = rec(seq, ms);
+  r.reserved.cpu_millis = cpu_millis;
+  r.used.cpu_ns = cpu_ns;
+  r.amount = compute_charge(rates(), r.reserved, r.used, ms)->total;
+  return r;
+}
+
+TEST(SettlementTime, CpuBeyondTheReservationIsRefused) {
+  // 500 milli-cores over 1000 ms: 500 ms of CPU, plus two CFS periods (200 ms) of the quota.
+  const int64_t limit_ns = 500 * (1000 + kCfsToleranceMs) * 1000;
+  EXPECT_TRUE(plan({with_cpu(1, 1000, 500, limit_ns)}));
+  expect_refused(plan({with_cpu(1, 1000, 500, limit_ns + 1)}), "ns of CPU, more than 500 cpu_millis");
+  // A whole core for a 1000 ms period at 500 milli-cores: refused.
+  expect_refused(plan({with_cpu(1, 1000, 500, 1'000'000'000)}), "ns of CPU");
+  // The kernel's minimum quota (1 ms per 100 ms period = 10 milli-cores) bounds tiny reservations.
+  EXPECT_TRUE(plan({with_cpu(1, 1000, 1, 10 * (1000 + kCfsToleranceMs) * 1000)}));
+  expect_refused(plan({with_cpu(1, 1000, 1, 10 * (1000 + kCfsToleranceMs) * 1000 + 1)}), "ns of CPU");
+  // Huge claims do not overflow the bound.
+  expect_refused(plan({with_cpu(1, 1000, 1, kMaxUsage)}), "ns of CPU");
+}
+
+TEST(SettlementTime, MemoryBeyondTheReservationIsRefused) {
+  UsageRecord r = rec(1, 1000);
+  r.reserved.memory_bytes = 16 << 20;
+  const int64_t limit = (int64_t{16 << 20} + (1 << 20)) * (1000 + kCfsToleranceMs) / 1000;  // byte-seconds
+  r.used.memory_byte_seconds = limit;
+  r.amount = compute_charge(rates(), r.reserved, r.used, 1000)->total;
+  EXPECT_TRUE(plan({r}));
+  r.used.memory_byte_seconds = limit + 1;
+  r.amount = compute_charge(rates(), r.reserved, r.used, 1000)->total;
+  expect_refused(plan({r}), "memory byte-seconds");
+}
+
+TEST(SettlementTime, RefusalInALaterRecordRefusesTheWholeBatch) {
+  auto p = plan({rec(1, 100), with_cpu(2, 100, 1000, 10'000'000'000)});
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message.find("seq 2"), std::string::npos) << p.error().message;
 }
 
 }  // namespace

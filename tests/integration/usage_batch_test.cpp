@@ -33,6 +33,7 @@ class UsageBatchTest : public ::testing::Test {
         Json{{"server", server_key_.account_id()}, {"price_sheet", sheet->to_json()}, {"max_amount", 1'000'000}});
     ASSERT_TRUE(po.has_value()) << po.error().message;
     po_id_ = (*po)["purchase_order"]["body"]["po_id"].get<std::string>();
+    issued_at_ = (*po)["purchase_order"]["body"]["issued_at"].get<TimeMs>();
   }
 
   UsageRecord record(int64_t seq, int64_t cpu_ms) const {
@@ -40,8 +41,9 @@ class UsageBatchTest : public ::testing::Test {
     r.session = "s" + std::string(32, 'a');
     r.po_id = po_id_;
     r.seq = seq;
-    r.period_start = 1'000 * seq;
-    r.period_end = 1'000 * (seq + 1);
+    // Chained one-second periods from the PO's issuance (the corp refuses earlier ones).
+    r.period_start = issued_at_ + 1'000 * (seq - 1);
+    r.period_end = r.period_start + 1'000;
     r.reserved.cpu_millis = 500;
     r.reserved.memory_bytes = 64 << 20;
     r.used.cpu_ns = cpu_ms * 1'000'000;
@@ -63,7 +65,8 @@ class UsageBatchTest : public ::testing::Test {
   }
 
   void expect_balanced() const {
-    auto corp = ApiClient::connect(platform_->corp_url(), std::nullopt);
+    // The admin key gets a fresh check (an anonymous caller may get one cached for a few seconds).
+    auto corp = ApiClient::connect(platform_->corp_url(), platform_->admin());
     auto r = corp->call("GET", "/v1/ledger/check");
     ASSERT_TRUE(r.has_value());
     EXPECT_TRUE(r->value("balanced", false)) << r->dump();
@@ -74,6 +77,7 @@ class UsageBatchTest : public ::testing::Test {
   KeyPair server_key_ = KeyPair::generate();
   Rates rates_;
   std::string po_id_;
+  TimeMs issued_at_ = 0;
 };
 
 TEST_F(UsageBatchTest, BatchSentTwiceIsChargedOnce) {

@@ -127,6 +127,25 @@ TEST_F(ChargingAgentTest, NothingPendingSendsNothing) {
   EXPECT_TRUE(corp_.batch_sizes.empty());
 }
 
+// With nothing to deliver the agent sends an empty batch at most once per heartbeat interval: the
+// checkpoint that lets the corp release holds this server has nothing to claim on (corp/expiry.h).
+TEST_F(ChargingAgentTest, IdleAgentSendsAHeartbeatOncePerInterval) {
+  clock_.advance_ms(ChargingAgent::kDefaultHeartbeatMs - 1);
+  ASSERT_TRUE(agent_->flush());
+  EXPECT_TRUE(corp_.batch_sizes.empty());
+  clock_.advance_ms(1);
+  ASSERT_TRUE(agent_->flush());
+  EXPECT_EQ(corp_.batch_sizes, (std::vector<size_t>{0}));
+  ASSERT_TRUE(agent_->flush());  // not again within the interval
+  EXPECT_EQ(corp_.batch_sizes, (std::vector<size_t>{0}));
+  // A delivered backlog is a checkpoint too: no heartbeat right after it.
+  add_session(2, random_id("po"));
+  clock_.advance_ms(ChargingAgent::kDefaultHeartbeatMs);
+  ASSERT_TRUE(agent_->flush());
+  ASSERT_TRUE(agent_->flush());
+  EXPECT_EQ(corp_.batch_sizes, (std::vector<size_t>{0, 2}));
+}
+
 TEST_F(ChargingAgentTest, AcknowledgedRecordsLeaveTheWal) {
   const std::string po = random_id("po");
   const std::string s = add_session(3, po);
