@@ -2,6 +2,7 @@
 
 #include "crypto/digest.h"
 #include "net/auth.h"
+#include "proto/blob_grant.h"
 
 namespace xop {
 
@@ -33,9 +34,29 @@ std::shared_ptr<Router> make_server_api(ServerApiDeps d) {
 
   router->add("GET", "/v1/info", [d](const HttpRequest&, const PathParams&) { return json_response(200, d.info()); });
 
-  router->add("GET", "/v1/blobs/{digest}", [d](const HttpRequest&, const PathParams& p) {
+  // Who may read a blob: anyone when it is public; otherwise a signed request from one of its
+  // owners, or from a peer server presenting an owner's grant. A stranger gets 401 unsigned and
+  // 404 signed, exactly as for a blob that does not exist.
+  router->add("GET", "/v1/blobs/{digest}", [d](const HttpRequest& req, const PathParams& p) {
     const auto& digest = p.at("digest");
     if (!is_oci_digest(digest)) return error_response(ErrorCode::kInvalidArgument, "not a sha256 digest");
+    if (!d.images->is_public(digest)) {
+      if (req.header(kHeaderKey).empty()) {
+        return error_response(ErrorCode::kUnauthenticated,
+                              "blobs are served to their owners: sign the request (or present a grant as a peer)");
+      }
+      auto key = authenticate(*d.verifier, req);
+      if (!key) return error_response(key.error());
+      const std::string who = key->account_id();
+      if (!d.images->is_owner(who, digest)) {
+        const std::string grant = req.header(kHeaderGrant);
+        if (grant.empty()) return error_response(ErrorCode::kNotFound, "no such blob: " + digest);
+        const Clock& clock = d.clock != nullptr ? *d.clock : SystemClock::instance();
+        auto user = check_blob_grant(grant, who, digest, clock.now_ms());
+        if (!user) return error_response(user.error());
+        if (!d.images->is_owner(*user, digest)) return error_response(ErrorCode::kNotFound, "no such blob: " + digest);
+      }
+    }
     auto blob = d.images->read_blob(digest);
     if (!blob) return error_response(ErrorCode::kNotFound, "no such blob: " + digest);
     HttpResponse r;
@@ -52,12 +73,34 @@ std::shared_ptr<Router> make_server_api(ServerApiDeps d) {
         if (!who) return error_response(who.error());
         const auto& digest = p.at("digest");
         if (!is_oci_digest(digest)) return error_response(ErrorCode::kInvalidArgument, "not a sha256 digest");
-        if (d.images->has_blob(digest)) return json_response(200, Json{{"digest", digest}, {"size", req.body.size()}});
-        auto st = d.images->put_blob(digest, req.body);
+        // 200 only when the caller already owns it: whether someone else stored it is not told.
+        if (d.images->is_owner(*who, digest)) {
+          return json_response(200, Json{{"digest", digest}, {"size", req.body.size()}});
+        }
+        // Quotas and the store cap, before the bytes are stored.
+        auto admitted = d.images->admit_blob(*who, digest, static_cast<int64_t>(req.body.size()));
+        if (!admitted) return error_response(admitted.error());
+        auto st = d.images->put_blob(*who, digest, req.body);
         if (!st) return error_response(st.error());
         return json_response(201, Json{{"digest", digest}, {"size", req.body.size()}});
       },
       kMaxBlobBytes);
+
+  // An owner of every blob of an image marks it public (anyone may then download its blobs and run
+  // it) or takes back their mark.
+  for (const char* method : {"PUT", "DELETE"}) {
+    const bool make_public = std::string_view(method) == "PUT";
+    router->add(method, "/v1/images/{digest}/public",
+                [d, caller, make_public](const HttpRequest& req, const PathParams& p) {
+                  auto who = caller(req);
+                  if (!who) return error_response(who.error());
+                  const auto& digest = p.at("digest");
+                  if (!is_oci_digest(digest)) return error_response(ErrorCode::kInvalidArgument, "not a sha256 digest");
+                  auto st = d.images->set_public(*who, digest, make_public);
+                  if (!st) return error_response(st.error());
+                  return json_response(200, Json{{"image", digest}, {"public", d.images->is_public(digest)}});
+                });
+  }
 
   router->add("POST", "/v1/sessions", [d, caller](const HttpRequest& req, const PathParams&) {
     auto who = caller(req);
@@ -66,6 +109,9 @@ std::shared_ptr<Router> make_server_api(ServerApiDeps d) {
     if (!body) return error_response(body.error());
     auto create = create_session_request_from_json(*body);
     if (!create) return error_response(create.error());
+    // Running an image reads it: only the owners of its blobs may, unless it is public; a blob
+    // that is not the caller's is reported as missing.
+    if (auto usable = d.images->check_use(*who, create->spec.image); !usable) return error_response(usable.error());
     auto v = d.sessions->create(*who, *create);
     if (!v) return error_response(v.error());
     return json_response(201, Json{{"session", to_json(*v)}});

@@ -7,6 +7,7 @@
 #include "core/toml_reader.h"
 #include "proto/advert.h"
 #include "proto/price_sheet.h"
+#include "server/image_store.h"
 
 namespace xop {
 
@@ -42,6 +43,8 @@ struct ServerConfig {
   int64_t advert_ttl_ms = 15'000;
   int64_t stop_grace_ms = 5000;
   int http_threads = 4;
+  ImageStoreOptions images;                             // [images]: quotas, store cap, GC idle time
+  int64_t image_gc_interval_ms = int64_t{10} * 60'000;  // [images] gc_interval_ms
 };
 
 Result<ServerConfig> server_config_from_toml(const toml::table& t);
