@@ -275,15 +275,20 @@ class FsImageStore final : public ImageStore {
   }
 
   [[nodiscard]] std::vector<std::string> images() const override {
+    std::vector<std::string> marked;
+    {
+      std::lock_guard lock(mu_);
+      auto st = db_.prepare("SELECT DISTINCT manifest FROM public_marks ORDER BY manifest");
+      if (!st) return {};
+      marked = collect_rows<std::string>(*st, [](const SqliteStmt& q) {
+                 return q.str(0);
+               }).value_or(std::vector<std::string>{});
+    }
     std::vector<std::string> out;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir_ + "/blobs/sha256", ec)) {
-      if (!e.is_regular_file(ec) || e.file_size(ec) > kMaxOciDocumentBytes) continue;
-      const std::string digest = "sha256:" + e.path().filename().string();
-      if (!is_oci_digest(digest)) continue;
+    for (const auto& digest : marked) {
+      if (out.size() >= kMaxListedImages) break;
       if (load(digest)) out.push_back(digest);
     }
-    std::sort(out.begin(), out.end());
     return out;
   }
 

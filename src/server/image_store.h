@@ -28,6 +28,7 @@
 namespace xop {
 
 inline constexpr size_t kMaxBlobBytes = 512u << 20;
+inline constexpr size_t kMaxListedImages = 1000;
 
 // What the image config says about how to run it.
 struct ImageConfig {
@@ -104,7 +105,8 @@ class ImageStore {
   virtual Result<std::string> prepare_rootfs(const std::string& manifest_digest, const std::string& session_dir) = 0;
   // Unmounts what prepare_rootfs mounted and ends the use. Idempotent.
   virtual Status release_rootfs(const std::string& session_dir) = 0;
-  // Manifest digests whose blobs are all present.
+  // Public images whose blobs are all present, at most kMaxListedImages in digest order (what
+  // /v1/info and adverts list: private images are not revealed, and no upload flood can grow it).
   [[nodiscard]] virtual std::vector<std::string> images() const = 0;
 
   // One pass of the garbage-collection policy above.
