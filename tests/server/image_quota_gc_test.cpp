@@ -247,5 +247,33 @@ TEST(ImageGcTest, AdmissionDatesTheImage) {
   for (const auto& b : img.blobs) EXPECT_TRUE(st.s->has_blob(b));
 }
 
+// Blobs stored before the metadata existed (an older version, or a crash between the file's
+// rename and the commit) are adopted at start-up as owned by nobody, and collected like others.
+TEST(ImageGcTest, FilesWithoutMetadataAreAdoptedUnownedAndCollectable) {
+  Store st(ImageStoreOptions{.gc_idle_ms = kHour});
+  const std::string a = "from an older version";
+  ASSERT_TRUE(st.s->put_blob(kAlice, oci_digest(a), a));
+  st.s.reset();
+  for (const char* f : {"index.db", "index.db-wal", "index.db-shm"}) fs::remove(st.t.file(std::string("store/") + f));
+  st.reopen();
+  EXPECT_TRUE(st.s->has_blob(oci_digest(a)));
+  EXPECT_FALSE(st.s->is_owner(kAlice, oci_digest(a)));
+  EXPECT_EQ(st.s->usage().blob_bytes, static_cast<int64_t>(a.size()));
+  // Alice re-uploads (her deployer's HEAD said 404) and owns it again.
+  ASSERT_TRUE(st.s->put_blob(kAlice, oci_digest(a), a));
+  EXPECT_TRUE(st.s->is_owner(kAlice, oci_digest(a)));
+  st.clock.advance_ms(kHour);
+  ASSERT_TRUE(st.s->collect_garbage());
+  EXPECT_FALSE(st.s->has_blob(oci_digest(a)));
+  // Metadata whose file vanished is dropped at start-up.
+  const std::string b = "file removed behind the store's back";
+  ASSERT_TRUE(st.s->put_blob(kAlice, oci_digest(b), b));
+  st.s.reset();
+  fs::remove(st.t.file("store/blobs/sha256/" + oci_digest(b).substr(7)));
+  st.reopen();
+  EXPECT_FALSE(st.s->is_owner(kAlice, oci_digest(b)));
+  EXPECT_EQ(st.s->usage_of(kAlice).blobs, 0);
+}
+
 }  // namespace
 }  // namespace xop
