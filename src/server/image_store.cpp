@@ -150,10 +150,12 @@ class FsImageStore final : public ImageStore {
   }
 
   Status set_public(const std::string& account, const std::string& manifest_digest, bool make_public) override {
-    auto img = load(manifest_digest);
     const auto not_found = [&] { return make_error(ErrorCode::kNotFound, "no such image: " + manifest_digest); };
-    if (!img)
-      return img.error().code == ErrorCode::kInvalidArgument ? Status(tl::make_unexpected(img.error())) : not_found();
+    if (!is_oci_digest(manifest_digest)) return invalid("\"" + manifest_digest + "\" is not a sha256 digest");
+    // Only an owner of the manifest hears more than "no such image" (e.g. that it does not parse).
+    if (!is_owner(account, manifest_digest)) return not_found();
+    auto img = load(manifest_digest);
+    if (!img) return img.error().code == ErrorCode::kNotFound ? not_found() : Status(tl::make_unexpected(img.error()));
     const auto blobs = closure(*img);
     std::lock_guard lock(mu_);
     for (const auto& b : blobs) {

@@ -183,6 +183,11 @@ TEST_F(BlobAccessTest, PublishingAManifestOverSomeoneElsesLayerIsRefused) {
   EXPECT_EQ(r.error().code, ErrorCode::kNotFound);
   EXPECT_EQ(get(*anon_, oci_digest(secret_layer)).status, 401);
   EXPECT_EQ(get(*carol, oci_digest(secret_layer)).status, 404);
+  // A stranger trying to publish a stored blob that is no manifest learns nothing either.
+  auto not_manifest = carol->call("PUT", "/v1/images/" + oci_digest(secret_layer) + "/public");
+  ASSERT_FALSE(not_manifest);
+  EXPECT_EQ(not_manifest.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(not_manifest.error().message, "no such image: " + oci_digest(secret_layer));
 }
 
 // Running an image reads it: a session of someone else's private image is refused as missing.
