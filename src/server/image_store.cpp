@@ -594,6 +594,8 @@ class FsImageStore final : public ImageStore {
   // a crash, or by an older version) are recorded as unowned and used now; rows without a file go.
   Status reconcile_locked() {
     const TimeMs now = clock_.now_ms();
+    SqliteTxn txn(db_);
+    XOP_RETURN_IF_ERROR(txn.begin());
     std::error_code ec;
     std::set<std::string> on_disk;
     for (const auto& e : fs::directory_iterator(dir_ + "/blobs/sha256", ec)) {
@@ -625,7 +627,7 @@ class FsImageStore final : public ImageStore {
     for (const auto& n : names) {
       if (!layer_dirs.count(n)) XOP_RETURN_IF_ERROR(forget_layer_locked(n));
     }
-    return ok_status();
+    return txn.commit();
   }
 
   Status forget_blob_locked(const std::string& digest) {
@@ -655,12 +657,12 @@ class FsImageStore final : public ImageStore {
     if (it.layer) {
       fs::remove_all(dir_ + "/layers/" + it.key, ec);
       if (ec) return make_error(ErrorCode::kInternal, "remove layer " + it.key + ": " + ec.message());
-      XOP_LOG_INFO("image layer collected name={}", it.key);
+      XOP_LOG_DEBUG("image layer collected name={}", it.key);
       return forget_layer_locked(it.key);
     }
     fs::remove(blob_path(it.key), ec);
     if (ec) return make_error(ErrorCode::kInternal, "remove blob " + it.key + ": " + ec.message());
-    XOP_LOG_INFO("image blob collected digest={}", it.key);
+    XOP_LOG_DEBUG("image blob collected digest={}", it.key);
     return forget_blob_locked(it.key);
   }
 
@@ -705,11 +707,18 @@ class FsImageStore final : public ImageStore {
     const int64_t low_water = opts_.max_store_bytes / 10 * 9;
     const int64_t spare_ms = std::min(opts_.gc_idle_ms, kLruSpareMs);
     std::set<std::string> removed_blobs;
+    // One transaction for the pass (files go first: a crash in between leaves metadata without
+    // files, which the next start-up drops).
+    SqliteTxn txn(db_);
+    XOP_RETURN_IF_ERROR(txn.begin());
     for (const auto& it : items) {
       const bool idle = now - it.used_at >= opts_.gc_idle_ms;
       const bool lru = over_cap && total + need > low_water && now - it.used_at >= spare_ms;
       if (!idle && !lru) continue;
-      XOP_RETURN_IF_ERROR(remove_item_locked(it));
+      if (auto st = remove_item_locked(it); !st) {
+        XOP_LOG_WARN("image store gc: {}", st.error().message);  // the next pass tries again
+        continue;
+      }
       if (it.layer) {
         ++rep.layers_removed;
       } else {
@@ -724,11 +733,15 @@ class FsImageStore final : public ImageStore {
       if (!it.layer || !removed_blobs.count("sha256:" + it.key.substr(0, 64))) continue;
       std::error_code ec;
       if (!fs::exists(dir_ + "/layers/" + it.key, ec)) continue;
-      XOP_RETURN_IF_ERROR(remove_item_locked(it));
+      if (auto st = remove_item_locked(it); !st) {
+        XOP_LOG_WARN("image store gc: {}", st.error().message);  // the next pass tries again
+        continue;
+      }
       ++rep.layers_removed;
       rep.bytes_freed += it.bytes;
       total -= it.bytes;
     }
+    XOP_RETURN_IF_ERROR(txn.commit());
     rep.bytes_kept = total;
     if (rep.blobs_removed + rep.layers_removed > 0) {
       XOP_LOG_INFO("image store gc: {} blobs and {} layers removed, {} bytes freed, {} bytes kept", rep.blobs_removed,
