@@ -2,6 +2,7 @@
 
 #include "crypto/digest.h"
 #include "net/auth.h"
+#include "proto/blob_grant.h"
 
 namespace xop {
 
@@ -34,17 +35,41 @@ std::shared_ptr<Router> make_server_api(ServerApiDeps d) {
 
   router->add("GET", "/v1/info", [d](const HttpRequest&, const PathParams&) { return json_response(200, d.info()); });
 
-  router->add("GET", "/v1/blobs/{digest}", [d](const HttpRequest&, const PathParams& p) {
-    const auto& digest = p.at("digest");
-    if (!is_oci_digest(digest)) return error_response(ErrorCode::kInvalidArgument, "not a sha256 digest");
-    auto blob = d.images->read_blob(digest);
-    if (!blob) return error_response(ErrorCode::kNotFound, "no such blob: " + digest);
-    HttpResponse r;
-    r.content_type = "application/octet-stream";
-    r.headers["Docker-Content-Digest"] = digest;
-    r.body = std::move(*blob);
-    return r;
-  });
+  // Who may read a blob: anyone when it is public; otherwise a signed request from one of its
+  // owners, or from a peer server presenting an owner's grant. A stranger gets 401 unsigned and
+  // 404 signed, exactly as for a blob that does not exist.
+  router->add(
+      "GET", "/v1/blobs/{digest}",
+      [d](const HttpRequest& req, const PathParams& p) {
+        const auto& digest = p.at("digest");
+        if (!is_oci_digest(digest)) return error_response(ErrorCode::kInvalidArgument, "not a sha256 digest");
+        if (!d.images->is_public(digest)) {
+          if (req.header(kHeaderKey).empty()) {
+            return error_response(ErrorCode::kUnauthenticated,
+                                  "blobs are served to their owners: sign the request (or present a grant as a peer)");
+          }
+          auto key = authenticate(*d.verifier, req);
+          if (!key) return error_response(key.error());
+          const std::string who = key->account_id();
+          if (!d.images->is_owner(who, digest)) {
+            const std::string grant = req.header(kHeaderGrant);
+            if (grant.empty()) return error_response(ErrorCode::kNotFound, "no such blob: " + digest);
+            const Clock& clock = d.clock != nullptr ? *d.clock : SystemClock::instance();
+            auto user = check_blob_grant(grant, who, digest, clock.now_ms());
+            if (!user) return error_response(user.error());
+            if (!d.images->is_owner(*user, digest))
+              return error_response(ErrorCode::kNotFound, "no such blob: " + digest);
+          }
+        }
+        auto blob = d.images->read_blob(digest);
+        if (!blob) return error_response(ErrorCode::kNotFound, "no such blob: " + digest);
+        HttpResponse r;
+        r.content_type = "application/octet-stream";
+        r.headers["Docker-Content-Digest"] = digest;
+        r.body = std::move(*blob);
+        return r;
+      },
+      0, Access::kOptional);
 
   router->add(
       "PUT", "/v1/blobs/{digest}",
@@ -55,13 +80,32 @@ std::shared_ptr<Router> make_server_api(ServerApiDeps d) {
         if (!is_oci_digest(digest)) return error_response(ErrorCode::kInvalidArgument, "not a sha256 digest");
         // The body was streamed to a spool file (or, for an empty body, is in memory).
         const uint64_t size = req.body_file.empty() ? req.body.size() : req.body_size;
-        if (d.images->has_blob(digest)) return json_response(200, Json{{"digest", digest}, {"size", size}});
-        auto st = req.body_file.empty() ? d.images->put_blob(digest, req.body)
-                                        : d.images->put_blob_file(digest, req.body_file);
+        // 200 only when the caller already owns it: whether someone else stored it is not told.
+        if (d.images->is_owner(*who, digest)) return json_response(200, Json{{"digest", digest}, {"size", size}});
+        auto st = req.body_file.empty() ? d.images->put_blob(*who, digest, req.body)
+                                        : d.images->put_blob_file(*who, digest, req.body_file);
         if (!st) return error_response(st.error());
         return json_response(201, Json{{"digest", digest}, {"size", size}});
       },
       kMaxBlobBytes, Access::kSigned, kSpoolBody);
+
+  // An owner of every blob of an image marks it public (anyone may then download its blobs and run
+  // it) or takes back their mark.
+  for (const char* method : {"PUT", "DELETE"}) {
+    const bool make_public = std::string_view(method) == "PUT";
+    router->add(
+        method, "/v1/images/{digest}/public",
+        [d, caller, make_public](const HttpRequest& req, const PathParams& p) {
+          auto who = caller(req);
+          if (!who) return error_response(who.error());
+          const auto& digest = p.at("digest");
+          if (!is_oci_digest(digest)) return error_response(ErrorCode::kInvalidArgument, "not a sha256 digest");
+          auto st = d.images->set_public(*who, digest, make_public);
+          if (!st) return error_response(st.error());
+          return json_response(200, Json{{"image", digest}, {"public", d.images->is_public(digest)}});
+        },
+        kDefaultMaxBody, Access::kSigned);
+  }
 
   router->add(
       "POST", "/v1/sessions",
@@ -72,6 +116,9 @@ std::shared_ptr<Router> make_server_api(ServerApiDeps d) {
         if (!body) return error_response(body.error());
         auto create = create_session_request_from_json(*body);
         if (!create) return error_response(create.error());
+        // Running an image reads it: only the owners of its blobs may, unless it is public; a blob
+        // that is not the caller's is reported as missing.
+        if (auto usable = d.images->check_use(*who, create->spec.image); !usable) return error_response(usable.error());
         auto v = d.sessions->create(*who, *create);
         if (!v) return error_response(v.error());
         return json_response(201, Json{{"session", to_json(*v)}});

@@ -15,7 +15,8 @@ struct ServerApiDeps {
   SessionManager* sessions = nullptr;
   ImageStore* images = nullptr;
   RequestVerifier* verifier = nullptr;
-  std::function<Json()> info;  // GET /v1/info body
+  const Clock* clock = nullptr;  // expiry of blob grants; default: the system clock
+  std::function<Json()> info;    // GET /v1/info body
 };
 
 std::shared_ptr<Router> make_server_api(ServerApiDeps deps);

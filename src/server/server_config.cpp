@@ -30,6 +30,16 @@ Status read_capacity(const toml::table& t, Resources* c) {
   c->net_bps = tr.opt_i64("net_bps", 0, kBig).value_or(c->net_bps);
   return tr.finish();
 }
+Status read_images(const toml::table& t, ServerConfig* c) {
+  TomlReader tr(t, "images");
+  auto& o = c->images;
+  o.quota_bytes_per_user = tr.opt_i64("quota_bytes_per_user", 0, kBig).value_or(o.quota_bytes_per_user);
+  o.quota_blobs_per_user = tr.opt_i64("quota_blobs_per_user", 0, 1'000'000'000).value_or(o.quota_blobs_per_user);
+  o.max_store_bytes = tr.opt_i64("max_store_bytes", 0, kBig).value_or(o.max_store_bytes);
+  o.gc_idle_ms = tr.opt_i64("gc_idle_ms", 1000, kBig).value_or(o.gc_idle_ms);
+  c->image_gc_interval_ms = tr.opt_i64("gc_interval_ms", 1000, 86'400'000).value_or(c->image_gc_interval_ms);
+  return tr.finish();
+}
 }  // namespace
 
 Result<ServerConfig> server_config_from_toml(const toml::table& t) {
@@ -76,6 +86,7 @@ Result<ServerConfig> server_config_from_toml(const toml::table& t) {
                                           .value_or(c.max_upload_spool_bytes_per_user);
   if (const auto* cap = r.opt_table("capacity")) r.absorb(read_capacity(*cap, &c.capacity));
   if (const auto* prices = r.opt_table("prices")) r.absorb(read_rates(*prices, &c.rates));
+  if (const auto* images = r.opt_table("images")) r.absorb(read_images(*images, &c));
   XOP_RETURN_IF_ERROR(r.finish());
   if (c.data_dir.empty()) return invalid("server.data_dir: required");
   if (c.corp_url.empty()) return invalid("server.corp_url: required");

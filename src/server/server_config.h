@@ -7,6 +7,7 @@
 #include "core/toml_reader.h"
 #include "proto/advert.h"
 #include "proto/price_sheet.h"
+#include "server/image_store.h"
 
 namespace xop {
 
@@ -47,6 +48,8 @@ struct ServerConfig {
   int64_t max_connections_per_peer = 64;
   int64_t max_upload_spool_bytes = int64_t{4} << 30;
   int64_t max_upload_spool_bytes_per_user = int64_t{1} << 30;
+  ImageStoreOptions images;                             // [images]: quotas, store cap, GC idle time
+  int64_t image_gc_interval_ms = int64_t{10} * 60'000;  // [images] gc_interval_ms
 };
 
 Result<ServerConfig> server_config_from_toml(const toml::table& t);

@@ -40,6 +40,7 @@ struct XenoServer::Impl {
   bool stopping = false;
   TimeMs last_record_at = 0;
   TimeMs last_advert_at = 0;
+  TimeMs last_image_gc_at = 0;
   std::mutex round_mu;  // one round of periodic work at a time
 
   Json info() const {
@@ -72,6 +73,11 @@ struct XenoServer::Impl {
     } else if (!flushed->exhausted_pos.empty()) {
       sessions->on_exhausted(flushed->exhausted_pos);
       (void)charging->flush();  // deliver the final records promptly
+    }
+    if (now - last_image_gc_at >= cfg.image_gc_interval_ms) {
+      last_image_gc_at = now;
+      auto gc = images->collect_garbage();
+      if (!gc) XOP_LOG_WARN("image store garbage collection failed: {}", gc.error().message);
     }
     if (xis && (force_all || now - last_advert_at >= cfg.advert_interval_ms)) {
       last_advert_at = now;
@@ -129,7 +135,7 @@ Result<std::unique_ptr<XenoServer>> XenoServer::open(ServerConfig config, const 
     ro.cgroup_parent = "xop-" + impl->server_id.substr(1, 12);
     impl->sandbox = make_runc_sandbox(ro);
   }
-  XOP_ASSIGN_OR_RETURN(impl->images, ImageStore::open(cfg.data_dir + "/images"));
+  XOP_ASSIGN_OR_RETURN(impl->images, ImageStore::open(cfg.data_dir + "/images", cfg.images, &clock));
   XOP_ASSIGN_OR_RETURN(impl->store, StateStore::open(cfg.data_dir + "/state.db"));
   impl->verifier = std::make_unique<RequestVerifier>(clock, impl->server_id);
   XOP_ASSIGN_OR_RETURN(auto corp, ApiClient::connect(cfg.corp_url, impl->key, clock));
@@ -174,12 +180,18 @@ Status XenoServer::start() {
   so.stop_grace_ms = cfg.stop_grace_ms;
   d.sessions = std::make_unique<SessionManager>(so, *d.clock, *d.sandbox, *d.images, *d.store, corp_key, d.price_sheet);
   XOP_RETURN_IF_ERROR(d.sessions->recover());
+  // At start-up, once recovery ended the uses of sessions that finished while we were down.
+  d.last_image_gc_at = d.clock->now_ms();
+  if (auto gc = d.images->collect_garbage(); !gc) {
+    XOP_LOG_WARN("image store garbage collection failed: {}", gc.error().message);
+  }
   d.charging = std::make_unique<ChargingAgent>(d.server_id, d.key, *d.corp, *d.store, *d.clock);
 
   ServerApiDeps deps;
   deps.sessions = d.sessions.get();
   deps.images = d.images.get();
   deps.verifier = d.verifier.get();
+  deps.clock = d.clock;
   deps.info = [&d] { return d.info(); };
   HttpServerOptions ho;
   ho.host = cfg.listen_host;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "crypto/digest.h"
+#include "crypto/keys.h"
 #include "server/burner_image.h"
 #include "server/tar_builder.h"
 #include "support/test_support.h"
@@ -71,6 +72,11 @@ TEST(ImageStoreTest, ImageParsesConfigAndNamesMissingBlobs) {
   EXPECT_EQ(img->env, std::vector<std::string>{"A=1"});
   EXPECT_EQ(img->working_dir, "/w");
   EXPECT_EQ(img->layers, std::vector<std::string>{oci_digest(layer)});
+  // Only public images are listed; publishing needs an owner of every blob.
+  EXPECT_TRUE(s->images().empty());
+  const std::string owner = KeyPair::generate().account_id();
+  for (const auto& d : {oci_digest(layer), oci_digest(config), m}) ASSERT_TRUE(s->put_blob(owner, d, *s->read_blob(d)));
+  ASSERT_TRUE(s->set_public(owner, m, true));
   EXPECT_EQ(s->images(), std::vector<std::string>{m});
 
   // A manifest whose layer is missing: the error names it.

@@ -200,5 +200,28 @@ TEST(ServerConfigTest, LoadFromFile) {
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
 }
 
+// Image store quotas, cap and GC policy (docs/operating.md, "Image store").
+TEST(ServerConfigTest, ImagesTableSetsQuotasCapAndGc) {
+  const ServerConfig d;
+  auto defaults = parse(minimal());
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->images.quota_bytes_per_user, d.images.quota_bytes_per_user);
+  EXPECT_GT(d.images.quota_bytes_per_user, 0);
+  EXPECT_GT(d.images.max_store_bytes, d.images.quota_bytes_per_user);
+  auto c = parse(minimal() +
+                 "[images]\nquota_bytes_per_user = 1000\nquota_blobs_per_user = 7\nmax_store_bytes = 5000\n"
+                 "gc_idle_ms = 60000\ngc_interval_ms = 2000\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->images.quota_bytes_per_user, 1000);
+  EXPECT_EQ(c->images.quota_blobs_per_user, 7);
+  EXPECT_EQ(c->images.max_store_bytes, 5000);
+  EXPECT_EQ(c->images.gc_idle_ms, 60000);
+  EXPECT_EQ(c->image_gc_interval_ms, 2000);
+  expect_invalid(minimal() + "[images]\nquota = 1\n", "images.quota");
+  expect_invalid(minimal() + "[images]\nquota_bytes_per_user = -1\n", "quota_bytes_per_user");
+  expect_invalid(minimal() + "[images]\ngc_idle_ms = 10\n", "gc_idle_ms");
+  expect_invalid(minimal() + "[images]\ngc_interval_ms = 0\n", "gc_interval_ms");
+}
+
 }  // namespace
 }  // namespace xop

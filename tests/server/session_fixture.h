@@ -35,8 +35,9 @@ inline SignedDoc sign_price_sheet(const KeyPair& server, const Rates& rates, Tim
   return *SignedDoc::sign(kPriceSheetType, to_json(sheet), server);
 }
 
-// Stores a one-layer image (a file /bin/x, Cmd ["/bin/x","run"]) and returns its manifest digest.
-inline std::string put_test_image(ImageStore& s) {
+// Stores a one-layer image (a file /bin/x, Cmd ["/bin/x","run"]) owned by `owners` (account ids;
+// none: owned by nobody) and returns its manifest digest.
+inline std::string put_test_image(ImageStore& s, const std::vector<std::string>& owners = {}) {
   const std::string layer = TarBuilder().dir("bin").file("bin/x", "#!/bin/sh\n", 0755).build();
   const std::string config =
       R"({"os":"linux","architecture":"amd64","config":{"Cmd":["/bin/x","run"],"Env":["IMG=1"],"WorkingDir":"/w"},)"
@@ -47,19 +48,21 @@ inline std::string put_test_image(ImageStore& s) {
       oci_digest(config) + R"(","size":)" + std::to_string(config.size()) +
       R"(},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":")" + oci_digest(layer) +
       R"(","size":)" + std::to_string(layer.size()) + "}]}";
-  EXPECT_TRUE(s.put_blob(oci_digest(layer), layer));
-  EXPECT_TRUE(s.put_blob(oci_digest(config), config));
-  EXPECT_TRUE(s.put_blob(oci_digest(m), m));
+  for (const auto& owner : owners.empty() ? std::vector<std::string>{""} : owners) {
+    EXPECT_TRUE(s.put_blob(owner, oci_digest(layer), layer));
+    EXPECT_TRUE(s.put_blob(owner, oci_digest(config), config));
+    EXPECT_TRUE(s.put_blob(owner, oci_digest(m), m));
+  }
   return oci_digest(m);
 }
 
 struct SessionEnv {
   explicit SessionEnv(Resources capacity = Resources{4000, 4LL << 30, 10LL << 30, 1'000'000'000}) {
     clock.set_ms(1'700'000'000'000);
-    auto is = ImageStore::open(dir.file("images"));
+    auto is = ImageStore::open(dir.file("images"), {}, &clock);
     EXPECT_TRUE(is) << is.error().message;
     images = std::move(*is);
-    image = put_test_image(*images);
+    image = put_test_image(*images, {alice.account_id(), bob.account_id()});
     opts.server_id = server_key.account_id();
     opts.sessions_dir = dir.file("sessions");
     opts.capacity = capacity;
