@@ -226,14 +226,23 @@ bool drain_available(int fd, LogSink& sink, int64_t budget, int64_t* taken) {
   return true;
 }
 
-// The shim's main loop once the container runs: copies output within the rate, reaps children
-// (recording init's exit code) until init exited, the pipe closed and no child is left.
+// The shim's main loop once the container runs: copies output within the rate and reaps children
+// until init exited, the pipe closed and no child is left. Init's exit code is written once init
+// was reaped and its output is all in the log, so a reader of the exit code sees the whole log.
 void pump_until_done(int out_fd, LogSink& sink, int64_t rate, pid_t init, const char* exit_tmp, const char* exit_file) {
   const int64_t burst = rate;
   int64_t tokens = burst;
   int64_t last_ms = monotonic_ms();
   bool init_done = init <= 0;
+  int init_code = -1;
   bool pipe_open = out_fd >= 0;
+  bool reported = init <= 0;
+  auto report_if_done = [&] {
+    if (!reported && init_done && !pipe_open) {
+      write_exit_file(exit_tmp, exit_file, init_code);
+      reported = true;
+    }
+  };
   const int pidfd = init > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, init, 0)) : -1;
   while (true) {
     bool children_left = true;
@@ -242,7 +251,7 @@ void pump_until_done(int out_fd, LogSink& sink, int64_t rate, pid_t init, const 
       const pid_t w = ::waitpid(-1, &st, WNOHANG);
       if (w > 0) {
         if (w == init) {
-          write_exit_file(exit_tmp, exit_file, decode_wait_status(st));
+          init_code = decode_wait_status(st);
           init_done = true;
         }
         continue;
@@ -251,12 +260,13 @@ void pump_until_done(int out_fd, LogSink& sink, int64_t rate, pid_t init, const 
       children_left = !(w < 0 && errno == ECHILD);
       break;
     }
+    report_if_done();
     if (!pipe_open && !children_left) break;
     if (!pipe_open) {  // only children to wait for
       int st = 0;
       const pid_t w = ::waitpid(-1, &st, 0);
       if (w == init) {
-        write_exit_file(exit_tmp, exit_file, decode_wait_status(st));
+        init_code = decode_wait_status(st);
         init_done = true;
       }
       continue;
@@ -287,6 +297,8 @@ void pump_until_done(int out_fd, LogSink& sink, int64_t rate, pid_t init, const 
       if (!pipe_open) ::close(out_fd);
     }
   }
+  if (!pipe_open) report_if_done();
+  if (!reported && init_done) write_exit_file(exit_tmp, exit_file, init_code);
   if (pidfd >= 0) ::close(pidfd);
 }
 

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "core/log.h"
 #include "proto/charge.h"
@@ -23,12 +24,18 @@ struct SessionManager::Live {
   bool sandbox_removed = false;
   int64_t disk_written = 0;    // the session disk's write counter, as last read (never goes back)
   bool files_removed = false;  // its directory is gone (log retention passed)
+  // When sample_all first saw the workload stopped without an exit code yet.
+  std::optional<std::chrono::steady_clock::time_point> seen_stopped;
   [[nodiscard]] bool live() const {
     return row.state == "starting" || row.state == "running" || row.state == "stopping";
   }
 };
 
 namespace {
+// How long the end of a session waits for the exit code, which the shim writes once the
+// workload's last output is in the log (at most a pipe's worth at the log rate).
+constexpr auto kExitCodeWait = std::chrono::seconds(5);
+
 Json sample_json(const UsageSample& s) {
   return Json{
       {"cpu_ns", s.cpu_ns}, {"memory_bytes", s.memory_bytes}, {"disk_bytes", s.disk_bytes}, {"net_bytes", s.net_bytes}};
@@ -391,6 +398,13 @@ Result<SessionView> SessionManager::stop(const std::string& user, const std::str
   }
   auto st = sandbox_.stop(id, std::chrono::milliseconds(opts_.stop_grace_ms));
   if (!st) XOP_LOG_WARN("session {}: stop: {}", id, st.error().message);
+  // The exit code comes once the last output was drained into the log (outside the lock).
+  const auto until = std::chrono::steady_clock::now() + kExitCodeWait;
+  while (st) {
+    auto status = sandbox_.status(id);
+    if (!status || status->exit_code || std::chrono::steady_clock::now() >= until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the shim's exit file, bounded by `until`
+  }
   std::lock_guard lock(mu_);
   Error err;
   Live* s = find_owned("", id, &err);
@@ -461,6 +475,11 @@ void SessionManager::sample_all() {
     if (sample) s->meter.add(now, *sample);
     auto st = sandbox_.status(id);
     if (st && st->state == SandboxState::kStopped) {
+      if (!st->exit_code) {
+        const auto t = std::chrono::steady_clock::now();
+        if (!s->seen_stopped) s->seen_stopped = t;
+        if (t - *s->seen_stopped < kExitCodeWait) continue;  // its output is still being drained
+      }
       finish_locked(*s, "stopped", describe_exit(*st, s->spec.resources.memory_bytes));
     }
   }
