@@ -139,8 +139,11 @@ void SessionManager::remove_files_locked(Live& s, bool logs) {
     s.sandbox_removed = rm.has_value();
     if (!rm) XOP_LOG_WARN("session {}: cannot remove sandbox: {}", s.row.id, rm.error().message);
   }
-  auto rel = images_.release_rootfs(disk_dir(s.dir));
-  if (!rel) XOP_LOG_WARN("session {}: cannot unmount its root file system: {}", s.row.id, rel.error().message);
+  // The rootfs is under disk/; sessions started before session disks existed have it at the top.
+  for (const std::string& base : {disk_dir(s.dir), s.dir}) {
+    auto rel = images_.release_rootfs(base);
+    if (!rel) XOP_LOG_WARN("session {}: cannot unmount its root file system: {}", s.row.id, rel.error().message);
+  }
   auto disk = remove_session_disk(s.dir);
   if (!disk) XOP_LOG_WARN("session {}: cannot remove its disk: {}", s.row.id, disk.error().message);
   // Never delete through a mount that is still there (it would reach into what is mounted).

@@ -89,6 +89,7 @@ struct SessionEnv {
     manager.reset();
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(opts.sessions_dir, ec)) {
+      (void)images->release_rootfs(e.path().string() + "/disk");
       (void)images->release_rootfs(e.path().string());
     }
   }
