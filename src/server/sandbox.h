@@ -42,8 +42,9 @@ struct SandboxStatus {
 struct UsageSample {
   int64_t cpu_ns = 0;
   int64_t memory_bytes = 0;
-  int64_t disk_bytes = 0;  // read + written
-  int64_t net_bytes = 0;   // sent + received
+  int64_t disk_bytes = 0;       // read + written
+  int64_t disk_read_bytes = 0;  // the read part of disk_bytes
+  int64_t net_bytes = 0;        // sent + received
 };
 
 class Sandbox {

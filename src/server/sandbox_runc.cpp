@@ -137,6 +137,7 @@ class RuncSandbox final : public Sandbox {
     s.cpu_ns = u.cpu_ns;
     s.memory_bytes = u.memory_bytes;
     s.disk_bytes = u.disk_bytes;
+    s.disk_read_bytes = std::min(read_bytes(id), s.disk_bytes);
     s.net_bytes = 0;  // no veth yet: the session has loopback only
     return s;
   }
@@ -195,6 +196,21 @@ class RuncSandbox final : public Sandbox {
       if (n && *n <= INT64_MAX - total) total += *n;
     }
     return total;
+  }
+
+  // The read part of the session's disk bytes (0 when unreadable).
+  [[nodiscard]] int64_t read_bytes(const std::string& id) const {
+    std::string file;
+    if (layout_.mode == CgroupMode::kV2) {
+      file = layout_.v2_dir + "/" + session_rel(id) + "/io.stat";
+    } else if (auto it = layout_.v1.find("blkio"); it != layout_.v1.end()) {
+      file = it->second + "/" + session_rel(id) + "/blkio.throttle.io_service_bytes_recursive";
+    } else {
+      return 0;
+    }
+    auto text = read_file_capped(file, 1 << 20);
+    if (!text) return 0;
+    return parse_disk_read_bytes(*text).value_or(0);
   }
 
   static std::optional<int> read_exit_code(const std::string& path) {
@@ -256,6 +272,31 @@ Result<int64_t> parse_oom_kill_count(std::string_view text) {
     return std::stoll(value);
   }
   return int64_t{0};
+}
+
+Result<int64_t> parse_disk_read_bytes(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  std::string line;
+  int64_t total = 0;
+  auto add = [&](const std::string& v) -> Status {
+    if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
+      return invalid("disk read bytes: bad count \"" + v + "\"");
+    }
+    const int64_t n = std::stoll(v);
+    if (n > INT64_MAX - total) return invalid("disk read bytes: total out of range");
+    total += n;
+    return ok_status();
+  };
+  while (std::getline(in, line)) {
+    std::istringstream ws(line);
+    std::vector<std::string> w;
+    for (std::string x; ws >> x;) w.push_back(x);
+    if (w.size() == 3 && w[1] == "Read") XOP_RETURN_IF_ERROR(add(w[2]));
+    for (size_t i = 1; i < w.size(); ++i) {
+      if (w[i].rfind("rbytes=", 0) == 0) XOP_RETURN_IF_ERROR(add(w[i].substr(7)));
+    }
+  }
+  return total;
 }
 
 Result<std::unique_ptr<Sandbox>> open_runc_sandbox(RuncOptions opts) {

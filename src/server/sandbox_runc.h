@@ -20,4 +20,8 @@ Result<std::unique_ptr<Sandbox>> open_runc_sandbox(RuncOptions opts);
 // as on kernels before 4.13).
 Result<int64_t> parse_oom_kill_count(std::string_view text);
 
+// The bytes read in a v1 blkio.throttle.io_service_bytes_recursive ("M:m Read N" lines) or a v2
+// io.stat ("rbytes=N" fields) file.
+Result<int64_t> parse_disk_read_bytes(std::string_view text);
+
 }  // namespace xop

@@ -67,8 +67,8 @@ Result<ServerConfig> server_config_from_toml(const toml::table& t) {
   c.advert_interval_ms = r.opt_i64("advert_interval_ms", 100, 3'600'000).value_or(c.advert_interval_ms);
   c.advert_ttl_ms = r.opt_i64("advert_ttl_ms", 100, 3'600'000).value_or(c.advert_ttl_ms);
   c.stop_grace_ms = r.opt_i64("stop_grace_ms", 0, 600'000).value_or(c.stop_grace_ms);
-  c.session_disk_min_bytes =
-      r.opt_i64("session_disk_min_bytes", 8LL << 20, 1LL << 40).value_or(c.session_disk_min_bytes);
+  c.session_disk_default_bytes =
+      r.opt_i64("session_disk_default_bytes", 8LL << 20, 1LL << 40).value_or(c.session_disk_default_bytes);
   c.session_log_max_bytes = r.opt_i64("session_log_max_bytes", 8192, 1LL << 30).value_or(c.session_log_max_bytes);
   c.session_log_rate_bytes_per_s =
       r.opt_i64("session_log_rate_bytes_per_s", 4096, 1LL << 30).value_or(c.session_log_rate_bytes_per_s);

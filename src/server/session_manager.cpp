@@ -104,8 +104,10 @@ SessionView SessionManager::view_locked(const Live& s) const {
 
 Resources SessionManager::held(const SessionSpec& spec) const {
   Resources r = spec.resources;
-  // A loop disk is never smaller than the floor, so the floor is what the host gives up.
-  if (opts_.loop_disks) r.disk_bytes = std::max(r.disk_bytes, std::max(opts_.min_disk_bytes, kMinSessionDiskBytes));
+  // What the session's loop disk will be: what the host gives up for it.
+  if (opts_.loop_disks) {
+    r.disk_bytes = std::max(r.disk_bytes == 0 ? opts_.default_disk_bytes : r.disk_bytes, kMinSessionDiskBytes);
+  }
   return r;
 }
 
@@ -121,9 +123,11 @@ Resources SessionManager::reserved() const {
 Result<UsageSample> SessionManager::sample_locked(Live& s, bool final) {
   XOP_ASSIGN_OR_RETURN(UsageSample u, sandbox_.sample(s.row.id));
   if (opts_.loop_disks) {
-    // Writes to the session disk, as ext4 counts them on its device (final: after flushing).
+    // Writes to the session disk, as ext4 counts them on its device (final: after flushing). Every
+    // write of the session lands there; the cgroup's own write bytes on the host disk are the loop
+    // device writing back its image, the same bytes again, so only the cgroup's reads are added.
     if (auto w = session_disk_written_bytes(s.dir, final)) s.disk_written = std::max(s.disk_written, *w);
-    u.disk_bytes += s.disk_written;
+    u.disk_bytes = u.disk_read_bytes + s.disk_written;
   }
   return u;
 }

@@ -29,10 +29,11 @@ struct SessionManagerOptions {
   int64_t max_pids_per_session = 1024;
   int64_t stop_grace_ms = 5000;
   // The writable layer: true puts it on a loop-mounted ext4 disk of the session's reserved
-  // disk_bytes (at least min_disk_bytes, which is also what admission counts against capacity);
-  // false keeps it in a plain directory without a bound (the mock runtime, tests).
+  // disk_bytes (at least kMinSessionDiskBytes; default_disk_bytes for a session that reserves none,
+  // which is also what admission counts against capacity for it); false keeps it in a plain
+  // directory without a bound (the mock runtime, tests).
   bool loop_disks = false;
-  int64_t min_disk_bytes = 32LL << 20;
+  int64_t default_disk_bytes = 32LL << 20;
   // Output capture (see OutputLimits in sandbox_process.h), and how long the capped log stays
   // readable after the session ended before its directory is deleted.
   int64_t log_max_bytes = 8LL << 20;

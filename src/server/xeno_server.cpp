@@ -174,7 +174,7 @@ Status XenoServer::start() {
   so.max_pids_per_session = cfg.max_pids_per_session;
   so.stop_grace_ms = cfg.stop_grace_ms;
   so.loop_disks = cfg.runtime != "mock";
-  so.min_disk_bytes = cfg.session_disk_min_bytes;
+  so.default_disk_bytes = cfg.session_disk_default_bytes;
   so.log_max_bytes = cfg.session_log_max_bytes;
   so.log_rate_bytes_per_s = cfg.session_log_rate_bytes_per_s;
   so.log_retention_ms = cfg.session_log_retention_ms;

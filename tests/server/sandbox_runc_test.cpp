@@ -35,6 +35,13 @@ TEST(OomKillCountTest, ReadsV1AndV2Files) {
   EXPECT_FALSE(parse_oom_kill_count("oom_kill 99999999999999999999\n"));
 }
 
+TEST(DiskReadBytesTest, ReadsV1AndV2Files) {
+  EXPECT_EQ(parse_disk_read_bytes("254:0 Read 4096\n254:0 Write 8192\n254:0 Total 12288\nTotal 12288\n").value(), 4096);
+  EXPECT_EQ(parse_disk_read_bytes("254:0 rbytes=100 wbytes=7 rios=1 wios=1\n7:3 rbytes=20 wbytes=0\n").value(), 120);
+  EXPECT_EQ(parse_disk_read_bytes("Total 0\n").value(), 0);
+  EXPECT_FALSE(parse_disk_read_bytes("254:0 Read -5\n"));
+}
+
 TEST(RuncSandboxOpenTest, CrunOnHybridHostWithV2ControllersIsRefusedWithTheWorkaround) {
   TempDir t;
   for (const char* c : {"cpu", "cpuacct", "memory", "pids", "blkio"}) fs::create_directories(t.file(c));

@@ -65,7 +65,7 @@ charging_interval_ms = 5000
 advert_interval_ms = 2000
 advert_ttl_ms = 6000
 stop_grace_ms = 0
-session_disk_min_bytes = 16777216
+session_disk_default_bytes = 16777216
 session_log_max_bytes = 65536
 session_log_rate_bytes_per_s = 8192
 session_log_retention_ms = 0
@@ -105,7 +105,7 @@ net_io_per_gib = 8
   EXPECT_EQ(c->advert_ttl_ms, 6000);
   EXPECT_EQ(c->stop_grace_ms, 0);
   EXPECT_EQ(c->http_threads, 8);
-  EXPECT_EQ(c->session_disk_min_bytes, 16LL << 20);
+  EXPECT_EQ(c->session_disk_default_bytes, 16LL << 20);
   EXPECT_EQ(c->session_log_max_bytes, 65536);
   EXPECT_EQ(c->session_log_rate_bytes_per_s, 8192);
   EXPECT_EQ(c->session_log_retention_ms, 0);
@@ -116,11 +116,11 @@ net_io_per_gib = 8
 TEST(ServerConfigTest, SessionDiskAndLogLimitsHaveBounds) {
   auto c = parse(minimal());
   ASSERT_TRUE(c);
-  EXPECT_EQ(c->session_disk_min_bytes, 32LL << 20);
+  EXPECT_EQ(c->session_disk_default_bytes, 32LL << 20);
   EXPECT_EQ(c->session_log_max_bytes, 8LL << 20);
   EXPECT_EQ(c->session_log_rate_bytes_per_s, 1LL << 20);
   EXPECT_EQ(c->session_log_retention_ms, 3'600'000);
-  expect_invalid(minimal() + "session_disk_min_bytes = 1048576\n", "session_disk_min_bytes");
+  expect_invalid(minimal() + "session_disk_default_bytes = 1048576\n", "session_disk_default_bytes");
   expect_invalid(minimal() + "session_log_max_bytes = 100\n", "session_log_max_bytes");
   expect_invalid(minimal() + "session_log_rate_bytes_per_s = 0\n", "session_log_rate_bytes_per_s");
   expect_invalid(minimal() + "session_log_retention_ms = -1\n", "session_log_retention_ms");

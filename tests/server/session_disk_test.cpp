@@ -83,7 +83,7 @@ class RuncSessionTest : public ::testing::Test {
     opts_.capacity = Resources{4000, 4LL << 30, 10LL << 30, 1'000'000'000};
     opts_.stop_grace_ms = 300;
     opts_.loop_disks = true;
-    opts_.min_disk_bytes = 8LL << 20;
+    opts_.default_disk_bytes = 8LL << 20;
     opts_.log_max_bytes = 64 << 10;
     opts_.log_rate_bytes_per_s = 256 << 10;
     sheet_ = testing::sign_price_sheet(server_key_, testing::test_rates(), clock_.now_ms());
