@@ -41,7 +41,10 @@ int show_sessions(ClientContext& ctx, bool json) {
     const Json s = r->value("session", Json::object());
     const Json u = s.value("usage", Json::object());
     out.push_back(s);
-    t.add({d.session, d.label, d.name, d.city, s.value("state", "?"), cpu_seconds(u.value("cpu_ns", int64_t{0})),
+    // "stopped (oom-killed)": how the workload ended, once it did.
+    std::string state = s.value("state", "?");
+    if (const std::string how = s.value("exit_reason", ""); !how.empty()) state += " (" + how + ")";
+    t.add({d.session, d.label, d.name, d.city, state, cpu_seconds(u.value("cpu_ns", int64_t{0})),
            human_bytes(s.value("memory_bytes", int64_t{0})), credits(s.value("claimed", int64_t{0})),
            std::to_string(s.value("records", int64_t{0}))});
   }

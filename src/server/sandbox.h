@@ -25,7 +25,9 @@ struct SandboxSpec {
   std::string cwd = "/";
   Resources reserved;  // cpu_millis -> CFS quota, memory_bytes -> memory limit
   int64_t pids_limit = 64;
-  std::string log_path;  // the workload's stdout and stderr go here
+  std::string log_path;                      // the workload's stdout and stderr go here (and log_path.1 once rotated)
+  int64_t log_max_bytes = 8LL << 20;         // both log files together stay within this
+  int64_t log_rate_bytes_per_s = 1LL << 20;  // output is read no faster (the writer blocks)
 };
 
 enum class SandboxState { kRunning, kPaused, kStopped };
@@ -33,14 +35,16 @@ enum class SandboxState { kRunning, kPaused, kStopped };
 struct SandboxStatus {
   SandboxState state = SandboxState::kStopped;
   std::optional<int> exit_code;  // once stopped, when known
+  int64_t oom_kills = 0;         // once stopped: processes the kernel's OOM killer killed in the sandbox
 };
 
 // Cumulative counters since the sandbox started, plus the current memory level.
 struct UsageSample {
   int64_t cpu_ns = 0;
   int64_t memory_bytes = 0;
-  int64_t disk_bytes = 0;  // read + written
-  int64_t net_bytes = 0;   // sent + received
+  int64_t disk_bytes = 0;       // read + written
+  int64_t disk_read_bytes = 0;  // the read part of disk_bytes
+  int64_t net_bytes = 0;        // sent + received
 };
 
 class Sandbox {

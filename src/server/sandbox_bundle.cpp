@@ -138,6 +138,8 @@ Status validate_sandbox_spec(const SandboxSpec& spec) {
   }
   if (spec.pids_limit <= 0 || spec.pids_limit > (1 << 22)) return invalid("sandbox pids_limit: must be in 1..4194304");
   if (spec.log_path.empty() || spec.log_path[0] != '/') return invalid("sandbox log_path: expected an absolute path");
+  if (spec.log_max_bytes < 8192) return invalid("sandbox log_max_bytes: must be at least 8192");
+  if (spec.log_rate_bytes_per_s <= 0) return invalid("sandbox log_rate_bytes_per_s: must be positive");
   return ok_status();
 }
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -173,8 +174,137 @@ struct ShimReport {
   int32_t code = -1;
 };
 
+// The capped, rotated log the shim writes (async-signal-safe: fixed buffers and system calls).
+struct LogSink {
+  int fd = -1;
+  int64_t size = 0;  // of the current file
+  int64_t half = 0;  // each of the two files stays within this
+  const char* path = nullptr;
+  const char* old_path = nullptr;
+
+  void rotate() {
+    (void)::rename(path, old_path);  // replaces the older predecessor: its data is dropped
+    const int nfd = ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640);
+    if (nfd < 0) return;  // keep writing where we were; the cap check stops it
+    ::close(fd);
+    fd = nfd;
+    size = 0;
+  }
+  void write_all(const char* buf, int64_t n) {
+    while (n > 0) {
+      if (size >= half) {
+        rotate();
+        if (size >= half) return;  // could not rotate: drop
+      }
+      const int64_t k = n < half - size ? n : half - size;
+      const ssize_t w = ::write(fd, buf, static_cast<size_t>(k));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return;  // e.g. ENOSPC on the host: the output is dropped
+      size += w;
+      buf += w;
+      n -= w;
+    }
+  }
+};
+
+// Reads what the output pipe holds now (non-blocking) into the sink, at most `budget` bytes.
+// Returns false once the pipe is at end of file.
+bool drain_available(int fd, LogSink& sink, int64_t budget, int64_t* taken) {
+  static char buf[1 << 16];  // the shim is single-threaded
+  *taken = 0;
+  while (*taken < budget) {
+    const int64_t want = budget - *taken < static_cast<int64_t>(sizeof buf) ? budget - *taken : sizeof buf;
+    const ssize_t r = ::read(fd, buf, static_cast<size_t>(want));
+    if (r > 0) {
+      sink.write_all(buf, r);
+      *taken += r;
+      continue;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    return r < 0;  // EAGAIN: still open; 0 or another error: closed
+  }
+  return true;
+}
+
+// The shim's main loop once the container runs: copies output within the rate and reaps children
+// until init exited, the pipe closed and no child is left. Init's exit code is written once init
+// was reaped and its output is all in the log, so a reader of the exit code sees the whole log.
+void pump_until_done(int out_fd, LogSink& sink, int64_t rate, pid_t init, const char* exit_tmp, const char* exit_file) {
+  const int64_t burst = rate;
+  int64_t tokens = burst;
+  int64_t last_ms = monotonic_ms();
+  bool init_done = init <= 0;
+  int init_code = -1;
+  bool pipe_open = out_fd >= 0;
+  bool reported = init <= 0;
+  auto report_if_done = [&] {
+    if (!reported && init_done && !pipe_open) {
+      write_exit_file(exit_tmp, exit_file, init_code);
+      reported = true;
+    }
+  };
+  const int pidfd = init > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, init, 0)) : -1;
+  while (true) {
+    bool children_left = true;
+    while (true) {
+      int st = 0;
+      const pid_t w = ::waitpid(-1, &st, WNOHANG);
+      if (w > 0) {
+        if (w == init) {
+          init_code = decode_wait_status(st);
+          init_done = true;
+        }
+        continue;
+      }
+      if (w < 0 && errno == EINTR) continue;
+      children_left = !(w < 0 && errno == ECHILD);
+      break;
+    }
+    report_if_done();
+    if (!pipe_open && !children_left) break;
+    if (!pipe_open) {  // only children to wait for
+      int st = 0;
+      const pid_t w = ::waitpid(-1, &st, 0);
+      if (w == init) {
+        init_code = decode_wait_status(st);
+        init_done = true;
+      }
+      continue;
+    }
+    const int64_t now = monotonic_ms();
+    const int64_t elapsed = now - last_ms < 1000 ? now - last_ms : 1000;
+    last_ms = now;
+    tokens = tokens + elapsed * rate / 1000 < burst ? tokens + elapsed * rate / 1000 : burst;
+    pollfd fds[2];
+    nfds_t n = 0;
+    int timeout = -1;
+    const int64_t enough = burst < 4096 ? burst : 4096;
+    if (tokens >= enough) {
+      fds[n++] = pollfd{out_fd, POLLIN, 0};
+    } else {
+      timeout = static_cast<int>((enough - tokens) * 1000 / rate + 1);
+    }
+    const bool watch_init = !init_done && pidfd >= 0;
+    if (watch_init) fds[n++] = pollfd{pidfd, POLLIN, 0};
+    if (!init_done && pidfd < 0 && (timeout < 0 || timeout > 50)) timeout = 50;  // no pidfd: reap by polling
+    if (init_done && children_left && (timeout < 0 || timeout > 50)) timeout = 50;
+    const int rc = ::poll(fds, n, timeout);
+    if (rc <= 0) continue;
+    if (tokens >= enough && fds[0].revents != 0) {
+      int64_t taken = 0;
+      pipe_open = drain_available(out_fd, sink, tokens, &taken);
+      tokens -= taken;
+      if (!pipe_open) ::close(out_fd);
+    }
+  }
+  if (!pipe_open) report_if_done();
+  if (!reported && init_done) write_exit_file(exit_tmp, exit_file, init_code);
+  if (pidfd >= 0) ::close(pidfd);
+}
+
 [[noreturn]] void run_shim(const char* program, char* const* argv, int log_fd, int report_fd, const char* pid_file,
-                           const char* exit_tmp, const char* exit_file, int64_t deadline_ms) {
+                           const char* exit_tmp, const char* exit_file, int64_t deadline_ms, LogSink sink,
+                           int64_t rate) {
   ::setsid();
   const pid_t p2 = ::fork();
   if (p2 != 0) ::_exit(p2 < 0 ? 1 : 0);  // the intermediate child: orphans the shim
@@ -183,24 +313,43 @@ struct ShimReport {
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int s = 1; s < NSIG; ++s) ::sigaction(s, &dfl, nullptr);
+  struct sigaction ign {};
+  ign.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ign, nullptr);
   sigset_t none;
   ::sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 
-  const int devnull = ::open("/dev/null", O_RDONLY);
-  if (devnull >= 0) ::dup2(devnull, 0);
+  // 0 and 2: /dev/null; 1: the log; 3: the report pipe.
+  const int devnull = ::open("/dev/null", O_RDWR);
   ::dup2(log_fd, 1);
-  ::dup2(log_fd, 2);
   ::dup2(report_fd, 3);
+  if (devnull >= 0) {
+    ::dup2(devnull, 0);
+    ::dup2(devnull, 2);
+  }
   ::fcntl(3, F_SETFD, FD_CLOEXEC);
   ::close_range(4, ~0U, 0);  // nothing of the calling process stays open in the shim
+  sink.fd = 1;
+  struct stat lst {};
+  sink.size = ::fstat(1, &lst) == 0 ? lst.st_size : 0;
 
+  // The workload's output pipe: the runtime (and so the container) writes, the shim reads.
+  int out[2] = {-1, -1};
+  if (::pipe2(out, O_CLOEXEC) != 0) ::_exit(1);
   const pid_t runtime = ::fork();
   if (runtime == 0) {
     ::setpgid(0, 0);  // a group of its own, so that a timeout kills its helpers too
+    ::dup2(out[1], 1);
+    ::dup2(out[1], 2);
+    struct sigaction d {};
+    d.sa_handler = SIG_DFL;
+    ::sigaction(SIGPIPE, &d, nullptr);
     ::execve(program, argv, environ);
     ::_exit(127);
   }
+  ::close(out[1]);
+  ::fcntl(out[0], F_SETFL, O_NONBLOCK);
   if (runtime > 0) ::setpgid(runtime, runtime);  // whichever of the two runs first sets it
   const int32_t runtime_pid = runtime > 0 ? runtime : -1;
   (void)!::write(3, &runtime_pid, sizeof runtime_pid);
@@ -215,6 +364,9 @@ struct ShimReport {
     report.timed_out = 1;
     report.code = decode_wait_status(st);
   }
+  // The runtime's own output reaches the log before the caller reads it.
+  int64_t taken = 0;
+  bool pipe_open = drain_available(out[0], sink, rate, &taken);
   (void)!::write(3, &report, sizeof report);
   ::close(3);
   if (report.timed_out != 0) {
@@ -224,17 +376,8 @@ struct ShimReport {
     }
   }
   if (report.timed_out != 0 || report.code != 0) ::_exit(0);
-
-  int st = 0;
-  const pid_t init = read_pid_file(pid_file);
-  while (true) {
-    const pid_t w = ::waitpid(-1, &st, 0);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      break;  // ECHILD: nothing left to reap
-    }
-    if (w == init) write_exit_file(exit_tmp, exit_file, decode_wait_status(st));
-  }
+  if (!pipe_open) ::close(out[0]);
+  pump_until_done(pipe_open ? out[0] : -1, sink, rate, read_pid_file(pid_file), exit_tmp, exit_file);
   ::_exit(0);
 }
 
@@ -320,8 +463,12 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv_in, std::
 
 Result<int> spawn_with_shim(const std::vector<std::string>& argv_in, const std::string& log_path,
                             const std::string& pid_file, const std::string& exit_file,
-                            std::chrono::milliseconds deadline) {
+                            std::chrono::milliseconds deadline, OutputLimits limits) {
   if (argv_in.empty()) return invalid("spawn_with_shim: empty argv");
+  if (limits.max_bytes < 2 * kMinLogFile || limits.rate_bytes_per_s <= 0) {
+    return invalid("spawn_with_shim: log limits out of range");
+  }
+  const std::string old_log = log_path + ".1";
   const std::string program = resolve_program(argv_in[0]);
   if (program.empty()) return make_error(ErrorCode::kUnavailable, argv_in[0] + " not found on PATH");
   std::vector<std::string> args = argv_in;
@@ -339,8 +486,12 @@ Result<int> spawn_with_shim(const std::vector<std::string>& argv_in, const std::
   const pid_t p1 = ::fork();
   if (p1 == 0) {
     ::close(report[0]);
+    LogSink sink;
+    sink.half = limits.max_bytes / 2;
+    sink.path = log_path.c_str();
+    sink.old_path = old_log.c_str();
     run_shim(program.c_str(), argv.data(), log_fd, report[1], pid_file.c_str(), exit_tmp.c_str(), exit_file.c_str(),
-             shim_deadline_ms);
+             shim_deadline_ms, sink, limits.rate_bytes_per_s);
   }
   ::close(report[1]);
   ::close(log_fd);

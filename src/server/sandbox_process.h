@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,13 +23,25 @@ struct CommandResult {
 // command and the deadline.
 Result<CommandResult> run_command(const std::vector<std::string>& argv, std::chrono::milliseconds deadline);
 
+// How the shim keeps a workload's output: `log_path` and, once that reached half of `max_bytes`,
+// its predecessor `log_path`.1 (renamed over the older one, whose data is dropped), so the two
+// together never exceed max_bytes. The shim reads the output pipe at most `rate_bytes_per_s`
+// (token bucket, one second of burst): a workload writing faster blocks on its full pipe, so a
+// flood costs the host bounded CPU and disk.
+struct OutputLimits {
+  int64_t max_bytes = 8LL << 20;         // >= 2 * kMinLogFile
+  int64_t rate_bytes_per_s = 1LL << 20;  // > 0
+};
+inline constexpr int64_t kMinLogFile = 4096;
+
 // Starts `argv` (an OCI runtime "run --detach --pid-file <pid_file> ...") under a shim: a
-// double-forked, setsid'd child subreaper whose stdout/stderr are `log_path` (inherited by the
-// runtime and so by the container). The shim waits for the runtime; when it succeeded, it reads
-// the container init's pid from `pid_file`, waits for that process to exit and writes its exit
-// code (decimal; 128+signal) atomically to `exit_file`. Returns the runtime's own exit code once
-// it exited (0: the container is running). The shim is independent of the calling process, which
-// may restart meanwhile.
+// double-forked, setsid'd child subreaper. The runtime's stdout/stderr (inherited by the
+// container) are a pipe the shim copies into `log_path` within `limits`. The shim waits for the
+// runtime; when it succeeded, it reads the container init's pid from `pid_file`, keeps copying
+// output until the init exited and the pipe is closed, and writes init's exit code (decimal;
+// 128+signal) atomically to `exit_file` as soon as it was reaped. Returns the runtime's own exit
+// code once it exited (0: the container is running), after the runtime's own output reached the
+// log. The shim is independent of the calling process, which may restart meanwhile.
 //
 // The runtime runs in a process group of its own. When it has not exited within `deadline`, the
 // shim kills that group (SIGKILL), reaps the runtime and exits, and this call fails with
@@ -37,6 +50,6 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, std::chr
 // report in time (deadline plus a short grace), this call kills the shim and the runtime's group.
 Result<int> spawn_with_shim(const std::vector<std::string>& argv, const std::string& log_path,
                             const std::string& pid_file, const std::string& exit_file,
-                            std::chrono::milliseconds deadline);
+                            std::chrono::milliseconds deadline, OutputLimits limits = {});
 
 }  // namespace xop

@@ -86,7 +86,10 @@ class RuncSandbox final : public Sandbox {
     std::vector<std::string> argv = base_argv();
     argv.insert(argv.end(), {"--log", runtime_log, "run", "--detach", "--no-new-keyring", "--pid-file", pid_file,
                              "--bundle", spec.bundle_dir, spec.id});
-    auto code = spawn_with_shim(argv, spec.log_path, pid_file, exit_file, opts_.run_deadline);
+    OutputLimits out_limits;
+    out_limits.max_bytes = spec.log_max_bytes;
+    out_limits.rate_bytes_per_s = spec.log_rate_bytes_per_s;
+    auto code = spawn_with_shim(argv, spec.log_path, pid_file, exit_file, opts_.run_deadline, out_limits);
     if (!code || *code != 0) {
       std::string why = code ? tail_of_file(runtime_log, 2000) : code.error().message;
       if (why.empty()) why = tail_of_file(spec.log_path, 2000);
@@ -123,6 +126,7 @@ class RuncSandbox final : public Sandbox {
       if (j->contains("bundle") && (*j)["bundle"].is_string()) {
         st.exit_code = read_exit_code((*j)["bundle"].get<std::string>() + "/exit_code");
       }
+      st.oom_kills = oom_kills(id);
     }
     return st;
   }
@@ -133,6 +137,7 @@ class RuncSandbox final : public Sandbox {
     s.cpu_ns = u.cpu_ns;
     s.memory_bytes = u.memory_bytes;
     s.disk_bytes = u.disk_bytes;
+    s.disk_read_bytes = std::min(read_bytes(id), s.disk_bytes);
     s.net_bytes = 0;  // no veth yet: the session has loopback only
     return s;
   }
@@ -170,6 +175,42 @@ class RuncSandbox final : public Sandbox {
     auto v = base_argv();
     v.insert(v.end(), rest);
     return v;
+  }
+
+  // OOM kills recorded by the kernel for the session. v1 counts them only in the cgroup whose
+  // limit was hit (the container's, usually), v2 also in every ancestor.
+  [[nodiscard]] int64_t oom_kills(const std::string& id) const {
+    std::vector<std::string> files;
+    const std::string rel = session_rel(id);
+    if (layout_.mode == CgroupMode::kV2) {
+      files.push_back(layout_.v2_dir + "/" + rel + "/memory.events");
+    } else if (auto it = layout_.v1.find("memory"); it != layout_.v1.end()) {
+      files.push_back(it->second + "/" + rel + "/memory.oom_control");
+      files.push_back(it->second + "/" + rel + "/ctr/memory.oom_control");
+    }
+    int64_t total = 0;
+    for (const auto& f : files) {
+      auto text = read_file_capped(f, 4096);
+      if (!text) continue;
+      auto n = parse_oom_kill_count(*text);
+      if (n && *n <= INT64_MAX - total) total += *n;
+    }
+    return total;
+  }
+
+  // The read part of the session's disk bytes (0 when unreadable).
+  [[nodiscard]] int64_t read_bytes(const std::string& id) const {
+    std::string file;
+    if (layout_.mode == CgroupMode::kV2) {
+      file = layout_.v2_dir + "/" + session_rel(id) + "/io.stat";
+    } else if (auto it = layout_.v1.find("blkio"); it != layout_.v1.end()) {
+      file = it->second + "/" + session_rel(id) + "/blkio.throttle.io_service_bytes_recursive";
+    } else {
+      return 0;
+    }
+    auto text = read_file_capped(file, 1 << 20);
+    if (!text) return 0;
+    return parse_disk_read_bytes(*text).value_or(0);
   }
 
   static std::optional<int> read_exit_code(const std::string& path) {
@@ -218,6 +259,45 @@ class FailedSandbox final : public Sandbox {
 };
 
 }  // namespace
+
+Result<int64_t> parse_oom_kill_count(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  std::string key;
+  std::string value;
+  while (in >> key >> value) {
+    if (key != "oom_kill") continue;
+    if (value.empty() || value.size() > 18 || value.find_first_not_of("0123456789") != std::string::npos) {
+      return invalid("oom_kill: bad count \"" + value + "\"");
+    }
+    return std::stoll(value);
+  }
+  return int64_t{0};
+}
+
+Result<int64_t> parse_disk_read_bytes(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  std::string line;
+  int64_t total = 0;
+  auto add = [&](const std::string& v) -> Status {
+    if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
+      return invalid("disk read bytes: bad count \"" + v + "\"");
+    }
+    const int64_t n = std::stoll(v);
+    if (n > INT64_MAX - total) return invalid("disk read bytes: total out of range");
+    total += n;
+    return ok_status();
+  };
+  while (std::getline(in, line)) {
+    std::istringstream ws(line);
+    std::vector<std::string> w;
+    for (std::string x; ws >> x;) w.push_back(x);
+    if (w.size() == 3 && w[1] == "Read") XOP_RETURN_IF_ERROR(add(w[2]));
+    for (size_t i = 1; i < w.size(); ++i) {
+      if (w[i].rfind("rbytes=", 0) == 0) XOP_RETURN_IF_ERROR(add(w[i].substr(7)));
+    }
+  }
+  return total;
+}
 
 Result<std::unique_ptr<Sandbox>> open_runc_sandbox(RuncOptions opts) {
   if (opts.cgroup_parent.empty() || opts.cgroup_parent.find("..") != std::string::npos ||

@@ -3,7 +3,9 @@
 // front (the server at start-up) use this.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "core/result.h"
 #include "server/sandbox.h"
@@ -13,5 +15,13 @@ namespace xop {
 // Detects the cgroup layout under opts.cgroup_root and refuses combinations that cannot work (crun
 // on a hybrid host whose cgroup2 mount has controllers; a cgroup_parent with "..").
 Result<std::unique_ptr<Sandbox>> open_runc_sandbox(RuncOptions opts);
+
+// The "oom_kill N" line of a v1 memory.oom_control or a v2 memory.events file (0 when absent,
+// as on kernels before 4.13).
+Result<int64_t> parse_oom_kill_count(std::string_view text);
+
+// The bytes read in a v1 blkio.throttle.io_service_bytes_recursive ("M:m Read N" lines) or a v2
+// io.stat ("rbytes=N" fields) file.
+Result<int64_t> parse_disk_read_bytes(std::string_view text);
 
 }  // namespace xop

@@ -22,6 +22,7 @@ Json to_json(const SessionView& v) {
          {"memory_bytes", v.memory_bytes},
          {"claimed", v.claimed.micros()}};
   j["exit_code"] = r.exit_code ? Json(*r.exit_code) : Json(nullptr);
+  j["exit_reason"] = r.exit_reason;
   return j;
 }
 

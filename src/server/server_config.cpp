@@ -77,6 +77,13 @@ Result<ServerConfig> server_config_from_toml(const toml::table& t) {
   c.advert_interval_ms = r.opt_i64("advert_interval_ms", 100, 3'600'000).value_or(c.advert_interval_ms);
   c.advert_ttl_ms = r.opt_i64("advert_ttl_ms", 100, 3'600'000).value_or(c.advert_ttl_ms);
   c.stop_grace_ms = r.opt_i64("stop_grace_ms", 0, 600'000).value_or(c.stop_grace_ms);
+  c.session_disk_default_bytes =
+      r.opt_i64("session_disk_default_bytes", 8LL << 20, 1LL << 40).value_or(c.session_disk_default_bytes);
+  c.session_log_max_bytes = r.opt_i64("session_log_max_bytes", 8192, 1LL << 30).value_or(c.session_log_max_bytes);
+  c.session_log_rate_bytes_per_s =
+      r.opt_i64("session_log_rate_bytes_per_s", 4096, 1LL << 30).value_or(c.session_log_rate_bytes_per_s);
+  c.session_log_retention_ms =
+      r.opt_i64("session_log_retention_ms", 0, 30LL * 86'400'000).value_or(c.session_log_retention_ms);
   c.http_threads = static_cast<int>(r.opt_i64("http_threads", 1, 256).value_or(c.http_threads));
   c.max_connections = r.opt_i64("max_connections", 1, 1'000'000).value_or(c.max_connections);
   c.max_connections_per_peer = r.opt_i64("max_connections_per_peer", 1, 1'000'000).value_or(c.max_connections_per_peer);

@@ -42,6 +42,11 @@ struct ServerConfig {
   int64_t advert_interval_ms = 5000;
   int64_t advert_ttl_ms = 15'000;
   int64_t stop_grace_ms = 5000;
+  // Session disks and output (runc/crun: see "Session disks and logs" in docs/operating.md).
+  int64_t session_disk_default_bytes = 32LL << 20;   // the writable layer of a session reserving no disk
+  int64_t session_log_max_bytes = 8LL << 20;         // a session's output on disk, both files together
+  int64_t session_log_rate_bytes_per_s = 1LL << 20;  // output read no faster; the writer blocks
+  int64_t session_log_retention_ms = 3'600'000;      // logs of an ended session are deleted after this
   int http_threads = 4;
   // HTTP limits (net/http_server.h); defaults are HttpServerOptions'.
   int64_t max_connections = 512;

@@ -2,9 +2,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "core/log.h"
 #include "proto/charge.h"
+#include "server/session_disk.h"
 
 namespace xop {
 
@@ -19,12 +21,21 @@ struct SessionManager::Live {
   std::string dir;
   bool busy = false;  // a start or stop is in progress outside the lock
   bool sandbox_started = false;
+  bool sandbox_removed = false;
+  int64_t disk_written = 0;    // the session disk's write counter, as last read (never goes back)
+  bool files_removed = false;  // its directory is gone (log retention passed)
+  // When sample_all first saw the workload stopped without an exit code yet.
+  std::optional<std::chrono::steady_clock::time_point> seen_stopped;
   [[nodiscard]] bool live() const {
     return row.state == "starting" || row.state == "running" || row.state == "stopping";
   }
 };
 
 namespace {
+// How long the end of a session waits for the exit code, which the shim writes once the
+// workload's last output is in the log (at most a pipe's worth at the log rate).
+constexpr auto kExitCodeWait = std::chrono::seconds(5);
+
 Json sample_json(const UsageSample& s) {
   return Json{
       {"cpu_ns", s.cpu_ns}, {"memory_bytes", s.memory_bytes}, {"disk_bytes", s.disk_bytes}, {"net_bytes", s.net_bytes}};
@@ -39,6 +50,22 @@ std::optional<Rates> po_rates(const Json& po_json) {
   if (!sheet) return std::nullopt;
   return sheet->rates;
 }
+// "exited", "signaled" or "oom-killed" (see SessionRow::exit_reason), empty when unknown.
+std::string exit_reason_of(const SandboxStatus& st) {
+  if (!st.exit_code) return st.oom_kills > 0 ? "oom-killed" : "";
+  if (*st.exit_code == 128 + 9 && st.oom_kills > 0) return "oom-killed";
+  return *st.exit_code > 128 ? "signaled" : "exited";
+}
+std::string describe_exit(const SandboxStatus& st, int64_t memory_bytes) {
+  if (exit_reason_of(st) == "oom-killed") {
+    return "workload was killed by the kernel's OOM killer at its memory limit of " + std::to_string(memory_bytes) +
+           " bytes" + (st.exit_code ? " (status " + std::to_string(*st.exit_code) + ")" : "");
+  }
+  std::string r = st.exit_code ? "workload exited with status " + std::to_string(*st.exit_code) : "workload exited";
+  if (st.oom_kills > 0) r += " after the OOM killer killed " + std::to_string(st.oom_kills) + " of its processes";
+  return r;
+}
+std::string disk_dir(const std::string& dir) { return dir + "/disk"; }
 UsageSample sample_from_json(const Json& j) {
   UsageSample s;
   if (!j.is_object()) return s;
@@ -75,13 +102,67 @@ SessionView SessionManager::view_locked(const Live& s) const {
   return v;
 }
 
+Resources SessionManager::held(const SessionSpec& spec) const {
+  Resources r = spec.resources;
+  // What the session's loop disk will be: what the host gives up for it.
+  if (opts_.loop_disks) {
+    r.disk_bytes = std::max(r.disk_bytes == 0 ? opts_.default_disk_bytes : r.disk_bytes, kMinSessionDiskBytes);
+  }
+  return r;
+}
+
 Resources SessionManager::reserved() const {
   std::lock_guard lock(mu_);
   Resources sum;
   for (const auto& [id, s] : sessions_) {
-    if (s->live()) sum = sum.plus(s->spec.resources).value_or(sum);
+    if (s->live()) sum = sum.plus(held(s->spec)).value_or(sum);
   }
   return sum;
+}
+
+Result<UsageSample> SessionManager::sample_locked(Live& s, bool final) {
+  XOP_ASSIGN_OR_RETURN(UsageSample u, sandbox_.sample(s.row.id));
+  if (opts_.loop_disks) {
+    // Writes to the session disk, as ext4 counts them on its device (final: after flushing). Every
+    // write of the session lands there; the cgroup's own write bytes on the host disk are the loop
+    // device writing back its image, the same bytes again, so only the cgroup's reads are added.
+    if (auto w = session_disk_written_bytes(s.dir, final)) s.disk_written = std::max(s.disk_written, *w);
+    u.disk_bytes = u.disk_read_bytes + s.disk_written;
+  }
+  return u;
+}
+
+void SessionManager::remove_files_locked(Live& s, bool logs) {
+  std::error_code ec;
+  if (!fs::exists(s.dir, ec)) {
+    s.files_removed = true;
+    return;
+  }
+  if (!s.sandbox_removed && fs::exists(s.dir + "/bundle", ec)) {
+    auto rm = sandbox_.remove(s.row.id);
+    s.sandbox_removed = rm.has_value();
+    if (!rm) XOP_LOG_WARN("session {}: cannot remove sandbox: {}", s.row.id, rm.error().message);
+  }
+  // The rootfs is under disk/; sessions started before session disks existed have it at the top.
+  for (const std::string& base : {disk_dir(s.dir), s.dir}) {
+    auto rel = images_.release_rootfs(base);
+    if (!rel) XOP_LOG_WARN("session {}: cannot unmount its root file system: {}", s.row.id, rel.error().message);
+  }
+  auto disk = remove_session_disk(s.dir);
+  if (!disk) XOP_LOG_WARN("session {}: cannot remove its disk: {}", s.row.id, disk.error().message);
+  // Never delete through a mount that is still there (it would reach into what is mounted).
+  if (const auto left = mounts_under(s.dir); !left.empty()) {
+    XOP_LOG_WARN("session {}: {} still mounted; its files stay until the next start", s.row.id, left.front());
+    return;
+  }
+  if (logs) {
+    fs::remove_all(s.dir, ec);
+    s.files_removed = !ec;
+  } else {
+    fs::remove_all(disk_dir(s.dir), ec);
+    fs::remove_all(s.dir + "/bundle", ec);
+  }
+  if (ec) XOP_LOG_WARN("session {}: cannot remove its files: {}", s.row.id, ec.message());
 }
 
 Resources SessionManager::free() const {
@@ -110,7 +191,12 @@ Status SessionManager::recover() {
     for (const auto& r : recs) s->claimed = s->claimed.plus(r.amount).value_or(s->claimed);
     auto& live = *s;
     sessions_[row.id] = std::move(s);
-    if (!live.live()) continue;
+    if (!live.live()) {
+      // Ended before the restart: what a crash in the middle of its teardown left goes now.
+      const bool expired = clock_.now_ms() - row.stopped_at >= opts_.log_retention_ms;
+      remove_files_locked(live, expired);
+      continue;
+    }
     const TimeMs since = row.last_period_end != 0 ? row.last_period_end : row.started_at;
     live.meter.start(since, sample_from_json(row.totals.value("sample", Json::object())));
     auto st = sandbox_.status(row.id);
@@ -122,6 +208,20 @@ Status SessionManager::recover() {
     }
     live.sandbox_started = st.has_value();
     finish_locked(live, "stopped", "workload ended while the server was down");
+  }
+  // Directories of sessions the store does not know (e.g. an older state.db was restored).
+  std::error_code ec;
+  std::vector<std::string> unknown;
+  for (const auto& e : fs::directory_iterator(opts_.sessions_dir, ec)) {
+    const std::string id = e.path().filename().string();
+    if (!sessions_.contains(id) && e.is_directory(ec)) unknown.push_back(id);
+  }
+  for (const auto& id : unknown) {
+    Live orphan;
+    orphan.row.id = id;
+    orphan.dir = opts_.sessions_dir + "/" + id;
+    XOP_LOG_WARN("removing the files of unknown session {}", id);
+    remove_files_locked(orphan, /*logs=*/true);
   }
   return {};
 }
@@ -152,14 +252,15 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
     }
     Resources used;
     for (const auto& [id, other] : sessions_) {
-      if (other->live()) used = used.plus(other->spec.resources).value_or(used);
+      if (other->live()) used = used.plus(held(other->spec)).value_or(used);
     }
-    auto after = used.plus(spec.resources);
+    auto after = used.plus(held(spec));
     if (!after || !opts_.capacity.covers(*after)) {
       auto fr = opts_.capacity.minus(used).value_or(Resources{});
       return make_error(ErrorCode::kResourceExhausted,
                         "not enough free capacity (free: " + std::to_string(fr.cpu_millis) + " cpu_millis, " +
-                            std::to_string(fr.memory_bytes) + " memory_bytes)");
+                            std::to_string(fr.memory_bytes) + " memory_bytes, " + std::to_string(fr.disk_bytes) +
+                            " disk_bytes)");
     }
     s->row.id = random_id("s");
     s->row.user = user;
@@ -183,6 +284,8 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
   sb.id = live->row.id;
   sb.bundle_dir = live->dir + "/bundle";
   sb.log_path = live->dir + "/output.log";
+  sb.log_max_bytes = opts_.log_max_bytes;
+  sb.log_rate_bytes_per_s = opts_.log_rate_bytes_per_s;
   sb.reserved = spec.resources;
   sb.pids_limit = spec.pids;
   if (!spec.command.empty()) {
@@ -197,7 +300,10 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
   Status started = [&]() -> Status {
     if (ec) return make_error(ErrorCode::kInternal, "cannot create session directory: " + ec.message());
     if (sb.args.empty()) return invalid("the image has no entrypoint or cmd and the spec gives no command");
-    XOP_ASSIGN_OR_RETURN(sb.rootfs, images_.prepare_rootfs(spec.image, live->dir));
+    if (opts_.loop_disks) {
+      XOP_RETURN_IF_ERROR(create_session_disk(live->dir, held(spec).disk_bytes));
+    }
+    XOP_ASSIGN_OR_RETURN(sb.rootfs, images_.prepare_rootfs(spec.image, disk_dir(live->dir)));
     return sandbox_.start(sb);
   }();
 
@@ -253,10 +359,11 @@ Status SessionManager::write_record_locked(Live& s, TimeMs now, bool final) {
 void SessionManager::finish_locked(Live& s, const std::string& state, const std::string& reason) {
   const TimeMs now = clock_.now_ms();
   if (s.sandbox_started) {
-    auto sample = sandbox_.sample(s.row.id);
+    auto sample = sample_locked(s, /*final=*/true);
     if (sample) s.meter.add(now, *sample);
     auto st = sandbox_.status(s.row.id);
     if (st && st->exit_code) s.row.exit_code = st->exit_code;
+    if (st) s.row.exit_reason = exit_reason_of(*st);
   }
   s.row.state = state;
   s.row.reason = reason;
@@ -265,9 +372,11 @@ void SessionManager::finish_locked(Live& s, const std::string& state, const std:
   if (!w) XOP_LOG_ERROR("session {}: cannot write final usage record: {}", s.row.id, w.error().message);
   if (s.sandbox_started) {
     auto rm = sandbox_.remove(s.row.id);
+    s.sandbox_removed = rm.has_value();
     if (!rm) XOP_LOG_WARN("session {}: cannot remove sandbox: {}", s.row.id, rm.error().message);
   }
-  (void)images_.release_rootfs(s.dir);
+  // The log stays for `xop logs` (until log_retention_ms); everything else goes now.
+  remove_files_locked(s, /*logs=*/opts_.log_retention_ms == 0);
   (void)store_.update_session(s.row);
   XOP_LOG_INFO("session {} {}: {}", s.row.id, state, reason);
 }
@@ -296,6 +405,13 @@ Result<SessionView> SessionManager::stop(const std::string& user, const std::str
   }
   auto st = sandbox_.stop(id, std::chrono::milliseconds(opts_.stop_grace_ms));
   if (!st) XOP_LOG_WARN("session {}: stop: {}", id, st.error().message);
+  // The exit code comes once the last output was drained into the log (outside the lock).
+  const auto until = std::chrono::steady_clock::now() + kExitCodeWait;
+  while (st) {
+    auto status = sandbox_.status(id);
+    if (!status || status->exit_code || std::chrono::steady_clock::now() >= until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the shim's exit file, bounded by `until`
+  }
   std::lock_guard lock(mu_);
   Error err;
   Live* s = find_owned("", id, &err);
@@ -329,15 +445,27 @@ Result<std::string> SessionManager::logs(const std::string& user, const std::str
     Error err;
     Live* s = find_owned(user, id, &err);
     if (s == nullptr) return tl::make_unexpected(err);
+    if (s->files_removed) {
+      return make_error(ErrorCode::kGone, "the output of session " + id + " was deleted " +
+                                              std::to_string(opts_.log_retention_ms / 1000) +
+                                              " s after the session ended");
+    }
     path = s->dir + "/output.log";
   }
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return std::string();
-  const auto size = static_cast<size_t>(in.tellg());
-  const size_t start = size > max_bytes ? size - max_bytes : 0;
-  in.seekg(static_cast<std::streamoff>(start));
-  std::string out(size - start, '\0');
-  in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  // The tail of the rotated predecessor, then of the current file.
+  auto tail = [](const std::string& p, size_t max) {
+    std::ifstream in(p, std::ios::binary | std::ios::ate);
+    if (!in) return std::string();
+    const auto size = static_cast<size_t>(in.tellg());
+    const size_t start = size > max ? size - max : 0;
+    in.seekg(static_cast<std::streamoff>(start));
+    std::string out(size - start, '\0');
+    in.read(out.data(), static_cast<std::streamsize>(out.size()));
+    out.resize(static_cast<size_t>(in.gcount()));
+    return out;
+  };
+  std::string out = tail(path, max_bytes);
+  if (out.size() < max_bytes) out = tail(path + ".1", max_bytes - out.size()) + out;
   return out;
 }
 
@@ -345,14 +473,21 @@ void SessionManager::sample_all() {
   std::lock_guard lock(mu_);
   const TimeMs now = clock_.now_ms();
   for (auto& [id, s] : sessions_) {
+    if (!s->live() && !s->busy && !s->files_removed && now - s->row.stopped_at >= opts_.log_retention_ms) {
+      remove_files_locked(*s, /*logs=*/true);
+      continue;
+    }
     if (s->row.state != "running" || s->busy) continue;
-    auto sample = sandbox_.sample(id);
+    auto sample = sample_locked(*s, /*final=*/false);
     if (sample) s->meter.add(now, *sample);
     auto st = sandbox_.status(id);
     if (st && st->state == SandboxState::kStopped) {
-      finish_locked(
-          *s, "stopped",
-          st->exit_code ? "workload exited with status " + std::to_string(*st->exit_code) : "workload exited");
+      if (!st->exit_code) {
+        const auto t = std::chrono::steady_clock::now();
+        if (!s->seen_stopped) s->seen_stopped = t;
+        if (t - *s->seen_stopped < kExitCodeWait) continue;  // its output is still being drained
+      }
+      finish_locked(*s, "stopped", describe_exit(*st, s->spec.resources.memory_bytes));
     }
   }
 }

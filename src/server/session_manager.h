@@ -28,6 +28,17 @@ struct SessionManagerOptions {
   Resources capacity;
   int64_t max_pids_per_session = 1024;
   int64_t stop_grace_ms = 5000;
+  // The writable layer: true puts it on a loop-mounted ext4 disk of the session's reserved
+  // disk_bytes (at least kMinSessionDiskBytes; default_disk_bytes for a session that reserves none,
+  // which is also what admission counts against capacity for it); false keeps it in a plain
+  // directory without a bound (the mock runtime, tests).
+  bool loop_disks = false;
+  int64_t default_disk_bytes = 32LL << 20;
+  // Output capture (see OutputLimits in sandbox_process.h), and how long the capped log stays
+  // readable after the session ended before its directory is deleted.
+  int64_t log_max_bytes = 8LL << 20;
+  int64_t log_rate_bytes_per_s = 1LL << 20;
+  int64_t log_retention_ms = 3'600'000;
 };
 
 struct SessionView {
@@ -47,7 +58,9 @@ class SessionManager {
   SessionManager& operator=(const SessionManager&) = delete;
 
   // Re-reads sessions from the state store at start-up: running ones are re-adopted when the
-  // sandbox still knows them, otherwise finished with a final record.
+  // sandbox still knows them, otherwise finished with a final record. The files of ended
+  // sessions left by a crash (container, mounts, loop disk, bundle; logs past their retention)
+  // and session directories the store does not know are removed.
   Status recover();
 
   // Admission + start. `user` is the authenticated caller.
@@ -58,7 +71,8 @@ class SessionManager {
   Result<std::vector<SessionView>> list(const std::string& user);
   Result<std::string> logs(const std::string& user, const std::string& id, size_t max_bytes);
 
-  // Samples every live session; finishes those whose workload exited.
+  // Samples every live session; finishes those whose workload exited; deletes the directories
+  // (logs) of sessions that ended more than log_retention_ms ago.
   void sample_all();
   // Writes a usage record for every live session covering the time since its previous record.
   void write_records();
@@ -76,6 +90,11 @@ class SessionManager {
   Status write_record_locked(Live& s, TimeMs now, bool final);
   void finish_locked(Live& s, const std::string& state, const std::string& reason);
   Live* find_owned(const std::string& user, const std::string& id, Error* err);
+  Result<UsageSample> sample_locked(Live& s, bool final);
+  [[nodiscard]] Resources held(const SessionSpec& spec) const;
+  // Removes what an ended session left: its container, rootfs mount, disk and bundle, and with
+  // `logs` its whole directory.
+  void remove_files_locked(Live& s, bool logs);
 
   SessionManagerOptions opts_;
   const Clock& clock_;

@@ -28,6 +28,10 @@ struct SessionRow {
   int64_t last_seq = 0;
   TimeMs last_period_end = 0;
   std::optional<int> exit_code;
+  // How the workload ended, once it did: "exited" (its own exit code), "signaled" (killed by a
+  // signal, e.g. on stop), "oom-killed" (killed after the kernel's OOM killer struck in the
+  // session's memory cgroup); empty while it runs or when unknown.
+  std::string exit_reason;
   Json totals = Json::object();  // metered totals for display
 };
 

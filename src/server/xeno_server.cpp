@@ -11,6 +11,7 @@
 #include "server/advertiser.h"
 #include "server/charging_agent.h"
 #include "server/server_api.h"
+#include "server/session_disk.h"
 #include "server/session_manager.h"
 
 namespace xop {
@@ -135,6 +136,8 @@ Result<std::unique_ptr<XenoServer>> XenoServer::open(ServerConfig config, const 
     ro.cgroup_parent = "xop-" + impl->server_id.substr(1, 12);
     impl->sandbox = make_runc_sandbox(ro);
   }
+  // Real sessions get a bounded disk of their own; a host that cannot make one is refused.
+  if (cfg.runtime != "mock") XOP_RETURN_IF_ERROR(check_session_disk_support());
   XOP_ASSIGN_OR_RETURN(impl->images, ImageStore::open(cfg.data_dir + "/images", cfg.images, &clock));
   XOP_ASSIGN_OR_RETURN(impl->store, StateStore::open(cfg.data_dir + "/state.db"));
   impl->verifier = std::make_unique<RequestVerifier>(clock, impl->server_id);
@@ -178,6 +181,11 @@ Status XenoServer::start() {
   so.capacity = cfg.capacity;
   so.max_pids_per_session = cfg.max_pids_per_session;
   so.stop_grace_ms = cfg.stop_grace_ms;
+  so.loop_disks = cfg.runtime != "mock";
+  so.default_disk_bytes = cfg.session_disk_default_bytes;
+  so.log_max_bytes = cfg.session_log_max_bytes;
+  so.log_rate_bytes_per_s = cfg.session_log_rate_bytes_per_s;
+  so.log_retention_ms = cfg.session_log_retention_ms;
   d.sessions = std::make_unique<SessionManager>(so, *d.clock, *d.sandbox, *d.images, *d.store, corp_key, d.price_sheet);
   XOP_RETURN_IF_ERROR(d.sessions->recover());
   // At start-up, once recovery ended the uses of sessions that finished while we were down.

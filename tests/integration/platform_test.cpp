@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -189,6 +190,63 @@ TEST_F(PlatformTest, ExhaustedPurchaseOrderStopsSession) {
     }
   }
   expect_ledger_balanced();
+}
+
+// Through the real daemons: a session writing past its reserved disk gets ENOSPC, its writes are
+// metered and charged, and once it ended only its log is left on the server; a memory bomb is
+// reported as oom-killed in the session view.
+TEST_F(PlatformTest, DiskIsBoundedMeteredAndReclaimedAndOomKillsAreNamed) {
+  const KeyPair user = platform_->new_user("disk-user", 100);
+  DeployManifest fill = manifest(500, Money::micros(50'000'000));
+  fill.command = {"/bin/sh", "-c", "dd if=/dev/zero of=/fill bs=1M count=64; echo dd-exit=$?"};
+  fill.resources.disk_bytes = 16LL << 20;
+  const auto out = deploy_one(user, fill);
+  ASSERT_FALSE(out.session.empty());
+  auto server = ApiClient::connect(out.endpoint, user);
+  Json session;
+  const auto ended = [&](const std::string& id) {
+    return poll_until(
+        [&] {
+          auto r = server->call("GET", "/v1/sessions/" + id);
+          if (!r) return false;
+          session = r->value("session", Json::object());
+          return session.value("state", "") == "stopped";
+        },
+        std::chrono::seconds(30));
+  };
+  ASSERT_TRUE(ended(out.session)) << platform_->logs();
+  auto logs = server->call("GET", "/v1/sessions/" + out.session + "/logs");
+  ASSERT_TRUE(logs.has_value());
+  const std::string log = logs->value("logs", "");
+  EXPECT_NE(log.find("No space left on device"), std::string::npos) << log;
+  EXPECT_EQ(session.value("exit_reason", ""), "exited");
+  // What dd managed to write before the disk was full: most of the 16 MiB, metered as such.
+  const int64_t disk = session.value("usage", Json::object()).value("disk_bytes", int64_t{0});
+  std::printf("a session with 16 MiB of disk trying to write 64 MiB was metered %lld disk bytes\n",
+              static_cast<long long>(disk));
+  EXPECT_GE(disk, 12LL << 20);
+  EXPECT_LE(disk, 17LL << 20);
+  // Only the log is left of it on the server (whichever server it ran on).
+  int found = 0;
+  for (int i = 0; i < 3; ++i) {
+    const std::string dir = platform_->dir().file("server" + std::to_string(i)) + "/sessions/" + out.session;
+    if (!std::filesystem::exists(dir)) continue;
+    ++found;
+    std::vector<std::string> left;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) left.push_back(e.path().filename().string());
+    EXPECT_EQ(left, std::vector<std::string>{"output.log"});
+  }
+  EXPECT_EQ(found, 1);
+
+  DeployManifest bomb = manifest(500, Money::micros(50'000'000));
+  bomb.command = {"/bin/sh", "-c", "x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; while :; do x=$x$x; done"};
+  bomb.resources.memory_bytes = 16LL << 20;
+  const auto oom = deploy_one(user, bomb);
+  ASSERT_FALSE(oom.session.empty());
+  server = ApiClient::connect(oom.endpoint, user);
+  ASSERT_TRUE(ended(oom.session)) << platform_->logs();
+  EXPECT_EQ(session.value("exit_reason", ""), "oom-killed") << session.dump();
+  EXPECT_EQ(session.value("exit_code", 0), 137);
 }
 
 // A user cannot read another user's statement.

@@ -27,6 +27,21 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using testing::TempDir;
 
+TEST(OomKillCountTest, ReadsV1AndV2Files) {
+  EXPECT_EQ(parse_oom_kill_count("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n").value(), 3);
+  EXPECT_EQ(parse_oom_kill_count("low 0\nhigh 0\nmax 12\noom 2\noom_kill 2\noom_group_kill 0\n").value(), 2);
+  EXPECT_EQ(parse_oom_kill_count("oom_kill_disable 0\nunder_oom 0\n").value(), 0);  // kernels before 4.13
+  EXPECT_FALSE(parse_oom_kill_count("oom_kill -1\n"));
+  EXPECT_FALSE(parse_oom_kill_count("oom_kill 99999999999999999999\n"));
+}
+
+TEST(DiskReadBytesTest, ReadsV1AndV2Files) {
+  EXPECT_EQ(parse_disk_read_bytes("254:0 Read 4096\n254:0 Write 8192\n254:0 Total 12288\nTotal 12288\n").value(), 4096);
+  EXPECT_EQ(parse_disk_read_bytes("254:0 rbytes=100 wbytes=7 rios=1 wios=1\n7:3 rbytes=20 wbytes=0\n").value(), 120);
+  EXPECT_EQ(parse_disk_read_bytes("Total 0\n").value(), 0);
+  EXPECT_FALSE(parse_disk_read_bytes("254:0 Read -5\n"));
+}
+
 TEST(RuncSandboxOpenTest, CrunOnHybridHostWithV2ControllersIsRefusedWithTheWorkaround) {
   TempDir t;
   for (const char* c : {"cpu", "cpuacct", "memory", "pids", "blkio"}) fs::create_directories(t.file(c));

@@ -65,6 +65,10 @@ charging_interval_ms = 5000
 advert_interval_ms = 2000
 advert_ttl_ms = 6000
 stop_grace_ms = 0
+session_disk_default_bytes = 16777216
+session_log_max_bytes = 65536
+session_log_rate_bytes_per_s = 8192
+session_log_retention_ms = 0
 http_threads = 8
 [capacity]
 cpu_millis = 8000
@@ -101,8 +105,25 @@ net_io_per_gib = 8
   EXPECT_EQ(c->advert_ttl_ms, 6000);
   EXPECT_EQ(c->stop_grace_ms, 0);
   EXPECT_EQ(c->http_threads, 8);
+  EXPECT_EQ(c->session_disk_default_bytes, 16LL << 20);
+  EXPECT_EQ(c->session_log_max_bytes, 65536);
+  EXPECT_EQ(c->session_log_rate_bytes_per_s, 8192);
+  EXPECT_EQ(c->session_log_retention_ms, 0);
   EXPECT_EQ(c->capacity, (Resources{8000, 16LL << 30, 0, 1'000'000'000}));
   EXPECT_EQ(c->rates, (Rates{1, 2, 3, 4, 5, 6, 7, 8}));
+}
+
+TEST(ServerConfigTest, SessionDiskAndLogLimitsHaveBounds) {
+  auto c = parse(minimal());
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->session_disk_default_bytes, 32LL << 20);
+  EXPECT_EQ(c->session_log_max_bytes, 8LL << 20);
+  EXPECT_EQ(c->session_log_rate_bytes_per_s, 1LL << 20);
+  EXPECT_EQ(c->session_log_retention_ms, 3'600'000);
+  expect_invalid(minimal() + "session_disk_default_bytes = 1048576\n", "session_disk_default_bytes");
+  expect_invalid(minimal() + "session_log_max_bytes = 100\n", "session_log_max_bytes");
+  expect_invalid(minimal() + "session_log_rate_bytes_per_s = 0\n", "session_log_rate_bytes_per_s");
+  expect_invalid(minimal() + "session_log_retention_ms = -1\n", "session_log_retention_ms");
 }
 
 TEST(ServerConfigTest, PartialTablesKeepOtherDefaults) {

@@ -56,6 +56,21 @@ inline std::string put_test_image(ImageStore& s, const std::vector<std::string>&
   return oci_digest(m);
 }
 
+// A PO for `user` on `server`, binding `sheet`, signed by `signer` (the corp).
+inline SignedDoc make_test_po(const KeyPair& signer, const KeyPair& user, const std::string& server,
+                              const SignedDoc& sheet, TimeMs now, int64_t max_micros = 10'000'000,
+                              TimeMs expires_in = 3'600'000) {
+  PurchaseOrder p;
+  p.po_id = random_id("po");
+  p.user = user.account_id();
+  p.server = server;
+  p.price_sheet = sheet;
+  p.max_amount = Money::micros(max_micros);
+  p.issued_at = now - 1000;
+  p.expires_at = now + expires_in;
+  return *SignedDoc::sign(kPurchaseOrderType, to_json(p), signer);
+}
+
 struct SessionEnv {
   explicit SessionEnv(Resources capacity = Resources{4000, 4LL << 30, 10LL << 30, 1'000'000'000}) {
     clock.set_ms(1'700'000'000'000);
@@ -77,6 +92,7 @@ struct SessionEnv {
     manager.reset();
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(opts.sessions_dir, ec)) {
+      (void)images->release_rootfs(e.path().string() + "/disk");
       (void)images->release_rootfs(e.path().string());
     }
   }
@@ -95,15 +111,9 @@ struct SessionEnv {
   // A PO signed by `signer` (the corp by default) for `user` on this server.
   SignedDoc po(const KeyPair& user, int64_t max_micros = 10'000'000, const KeyPair* signer = nullptr,
                const std::string* server = nullptr, const SignedDoc* sheet = nullptr, TimeMs expires_in = 3'600'000) {
-    PurchaseOrder p;
-    p.po_id = random_id("po");
-    p.user = user.account_id();
-    p.server = server != nullptr ? *server : server_key.account_id();
-    p.price_sheet = sheet != nullptr ? *sheet : price_sheet;
-    p.max_amount = Money::micros(max_micros);
-    p.issued_at = clock.now_ms() - 1000;
-    p.expires_at = clock.now_ms() + expires_in;
-    return *SignedDoc::sign(kPurchaseOrderType, to_json(p), signer != nullptr ? *signer : corp_key);
+    return make_test_po(signer != nullptr ? *signer : corp_key, user,
+                        server != nullptr ? *server : server_key.account_id(), sheet != nullptr ? *sheet : price_sheet,
+                        clock.now_ms(), max_micros, expires_in);
   }
   SessionSpec spec(int64_t cpu_millis = 500, int64_t memory_bytes = 64LL << 20) const {
     SessionSpec s;

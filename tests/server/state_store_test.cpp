@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "storage/sqlite_db.h"
 #include "support/test_support.h"
 
 namespace xop {
@@ -43,6 +44,35 @@ UsageRecord record(const std::string& session, int64_t seq, TimeMs start, TimeMs
 const std::string kS1 = "s" + std::string(32, '1');
 const std::string kS2 = "s" + std::string(32, '2');
 
+// A state.db written before exit_reason existed opens, keeps its rows and stores the new column.
+TEST(StateStoreTest, AnOlderDatabaseGainsTheExitReasonColumn) {
+  TempDir t;
+  {
+    auto db = SqliteDb::open(t.file("state.db"));
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(db->exec(
+        "CREATE TABLE sessions (id TEXT PRIMARY KEY, user TEXT NOT NULL, po_id TEXT NOT NULL UNIQUE, spec TEXT NOT "
+        "NULL, purchase_order TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', created_at "
+        "INTEGER NOT NULL, started_at INTEGER NOT NULL DEFAULT 0, stopped_at INTEGER NOT NULL DEFAULT 0, last_seq "
+        "INTEGER NOT NULL DEFAULT 0, last_period_end INTEGER NOT NULL DEFAULT 0, exit_code INTEGER, totals TEXT NOT "
+        "NULL DEFAULT '{}');"
+        "INSERT INTO sessions (id,user,po_id,spec,purchase_order,state,created_at) VALUES "
+        "('" +
+        kS1 + "','u-alice','po-a','{}','{}','stopped',5);"));
+  }
+  auto st = open_store(t.file("state.db"));
+  ASSERT_TRUE(st);
+  auto got = st->session(kS1);
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ((*got)->exit_reason, "");
+  SessionRow r = **got;
+  r.exit_reason = "exited";
+  ASSERT_TRUE(st->update_session(r));
+  EXPECT_EQ((*st->session(kS1))->exit_reason, "exited");
+  st.reset();
+  EXPECT_TRUE(open_store(t.file("state.db")));  // opening twice does not add the column again
+}
+
 TEST(StateStoreTest, InsertUpdateGetList) {
   TempDir t;
   auto st = open_store(t.file("state.db"));
@@ -67,6 +97,7 @@ TEST(StateStoreTest, InsertUpdateGetList) {
   r.started_at = 11;
   r.stopped_at = 99;
   r.exit_code = 3;
+  r.exit_reason = "oom-killed";
   r.totals = Json{{"sample", {{"cpu_ns", 5}}}};
   ASSERT_TRUE(st->update_session(r));
   got = st->session(kS1);
@@ -76,6 +107,7 @@ TEST(StateStoreTest, InsertUpdateGetList) {
   EXPECT_EQ((*got)->started_at, 11);
   EXPECT_EQ((*got)->stopped_at, 99);
   EXPECT_EQ((*got)->exit_code, 3);
+  EXPECT_EQ((*got)->exit_reason, "oom-killed");
   EXPECT_EQ((*got)->totals, r.totals);
 
   auto all = st->sessions();

@@ -1,0 +1,330 @@
+// Sessions under real runc through the SessionManager: the writable layer is bounded by the
+// reservation (ENOSPC inside, bounded disk outside), output is capped and rate-limited, disk
+// writes are metered from the kernel's count, nothing of a session is left once it ended (also
+// after a crash of the server), and an OOM kill is recorded as such. Root only; skipped with the
+// reason elsewhere.
+#include "server/session_disk.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "client/oci_layout.h"
+#include "server/burner_image.h"
+#include "server/cgroup.h"
+#include "server/sandbox_process.h"
+#include "server/sandbox_runc.h"
+#include "server/server_api.h"
+#include "server/session_fixture.h"
+
+namespace xop {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::TempDir;
+
+// Bytes the host's file system holds for `dir`, not crossing into other mounts (like du -x).
+int64_t host_bytes(const std::string& dir) {
+  struct stat base {};
+  if (::stat(dir.c_str(), &base) != 0) return 0;
+  int64_t total = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0) continue;
+    if (st.st_dev != base.st_dev) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    total += static_cast<int64_t>(st.st_blocks) * 512;
+  }
+  return total;
+}
+
+int64_t file_size(const std::string& p) {
+  std::error_code ec;
+  const auto n = fs::file_size(p, ec);
+  return ec ? 0 : static_cast<int64_t>(n);
+}
+
+class RuncSessionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = testing::container_skip_reason(); !why.empty()) GTEST_SKIP() << why;
+    if (auto disks = check_session_disk_support(); !disks) GTEST_SKIP() << disks.error().message;
+    clock_.set_ms(1'700'000'000'000);
+    manifest_ = testing::build_burner_image(t_.file("img"));
+    ASSERT_FALSE(manifest_.empty());
+    auto layout = read_oci_layout(t_.file("img"), t_.file("scratch"));
+    ASSERT_TRUE(layout) << layout.error().message;
+    auto images = ImageStore::open(t_.file("images"));
+    ASSERT_TRUE(images) << images.error().message;
+    images_ = std::move(*images);
+    ASSERT_TRUE(testing::load_layout(*layout, *images_));
+    auto cg = detect_cgroup_layout("/sys/fs/cgroup");
+    ASSERT_TRUE(cg) << cg.error().message;
+    cg_ = *cg;
+    runc_.state_root = t_.file("runc-state");
+    runc_.cgroup_parent = "xop-test-" + random_id("").substr(0, 12);
+    auto sb = open_runc_sandbox(runc_);
+    ASSERT_TRUE(sb) << sb.error().message;
+    sandbox_ = std::move(*sb);
+    auto st = StateStore::open(t_.file("state.db"));
+    ASSERT_TRUE(st) << st.error().message;
+    store_ = std::move(*st);
+    opts_.server_id = server_key_.account_id();
+    opts_.sessions_dir = t_.file("sessions");
+    fs::create_directories(opts_.sessions_dir);
+    opts_.capacity = Resources{4000, 4LL << 30, 10LL << 30, 1'000'000'000};
+    opts_.stop_grace_ms = 300;
+    opts_.loop_disks = true;
+    opts_.default_disk_bytes = 8LL << 20;
+    opts_.log_max_bytes = 64 << 10;
+    opts_.log_rate_bytes_per_s = 256 << 10;
+    sheet_ = testing::sign_price_sheet(server_key_, testing::test_rates(), clock_.now_ms());
+    make_manager();
+  }
+
+  void TearDown() override {
+    if (manager_) manager_->stop_all("test over");
+    manager_.reset();
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(opts_.sessions_dir, ec)) {
+      (void)images_->release_rootfs(e.path().string() + "/disk");
+      (void)remove_session_disk(e.path().string());
+    }
+    sandbox_.reset();
+    for (const auto& h : cg_.v1_hierarchies) ::rmdir((h + "/" + runc_.cgroup_parent).c_str());
+    if (!cg_.v2_dir.empty()) ::rmdir((cg_.v2_dir + "/" + runc_.cgroup_parent).c_str());
+  }
+
+  void make_manager() {
+    manager_ =
+        std::make_unique<SessionManager>(opts_, clock_, *sandbox_, *images_, *store_, corp_key_.public_key(), sheet_);
+  }
+
+  SessionSpec spec(const std::string& script, int64_t disk_bytes = 0, int64_t memory_bytes = 64LL << 20) const {
+    SessionSpec s;
+    s.name = "t";
+    s.image = manifest_;
+    s.command = {"/bin/sh", "-c", script};
+    s.resources.cpu_millis = 500;
+    s.resources.memory_bytes = memory_bytes;
+    s.resources.disk_bytes = disk_bytes;
+    s.pids = 32;
+    return s;
+  }
+
+  Result<SessionView> create(const SessionSpec& s) {
+    auto po = testing::make_test_po(corp_key_, alice_, server_key_.account_id(), sheet_, clock_.now_ms());
+    return manager_->create(alice_.account_id(), CreateSessionRequest{s, po});
+  }
+
+  // Samples until the session ended on its own; its final view.
+  SessionView wait_ended(const std::string& id, std::chrono::milliseconds deadline = 30s) {
+    SessionView v;
+    const bool ended = testing::poll_until(
+        [&] {
+          manager_->sample_all();
+          v = *manager_->get(alice_.account_id(), id);
+          return v.row.state == "stopped" || v.row.state == "failed";
+        },
+        deadline);
+    EXPECT_TRUE(ended) << "session " << id << " still " << v.row.state;
+    return v;
+  }
+
+  // The disk bytes of every usage record of the session.
+  int64_t recorded_disk(const std::string& id) {
+    auto recs = store_->records(id);
+    EXPECT_TRUE(recs);
+    int64_t sum = 0;
+    if (recs) {
+      for (const auto& r : *recs) sum += r.used.disk_bytes;
+    }
+    return sum;
+  }
+
+  [[nodiscard]] std::string dir_of(const std::string& id) const { return opts_.sessions_dir + "/" + id; }
+  std::string log_of(const std::string& id) { return manager_->logs(alice_.account_id(), id, 1 << 20).value_or(""); }
+
+  TempDir t_;
+  SimulatedClock clock_;
+  KeyPair corp_key_ = KeyPair::generate();
+  KeyPair server_key_ = KeyPair::generate();
+  KeyPair alice_ = KeyPair::generate();
+  std::string manifest_;
+  std::unique_ptr<ImageStore> images_;
+  CgroupLayout cg_;
+  RuncOptions runc_;
+  std::unique_ptr<Sandbox> sandbox_;
+  std::unique_ptr<StateStore> store_;
+  SessionManagerOptions opts_;
+  SignedDoc sheet_;
+  std::unique_ptr<SessionManager> manager_;
+};
+
+// Attack: a session reserving 100 MiB wrote 2 GiB to the host.
+TEST_F(RuncSessionTest, WritingBeyondTheReservedDiskFailsInsideWithEnospcAndTheHostStaysBounded) {
+  constexpr int64_t kReserved = 16LL << 20;
+  auto v = create(spec("dd if=/dev/zero of=/fill bs=1M count=64; echo dd-exit=$?; sleep 1000", kReserved));
+  ASSERT_TRUE(v) << v.error().message;
+  const std::string id = v->row.id;
+  ASSERT_TRUE(testing::poll_until([&] { return log_of(id).find("dd-exit=") != std::string::npos; }, 30s)) << log_of(id);
+  const std::string log = log_of(id);
+  EXPECT_NE(log.find("No space left on device"), std::string::npos) << log;
+  EXPECT_EQ(log.find("dd-exit=0"), std::string::npos) << log;
+  const int64_t used = host_bytes(dir_of(id));
+  std::printf("host bytes of a session that tried to write 64 MiB into 16 MiB: %lld\n", static_cast<long long>(used));
+  EXPECT_LE(used, kReserved + (1LL << 20));
+  ASSERT_TRUE(manager_->stop(alice_.account_id(), id, "test"));
+}
+
+// Attack: 893 MiB of stdout in 5 s.
+TEST_F(RuncSessionTest, AStdoutFloodLeavesAtMostTheCapOnDiskAndIsReadAtTheRate) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto v = create(spec("yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa | head -c 1048576; echo; echo flood-done"));
+  ASSERT_TRUE(v) << v.error().message;
+  const std::string id = v->row.id;
+  const SessionView end = wait_ended(id);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("1 MiB of output at 256 KiB/s took %.2f s\n", secs);
+  // 1 MiB through a 256 KiB/s reader with one second of burst and a 64 KiB pipe: >= 2.7 s.
+  EXPECT_GE(secs, 2.0);
+  const std::string log_path = dir_of(id) + "/output.log";
+  const int64_t on_disk = file_size(log_path) + file_size(log_path + ".1");
+  EXPECT_LE(on_disk, opts_.log_max_bytes);
+  EXPECT_TRUE(fs::exists(log_path + ".1"));  // it rotated: the oldest output was dropped
+  const std::string log = log_of(id);
+  EXPECT_NE(log.find("flood-done"), std::string::npos);
+  EXPECT_LE(static_cast<int64_t>(log.size()), opts_.log_max_bytes);
+  EXPECT_EQ(end.row.exit_code, 0);
+}
+
+// Attack: writable layers, logs and unpacked layers were kept forever.
+TEST_F(RuncSessionTest, AfterStopNoFileMountOrLoopDeviceOfTheSessionRemains) {
+  auto v = create(spec("echo started; sleep 1000", 16LL << 20));
+  ASSERT_TRUE(v) << v.error().message;
+  const std::string id = v->row.id;
+  const std::string dir = dir_of(id);
+  EXPECT_TRUE(session_disk_mounted(dir));
+  EXPECT_EQ(loop_devices_backed_under(dir).size(), 1U);
+  ASSERT_TRUE(testing::poll_until([&] { return log_of(id).find("started") != std::string::npos; }, 20s));
+
+  auto stopped = manager_->stop(alice_.account_id(), id, "test");
+  ASSERT_TRUE(stopped) << stopped.error().message;
+  EXPECT_TRUE(mounts_under(dir).empty());
+  EXPECT_TRUE(testing::poll_until([&] { return loop_devices_backed_under(dir).empty(); }, 5s));
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir)) left.push_back(e.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"output.log"});
+  for (const auto& h : cg_.v1_hierarchies) EXPECT_FALSE(fs::exists(h + "/" + runc_.cgroup_parent + "/" + id)) << h;
+  EXPECT_FALSE(fs::exists(runc_.state_root + "/" + id));
+  EXPECT_NE(log_of(id).find("started"), std::string::npos);  // the log stays for `xop logs`
+
+  // Once the retention passed, the log goes too.
+  clock_.advance_ms(opts_.log_retention_ms);
+  manager_->sample_all();
+  EXPECT_FALSE(fs::exists(dir));
+  auto gone = manager_->logs(alice_.account_id(), id, 1024);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, ErrorCode::kGone);
+}
+
+// Attack: 2 GiB written, 12 KiB metered.
+TEST_F(RuncSessionTest, DiskWritesOfAKnownSizeAreMeteredWithinAFewPercent) {
+  // The ground truth: what the two dd write, 8 MiB synced and 8 MiB left in the page cache at exit
+  // (buffered writes are what cgroup v1 blkio never charged to the session).
+  constexpr int64_t kWritten = 16LL << 20;
+  auto v =
+      create(spec("dd if=/dev/zero of=/f bs=1M count=8 conv=fsync && dd if=/dev/zero of=/g bs=1M count=8", 32LL << 20));
+  ASSERT_TRUE(v) << v.error().message;
+  const SessionView end = wait_ended(v->row.id);
+  EXPECT_EQ(end.row.exit_code, 0) << log_of(v->row.id);
+  const int64_t metered = end.metered.disk_bytes;
+  std::printf("dd wrote %lld bytes; metered %lld (%.2f%%)\n", static_cast<long long>(kWritten),
+              static_cast<long long>(metered), 100.0 * static_cast<double>(metered - kWritten) / kWritten);
+  EXPECT_GE(metered, kWritten);
+  EXPECT_LE(metered, kWritten + kWritten / 20);
+  // ... and it is what the records charge for.
+  EXPECT_EQ(recorded_disk(v->row.id), metered);
+}
+
+// A server crash (the manager gone without stopping anything): a running session is re-adopted
+// with its disk; one whose workload ended meanwhile, and a directory nobody knows, are cleaned up
+// at the next start.
+TEST_F(RuncSessionTest, AfterACrashRunningSessionsAreReadoptedAndLeftoversCleaned) {
+  auto a = create(spec("dd if=/dev/zero of=/f bs=1M count=2 conv=fsync; echo wrote; sleep 1000", 16LL << 20));
+  ASSERT_TRUE(a) << a.error().message;
+  auto b = create(spec("sleep 1000", 16LL << 20));
+  ASSERT_TRUE(b) << b.error().message;
+  ASSERT_TRUE(testing::poll_until([&] { return log_of(a->row.id).find("wrote") != std::string::npos; }, 20s));
+  manager_->sample_all();
+  manager_->write_records();
+  manager_.reset();  // the crash
+
+  // b's workload dies while the server is down; an unknown session directory with a disk appears.
+  auto killed = run_command({"runc", "--root", runc_.state_root, "kill", b->row.id, "KILL"}, 10s);
+  ASSERT_TRUE(killed && killed->exit_code == 0) << (killed ? killed->err : killed.error().message);
+  const std::string orphan = opts_.sessions_dir + "/s-orphan";
+  ASSERT_TRUE(create_session_disk(orphan, 8LL << 20));
+  ASSERT_TRUE(testing::poll_until(
+      [&] {
+        auto st = sandbox_->status(b->row.id);
+        return st && st->state == SandboxState::kStopped;
+      },
+      10s));
+
+  make_manager();
+  ASSERT_TRUE(manager_->recover());
+  EXPECT_FALSE(fs::exists(orphan));
+  EXPECT_TRUE(loop_devices_backed_under(orphan).empty());
+  auto vb = manager_->get(alice_.account_id(), b->row.id);
+  ASSERT_TRUE(vb);
+  EXPECT_EQ(vb->row.state, "stopped");
+  EXPECT_TRUE(mounts_under(dir_of(b->row.id)).empty());
+  EXPECT_FALSE(fs::exists(dir_of(b->row.id) + "/disk.img"));
+  EXPECT_FALSE(fs::exists(dir_of(b->row.id) + "/bundle"));
+
+  auto va = manager_->get(alice_.account_id(), a->row.id);
+  ASSERT_TRUE(va);
+  EXPECT_EQ(va->row.state, "running");
+  EXPECT_TRUE(session_disk_mounted(dir_of(a->row.id)));
+  auto stopped = manager_->stop(alice_.account_id(), a->row.id, "test");
+  ASSERT_TRUE(stopped);
+  // The disk writes before the crash were metered once, not again after the re-adoption.
+  const int64_t recorded = recorded_disk(a->row.id);
+  EXPECT_GE(recorded, 2LL << 20);
+  EXPECT_LE(recorded, (2LL << 20) + (2LL << 20) / 10);
+  EXPECT_TRUE(mounts_under(dir_of(a->row.id)).empty());
+  EXPECT_TRUE(testing::poll_until([&] { return loop_devices_backed_under(opts_.sessions_dir).empty(); }, 5s));
+}
+
+// Attack: an OOM kill was reported only as "status 137".
+TEST_F(RuncSessionTest, AnOomKillIsRecordedAsTheExitReason) {
+  auto v = create(spec("x=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa; while :; do x=$x$x; done", 0, 16LL << 20));
+  ASSERT_TRUE(v) << v.error().message;
+  const SessionView end = wait_ended(v->row.id);
+  EXPECT_EQ(end.row.exit_code, 137);
+  EXPECT_EQ(end.row.exit_reason, "oom-killed") << end.row.reason;
+  EXPECT_NE(end.row.reason.find("OOM killer"), std::string::npos) << end.row.reason;
+  EXPECT_EQ(to_json(end).value("exit_reason", ""), "oom-killed");
+  auto stored = store_->session(v->row.id);
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->exit_reason, "oom-killed");
+
+  // A plain SIGKILL on stop is not an OOM kill.
+  auto w = create(spec("trap '' TERM; sleep 1000"));
+  ASSERT_TRUE(w) << w.error().message;
+  auto stopped = manager_->stop(alice_.account_id(), w->row.id, "test");
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(stopped->row.exit_reason, "signaled") << stopped->row.reason;
+}
+
+}  // namespace
+}  // namespace xop
