@@ -7,12 +7,41 @@ if(XOP_SANITIZE)
   set(XOP_SANITIZE_FLAGS -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
 endif()
 
+# The libFuzzer build (-DXOP_FUZZ=ON, clang) instruments the libraries too, not only the
+# harnesses: coverage feedback (fuzzer-no-link), ASan and UBSan on every source of the project,
+# except that clang 14's UBSan cannot compile Asio coroutines, so sources with coroutine bodies
+# (net/http_server.cpp, net/http_client.cpp) get ASan and coverage only.
+set(XOP_FUZZ_LIB_FLAGS)
+set(XOP_FUZZ_CORO_FLAGS)
+set(XOP_FUZZ_LINK_FLAGS)
+if(XOP_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "XOP_FUZZ needs clang (-DCMAKE_CXX_COMPILER=clang++)")
+  endif()
+  # The GCC build is the warnings gate; clang-only warnings must not break the fuzz build.
+  list(REMOVE_ITEM XOP_WARNINGS -Werror)
+  set(XOP_FUZZ_CORO_FLAGS -fsanitize=fuzzer-no-link,address -fno-omit-frame-pointer)
+  set(XOP_FUZZ_LIB_FLAGS -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+      -fno-omit-frame-pointer)
+  set(XOP_FUZZ_LINK_FLAGS -fsanitize=address,undefined)
+endif()
+
 # xop_library(NAME DIR DEPS...): a static library of every .cpp in DIR.
 function(xop_library name dir)
   file(GLOB srcs CONFIGURE_DEPENDS ${dir}/*.cpp)
   add_library(${name} STATIC ${srcs})
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_compile_options(${name} PRIVATE ${XOP_WARNINGS} ${XOP_SANITIZE_FLAGS})
-  target_link_options(${name} PUBLIC ${XOP_SANITIZE_FLAGS})
+  target_link_options(${name} PUBLIC ${XOP_SANITIZE_FLAGS} ${XOP_FUZZ_LINK_FLAGS})
   target_link_libraries(${name} PUBLIC ${ARGN})
+  if(XOP_FUZZ)
+    foreach(src ${srcs})
+      file(STRINGS ${src} coro REGEX "co_await|co_return")
+      if(coro)
+        set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${XOP_FUZZ_CORO_FLAGS}")
+      else()
+        set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${XOP_FUZZ_LIB_FLAGS}")
+      endif()
+    endforeach()
+  endif()
 endfunction()

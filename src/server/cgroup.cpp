@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -65,6 +66,9 @@ Result<int64_t> parse_nonneg(std::string_view s, std::string_view what) {
   int64_t v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') return invalid(std::string(what) + ": bad number \"" + std::string(s) + "\"");
+    // 19 digits fit the length check but not always int64: refuse instead of overflowing.
+    if (v > (INT64_MAX - (c - '0')) / 10)
+      return invalid(std::string(what) + ": out of range \"" + std::string(s) + "\"");
     v = v * 10 + (c - '0');
   }
   return v;

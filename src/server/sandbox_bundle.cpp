@@ -191,7 +191,9 @@ Json make_runc_config(const SandboxSpec& spec, const std::string& cgroups_path) 
       {"maskedPaths",
        {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
         "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"}},
-      {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
+      // /sys/fs/cgroup: under cgroup v1 runc mounts a tmpfs there (read-write, whatever the cgroup
+      // mount's options) to hold the read-only hierarchies; this makes the tmpfs read-only too.
+      {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", "/sys/fs/cgroup"}},
   };
 
   return {

@@ -249,19 +249,48 @@ TEST_F(PlatformTest, DiskIsBoundedMeteredAndReclaimedAndOomKillsAreNamed) {
   EXPECT_EQ(session.value("exit_code", 0), 137);
 }
 
-// A user cannot read another user's statement.
+// A user cannot read another user's statement, nor see, read or stop her sessions. The victim
+// has a running session and a purchase order, so there is something to leak: her own requests
+// see them (the positive control), the stranger's must not.
 TEST_F(PlatformTest, StatementsArePrivate) {
   const KeyPair alice = platform_->new_user("alice", 1);
   const KeyPair mallory = platform_->new_user("mallory", 1);
+  const auto out = deploy_one(alice, manifest(250, Money::micros(500'000)));
+  ASSERT_FALSE(out.session.empty());
+  auto alice_server = ApiClient::connect(out.endpoint, alice);
+  auto mine = alice_server->call("GET", "/v1/sessions");
+  ASSERT_TRUE(mine.has_value()) << mine.error().message;
+  ASSERT_EQ(mine->value("sessions", Json::array()).size(), 1u) << mine->dump();
+  EXPECT_EQ(mine->value("sessions", Json::array())[0].value("id", ""), out.session) << mine->dump();
+  bool alice_sees_po = false;
+  for (const auto& po : statement(alice).value("purchase_orders", Json::array())) {
+    alice_sees_po = alice_sees_po || po.value("po_id", "") == out.po_id;
+  }
+  EXPECT_TRUE(alice_sees_po);
+
   auto corp = ApiClient::connect(platform_->corp_url(), mallory);
   auto r = corp->call("GET", "/v1/statements/" + alice.account_id());
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::kPermissionDenied);
-  // Nor see or stop her sessions on a server.
-  auto server = ApiClient::connect(platform_->server_urls()[0], mallory);
+  auto po = corp->call("GET", "/v1/purchase-orders/" + out.po_id);
+  EXPECT_FALSE(po.has_value()) << po->dump();
+
+  auto server = ApiClient::connect(out.endpoint, mallory);
   auto list = server->call("GET", "/v1/sessions");
-  ASSERT_TRUE(list.has_value());
-  EXPECT_TRUE(list->value("sessions", Json::array()).empty());
+  ASSERT_TRUE(list.has_value()) << list.error().message;
+  EXPECT_TRUE(list->value("sessions", Json::array()).empty()) << list->dump();
+  for (const auto& [method, path] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", "/v1/sessions/" + out.session},
+                                                        {"GET", "/v1/sessions/" + out.session + "/logs"},
+                                                        {"DELETE", "/v1/sessions/" + out.session}}) {
+    auto peek = server->call(method, path);
+    EXPECT_FALSE(peek.has_value()) << method << " " << path << ": " << peek->dump();
+  }
+  // Mallory's DELETE stopped nothing.
+  auto still = alice_server->call("GET", "/v1/sessions/" + out.session);
+  ASSERT_TRUE(still.has_value()) << still.error().message;
+  EXPECT_EQ(still->value("session", Json::object()).value("state", ""), "running") << still->dump();
+  ASSERT_TRUE(alice_server->call("DELETE", "/v1/sessions/" + out.session).has_value());
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 #include "integration/process_platform.h"
 
 #include <fmt/format.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cstdio>
 
 namespace xop::testing {
 
@@ -41,8 +45,36 @@ std::string ProcessPlatform::wait_for_url(const std::string& port_file, ChildPro
   return url;
 }
 
+std::unique_ptr<ChildProcess> ProcessPlatform::spawn_corp(const std::string& listen, const std::string& log) {
+  return std::make_unique<ChildProcess>(
+      std::vector<std::string>{XOP_BINARY, "--log-level", "info", "corp", "--listen", listen, "--data-dir",
+                               dir_.file("corp"), "--admin-key-file", dir_.file("admin.json"), "--port-file",
+                               dir_.file("corp.url")},
+      log);
+}
+
+std::string ProcessPlatform::kill_corp() {
+  if (!corp_) return "no corp";
+  ::kill(corp_->pid(), SIGKILL);
+  const int status = corp_->stop();
+  if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) return fmt::format("corp exited {} before SIGKILL", status);
+  corp_past_logs_ += fmt::format("--- corp (killed {}) ---\n", ++corp_restarts_) + corp_->log();
+  corp_.reset();
+  std::remove(dir_.file("corp.url").c_str());
+  return "";
+}
+
+std::string ProcessPlatform::restart_corp() {
+  const auto colon = corp_url_.rfind(':');
+  if (corp_ || colon == std::string::npos) return "corp running, or no port in " + corp_url_;
+  corp_ = spawn_corp("127.0.0.1:" + corp_url_.substr(colon + 1), dir_.file(fmt::format("corp.{}.log", corp_restarts_)));
+  const std::string url = wait_for_url(dir_.file("corp.url"), *corp_);
+  if (url != corp_url_) return "restarted corp announced \"" + url + "\", not " + corp_url_ + "\n" + logs();
+  return "";
+}
+
 std::string ProcessPlatform::logs() const {
-  std::string out;
+  std::string out = corp_past_logs_;
   if (corp_) out += "--- corp ---\n" + corp_->log();
   if (xis_) out += "--- xis ---\n" + xis_->log();
   for (size_t i = 0; i < servers_.size(); ++i) out += fmt::format("--- server {} ---\n", i) + servers_[i]->log();
@@ -52,11 +84,7 @@ std::string ProcessPlatform::logs() const {
 std::string ProcessPlatform::start() {
   const std::string bin = XOP_BINARY;
   if (!save_key_file(admin_, dir_.file("admin.json"))) return "cannot write admin key";
-  corp_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{bin, "--log-level", "info", "corp", "--listen", "127.0.0.1:0", "--data-dir",
-                               dir_.file("corp"), "--admin-key-file", dir_.file("admin.json"), "--port-file",
-                               dir_.file("corp.url")},
-      dir_.file("corp.log"));
+  corp_ = spawn_corp("127.0.0.1:0", dir_.file("corp.log"));
   xis_ = std::make_unique<ChildProcess>(std::vector<std::string>{bin, "--log-level", "info", "xis", "--listen",
                                                                  "127.0.0.1:0", "--port-file", dir_.file("xis.url")},
                                         dir_.file("xis.log"));

@@ -35,18 +35,26 @@ class ProcessPlatform {
   [[nodiscard]] const TempDir& dir() const { return dir_; }
   [[nodiscard]] int server_pid(size_t i) const { return servers_.at(i)->pid(); }
 
+  // kill -9 of the corp process; then restart_corp() starts a new `xop corp` on the same data
+  // directory and port (the servers keep their corp_url). Empty on success, else what went wrong.
+  std::string kill_corp();
+  std::string restart_corp();
+
   // A registered user funded with `credits`.
   KeyPair new_user(const std::string& name, int64_t credits);
   std::string logs() const;
 
  private:
   std::string wait_for_url(const std::string& port_file, ChildProcess& child);
+  std::unique_ptr<ChildProcess> spawn_corp(const std::string& listen, const std::string& log);
 
   ProcessPlatformOptions opts_;
   TempDir dir_;
   KeyPair admin_ = KeyPair::generate();
   KeyPair owner_ = KeyPair::generate();
   std::unique_ptr<ChildProcess> corp_;
+  int corp_restarts_ = 0;
+  std::string corp_past_logs_;
   std::unique_ptr<ChildProcess> xis_;
   std::vector<std::unique_ptr<ChildProcess>> servers_;
   std::string corp_url_;

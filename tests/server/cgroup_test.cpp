@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
 
 #include "support/test_support.h"
@@ -141,6 +142,18 @@ TEST(CgroupParseTest, RejectsMalformedCounters) {
   EXPECT_FALSE(parse_v2_io_bytes("254:0 rbytes\n"));
   EXPECT_FALSE(parse_v2_io_bytes("254:0 rbytes=9223372036854775807 wbytes=1\n"));
   EXPECT_EQ(*parse_v2_io_bytes(""), 0);
+}
+
+// Issue 14 (9): 19 digits pass the length check but may exceed INT64_MAX; parse_nonneg overflowed
+// (signed overflow, in practice a negative counter) instead of refusing them.
+TEST(CgroupParseTest, RefusesCountersBeyondInt64) {
+  EXPECT_EQ(*parse_cgroup_int("9223372036854775807\n"), INT64_MAX);
+  EXPECT_FALSE(parse_cgroup_int("9223372036854775808\n"));
+  EXPECT_FALSE(parse_cgroup_int("9999999999999999999\n"));
+  EXPECT_FALSE(parse_v1_blkio_total("Total 9999999999999999999\n"));
+  EXPECT_FALSE(parse_v2_cpu_usage_ns("usage_usec 9999999999999999999\n"));
+  EXPECT_FALSE(parse_v2_io_bytes("254:0 rbytes=9999999999999999999 wbytes=0\n"));
+  EXPECT_EQ(*parse_v2_io_bytes("254:0 rbytes=9223372036854775806 wbytes=1\n"), INT64_MAX);
 }
 
 TEST(CgroupDeviceTest, BlockDeviceOfRootIsWholeDiskOrEmpty) {
