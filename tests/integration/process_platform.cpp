@@ -57,10 +57,13 @@ std::string ProcessPlatform::start() {
                                dir_.file("corp"), "--admin-key-file", dir_.file("admin.json"), "--port-file",
                                dir_.file("corp.url")},
       dir_.file("corp.log"));
-  xis_ = std::make_unique<ChildProcess>(std::vector<std::string>{bin, "--log-level", "info", "xis", "--listen",
-                                                                 "127.0.0.1:0", "--port-file", dir_.file("xis.url")},
-                                        dir_.file("xis.log"));
   corp_url_ = wait_for_url(dir_.file("corp.url"), *corp_);
+  if (corp_url_.empty()) return "corp did not start\n" + logs();
+  // XIS asks this corp whether an advert's signer is a registered server.
+  xis_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{bin, "--log-level", "info", "xis", "--listen", "127.0.0.1:0", "--corp-url", corp_url_,
+                               "--port-file", dir_.file("xis.url")},
+      dir_.file("xis.log"));
   xis_url_ = wait_for_url(dir_.file("xis.url"), *xis_);
   if (corp_url_.empty() || xis_url_.empty()) return "corp or xis did not start\n" + logs();
 
