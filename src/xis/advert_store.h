@@ -34,7 +34,7 @@ struct AdvertStoreOptions {
   int64_t max_future_ms = 60'000;
   int64_t purge_interval_ms = 1'000;  // how often writes sweep out expired adverts
   size_t max_per_owner = 256;         // adverts stored per owner account (owner "" is not counted)
-  size_t max_bytes = size_t{128} << 20;
+  size_t max_bytes = size_t{64} << 20;
 };
 
 // "host:port" with the host lower-cased, or an error for a malformed endpoint.

@@ -19,14 +19,14 @@ struct XisOptions {
   int64_t max_ttl_ms = 60'000;  // an advert's ttl is capped at this
   size_t max_adverts = 10'000;  // refuse new servers beyond this (503)
   int64_t replay_window_ms = 60'000;
-  size_t max_per_owner = 256;                   // adverts stored per owner account (503 beyond)
-  size_t max_stored_bytes = size_t{128} << 20;  // wire bytes of all stored adverts (503 beyond)
-  size_t max_advert_bytes = kMaxAdvertBytes;    // one POST /v1/adverts body (413 beyond)
-  RateLimit advert_rate{10, 2};                 // per server identity (429 beyond)
-  RateLimit registry_miss_rate{64, 16};         // corp look-ups of servers not cached (503 beyond)
-  int64_t registry_ttl_ms = 60'000;             // a "registered" answer is fresh this long
-  int64_t registry_negative_ttl_ms = 10'000;    // a "not registered" answer this long
-  int64_t registry_keep_ms = 3'600'000;         // a known server keeps advertising this long while the corp is down
+  size_t max_per_owner = 256;                  // adverts stored per owner account (503 beyond)
+  size_t max_stored_bytes = size_t{64} << 20;  // wire bytes of all stored adverts (503 beyond)
+  size_t max_advert_bytes = kMaxAdvertBytes;   // one POST /v1/adverts body (413 beyond)
+  RateLimit advert_rate{10, 2};                // per server identity (429 beyond)
+  RateLimit registry_miss_rate{64, 16};        // corp look-ups of servers not cached (503 beyond)
+  int64_t registry_ttl_ms = 60'000;            // a "registered" answer is fresh this long
+  int64_t registry_negative_ttl_ms = 10'000;   // a "not registered" answer this long
+  int64_t registry_keep_ms = 3'600'000;        // a known server keeps advertising this long while the corp is down
   size_t registry_cache_entries = 20'000;
   int64_t endpoint_proof_ttl_ms = 60'000;   // "the server at E has key K" is trusted this long
   int64_t endpoint_failure_ttl_ms = 5'000;  // "E could not be checked" this long
