@@ -73,7 +73,7 @@ World& world(size_t n) {
     Advert a = random_advert(w->keys.back(), rng, static_cast<int>(i), kStart, &rates);
     SignedDoc doc = *SignedDoc::sign(kAdvertType, to_json(a), w->keys.back());
     if (!w->svc->accept(doc)) std::abort();
-    w->stored.push_back(StoredAdvert{std::move(a), doc, rates, kStart, kStart + 3'600'000});
+    w->stored.push_back(StoredAdvert{std::move(a), doc, rates, kStart, kStart + 3'600'000, "", 0});
     w->docs.push_back(std::move(doc));
   }
   // In server-id order, as the store hands them to the core.
