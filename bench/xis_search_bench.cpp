@@ -39,7 +39,7 @@ Advert random_advert(const KeyPair& k, std::mt19937_64& rng, int i, TimeMs now, 
   Advert a;
   a.server = k.account_id();
   a.name = "srv-" + std::to_string(i);
-  a.endpoint = "http://10.0.0.1:7000";
+  a.endpoint = "http://" + k.account_id() + ".bench:7000";
   a.city = "somewhere";
   a.location = {static_cast<int64_t>(rng() % 160'000'000) - 80'000'000,
                 static_cast<int64_t>(rng() % 360'000'000) - 180'000'000};
@@ -63,6 +63,7 @@ World& world(size_t n) {
   XisOptions opts;
   opts.max_ttl_ms = 3'600'000;
   opts.max_adverts = n + 1;
+  opts.max_stored_bytes = (n + 1) * kMaxAdvertBytes;
   w->svc = std::make_unique<XisService>(opts, w->clock);
   std::mt19937_64 rng(n);
   w->stored.reserve(n);
@@ -72,7 +73,7 @@ World& world(size_t n) {
     Advert a = random_advert(w->keys.back(), rng, static_cast<int>(i), kStart, &rates);
     SignedDoc doc = *SignedDoc::sign(kAdvertType, to_json(a), w->keys.back());
     if (!w->svc->accept(doc)) std::abort();
-    w->stored.push_back(StoredAdvert{std::move(a), doc, rates, kStart, kStart + 3'600'000});
+    w->stored.push_back(StoredAdvert{std::move(a), doc, rates, kStart, kStart + 3'600'000, "", 0});
     w->docs.push_back(std::move(doc));
   }
   // In server-id order, as the store hands them to the core.

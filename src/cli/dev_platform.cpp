@@ -55,7 +55,11 @@ Result<std::unique_ptr<DevPlatform>> DevPlatform::start(const DevOptions& opts) 
   d.corp_http = std::make_unique<HttpServer>(HttpServerOptions{}, d.corp->router());
   XOP_RETURN_IF_ERROR(d.corp_http->start());
 
-  d.xis = std::make_unique<XisService>(XisOptions{}, clock);
+  // Only servers registered with this corp may advertise, each at an endpoint that answers with its key.
+  XisPeers peers;
+  XOP_ASSIGN_OR_RETURN(peers.registry, corp_registry(d.corp_http->url()));
+  peers.endpoint_key = http_endpoint_key();
+  d.xis = std::make_unique<XisService>(XisOptions{}, clock, std::move(peers));
   d.xis_http = std::make_unique<HttpServer>(HttpServerOptions{}, d.xis->router());
   XOP_RETURN_IF_ERROR(d.xis_http->start());
 

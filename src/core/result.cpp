@@ -10,7 +10,7 @@ struct CodeInfo {
   const char* name;
   int status;
 };
-constexpr std::array<CodeInfo, 13> kCodes{{
+constexpr std::array<CodeInfo, 14> kCodes{{
     {ErrorCode::kInvalidArgument, "invalid_argument", 400},
     {ErrorCode::kUnauthenticated, "unauthenticated", 401},
     {ErrorCode::kPaymentRequired, "payment_required", 402},
@@ -24,6 +24,7 @@ constexpr std::array<CodeInfo, 13> kCodes{{
     {ErrorCode::kResourceExhausted, "resource_exhausted", 503},
     {ErrorCode::kInternal, "internal", 500},
     {ErrorCode::kUnavailable, "unavailable", 503},
+    {ErrorCode::kRateLimited, "rate_limited", 429},
 }};
 const CodeInfo& info(ErrorCode c) {
   for (const auto& i : kCodes) {

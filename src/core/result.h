@@ -23,6 +23,7 @@ enum class ErrorCode {
   kResourceExhausted,  // 429/503: no capacity
   kInternal,           // 500
   kUnavailable,        // 503: a dependency could not be reached
+  kRateLimited,        // 429: too many requests from this caller; retry later
 };
 
 struct Error {

@@ -65,6 +65,9 @@ class CorpServiceImpl final : public CorpService {
         [this](const HttpRequest& q, const PathParams& p) { return guarded(q, p, &CorpServiceImpl::get_account); }, 0,
         Access::kSigned);
     r->add(
+        "GET", "/v1/servers/{id}",
+        [this](const HttpRequest& q, const PathParams& p) { return guarded(q, p, &CorpServiceImpl::get_server); }, 0);
+    r->add(
         "POST", "/v1/deposits",
         [this](const HttpRequest& q, const PathParams& p) { return guarded(q, p, &CorpServiceImpl::deposit); },
         kSmallBody, Access::kSigned);
@@ -233,6 +236,19 @@ class CorpServiceImpl final : public CorpService {
     XOP_ASSIGN_OR_RETURN(int64_t balance, store_.balance(user_ledger_account(a->id)));
     XOP_ASSIGN_OR_RETURN(int64_t held, store_.held_by(a->id));
     return json_response(200, Json{{"account", account_json(*a)}, {"balance", balance}, {"held", held}});
+  }
+
+  // Public and read-only, for XIS: is `id` a registered server account, with which key and owner?
+  // Users are 404 like unknown ids, so nothing about users can be learnt here.
+  Result<HttpResponse> get_server(const HttpRequest&, const PathParams& p) {
+    const std::string& id = p.at("id");
+    if (!is_account_id(id)) return invalid("not an account id: " + id.substr(0, 64));
+    std::lock_guard<std::mutex> lock(mu_);
+    XOP_ASSIGN_OR_RETURN(auto a, store_.find_account(id));
+    if (!a || a->kind != "server") return make_error(ErrorCode::kNotFound, "no server account " + id);
+    Json s{{"id", a->id}, {"name", a->name}, {"public_key", a->public_key}};
+    if (a->owner) s["owner"] = *a->owner;
+    return json_response(200, Json{{"server", std::move(s)}});
   }
 
   Result<HttpResponse> deposit(const HttpRequest& q, const PathParams&) {

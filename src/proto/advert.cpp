@@ -18,18 +18,20 @@ Result<GeoPoint> geo_from_json(const Json& j, const std::string& where) {
 }
 
 Json to_json(const Advert& a) {
-  return Json{{"server", a.server},
-              {"name", a.name},
-              {"endpoint", a.endpoint},
-              {"city", a.city},
-              {"location", to_json(a.location)},
-              {"capacity", to_json(a.capacity)},
-              {"free", to_json(a.free)},
-              {"price_sheet", a.price_sheet.to_json()},
-              {"sandboxes", a.sandboxes},
-              {"images", a.images},
-              {"issued_at", a.issued_at},
-              {"ttl_ms", a.ttl_ms}};
+  Json j{{"server", a.server},
+         {"name", a.name},
+         {"endpoint", a.endpoint},
+         {"city", a.city},
+         {"location", to_json(a.location)},
+         {"capacity", to_json(a.capacity)},
+         {"free", to_json(a.free)},
+         {"price_sheet", a.price_sheet.to_json()},
+         {"sandboxes", a.sandboxes},
+         {"images", a.images},
+         {"issued_at", a.issued_at},
+         {"ttl_ms", a.ttl_ms}};
+  if (a.images_total > static_cast<int64_t>(a.images.size())) j["images_total"] = a.images_total;
+  return j;
 }
 
 Result<Advert> advert_from_json(const Json& j) {
@@ -44,11 +46,18 @@ Result<Advert> advert_from_json(const Json& j) {
   const Json& fr = r.object("free");
   const Json& ps = r.object("price_sheet");
   a.sandboxes = r.str_array("sandboxes", 16, 32);
-  a.images = r.str_array("images", 4096, 80);
+  a.images = r.str_array("images", kMaxAdvertImages, 80);
+  const auto images_total = r.opt_i64("images_total", 0, 1'000'000'000);
   a.issued_at = r.i64("issued_at", 0);
   a.ttl_ms = r.i64("ttl_ms", 1, 3'600'000);
   XOP_RETURN_IF_ERROR(r.finish());
   if (!is_account_id(a.server)) return invalid("advert.server: not an account id");
+  if (images_total) {
+    if (*images_total <= static_cast<int64_t>(a.images.size())) {
+      return invalid("advert.images_total: present only when larger than the images listed");
+    }
+    a.images_total = *images_total;
+  }
   XOP_RETURN_IF_ERROR(parse_endpoint(a.endpoint));
   XOP_ASSIGN_OR_RETURN(a.location, geo_from_json(loc, "advert.location"));
   XOP_ASSIGN_OR_RETURN(a.capacity, resources_from_json(cap, "advert.capacity"));

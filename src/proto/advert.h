@@ -12,6 +12,11 @@
 namespace xop {
 
 inline constexpr const char* kAdvertType = "advert";
+// Bounds of an advert on the wire: XIS refuses a larger POST /v1/adverts body with 413, and more
+// listed images with 400. A server lists at most kMaxAdvertImages of its cached images and says
+// how many it holds in images_total (src/server/advertiser.h).
+inline constexpr size_t kMaxAdvertBytes = size_t{64} * 1024;
+inline constexpr size_t kMaxAdvertImages = 256;
 
 struct GeoPoint {
   int64_t lat_e6 = 0;  // [-90e6, 90e6]
@@ -29,7 +34,8 @@ struct Advert {
   Resources free;
   SignedDoc price_sheet;
   std::vector<std::string> sandboxes;  // e.g. "runc"
-  std::vector<std::string> images;     // manifest digests cached locally
+  std::vector<std::string> images;     // manifest digests cached locally (at most kMaxAdvertImages)
+  int64_t images_total = 0;            // on the wire only when > images.size(): the list is truncated
   TimeMs issued_at = 0;
   int64_t ttl_ms = 0;  // how long XIS may keep it without a refresh
 };

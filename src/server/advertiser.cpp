@@ -1,5 +1,9 @@
 #include "server/advertiser.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+
 namespace xop {
 
 Result<SignedDoc> make_advert(const AdvertSource& src, const Resources& free, const std::vector<std::string>& images,
@@ -14,15 +18,24 @@ Result<SignedDoc> make_advert(const AdvertSource& src, const Resources& free, co
   a.free = free;
   a.price_sheet = src.price_sheet;
   a.sandboxes = src.sandboxes;
-  a.images = images;
+  const size_t listed = std::min(images.size(), kMaxAdvertImages);
+  a.images.assign(images.begin(), images.begin() + static_cast<std::ptrdiff_t>(listed));
+  if (listed < images.size()) a.images_total = static_cast<int64_t>(images.size());
   a.issued_at = now;
   a.ttl_ms = src.ttl_ms;
   return SignedDoc::sign(kAdvertType, to_json(a), key);
 }
 
 Status send_advert(ApiClient& xis, const SignedDoc& advert) {
-  XOP_RETURN_IF_ERROR(xis.call("POST", "/v1/adverts", Json{{"advert", advert.to_json()}}));
-  return {};
+  const Json body{{"advert", advert.to_json()}};
+  auto r = xis.call("POST", "/v1/adverts", body);
+  if (r) return {};
+  Error e = r.error();
+  const size_t images =
+      advert.body.contains("images") && advert.body["images"].is_array() ? advert.body["images"].size() : 0;
+  e.message = fmt::format("{} {} for an advert of {} bytes listing {} images: {}", e.http_status(), e.code_name(),
+                          body.dump().size(), images, e.message);
+  return tl::make_unexpected(std::move(e));
 }
 
 }  // namespace xop

@@ -22,10 +22,16 @@ struct AdvertSource {
 };
 
 // The advert as of `now`, with the given free resources and cached images, signed with `key`.
+// `images` is in the server's order of preference (most wanted first): the advert lists the first
+// kMaxAdvertImages of them and, when it lists fewer than there are, sets images_total to the full
+// count, so that however many images a server caches its advert stays within XIS's size limit
+// (kMaxAdvertBytes) and the server stays discoverable.
 Result<SignedDoc> make_advert(const AdvertSource& src, const Resources& free, const std::vector<std::string>& images,
                               TimeMs now, const KeyPair& key);
 
-// POSTs a signed advert to XIS.
+// POSTs a signed advert to XIS. A refusal comes back as the XIS error, its message prefixed with
+// the HTTP status and the advert's size ("413 payload_too_large for an advert of N bytes listing M
+// images: ..."), which the server logs ("advert not accepted by XIS: ...").
 Status send_advert(ApiClient& xis, const SignedDoc& advert);
 
 }  // namespace xop

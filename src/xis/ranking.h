@@ -31,6 +31,8 @@ struct StoredAdvert {
   Rates rates;
   TimeMs received_at = 0;
   TimeMs expires_at = 0;  // live while now < expires_at
+  std::string owner;      // the server's owner account (from the corp); empty when not checked
+  size_t bytes = 0;       // wire size of the advert, counted against the store's byte budget
 };
 
 // Ranks `adverts` (any order; server ids must be unique) for query `q` at time `now`.

@@ -11,7 +11,7 @@
 namespace xop {
 
 // Largest bodies XIS reads (the HTTP server refuses bigger ones with 413 before reading them).
-inline constexpr size_t kMaxAdvertBody = size_t{512} * 1024;  // an advert lists up to 4096 image digests
+inline constexpr size_t kMaxAdvertBody = kMaxAdvertBytes;  // proto/advert.h
 inline constexpr size_t kMaxSearchBody = size_t{16} * 1024;
 
 // A verified advert together with the signed document it came in.

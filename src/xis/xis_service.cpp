@@ -1,9 +1,14 @@
 #include "xis/xis_service.h"
 
+#include <fmt/format.h>
+
+#include <mutex>
+
 #include "core/log.h"
 #include "net/auth.h"
 #include "xis/advert_store.h"
 #include "xis/ranking.h"
+#include "xis/ttl_cache.h"
 #include "xis/xis_bodies.h"
 
 namespace xop {
@@ -12,17 +17,160 @@ namespace {
 constexpr const char* kServiceName = "xop-xis";
 constexpr const char* kVersion = "0.1.0";
 
+// A refusal and, when retrying later can help, how long to wait (the Retry-After header).
+struct Refusal {
+  Error error;
+  int64_t retry_after_ms = 0;
+};
+template <class T>
+using Admit = tl::expected<T, Refusal>;
+
+Refusal refuse(ErrorCode code, std::string message, int64_t retry_after_ms = 0) {
+  return Refusal{Error{code, std::move(message)}, retry_after_ms};
+}
+
+HttpResponse refusal_response(const Refusal& r) {
+  HttpResponse res = error_response(r.error);
+  if (r.retry_after_ms > 0) res.headers["Retry-After"] = std::to_string((r.retry_after_ms + 999) / 1000);
+  return res;
+}
+
+// What the endpoint cache remembers: the key found there, or why none could be.
+struct EndpointProof {
+  bool ok = false;
+  std::string key_or_reason;
+};
+
 // Everything the HTTP handlers touch. Shared with the router's handlers, so a router that
 // outlives its XisService (e.g. held by a server still draining) never dangles.
 struct State {
-  State(XisOptions o, const Clock& c)
+  State(XisOptions o, const Clock& c, XisPeers p)
       : opts(o),
         clock(c),
-        store(AdvertStoreOptions{o.max_ttl_ms, o.max_adverts, o.replay_window_ms, 1'000}),
-        verifier(c, o.instance_id.empty() ? random_id("xis") : o.instance_id, o.replay_window_ms) {}
+        peers(std::move(p)),
+        store(AdvertStoreOptions{o.max_ttl_ms, o.max_adverts, o.replay_window_ms, 1'000, o.max_per_owner,
+                                 o.max_stored_bytes}),
+        verifier(c, o.instance_id.empty() ? random_id("xis") : o.instance_id, o.replay_window_ms),
+        advert_limiter(o.advert_rate, 2 * o.max_adverts + 1024),
+        miss_limiter(o.registry_miss_rate, 1),
+        registry_cache(o.registry_cache_entries),
+        endpoint_cache(o.endpoint_cache_entries) {}
 
-  Result<TimeMs> accept(const AdvertSubmission& s) {
-    return store.put(s.advert, s.doc, s.price_sheet.rates, clock.now_ms());
+  // The owner of a registered server `key` ("" when XIS does not ask the corp), or a refusal.
+  Admit<std::string> registered_owner(const PublicKey& key) {
+    if (!peers.registry) return std::string();
+    const std::string id = key.account_id();
+    const TimeMs now = clock.now_ms();
+    std::optional<TtlCache<std::optional<ServerRegistration>>::Hit> hit;
+    {
+      std::lock_guard lock(mu);
+      hit = registry_cache.get(id, now);
+      if (!hit || !hit->fresh) {
+        // Only servers the cache does not know as registered cost a corp look-up from the shared
+        // budget, so a flood of unknown keys cannot crowd out refreshes of known servers.
+        const bool known = hit && hit->value.has_value();
+        if (!known) {
+          if (const int64_t wait = miss_limiter.take("", now); wait > 0) {
+            return tl::make_unexpected(refuse(
+                ErrorCode::kResourceExhausted,
+                fmt::format("XIS is checking too many unknown servers with the corp; retry in {} ms", wait), wait));
+          }
+        }
+      }
+    }
+    std::optional<ServerRegistration> reg;
+    if (hit && hit->fresh) {
+      reg = hit->value;
+    } else {
+      auto r = peers.registry(id);
+      if (!r) {
+        if (hit && hit->value) {
+          XOP_LOG_WARN("xis: corp unreachable ({}); server {} stays admitted from the cache", r.error().message, id);
+          reg = hit->value;
+        } else {
+          return tl::make_unexpected(
+              refuse(ErrorCode::kUnavailable,
+                     "cannot check with the corp that " + id + " is a registered server: " + r.error().message,
+                     opts.registry_negative_ttl_ms));
+        }
+      } else {
+        reg = *r;
+        std::lock_guard lock(mu);
+        if (reg) {
+          registry_cache.put(id, reg, now, opts.registry_ttl_ms, opts.registry_keep_ms);
+        } else {
+          registry_cache.put(id, reg, now, opts.registry_negative_ttl_ms, opts.registry_negative_ttl_ms);
+        }
+      }
+    }
+    if (!reg) {
+      return tl::make_unexpected(
+          refuse(ErrorCode::kPermissionDenied, "the signing key " + id + " is not a registered server account"));
+    }
+    if (reg->public_key != key.base64()) {
+      return tl::make_unexpected(
+          refuse(ErrorCode::kPermissionDenied, "server " + id + " is registered with another key"));
+    }
+    return reg->owner;
+  }
+
+  // Refuses an advert whose endpoint another live server holds, or whose endpoint does not answer
+  // with the advert's key.
+  Admit<void> check_endpoint(const AdvertSubmission& s, TimeMs now) {
+    auto ep = endpoint_key(s.advert.endpoint);
+    if (!ep) return tl::make_unexpected(Refusal{ep.error()});
+    if (auto holder = store.endpoint_holder(*ep, now); holder && *holder != s.advert.server) {
+      return tl::make_unexpected(
+          refuse(ErrorCode::kConflict, "endpoint " + *ep + " is held by the live advert of server " + *holder));
+    }
+    if (!peers.endpoint_key) return {};
+    std::optional<TtlCache<EndpointProof>::Hit> hit;
+    {
+      std::lock_guard lock(mu);
+      hit = endpoint_cache.get(*ep, now);
+    }
+    EndpointProof proof;
+    if (hit && hit->fresh) {
+      proof = hit->value;
+    } else {
+      auto r = peers.endpoint_key(s.advert.endpoint);
+      proof = r ? EndpointProof{true, *r} : EndpointProof{false, r.error().message};
+      std::lock_guard lock(mu);
+      const int64_t ttl = proof.ok ? opts.endpoint_proof_ttl_ms : opts.endpoint_failure_ttl_ms;
+      endpoint_cache.put(*ep, proof, now, ttl, ttl);
+    }
+    if (!proof.ok) {
+      return tl::make_unexpected(
+          refuse(ErrorCode::kPermissionDenied,
+                 "cannot confirm that the server at " + *ep + " holds the advert's key: " + proof.key_or_reason,
+                 opts.endpoint_failure_ttl_ms));
+    }
+    if (proof.key_or_reason != s.doc.signer.base64()) {
+      return tl::make_unexpected(refuse(ErrorCode::kPermissionDenied,
+                                        "the server answering at " + *ep + " holds another key than the advert's"));
+    }
+    return {};
+  }
+
+  Admit<TimeMs> admit(const AdvertSubmission& s, const std::string& owner, size_t bytes) {
+    const TimeMs now = clock.now_ms();
+    if (auto c = check_endpoint(s, now); !c) return tl::make_unexpected(c.error());
+    auto r = store.put(s.advert, s.doc, s.price_sheet.rates, now, owner, bytes);
+    if (!r) return tl::make_unexpected(Refusal{r.error()});
+    return *r;
+  }
+
+  Admit<void> rate_limit(const std::string& server) {
+    const TimeMs now = clock.now_ms();
+    std::lock_guard lock(mu);
+    if (const int64_t wait = advert_limiter.take(server, now); wait > 0) {
+      return tl::make_unexpected(refuse(ErrorCode::kRateLimited,
+                                        fmt::format("too many adverts from {}: at most {} at once and {} a second; "
+                                                    "retry in {} ms",
+                                                    server, opts.advert_rate.burst, opts.advert_rate.per_second, wait),
+                                        wait));
+    }
+    return {};
   }
 
   SearchResult search(const SearchQuery& q) const {
@@ -34,8 +182,14 @@ struct State {
 
   XisOptions opts;
   const Clock& clock;
+  XisPeers peers;
   AdvertStore store;
   RequestVerifier verifier;
+  std::mutex mu;  // the limiters and caches (never held across a peer call)
+  RateLimiter advert_limiter;
+  RateLimiter miss_limiter;
+  TtlCache<std::optional<ServerRegistration>> registry_cache;
+  TtlCache<EndpointProof> endpoint_cache;
 };
 
 Status check_json_content_type(const HttpRequest& req) {
@@ -46,9 +200,18 @@ Status check_json_content_type(const HttpRequest& req) {
   return ok_status();
 }
 
+// Order matters for what a refusal costs: the signature (headers and body digest), then the
+// registration of the signer (cached), then its rate, and only then the body's three signatures
+// and the endpoint check.
 HttpResponse post_advert(State& st, const HttpRequest& req) {
   auto caller = authenticate(st.verifier, req);
   if (!caller) return error_response(caller.error());
+  auto owner = st.registered_owner(*caller);
+  if (!owner) {
+    XOP_LOG_DEBUG("xis: advert refused: {}", owner.error().error.message);
+    return refusal_response(owner.error());
+  }
+  if (auto rl = st.rate_limit(caller->account_id()); !rl) return refusal_response(rl.error());
   if (auto s = check_json_content_type(req); !s) return error_response(s.error());
   auto sub = decode_advert_body(req.body);
   if (!sub) return error_response(sub.error());
@@ -57,8 +220,11 @@ HttpResponse post_advert(State& st, const HttpRequest& req) {
                                                             " may only be sent by that server (caller is " +
                                                             caller->account_id() + ")");
   }
-  auto expires = st.accept(*sub);
-  if (!expires) return error_response(expires.error());
+  auto expires = st.admit(*sub, *owner, req.body.size());
+  if (!expires) {
+    XOP_LOG_DEBUG("xis: advert from {} refused: {}", sub->advert.server, expires.error().error.message);
+    return refusal_response(expires.error());
+  }
   XOP_LOG_DEBUG("xis: advert from {} ({}) accepted until {}", sub->advert.server, sub->advert.name, *expires);
   return json_response(200, Json{{"accepted", true}, {"expires_at", *expires}});
 }
@@ -85,8 +251,8 @@ struct XisService::Impl {
   std::shared_ptr<Router> router;
 };
 
-XisService::XisService(XisOptions opts, const Clock& clock) : impl_(std::make_unique<Impl>()) {
-  auto st = std::make_shared<State>(opts, clock);
+XisService::XisService(XisOptions opts, const Clock& clock, XisPeers peers) : impl_(std::make_unique<Impl>()) {
+  auto st = std::make_shared<State>(opts, clock, std::move(peers));
   auto r = std::make_shared<Router>();
   r->set_verifier(&st->verifier);
   r->add(
@@ -100,7 +266,7 @@ XisService::XisService(XisOptions opts, const Clock& clock) : impl_(std::make_un
       0);
   r->add(
       "POST", "/v1/adverts", [st](const HttpRequest& req, const PathParams&) { return post_advert(*st, req); },
-      kMaxAdvertBody, Access::kSigned);
+      std::min(opts.max_advert_bytes, kMaxAdvertBody), Access::kSigned);
   r->add(
       "GET", "/v1/adverts", [st](const HttpRequest&, const PathParams&) { return get_adverts(*st); }, 0);
   r->add(
@@ -116,12 +282,18 @@ std::shared_ptr<const Router> XisService::router() const { return impl_->router;
 
 Status XisService::accept(const SignedDoc& advert_doc) {
   XOP_ASSIGN_OR_RETURN(auto sub, verify_advert_submission(advert_doc));
-  XOP_RETURN_IF_ERROR(impl_->state->accept(sub));
+  State& st = *impl_->state;
+  auto owner = st.registered_owner(sub.doc.signer);
+  if (!owner) return tl::make_unexpected(owner.error().error);
+  auto r = st.admit(sub, *owner, Json{{"advert", advert_doc.to_json()}}.dump().size());
+  if (!r) return tl::make_unexpected(r.error().error);
   return ok_status();
 }
 
 SearchResult XisService::search(const SearchQuery& q) const { return impl_->state->search(q); }
 
 size_t XisService::live_adverts() const { return impl_->state->store.live_count(impl_->state->clock.now_ms()); }
+size_t XisService::stored_entries() const { return impl_->state->store.entries(); }
+size_t XisService::stored_bytes() const { return impl_->state->store.stored_bytes(); }
 
 }  // namespace xop

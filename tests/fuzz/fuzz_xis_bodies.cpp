@@ -1,7 +1,8 @@
 // Fuzz target for the bodies XIS reads from outside: the advert submission ({"advert": signed
 // doc}) and the search query. Also runs every decoded query through a live XisService (with a
 // few real adverts) and the HTTP router, and checks invariants: a decoded query re-encodes to
-// itself, and every live server is either a candidate or rejected, exactly once.
+// itself, and every live server is either a candidate or rejected, exactly once. And the answers
+// XIS decodes from its peers (the corp's registration answer, an endpoint's /v1/info).
 #include <cstdint>
 #include <cstdlib>
 #include <set>
@@ -10,7 +11,9 @@
 #include "core/clock.h"
 #include "proto/advert.h"
 #include "proto/search.h"
+#include "xis/advert_store.h"
 #include "xis/xis_bodies.h"
+#include "xis/xis_peers.h"
 #include "xis/xis_service.h"
 
 namespace {
@@ -33,7 +36,7 @@ struct Fixture {
       Advert a;
       a.server = k.account_id();
       a.name = "srv" + std::to_string(i);
-      a.endpoint = "http://127.0.0.1:7000";
+      a.endpoint = "http://127.0.0.1:" + std::to_string(7000 + i);  // an endpoint belongs to one server
       a.city = a.name;
       a.location = p;
       a.capacity = a.free = Resources{1000 * (i + 1), int64_t{1} << 33, int64_t{1} << 36, 1'000'000'000};
@@ -82,6 +85,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (sub && sub->doc.signer.account_id() != sub->advert.server) std::abort();
 
   if (auto q = decode_search_body(in)) check_query(*q);
+
+  // The answers XIS reads from the corp and from advertised endpoints.
+  const std::string id = "a0000000000000000000000000000000000000000";
+  for (int status : {200, 404, 500}) {
+    auto reg = decode_registry_answer(id, status, in);
+    if (reg && reg->has_value() && (*reg)->server != id) std::abort();
+  }
+  (void)decode_info_key(in);
+  (void)endpoint_key(in);
 
   // The inner decoders directly (reachable without valid signatures).
   if (auto j = parse_json(in)) {

@@ -85,10 +85,13 @@ std::string ProcessPlatform::start() {
   const std::string bin = XOP_BINARY;
   if (!save_key_file(admin_, dir_.file("admin.json"))) return "cannot write admin key";
   corp_ = spawn_corp("127.0.0.1:0", dir_.file("corp.log"));
-  xis_ = std::make_unique<ChildProcess>(std::vector<std::string>{bin, "--log-level", "info", "xis", "--listen",
-                                                                 "127.0.0.1:0", "--port-file", dir_.file("xis.url")},
-                                        dir_.file("xis.log"));
   corp_url_ = wait_for_url(dir_.file("corp.url"), *corp_);
+  if (corp_url_.empty()) return "corp did not start\n" + logs();
+  // XIS asks this corp whether an advert's signer is a registered server.
+  xis_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{bin, "--log-level", "info", "xis", "--listen", "127.0.0.1:0", "--corp-url", corp_url_,
+                               "--port-file", dir_.file("xis.url")},
+      dir_.file("xis.log"));
   xis_url_ = wait_for_url(dir_.file("xis.url"), *xis_);
   if (corp_url_.empty() || xis_url_.empty()) return "corp or xis did not start\n" + logs();
 

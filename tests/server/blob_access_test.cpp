@@ -20,12 +20,12 @@ using testing::SessionEnv;
 class BlobAccessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    verifier_ = std::make_unique<RequestVerifier>(env_.clock);
+    verifier_ = std::make_unique<RequestVerifier>(env_.clock, "server-under-test");
     ServerApiDeps deps;
     deps.sessions = env_.manager.get();
     deps.images = env_.images.get();
     deps.verifier = verifier_.get();
-    deps.info = [] { return Json{{"service", "xop-server"}}; };
+    deps.info = [] { return Json{{"service", "xop-server"}, {"audience", "server-under-test"}}; };
     deps.clock = &env_.clock;
     http_ = std::make_unique<HttpServer>(HttpServerOptions{}, make_server_api(deps));
     ASSERT_TRUE(http_->start());
@@ -56,9 +56,8 @@ class BlobAccessTest : public ::testing::Test {
     HttpClient http(*parse_endpoint(http_->url()));
     const std::string target = "/v1/blobs/" + digest;
     // Distinct timestamps: an identical signature would be refused as a replay.
-    auto sig = sign_request(peer, "GET", target, env_.clock.now_ms() + peer_requests_++, "");
-    std::map<std::string, std::string> h{
-        {"X-Xop-Key", sig.key_b64}, {"X-Xop-Timestamp", sig.timestamp}, {"X-Xop-Signature", sig.signature_b64}};
+    auto sig = sign_request(peer, "GET", target, env_.clock.now_ms() + peer_requests_++, "server-under-test", "");
+    std::map<std::string, std::string> h = signature_headers(sig);
     if (!grant.empty()) h["X-Xop-Grant"] = grant;
     auto r = http.request("GET", target, "", h);
     EXPECT_TRUE(r) << r.error().message;

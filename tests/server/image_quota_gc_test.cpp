@@ -94,12 +94,12 @@ TEST(ImageQuotaTest, UploadBeyondTheUsersByteQuotaIsRefusedBeforeAnythingIsStore
 // The attack: 4,100 manifests uploaded to one server. The blob-count quota bounds one user.
 TEST(ImageQuotaTest, ManyTinyManifestsAreBoundedByTheBlobCountQuotaOverTheApi) {
   Store st(ImageStoreOptions{.quota_blobs_per_user = 50});
-  RequestVerifier verifier(st.clock);
+  RequestVerifier verifier(st.clock, "server-under-test");
   ServerApiDeps deps;
   deps.images = st.s.get();
   deps.verifier = &verifier;
   deps.clock = &st.clock;
-  deps.info = [] { return Json::object(); };
+  deps.info = [] { return Json{{"audience", "server-under-test"}}; };
   HttpServer http(HttpServerOptions{}, make_server_api(deps));
   ASSERT_TRUE(http.start());
   const KeyPair attacker = KeyPair::generate();

@@ -20,10 +20,17 @@ class XisHttpTest : public ::testing::Test {
  protected:
   XisHttpTest()
       : clock_(SystemClock::instance().now_ms()),
-        svc_(XisOptions{}, clock_),
+        svc_(opts(), clock_),
         server_(HttpServerOptions{}, svc_.router()),
         key_(KeyPair::generate()) {}
 
+  // These tests send many requests from one key on a clock that does not move: the per-identity
+  // rate limit has its own tests (xis_admission_test.cpp).
+  static XisOptions opts() {
+    XisOptions o;
+    o.advert_rate = RateLimit{1000, 1000};
+    return o;
+  }
   void SetUp() override {
     ASSERT_TRUE(server_.start());
     ep_ = Endpoint{"127.0.0.1", server_.port()};

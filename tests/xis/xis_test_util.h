@@ -45,7 +45,7 @@ inline Advert make_advert(const KeyPair& k, const AdvertSpec& s) {
   Advert a;
   a.server = k.account_id();
   a.name = s.name;
-  a.endpoint = "http://127.0.0.1:7000";
+  a.endpoint = "http://" + k.account_id() + ".test:7000";  // an endpoint belongs to one server
   a.city = s.name;
   a.location = s.location;
   a.capacity = s.free;
