@@ -22,14 +22,7 @@ namespace xop::testing {
 namespace {
 
 // Peak resident memory of a process, in bytes (VmHWM).
-int64_t peak_rss(int pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-  }
-  return -1;
-}
+int64_t peak_rss(int pid) { return proc_status_kib(pid, "VmHWM") * 1024; }
 
 std::string audience_of(const std::string& url) {
   auto c = ApiClient::connect(url, std::nullopt);

@@ -20,14 +20,7 @@
 namespace xop::testing {
 namespace {
 
-int64_t rss_kib(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
-  }
-  return -1;
-}
+int64_t rss_kib(int pid) { return proc_status_kib(pid, "VmRSS"); }
 
 std::string wait_url(const std::string& file, ChildProcess& child) {
   std::string url;

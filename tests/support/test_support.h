@@ -36,6 +36,10 @@ std::string container_skip_reason();
 void write_file(const std::string& path, const std::string& content);
 std::string read_file(const std::string& path);
 
+// A "Vm..." line of /proc/<pid>/status in KiB (e.g. "VmRSS", "VmHWM": the kernel's own count of
+// a process's memory, ground truth for memory bounds), or -1 when absent.
+int64_t proc_status_kib(int pid, const std::string& field);
+
 // A child process (fork/exec) with stdout+stderr captured to a file; killed on destruction.
 class ChildProcess {
  public:
