@@ -111,6 +111,7 @@ int demo(const CliState& st, const DevArgs& a, DevPlatform& platform) {
   heading("5. stop");
   for (const auto& s : sessions) {
     auto server = ApiClient::connect(s.endpoint, ctx->key);
+    if (server && !s.server.empty()) server->set_audience(s.server);
     auto r = server ? server->call("DELETE", "/v1/sessions/" + s.session) : tl::make_unexpected(server.error());
     if (!r) return fail(r.error());
     std::cout << s.session << " on " << s.name << ": " << r->value("session", Json::object()).value("state", "?")

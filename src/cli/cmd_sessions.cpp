@@ -15,6 +15,8 @@ struct SessionArgs {
 Result<Json> fetch(const ClientContext& c, const DeployedSession& d, const std::string& method,
                    const std::string& suffix) {
   XOP_ASSIGN_OR_RETURN(auto server, ApiClient::connect(d.endpoint, c.key));
+  // Signed for the server the session was placed on, never for whatever the endpoint claims.
+  if (!d.server.empty()) server.set_audience(d.server);
   return server.call(method, "/v1/sessions/" + d.session + suffix);
 }
 

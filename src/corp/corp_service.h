@@ -29,7 +29,7 @@ struct CorpOptions {
   int64_t unreported_po_backstop_ms = 24LL * 3'600'000;
   // How far a server's clock (which dates usage periods) may differ from the corp's; see the
   // time rules in settlement.h. >= 0.
-  int64_t usage_clock_skew_ms = 5'000;
+  int64_t usage_clock_skew_ms = 60'000;
   // GET /v1/ledger/check without the admin key's signature answers from a cached check that is
   // recomputed at most once per this interval (the full check reads the whole ledger). > 0.
   int64_t ledger_check_interval_ms = 10'000;

@@ -36,6 +36,9 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // When set, the body is this file, streamed from disk instead of `body` (large blobs): the
+  // daemon never holds it in memory. Opened when the answer is written; 404 if it is gone.
+  std::string body_file;
   std::map<std::string, std::string> headers;
 };
 

@@ -130,9 +130,8 @@ struct HttpServer::Impl {
     return req;
   }
 
-  [[nodiscard]] http::response<http::string_body> to_beast(const HttpResponse& res, unsigned version, bool keep_alive,
-                                                           bool head) const {
-    http::response<http::string_body> r{static_cast<http::status>(res.status), version};
+  template <class Body>
+  void set_headers(http::response<Body>& r, const HttpResponse& res, bool keep_alive) const {
     r.set(http::field::server, "xop");
     r.set(http::field::content_type, res.content_type);
     for (const auto& [k, v] : res.headers) r.set(k, v);
@@ -140,10 +139,62 @@ struct HttpServer::Impl {
     // another one can say so (and one that learnt a stale audience can learn again).
     if (res.status == 401 && router->verifier() != nullptr) r.set("X-Xop-Audience", router->verifier()->audience());
     r.keep_alive(keep_alive);
+  }
+
+  [[nodiscard]] http::response<http::string_body> to_beast(const HttpResponse& res, unsigned version, bool keep_alive,
+                                                           bool head) const {
+    http::response<http::string_body> r{static_cast<http::status>(res.status), version};
+    set_headers(r, res, keep_alive);
     r.body() = res.body;
     r.prepare_payload();
     if (head) r.body().clear();
     return r;
+  }
+
+  // How long moving `bytes` may take at the minimum transfer rate, after the header grace.
+  [[nodiscard]] std::chrono::steady_clock::duration transfer_allowance(uint64_t bytes) const {
+    const uint64_t rate = std::max<uint64_t>(opts.min_transfer_bytes_per_s, 1);
+    return opts.header_timeout + std::chrono::milliseconds(bytes / rate * 1000 + bytes % rate * 1000 / rate);
+  }
+
+  // Writes `res`, streaming res.body_file from disk when set. Returns false when the connection
+  // must close.
+  awaitable<bool> write_response(beast::tcp_stream& stream, const HttpResponse& res, unsigned version, bool keep_alive,
+                                 bool head) {
+    if (res.body_file.empty()) {
+      auto out = to_beast(res, version, keep_alive, head);
+      stream.expires_after(opts.idle_timeout);
+      auto [ec, n] = co_await http::async_write(stream, out, kTuple);
+      co_return !ec && keep_alive;
+    }
+    http::file_body::value_type file;
+    beast::error_code ec;
+    file.open(res.body_file.c_str(), beast::file_mode::scan, ec);
+    if (ec) {
+      auto out =
+          to_beast(error_response(ErrorCode::kNotFound, "the requested content is gone"), version, keep_alive, head);
+      stream.expires_after(opts.idle_timeout);
+      auto [ecw, nw] = co_await http::async_write(stream, out, kTuple);
+      co_return !ecw && keep_alive;
+    }
+    const uint64_t size = file.size();
+    if (head) {
+      http::response<http::empty_body> out{static_cast<http::status>(res.status), version};
+      set_headers(out, res, keep_alive);
+      out.content_length(size);
+      stream.expires_after(opts.idle_timeout);
+      http::response_serializer<http::empty_body> sr{out};
+      auto [ecw, nw] = co_await http::async_write_header(stream, sr, kTuple);
+      co_return !ecw && keep_alive;
+    }
+    http::response<http::file_body> out{static_cast<http::status>(res.status), version};
+    set_headers(out, res, keep_alive);
+    out.body() = std::move(file);
+    out.prepare_payload();
+    // The whole answer, not each chunk: a reader slower than the minimum rate is cut off.
+    stream.expires_after(transfer_allowance(size));
+    auto [ecw, nw] = co_await http::async_write(stream, out, kTuple);
+    co_return !ecw && keep_alive;
   }
 
   awaitable<void> write_error(beast::tcp_stream& stream, const Error& e) {
@@ -267,6 +318,15 @@ struct HttpServer::Impl {
       if (!refusal && hp.content_length() && *hp.content_length() > limit) {
         refusal = Error{ErrorCode::kPayloadTooLarge, "request body larger than " + std::to_string(limit) + " bytes"};
       }
+      if (!refusal && route == nullptr && body_pending) {
+        // No route takes this request: answer 404/405 from the headers, never read its body.
+        HttpResponse res = router->dispatch(req);
+        auto out = to_beast(res, version, false, head);
+        stream.expires_after(opts.idle_timeout);
+        co_await http::async_write(stream, out, kTuple);
+        refused_body = true;
+        break;
+      }
       if (refusal && !body_pending) {
         // Nothing more to read: answer and keep the connection.
         auto out = to_beast(error_response(*refusal), version, keep_alive, head);
@@ -317,10 +377,13 @@ struct HttpServer::Impl {
           bp.body_limit(limit);
           std::vector<char> chunk(size_t{64} * 1024);
           uint64_t total = 0;
+          // One deadline for the whole body, from the minimum rate: a sender trickling bytes
+          // cannot hold its spool reservation for long.
+          const auto body_deadline = std::chrono::steady_clock::now() + transfer_allowance(want);
           while (!bp.is_done() && !body_error) {
             bp.get().body().data = chunk.data();
             bp.get().body().size = chunk.size();
-            stream.expires_after(opts.idle_timeout);
+            stream.expires_at(std::min(body_deadline, std::chrono::steady_clock::now() + opts.idle_timeout));
             auto [ecb, nb] = co_await http::async_read(stream, buffer, bp, kTuple);
             if (ecb == http::error::need_buffer) ecb = {};
             if (ecb) {
@@ -388,10 +451,7 @@ struct HttpServer::Impl {
         if (auto st = body_matches(req.signature(), digest); !st) res = error_response(st.error());
       }
       if (!res) res = router->dispatch(req);
-      auto out = to_beast(*res, version, keep_alive, head);
-      stream.expires_after(opts.idle_timeout);
-      auto [ec3, n3] = co_await http::async_write(stream, out, kTuple);
-      if (ec3 || !keep_alive) break;
+      if (!co_await write_response(stream, *res, version, keep_alive, head)) break;
     }
     boost::system::error_code ignored;
     if (refused_body && !stopping) {

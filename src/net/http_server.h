@@ -34,6 +34,10 @@ struct HttpServerOptions {
   std::string spool_dir;                                    // where spooled bodies go; empty: the system temp dir
   uint64_t max_spool_bytes = uint64_t{4} << 30;             // all spooled bodies at once
   uint64_t max_spool_bytes_per_caller = uint64_t{1} << 30;  // one caller's (key, else address)
+  // A spooled body, and a file response, must move at least this fast on average (after
+  // header_timeout of grace), so a slow sender or reader cannot hold spool space or a
+  // connection for long.
+  uint64_t min_transfer_bytes_per_s = uint64_t{256} * 1024;
 };
 
 class HttpServer {

@@ -254,6 +254,11 @@ class FsImageStore final : public ImageStore {
     return gc_locked();
   }
 
+  Result<std::string> blob_file(const std::string& digest) const override {
+    if (!has_blob(digest)) return make_error(ErrorCode::kNotFound, "no such blob: " + digest);
+    return blob_path(digest);
+  }
+
   Result<std::string> read_blob(const std::string& digest) const override {
     if (!is_oci_digest(digest)) return invalid("\"" + digest + "\" is not a sha256 digest");
     return read_limited(digest, kMaxBlobBytes);

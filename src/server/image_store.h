@@ -83,6 +83,9 @@ class ImageStore {
   // afterwards, on success or not; the caller removes it if it is still there.
   virtual Status put_blob_file(const std::string& owner, const std::string& digest, const std::string& path) = 0;
   virtual Result<std::string> read_blob(const std::string& digest) const = 0;
+  // The path of a stored blob's file, for streaming it out (kNotFound when absent). The file is
+  // never rewritten in place, so an open descriptor keeps reading the blob even if GC removes it.
+  [[nodiscard]] virtual Result<std::string> blob_file(const std::string& digest) const = 0;
 
   // Access. `account` owns `digest` (uploaded it).
   [[nodiscard]] virtual bool is_owner(const std::string& account, const std::string& digest) const = 0;

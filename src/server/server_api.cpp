@@ -62,12 +62,12 @@ std::shared_ptr<Router> make_server_api(ServerApiDeps d) {
               return error_response(ErrorCode::kNotFound, "no such blob: " + digest);
           }
         }
-        auto blob = d.images->read_blob(digest);
-        if (!blob) return error_response(ErrorCode::kNotFound, "no such blob: " + digest);
+        auto file = d.images->blob_file(digest);
+        if (!file) return error_response(ErrorCode::kNotFound, "no such blob: " + digest);
         HttpResponse r;
         r.content_type = "application/octet-stream";
         r.headers["Docker-Content-Digest"] = digest;
-        r.body = std::move(*blob);
+        r.body_file = std::move(*file);  // streamed from disk: a blob is never held in memory
         return r;
       },
       0, Access::kOptional);

@@ -317,5 +317,62 @@ TEST_F(HttpPreauthTest, SlowHeaderIsCutAtTheHeaderDeadline) {
   EXPECT_LT(took, std::chrono::seconds(5));
 }
 
+// Attack: a body sent to a path no route serves (or with a method it does not take) used to be
+// read (1 MiB) before the 404. Now the answer comes from the headers; no body byte was sent.
+TEST_F(HttpPreauthTest, BodyForAnUnknownRouteIsNeverRead) {
+  start();
+  for (const std::string& line : {std::string("POST /nope"), std::string("DELETE /ping")}) {
+    RawConn c(server_->port());
+    ASSERT_TRUE(c.connected());
+    ASSERT_TRUE(
+        c.send_all(line + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(size_t{1} << 20) + "\r\n\r\n"));
+    const std::string r = c.read_response(std::chrono::seconds(5));
+    EXPECT_EQ(status_of(r), line[0] == 'P' ? 404 : 405) << line << ": " << r;
+    EXPECT_TRUE(c.closed_within(std::chrono::seconds(5))) << line;
+  }
+  EXPECT_EQ(handled_.load(), 0);
+}
+
+// Attack: a signed upload trickled a few bytes at a time held its spool reservation as long as
+// each chunk came within the idle timeout. The whole body now has a deadline from the minimum
+// rate; when it passes the connection is cut, and the reservation is free again.
+TEST_F(HttpPreauthTest, TrickledUploadIsCutAtItsRateDeadlineAndFreesItsReservation) {
+  HttpServerOptions o;
+  o.header_timeout = std::chrono::seconds(1);
+  o.min_transfer_bytes_per_s = 1 << 20;  // 1 MiB/s: 3 MiB may take 1 s + 3 s
+  o.max_spool_bytes_per_caller = size_t{4} << 20;
+  start(o);
+  const std::string body(size_t{3} << 20, 'a');
+  RawConn slow(server_->port());
+  ASSERT_TRUE(slow.send_all(signed_put_header(body, body.size())));
+  const auto started = std::chrono::steady_clock::now();
+  bool cut = false;
+  // Far slower than the minimum rate (the idle timeout of 30 s would never fire).
+  for (size_t sent = 0; sent < body.size() && std::chrono::steady_clock::now() - started < std::chrono::seconds(20);
+       sent += 64) {
+    if (!slow.send_all(body.substr(sent, 64)) || slow.closed_within(std::chrono::milliseconds(100))) {
+      cut = true;
+      break;
+    }
+  }
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_TRUE(cut);
+  EXPECT_LT(took, std::chrono::seconds(10));
+  EXPECT_EQ(handled_.load(), 0);
+  // The same caller's next 3 MiB upload fits its 4 MiB quota again (polled: the cut connection's
+  // coroutine frees the reservation as it unwinds).
+  ApiClient client(Endpoint{"127.0.0.1", server_->port()}, key_);
+  client.set_audience(kAudience);
+  int status = 0;
+  EXPECT_TRUE(testing::poll_until(
+      [&] {
+        auto r = client.call_raw("PUT", "/upload", body, "application/octet-stream");
+        status = r ? r->status : 0;
+        return status == 200;
+      },
+      std::chrono::seconds(10)))
+      << status;
+}
+
 }  // namespace
 }  // namespace xop

@@ -31,7 +31,7 @@ class FakeCorp {
         [this](const HttpRequest&, const PathParams& p) {
           ++lookups;
           std::lock_guard lock(mu_);
-          if (!garbage_.empty()) return HttpResponse{200, "application/json", garbage_, {}};
+          if (!garbage_.empty()) return HttpResponse{200, "application/json", garbage_, {}, {}};
           auto it = servers_.find(p.at("id"));
           if (it == servers_.end()) return error_response(ErrorCode::kNotFound, "no server account");
           return json_response(200, Json{{"server", it->second}});
@@ -74,7 +74,7 @@ class FakeServer {
     r->add(
         "GET", "/v1/info",
         [body](const HttpRequest&, const PathParams&) {
-          return HttpResponse{200, "application/json", body, {}};
+          return HttpResponse{200, "application/json", body, {}, {}};
         },
         0);
     http_ = std::make_unique<HttpServer>(HttpServerOptions{}, r);
@@ -116,7 +116,7 @@ class XisAdmissionTest : public ::testing::Test {
     ApiClient c(Endpoint{"127.0.0.1", http_->port()}, k, clock_);
     auto r = c.call_raw("POST", "/v1/adverts", Json{{"advert", doc.to_json()}}.dump());
     EXPECT_TRUE(r) << r.error().to_string();
-    return r ? *r : HttpResponse{0, "", "", {}};
+    return r ? *r : HttpResponse{0, "", "", {}, {}};
   }
   static std::string code(const HttpResponse& r) {
     auto j = parse_json(r.body);
