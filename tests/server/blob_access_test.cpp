@@ -10,36 +10,15 @@
 #include "net/http_server.h"
 #include "proto/blob_grant.h"
 #include "server/server_api.h"
-#include "server/session_fixture.h"
+#include "server/server_api_fixture.h"
 
 namespace xop {
 namespace {
 
 using testing::SessionEnv;
 
-class BlobAccessTest : public ::testing::Test {
+class BlobAccessTest : public testing::ServerApiFixture {
  protected:
-  void SetUp() override {
-    verifier_ = std::make_unique<RequestVerifier>(env_.clock, "server-under-test");
-    ServerApiDeps deps;
-    deps.sessions = env_.manager.get();
-    deps.images = env_.images.get();
-    deps.verifier = verifier_.get();
-    deps.info = [] { return Json{{"service", "xop-server"}, {"audience", "server-under-test"}}; };
-    deps.clock = &env_.clock;
-    http_ = std::make_unique<HttpServer>(HttpServerOptions{}, make_server_api(deps));
-    ASSERT_TRUE(http_->start());
-    alice_ = client(env_.alice);
-    bob_ = client(env_.bob);
-    anon_ = std::make_unique<ApiClient>(*ApiClient::connect(http_->url(), std::nullopt, env_.clock));
-  }
-  void TearDown() override { http_->stop(); }
-
-  std::unique_ptr<ApiClient> client(const KeyPair& k) {
-    auto c = ApiClient::connect(http_->url(), k, env_.clock);
-    EXPECT_TRUE(c) << c.error().message;
-    return std::make_unique<ApiClient>(std::move(*c));
-  }
   int put(ApiClient& c, const std::string& data) {
     auto r = c.call_raw("PUT", "/v1/blobs/" + oci_digest(data), data, "application/octet-stream");
     EXPECT_TRUE(r) << r.error().message;
@@ -75,13 +54,7 @@ class BlobAccessTest : public ::testing::Test {
     return {env_.image, m->config.digest, m->layers.at(0).desc.digest};
   }
 
-  SessionEnv env_;
   int64_t peer_requests_ = 0;
-  std::unique_ptr<RequestVerifier> verifier_;
-  std::unique_ptr<HttpServer> http_;
-  std::unique_ptr<ApiClient> alice_;
-  std::unique_ptr<ApiClient> bob_;
-  std::unique_ptr<ApiClient> anon_;
 };
 
 // The attack: a stranger downloaded a user's image blob without any credentials.

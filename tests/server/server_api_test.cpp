@@ -8,7 +8,7 @@
 
 #include "client/api_client.h"
 #include "net/http_server.h"
-#include "server/session_fixture.h"
+#include "server/server_api_fixture.h"
 
 namespace xop {
 namespace {
@@ -16,28 +16,8 @@ namespace {
 using testing::SessionEnv;
 
 // The API over a real HttpServer on port 0, with a SessionManager on the mock sandbox.
-class ServerApiTest : public ::testing::Test {
+class ServerApiTest : public testing::ServerApiFixture {
  protected:
-  void SetUp() override {
-    verifier_ = std::make_unique<RequestVerifier>(env_.clock, "server-under-test");
-    ServerApiDeps deps;
-    deps.sessions = env_.manager.get();
-    deps.images = env_.images.get();
-    deps.verifier = verifier_.get();
-    deps.info = [] { return Json{{"service", "xop-server"}, {"audience", "server-under-test"}}; };
-    http_ = std::make_unique<HttpServer>(HttpServerOptions{}, make_server_api(deps));
-    ASSERT_TRUE(http_->start());
-    alice_ = client(env_.alice);
-    bob_ = client(env_.bob);
-    anon_ = std::make_unique<ApiClient>(*ApiClient::connect(http_->url(), std::nullopt, env_.clock));
-  }
-  void TearDown() override { http_->stop(); }
-
-  std::unique_ptr<ApiClient> client(const KeyPair& k) {
-    auto c = ApiClient::connect(http_->url(), k, env_.clock);
-    EXPECT_TRUE(c) << c.error().message;
-    return std::make_unique<ApiClient>(std::move(*c));
-  }
   Json create_body(const KeyPair& user) { return to_json(CreateSessionRequest{env_.spec(), env_.po(user)}); }
   // POSTs a raw body as alice; expects a 400 JSON error and no session.
   void expect_bad_create(const std::string& body, const std::string& words) {
@@ -52,13 +32,6 @@ class ServerApiTest : public ::testing::Test {
     EXPECT_TRUE(env_.manager->list("")->empty());
     EXPECT_EQ(env_.sandbox.count(), 0u);
   }
-
-  SessionEnv env_;
-  std::unique_ptr<RequestVerifier> verifier_;
-  std::unique_ptr<HttpServer> http_;
-  std::unique_ptr<ApiClient> alice_;
-  std::unique_ptr<ApiClient> bob_;
-  std::unique_ptr<ApiClient> anon_;
 };
 
 // Sends raw bytes on a fresh connection and returns whatever comes back until close or `max`.
