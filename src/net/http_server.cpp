@@ -151,6 +151,19 @@ struct HttpServer::Impl {
     return r;
   }
 
+  // What a failed body read answers: 413 (and `refused`: the client may still be sending) or 400,
+  // or nothing when the connection is simply gone (timeout, end of stream).
+  static std::optional<Error> body_read_error(const boost::system::error_code& ec, size_t limit, bool* refused) {
+    if (ec == http::error::body_limit) {
+      *refused = true;
+      return Error{ErrorCode::kPayloadTooLarge, "request body larger than " + std::to_string(limit) + " bytes"};
+    }
+    if (ec != beast::error::timeout && ec != asio::error::eof) {
+      return Error{ErrorCode::kInvalidArgument, "malformed HTTP request body"};
+    }
+    return std::nullopt;
+  }
+
   // How long moving `bytes` may take at the minimum transfer rate, after the header grace.
   [[nodiscard]] std::chrono::steady_clock::duration transfer_allowance(uint64_t bytes) const {
     const uint64_t rate = std::max<uint64_t>(opts.min_transfer_bytes_per_s, 1);
@@ -387,15 +400,8 @@ struct HttpServer::Impl {
             auto [ecb, nb] = co_await http::async_read(stream, buffer, bp, kTuple);
             if (ecb == http::error::need_buffer) ecb = {};
             if (ecb) {
-              if (ecb == http::error::body_limit) {
-                body_error =
-                    Error{ErrorCode::kPayloadTooLarge, "request body larger than " + std::to_string(limit) + " bytes"};
-                refused_body = true;
-              } else if (ecb != beast::error::timeout && ecb != asio::error::eof) {
-                body_error = Error{ErrorCode::kInvalidArgument, "malformed HTTP request body"};
-              } else {
-                close_after = true;
-              }
+              body_error = body_read_error(ecb, limit, &refused_body);
+              close_after = !body_error;
               break;
             }
             const size_t got = chunk.size() - bp.get().body().size;
@@ -425,15 +431,8 @@ struct HttpServer::Impl {
         stream.expires_after(opts.idle_timeout);
         auto [ec2, n2] = co_await http::async_read(stream, buffer, sp, kTuple);
         if (ec2) {
-          if (ec2 == http::error::body_limit) {
-            body_error =
-                Error{ErrorCode::kPayloadTooLarge, "request body larger than " + std::to_string(limit) + " bytes"};
-            refused_body = true;
-          } else if (ec2 != beast::error::timeout && ec2 != asio::error::eof) {
-            body_error = Error{ErrorCode::kInvalidArgument, "malformed HTTP request body"};
-          } else {
-            close_after = true;
-          }
+          body_error = body_read_error(ec2, limit, &refused_body);
+          close_after = !body_error;
         } else {
           req.body = std::move(sp.get().body());
           hasher.update(req.body);
