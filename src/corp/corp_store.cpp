@@ -84,7 +84,7 @@ constexpr const char* kPoColumns =
     "po_id, user, server, max_amount, charged, released, state, session, last_seq, final_seen, issued_at, "
     "expires_at, rates, document, close_requested_at";
 
-PoRow read_po(const SqliteStmt& s) {
+Result<PoRow> read_po(const SqliteStmt& s) {
   PoRow p;
   p.po_id = s.str(0);
   p.user = s.str(1);
@@ -92,7 +92,7 @@ PoRow read_po(const SqliteStmt& s) {
   p.max_amount = s.i64(3);
   p.charged = s.i64(4);
   p.released = s.i64(5);
-  p.state = s.str(6);
+  XOP_ASSIGN_OR_RETURN(p.status, parse_po_status(s.str(6), "stored purchase order state"));
   p.session = s.str(7);
   p.last_seq = s.i64(8);
   p.final_seen = s.i64(9) != 0;
@@ -101,7 +101,22 @@ PoRow read_po(const SqliteStmt& s) {
   p.rates_json = s.str(12);
   p.document = s.str(13);
   p.close_requested_at = s.i64(14);
+  if (p.status == PoStatus::kOpen && p.close_requested_at > 0) p.status = PoStatus::kClosing;
   return p;
+}
+
+// The store keeps "open" for an open or closing PO (closing is an open PO with a close request).
+const char* stored_state(bool closed) { return to_string(closed ? PoStatus::kClosed : PoStatus::kOpen); }
+
+Result<std::vector<PoRow>> collect_pos(SqliteStmt& s) {
+  std::vector<PoRow> out;
+  for (;;) {
+    XOP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    XOP_ASSIGN_OR_RETURN(auto po, read_po(s));
+    out.push_back(std::move(po));
+  }
+  return out;
 }
 
 Result<UsageRecord> read_record(const SqliteStmt& s) {
@@ -145,7 +160,7 @@ Result<std::optional<AccountRow>> CorpStore::find_account(const std::string& id)
   if (!row) return std::optional<AccountRow>();
   AccountRow a;
   a.id = s.str(0);
-  a.kind = s.str(1);
+  XOP_ASSIGN_OR_RETURN(a.kind, parse_account_kind(s.str(1), "stored account kind"));
   a.name = s.str(2);
   if (!s.is_null(3)) a.owner = s.str(3);
   a.public_key = s.str(4);
@@ -156,7 +171,12 @@ Result<std::optional<AccountRow>> CorpStore::find_account(const std::string& id)
 Status CorpStore::insert_account(const AccountRow& a) {
   XOP_ASSIGN_OR_RETURN(
       auto s, db_.prepare("INSERT INTO accounts (id, kind, name, owner, public_key, created_at) VALUES (?,?,?,?,?,?)"));
-  s.bind(1, a.id).bind(2, a.kind).bind(3, a.name).bind(4, a.owner).bind(5, a.public_key).bind(6, a.created_at);
+  s.bind(1, a.id)
+      .bind(2, to_string(a.kind))
+      .bind(3, a.name)
+      .bind(4, a.owner)
+      .bind(5, a.public_key)
+      .bind(6, a.created_at);
   return s.run();
 }
 
@@ -233,7 +253,7 @@ Result<LedgerCheck> CorpStore::check() {
     while (true) {
       XOP_ASSIGN_OR_RETURN(bool row, s.step());
       if (!row) break;
-      const PoRow po = read_po(s);
+      XOP_ASSIGN_OR_RETURN(const PoRow po, read_po(s));
       auto it = balances.find(hold_ledger_account(po.po_id));
       const int64_t hold = it == balances.end() ? 0 : it->second;
       if (po.charged < 0 || po.released < 0 || po.remaining() < 0 || hold != po.remaining()) {
@@ -241,7 +261,7 @@ Result<LedgerCheck> CorpStore::check() {
                              std::to_string(po.max_amount) + " - charged " + std::to_string(po.charged) +
                              " - released " + std::to_string(po.released));
       }
-      if (po.state == "closed" && hold != 0) {
+      if (po.closed() && hold != 0) {
         c.problems.push_back("purchase order " + po.po_id + " is closed but still holds " + std::to_string(hold));
       }
     }
@@ -254,7 +274,7 @@ Status CorpStore::insert_po(const PoRow& po) {
   XOP_ASSIGN_OR_RETURN(auto s, db_.prepare(std::string("INSERT INTO purchase_orders (") + kPoColumns +
                                            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, po.po_id).bind(2, po.user).bind(3, po.server).bind(4, po.max_amount).bind(5, po.charged);
-  s.bind(6, po.released).bind(7, po.state).bind(8, po.session).bind(9, po.last_seq);
+  s.bind(6, po.released).bind(7, stored_state(po.closed())).bind(8, po.session).bind(9, po.last_seq);
   s.bind(10, int64_t{po.final_seen ? 1 : 0}).bind(11, po.issued_at).bind(12, po.expires_at);
   s.bind(13, po.rates_json).bind(14, po.document).bind(15, po.close_requested_at);
   return s.run();
@@ -266,14 +286,15 @@ Result<std::optional<PoRow>> CorpStore::find_po(const std::string& po_id) {
   s.bind(1, po_id);
   XOP_ASSIGN_OR_RETURN(bool row, s.step());
   if (!row) return std::optional<PoRow>();
-  return std::optional<PoRow>(read_po(s));
+  XOP_ASSIGN_OR_RETURN(auto po, read_po(s));
+  return std::optional<PoRow>(std::move(po));
 }
 
 Status CorpStore::update_po(const PoState& st) {
   XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("UPDATE purchase_orders SET charged = ?, released = ?, state = ?, "
                                            "session = ?, last_seq = ?, final_seen = ?, close_requested_at = ? "
                                            "WHERE po_id = ?"));
-  s.bind(1, st.charged).bind(2, st.released).bind(3, st.closed ? "closed" : "open").bind(4, st.session);
+  s.bind(1, st.charged).bind(2, st.released).bind(3, stored_state(st.closed)).bind(4, st.session);
   s.bind(5, st.last_seq).bind(6, int64_t{st.final_seen ? 1 : 0}).bind(7, st.close_requested_at).bind(8, st.po_id);
   return s.run();
 }
@@ -283,7 +304,7 @@ Result<std::vector<PoRow>> CorpStore::pos_of(const std::string& account) {
                                            " FROM purchase_orders WHERE user = ?1 OR server = ?1 "
                                            "ORDER BY issued_at, po_id"));
   s.bind(1, account);
-  return collect_rows<PoRow>(s, read_po);
+  return collect_pos(s);
 }
 
 Result<std::vector<PoRow>> CorpStore::releasable_pos_before(TimeMs cutoff) {
@@ -293,7 +314,7 @@ Result<std::vector<PoRow>> CorpStore::releasable_pos_before(TimeMs cutoff) {
                                            "(close_requested_at > 0 AND close_requested_at < ?1)) "
                                            "ORDER BY expires_at, po_id"));
   s.bind(1, cutoff);
-  return collect_rows<PoRow>(s, read_po);
+  return collect_pos(s);
 }
 
 Result<TimeMs> CorpStore::reported_through(const std::string& server) {

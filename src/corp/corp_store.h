@@ -1,64 +1,21 @@
 // XenoCorp's persistent state in SQLite: accounts, the double-entry ledger (transactions,
 // entries, cached balances), purchase orders and the usage records settled against them.
 // Mutating calls must run inside an open SqliteTxn on db(); a caller's failure rolls back
-// everything. Not thread-safe: CorpService serialises access.
+// everything. Not thread-safe: ClearingHouse serialises access.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "corp/corp_service.h"
+#include "corp/corp_records.h"
 #include "corp/ledger.h"
+#include "corp/ledger_check.h"
 #include "corp/settlement.h"
 #include "proto/usage_record.h"
 #include "storage/sqlite_db.h"
 
 namespace xop {
-
-struct AccountRow {
-  std::string id;
-  std::string kind;  // "user" | "server"
-  std::string name;
-  std::optional<std::string> owner;
-  std::string public_key;  // base64
-  TimeMs created_at = 0;
-};
-
-struct PoRow {
-  std::string po_id;
-  std::string user;
-  std::string server;
-  int64_t max_amount = 0;
-  int64_t charged = 0;
-  int64_t released = 0;
-  std::string state;  // "open" | "closed"
-  std::string session;
-  int64_t last_seq = 0;
-  bool final_seen = false;
-  TimeMs issued_at = 0;
-  TimeMs expires_at = 0;
-  std::string rates_json;         // the bound price sheet's rates
-  std::string document;           // the corp-signed PO, wire form
-  TimeMs close_requested_at = 0;  // when the user asked to close it (0: not asked)
-
-  [[nodiscard]] int64_t remaining() const { return max_amount - charged - released; }
-};
-
-struct RecordRow {
-  UsageRecord record;
-  int64_t charged = 0;
-  TimeMs received_at = 0;
-};
-
-// A ledger transaction seen from one ledger account: the net of its entries on that account.
-struct AccountTxRow {
-  std::string id;
-  std::string kind;
-  int64_t amount = 0;
-  TimeMs at = 0;
-  std::string memo;
-};
 
 class CorpStore {
  public:

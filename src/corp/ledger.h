@@ -15,7 +15,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
-#include "corp/corp_service.h"  // LedgerCheck
+#include "corp/ledger_check.h"
 
 namespace xop {
 

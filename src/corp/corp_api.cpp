@@ -1,0 +1,240 @@
+#include "corp/corp_api.h"
+
+#include <string>
+#include <utility>
+
+#include "core/encoding.h"
+#include "corp/corp_requests.h"
+#include "crypto/digest.h"
+#include "net/auth.h"
+
+namespace xop {
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+constexpr size_t kSmallBody = size_t{64} * 1024;
+constexpr size_t kUsageBody = size_t{4} * 1024 * 1024;
+
+Json account_json(const AccountRow& a) {
+  Json j{{"id", a.id},
+         {"kind", to_string(a.kind)},
+         {"name", a.name},
+         {"public_key", a.public_key},
+         {"created_at", a.created_at}};
+  if (a.owner) j["owner"] = *a.owner;
+  return j;
+}
+
+Json po_status_json(const PoRow& po) {
+  const int64_t remaining = po.remaining();
+  return Json{{"po_id", po.po_id},
+              {"user", po.user},
+              {"server", po.server},
+              {"max_amount", po.max_amount},
+              {"charged", po.charged},
+              {"remaining", remaining},
+              {"state", to_string(po.status)},
+              {"exhausted", remaining == 0 || po.status != PoStatus::kOpen}};
+}
+
+Json record_json(const RecordRow& r) {
+  return Json{{"session", r.record.session},
+              {"seq", r.record.seq},
+              {"period_start", r.record.period_start},
+              {"period_end", r.record.period_end},
+              {"reserved", to_json(r.record.reserved)},
+              {"used", to_json(r.record.used)},
+              {"amount", r.record.amount.micros()},
+              {"charged", r.charged},
+              {"final", r.record.final}};
+}
+
+Json statement_json(const Statement& s) {
+  Json po_list = Json::array();
+  for (const auto& p : s.purchase_orders) {
+    Json rj = Json::array();
+    for (const auto& r : p.records) rj.push_back(record_json(r));
+    po_list.push_back(Json{{"po_id", p.po.po_id},
+                           {"server", p.po.server},
+                           {"max_amount", p.po.max_amount},
+                           {"charged", p.po.charged},
+                           {"remaining", p.po.remaining()},
+                           {"state", to_string(p.po.status)},
+                           {"records", std::move(rj)}});
+  }
+  Json tj = Json::array();
+  for (const auto& t : s.transactions) {
+    tj.push_back(Json{{"id", t.id}, {"kind", t.kind}, {"amount", t.amount}, {"at", t.at}, {"memo", t.memo}});
+  }
+  Json out{{"account", s.account},
+           {"balance", s.balance},
+           {"held", s.held},
+           {"purchase_orders", std::move(po_list)},
+           {"transactions", std::move(tj)}};
+  if (s.earnings) out["earnings"] = *s.earnings;
+  return out;
+}
+
+Json settlement_json(const UsageSettlement& s) {
+  Json results = Json::array();
+  for (const auto& o : s.outcomes) {
+    results.push_back(Json{{"session", o.record.session},
+                           {"po_id", o.record.po_id},
+                           {"seq", o.record.seq},
+                           {"status", o.duplicate ? "duplicate" : "charged"},
+                           {"charged", o.charged}});
+  }
+  Json pos = Json::array();
+  for (const auto& st : s.purchase_orders) {
+    pos.push_back(
+        Json{{"po_id", st.po_id}, {"remaining", st.remaining}, {"exhausted", st.exhausted()}, {"closed", st.closed}});
+  }
+  return Json{{"results", std::move(results)}, {"purchase_orders", std::move(pos)}};
+}
+
+}  // namespace
+
+CorpApi::CorpApi(ClearingHouse& house, const Clock& clock)
+    : house_(house),
+      clock_(clock),
+      verifier_(clock, house.public_key().account_id(), house.options().replay_window_ms) {
+  auto r = std::make_shared<Router>();
+  r->set_verifier(&verifier_);
+  auto route = [this](Method m) {
+    return [this, m](const HttpRequest& q, const PathParams& p) { return guarded(q, p, m); };
+  };
+  r->add(
+      "GET", "/v1/info", [this](const HttpRequest& q, const PathParams& p) { return info(q, p); }, 0);
+  r->add("POST", "/v1/accounts", route(&CorpApi::register_account), kSmallBody, Access::kSigned);
+  r->add("GET", "/v1/accounts/{id}", route(&CorpApi::get_account), 0, Access::kSigned);
+  r->add("GET", "/v1/servers/{id}", route(&CorpApi::get_server), 0);
+  r->add("POST", "/v1/deposits", route(&CorpApi::deposit), kSmallBody, Access::kSigned);
+  r->add("POST", "/v1/purchase-orders", route(&CorpApi::create_po), kSmallBody, Access::kSigned);
+  r->add("GET", "/v1/purchase-orders/{po_id}", route(&CorpApi::get_po), 0, Access::kSigned);
+  r->add("POST", "/v1/purchase-orders/{po_id}/close", route(&CorpApi::close_po), kSmallBody, Access::kSigned);
+  r->add("POST", "/v1/usage", route(&CorpApi::usage), kUsageBody, Access::kSigned);
+  r->add("GET", "/v1/statements/{account}", route(&CorpApi::statement), 0, Access::kSigned);
+  r->add("GET", "/v1/ledger/check", route(&CorpApi::ledger_check), 0, Access::kOptional);
+  router_ = std::move(r);
+}
+
+HttpResponse CorpApi::guarded(const HttpRequest& q, const PathParams& p, Method m) {
+  auto r = (this->*m)(q, p);
+  if (!r) return error_response(r.error());
+  return std::move(*r);
+}
+
+// The caller of a mutating request with its replay nonce: the SHA-256 of the request's decoded
+// signature (Ed25519 signatures are deterministic and libsodium refuses malleated ones, so a
+// replay carries the same bytes).
+Result<Caller> CorpApi::signed_caller(const HttpRequest& q) {
+  XOP_ASSIGN_OR_RETURN(auto key, authenticate(verifier_, q));
+  auto raw = base64_decode(q.signature().signature_b64);
+  if (!raw) return make_error(ErrorCode::kUnauthenticated, "X-Xop-Signature is not base64");
+  return Caller{std::move(key), sha256_hex(*raw)};
+}
+
+HttpResponse CorpApi::info(const HttpRequest&, const PathParams&) {
+  return json_response(200, Json{{"service", "xop-corp"},
+                                 {"version", kVersion},
+                                 {"public_key", house_.public_key().base64()},
+                                 {"audience", verifier_.audience()}});
+}
+
+Result<HttpResponse> CorpApi::register_account(const HttpRequest& q, const PathParams&) {
+  XOP_ASSIGN_OR_RETURN(auto caller, signed_caller(q));
+  XOP_ASSIGN_OR_RETURN(auto body, json_body(q));
+  XOP_ASSIGN_OR_RETURN(auto req, decode_register_account(body));
+  XOP_ASSIGN_OR_RETURN(auto kind, parse_account_kind(req.kind, "kind"));
+  XOP_ASSIGN_OR_RETURN(auto a,
+                       house_.register_account(caller, RegisterAccount{kind, req.name, req.owner}, clock_.now_ms()));
+  return json_response(201, Json{{"account", account_json(a)}});
+}
+
+Result<HttpResponse> CorpApi::get_account(const HttpRequest& q, const PathParams& p) {
+  XOP_ASSIGN_OR_RETURN(auto key, authenticate(verifier_, q));
+  XOP_ASSIGN_OR_RETURN(auto s, house_.account(Caller{std::move(key), {}}, p.at("id"), clock_.now_ms()));
+  return json_response(200, Json{{"account", account_json(s.account)}, {"balance", s.balance}, {"held", s.held}});
+}
+
+Result<HttpResponse> CorpApi::get_server(const HttpRequest&, const PathParams& p) {
+  XOP_ASSIGN_OR_RETURN(auto a, house_.server(p.at("id")));
+  Json s{{"id", a.id}, {"name", a.name}, {"public_key", a.public_key}};
+  if (a.owner) s["owner"] = *a.owner;
+  return json_response(200, Json{{"server", std::move(s)}});
+}
+
+Result<HttpResponse> CorpApi::deposit(const HttpRequest& q, const PathParams&) {
+  XOP_ASSIGN_OR_RETURN(auto caller, signed_caller(q));
+  if (!house_.is_admin(caller.key)) {
+    return make_error(ErrorCode::kPermissionDenied, "only the admin key may deposit");
+  }
+  XOP_ASSIGN_OR_RETURN(auto body, json_body(q));
+  XOP_ASSIGN_OR_RETURN(auto req, decode_deposit(body));
+  XOP_ASSIGN_OR_RETURN(auto d, house_.deposit(caller, Deposit{req.account, req.amount, req.memo}, clock_.now_ms()));
+  return json_response(200, Json{{"transaction", d.transaction}, {"balance", d.balance}});
+}
+
+Result<HttpResponse> CorpApi::create_po(const HttpRequest& q, const PathParams&) {
+  XOP_ASSIGN_OR_RETURN(auto caller, signed_caller(q));
+  XOP_ASSIGN_OR_RETURN(auto body, json_body(q));
+  XOP_ASSIGN_OR_RETURN(auto req, decode_create_po(body));
+  NewPurchaseOrder order{req.server, std::move(req.price_sheet), req.max_amount, req.ttl_ms};
+  XOP_ASSIGN_OR_RETURN(auto doc, house_.create_po(caller, order, clock_.now_ms()));
+  return json_response(201, Json{{"purchase_order", doc.to_json()}});
+}
+
+Result<HttpResponse> CorpApi::get_po(const HttpRequest& q, const PathParams& p) {
+  XOP_ASSIGN_OR_RETURN(auto key, authenticate(verifier_, q));
+  XOP_ASSIGN_OR_RETURN(auto po, house_.purchase_order(Caller{std::move(key), {}}, p.at("po_id"), clock_.now_ms()));
+  return json_response(200, po_status_json(po));
+}
+
+Result<HttpResponse> CorpApi::close_po(const HttpRequest& q, const PathParams& p) {
+  XOP_ASSIGN_OR_RETURN(auto caller, signed_caller(q));
+  if (!q.body.empty()) {
+    XOP_ASSIGN_OR_RETURN(auto body, json_body(q));
+    if (!body.is_object() || !body.empty()) return invalid("close takes no fields");
+  }
+  XOP_RETURN_IF_ERROR(house_.close_po(caller, p.at("po_id"), clock_.now_ms()));
+  return json_response(200, Json{{"released", 0}, {"state", to_string(PoStatus::kClosing)}});
+}
+
+Result<HttpResponse> CorpApi::usage(const HttpRequest& q, const PathParams&) {
+  XOP_ASSIGN_OR_RETURN(auto caller, signed_caller(q));
+  XOP_ASSIGN_OR_RETURN(auto body, json_body(q));
+  XOP_ASSIGN_OR_RETURN(auto req, decode_usage(body));
+  XOP_ASSIGN_OR_RETURN(auto settled, house_.settle_usage(caller, req.batch, clock_.now_ms()));
+  return json_response(200, settlement_json(settled));
+}
+
+Result<HttpResponse> CorpApi::statement(const HttpRequest& q, const PathParams& p) {
+  XOP_ASSIGN_OR_RETURN(auto key, authenticate(verifier_, q));
+  XOP_ASSIGN_OR_RETURN(auto s, house_.statement(Caller{std::move(key), {}}, p.at("account"), clock_.now_ms()));
+  return json_response(200, statement_json(s));
+}
+
+// Anyone may ask whether the ledger balances. The admin key's signature gets a fresh check with
+// the problem details (which name accounts and balances); everyone else gets a recent answer
+// (ClearingHouse::recent_ledger_check) with the problems only counted.
+Result<HttpResponse> CorpApi::ledger_check(const HttpRequest& q, const PathParams&) {
+  bool admin = false;
+  if (!q.header(kHeaderKey).empty()) {
+    XOP_ASSIGN_OR_RETURN(auto key, authenticate(verifier_, q));
+    admin = house_.is_admin(key);
+  }
+  const TimeMs now = clock_.now_ms();
+  XOP_ASSIGN_OR_RETURN(auto c, admin ? house_.check_ledger(now) : house_.recent_ledger_check(now));
+  if (!admin && !c.problems.empty()) {
+    const size_t n = c.problems.size();
+    c.problems = {std::to_string(n) + " problem(s); details are shown to the admin key only"};
+  }
+  return json_response(200, to_json(c));
+}
+
+Json to_json(const LedgerCheck& c) {
+  return Json{{"balanced", c.balanced}, {"checked_at", c.checked_at}, {"transactions", c.transactions},
+              {"entries", c.entries},   {"total", c.total},           {"problems", c.problems}};
+}
+
+}  // namespace xop

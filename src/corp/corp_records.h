@@ -1,0 +1,78 @@
+// The records XenoCorp keeps (clearing_house.h works on them, corp_store.h persists them):
+// accounts, purchase orders, settled usage records, and ledger transactions seen from one
+// account. Their states are enums, each with the one string form used on the wire and in the
+// store (to_string / parse_*: parse refuses anything else with kInvalidArgument naming `what`).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "corp/settlement.h"
+#include "proto/usage_record.h"
+
+namespace xop {
+
+enum class AccountKind { kUser, kServer };
+const char* to_string(AccountKind k);  // "user" | "server"
+Result<AccountKind> parse_account_kind(std::string_view s, std::string_view what);
+
+// A purchase order is open (its hold can be charged), closing (its user asked to close it: it is
+// still charged, but exhausted, and expiry.h releases its hold) or closed (nothing held).
+enum class PoStatus { kOpen, kClosing, kClosed };
+const char* to_string(PoStatus s);  // "open" | "closing" | "closed"
+Result<PoStatus> parse_po_status(std::string_view s, std::string_view what);
+
+struct AccountRow {
+  std::string id;
+  AccountKind kind = AccountKind::kUser;
+  std::string name;
+  std::optional<std::string> owner;
+  std::string public_key;  // base64
+  TimeMs created_at = 0;
+};
+
+struct PoRow {
+  std::string po_id;
+  std::string user;
+  std::string server;
+  int64_t max_amount = 0;
+  int64_t charged = 0;
+  int64_t released = 0;
+  PoStatus status = PoStatus::kOpen;  // kClosing iff open with close_requested_at > 0
+  std::string session;
+  int64_t last_seq = 0;
+  bool final_seen = false;
+  TimeMs issued_at = 0;
+  TimeMs expires_at = 0;
+  std::string rates_json;         // the bound price sheet's rates
+  std::string document;           // the corp-signed PO, wire form
+  TimeMs close_requested_at = 0;  // when the user asked to close it (0: not asked)
+
+  [[nodiscard]] int64_t remaining() const { return max_amount - charged - released; }
+  [[nodiscard]] bool closed() const { return status == PoStatus::kClosed; }
+};
+
+// The settlement state of `po` (settlement.h) as far as the row knows it: `remaining` is the
+// row's max - charged - released; owner, rates and last_period_end are left for the caller.
+PoState to_po_state(const PoRow& po);
+
+struct RecordRow {
+  UsageRecord record;
+  int64_t charged = 0;
+  TimeMs received_at = 0;
+};
+
+// A ledger transaction seen from one ledger account: the net of its entries on that account.
+struct AccountTxRow {
+  std::string id;
+  std::string kind;
+  int64_t amount = 0;
+  TimeMs at = 0;
+  std::string memo;
+};
+
+}  // namespace xop

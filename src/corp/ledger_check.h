@@ -1,0 +1,24 @@
+// The result of proving XenoCorp's ledger (CorpStore::check, prove_ledger in ledger.h): every
+// transaction sums to zero, every stored balance equals the sum of its entries, no user or hold
+// account is negative, the whole ledger sums to zero, and every purchase order agrees with its
+// hold. A plain value: no clock, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+
+namespace xop {
+
+struct LedgerCheck {
+  bool balanced = false;
+  TimeMs checked_at = 0;  // the corp's time when the check ran
+  int64_t transactions = 0;
+  int64_t entries = 0;
+  int64_t total = 0;  // sum over all accounts: 0 when balanced
+  std::vector<std::string> problems;
+};
+
+}  // namespace xop
