@@ -151,7 +151,7 @@ Result<Deposited> ClearingHouse::deposit(const Caller& caller, const Deposit& re
   XOP_ASSIGN_OR_RETURN(auto a, store_->find_account(req.account));
   if (!a) return make_error(ErrorCode::kNotFound, "no account " + req.account);
   LedgerTransaction tx;
-  tx.kind = "deposit";
+  tx.kind = TxKind::kDeposit;
   tx.memo = req.memo;
   tx.entries = transfer(kExternalDeposits, user_ledger_account(a->id), req.amount);
   Deposited out;
@@ -200,7 +200,7 @@ Result<SignedDoc> ClearingHouse::create_po(const Caller& caller, const NewPurcha
   row.document = doc.to_json().dump();
   XOP_RETURN_IF_ERROR(store_->insert_po(row));
   LedgerTransaction tx;
-  tx.kind = "hold";
+  tx.kind = TxKind::kHold;
   tx.po_id = po.po_id;
   tx.memo = "hold for purchase order " + po.po_id;
   tx.entries = transfer(user_ledger_account(user.id), hold_ledger_account(po.po_id), req.max_amount);

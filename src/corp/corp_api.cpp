@@ -64,7 +64,7 @@ Json statement_json(const Statement& s) {
   }
   Json tj = Json::array();
   for (const auto& t : s.transactions) {
-    tj.push_back(Json{{"id", t.id}, {"kind", t.kind}, {"amount", t.amount}, {"at", t.at}, {"memo", t.memo}});
+    tj.push_back(Json{{"id", t.id}, {"kind", to_string(t.kind)}, {"amount", t.amount}, {"at", t.at}, {"memo", t.memo}});
   }
   Json out{{"account", s.account},
            {"balance", s.balance},

@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "corp/settlement.h"
+#include "corp/tx_kind.h"
 #include "proto/usage_record.h"
 
 namespace xop {
@@ -69,7 +70,7 @@ struct RecordRow {
 // A ledger transaction seen from one ledger account: the net of its entries on that account.
 struct AccountTxRow {
   std::string id;
-  std::string kind;
+  TxKind kind = TxKind::kDeposit;
   int64_t amount = 0;
   TimeMs at = 0;
   std::string memo;

@@ -197,7 +197,7 @@ Result<std::string> CorpStore::post(LedgerTransaction tx, TimeMs now) {
   tx.at = now;
   XOP_ASSIGN_OR_RETURN(auto ins,
                        db_.prepare("INSERT INTO transactions (id, kind, po_id, memo, at) VALUES (?,?,?,?,?)"));
-  ins.bind(1, tx.id).bind(2, tx.kind).bind(5, tx.at).bind(4, tx.memo);
+  ins.bind(1, tx.id).bind(2, to_string(tx.kind)).bind(5, tx.at).bind(4, tx.memo);
   if (tx.po_id.empty()) {
     ins.bind_null(3);
   } else {
@@ -385,9 +385,15 @@ Result<std::vector<AccountTxRow>> CorpStore::transactions_of(const std::string& 
                                            "JOIN transactions t ON t.id = e.tx_id WHERE e.account = ? "
                                            "ORDER BY e.seq"));
   s.bind(1, ledger_account);
-  return collect_rows<AccountTxRow>(s, [](const SqliteStmt& r) {
-    return AccountTxRow{r.str(0), r.str(1), r.i64(2), r.i64(3), r.str(4)};
-  });
+  std::vector<AccountTxRow> out;
+  for (;;) {
+    XOP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    auto kind = parse_tx_kind(s.str(1));
+    if (!kind) return make_error(ErrorCode::kInternal, "stored transaction " + s.str(0) + ": unknown kind");
+    out.push_back(AccountTxRow{s.str(0), *kind, s.i64(2), s.i64(3), s.str(4)});
+  }
+  return out;
 }
 
 Status CorpStore::consume_nonce(const std::string& nonce, TimeMs now, TimeMs keep_after) {
@@ -407,8 +413,8 @@ Status CorpStore::consume_nonce(const std::string& nonce, TimeMs now, TimeMs kee
 
 Result<int64_t> CorpStore::earnings_of(const std::string& user_id) {
   XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT e.amount FROM entries e JOIN transactions t ON t.id = e.tx_id "
-                                           "WHERE e.account = ? AND t.kind = 'settlement'"));
-  s.bind(1, user_ledger_account(user_id));
+                                           "WHERE e.account = ? AND t.kind = ?"));
+  s.bind(1, user_ledger_account(user_id)).bind(2, to_string(TxKind::kSettlement));
   int64_t total = 0;
   while (true) {
     XOP_ASSIGN_OR_RETURN(bool row, s.step());

@@ -36,7 +36,7 @@ ExpiryPlan plan_expiry(const std::vector<PoExpiryView>& candidates, TimeMs now, 
     if (!release_due(po, now, grace_ms, backstop_ms)) continue;
     if (po.hold > 0) {
       LedgerTransaction tx;
-      tx.kind = kExpireTxKind;
+      tx.kind = TxKind::kExpire;
       tx.po_id = po.po_id;
       tx.memo = po.close_requested_at > 0 ? "purchase order " + po.po_id + " closed by the user"
                                           : "purchase order " + po.po_id + " expired unused";

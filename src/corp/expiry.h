@@ -43,7 +43,7 @@
 
 namespace xop {
 
-inline constexpr const char* kExpireTxKind = "expire";
+inline constexpr const char* kExpireTxKind = to_string(TxKind::kExpire);
 
 // What the release rule needs to know about one purchase order.
 struct PoExpiryView {

@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "corp/ledger_check.h"
+#include "corp/tx_kind.h"
 
 namespace xop {
 
@@ -36,8 +37,8 @@ struct LedgerEntry {
 };
 
 struct LedgerTransaction {
-  std::string id;     // "tx" + 32 hex
-  std::string kind;   // "deposit", "hold", "settlement", "release"
+  std::string id;  // "tx" + 32 hex
+  TxKind kind = TxKind::kDeposit;
   std::string po_id;  // empty when not about a purchase order
   std::string memo;
   TimeMs at = 0;

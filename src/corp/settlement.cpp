@@ -113,7 +113,7 @@ Result<SettlementPlan> plan_settlement(const std::string& server, const std::vec
     const int64_t charged = po.closed ? 0 : std::min(rec.amount.micros(), po.remaining);
     if (charged > 0) {
       LedgerTransaction tx;
-      tx.kind = "settlement";
+      tx.kind = TxKind::kSettlement;
       tx.po_id = po.po_id;
       tx.memo = "session " + rec.session + " seq " + std::to_string(rec.seq);
       tx.entries = transfer(hold_ledger_account(po.po_id), user_ledger_account(po.owner), charged);
@@ -128,7 +128,7 @@ Result<SettlementPlan> plan_settlement(const std::string& server, const std::vec
       po.final_seen = true;
       if (po.remaining > 0) {
         LedgerTransaction tx;
-        tx.kind = "release";
+        tx.kind = TxKind::kRelease;
         tx.po_id = po.po_id;
         tx.memo = "final record of session " + rec.session;
         tx.entries = transfer(hold_ledger_account(po.po_id), user_ledger_account(po.user), po.remaining);

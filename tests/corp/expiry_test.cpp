@@ -118,7 +118,7 @@ TEST(Expiry, PlanReleasesEachWholeHoldToItsUserInOneBalancedTransaction) {
   EXPECT_EQ(plan.expired[1].po_id, po_id('4'));  // closes, but has nothing to move
   ASSERT_EQ(plan.transactions.size(), 1u);
   const auto& tx = plan.transactions[0];
-  EXPECT_EQ(tx.kind, kExpireTxKind);
+  EXPECT_EQ(tx.kind, TxKind::kExpire);
   EXPECT_EQ(tx.po_id, po_id('1'));
   ASSERT_TRUE(validate_transaction(tx)) << validate_transaction(tx).error().to_string();
 

@@ -14,7 +14,7 @@ const std::string kHold = hold_ledger_account("po" + std::string(32, 'a'));
 
 LedgerTransaction tx(std::vector<LedgerEntry> e) {
   LedgerTransaction t;
-  t.kind = "test";
+  t.kind = TxKind::kDeposit;
   t.entries = std::move(e);
   return t;
 }

@@ -63,7 +63,7 @@ TEST(Settlement, ChargesEachNewRecordAsOneTransfer) {
   EXPECT_EQ(p->outcomes[0].charged, 100);
   EXPECT_EQ(p->outcomes[1].charged, 200);
   ASSERT_EQ(p->transactions.size(), 2u);
-  EXPECT_EQ(p->transactions[0].kind, "settlement");
+  EXPECT_EQ(p->transactions[0].kind, TxKind::kSettlement);
   EXPECT_EQ(p->transactions[0].entries, transfer(hold_ledger_account(kPo), user_ledger_account(kOwner), 100));
   ASSERT_EQ(p->purchase_orders.size(), 1u);
   EXPECT_EQ(p->purchase_orders[0].remaining, 700);
@@ -88,7 +88,7 @@ TEST(Settlement, FinalReleasesTheRestAndCloses) {
   auto p = plan({rec(1, 100), rec(2, 50, true)});
   ASSERT_TRUE(p);
   ASSERT_EQ(p->transactions.size(), 3u);
-  EXPECT_EQ(p->transactions[2].kind, "release");
+  EXPECT_EQ(p->transactions[2].kind, TxKind::kRelease);
   EXPECT_EQ(p->transactions[2].entries, transfer(hold_ledger_account(kPo), user_ledger_account(kUser), 850));
   const auto& s = p->purchase_orders[0];
   EXPECT_TRUE(s.closed);
