@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/daemon.h"
 #include "cli/output.h"
+#include "core/log.h"
 #include "corp/corp_config.h"
 #include "net/http_server.h"
 
@@ -28,12 +29,14 @@ int run(const DaemonFlags& f) {
   block_termination_signals();
   auto corp = CorpService::open(cfg->options, *key, SystemClock::instance());
   if (!corp) return fail(corp.error());
+  XOP_LOGN_INFO("corp", "database opened {}", cfg->options.db_path);
   HttpServerOptions ho;
   ho.host = listen->first;
   ho.port = listen->second;
   HttpServer http(ho, (*corp)->router());
   if (auto s = http.start(); !s) return fail(s.error());
   if (auto s = announce("xop corp", http.url(), cfg->port_file); !s) return fail(s.error());
+  XOP_LOGN_INFO("corp", "listening on {}", http.url());
   wait_for_termination();
   http.stop();
   return 0;

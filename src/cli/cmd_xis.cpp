@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 #include "cli/daemon.h"
 #include "cli/output.h"
+#include "core/log.h"
 #include "net/http_server.h"
 #include "xis/xis_config.h"
 
@@ -28,6 +29,8 @@ int run(const DaemonFlags& f) {
   HttpServer http(ho, xis.router());
   if (auto s = http.start(); !s) return fail(s.error());
   if (auto s = announce("xop xis", http.url(), cfg->port_file); !s) return fail(s.error());
+  XOP_LOGN_INFO("xis", "listening on {} (peers: {})", http.url(),
+                cfg->corp_url.empty() ? std::string("none, open") : "corp " + cfg->corp_url);
   wait_for_termination();
   http.stop();
   return 0;
