@@ -11,10 +11,10 @@ int run_cli(int argc, char** argv) {
   CLI::App app{"xop: the XenoServer Open Platform (global public computing)"};
   app.require_subcommand(1);
   CliState st;
-  std::string log_level = "warn";
+  std::string log_level;  // default: info for the daemons (one line per lifecycle event), warn otherwise
   app.add_flag("--json", st.json, "Machine-readable JSON output");
   app.add_option("--home", st.home, "Directory with your key and config (default $XOP_HOME or ~/.config/xop)");
-  app.add_option("--log-level", log_level, "debug, info, warn, error")->capture_default_str();
+  app.add_option("--log-level", log_level, "debug, info, warn, error (default: info for corp, xis, server; else warn)");
   app.set_version_flag("--version", "xop 0.1.0");
   add_corp_command(app, st);
   add_xis_command(app, st);
@@ -26,7 +26,8 @@ int run_cli(int argc, char** argv) {
   add_sessions_commands(app, st);
   add_statement_command(app, st);
   app.parse_complete_callback([&] {
-    log::init(log_level);
+    const bool daemon = app.got_subcommand("corp") || app.got_subcommand("xis") || app.got_subcommand("server");
+    log::init(!log_level.empty() ? log_level : daemon ? "info" : "warn");
     if (st.home.empty()) st.home = UserHome::default_dir();
   });
   try {

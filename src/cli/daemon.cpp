@@ -1,5 +1,6 @@
 #include "cli/daemon.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -43,6 +44,39 @@ Result<std::pair<std::string, uint16_t>> parse_listen(const std::string& listen)
   }
   if (port < 0 || port > 65535) return invalid("--listen: invalid port");
   return std::make_pair(listen.substr(0, colon), static_cast<uint16_t>(port));
+}
+
+}  // namespace xop
+
+namespace xop {
+
+void add_daemon_flags(CLI::App* cmd, const ConfigTable& table, DaemonFlags* f) {
+  cmd->add_option("--config", f->config, "TOML config file; every key below is also a flag, and a flag wins");
+  for (const auto& o : table.options()) {
+    std::string names = o.flag;
+    for (const auto& a : o.flag_aliases) names += "," + a;
+    CLI::Option* opt = nullptr;
+    if (o.type == ConfigType::kBool) {
+      opt = cmd->add_flag(names, f->on[o.key], ConfigTable::help_line(o));
+      f->bools.push_back(o.key);
+    } else {
+      opt = cmd->add_option(names, f->text[o.key], ConfigTable::help_line(o));
+    }
+    f->options.emplace_back(o.key, opt);
+  }
+}
+
+ConfigFlags DaemonFlags::given() const {
+  ConfigFlags out;
+  for (const auto& [key, opt] : options) {
+    if (opt->count() == 0) continue;
+    if (std::find(bools.begin(), bools.end(), key) != bools.end()) {
+      out.emplace_back(key, on.at(key) ? "true" : "false");
+    } else {
+      out.emplace_back(key, text.at(key));
+    }
+  }
+  return out;
 }
 
 }  // namespace xop

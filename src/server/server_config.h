@@ -1,8 +1,11 @@
-// Configuration of a XenoServer daemon (TOML; unknown keys are errors). See docs/operating.md.
+// Configuration of a XenoServer daemon: one option table (core/config_table.h) read from a TOML
+// file and from flags, defaults -> file -> flags (an explicit flag wins over the file). Unknown
+// keys are errors. The keys are listed in docs/operating.md ("Server configuration").
 #pragma once
 
 #include <string>
 
+#include "core/config_table.h"
 #include "core/resources.h"
 #include "core/toml_reader.h"
 #include "proto/advert.h"
@@ -55,9 +58,25 @@ struct ServerConfig {
   int64_t max_upload_spool_bytes_per_user = int64_t{1} << 30;
   ImageStoreOptions images;                             // [images]: quotas, store cap, GC idle time
   int64_t image_gc_interval_ms = int64_t{10} * 60'000;  // [images] gc_interval_ms
+  // The daemon's own (`xop server`), not XenoServer's.
+  std::string port_file;       // the bound URL is written here once listening
+  bool stop_sessions = false;  // stop all sessions on shutdown (default: leave them, re-adopted on restart)
 };
 
-Result<ServerConfig> server_config_from_toml(const toml::table& t);
-Result<ServerConfig> load_server_config(const std::string& path);
+// What the option table fills; server_config_from_toml turns it into a checked ServerConfig.
+struct ServerConfigInput {
+  ServerConfig config;
+  std::string listen = "127.0.0.1:0";  // -> listen_host, listen_port
+  double latitude = 0;                 // -> location
+  double longitude = 0;
+};
+
+// The table over `in` (defaults are its current values). `in` must outlive the table.
+ConfigTable server_config_table(ServerConfigInput* in);
+
+// Defaults, then `t`, then `flags`; checks required keys and derives key_file from data_dir.
+Result<ServerConfig> server_config_from_toml(const toml::table& t, const ConfigFlags& flags = {});
+// As above from a file (`path` empty: no file, defaults then flags).
+Result<ServerConfig> load_server_config(const std::string& path, const ConfigFlags& flags = {});
 
 }  // namespace xop

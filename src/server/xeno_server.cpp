@@ -43,6 +43,7 @@ struct XenoServer::Impl {
   TimeMs last_advert_at = 0;
   TimeMs last_image_gc_at = 0;
   std::mutex round_mu;  // one round of periodic work at a time
+  int advert_ok = -1;   // last advert: -1 none yet, 0 failed, 1 accepted (under round_mu)
 
   Json info() const {
     return Json{{"service", "xop-server"},
@@ -84,7 +85,18 @@ struct XenoServer::Impl {
       last_advert_at = now;
       auto adv = make_advert(advert_src, sessions->free(), images->images(), now, key);
       Status sent = adv ? send_advert(*xis, *adv) : Status(tl::make_unexpected(adv.error()));
-      if (!sent) XOP_LOG_WARN("advert not accepted by XIS: {}", sent.error().message);
+      // One line per change (first success, first failure, recovery); steady-state repeats at debug.
+      if (!sent) {
+        if (advert_ok != 0) {
+          XOP_LOGN_WARN("server", "advert not accepted by XIS: {}", sent.error().message);
+        } else {
+          XOP_LOGN_DEBUG("server", "advert not accepted by XIS: {}", sent.error().message);
+        }
+        advert_ok = 0;
+      } else if (advert_ok != 1) {
+        XOP_LOGN_INFO("server", "advertising to XIS {}", cfg.xis_url);
+        advert_ok = 1;
+      }
     }
   }
 
@@ -171,6 +183,7 @@ Status XenoServer::start() {
   if (!reg && reg.error().code != ErrorCode::kConflict) {
     return make_error(reg.error().code, "cannot register with the corp: " + reg.error().message);
   }
+  XOP_LOGN_INFO("server", "registered with the corp {} as {}", cfg.corp_url, d.server_id);
 
   PriceSheet sheet{d.server_id, d.clock->now_ms(), cfg.rates};
   XOP_ASSIGN_OR_RETURN(d.price_sheet, SignedDoc::sign(kPriceSheetType, to_json(sheet), d.key));
