@@ -1,5 +1,9 @@
 #include "server/sandbox_mock.h"
 
+#include <thread>
+
+#include "server/sandbox_bundle.h"
+
 namespace xop {
 
 Status MockSandbox::start(const SandboxSpec& spec) {
@@ -9,7 +13,7 @@ Status MockSandbox::start(const SandboxSpec& spec) {
     fail_next_.reset();
     return tl::make_unexpected(std::move(e));
   }
-  if (spec.id.empty()) return invalid("sandbox id is empty");
+  XOP_RETURN_IF_ERROR(validate_sandbox_spec(spec));
   if (boxes_.contains(spec.id)) return make_error(ErrorCode::kConflict, "sandbox " + spec.id + " exists");
   Box b;
   b.spec = spec;
@@ -32,15 +36,25 @@ Result<UsageSample> MockSandbox::sample(const std::string& id) {
   return it->second.usage;
 }
 
-Status MockSandbox::stop(const std::string& id, std::chrono::milliseconds /*grace*/) {
-  std::lock_guard lock(mu_);
+Status MockSandbox::stop(const std::string& id, std::chrono::milliseconds grace) {
+  std::unique_lock lock(mu_);
   auto it = boxes_.find(id);
   if (it == boxes_.end()) return ok_status();
   ++it->second.stops;
-  if (it->second.status.state != SandboxState::kStopped) {
-    it->second.status.state = SandboxState::kStopped;
-    it->second.status.exit_code = 128 + 15;
+  if (it->second.status.state == SandboxState::kStopped) return ok_status();
+  int code = 128 + 15;  // SIGTERM
+  if (it->second.ignores_term) {
+    // The grace a real driver waits for the workload before SIGKILL: simulated time would let a
+    // caller that waits less than the grace go unnoticed.
+    lock.unlock();
+    std::this_thread::sleep_for(grace);
+    lock.lock();
+    it = boxes_.find(id);
+    if (it == boxes_.end() || it->second.status.state == SandboxState::kStopped) return ok_status();
+    code = 128 + 9;  // SIGKILL
   }
+  it->second.status.state = SandboxState::kStopped;
+  it->second.status.exit_code = code;
   return ok_status();
 }
 
@@ -61,6 +75,20 @@ void MockSandbox::exit(const std::string& id, int code) {
     it->second.status.state = SandboxState::kStopped;
     it->second.status.exit_code = code;
   }
+}
+
+void MockSandbox::oom_kill(const std::string& id) {
+  std::lock_guard lock(mu_);
+  if (auto it = boxes_.find(id); it != boxes_.end()) {
+    it->second.status.state = SandboxState::kStopped;
+    it->second.status.exit_code = 128 + 9;
+    ++it->second.status.oom_kills;
+  }
+}
+
+void MockSandbox::ignore_term(const std::string& id) {
+  std::lock_guard lock(mu_);
+  if (auto it = boxes_.find(id); it != boxes_.end()) it->second.ignores_term = true;
 }
 
 void MockSandbox::fail_next_start(Error e) {

@@ -69,10 +69,12 @@ std::string SqliteStmt::str(int col) const {
 
 bool SqliteStmt::is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
 
-Result<SqliteDb> SqliteDb::open(const std::string& path) {
+Result<SqliteDb> SqliteDb::open(const std::string& path) { return open(path, ""); }
+
+Result<SqliteDb> SqliteDb::open(const std::string& path, const std::string& vfs) {
   sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 vfs.empty() ? nullptr : vfs.c_str());
   if (rc != SQLITE_OK) {
     auto err = db_error(raw, rc, "open " + path);
     sqlite3_close(raw);

@@ -57,6 +57,9 @@ class SqliteDb {
  public:
   // Opens (creating if missing) with WAL, synchronous=FULL, foreign keys on, busy timeout.
   static Result<SqliteDb> open(const std::string& path);
+  // The same on the registered SQLite VFS named `vfs` (empty: the default one), e.g. the
+  // fault-injecting one of the store contract tests (tests/support/fault_vfs.h).
+  static Result<SqliteDb> open(const std::string& path, const std::string& vfs);
   SqliteDb(SqliteDb&& o) noexcept;
   SqliteDb& operator=(SqliteDb&&) = delete;
   SqliteDb(const SqliteDb&) = delete;
