@@ -61,12 +61,12 @@ Status in_txn(CorpStore& s, const std::function<Status()>& body) {
   return txn.commit();
 }
 
-Status post(CorpStore& s, const std::string& kind, const std::string& from, const std::string& to, int64_t amount,
+Status post(CorpStore& s, TxKind kind, const std::string& from, const std::string& to, int64_t amount,
             const std::string& po = "") {
   LedgerTransaction tx;
   tx.kind = kind;
   tx.po_id = po;
-  tx.memo = kind;
+  tx.memo = to_string(kind);
   tx.entries = transfer(from, to, amount);
   XOP_ASSIGN_OR_RETURN(auto id, s.post(std::move(tx), 5000));
   (void)id;
@@ -76,21 +76,21 @@ Status post(CorpStore& s, const std::string& kind, const std::string& from, cons
 // Accounts, a deposit, and an open PO with its hold.
 Status build_books(CorpStore& s) {
   return in_txn(s, [&]() -> Status {
-    XOP_RETURN_IF_ERROR(s.insert_account(AccountRow{kAlice, "user", "alice", std::nullopt, "a2V5", 1000}));
-    XOP_RETURN_IF_ERROR(s.insert_account(AccountRow{kServer, "server", "srv", kAlice, "c2Vy", 1000}));
-    XOP_RETURN_IF_ERROR(post(s, "deposit", kExternalDeposits, user_ledger_account(kAlice), 10'000));
+    XOP_RETURN_IF_ERROR(s.insert_account(AccountRow{kAlice, AccountKind::kUser, "alice", std::nullopt, "a2V5", 1000}));
+    XOP_RETURN_IF_ERROR(s.insert_account(AccountRow{kServer, AccountKind::kServer, "srv", kAlice, "c2Vy", 1000}));
+    XOP_RETURN_IF_ERROR(post(s, TxKind::kDeposit, kExternalDeposits, user_ledger_account(kAlice), 10'000));
     PoRow po;
     po.po_id = kPo;
     po.user = kAlice;
     po.server = kServer;
     po.max_amount = 3000;
-    po.state = "open";
+    po.status = PoStatus::kOpen;
     po.issued_at = 2000;
     po.expires_at = 90'000;
     po.rates_json = "{}";
     po.document = "{}";
     XOP_RETURN_IF_ERROR(s.insert_po(po));
-    return post(s, "hold", user_ledger_account(kAlice), hold_ledger_account(kPo), 3000, kPo);
+    return post(s, TxKind::kHold, user_ledger_account(kAlice), hold_ledger_account(kPo), 3000, kPo);
   });
 }
 
@@ -110,11 +110,12 @@ Result<std::string> describe(CorpStore& s) {
     XOP_ASSIGN_OR_RETURN(int64_t b, s.balance(acct));
     out += acct + "=" + std::to_string(b) + "\n";
     XOP_ASSIGN_OR_RETURN(auto txs, s.transactions_of(acct));
-    for (const auto& t : txs) out += "  " + t.kind + " " + std::to_string(t.amount) + " " + t.memo + "\n";
+    for (const auto& t : txs)
+      out += std::string("  ") + to_string(t.kind) + " " + std::to_string(t.amount) + " " + t.memo + "\n";
   }
   XOP_ASSIGN_OR_RETURN(auto pos, s.pos_of(kAlice));
   for (const auto& p : pos) {
-    out += p.po_id + " " + p.state + " charged=" + std::to_string(p.charged) +
+    out += p.po_id + " " + to_string(p.status) + " charged=" + std::to_string(p.charged) +
            " released=" + std::to_string(p.released) + " last_seq=" + std::to_string(p.last_seq) + "\n";
   }
   XOP_ASSIGN_OR_RETURN(auto recs, s.records_of(kPo));
@@ -177,14 +178,14 @@ TEST_P(CorpStoreContractTest, CommittedBooksAreThereAfterReopenAndRolledBackOnes
     {
       SqliteTxn txn(s->db());
       ASSERT_TRUE(txn.begin());
-      ASSERT_TRUE(post(*s, "deposit", kExternalDeposits, user_ledger_account(kAlice), 777));
+      ASSERT_TRUE(post(*s, TxKind::kDeposit, kExternalDeposits, user_ledger_account(kAlice), 777));
       ASSERT_TRUE(s->insert_record(record(1), 400, 6000));
     }
     EXPECT_EQ(describe(*s).value(), want);
     // Money is never created: an overdraft is refused and changes nothing.
     EXPECT_FALSE(in_txn(*s, [&] {
-      return post(*s, "hold", user_ledger_account(kAlice), hold_ledger_account("po" + std::string(31, '0') + "2"),
-                  1 << 30);
+      return post(*s, TxKind::kHold, user_ledger_account(kAlice),
+                  hold_ledger_account("po" + std::string(31, '0') + "2"), 1 << 30);
     }));
     EXPECT_EQ(describe(*s).value(), want);
   }
@@ -203,7 +204,7 @@ TEST_P(CorpStoreContractTest, TheLedgerBalancesAfterEveryInjectedFault) {
        [](CorpStore& s) {
          return in_txn(s, [&]() -> Status {
            XOP_RETURN_IF_ERROR(s.consume_nonce("nonce-1", 6000, 0));
-           return post(s, "deposit", kExternalDeposits, user_ledger_account(kAlice), 500);
+           return post(s, TxKind::kDeposit, kExternalDeposits, user_ledger_account(kAlice), 500);
          });
        }},
       {"settlement",
@@ -211,14 +212,14 @@ TEST_P(CorpStoreContractTest, TheLedgerBalancesAfterEveryInjectedFault) {
          return in_txn(s, [&]() -> Status {
            XOP_RETURN_IF_ERROR(s.insert_record(record(1), 400, 6000));
            XOP_RETURN_IF_ERROR(s.update_po(po_state(400, 0, 1)));
-           return post(s, "settlement", hold_ledger_account(kPo), user_ledger_account(kServer), 400, kPo);
+           return post(s, TxKind::kSettlement, hold_ledger_account(kPo), user_ledger_account(kServer), 400, kPo);
          });
        }},
       {"release",
        [](CorpStore& s) {
          return in_txn(s, [&]() -> Status {
            XOP_RETURN_IF_ERROR(s.update_po(po_state(0, 3000, 0)));
-           return post(s, "release", hold_ledger_account(kPo), user_ledger_account(kAlice), 3000, kPo);
+           return post(s, TxKind::kRelease, hold_ledger_account(kPo), user_ledger_account(kAlice), 3000, kPo);
          });
        }},
   };
