@@ -12,7 +12,7 @@
 
 #include "cli/dev_platform.h"
 #include "client/api_client.h"
-#include "client/deployer.h"
+#include "deploy/deployer.h"
 
 namespace xop {
 namespace {

@@ -2,8 +2,8 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "client/user_home.h"
 #include "core/log.h"
+#include "deploy/user_home.h"
 
 namespace xop {
 

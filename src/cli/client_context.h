@@ -5,7 +5,7 @@
 
 #include "cli/commands.h"
 #include "client/api_client.h"
-#include "client/user_home.h"
+#include "deploy/user_home.h"
 
 namespace xop {
 

@@ -7,7 +7,7 @@
 
 #include "cli/client_context.h"
 #include "cli/output.h"
-#include "client/deployer.h"
+#include "deploy/deployer.h"
 
 namespace xop {
 

@@ -15,7 +15,7 @@
 #include "cli/daemon.h"
 #include "cli/dev_platform.h"
 #include "cli/output.h"
-#include "client/deployer.h"
+#include "deploy/deployer.h"
 
 namespace xop {
 

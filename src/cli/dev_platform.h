@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.h"
+#include "core/time.h"
 #include "crypto/keys.h"
 #include "proto/advert.h"
 

@@ -1,13 +1,12 @@
-// Time comes through this seam so that tests can run on simulated time. All platform
-// timestamps are integer milliseconds since the Unix epoch (UTC).
+// Time comes through this seam so that tests can run on simulated time (TimeMs: core/time.h).
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 
-namespace xop {
+#include "core/time.h"
 
-using TimeMs = int64_t;
+namespace xop {
 
 class Clock {
  public:

@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.h"
 #include "core/result.h"
+#include "core/time.h"
 #include "corp/corp_options.h"
 #include "corp/corp_records.h"
 #include "corp/ledger_check.h"

@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/clock.h"
 #include "core/result.h"
+#include "core/time.h"
 #include "corp/settlement.h"
 #include "corp/tx_kind.h"
 #include "proto/usage_record.h"

@@ -38,7 +38,7 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.h"
+#include "core/time.h"
 #include "corp/ledger.h"
 
 namespace xop {

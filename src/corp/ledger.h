@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.h"
 #include "core/result.h"
+#include "core/time.h"
 #include "corp/ledger_check.h"
 #include "corp/tx_kind.h"
 

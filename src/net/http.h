@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "core/endpoint.h"
 #include "core/json_reader.h"
 #include "crypto/request_signature.h"
 
@@ -54,13 +55,5 @@ Result<Json> json_body(const HttpRequest& req);
 
 // Turns an error response body back into an Error (for clients).
 Error error_from_response(int status, const std::string& body);
-
-// "http://host:port" -> host, port. Only http:// for now.
-struct Endpoint {
-  std::string host;
-  uint16_t port = 0;
-  [[nodiscard]] std::string url() const;
-};
-Result<Endpoint> parse_endpoint(std::string_view url);
 
 }  // namespace xop

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "net/http.h"
+#include "core/endpoint.h"
 
 namespace xop {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.h"
+#include "core/time.h"
 #include "crypto/signed_doc.h"
 
 namespace xop {

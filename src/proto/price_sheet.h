@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
-#include "core/clock.h"
 #include "core/json_reader.h"
+#include "core/time.h"
 #include "crypto/signed_doc.h"
 
 namespace xop {

@@ -6,9 +6,9 @@
 
 #include <vector>
 
-#include "core/clock.h"
 #include "core/money.h"
 #include "core/resources.h"
+#include "core/time.h"
 #include "crypto/signed_doc.h"
 
 namespace xop {

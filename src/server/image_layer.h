@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <string>
 
-#include "client/oci_image.h"
 #include "core/result.h"
+#include "image/oci_image.h"
 
 namespace xop {
 

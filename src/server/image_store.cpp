@@ -14,11 +14,11 @@
 #include <set>
 #include <sstream>
 
-#include "client/oci_image.h"
 #include "core/json_reader.h"
 #include "core/log.h"
 #include "crypto/digest.h"
 #include "crypto/keys.h"
+#include "image/oci_image.h"
 #include "server/image_layer.h"
 #include "storage/sqlite_db.h"
 

@@ -6,9 +6,9 @@
 //     next sample (left Riemann sum), accumulated in byte-milliseconds without loss.
 #pragma once
 
-#include "core/clock.h"
 #include "core/int128.h"
 #include "core/resources.h"
+#include "core/time.h"
 #include "server/sandbox.h"
 
 namespace xop {

@@ -17,7 +17,7 @@
 #include <span>
 #include <string>
 
-#include "core/clock.h"
+#include "core/time.h"
 #include "proto/price_sheet.h"
 #include "proto/search.h"
 

@@ -11,7 +11,7 @@
 #include <map>
 #include <string>
 
-#include "core/clock.h"
+#include "core/time.h"
 
 namespace xop {
 

@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "core/clock.h"
+#include "core/time.h"
 
 namespace xop {
 

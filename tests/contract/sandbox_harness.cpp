@@ -10,8 +10,8 @@
 #include <map>
 #include <sstream>
 
-#include "client/oci_layout.h"
 #include "crypto/keys.h"
+#include "image/oci_layout.h"
 #include "server/burner_image.h"
 #include "server/cgroup.h"
 #include "server/image_store.h"

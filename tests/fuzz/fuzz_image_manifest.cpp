@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "client/oci_image.h"
 #include "crypto/digest.h"
+#include "image/oci_image.h"
 
 namespace {
 void check(bool ok) {

@@ -6,7 +6,7 @@
 
 #include <map>
 
-#include "client/deployer.h"
+#include "deploy/deployer.h"
 #include "integration/process_platform.h"
 #include "server/state_store.h"
 

@@ -8,7 +8,7 @@
 
 #include "cli/dev_platform.h"
 #include "client/api_client.h"
-#include "client/deployer.h"
+#include "deploy/deployer.h"
 #include "net/http_server.h"
 #include "server/advertiser.h"
 #include "support/test_support.h"

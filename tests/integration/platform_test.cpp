@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#include "client/deployer.h"
+#include "deploy/deployer.h"
 #include "integration/process_platform.h"
 #include "proto/charge.h"
 #include "proto/purchase_order.h"

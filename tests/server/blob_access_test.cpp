@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "client/api_client.h"
-#include "client/oci_image.h"
 #include "crypto/digest.h"
+#include "image/oci_image.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "proto/blob_grant.h"

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "client/oci_layout.h"
+#include "image/oci_layout.h"
 #include "server/image_store.h"
 #include "support/test_support.h"
 

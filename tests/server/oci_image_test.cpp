@@ -1,4 +1,4 @@
-#include "client/oci_image.h"
+#include "image/oci_image.h"
 
 #include <gtest/gtest.h>
 

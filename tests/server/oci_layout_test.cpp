@@ -1,4 +1,4 @@
-#include "client/oci_layout.h"
+#include "image/oci_layout.h"
 
 #include <gtest/gtest.h>
 

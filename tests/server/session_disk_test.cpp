@@ -12,7 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "client/oci_layout.h"
+#include "image/oci_layout.h"
 #include "server/burner_image.h"
 #include "server/cgroup.h"
 #include "server/sandbox_process.h"

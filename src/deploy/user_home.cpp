@@ -1,4 +1,4 @@
-#include "client/user_home.h"
+#include "deploy/user_home.h"
 
 #include <cstdlib>
 #include <filesystem>

@@ -1,4 +1,4 @@
-#include "client/manifest.h"
+#include "deploy/manifest.h"
 
 #include <gtest/gtest.h>
 

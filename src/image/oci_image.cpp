@@ -1,4 +1,4 @@
-#include "client/oci_image.h"
+#include "image/oci_image.h"
 
 #include "core/json_reader.h"
 #include "crypto/digest.h"

@@ -1,4 +1,4 @@
-#include "client/oci_layout.h"
+#include "image/oci_layout.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -11,9 +11,9 @@
 #include <memory>
 #include <sstream>
 
-#include "client/oci_image.h"
 #include "core/json_reader.h"
 #include "crypto/digest.h"
+#include "image/oci_image.h"
 
 namespace xop {
 namespace {

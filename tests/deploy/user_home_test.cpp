@@ -1,4 +1,4 @@
-#include "client/user_home.h"
+#include "deploy/user_home.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

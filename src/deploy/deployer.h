@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "client/api_client.h"
-#include "client/manifest.h"
-#include "client/user_home.h"
+#include "deploy/manifest.h"
+#include "deploy/user_home.h"
 
 namespace xop {
 

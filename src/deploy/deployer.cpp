@@ -1,4 +1,4 @@
-#include "client/deployer.h"
+#include "deploy/deployer.h"
 
 #include <chrono>
 #include <fstream>
@@ -6,8 +6,8 @@
 #include <sstream>
 #include <thread>
 
-#include "client/oci_layout.h"
 #include "core/file_util.h"
+#include "image/oci_layout.h"
 #include "proto/search.h"
 
 namespace xop {
