@@ -557,15 +557,25 @@ class FsImageStore final : public ImageStore {
   Status commit_file(const std::string& owner, const std::string& digest, int64_t size, const std::string& tmp) {
     std::lock_guard lock(mu_);
     XOP_RETURN_IF_ERROR(admit_locked(owner, digest, size));
-    if (!has_blob(digest)) {
-      if (::rename(tmp.c_str(), blob_path(digest).c_str()) != 0) {
-        return make_error(ErrorCode::kInternal, "rename blob: " + std::string(std::strerror(errno)));
-      }
-      fsync_dir(dir_ + "/blobs/sha256");
-    } else {
+    if (has_blob(digest)) {
       ::unlink(tmp.c_str());
+      return record_locked(owner, digest, size);
     }
-    return record_locked(owner, digest, size);
+    // The row first, then the file: a failed or torn index write leaves the blob out entirely
+    // (its temporary file goes), and a crash between the two leaves a row without a file, which
+    // reconcile_locked() forgets at the next start. The other order would leave an unowned file
+    // that reconciliation adopts: a put that failed would still have stored bytes.
+    XOP_RETURN_IF_ERROR(record_locked(owner, digest, size));
+    if (::rename(tmp.c_str(), blob_path(digest).c_str()) != 0) {
+      const std::string why = std::strerror(errno);
+      if (auto undo = forget_blob_locked(digest); !undo) {
+        XOP_LOG_ERROR("image store: {} has an index row but no file until the next start: {}", digest,
+                      undo.error().message);
+      }
+      return make_error(ErrorCode::kInternal, "rename blob: " + why);
+    }
+    fsync_dir(dir_ + "/blobs/sha256");
+    return ok_status();
   }
 
   void touch_locked(const std::vector<std::string>& blobs, const std::vector<std::string>& layers) const {

@@ -21,9 +21,8 @@ namespace fs = std::filesystem;
 // strictly lower floor; directories sharing a floor are siblings and never include each other.
 const std::map<std::string, int>& floors() {
   static const std::map<std::string, int> kFloors = {
-      {"core", 0},    {"crypto", 1}, {"storage", 1}, {"proto", 2},  {"image", 2}, {"net", 3},
-      {"client", 4},  {"corp", 5},   {"xis", 5},     {"server", 5}, {"deploy", 6}, {"sim", 7},
-      {"cli", 8},     {"", 9},  // src/main.cpp
+      {"core", 0}, {"crypto", 1}, {"storage", 1}, {"proto", 2},  {"image", 2}, {"net", 3}, {"client", 4},
+      {"corp", 5}, {"xis", 5},    {"server", 5},  {"deploy", 6}, {"sim", 7},   {"cli", 8}, {"", 9},  // src/main.cpp
   };
   return kFloors;
 }
@@ -32,9 +31,8 @@ const std::map<std::string, int>& floors() {
 // are replayable and testable on fakes. Paths relative to src/, without extension (.h and .cpp).
 const std::vector<std::string>& pure_cores() {
   static const std::vector<std::string> kCores = {
-      "corp/ledger",   "corp/ledger_check", "corp/settlement", "corp/expiry", "corp/tx_kind",
-      "proto/charge",  "xis/ranking",       "server/meter",    "core/money",  "core/int128",
-      "core/time",
+      "corp/ledger", "corp/ledger_check", "corp/settlement", "corp/expiry", "corp/tx_kind", "proto/charge",
+      "xis/ranking", "server/meter",      "core/money",      "core/int128", "core/time",
   };
   return kCores;
 }
@@ -50,10 +48,13 @@ const std::vector<std::string>& impure_includes() {
 }
 const std::vector<std::string>& impure_tokens() {
   static const std::vector<std::string> kTokens = {
-      "system_clock", "steady_clock", "high_resolution_clock", "SystemClock", "Clock&", "now_ms(",
-      "gettimeofday", "clock_gettime", "time(nullptr)", "std::time(", "fopen(", "ifstream",
-      "ofstream",     "std::filesystem", "rand(", "random_device", "mt19937", "randombytes",
-      "getenv(",      "sleep_for",
+      "system_clock",  "steady_clock",    "high_resolution_clock",
+      "SystemClock",   "Clock&",          "now_ms(",
+      "gettimeofday",  "clock_gettime",   "time(nullptr)",
+      "std::time(",    "fopen(",          "ifstream",
+      "ofstream",      "std::filesystem", "rand(",
+      "random_device", "mt19937",         "randombytes",
+      "getenv(",       "sleep_for",
   };
   return kTokens;
 }
@@ -97,7 +98,8 @@ std::vector<Violation> check_file(const std::string& rel, const std::string& tex
   const std::string dir = top_dir(rel);
   const auto own = floors().find(dir);
   if (own == floors().end()) {
-    out.push_back({rel, 0, "directory src/" + dir + " has no floor (add it to the layering test and docs/architecture.md)"});
+    out.push_back(
+        {rel, 0, "directory src/" + dir + " has no floor (add it to the layering test and docs/architecture.md)"});
     return out;
   }
   const bool pure = is_pure_core(rel);
@@ -210,9 +212,11 @@ TEST(LayeringCheckerTest, RefusesASiblingInclude) {
 }
 
 TEST(LayeringCheckerTest, AllowsOwnDirectoryAndLowerFloors) {
-  EXPECT_TRUE(check_file("server/xeno_server.cpp",
-                         "#include \"server/meter.h\"\n#include \"client/api_client.h\"\n#include \"core/log.h\"\n#include <vector>\n")
-                  .empty());
+  EXPECT_TRUE(
+      check_file(
+          "server/xeno_server.cpp",
+          "#include \"server/meter.h\"\n#include \"client/api_client.h\"\n#include \"core/log.h\"\n#include <vector>\n")
+          .empty());
   EXPECT_TRUE(check_file("main.cpp", "#include \"cli/cli.h\"\n").empty());
 }
 
