@@ -135,26 +135,6 @@ UsageRecord record(int64_t seq) {
   return r;
 }
 
-class CorpStoreUnderTest final : public testing::StoreUnderTest {
- public:
-  CorpStoreUnderTest(const CorpStoreBackend& b, std::function<Status(CorpStore&)> write)
-      : backend_(b), write_(std::move(write)) {}
-  Status open(const std::string& dir) override {
-    XOP_ASSIGN_OR_RETURN(auto s, backend_.open(dir));
-    store_.emplace(std::move(s));
-    return ok_status();
-  }
-  void close() override { store_.reset(); }
-  Status setup() override { return build_books(*store_); }
-  Status write() override { return write_(*store_); }
-  Result<std::string> snapshot() override { return describe(*store_); }
-
- private:
-  const CorpStoreBackend& backend_;
-  std::function<Status(CorpStore&)> write_;
-  std::optional<CorpStore> store_;
-};
-
 class CorpStoreContractTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -199,7 +179,7 @@ TEST_P(CorpStoreContractTest, CommittedBooksAreThereAfterReopenAndRolledBackOnes
 TEST_P(CorpStoreContractTest, TheLedgerBalancesAfterEveryInjectedFault) {
   if (!backend_->injects_faults) GTEST_SKIP() << backend_->name << " has no fault injector";
   FaultVfs vfs(t_.path());
-  const std::vector<std::pair<std::string, std::function<Status(CorpStore&)>>> writes = {
+  const testing::NamedWrites<CorpStore> writes = {
       {"deposit",
        [](CorpStore& s) {
          return in_txn(s, [&]() -> Status {
@@ -223,13 +203,15 @@ TEST_P(CorpStoreContractTest, TheLedgerBalancesAfterEveryInjectedFault) {
          });
        }},
   };
-  for (const auto& [name, write] : writes) {
-    SCOPED_TRACE(name);
-    CorpStoreUnderTest store(*backend_, write);
-    const int runs = testing::run_fault_matrix(store, vfs, t_.file(name));
-    EXPECT_GT(runs, 4) << "no fault was injected into " << name;
-    std::printf("corp store %s: %d injected runs\n", name.c_str(), runs);
-  }
+  const testing::StoreSteps<CorpStore> steps = {
+      [this](const std::string& dir) -> Result<std::unique_ptr<CorpStore>> {
+        XOP_ASSIGN_OR_RETURN(auto s, backend_->open(dir));
+        return std::make_unique<CorpStore>(std::move(s));
+      },
+      [](CorpStore& s) { return build_books(s); },
+      [](CorpStore& s) { return describe(s); },
+  };
+  testing::run_writes_under_faults(steps, writes, vfs, t_.path(), "corp store", 4);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CorpStoreContractTest, ::testing::Values("sqlite"),

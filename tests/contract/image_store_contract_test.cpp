@@ -117,43 +117,23 @@ TEST_P(ImageStoreContractTest, RefusedPutsChangeNothing) {
   EXPECT_EQ(describe(*s).value(), before);
 }
 
-class ImageStoreUnderTest final : public testing::StoreUnderTest {
- public:
-  ImageStoreUnderTest(const ImageStoreBackend& b, std::function<Status(ImageStore&)> write)
-      : backend_(b), write_(std::move(write)) {}
-  Status open(const std::string& dir) override {
-    XOP_ASSIGN_OR_RETURN(store_, backend_.open(dir));
-    return ok_status();
-  }
-  void close() override { store_.reset(); }
-  Status setup() override {
-    XOP_RETURN_IF_ERROR(store_->put_blob(kAlice, digest(1), blob(1)));
-    return store_->put_blob(kBob, digest(2), blob(2));
-  }
-  Status write() override { return write_(*store_); }
-  Result<std::string> snapshot() override { return describe(*store_); }
-
- private:
-  const ImageStoreBackend& backend_;
-  std::function<Status(ImageStore&)> write_;
-  std::unique_ptr<ImageStore> store_;
-};
-
 TEST_P(ImageStoreContractTest, EveryPutIsAllOrNothingUnderEveryFault) {
   if (!backend_->injects_faults) GTEST_SKIP() << backend_->name << " has no fault injector";
   FaultVfs vfs(t_.path());
-  const std::vector<std::pair<std::string, std::function<Status(ImageStore&)>>> writes = {
+  const testing::StoreSteps<ImageStore> steps = {
+      backend_->open,
+      [](ImageStore& s) -> Status {
+        XOP_RETURN_IF_ERROR(s.put_blob(kAlice, digest(1), blob(1)));
+        return s.put_blob(kBob, digest(2), blob(2));
+      },
+      [](ImageStore& s) { return describe(s); },
+  };
+  const testing::NamedWrites<ImageStore> writes = {
       {"new blob", [](ImageStore& s) { return s.put_blob(kAlice, digest(3), blob(3)); }},
       {"new owner of a stored blob", [](ImageStore& s) { return s.put_blob(kAlice, digest(2), blob(2)); }},
       {"server's own copy", [](ImageStore& s) { return s.put_blob("", digest(4), blob(4)); }},
   };
-  for (const auto& [name, write] : writes) {
-    SCOPED_TRACE(name);
-    ImageStoreUnderTest store(*backend_, write);
-    const int runs = testing::run_fault_matrix(store, vfs, t_.file(name));
-    EXPECT_GT(runs, 2) << "no fault was injected into " << name;
-    std::printf("image store %s: %d injected runs\n", name.c_str(), runs);
-  }
+  testing::run_writes_under_faults(steps, writes, vfs, t_.path(), "image store", 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ImageStoreContractTest, ::testing::Values("sqlite"),

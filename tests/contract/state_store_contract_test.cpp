@@ -145,33 +145,10 @@ TEST_P(StateStoreContractTest, RefusedWritesChangeNothing) {
 }
 
 // One write of the usage WAL (record 2 of a session, with its last_seq) under every fault.
-class StateStoreUnderTest final : public testing::StoreUnderTest {
- public:
-  StateStoreUnderTest(const StateStoreBackend& b, std::function<Status(StateStore&)> write)
-      : backend_(b), write_(std::move(write)) {}
-  Status open(const std::string& dir) override {
-    XOP_ASSIGN_OR_RETURN(store_, backend_.open(dir));
-    return ok_status();
-  }
-  void close() override { store_.reset(); }
-  Status setup() override {
-    XOP_RETURN_IF_ERROR(store_->insert_session(session_row(sid(1), poid(1))));
-    XOP_RETURN_IF_ERROR(store_->append_record(record(sid(1), 1)));
-    return store_->append_record(record(sid(1), 2));
-  }
-  Status write() override { return write_(*store_); }
-  Result<std::string> snapshot() override { return describe(*store_); }
-
- private:
-  const StateStoreBackend& backend_;
-  std::function<Status(StateStore&)> write_;
-  std::unique_ptr<StateStore> store_;
-};
-
 TEST_P(StateStoreContractTest, EveryWriteIsAllOrNothingUnderEveryFault) {
   if (!backend_->injects_faults) GTEST_SKIP() << backend_->name << " has no fault injector";
   FaultVfs vfs(t_.path());
-  const std::vector<std::pair<std::string, std::function<Status(StateStore&)>>> writes = {
+  const testing::NamedWrites<StateStore> writes = {
       {"append_record", [](StateStore& s) { return s.append_record(record(sid(1), 3)); }},
       {"ack_records",
        [](StateStore& s) {
@@ -189,13 +166,16 @@ TEST_P(StateStoreContractTest, EveryWriteIsAllOrNothingUnderEveryFault) {
          return s.update_session(row);
        }},
   };
-  for (const auto& [name, write] : writes) {
-    SCOPED_TRACE(name);
-    StateStoreUnderTest store(*backend_, write);
-    const int runs = testing::run_fault_matrix(store, vfs, t_.file(name));
-    EXPECT_GT(runs, 4) << "no fault was injected into " << name;
-    std::printf("state store %s: %d injected runs\n", name.c_str(), runs);
-  }
+  const testing::StoreSteps<StateStore> steps = {
+      backend_->open,
+      [](StateStore& s) -> Status {
+        XOP_RETURN_IF_ERROR(s.insert_session(session_row(sid(1), poid(1))));
+        XOP_RETURN_IF_ERROR(s.append_record(record(sid(1), 1)));
+        return s.append_record(record(sid(1), 2));
+      },
+      [](StateStore& s) { return describe(s); },
+  };
+  testing::run_writes_under_faults(steps, writes, vfs, t_.path(), "state store", 4);
 }
 
 TEST_P(StateStoreContractTest, AFullDiskIsAClearErrorAndLosesNothingCommitted) {

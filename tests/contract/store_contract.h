@@ -7,8 +7,15 @@
 // cannot inject faults (PostgreSQL, when it comes) runs the durability cases and skips the matrix.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/result.h"
 #include "support/fault_vfs.h"
@@ -48,5 +55,47 @@ class StoreUnderTest {
 //   - a full disk's error says so.
 // Reports failures with gtest assertions; returns the number of injected runs.
 int run_fault_matrix(StoreUnderTest& store, FaultVfs& vfs, const std::string& root);
+
+// The usual store under test, from functions: how to open a store of type S kept in a directory,
+// the committed state a write starts from, and the canonical description of what it holds.
+template <class S>
+struct StoreSteps {
+  std::function<Result<std::unique_ptr<S>>(const std::string& dir)> open;
+  std::function<Status(S&)> setup;
+  std::function<Result<std::string>(S&)> describe;
+};
+template <class S>
+using NamedWrites = std::vector<std::pair<std::string, std::function<Status(S&)>>>;
+
+// Runs each named write through run_fault_matrix (in `root`/<name>) and expects more than
+// `min_runs` injected runs for each; prints the counts, labelled `label`.
+template <class S>
+void run_writes_under_faults(const StoreSteps<S>& steps, const NamedWrites<S>& writes, FaultVfs& vfs,
+                             const std::string& root, const std::string& label, int min_runs) {
+  class Adapted final : public StoreUnderTest {
+   public:
+    Adapted(const StoreSteps<S>& st, const std::function<Status(S&)>& w) : steps_(st), write_(w) {}
+    Status open(const std::string& dir) override {
+      XOP_ASSIGN_OR_RETURN(store_, steps_.open(dir));
+      return ok_status();
+    }
+    void close() override { store_.reset(); }
+    Status setup() override { return steps_.setup(*store_); }
+    Status write() override { return write_(*store_); }
+    Result<std::string> snapshot() override { return steps_.describe(*store_); }
+
+   private:
+    const StoreSteps<S>& steps_;
+    const std::function<Status(S&)>& write_;
+    std::unique_ptr<S> store_;
+  };
+  for (const auto& [name, write] : writes) {
+    SCOPED_TRACE(name);
+    Adapted store(steps, write);
+    const int runs = run_fault_matrix(store, vfs, root + "/" + name);
+    EXPECT_GT(runs, min_runs) << "no fault was injected into " << name;
+    std::printf("%s %s: %d injected runs\n", label.c_str(), name.c_str(), runs);
+  }
+}
 
 }  // namespace xop::testing
