@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -294,6 +295,10 @@ class FsImageStore final : public ImageStore {
       if (ec) return make_error(ErrorCode::kInternal, session_dir + d + ": " + ec.message());
     }
     if (is_mountpoint(rootfs)) return rootfs;  // already prepared
+    if (!opts_.mount_rootfs) {
+      XOP_RETURN_IF_ERROR(copy_layers(lower, session_dir));
+      return rootfs;
+    }
     std::string data = "lowerdir=";
     for (auto it = lower.rbegin(); it != lower.rend(); ++it) {  // overlay lists the top layer first
       if (it != lower.rbegin()) data += ':';
@@ -355,6 +360,51 @@ class FsImageStore final : public ImageStore {
     OciManifest manifest;
     ImageConfig config;
   };
+
+  // The unmounted form of a root file system (ImageStoreOptions::mount_rootfs = false): each
+  // unpacked layer copied over the ones below it into session_dir/rootfs; a whiteout (a 0/0
+  // character device) removes the path it hides. Done once per session directory (a marker
+  // file records completion), so a second call, as after a restart, changes nothing.
+  static Status copy_layers(const std::vector<std::string>& lower, const std::string& session_dir) {
+    const std::string rootfs = session_dir + "/rootfs";
+    const std::string done = session_dir + "/rootfs.copied";
+    std::error_code ec;
+    if (fs::exists(done, ec)) return ok_status();
+    for (const auto& layer : lower) {
+      for (auto it = fs::recursive_directory_iterator(layer, ec); !ec && it != fs::recursive_directory_iterator();
+           it.increment(ec)) {
+        // Lexically: fs::relative() would resolve the layer's own symlinks (and aim outside).
+        const fs::path rel = it->path().lexically_relative(layer);
+        if (rel.empty() || rel.is_absolute() || *rel.begin() == "..") {
+          return make_error(ErrorCode::kInternal, "layer entry " + it->path().string() + " is outside " + layer);
+        }
+        const fs::path to = fs::path(rootfs) / rel;
+        struct stat st {};
+        if (::lstat(it->path().c_str(), &st) != 0) continue;
+        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+          fs::remove_all(to, ec);
+          ec.clear();
+          continue;
+        }
+        if (S_ISDIR(st.st_mode)) {
+          if (fs::is_symlink(to, ec) || (fs::exists(to, ec) && !fs::is_directory(to, ec))) fs::remove(to, ec);
+          fs::create_directories(to, ec);
+          ::chmod(to.c_str(), st.st_mode & 07777);
+        } else {
+          // Whatever was there goes first, never written through: a lower layer's symlink must not
+          // redirect an upper layer's file out of the root (parents are real directories: the walk
+          // is pre-order and replaces a symlinked directory by a directory above).
+          if (fs::symlink_status(to, ec).type() != fs::file_type::not_found) fs::remove_all(to, ec);
+          ec.clear();
+          fs::copy(it->path(), to, fs::copy_options::copy_symlinks, ec);
+        }
+        if (ec) return make_error(ErrorCode::kInternal, "copy layer into " + to.string() + ": " + ec.message());
+      }
+      if (ec) return make_error(ErrorCode::kInternal, "read layer " + layer + ": " + ec.message());
+    }
+    std::ofstream(done).put('\n');
+    return ok_status();
+  }
 
   [[nodiscard]] std::string blob_path(const std::string& digest) const {
     return dir_ + "/blobs/sha256/" + digest.substr(7);

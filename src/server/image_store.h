@@ -45,6 +45,11 @@ struct ImageStoreOptions {
   int64_t quota_blobs_per_user = 1000;              // blobs one account may own
   int64_t max_store_bytes = int64_t{40} << 30;      // blobs + unpacked layers, all accounts
   int64_t gc_idle_ms = int64_t{24} * 3600 * 1000;   // unused this long: collected
+  // How prepare_rootfs() builds a session's root file system: true mounts an overlay of the
+  // unpacked layers with a private writable layer (needs root; what a server does); false copies
+  // the layers, bottom first, into a plain directory (whiteouts remove what they hide; opaque
+  // directories are not honoured), so the mock runtime, tests and the simulator run without root.
+  bool mount_rootfs = true;
 };
 
 struct GcReport {

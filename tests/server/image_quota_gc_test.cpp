@@ -215,7 +215,6 @@ TEST(ImageGcTest, ALayerInUseByALiveSessionIsNeverCollectedEvenAcrossARestartOrO
 // The same through the session manager: a running session's image survives any number of
 // GC passes; once the session stopped, the idle time later, it goes.
 TEST(ImageGcTest, RunningSessionKeepsItsImageUntilItStops) {
-  if (auto why = testing::root_skip_reason(); !why.empty()) GTEST_SKIP() << why;
   SessionEnv env;
   auto v = env.manager->create(env.alice.account_id(), env.request(env.alice));
   ASSERT_TRUE(v) << v.error().message;

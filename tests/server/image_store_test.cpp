@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <thread>
@@ -146,6 +148,91 @@ TEST(ImageStoreTest, PrepareRootfsRefusesHostileLayerAndLeavesNoPartialLayer) {
   EXPECT_TRUE(fs::is_empty(t.file("store/layers")));
   EXPECT_TRUE(fs::is_empty(t.file("store/tmp")));
   EXPECT_FALSE(fs::exists(t.file("escape")));
+}
+
+// Stores an image of several layers (bottom first) and returns its manifest digest.
+std::string put_layered_image(ImageStore& s, const std::vector<std::string>& layers) {
+  std::string diff_ids;
+  for (const auto& l : layers) diff_ids += std::string(diff_ids.empty() ? "" : ",") + "\"" + oci_digest(l) + "\"";
+  const std::string config = R"({"rootfs":{"type":"layers","diff_ids":[)" + diff_ids + "]}}";
+  EXPECT_TRUE(s.put_blob(oci_digest(config), config));
+  std::string list;
+  for (const auto& l : layers) {
+    EXPECT_TRUE(s.put_blob(oci_digest(l), l));
+    list += std::string(list.empty() ? "" : ",") +
+            R"({"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":")" + oci_digest(l) + R"(","size":)" +
+            std::to_string(l.size()) + "}";
+  }
+  const std::string m =
+      R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
+      oci_digest(config) + R"(","size":)" + std::to_string(config.size()) + R"(},"layers":[)" + list + "]}";
+  EXPECT_TRUE(s.put_blob(oci_digest(m), m));
+  return oci_digest(m);
+}
+
+// mount_rootfs = false (the mock runtime, tests, the simulator): no mount, no root needed; the
+// layers are copied bottom first, an upper layer's file replaces a lower one's, and a lower
+// layer's symlink never redirects an upper layer's file out of the root.
+TEST(ImageStoreTest, UnmountedRootfsCopiesLayersAndStaysInsideTheRoot) {
+  TempDir t;
+  ImageStoreOptions o;
+  o.mount_rootfs = false;
+  auto s = ImageStore::open(t.file("store"), o);
+  ASSERT_TRUE(s) << s.error().message;
+  testing::write_file(t.file("outside"), "host file");
+  fs::create_directories(t.file("victim"));
+  testing::write_file(t.file("victim/precious"), "host file");
+  const std::string lower = TarBuilder()
+                                .file("etc/hostname", "lower")
+                                .file("etc/keep", "kept")
+                                .symlink("etc/link", t.file("outside"))
+                                .symlink("dir", t.file("victim"))
+                                .build();
+  const std::string upper =
+      TarBuilder().file("etc/hostname", "upper").file("etc/link", "mine").dir("dir").file("dir/outside", "x").build();
+  const std::string m = put_layered_image(**s, {lower, upper});
+  auto root = (*s)->prepare_rootfs(m, t.file("s1"));
+  ASSERT_TRUE(root) << root.error().message;
+  struct stat st {
+  }, parent{};
+  ASSERT_EQ(::lstat(root->c_str(), &st), 0);
+  ASSERT_EQ(::lstat((*root + "/..").c_str(), &parent), 0);
+  EXPECT_EQ(st.st_dev, parent.st_dev) << "the unmounted root is not a mount point";
+  EXPECT_EQ(testing::read_file(*root + "/etc/hostname"), "upper");
+  EXPECT_EQ(testing::read_file(*root + "/etc/keep"), "kept");
+  EXPECT_EQ(testing::read_file(*root + "/etc/link"), "mine");
+  EXPECT_FALSE(fs::is_symlink(*root + "/etc/link"));
+  EXPECT_TRUE(fs::is_directory(fs::symlink_status(*root + "/dir")));
+  EXPECT_EQ(testing::read_file(t.file("outside")), "host file");  // neither symlink was written through
+  EXPECT_EQ(testing::read_file(t.file("victim/precious")), "host file");
+  EXPECT_FALSE(fs::exists(t.file("victim/outside")));
+  // A second prepare (a restart) changes nothing; a session's writes stay its own.
+  testing::write_file(*root + "/etc/hostname", "changed");
+  ASSERT_TRUE((*s)->prepare_rootfs(m, t.file("s1")));
+  EXPECT_EQ(testing::read_file(*root + "/etc/hostname"), "changed");
+  auto other = (*s)->prepare_rootfs(m, t.file("s2"));
+  ASSERT_TRUE(other) << other.error().message;
+  EXPECT_EQ(testing::read_file(*other + "/etc/hostname"), "upper");
+  EXPECT_TRUE((*s)->release_rootfs(t.file("s1")));
+  EXPECT_TRUE((*s)->release_rootfs(t.file("s2")));
+}
+
+TEST(ImageStoreTest, UnmountedRootfsHonoursWhiteouts) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: unpacking a whiteout makes a 0/0 character device (CAP_MKNOD)";
+  TempDir t;
+  ImageStoreOptions o;
+  o.mount_rootfs = false;
+  auto s = ImageStore::open(t.file("store"), o);
+  ASSERT_TRUE(s) << s.error().message;
+  const std::string lower = TarBuilder().file("etc/gone", "x").file("etc/stays", "y").file("old/a", "z").build();
+  const std::string upper = TarBuilder().file("etc/.wh.gone", "").file("old/.wh.a", "").build();
+  const std::string m = put_layered_image(**s, {lower, upper});
+  auto root = (*s)->prepare_rootfs(m, t.file("s1"));
+  ASSERT_TRUE(root) << root.error().message;
+  EXPECT_FALSE(fs::exists(fs::symlink_status(*root + "/etc/gone")));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(*root + "/old/a")));
+  EXPECT_EQ(testing::read_file(*root + "/etc/stays"), "y");
+  EXPECT_TRUE((*s)->release_rootfs(t.file("s1")));
 }
 
 }  // namespace

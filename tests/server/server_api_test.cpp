@@ -212,7 +212,6 @@ TEST_F(ServerApiTest, MalformedCreateRequestsAre400AndCreateNothing) {
 }
 
 TEST_F(ServerApiTest, SessionsCrud) {
-  if (auto why = testing::root_skip_reason(); !why.empty()) GTEST_SKIP() << why;
   auto created = alice_->call("POST", "/v1/sessions", create_body(env_.alice));
   ASSERT_TRUE(created) << created.error().message;
   const Json s = (*created)["session"];

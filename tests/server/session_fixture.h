@@ -1,6 +1,7 @@
 // A SessionManager over real parts (SQLite state store, image store holding a real one-layer
 // image, real signatures) with the in-memory MockSandbox and a SimulatedClock, for the session
-// manager and server API tests. Creating sessions mounts an overlay: it needs root.
+// manager and server API tests. Sessions run in the mock sandbox; their root file systems are
+// overlay mounts as root and plain copies otherwise (ImageStoreOptions::mount_rootfs).
 #pragma once
 
 #include <unistd.h>
@@ -74,7 +75,11 @@ inline SignedDoc make_test_po(const KeyPair& signer, const KeyPair& user, const 
 struct SessionEnv {
   explicit SessionEnv(Resources capacity = Resources{4000, 4LL << 30, 10LL << 30, 1'000'000'000}) {
     clock.set_ms(1'700'000'000'000);
-    auto is = ImageStore::open(dir.file("images"), {}, &clock);
+    // As root the real overlay mounts; otherwise the store copies the layers into a plain
+    // directory (mount_rootfs = false), so these tests run, and mean the same, without root.
+    ImageStoreOptions image_opts;
+    image_opts.mount_rootfs = ::geteuid() == 0;
+    auto is = ImageStore::open(dir.file("images"), image_opts, &clock);
     EXPECT_TRUE(is) << is.error().message;
     images = std::move(*is);
     image = put_test_image(*images, {alice.account_id(), bob.account_id()});
@@ -143,7 +148,5 @@ struct SessionEnv {
   SignedDoc price_sheet;
   std::unique_ptr<SessionManager> manager;
 };
-
-inline std::string root_skip_reason() { return ::geteuid() == 0 ? "" : "needs root (overlay mounts)"; }
 
 }  // namespace xop::testing

@@ -9,11 +9,6 @@ namespace {
 
 using testing::SessionEnv;
 
-#define SKIP_UNLESS_ROOT()                                                         \
-  do {                                                                             \
-    if (auto why = testing::root_skip_reason(); !why.empty()) GTEST_SKIP() << why; \
-  } while (0)
-
 UsageSample sample(int64_t cpu, int64_t mem, int64_t disk, int64_t net) {
   UsageSample s;
   s.cpu_ns = cpu;
@@ -54,7 +49,6 @@ void expect_wal_consistent(SessionEnv& env, const std::string& id, const Resourc
 }
 
 TEST(SessionManagerTest, AdmissionRefusalsCarryTheRightCode) {
-  SKIP_UNLESS_ROOT();
   SessionEnv env;
   const std::string alice = env.alice.account_id();
   const auto spec = env.spec();
@@ -117,7 +111,6 @@ TEST(SessionManagerTest, AdmissionRefusalsCarryTheRightCode) {
 }
 
 TEST(SessionManagerTest, PurchaseOrderCannotBeUsedTwice) {
-  SKIP_UNLESS_ROOT();
   SessionEnv env;
   const auto req = env.request(env.alice);
   auto first = env.manager->create(env.alice.account_id(), req);
@@ -129,7 +122,6 @@ TEST(SessionManagerTest, PurchaseOrderCannotBeUsedTwice) {
 }
 
 TEST(SessionManagerTest, CreateRunsTheSandboxWithTheImageAndSpec) {
-  SKIP_UNLESS_ROOT();
   SessionEnv env;
   auto spec = env.spec(750, 128LL << 20);
   spec.env["FOO"] = "bar";
@@ -160,7 +152,6 @@ TEST(SessionManagerTest, CreateRunsTheSandboxWithTheImageAndSpec) {
 }
 
 TEST(SessionManagerTest, SandboxStartFailureIsReportedAndFreesCapacity) {
-  SKIP_UNLESS_ROOT();
   SessionEnv env;
   env.sandbox.fail_next_start(Error{ErrorCode::kInternal, "runc exploded"});
   auto v = env.manager->create(env.alice.account_id(), env.request(env.alice));
@@ -174,7 +165,6 @@ TEST(SessionManagerTest, SandboxStartFailureIsReportedAndFreesCapacity) {
 }
 
 TEST(SessionManagerTest, CapacityAccountingAndFreeAfterStop) {
-  SKIP_UNLESS_ROOT();
   SessionEnv env(Resources{1000, 1LL << 30, 0, 0});
   auto a = env.manager->create(env.alice.account_id(), env.request(env.alice, env.spec(600, 256LL << 20)));
   ASSERT_TRUE(a) << a.error().message;
@@ -193,7 +183,6 @@ TEST(SessionManagerTest, CapacityAccountingAndFreeAfterStop) {
 }
 
 TEST(SessionManagerTest, RecordsFollowTheMeterAndTheChargeFunction) {
-  SKIP_UNLESS_ROOT();
   SessionEnv env;
   const auto spec = env.spec(500, 64LL << 20);
   auto v = env.manager->create(env.alice.account_id(), env.request(env.alice, spec));
@@ -264,7 +253,6 @@ TEST(SessionManagerTest, RecordsFollowTheMeterAndTheChargeFunction) {
 }
 
 TEST(SessionManagerTest, WorkloadExitingOnItsOwnIsFinishedBySampleAll) {
-  SKIP_UNLESS_ROOT();
   SessionEnv env;
   auto v = env.manager->create(env.alice.account_id(), env.request(env.alice));
   ASSERT_TRUE(v);
@@ -287,7 +275,6 @@ TEST(SessionManagerTest, WorkloadExitingOnItsOwnIsFinishedBySampleAll) {
 }
 
 TEST(SessionManagerTest, OnExhaustedStopsOnlyThatPurchaseOrdersSession) {
-  SKIP_UNLESS_ROOT();
   SessionEnv env;
   auto a = env.manager->create(env.alice.account_id(), env.request(env.alice));
   auto b = env.manager->create(env.bob.account_id(), env.request(env.bob));
@@ -306,7 +293,6 @@ TEST(SessionManagerTest, OnExhaustedStopsOnlyThatPurchaseOrdersSession) {
 }
 
 TEST(SessionManagerTest, AnotherUsersSessionIsNotFound) {
-  SKIP_UNLESS_ROOT();
   SessionEnv env;
   auto a = env.manager->create(env.alice.account_id(), env.request(env.alice));
   ASSERT_TRUE(a);
@@ -331,7 +317,6 @@ TEST(SessionManagerTest, AnotherUsersSessionIsNotFound) {
 }
 
 TEST(SessionManagerTest, LogsReturnTheTailOfTheOutput) {
-  SKIP_UNLESS_ROOT();
   SessionEnv env;
   auto a = env.manager->create(env.alice.account_id(), env.request(env.alice));
   ASSERT_TRUE(a);
@@ -344,7 +329,6 @@ TEST(SessionManagerTest, LogsReturnTheTailOfTheOutput) {
 }
 
 TEST(SessionManagerTest, RecoverReadoptsRunningAndFinishesVanishedSessions) {
-  SKIP_UNLESS_ROOT();
   SessionEnv env;
   const auto keep_req = env.request(env.alice);
   auto keep = env.manager->create(env.alice.account_id(), keep_req);
@@ -394,7 +378,6 @@ TEST(SessionManagerTest, RecoverReadoptsRunningAndFinishesVanishedSessions) {
 }
 
 TEST(SessionManagerTest, RecoveredSessionsKeepTheRatesOfTheirPurchaseOrder) {
-  SKIP_UNLESS_ROOT();
   SessionEnv env;
   auto v = env.manager->create(env.alice.account_id(), env.request(env.alice));
   ASSERT_TRUE(v) << v.error().message;
@@ -430,7 +413,6 @@ TEST(SessionManagerTest, RecoveredSessionsKeepTheRatesOfTheirPurchaseOrder) {
 }
 
 TEST(SessionManagerTest, StopAllStopsEveryLiveSession) {
-  SKIP_UNLESS_ROOT();
   SessionEnv env;
   auto a = env.manager->create(env.alice.account_id(), env.request(env.alice));
   auto b = env.manager->create(env.bob.account_id(), env.request(env.bob));
