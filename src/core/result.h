@@ -39,8 +39,18 @@ struct Error {
 // Parses a wire name back to a code (unknown names map to kInternal).
 ErrorCode error_code_from_name(const std::string& name);
 
+// A Result must be looked at: dropping one is a compile error (-Werror). To drop one on purpose,
+// name the reason with ignore_error() (core/ignore_error.h). Result is a tl::expected with the
+// same interface; the subclass exists only to carry [[nodiscard]].
 template <typename T>
-using Result = tl::expected<T, Error>;
+class [[nodiscard]] Result : public tl::expected<T, Error> {
+ public:
+  using Base = tl::expected<T, Error>;
+  using Base::Base;
+  Result() = default;
+  Result(const Base& b) : Base(b) {}        // NOLINT(google-explicit-constructor)
+  Result(Base&& b) : Base(std::move(b)) {}  // NOLINT(google-explicit-constructor)
+};
 using Status = Result<void>;
 
 inline tl::unexpected<Error> make_error(ErrorCode code, std::string message) {

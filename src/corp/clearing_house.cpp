@@ -350,7 +350,10 @@ Result<LedgerCheck> ClearingHouse::check_ledger(TimeMs now) {
   // One read transaction: a consistent snapshot (WAL), taken without blocking writers.
   XOP_RETURN_IF_ERROR(check_store_->db().exec("BEGIN"));
   auto c = check_store_->check();
-  (void)check_store_->db().exec(c ? "COMMIT" : "ROLLBACK");
+  // A read-only transaction: ending it cannot lose a write, but a failure to end it must not pass
+  // silently (the connection would stay inside it).
+  auto ended = check_store_->db().exec(c ? "COMMIT" : "ROLLBACK");
+  if (!ended) return tl::make_unexpected(ended.error());
   if (c) c->checked_at = now;
   return c;
 }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/file_util.h"
+#include "core/ignore_error.h"
 #include "image/oci_layout.h"
 #include "proto/search.h"
 
@@ -124,7 +125,8 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
       CreateSessionRequest req{spec, *po_doc};
       auto created = server->call("POST", "/v1/sessions", to_json(req));
       if (!created) {
-        (void)corp->call("POST", "/v1/purchase-orders/" + out.po_id + "/close");
+        ignore_error(corp->call("POST", "/v1/purchase-orders/" + out.po_id + "/close"),
+                     "closing the unused PO; the create-session error is what the caller gets");
         return fail("create session", created.error());
       }
       const Json& sj =

@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/ignore_error.h"
 #include "core/json_reader.h"
 #include "core/log.h"
 #include "crypto/digest.h"
@@ -632,11 +633,11 @@ class FsImageStore final : public ImageStore {
     const TimeMs now = clock_.now_ms();
     for (const auto& b : blobs) {
       if (auto st = db_.prepare("UPDATE blobs SET used_at = ? WHERE digest = ?"))
-        (void)st->bind(1, now).bind(2, b).run();
+        ignore_error(st->bind(1, now).bind(2, b).run(), "used_at only orders garbage collection");
     }
     for (const auto& l : layers) {
       if (auto st = db_.prepare("UPDATE layers SET used_at = ? WHERE name = ?"))
-        (void)st->bind(1, now).bind(2, l).run();
+        ignore_error(st->bind(1, now).bind(2, l).run(), "used_at only orders garbage collection");
     }
   }
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/file_util.h"
+#include "core/ignore_error.h"
 #include "core/json_reader.h"
 #include "core/log.h"
 #include "server/cgroup.h"
@@ -95,7 +96,8 @@ class RuncSandbox final : public Sandbox {
       if (why.empty()) why = tail_of_file(spec.log_path, 2000);
       auto deleted = run_command(with_base({"delete", "--force", spec.id}), opts_.command_deadline);
       if (!deleted) XOP_LOG_WARN("sandbox {}: cleanup after a failed start: {}", spec.id, deleted.error().message);
-      (void)remove_session_cgroup(layout_, rel, kCgroupRemoveDeadline);
+      ignore_error(remove_session_cgroup(layout_, rel, kCgroupRemoveDeadline),
+                   "cleanup after a failed start; the start error is what the caller gets");
       // A runtime that could not be run or did not finish in time (kUnavailable) keeps its code.
       const ErrorCode ec_out = code ? ErrorCode::kInternal : code.error().code;
       return make_error(ec_out, kind() + " could not start " + spec.id + ": " + why);

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <thread>
 
+#include "core/ignore_error.h"
 #include "core/log.h"
 #include "proto/charge.h"
 #include "server/session_disk.h"
@@ -24,6 +25,11 @@ struct SessionManager::Live {
   bool sandbox_removed = false;
   int64_t disk_written = 0;    // the session disk's write counter, as last read (never goes back)
   bool files_removed = false;  // its directory is gone (log retention passed)
+  // The stored row is behind `row` (a write failed): write_records() retries it.
+  bool row_dirty = false;
+  // The final usage record could not be written: write_records() retries it (the usage stays in
+  // the meter, so nothing is lost while the store is failing).
+  bool final_pending = false;
   // When sample_all first saw the workload stopped without an exit code yet.
   std::optional<std::chrono::steady_clock::time_point> seen_stopped;
   [[nodiscard]] bool live() const {
@@ -322,7 +328,7 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
   live->row.started_at = t;
   live->row.last_period_end = t;
   live->meter.start(t, UsageSample{});
-  (void)store_.update_session(live->row);
+  save_row_locked(*live);
   XOP_LOG_INFO("session {} running for {} ({} cpu_millis, {} memory_bytes)", live->row.id, user,
                spec.resources.cpu_millis, spec.resources.memory_bytes);
   return view_locked(*live);
@@ -353,7 +359,15 @@ Status SessionManager::write_record_locked(Live& s, TimeMs now, bool final) {
   s.row.last_period_end = r.period_end;
   s.claimed = s.claimed.plus(r.amount).value_or(s.claimed);
   s.row.totals = Json{{"sample", sample_json(s.meter.last_sample())}, {"metered", to_json(s.meter.total())}};
-  return store_.update_session(s.row);
+  auto w = store_.update_session(s.row);
+  s.row_dirty = !w;
+  return w;
+}
+
+void SessionManager::save_row_locked(Live& s) {
+  auto w = store_.update_session(s.row);
+  s.row_dirty = !w;
+  if (!w) XOP_LOG_ERROR("session {}: cannot save its state (will retry): {}", s.row.id, w.error().message);
 }
 
 void SessionManager::finish_locked(Live& s, const std::string& state, const std::string& reason) {
@@ -369,7 +383,8 @@ void SessionManager::finish_locked(Live& s, const std::string& state, const std:
   s.row.reason = reason;
   s.row.stopped_at = now;
   auto w = write_record_locked(s, now, /*final=*/true);
-  if (!w) XOP_LOG_ERROR("session {}: cannot write final usage record: {}", s.row.id, w.error().message);
+  s.final_pending = !w;
+  if (!w) XOP_LOG_ERROR("session {}: cannot write final usage record (will retry): {}", s.row.id, w.error().message);
   if (s.sandbox_started) {
     auto rm = sandbox_.remove(s.row.id);
     s.sandbox_removed = rm.has_value();
@@ -377,7 +392,7 @@ void SessionManager::finish_locked(Live& s, const std::string& state, const std:
   }
   // The log stays for `xop logs` (until log_retention_ms); everything else goes now.
   remove_files_locked(s, /*logs=*/opts_.log_retention_ms == 0);
-  (void)store_.update_session(s.row);
+  save_row_locked(s);
   XOP_LOG_INFO("session {} {}: {}", s.row.id, state, reason);
 }
 
@@ -401,7 +416,7 @@ Result<SessionView> SessionManager::stop(const std::string& user, const std::str
     if (s->busy) return make_error(ErrorCode::kConflict, "session is starting or stopping; retry shortly");
     s->busy = true;
     s->row.state = "stopping";
-    (void)store_.update_session(s->row);
+    save_row_locked(*s);
   }
   auto st = sandbox_.stop(id, std::chrono::milliseconds(opts_.stop_grace_ms));
   if (!st) XOP_LOG_WARN("session {}: stop: {}", id, st.error().message);
@@ -496,7 +511,17 @@ void SessionManager::write_records() {
   std::lock_guard lock(mu_);
   const TimeMs now = clock_.now_ms();
   for (auto& [id, s] : sessions_) {
-    if (s->row.state != "running" || s->busy) continue;
+    if (s->busy) continue;
+    if (s->final_pending) {
+      auto w = write_record_locked(*s, s->row.stopped_at, /*final=*/true);
+      s->final_pending = !w;
+      if (!w) XOP_LOG_ERROR("session {}: cannot write final usage record (will retry): {}", id, w.error().message);
+      continue;
+    }
+    if (s->row.state != "running") {
+      if (s->row_dirty) save_row_locked(*s);
+      continue;
+    }
     auto w = write_record_locked(*s, now, /*final=*/false);
     if (!w) XOP_LOG_ERROR("session {}: cannot write usage record: {}", id, w.error().message);
   }
@@ -515,7 +540,7 @@ void SessionManager::on_exhausted(const std::vector<std::string>& po_ids) {
   }
   for (const auto& id : ids) {
     XOP_LOG_INFO("session {}: purchase order exhausted, stopping", id);
-    (void)stop("", id, "purchase order exhausted");
+    ignore_error(stop("", id, "purchase order exhausted"), "stopping an exhausted PO's session; the next tick retries");
   }
 }
 
@@ -527,7 +552,8 @@ void SessionManager::stop_all(const std::string& reason) {
       if (s->live()) ids.push_back(id);
     }
   }
-  for (const auto& id : ids) (void)stop("", id, reason);
+  for (const auto& id : ids)
+    ignore_error(stop("", id, reason), "stopping every session; one failure must not stop the rest");
 }
 
 }  // namespace xop

@@ -88,6 +88,9 @@ class SessionManager {
   struct Live;
   SessionView view_locked(const Live& s) const;
   Status write_record_locked(Live& s, TimeMs now, bool final);
+  // Writes s.row to the store; a failure is logged at error and leaves s.row_dirty, which
+  // write_records() retries.
+  void save_row_locked(Live& s);
   void finish_locked(Live& s, const std::string& state, const std::string& reason);
   Live* find_owned(const std::string& user, const std::string& id, Error* err);
   Result<UsageSample> sample_locked(Live& s, bool final);

@@ -74,7 +74,9 @@ struct XenoServer::Impl {
       XOP_LOG_WARN("usage records not delivered (will retry): {}", flushed.error().message);
     } else if (!flushed->exhausted_pos.empty()) {
       sessions->on_exhausted(flushed->exhausted_pos);
-      (void)charging->flush();  // deliver the final records promptly
+      // Delivers the final records promptly; undelivered ones stay in the WAL for the next tick.
+      auto again = charging->flush();
+      if (!again) XOP_LOG_WARN("final usage records not delivered (will retry): {}", again.error().message);
     }
     if (now - last_image_gc_at >= cfg.image_gc_interval_ms) {
       last_image_gc_at = now;
@@ -260,7 +262,12 @@ void XenoServer::stop(bool stop_sessions) {
   if (d.ticker.joinable()) d.ticker.join();
   if (d.sessions && stop_sessions) {
     d.sessions->stop_all("server shut down");
-    if (d.charging) (void)d.charging->flush();
+    if (d.charging) {
+      // Undelivered records stay in the WAL and go out after the next start.
+      auto flushed = d.charging->flush();
+      if (!flushed)
+        XOP_LOG_ERROR("usage records not delivered at shutdown (kept for the next start): {}", flushed.error().message);
+    }
   }
   if (d.http) d.http->stop();
 }

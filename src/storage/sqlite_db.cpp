@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "core/ignore_error.h"
+
 namespace xop {
 namespace {
 
@@ -114,7 +116,8 @@ Result<SqliteStmt> SqliteDb::prepare(std::string_view sql) {
 }
 
 SqliteTxn::~SqliteTxn() {
-  if (open_) (void)db_.exec("ROLLBACK");
+  if (open_)
+    ignore_error(db_.exec("ROLLBACK"), "rolling back an abandoned transaction; SQLite rolls back on error anyway");
 }
 
 Status SqliteTxn::begin() {

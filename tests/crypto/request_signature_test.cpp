@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/encoding.h"
+#include "core/ignore_error.h"
 #include "crypto/digest.h"
 
 namespace xop {
@@ -213,7 +214,8 @@ TEST_F(RequestSignatureTest, FutureDatedSignatureIsRememberedUntilItExpires) {
     clock_.advance_ms(100);
     EXPECT_FALSE(v.verify("GET", "/f", sig, "").has_value()) << step;
     // Unrelated traffic drives expiry.
-    v.verify("GET", "/g" + std::to_string(step), sign("GET", "/g" + std::to_string(step), ""), "");
+    ignore_error(v.verify("GET", "/g" + std::to_string(step), sign("GET", "/g" + std::to_string(step), ""), ""),
+                 "unrelated traffic: only its effect on expiry matters");
   }
 }
 
