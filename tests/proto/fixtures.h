@@ -6,14 +6,9 @@
 #include "proto/purchase_order.h"
 #include "proto/session_spec.h"
 #include "proto/usage_record.h"
+#include "support/builders.h"
 
 namespace xop::testing {
-
-inline Rates sample_rates() { return Rates{1'000'000, 200'000, 10'000, 5'000, 900'000, 100'000, 20'000, 50'000}; }
-
-inline SignedDoc signed_price_sheet(const KeyPair& server, TimeMs issued_at = 1'700'000'000'000) {
-  return *SignedDoc::sign(kPriceSheetType, to_json(PriceSheet{server.account_id(), issued_at, sample_rates()}), server);
-}
 
 inline Advert sample_advert(const KeyPair& server) {
   Advert a;

@@ -25,12 +25,13 @@ std::string canonical(const Json& j) {
 TEST(GoldenBytesTest, PriceSheet) {
   const auto server = key_from_byte('s');
   const PriceSheet p{server.account_id(), 1'700'000'000'000, testing::sample_rates()};
-  EXPECT_EQ(canonical(to_json(p)), "{\"issued_at\":1700000000000,\"rates\":{\"cpu_reserve_per_core_hour\":1000000,"
-                                   "\"cpu_use_per_core_hour\":900000,\"disk_io_per_gib\":20000,"
-                                   "\"disk_reserve_per_gib_hour\":10000,\"memory_reserve_per_gib_hour\":200000,"
-                                   "\"memory_use_per_gib_hour\":100000,\"net_io_per_gib\":50000,"
-                                   "\"net_reserve_per_mbps_hour\":5000},\"server\":\"" +
-                                       server.account_id() + "\"}");
+  EXPECT_EQ(canonical(to_json(p)),
+            "{\"issued_at\":1700000000000,\"rates\":{\"cpu_reserve_per_core_hour\":1000000,"
+            "\"cpu_use_per_core_hour\":900000,\"disk_io_per_gib\":20000,"
+            "\"disk_reserve_per_gib_hour\":10000,\"memory_reserve_per_gib_hour\":200000,"
+            "\"memory_use_per_gib_hour\":100000,\"net_io_per_gib\":50000,"
+            "\"net_reserve_per_mbps_hour\":5000},\"server\":\"" +
+                server.account_id() + "\"}");
   EXPECT_EQ(sha256_hex(canonical(to_json(p))), "41b3b6011509bcc9ddc9fc8140898ba7753ef579936d4bbb9a21565611c50557");
 }
 
@@ -42,11 +43,13 @@ TEST(GoldenBytesTest, PurchaseOrder) {
 TEST(GoldenBytesTest, UsageRecordAndBatch) {
   auto last = testing::sample_record(2);
   last.final = true;
-  EXPECT_EQ(sha256_hex(canonical(to_json(testing::sample_record(1)))), "031abad58089714843396b0776fbd366e35b3743a61786b8c853f3afcca585ca");
+  EXPECT_EQ(sha256_hex(canonical(to_json(testing::sample_record(1)))),
+            "031abad58089714843396b0776fbd366e35b3743a61786b8c853f3afcca585ca");
   const UsageBatch b{key_from_byte('s').account_id(), 1'700'000'100'000, {testing::sample_record(1), last}};
   EXPECT_EQ(sha256_hex(canonical(to_json(b))), "274a56faf5e5f83108a890273b4cf7e3a69e836965686e2370d46440a8bd6240");
   const UsageBatch heartbeat{key_from_byte('s').account_id(), 1'700'000'100'000, {}};
-  EXPECT_EQ(sha256_hex(canonical(to_json(heartbeat))), "038c0ea9143225ab9ba66c08ab0ac9b2741fe4a4a5e421f693810cb4000f1d1b");
+  EXPECT_EQ(sha256_hex(canonical(to_json(heartbeat))),
+            "038c0ea9143225ab9ba66c08ab0ac9b2741fe4a4a5e421f693810cb4000f1d1b");
 }
 
 TEST(GoldenBytesTest, Advert) {
@@ -57,13 +60,16 @@ TEST(GoldenBytesTest, Advert) {
 }
 
 TEST(GoldenBytesTest, BlobGrant) {
-  const BlobGrant g{key_from_byte('u').account_id(), key_from_byte('s').account_id(),
-                    {"sha256:" + std::string(64, 'a'), "sha256:" + std::string(64, 'b')}, 1'700'000'600'000};
+  const BlobGrant g{key_from_byte('u').account_id(),
+                    key_from_byte('s').account_id(),
+                    {"sha256:" + std::string(64, 'a'), "sha256:" + std::string(64, 'b')},
+                    1'700'000'600'000};
   EXPECT_EQ(sha256_hex(canonical(to_json(g))), "41229fa8896bdf21fb3fe0dd5a8a5a9f8cb56a07dc94e054d275eb85c95ae802");
 }
 
 TEST(GoldenBytesTest, UnsignedDocuments) {
-  EXPECT_EQ(sha256_hex(canonical(to_json(testing::sample_spec()))), "9e501f1fbabb60648046d7aa3f95e0b6df58b329742b64501ee800b1c02663c3");
+  EXPECT_EQ(sha256_hex(canonical(to_json(testing::sample_spec()))),
+            "9e501f1fbabb60648046d7aa3f95e0b6df58b329742b64501ee800b1c02663c3");
   SearchQuery q;
   q.min = Resources{500, 64 << 20, 0, 0};
   q.max_price_per_hour = Money::micros(1'000'000);
@@ -71,7 +77,8 @@ TEST(GoldenBytesTest, UnsignedDocuments) {
   q.count = 3;
   q.sandbox = "runc";
   EXPECT_EQ(sha256_hex(canonical(to_json(q))), "27959064afef740e70e2604d506de046c706d047b065b6e4082fbfc986182a09");
-  EXPECT_EQ(sha256_hex(canonical(to_json(SearchQuery{}))), "f76ba2f4c8d6696d7fb24a9612d2e03b0732e3d6794dec8a033e4db460b84dd8");
+  EXPECT_EQ(sha256_hex(canonical(to_json(SearchQuery{}))),
+            "f76ba2f4c8d6696d7fb24a9612d2e03b0732e3d6794dec8a033e4db460b84dd8");
 }
 
 }  // namespace
