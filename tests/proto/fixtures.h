@@ -1,12 +1,12 @@
 // Builders of valid, signed protocol documents for the proto tests.
 #pragma once
 
+#include "../support/builders.h"  // relative: the benches include this header without tests/ on the path
 #include "crypto/keys.h"
 #include "proto/advert.h"
 #include "proto/purchase_order.h"
 #include "proto/session_spec.h"
 #include "proto/usage_record.h"
-#include "support/builders.h"
 
 namespace xop::testing {
 
