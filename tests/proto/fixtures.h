@@ -1,6 +1,7 @@
 // Builders of valid, signed protocol documents for the proto tests.
 #pragma once
 
+#include "../support/builders.h"  // relative: the benches include this header without tests/ on the path
 #include "crypto/keys.h"
 #include "proto/advert.h"
 #include "proto/purchase_order.h"
@@ -8,12 +9,6 @@
 #include "proto/usage_record.h"
 
 namespace xop::testing {
-
-inline Rates sample_rates() { return Rates{1'000'000, 200'000, 10'000, 5'000, 900'000, 100'000, 20'000, 50'000}; }
-
-inline SignedDoc signed_price_sheet(const KeyPair& server, TimeMs issued_at = 1'700'000'000'000) {
-  return *SignedDoc::sign(kPriceSheetType, to_json(PriceSheet{server.account_id(), issued_at, sample_rates()}), server);
-}
 
 inline Advert sample_advert(const KeyPair& server) {
   Advert a;
