@@ -68,6 +68,14 @@ Result<ApiClient> ApiClient::connect(const std::string& url, std::optional<KeyPa
   return ApiClient(std::move(ep), std::move(key), clock);
 }
 
+Result<ApiClient> ApiClient::connect(const std::string& url, std::optional<KeyPair> key, const Clock& clock,
+                                     const Connector& connector) {
+  if (!connector) return connect(url, std::move(key), clock);
+  XOP_ASSIGN_OR_RETURN(auto ep, parse_endpoint(url));
+  auto transport = connector(ep);
+  return ApiClient(std::move(transport), std::move(ep), std::move(key), clock);
+}
+
 Result<HttpResponse> ApiClient::send(const std::string& method, const std::string& target, const std::string& body,
                                      const std::string& content_type, const std::string& audience) {
   std::map<std::string, std::string> headers;

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "client/connector.h"
 #include "core/clock.h"
 #include "crypto/keys.h"
 #include "net/http_client.h"
@@ -32,6 +33,9 @@ class ApiClient {
             const Clock& clock = SystemClock::instance());
   static Result<ApiClient> connect(const std::string& url, std::optional<KeyPair> key,
                                    const Clock& clock = SystemClock::instance());
+  // As connect(), reaching the endpoint through `connector` (an empty one: HTTP).
+  static Result<ApiClient> connect(const std::string& url, std::optional<KeyPair> key, const Clock& clock,
+                                   const Connector& connector);
 
   // Sends a JSON request (body omitted when null) and parses a JSON answer. Non-2xx statuses
   // become the server's Error.

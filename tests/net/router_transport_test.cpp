@@ -41,7 +41,8 @@ struct Service {
         [this](const HttpRequest& req, const PathParams&) {
           spooled_file = req.body_file;
           const bool on_disk = !req.body_file.empty() && std::filesystem::exists(req.body_file);
-          return json_response(200, Json{{"in_memory", req.body.size()}, {"on_disk", on_disk}, {"size", req.body_size}});
+          return json_response(200,
+                               Json{{"in_memory", req.body.size()}, {"on_disk", on_disk}, {"size", req.body_size}});
         },
         kDefaultMaxBody, Access::kSigned, kSpoolBody);
     router->add("GET", "/ping", [](const HttpRequest& req, const PathParams&) {
