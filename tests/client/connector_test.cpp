@@ -12,8 +12,9 @@ namespace {
 
 TEST(ConnectorTest, ConnectUsesTheConnectorsTransport) {
   auto router = std::make_shared<Router>();
-  router->add("GET", "/v1/hello",
-              [](const HttpRequest& req, const PathParams&) { return json_response(200, Json{{"remote", req.remote}}); });
+  router->add("GET", "/v1/hello", [](const HttpRequest& req, const PathParams&) {
+    return json_response(200, Json{{"remote", req.remote}});
+  });
   std::vector<std::string> asked;
   Connector connector = [&](const Endpoint& ep) -> std::shared_ptr<Transport> {
     asked.push_back(ep.url());
