@@ -27,7 +27,15 @@ struct ApiClient::AudienceCache {
 };
 
 ApiClient::ApiClient(Endpoint ep, std::optional<KeyPair> key, const Clock& clock, std::chrono::milliseconds timeout)
-    : http_(std::make_shared<HttpClient>(std::move(ep), timeout)),
+    : http_(std::make_shared<HttpClient>(ep, timeout)),
+      ep_(std::move(ep)),
+      audience_(std::make_shared<AudienceCache>()),
+      key_(std::move(key)),
+      clock_(&clock) {}
+
+ApiClient::ApiClient(std::shared_ptr<Transport> transport, Endpoint ep, std::optional<KeyPair> key, const Clock& clock)
+    : http_(std::move(transport)),
+      ep_(std::move(ep)),
       audience_(std::make_shared<AudienceCache>()),
       key_(std::move(key)),
       clock_(&clock) {}
@@ -43,7 +51,7 @@ Result<std::string> ApiClient::audience() {
     std::lock_guard lock(audience_->mu);
     if (!audience_->value.empty()) return audience_->value;
   }
-  XOP_ASSIGN_OR_RETURN(auto res, http_->request("GET", "/v1/info", ""));
+  XOP_ASSIGN_OR_RETURN(auto res, http_->request("GET", "/v1/info", "", {}));
   auto j = parse_json(res.body, 16);
   if (res.status != 200 || !j || !j->is_object() || !j->contains("audience") || !(*j)["audience"].is_string() ||
       (*j)["audience"].get<std::string>().empty()) {
@@ -58,6 +66,14 @@ Result<std::string> ApiClient::audience() {
 Result<ApiClient> ApiClient::connect(const std::string& url, std::optional<KeyPair> key, const Clock& clock) {
   XOP_ASSIGN_OR_RETURN(auto ep, parse_endpoint(url));
   return ApiClient(std::move(ep), std::move(key), clock);
+}
+
+Result<ApiClient> ApiClient::connect(const std::string& url, std::optional<KeyPair> key, const Clock& clock,
+                                     const Connector& connector) {
+  if (!connector) return connect(url, std::move(key), clock);
+  XOP_ASSIGN_OR_RETURN(auto ep, parse_endpoint(url));
+  auto transport = connector(ep);
+  return ApiClient(std::move(transport), std::move(ep), std::move(key), clock);
 }
 
 Result<HttpResponse> ApiClient::send(const std::string& method, const std::string& target, const std::string& body,

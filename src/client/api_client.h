@@ -14,9 +14,11 @@
 #include <optional>
 #include <string>
 
+#include "client/connector.h"
 #include "core/clock.h"
 #include "crypto/keys.h"
 #include "net/http_client.h"
+#include "net/transport.h"
 
 namespace xop {
 
@@ -25,8 +27,15 @@ class ApiClient {
   // `key` may be empty for unsigned calls.
   ApiClient(Endpoint ep, std::optional<KeyPair> key, const Clock& clock = SystemClock::instance(),
             std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Over any transport (e.g. a RouterTransport to an in-process service); `ep` is what
+  // endpoint() reports and error messages name.
+  ApiClient(std::shared_ptr<Transport> transport, Endpoint ep, std::optional<KeyPair> key,
+            const Clock& clock = SystemClock::instance());
   static Result<ApiClient> connect(const std::string& url, std::optional<KeyPair> key,
                                    const Clock& clock = SystemClock::instance());
+  // As connect(), reaching the endpoint through `connector` (an empty one: HTTP).
+  static Result<ApiClient> connect(const std::string& url, std::optional<KeyPair> key, const Clock& clock,
+                                   const Connector& connector);
 
   // Sends a JSON request (body omitted when null) and parses a JSON answer. Non-2xx statuses
   // become the server's Error.
@@ -35,7 +44,7 @@ class ApiClient {
   Result<HttpResponse> call_raw(const std::string& method, const std::string& target, const std::string& body,
                                 const std::string& content_type = "application/json");
 
-  [[nodiscard]] const Endpoint& endpoint() const { return http_->endpoint(); }
+  [[nodiscard]] const Endpoint& endpoint() const { return ep_; }
   [[nodiscard]] const std::optional<KeyPair>& key() const { return key_; }
 
   // Signs every later request for `audience` (and never learns another).
@@ -47,7 +56,8 @@ class ApiClient {
   struct AudienceCache;
   Result<HttpResponse> send(const std::string& method, const std::string& target, const std::string& body,
                             const std::string& content_type, const std::string& audience);
-  std::shared_ptr<HttpClient> http_;
+  std::shared_ptr<Transport> http_;
+  Endpoint ep_;
   std::shared_ptr<AudienceCache> audience_;
   std::optional<KeyPair> key_;
   const Clock* clock_;

@@ -44,7 +44,7 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
   say("image " + layout.manifest_digest.substr(0, 19) + "… (" + std::to_string(layout.blobs.size()) + " blobs, " +
       std::to_string(total / 1024) + " KiB)");
 
-  XOP_ASSIGN_OR_RETURN(auto xis, ApiClient::connect(xis_url_, std::nullopt, clock_));
+  XOP_ASSIGN_OR_RETURN(auto xis, ApiClient::connect(xis_url_, std::nullopt, clock_, connector_));
   SearchQuery q;
   q.min = m.resources;
   q.max_price_per_hour = m.max_price_per_hour;
@@ -93,8 +93,8 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
         out.error = what + ": " + e.message;
         say(tag + "FAILED " + out.error);
       };
-      auto server = ApiClient::connect(c.advert.endpoint, key_, clock_);
-      auto corp = ApiClient::connect(corp_url_, key_, clock_);
+      auto server = ApiClient::connect(c.advert.endpoint, key_, clock_, connector_);
+      auto corp = ApiClient::connect(corp_url_, key_, clock_, connector_);
       if (!server || !corp) return fail("connect", server ? corp.error() : server.error());
       // Sign for the server the (signed) advert names, not whatever the endpoint claims to be.
       server->set_audience(c.advert.server);

@@ -46,6 +46,9 @@ class Deployer {
   // Fails only when nothing could be attempted (bad image, discovery failed, too few servers);
   // per-server failures are in the outcomes.
   Result<DeployResult> deploy(const DeployManifest& m, const Progress& progress);
+  // How the deployer reaches XIS, XenoCorp and the servers (default: HTTP); the simulated
+  // platform passes one that serves each endpoint in-process.
+  void set_connector(Connector connector) { connector_ = std::move(connector); }
 
  private:
   KeyPair key_;
@@ -53,6 +56,7 @@ class Deployer {
   std::string xis_url_;
   std::string scratch_dir_;
   const Clock& clock_;
+  Connector connector_;
 };
 
 }  // namespace xop

@@ -9,20 +9,24 @@
 #include <string>
 
 #include "net/http.h"
+#include "net/transport.h"
 
 namespace xop {
 
-class HttpClient {
+class HttpClient : public Transport {
  public:
   explicit HttpClient(Endpoint ep, std::chrono::milliseconds timeout = std::chrono::seconds(30),
                       size_t max_response_bytes = 64u << 20);
-  ~HttpClient();
+  ~HttpClient() override;
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Transport failures are kUnavailable; any HTTP status is a successful Result.
   Result<HttpResponse> request(const std::string& method, const std::string& target, const std::string& body,
-                               const std::map<std::string, std::string>& headers = {});
+                               const std::map<std::string, std::string>& headers) override;
+  Result<HttpResponse> request(const std::string& method, const std::string& target, const std::string& body) {
+    return request(method, target, body, {});
+  }
   [[nodiscard]] const Endpoint& endpoint() const { return ep_; }
 
  private:

@@ -21,6 +21,7 @@
 
 #include "core/log.h"
 #include "crypto/digest.h"
+#include "net/request_gate.h"
 
 namespace xop {
 
@@ -91,11 +92,6 @@ struct SpoolFile {
   SpoolFile& operator=(const SpoolFile&) = delete;
 };
 
-bool needs_signature(const Router::Route& r, const http::request_header<>& h) {
-  return r.access == Access::kSigned ||
-         (r.access == Access::kOptional && h.find(std::string_view(kHeaderSignature)) != h.end());
-}
-
 }  // namespace
 
 struct HttpServer::Impl {
@@ -137,7 +133,7 @@ struct HttpServer::Impl {
     for (const auto& [k, v] : res.headers) r.set(k, v);
     // A refused signature names the audience this service expects, so a client that signed for
     // another one can say so (and one that learnt a stale audience can learn again).
-    if (res.status == 401 && router->verifier() != nullptr) r.set("X-Xop-Audience", router->verifier()->audience());
+    if (auto aud = refused_audience(*router, res.status); !aud.empty()) r.set("X-Xop-Audience", aud);
     r.keep_alive(keep_alive);
   }
 
@@ -314,23 +310,9 @@ struct HttpServer::Impl {
       const size_t limit = route != nullptr ? route->max_body : kDefaultMaxBody;
 
       // Authenticate from the headers alone, before any body byte is read.
-      std::optional<Error> refusal;
-      if (route != nullptr && needs_signature(*route, h)) {
-        RequestVerifier* verifier = router->verifier();
-        if (verifier == nullptr) {
-          refusal = Error{ErrorCode::kInternal, "route needs a verifier; none is set"};
-        } else {
-          auto key = verifier->verify_headers(req.method, req.target, req.signature());
-          if (key) {
-            req.caller = std::move(*key);
-          } else {
-            refusal = key.error();
-          }
-        }
-      }
-      if (!refusal && hp.content_length() && *hp.content_length() > limit) {
-        refusal = Error{ErrorCode::kPayloadTooLarge, "request body larger than " + std::to_string(limit) + " bytes"};
-      }
+      const auto declared = hp.content_length();
+      std::optional<Error> refusal =
+          gate_head(*router, route, req, declared ? std::optional<uint64_t>(*declared) : std::nullopt);
       if (!refusal && route == nullptr && body_pending) {
         // No route takes this request: answer 404/405 from the headers, never read its body.
         HttpResponse res = router->dispatch(req);
@@ -446,8 +428,7 @@ struct HttpServer::Impl {
       std::optional<HttpResponse> res;
       if (req.caller) {
         // The signature covered the digest in the header; the body must be that body.
-        const std::string digest = hasher.hex_final();
-        if (auto st = body_matches(req.signature(), digest); !st) res = error_response(st.error());
+        if (auto e = gate_body(req, hasher.hex_final())) res = error_response(*e);
       }
       if (!res) res = router->dispatch(req);
       if (!co_await write_response(stream, *res, version, keep_alive, head)) break;
