@@ -13,6 +13,7 @@
 #include <memory>
 #include <random>
 
+#include "../tests/support/builders.h"  // relative: benches do not have tests/ on the path
 #include "core/clock.h"
 #include "proto/search.h"
 #include "xis/ranking.h"
@@ -46,7 +47,7 @@ Advert random_advert(const KeyPair& k, std::mt19937_64& rng, int i, TimeMs now, 
   a.capacity = Resources{16'000, 64LL << 30, 1LL << 40, 10'000'000'000};
   a.free = Resources{static_cast<int64_t>(rng() % 16'000), static_cast<int64_t>(rng() % (64LL << 30)), 1LL << 39,
                      1'000'000'000};
-  a.price_sheet = *SignedDoc::sign(kPriceSheetType, to_json(PriceSheet{a.server, now, rates}), k);
+  a.price_sheet = testing::signed_price_sheet(k, now, rates);
   a.sandboxes = {rng() % 5 == 0 ? "qemu" : "runc"};
   a.issued_at = now;
   a.ttl_ms = 3'600'000;

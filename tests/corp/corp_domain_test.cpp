@@ -11,6 +11,7 @@
 #include "proto/charge.h"
 #include "proto/price_sheet.h"
 #include "proto/usage_record.h"
+#include "support/builders.h"
 #include "support/test_support.h"
 
 namespace xop::testing {
@@ -55,11 +56,7 @@ class ClearingHouseTest : public ::testing::Test {
     r.cpu_reserve_per_core_hour = 3'600'000;  // 1 micro per core-ms
     return r;
   }
-  SignedDoc price_sheet() {
-    auto d = SignedDoc::sign(kPriceSheetType, to_json(PriceSheet{srv_.account_id(), now_, rates()}), srv_);
-    EXPECT_TRUE(d);
-    return *d;
-  }
+  SignedDoc price_sheet() { return testing::signed_price_sheet(srv_, now_, rates()); }
   std::string create_po(int64_t max_amount, std::optional<int64_t> ttl_ms = std::nullopt) {
     auto po =
         house_->create_po(as(alice_), NewPurchaseOrder{srv_.account_id(), price_sheet(), max_amount, ttl_ms}, now_);

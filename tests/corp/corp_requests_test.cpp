@@ -5,6 +5,7 @@
 
 #include "proto/price_sheet.h"
 #include "proto/usage_record.h"
+#include "support/builders.h"
 
 namespace xop {
 namespace {
@@ -48,9 +49,8 @@ TEST(CorpRequests, Deposit) {
 
 TEST(CorpRequests, CreatePurchaseOrder) {
   KeyPair srv = KeyPair::generate();
-  auto sheet = SignedDoc::sign(kPriceSheetType, to_json(PriceSheet{srv.account_id(), 1, Rates{}}), srv);
-  ASSERT_TRUE(sheet);
-  Json ok{{"server", srv.account_id()}, {"price_sheet", sheet->to_json()}, {"max_amount", 100}};
+  const auto sheet = testing::signed_price_sheet(srv, 1, Rates{});
+  Json ok{{"server", srv.account_id()}, {"price_sheet", sheet.to_json()}, {"max_amount", 100}};
   auto r = decode_create_po(ok);
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_FALSE(r->ttl_ms);

@@ -11,6 +11,7 @@
 #include "deploy/deployer.h"
 #include "net/http_server.h"
 #include "server/advertiser.h"
+#include "support/builders.h"
 #include "support/test_support.h"
 #include "xis/xis_service.h"
 
@@ -27,7 +28,7 @@ SignedDoc cheap_fake_advert(const KeyPair& k, const std::string& endpoint, TimeM
   a.location = GeoPoint{51'507'400, -127'800};
   a.capacity = Resources{64'000, 256LL << 30, 1LL << 40, 10'000'000'000};
   a.free = a.capacity;
-  a.price_sheet = *SignedDoc::sign(kPriceSheetType, to_json(PriceSheet{a.server, now, rates}), k);
+  a.price_sheet = testing::signed_price_sheet(k, now, rates);
   a.sandboxes = {"mock"};
   a.issued_at = now;
   a.ttl_ms = 60'000;
@@ -109,7 +110,7 @@ AdvertSource source(const KeyPair& k) {
   s.capacity = Resources{4000, 8LL << 30, 100LL << 30, 1'000'000'000};
   Rates rates;
   rates.cpu_reserve_per_core_hour = 1'000'000;
-  s.price_sheet = *SignedDoc::sign(kPriceSheetType, to_json(PriceSheet{s.server_id, 1, rates}), k);
+  s.price_sheet = testing::signed_price_sheet(k, 1, rates, s.server_id);
   s.sandboxes = {"mock"};
   return s;
 }

@@ -6,6 +6,7 @@
 #include "proto/charge.h"
 #include "proto/purchase_order.h"
 #include "proto/usage_record.h"
+#include "support/builders.h"
 
 namespace xop::testing {
 namespace {
@@ -25,12 +26,11 @@ class UsageBatchTest : public ::testing::Test {
             .has_value());
     rates_.cpu_use_per_core_hour = 3'600'000;  // 1 micro-credit per CPU-millisecond
     rates_.memory_reserve_per_gib_hour = 360'000;
-    auto sheet =
-        SignedDoc::sign(kPriceSheetType, to_json(PriceSheet{server_key_.account_id(), 1, rates_}), server_key_);
+    const auto sheet = testing::signed_price_sheet(server_key_, 1, rates_);
     auto user_corp = ApiClient::connect(platform_->corp_url(), user_);
     auto po = user_corp->call(
         "POST", "/v1/purchase-orders",
-        Json{{"server", server_key_.account_id()}, {"price_sheet", sheet->to_json()}, {"max_amount", 1'000'000}});
+        Json{{"server", server_key_.account_id()}, {"price_sheet", sheet.to_json()}, {"max_amount", 1'000'000}});
     ASSERT_TRUE(po.has_value()) << po.error().message;
     po_id_ = (*po)["purchase_order"]["body"]["po_id"].get<std::string>();
     issued_at_ = (*po)["purchase_order"]["body"]["issued_at"].get<TimeMs>();

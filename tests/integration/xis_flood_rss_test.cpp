@@ -15,6 +15,7 @@
 #include "crypto/keys.h"
 #include "proto/advert.h"
 #include "proto/price_sheet.h"
+#include "support/builders.h"
 #include "support/test_support.h"
 
 namespace xop::testing {
@@ -43,7 +44,7 @@ SignedDoc fat_advert(const KeyPair& k, int i, size_t images) {
   a.city = "London";
   a.capacity = Resources{64'000, 256LL << 30, 1LL << 40, 10'000'000'000};
   a.free = a.capacity;
-  a.price_sheet = *SignedDoc::sign(kPriceSheetType, to_json(PriceSheet{a.server, now, Rates{}}), k);
+  a.price_sheet = testing::signed_price_sheet(k, now, Rates{});
   a.sandboxes = {"runc"};
   for (size_t j = 0; j < images; ++j) a.images.push_back(fmt::format("sha256:{:032x}{:032x}", i, j));
   a.issued_at = now;

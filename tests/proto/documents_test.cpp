@@ -43,8 +43,8 @@ TEST(PriceSheetTest, RoundTripAndVerify) {
 TEST(PriceSheetTest, RefusesSignerOtherThanTheServerItNames) {
   const auto server = KeyPair::generate();
   const auto other = KeyPair::generate();
-  auto doc = SignedDoc::sign(kPriceSheetType, to_json(PriceSheet{server.account_id(), 1, {}}), other);
-  auto v = verify_price_sheet(*doc);
+  const auto doc = testing::signed_price_sheet(other, 1, {}, server.account_id());
+  auto v = verify_price_sheet(doc);
   ASSERT_FALSE(v.has_value());
   EXPECT_EQ(v.error().code, ErrorCode::kUnauthenticated);
 }
@@ -163,7 +163,7 @@ TEST_F(PurchaseOrderTest, RefusesPriceSheetOfAnotherServer) {
 
 TEST_F(PurchaseOrderTest, RefusesPriceSheetSignedByOtherThanItsServer) {
   // A sheet naming the PO's server, but signed by someone else.
-  auto forged = *SignedDoc::sign(kPriceSheetType, to_json(PriceSheet{server_.account_id(), 1, {}}), user_);
+  const auto forged = testing::signed_price_sheet(user_, 1, {}, server_.account_id());
   auto r = parse_with([&](Json& j) { j["price_sheet"] = forged.to_json(); });
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated);

@@ -86,7 +86,7 @@ class RuncSessionTest : public ::testing::Test {
     opts_.default_disk_bytes = 8LL << 20;
     opts_.log_max_bytes = 64 << 10;
     opts_.log_rate_bytes_per_s = 256 << 10;
-    sheet_ = testing::sign_price_sheet(server_key_, testing::test_rates(), clock_.now_ms());
+    sheet_ = testing::signed_price_sheet(server_key_, clock_.now_ms(), testing::test_rates());
     make_manager();
   }
 

@@ -16,6 +16,7 @@
 #include "server/sandbox_mock.h"
 #include "server/session_manager.h"
 #include "server/tar_builder.h"
+#include "support/builders.h"
 #include "support/test_support.h"
 
 namespace xop::testing {
@@ -29,11 +30,6 @@ inline Rates test_rates() {
                .memory_use_per_gib_hour = 36'000,
                .disk_io_per_gib = 1'000'000,
                .net_io_per_gib = 2'000'000};
-}
-
-inline SignedDoc sign_price_sheet(const KeyPair& server, const Rates& rates, TimeMs issued) {
-  PriceSheet sheet{server.account_id(), issued, rates};
-  return *SignedDoc::sign(kPriceSheetType, to_json(sheet), server);
 }
 
 // Stores a one-layer image (a file /bin/x, Cmd ["/bin/x","run"]) owned by `owners` (account ids;
@@ -87,7 +83,7 @@ struct SessionEnv {
     opts.sessions_dir = dir.file("sessions");
     opts.capacity = capacity;
     opts.max_pids_per_session = 128;
-    price_sheet = sign_price_sheet(server_key, test_rates(), clock.now_ms());
+    price_sheet = signed_price_sheet(server_key, clock.now_ms(), test_rates());
     open_store();
     make_manager();
   }

@@ -67,7 +67,7 @@ TEST(SessionManagerTest, AdmissionRefusalsCarryTheRightCode) {
   {
     KeyPair other = KeyPair::generate();
     const std::string other_id = other.account_id();
-    const auto sheet = testing::sign_price_sheet(other, testing::test_rates(), env.clock.now_ms());
+    const auto sheet = testing::signed_price_sheet(other, env.clock.now_ms(), testing::test_rates());
     expect_refused(env, alice, {spec, env.po(env.alice, 10'000'000, nullptr, &other_id, &sheet)},
                    ErrorCode::kPermissionDenied, "another server");
   }
@@ -83,7 +83,7 @@ TEST(SessionManagerTest, AdmissionRefusalsCarryTheRightCode) {
   {
     auto rates = testing::test_rates();
     rates.cpu_use_per_core_hour = 1;
-    const auto old_sheet = testing::sign_price_sheet(env.server_key, rates, env.clock.now_ms() - 100'000);
+    const auto old_sheet = testing::signed_price_sheet(env.server_key, env.clock.now_ms() - 100'000, rates);
     expect_refused(env, alice, {spec, env.po(env.alice, 10'000'000, nullptr, nullptr, &old_sheet)},
                    ErrorCode::kConflict, "price sheet");
   }
@@ -388,7 +388,7 @@ TEST(SessionManagerTest, RecoveredSessionsKeepTheRatesOfTheirPurchaseOrder) {
   doubled.cpu_reserve_per_core_hour *= 2;
   doubled.memory_reserve_per_gib_hour *= 2;
   doubled.cpu_use_per_core_hour *= 2;
-  env.price_sheet = testing::sign_price_sheet(env.server_key, doubled, env.clock.now_ms());
+  env.price_sheet = testing::signed_price_sheet(env.server_key, env.clock.now_ms(), doubled);
   env.make_manager();
   ASSERT_TRUE(env.manager->recover());
   env.sandbox.set_usage(v->row.id, sample(50'000'000, 8 << 20, 0, 0));

@@ -2,6 +2,8 @@
 // and the benches, so that one definition of a "sample" document exists.
 #pragma once
 
+#include <string>
+
 #include "crypto/keys.h"
 #include "proto/price_sheet.h"
 
@@ -10,10 +12,12 @@ namespace xop::testing {
 // The proto tests' reference rates (tests/proto/golden_bytes_test.cpp pins their encoding).
 inline Rates sample_rates() { return Rates{1'000'000, 200'000, 10'000, 5'000, 900'000, 100'000, 20'000, 50'000}; }
 
-// A price sheet for `server` signed by it.
-inline SignedDoc signed_price_sheet(const KeyPair& server, TimeMs issued_at = 1'700'000'000'000,
-                                    const Rates& rates = sample_rates()) {
-  return *SignedDoc::sign(kPriceSheetType, to_json(PriceSheet{server.account_id(), issued_at, rates}), server);
+// A price sheet signed by `signer`, for the server `server_id` (default: the signer's own
+// account; another id makes the forgery the verification tests expect to refuse).
+inline SignedDoc signed_price_sheet(const KeyPair& signer, TimeMs issued_at = 1'700'000'000'000,
+                                    const Rates& rates = sample_rates(), const std::string& server_id = "") {
+  const PriceSheet sheet{server_id.empty() ? signer.account_id() : server_id, issued_at, rates};
+  return *SignedDoc::sign(kPriceSheetType, to_json(sheet), signer);
 }
 
 }  // namespace xop::testing

@@ -159,10 +159,10 @@ TEST_F(XisServiceTest, PriceSheetOfAnotherServerIsRefused) {
   const auto k = KeyPair::generate();
   const auto other = KeyPair::generate();
   Advert a = testing::make_advert(k, spec("a"));
-  a.price_sheet = testing::sign_price_sheet(other, testing::rates_per_core_hour(1), clock_.now_ms());
+  a.price_sheet = testing::signed_price_sheet(other, clock_.now_ms(), testing::rates_per_core_hour(1));
   EXPECT_FALSE(svc_.accept(testing::sign_advert(k, a)));
   // A price sheet naming this server but signed by another key.
-  a.price_sheet = testing::sign_price_sheet(other, testing::rates_per_core_hour(1), clock_.now_ms(), k.account_id());
+  a.price_sheet = testing::signed_price_sheet(other, clock_.now_ms(), testing::rates_per_core_hour(1), k.account_id());
   auto r = svc_.accept(testing::sign_advert(k, a));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kUnauthenticated);

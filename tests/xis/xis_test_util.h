@@ -7,6 +7,7 @@
 #include "crypto/keys.h"
 #include "proto/advert.h"
 #include "proto/price_sheet.h"
+#include "support/builders.h"
 #include "xis/ranking.h"
 
 namespace xop::testing {
@@ -23,12 +24,6 @@ inline Rates rates_per_core_hour(int64_t micros_per_core_hour) {
   r.cpu_reserve_per_core_hour = micros_per_core_hour;
   r.memory_reserve_per_gib_hour = 100'000;
   return r;
-}
-
-inline SignedDoc sign_price_sheet(const KeyPair& k, const Rates& rates, TimeMs issued_at,
-                                  const std::string& server = "") {
-  PriceSheet p{server.empty() ? k.account_id() : server, issued_at, rates};
-  return *SignedDoc::sign(kPriceSheetType, to_json(p), k);
 }
 
 struct AdvertSpec {
@@ -50,7 +45,7 @@ inline Advert make_advert(const KeyPair& k, const AdvertSpec& s) {
   a.location = s.location;
   a.capacity = s.free;
   a.free = s.free;
-  a.price_sheet = sign_price_sheet(k, s.rates, s.issued_at);
+  a.price_sheet = signed_price_sheet(k, s.issued_at, s.rates);
   a.sandboxes = s.sandboxes;
   a.issued_at = s.issued_at;
   a.ttl_ms = s.ttl_ms;
