@@ -1,6 +1,6 @@
 // How long a deployment takes: from Deployer::deploy() (read the image, search XIS, upload blobs,
 // purchase orders, create sessions, in parallel) until every session runs, on an all-in-one
-// platform on loopback (DevPlatform: separate HTTP services in one process). With root, real runc
+// platform on loopback (Platform: separate HTTP services in one process). With root, real runc
 // sandboxes; otherwise the mock driver (then only the control plane is measured). Each iteration
 // deploys fresh sessions and stops them afterwards (stopping is not timed).
 #include <benchmark/benchmark.h>
@@ -10,9 +10,9 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "cli/dev_platform.h"
 #include "client/api_client.h"
 #include "deploy/deployer.h"
+#include "sim/platform.h"
 
 namespace xop {
 namespace {
@@ -28,12 +28,12 @@ void BM_Deploy(benchmark::State& state) {
   const int servers = static_cast<int>(state.range(0));
   const bool real = ::geteuid() == 0;
   const std::string dir = temp_dir();
-  DevOptions o;
+  PlatformOptions o;
   o.data_dir = dir;
   o.servers = servers;
   o.runtime = real ? "runc" : "mock";
   o.charging_interval_ms = 60'000;
-  auto platform = DevPlatform::start(o);
+  auto platform = Platform::start(o);
   if (!platform) {
     state.SkipWithError(platform.error().message.c_str());
     return;

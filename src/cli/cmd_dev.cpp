@@ -13,9 +13,9 @@
 
 #include "cli/client_context.h"
 #include "cli/daemon.h"
-#include "cli/dev_platform.h"
 #include "cli/output.h"
 #include "deploy/deployer.h"
+#include "sim/platform.h"
 
 namespace xop {
 
@@ -45,7 +45,7 @@ std::string default_image() {
 void heading(const std::string& s) { std::cout << "\n== " << s << " ==" << std::endl; }
 
 // The scripted walk-through. Uses only the public API, like any user would.
-int demo(const CliState& st, const DevArgs& a, DevPlatform& platform) {
+int demo(const CliState& st, const DevArgs& a, Platform& platform) {
   UserHome home(st.home);
   heading("1. account");
   auto key = home.load_key();
@@ -151,14 +151,14 @@ int run(const CliState& st, const DevArgs& a) {
   }
   // Both modes own real containers: a SIGINT/SIGTERM must stop them, not leave them running.
   block_termination_signals();
-  DevOptions o;
+  PlatformOptions o;
   o.data_dir = dir;
   o.servers = a.servers;
   o.runtime = a.runtime;
   o.charging_interval_ms = a.charging_interval_ms;
   std::cout << "starting XenoCorp, XIS and " << a.servers << " XenoServers (" << a.runtime << ") in " << dir
             << std::endl;
-  auto platform = DevPlatform::start(o);
+  auto platform = Platform::start(o);
   if (!platform) return fail(platform.error());
   UserHome home(st.home);
   if (auto s = home.save_config(UserConfig{(*platform)->corp_url(), (*platform)->xis_url()}); !s)
@@ -173,7 +173,7 @@ int run(const CliState& st, const DevArgs& a) {
   std::cout << t.render();
   std::cout << "client config written to " << home.dir() << "/config.toml (the xop CLI now talks to this platform)\n";
   // Shared with the interrupt watcher, which may outlive this function's frame.
-  std::shared_ptr<DevPlatform> shared(std::move(*platform));
+  std::shared_ptr<Platform> shared(std::move(*platform));
   auto cleanup = [shared, dir, temporary] {
     shared->stop();
     if (temporary) {

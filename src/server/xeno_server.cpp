@@ -32,6 +32,10 @@ struct XenoServer::Impl {
   std::unique_ptr<SessionManager> sessions;
   std::unique_ptr<ChargingAgent> charging;
   std::unique_ptr<HttpServer> http;
+  std::shared_ptr<Router> api;
+  Connector connector;
+  std::function<Status(std::shared_ptr<const Router>, const std::string&)> listen;  // empty: HTTP
+  bool own_ticker = true;
   SignedDoc price_sheet;
   AdvertSource advert_src;
 
@@ -44,6 +48,8 @@ struct XenoServer::Impl {
   TimeMs last_image_gc_at = 0;
   std::mutex round_mu;  // one round of periodic work at a time
   int advert_ok = -1;   // last advert: -1 none yet, 0 failed, 1 accepted (under round_mu)
+
+  [[nodiscard]] std::string spool_dir() const { return cfg.data_dir + "/spool"; }
 
   Json info() const {
     return Json{{"service", "xop-server"},
@@ -119,10 +125,23 @@ XenoServer::~XenoServer() { stop(false); }
 
 Result<std::unique_ptr<XenoServer>> XenoServer::open(ServerConfig config, const Clock& clock,
                                                      std::unique_ptr<Sandbox> sandbox) {
+  ServerSeams seams;
+  seams.sandbox = std::move(sandbox);
+  return open(std::move(config), clock, std::move(seams));
+}
+
+Result<std::unique_ptr<XenoServer>> XenoServer::open(ServerConfig config, const Clock& clock, ServerSeams seams) {
   auto impl = std::make_unique<Impl>();
   impl->cfg = std::move(config);
   impl->clock = &clock;
+  impl->connector = std::move(seams.connector);
+  impl->listen = std::move(seams.listen);
+  impl->own_ticker = seams.run_ticker;
   auto& cfg = impl->cfg;
+  if (impl->listen && cfg.advertise_url.empty()) {
+    return invalid("a server without an HTTP listener needs advertise_url (the endpoint it is reached at)");
+  }
+  auto sandbox = std::move(seams.sandbox);
   std::error_code ec;
   fs::create_directories(cfg.data_dir + "/sessions", ec);
   if (ec) return make_error(ErrorCode::kInternal, "cannot create " + cfg.data_dir + ": " + ec.message());
@@ -155,10 +174,10 @@ Result<std::unique_ptr<XenoServer>> XenoServer::open(ServerConfig config, const 
   XOP_ASSIGN_OR_RETURN(impl->images, ImageStore::open(cfg.data_dir + "/images", cfg.images, &clock));
   XOP_ASSIGN_OR_RETURN(impl->store, StateStore::open(cfg.data_dir + "/state.db"));
   impl->verifier = std::make_unique<RequestVerifier>(clock, impl->server_id);
-  XOP_ASSIGN_OR_RETURN(auto corp, ApiClient::connect(cfg.corp_url, impl->key, clock));
+  XOP_ASSIGN_OR_RETURN(auto corp, ApiClient::connect(cfg.corp_url, impl->key, clock, impl->connector));
   impl->corp = std::make_unique<ApiClient>(std::move(corp));
   if (!cfg.xis_url.empty()) {
-    XOP_ASSIGN_OR_RETURN(auto xis, ApiClient::connect(cfg.xis_url, impl->key, clock));
+    XOP_ASSIGN_OR_RETURN(auto xis, ApiClient::connect(cfg.xis_url, impl->key, clock, impl->connector));
     impl->xis = std::make_unique<ApiClient>(std::move(xis));
   }
   return std::unique_ptr<XenoServer>(new XenoServer(std::move(impl)));
@@ -216,24 +235,30 @@ Status XenoServer::start() {
   deps.verifier = d.verifier.get();
   deps.clock = d.clock;
   deps.info = [&d] { return d.info(); };
-  HttpServerOptions ho;
-  ho.host = cfg.listen_host;
-  ho.port = cfg.listen_port;
-  ho.threads = cfg.http_threads;
-  ho.max_connections = static_cast<size_t>(cfg.max_connections);
-  ho.max_connections_per_peer = static_cast<size_t>(cfg.max_connections_per_peer);
-  ho.max_spool_bytes = static_cast<uint64_t>(cfg.max_upload_spool_bytes);
-  ho.max_spool_bytes_per_caller = static_cast<uint64_t>(cfg.max_upload_spool_bytes_per_user);
-  // Spooled uploads (blobs) land next to the image store, so accepting one is a rename.
-  ho.spool_dir = cfg.data_dir + "/spool";
+  d.api = make_server_api(deps);
+  // Spooled uploads (blobs) land next to the image store, so accepting one is a rename. Without
+  // a listener, whoever serves the API spools there too (ServerSeams::listen).
   {
     std::error_code sec;
-    fs::remove_all(ho.spool_dir, sec);  // uploads a previous run left half-received
-    fs::create_directories(ho.spool_dir, sec);
-    if (sec) return make_error(ErrorCode::kInternal, "cannot create " + ho.spool_dir + ": " + sec.message());
+    fs::remove_all(d.spool_dir(), sec);  // uploads a previous run left half-received
+    fs::create_directories(d.spool_dir(), sec);
+    if (sec) return make_error(ErrorCode::kInternal, "cannot create " + d.spool_dir() + ": " + sec.message());
   }
-  d.http = std::make_unique<HttpServer>(ho, make_server_api(deps));
-  XOP_RETURN_IF_ERROR(d.http->start());
+  if (d.listen) {
+    XOP_RETURN_IF_ERROR(d.listen(d.api, d.spool_dir()));
+  } else {
+    HttpServerOptions ho;
+    ho.host = cfg.listen_host;
+    ho.port = cfg.listen_port;
+    ho.threads = cfg.http_threads;
+    ho.max_connections = static_cast<size_t>(cfg.max_connections);
+    ho.max_connections_per_peer = static_cast<size_t>(cfg.max_connections_per_peer);
+    ho.max_spool_bytes = static_cast<uint64_t>(cfg.max_upload_spool_bytes);
+    ho.max_spool_bytes_per_caller = static_cast<uint64_t>(cfg.max_upload_spool_bytes_per_user);
+    ho.spool_dir = d.spool_dir();
+    d.http = std::make_unique<HttpServer>(ho, d.api);
+    XOP_RETURN_IF_ERROR(d.http->start());
+  }
 
   d.advert_src.server_id = d.server_id;
   d.advert_src.name = cfg.name;
@@ -246,8 +271,8 @@ Status XenoServer::start() {
   d.advert_src.ttl_ms = cfg.advert_ttl_ms;
 
   d.round(true);  // first advert and any WAL left from a previous run, right away
-  d.ticker = std::thread([&d] { d.run_ticker(); });
-  XOP_LOG_INFO("xenoserver {} ({}) listening on {}", cfg.name, d.server_id, d.http->url());
+  if (d.own_ticker) d.ticker = std::thread([&d] { d.run_ticker(); });
+  XOP_LOG_INFO("xenoserver {} ({}) listening on {}", cfg.name, d.server_id, d.advert_src.endpoint);
   return {};
 }
 
@@ -272,9 +297,13 @@ void XenoServer::stop(bool stop_sessions) {
   if (d.http) d.http->stop();
 }
 
-std::string XenoServer::url() const { return impl_->http ? impl_->http->url() : std::string(); }
+std::string XenoServer::url() const {
+  if (impl_->http) return impl_->http->url();
+  return impl_->listen ? impl_->cfg.advertise_url : std::string();
+}
 std::string XenoServer::server_id() const { return impl_->server_id; }
 std::string XenoServer::public_key_base64() const { return impl_->key.public_key().base64(); }
+void XenoServer::tick() { impl_->round(false); }
 void XenoServer::tick_for_test() { impl_->round(true); }
 
 }  // namespace xop

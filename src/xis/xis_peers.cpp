@@ -57,26 +57,37 @@ Result<std::string> decode_info_key(std::string_view body) {
   return pk->base64();
 }
 
-Result<RegistryLookup> corp_registry(const std::string& corp_url, std::chrono::milliseconds timeout) {
+Result<RegistryLookup> corp_registry(const std::string& corp_url, Connector connector) {
   XOP_ASSIGN_OR_RETURN(auto ep, parse_endpoint(corp_url));
-  return RegistryLookup([ep, timeout](const std::string& server_id) -> Result<std::optional<ServerRegistration>> {
+  return RegistryLookup([ep, connector = std::move(connector)](
+                            const std::string& server_id) -> Result<std::optional<ServerRegistration>> {
     if (!is_account_id(server_id)) return std::optional<ServerRegistration>{};
-    HttpClient http(ep, timeout, kMaxRegistryAnswer + 4096);
-    auto r = http.request("GET", "/v1/servers/" + server_id, "");
+    auto r = connector(ep)->request("GET", "/v1/servers/" + server_id, "", {});
     if (!r) return make_error(ErrorCode::kUnavailable, "the corp cannot be reached: " + r.error().message);
     return decode_registry_answer(server_id, r->status, r->body);
   });
 }
 
-EndpointKeyLookup http_endpoint_key(std::chrono::milliseconds timeout) {
-  return [timeout](const std::string& endpoint_url) -> Result<std::string> {
+EndpointKeyLookup endpoint_key(Connector connector) {
+  return [connector = std::move(connector)](const std::string& endpoint_url) -> Result<std::string> {
     XOP_ASSIGN_OR_RETURN(auto ep, parse_endpoint(endpoint_url));
-    HttpClient http(ep, timeout, kMaxInfoAnswer);
-    auto r = http.request("GET", "/v1/info", "");
+    auto r = connector(ep)->request("GET", "/v1/info", "", {});
     if (!r) return invalid("it cannot be reached: " + r.error().message);
     if (r->status != 200) return invalid(fmt::format("its /v1/info answered {}", r->status));
     return decode_info_key(r->body);
   };
+}
+
+Result<RegistryLookup> corp_registry(const std::string& corp_url, std::chrono::milliseconds timeout) {
+  return corp_registry(corp_url, [timeout](const Endpoint& ep) -> std::shared_ptr<Transport> {
+    return std::make_shared<HttpClient>(ep, timeout, kMaxRegistryAnswer + 4096);
+  });
+}
+
+EndpointKeyLookup http_endpoint_key(std::chrono::milliseconds timeout) {
+  return endpoint_key([timeout](const Endpoint& ep) -> std::shared_ptr<Transport> {
+    return std::make_shared<HttpClient>(ep, timeout, kMaxInfoAnswer);
+  });
 }
 
 }  // namespace xop

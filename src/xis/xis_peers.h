@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "client/connector.h"
 #include "core/result.h"
 
 namespace xop {
@@ -47,7 +48,11 @@ Result<std::optional<ServerRegistration>> decode_registry_answer(const std::stri
 // Decodes a 200 GET /v1/info body: an object whose "public_key" is a valid base64 Ed25519 key.
 Result<std::string> decode_info_key(std::string_view body);
 
-// The HTTP hooks. corp_registry() fails for a malformed corp URL.
+// The hooks over `connector` (one transport per look-up; the simulated platform's connector serves
+// endpoints in-process). corp_registry() fails for a malformed corp URL.
+Result<RegistryLookup> corp_registry(const std::string& corp_url, Connector connector);
+EndpointKeyLookup endpoint_key(Connector connector);
+// The HTTP hooks: a bounded HTTP client per look-up (timeout, answer-size cap).
 Result<RegistryLookup> corp_registry(const std::string& corp_url, std::chrono::milliseconds timeout = kPeerTimeout);
 EndpointKeyLookup http_endpoint_key(std::chrono::milliseconds timeout = kPeerTimeout);
 

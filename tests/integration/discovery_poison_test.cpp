@@ -6,11 +6,11 @@
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
-#include "cli/dev_platform.h"
 #include "client/api_client.h"
 #include "deploy/deployer.h"
 #include "net/http_server.h"
 #include "server/advertiser.h"
+#include "sim/platform.h"
 #include "support/builders.h"
 #include "support/test_support.h"
 #include "xis/xis_service.h"
@@ -38,12 +38,12 @@ SignedDoc cheap_fake_advert(const KeyPair& k, const std::string& endpoint, TimeM
 TEST(DiscoveryPoison, FakeAdvertsClaimingARealEndpointDoNotStopADeploy) {
   spdlog::set_level(spdlog::level::warn);
   TempDir dir;
-  DevOptions o;
+  PlatformOptions o;
   o.data_dir = dir.path();
   o.servers = 2;
   o.runtime = "mock";
   o.charging_interval_ms = 60'000;
-  auto platform = DevPlatform::start(o);
+  auto platform = Platform::start(o);
   ASSERT_TRUE(platform) << platform.error().to_string();
   auto& p = **platform;
   auto xis = parse_endpoint(p.xis_url());
