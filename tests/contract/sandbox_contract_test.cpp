@@ -1,7 +1,7 @@
-// The Sandbox driver contract (server/sandbox.h), one suite run over every driver: mock, runc and
-// crun. A driver that cannot run on this machine (not root, runtime missing, a trivial container
-// fails: crun 1.8.1 on a hybrid cgroup host whose cgroup2 mount has controllers) is skipped with
-// the reason. The interface has no recover/adopt call, so the suite has no restart case.
+// The Sandbox driver contract (server/sandbox.h), one suite run over every driver: mock, sim (the
+// simulated platform's), runc and crun. A driver that cannot run on this machine (not root, runtime missing, a trivial
+// container fails: crun 1.8.1 on a hybrid cgroup host whose cgroup2 mount has controllers) is skipped with the reason.
+// The interface has no recover/adopt call, so the suite has no restart case.
 #include <gtest/gtest.h>
 
 #include "contract/sandbox_harness.h"
@@ -180,7 +180,7 @@ TEST_P(SandboxContractTest, UnknownIdsAreNotFoundAndStopAndRemoveAreNoOps) {
   EXPECT_TRUE(sb().remove("no-such-sandbox"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Drivers, SandboxContractTest, ::testing::Values("mock", "runc", "crun"),
+INSTANTIATE_TEST_SUITE_P(Drivers, SandboxContractTest, ::testing::Values("mock", "sim", "runc", "crun"),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "crypto/keys.h"
 #include "image/oci_layout.h"
@@ -17,6 +18,7 @@
 #include "server/image_store.h"
 #include "server/sandbox_mock.h"
 #include "server/sandbox_runc.h"
+#include "sim/sim_sandbox.h"
 #include "support/test_support.h"
 
 namespace xop::testing {
@@ -239,11 +241,58 @@ class RuncHarness final : public SandboxHarness {
   std::map<std::string, std::vector<pid_t>> pids_;
 };
 
+// The simulated platform's driver (sim/sim_sandbox.h): each workload is described by its
+// environment and lives on a simulated clock that drive() moves 100 ms per poll; a stop's grace is
+// slept for real (the suite times it) and passes on the clock too, as the platform's does.
+class SimHarness final : public SandboxHarness {
+ public:
+  SimHarness()
+      : sim_(clock_, [this](std::chrono::milliseconds grace) {
+          std::this_thread::sleep_for(grace);
+          clock_.advance_ms(grace.count());
+        }) {}
+  Sandbox& sandbox() override { return sim_; }
+  SandboxSpec spec(Workload w) override {
+    const std::string id = next_id();
+    SandboxSpec s = base_spec(id, t_.file(id), w);
+    switch (w) {
+      case Workload::kExit3:
+        s.env.insert(s.env.end(), {"XOP_SIM_EXIT_AFTER_MS=0", "XOP_SIM_EXIT_CODE=3"});
+        break;
+      case Workload::kBurnKnownCpu:  // a whole core for exactly kKnownBurnNs
+        s.env.insert(s.env.end(), {"XOP_SIM_CPU_MILLICORES=1000",
+                                   "XOP_SIM_EXIT_AFTER_MS=" + std::to_string(kKnownBurnNs / 1'000'000)});
+        break;
+      case Workload::kSpinExitingOnTerm:
+        s.env.emplace_back("XOP_SIM_CPU_MILLICORES=1000");
+        break;
+      case Workload::kSpinIgnoringTerm:
+        s.env.insert(s.env.end(), {"XOP_SIM_CPU_MILLICORES=1000", "XOP_SIM_IGNORE_TERM=1"});
+        break;
+      case Workload::kExceedMemory:
+        s.env.emplace_back("XOP_SIM_MEMORY_BYTES=" + std::to_string(s.reserved.memory_bytes + 1));
+        break;
+    }
+    return s;
+  }
+  void drive() override { clock_.advance_ms(100); }
+  std::vector<std::string> leftovers(const std::string& id) override {
+    if (sim_.status(id)) return {"the simulated sandbox still holds " + id};
+    return {};
+  }
+
+ private:
+  TempDir t_;
+  SimulatedClock clock_;
+  SimSandbox sim_;
+};
+
 }  // namespace
 
 std::unique_ptr<SandboxHarness> harness_for(const std::string& driver, std::string& why) {
   why.clear();
   if (driver == "mock") return std::make_unique<MockHarness>();
+  if (driver == "sim") return std::make_unique<SimHarness>();
   if (driver == "runc" || driver == "crun") {
     auto h = std::make_unique<RuncHarness>();
     why = h->init(driver);

@@ -40,7 +40,7 @@ class SandboxHarness {
   virtual std::vector<std::string> leftovers(const std::string& id) = 0;
 };
 
-// The harness for `driver` ("mock", "runc", "crun"), or null with `why` saying why that driver
+// The harness for `driver` ("mock", "sim", "runc", "crun"), or null with `why` saying why that driver
 // cannot run on this machine (not root, runtime missing, or a trivial container failed).
 std::unique_ptr<SandboxHarness> harness_for(const std::string& driver, std::string& why);
 
