@@ -15,12 +15,46 @@ tl::unexpected<Error> db_error(sqlite3* db, int rc, std::string_view what) {
   return make_error(code, msg);
 }
 
+// Statements kept per SQL text beyond this are finalized.
+constexpr size_t kCachedPerText = 4;
+
+// One statement with no parameters and nothing after it but a semicolon and space.
+bool single_statement(std::string_view sql) {
+  const size_t semi = sql.find(';');
+  if (semi == std::string_view::npos) return true;
+  return sql.find_first_not_of(" \t\r\n", semi + 1) == std::string_view::npos &&
+         sql.find('?') == std::string_view::npos;
+}
+
 }  // namespace
 
-SqliteStmt::SqliteStmt(SqliteStmt&& o) noexcept : db_(o.db_), st_(o.st_), bind_rc_(o.bind_rc_) { o.st_ = nullptr; }
+struct SqliteStmtCache {
+  std::map<std::string, std::vector<sqlite3_stmt*>, std::less<>> free;
+  ~SqliteStmtCache() {
+    for (auto& [sql, sts] : free) {
+      for (auto* st : sts) sqlite3_finalize(st);
+    }
+  }
+};
+
+SqliteStmt::SqliteStmt(SqliteStmt&& o) noexcept
+    : db_(o.db_), st_(o.st_), cache_(std::move(o.cache_)), sql_(std::move(o.sql_)), bind_rc_(o.bind_rc_) {
+  o.st_ = nullptr;
+}
 
 SqliteStmt::~SqliteStmt() {
-  if (st_ != nullptr) sqlite3_finalize(st_);
+  if (st_ == nullptr) return;
+  auto cache = cache_.lock();
+  if (cache) {
+    sqlite3_reset(st_);  // ends a read it held open; its error was step()'s to report
+    sqlite3_clear_bindings(st_);
+    auto& list = cache->free[sql_];
+    if (list.size() < kCachedPerText) {
+      list.push_back(st_);
+      return;
+    }
+  }
+  sqlite3_finalize(st_);
 }
 
 SqliteStmt& SqliteStmt::bind(int i, int64_t v) {
@@ -89,13 +123,20 @@ Result<SqliteDb> SqliteDb::open(const std::string& path, const std::string& vfs)
   return db;
 }
 
-SqliteDb::SqliteDb(SqliteDb&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+SqliteDb::SqliteDb(sqlite3* db) : db_(db), cache_(std::make_shared<SqliteStmtCache>()) {}
+
+SqliteDb::SqliteDb(SqliteDb&& o) noexcept : db_(o.db_), cache_(std::move(o.cache_)) { o.db_ = nullptr; }
 
 SqliteDb::~SqliteDb() {
+  cache_.reset();  // finalizes the cached statements (live ones finalize when they end)
   if (db_ != nullptr) sqlite3_close_v2(db_);
 }
 
 Status SqliteDb::exec(std::string_view sql) {
+  if (single_statement(sql)) {
+    XOP_ASSIGN_OR_RETURN(auto st, prepare(sql));
+    return st.run();
+  }
   char* err = nullptr;
   const std::string s(sql);
   const int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
@@ -109,10 +150,16 @@ Status SqliteDb::exec(std::string_view sql) {
 }
 
 Result<SqliteStmt> SqliteDb::prepare(std::string_view sql) {
+  if (auto it = cache_->free.find(sql); it != cache_->free.end() && !it->second.empty()) {
+    sqlite3_stmt* st = it->second.back();
+    it->second.pop_back();
+    return SqliteStmt(db_, st, cache_, std::string(sql));
+  }
   sqlite3_stmt* st = nullptr;
   const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, nullptr);
   if (rc != SQLITE_OK) return db_error(db_, rc, "prepare");
-  return SqliteStmt(db_, st);
+  if (st == nullptr) return make_error(ErrorCode::kInternal, "sqlite prepare: no statement in the text");
+  return SqliteStmt(db_, st, cache_, std::string(sql));
 }
 
 SqliteTxn::~SqliteTxn() {

@@ -1,10 +1,16 @@
 // A thin RAII layer over the raw sqlite3 API: one connection, prepared statements with typed
 // binds and reads, and IMMEDIATE transactions that roll back unless committed. Every failure is
 // a Result (kInternal, or kConflict for constraint violations). Not thread-safe: each owner
-// serialises access with a mutex of its own (the corp store, the server state store).
+// serialises access with a mutex of its own (the corp store, the server state store), and a
+// statement is used and destroyed under that mutex.
+// Prepared statements are cached per SQL text: a statement going out of scope is reset (ending
+// any read it held open), its bindings cleared, and kept for the next prepare() of the same text
+// (a few per text; more are finalized). Statements may outlive their SqliteDb (then finalized).
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +24,7 @@ struct sqlite3_stmt;
 namespace xop {
 
 class SqliteDb;
+struct SqliteStmtCache;
 
 class SqliteStmt {
  public:
@@ -47,9 +54,12 @@ class SqliteStmt {
 
  private:
   friend class SqliteDb;
-  SqliteStmt(sqlite3* db, sqlite3_stmt* st) : db_(db), st_(st) {}
+  SqliteStmt(sqlite3* db, sqlite3_stmt* st, std::weak_ptr<SqliteStmtCache> cache, std::string sql)
+      : db_(db), st_(st), cache_(std::move(cache)), sql_(std::move(sql)) {}
   sqlite3* db_;
   sqlite3_stmt* st_;
+  std::weak_ptr<SqliteStmtCache> cache_;
+  std::string sql_;
   int bind_rc_ = 0;  // first bind failure, reported by step()
 };
 
@@ -66,7 +76,7 @@ class SqliteDb {
   SqliteDb& operator=(const SqliteDb&) = delete;
   ~SqliteDb();
 
-  // Runs one or more statements without parameters.
+  // Runs one or more statements without parameters (one statement goes through the cache).
   Status exec(std::string_view sql);
   Result<SqliteStmt> prepare(std::string_view sql);
   // Rows changed by the most recent INSERT, UPDATE or DELETE.
@@ -74,8 +84,9 @@ class SqliteDb {
   [[nodiscard]] sqlite3* handle() const { return db_; }
 
  private:
-  explicit SqliteDb(sqlite3* db) : db_(db) {}
+  explicit SqliteDb(sqlite3* db);
   sqlite3* db_;
+  std::shared_ptr<SqliteStmtCache> cache_;
 };
 
 // Steps `stmt` through every row and turns each into a T with `read(stmt)`.
