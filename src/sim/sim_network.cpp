@@ -61,8 +61,8 @@ Status SimNetwork::bind(const std::string& url, std::shared_ptr<const Router> ro
   XOP_ASSIGN_OR_RETURN(auto ep, parse_endpoint(url));
   if (!router) return invalid("cannot bind " + url + " to no router");
   std::lock_guard lock(state_->mu);
-  state_->hosts[key_of(ep)] = State::Host{
-      std::make_shared<RouterTransport>(std::move(router), "sim-client", std::move(spool_dir)), true};
+  state_->hosts[key_of(ep)] =
+      State::Host{std::make_shared<RouterTransport>(std::move(router), "sim-client", std::move(spool_dir)), true};
   return ok_status();
 }
 

@@ -30,7 +30,7 @@ class SimNetwork {
   // Requests served so far (unreachable ones not counted).
   [[nodiscard]] uint64_t requests() const;
 
- struct State;  // internal: shared with the connectors' transports
+  struct State;  // internal: shared with the connectors' transports
 
  private:
   std::shared_ptr<State> state_;

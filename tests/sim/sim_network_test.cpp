@@ -9,7 +9,9 @@ namespace {
 
 std::shared_ptr<Router> answering(const std::string& who) {
   auto r = std::make_shared<Router>();
-  r->add("GET", "/v1/info", [who](const HttpRequest&, const PathParams&) { return json_response(200, Json{{"who", who}}); });
+  r->add("GET", "/v1/info", [who](const HttpRequest&, const PathParams&) {
+    return json_response(200, Json{{"who", who}});
+  });
   return r;
 }
 

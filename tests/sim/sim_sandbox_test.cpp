@@ -32,10 +32,17 @@ class SimSandboxTest : public ::testing::Test {
 
 TEST_F(SimSandboxTest, HostileEnvironmentValuesAreRefusedAndStartNothing) {
   const std::vector<std::string> bad = {
-      "XOP_SIM_CPU_MILLICORES=-1",        "XOP_SIM_CPU_MILLICORES=1.5",      "XOP_SIM_CPU_MILLICORES=",
-      "XOP_SIM_CPU_MILLICORES=12abc",     "XOP_SIM_CPU_MILLICORES=99999999999999999999999",
-      "XOP_SIM_MEMORY_BYTES=0x10",        "XOP_SIM_EXIT_AFTER_MS= 5",        "XOP_SIM_EXIT_CODE=256",
-      "XOP_SIM_EXIT_CODE=-3",             "XOP_SIM_IGNORE_TERM=yes",         "XOP_SIM_IGNORE_TERM=2",
+      "XOP_SIM_CPU_MILLICORES=-1",
+      "XOP_SIM_CPU_MILLICORES=1.5",
+      "XOP_SIM_CPU_MILLICORES=",
+      "XOP_SIM_CPU_MILLICORES=12abc",
+      "XOP_SIM_CPU_MILLICORES=99999999999999999999999",
+      "XOP_SIM_MEMORY_BYTES=0x10",
+      "XOP_SIM_EXIT_AFTER_MS= 5",
+      "XOP_SIM_EXIT_CODE=256",
+      "XOP_SIM_EXIT_CODE=-3",
+      "XOP_SIM_IGNORE_TERM=yes",
+      "XOP_SIM_IGNORE_TERM=2",
       "XOP_SIM_EXIT_AFTER_MS=" + std::string(5000, '9'),
   };
   for (size_t i = 0; i < bad.size(); ++i) {
