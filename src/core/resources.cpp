@@ -42,40 +42,29 @@ std::optional<Usage> Usage::plus(const Usage& o) const {
   return r;
 }
 
-Json to_json(const Resources& r) {
-  return Json{{"cpu_millis", r.cpu_millis},
-              {"memory_bytes", r.memory_bytes},
-              {"disk_bytes", r.disk_bytes},
-              {"net_bps", r.net_bps}};
+const Schema<Resources>& resources_schema() {
+  static const auto s = Schema<Resources>("resources")
+                            .i64_or("cpu_millis", &Resources::cpu_millis, 0, 0, kMax)
+                            .i64_or("memory_bytes", &Resources::memory_bytes, 0, 0, kMax)
+                            .i64_or("disk_bytes", &Resources::disk_bytes, 0, 0, kMax)
+                            .i64_or("net_bps", &Resources::net_bps, 0, 0, kMax);
+  return s;
 }
 
+const Schema<Usage>& usage_schema() {
+  static const auto s = Schema<Usage>("usage")
+                            .i64("cpu_ns", &Usage::cpu_ns, 0, kMax)
+                            .i64("memory_byte_seconds", &Usage::memory_byte_seconds, 0, kMax)
+                            .i64("disk_bytes", &Usage::disk_bytes, 0, kMax)
+                            .i64("net_bytes", &Usage::net_bytes, 0, kMax);
+  return s;
+}
+
+Json to_json(const Resources& r) { return resources_schema().encode(r); }
 Result<Resources> resources_from_json(const Json& j, const std::string& where) {
-  JsonReader r(j, where);
-  Resources out;
-  out.cpu_millis = r.opt_i64("cpu_millis", 0, kMax).value_or(0);
-  out.memory_bytes = r.opt_i64("memory_bytes", 0, kMax).value_or(0);
-  out.disk_bytes = r.opt_i64("disk_bytes", 0, kMax).value_or(0);
-  out.net_bps = r.opt_i64("net_bps", 0, kMax).value_or(0);
-  XOP_RETURN_IF_ERROR(r.finish());
-  return out;
+  return resources_schema().decode(j, where);
 }
-
-Json to_json(const Usage& u) {
-  return Json{{"cpu_ns", u.cpu_ns},
-              {"memory_byte_seconds", u.memory_byte_seconds},
-              {"disk_bytes", u.disk_bytes},
-              {"net_bytes", u.net_bytes}};
-}
-
-Result<Usage> usage_from_json(const Json& j, const std::string& where) {
-  JsonReader r(j, where);
-  Usage out;
-  out.cpu_ns = r.i64("cpu_ns", 0, kMax);
-  out.memory_byte_seconds = r.i64("memory_byte_seconds", 0, kMax);
-  out.disk_bytes = r.i64("disk_bytes", 0, kMax);
-  out.net_bytes = r.i64("net_bytes", 0, kMax);
-  XOP_RETURN_IF_ERROR(r.finish());
-  return out;
-}
+Json to_json(const Usage& u) { return usage_schema().encode(u); }
+Result<Usage> usage_from_json(const Json& j, const std::string& where) { return usage_schema().decode(j, where); }
 
 }  // namespace xop

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/json_reader.h"
+#include "core/schema.h"
 
 namespace xop {
 
@@ -36,6 +37,9 @@ struct Usage {
   [[nodiscard]] std::optional<Usage> plus(const Usage& o) const;
 };
 
+// The wire forms (docs/formats.md): every field an integer; a Resources field may be absent (0).
+const Schema<Resources>& resources_schema();
+const Schema<Usage>& usage_schema();
 Json to_json(const Resources& r);
 Result<Resources> resources_from_json(const Json& j, const std::string& where);
 Json to_json(const Usage& u);

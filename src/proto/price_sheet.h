@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "core/json_reader.h"
+#include "core/schema.h"
 #include "core/time.h"
 #include "crypto/signed_doc.h"
 
@@ -38,6 +39,9 @@ struct PriceSheet {
   friend bool operator==(const PriceSheet&, const PriceSheet&) = default;
 };
 
+// The wire forms, declared once (core/schema.h; docs/formats.md).
+const Schema<Rates>& rates_schema();
+const Schema<PriceSheet>& price_sheet_schema();
 Json to_json(const Rates& r);
 Result<Rates> rates_from_json(const Json& j, const std::string& where);
 Json to_json(const PriceSheet& p);

@@ -8,6 +8,7 @@
 
 #include "core/money.h"
 #include "core/resources.h"
+#include "core/schema.h"
 #include "core/time.h"
 #include "crypto/signed_doc.h"
 
@@ -38,6 +39,9 @@ struct UsageBatch {
   std::vector<UsageRecord> records;
 };
 
+// The wire forms, declared once (core/schema.h; docs/formats.md).
+const Schema<UsageRecord>& usage_record_schema();
+const Schema<UsageBatch>& usage_batch_schema();
 Json to_json(const UsageRecord& r);
 Result<UsageRecord> usage_record_from_json(const Json& j, const std::string& where);
 Json to_json(const UsageBatch& b);
