@@ -79,6 +79,7 @@ Result<std::unique_ptr<DevPlatform>> DevPlatform::start(const DevOptions& opts) 
     c.location = GeoPoint{std::llround(city.lat * 1e6), std::llround(city.lon * 1e6)};
     c.data_dir = opts.data_dir + "/servers/" + std::to_string(i + 1);
     c.key_file = c.data_dir + "/server.key";
+    c.listen_port = 0;  // several servers on one host: any free ports
     c.corp_url = d.corp_http->url();
     c.xis_url = d.xis_http->url();
     c.owner = owner.account_id();

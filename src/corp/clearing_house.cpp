@@ -93,7 +93,7 @@ Result<size_t> ClearingHouse::release_locked(TimeMs now) {
     XOP_RETURN_IF_ERROR(store_->update_po(st));
   }
   XOP_RETURN_IF_ERROR(txn.commit());
-  XOP_LOG_INFO("corp: released the holds of {} purchase order(s) no usage can claim", plan.expired.size());
+  XOP_LOGN_INFO("corp", "released the holds of {} purchase order(s) no usage can claim", plan.expired.size());
   return plan.expired.size();
 }
 

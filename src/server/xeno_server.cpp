@@ -7,6 +7,7 @@
 
 #include "client/api_client.h"
 #include "core/log.h"
+#include "core/log_backoff.h"
 #include "net/http_server.h"
 #include "server/advertiser.h"
 #include "server/charging_agent.h"
@@ -44,6 +45,21 @@ struct XenoServer::Impl {
   TimeMs last_image_gc_at = 0;
   std::mutex round_mu;  // one round of periodic work at a time
   int advert_ok = -1;   // last advert: -1 none yet, 0 failed, 1 accepted (under round_mu)
+  LogBackoff corp_log;  // usage delivery failures (under round_mu)
+
+  // A down corp logs on the first failed delivery, then at doubling intervals, and once when back.
+  void note_delivery(const Status& delivered, TimeMs now) {
+    if (!delivered) {
+      if (corp_log.failure(now)) {
+        XOP_LOGN_WARN("server", "corp unreachable: usage records not delivered (kept, will retry): {} ({} failures)",
+                      delivered.error().message, corp_log.failures());
+      } else {
+        XOP_LOGN_DEBUG("server", "usage records not delivered (will retry): {}", delivered.error().message);
+      }
+    } else if (corp_log.success()) {
+      XOP_LOGN_INFO("server", "corp reachable again: usage records delivered");
+    }
+  }
 
   Json info() const {
     return Json{{"service", "xop-server"},
@@ -70,18 +86,17 @@ struct XenoServer::Impl {
       sessions->write_records();
     }
     auto flushed = charging->flush();
-    if (!flushed) {
-      XOP_LOG_WARN("usage records not delivered (will retry): {}", flushed.error().message);
-    } else if (!flushed->exhausted_pos.empty()) {
+    note_delivery(flushed ? Status{} : Status(tl::make_unexpected(flushed.error())), now);
+    if (flushed && !flushed->exhausted_pos.empty()) {
       sessions->on_exhausted(flushed->exhausted_pos);
       // Delivers the final records promptly; undelivered ones stay in the WAL for the next tick.
       auto again = charging->flush();
-      if (!again) XOP_LOG_WARN("final usage records not delivered (will retry): {}", again.error().message);
+      note_delivery(again ? Status{} : Status(tl::make_unexpected(again.error())), now);
     }
     if (now - last_image_gc_at >= cfg.image_gc_interval_ms) {
       last_image_gc_at = now;
       auto gc = images->collect_garbage();
-      if (!gc) XOP_LOG_WARN("image store garbage collection failed: {}", gc.error().message);
+      if (!gc) XOP_LOGN_WARN("server", "image store garbage collection failed: {}", gc.error().message);
     }
     if (xis && (force_all || now - last_advert_at >= cfg.advert_interval_ms)) {
       last_advert_at = now;
@@ -206,7 +221,7 @@ Status XenoServer::start() {
   // At start-up, once recovery ended the uses of sessions that finished while we were down.
   d.last_image_gc_at = d.clock->now_ms();
   if (auto gc = d.images->collect_garbage(); !gc) {
-    XOP_LOG_WARN("image store garbage collection failed: {}", gc.error().message);
+    XOP_LOGN_WARN("server", "image store garbage collection failed: {}", gc.error().message);
   }
   d.charging = std::make_unique<ChargingAgent>(d.server_id, d.key, *d.corp, *d.store, *d.clock);
 
@@ -247,7 +262,7 @@ Status XenoServer::start() {
 
   d.round(true);  // first advert and any WAL left from a previous run, right away
   d.ticker = std::thread([&d] { d.run_ticker(); });
-  XOP_LOG_INFO("xenoserver {} ({}) listening on {}", cfg.name, d.server_id, d.http->url());
+  XOP_LOGN_INFO("server", "{} ({}) listening on {}", cfg.name, d.server_id, d.http->url());
   return {};
 }
 
@@ -266,7 +281,8 @@ void XenoServer::stop(bool stop_sessions) {
       // Undelivered records stay in the WAL and go out after the next start.
       auto flushed = d.charging->flush();
       if (!flushed)
-        XOP_LOG_ERROR("usage records not delivered at shutdown (kept for the next start): {}", flushed.error().message);
+        XOP_LOGN_ERROR("server", "usage records not delivered at shutdown (kept for the next start): {}",
+                       flushed.error().message);
     }
   }
   if (d.http) d.http->stop();
