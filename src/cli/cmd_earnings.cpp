@@ -44,9 +44,8 @@ int run(const CliState& st, const EarningsArgs& a) {
   }
   Table t({"SERVER", "NAME", "RECORDS", "TODAY", "TOTAL"});
   for (const auto& s : servers) {
-    t.add({s.value("server", "").substr(0, 12), s.value("name", ""),
-           std::to_string(s.value("settlements", int64_t{0})), credits(s.value("today", int64_t{0})),
-           credits(s.value("total", int64_t{0}))});
+    t.add({s.value("server", "").substr(0, 12), s.value("name", ""), std::to_string(s.value("settlements", int64_t{0})),
+           credits(s.value("today", int64_t{0})), credits(s.value("total", int64_t{0}))});
   }
   if (servers.size() > 1) t.add({"", "all", "", credits(today), credits(total)});
   std::cout << t.render();

@@ -9,6 +9,7 @@
 #include "cli/daemon.h"
 #include "cli/output.h"
 #include "core/file_util.h"
+#include "proto/advert.h"
 #include "server/xeno_server.h"
 
 namespace xop {
@@ -28,7 +29,7 @@ int run(const DaemonFlags& f) {
 }
 
 struct StatusArgs {
-  std::string url;     // the server's API; default: from --config, else the default port
+  std::string url;     // the server's API, or its id (a prefix) or name; default: from --config, else the default port
   std::string config;  // the server's config file (port_file, advertise_url or listen)
 };
 
@@ -52,6 +53,28 @@ Result<std::string> status_url(const StatusArgs& a) {
   return fmt::format("http://{}:{}", host, cfg.listen_port);
 }
 
+// A server named by identity: its account id (or a unique prefix) or its name, resolved to the
+// endpoint of its signed advert at XIS, so a server that moved is still found.
+struct Resolved {
+  std::string url;
+  std::string server;  // the id the advert was signed by
+};
+Result<Resolved> resolve_server(ClientContext& c, const std::string& who) {
+  if (!c.xis) return invalid("no XIS in your config to find server " + who + "; give its URL");
+  XOP_ASSIGN_OR_RETURN(auto list, c.xis->call("GET", "/v1/adverts"));
+  std::vector<Resolved> found;
+  for (const auto& j : list.value("adverts", Json::array())) {
+    auto doc = SignedDoc::from_json(j, kAdvertType);
+    if (!doc) continue;
+    auto adv = verify_advert(*doc);
+    if (!adv) continue;  // unsigned or forged adverts name nobody
+    if (adv->server.rfind(who, 0) == 0 || adv->name == who) found.push_back(Resolved{adv->endpoint, adv->server});
+  }
+  if (found.empty()) return make_error(ErrorCode::kNotFound, "no live advert at XIS for server " + who);
+  if (found.size() > 1) return invalid("server " + who + " is ambiguous: " + std::to_string(found.size()) + " match");
+  return found.front();
+}
+
 std::string ago(int64_t ms) {
   if (ms < 0) return "never";
   if (ms < 1000) return fmt::format("{} ms ago", ms);
@@ -68,13 +91,23 @@ std::string resources_text(const Json& r) {
 int status(const CliState& st, const StatusArgs& a) {
   auto c = load_client_context(st);
   if (!c) return fail(c.error());
-  auto url = status_url(a);
+  std::string expected;  // the identity asked for, when resolved through XIS
+  Result<std::string> url = std::string();
+  if (!a.url.empty() && a.url.rfind("http://", 0) != 0 && a.url.rfind("https://", 0) != 0) {
+    auto r = resolve_server(*c, a.url);
+    if (!r) return fail(r.error());
+    url = r->url;
+    expected = r->server;
+  } else {
+    url = status_url(a);
+  }
   if (!url) return fail(url.error());
   auto server = ApiClient::connect(*url, c->key);
   if (!server) return fail(server.error());
   auto s = server->call("GET", "/v1/status");
   if (!s) return fail(s.error());
   const std::string id = s->value("server", "");
+  if (!expected.empty() && id != expected) return fail(*url + " answers as server " + id + ", not " + expected);
   // Earnings come from the corp's ledger; the server's own view cannot vouch for them.
   auto e = c->corp->call("GET", "/v1/accounts/" + id + "/earnings");
   if (st.json) {
@@ -135,7 +168,9 @@ void add_server_command(CLI::App& app, CliState& st) {
   auto a = std::make_shared<StatusArgs>();
   auto* status_cmd = cmd->add_subcommand(
       "status", "Your server's registration, advert, capacity in use, sessions and earnings (run as its owner)");
-  status_cmd->add_option("URL", a->url, "The server's API (default: from --config, else http://127.0.0.1:7402)");
+  status_cmd->add_option("SERVER", a->url,
+                         "The server's API URL, or its id (a prefix) or name, found through XIS (default: from "
+                         "--config, else http://127.0.0.1:7402)");
   status_cmd->add_option("--config", a->config, "The server's config file, to find its API");
   status_cmd->callback([a, &st] { st.code = status(st, *a); });
 

@@ -83,6 +83,15 @@ TEST_F(OwnerToolsTest, StatusAndEarningsShowTheOwnersServerAndNothingToStrangers
   EXPECT_EQ(st["sessions"][0]["id"], deployed->outcomes[0].session);
   EXPECT_GT(st["earnings"].value("total", int64_t{0}), 0) << st.dump();
 
+  // By identity: its id (a prefix) or its name, resolved through its signed advert at XIS.
+  const std::string id = st.value("server", "");
+  ASSERT_EQ(id.size(), 41u);
+  EXPECT_EQ(run_json(owner_home, {"server", "status", id.substr(0, 10)}).value("server", ""), id);
+  EXPECT_EQ(run_json(owner_home, {"server", "status", "xs-0"}).value("server", ""), id);
+  auto nobody = run_xop({"--home", owner_home, "server", "status", "xs-nobody"});
+  EXPECT_NE(nobody.code, 0);
+  EXPECT_NE(nobody.err.find("no live advert"), std::string::npos) << nobody.err;
+
   // People read the same in a table: the user's short id, the earnings line.
   auto text = run_xop({"--home", owner_home, "server", "status", url});
   ASSERT_EQ(text.code, 0) << text.err;
