@@ -159,8 +159,12 @@ struct State {
   Admit<TimeMs> admit(const AdvertSubmission& s, const std::string& owner, size_t bytes) {
     const TimeMs now = clock.now_ms();
     if (auto c = check_endpoint(s, now); !c) return tl::make_unexpected(c.error());
+    const bool known = store.knows(s.advert.server);
     auto r = store.put(s.advert, s.doc, s.price_sheet.rates, now, owner, bytes);
     if (!r) return tl::make_unexpected(Refusal{r.error()});
+    // One line when a server starts advertising (or comes back after its advert was dropped).
+    if (!known)
+      XOP_LOGN_INFO("xis", "server {} ({}) advertising at {}", s.advert.server, s.advert.name, s.advert.endpoint);
     return *r;
   }
 
