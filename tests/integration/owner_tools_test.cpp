@@ -41,8 +41,8 @@ class OwnerToolsTest : public ::testing::Test {
   std::unique_ptr<ProcessPlatform> platform_;
 };
 
-TEST_F(OwnerToolsTest, StatusAndEarningsShowTheOwnersServerAndNothingToStrangers) {
-  const KeyPair user = platform_->new_user("alice", 10);
+// Starts one session of `user` on the platform's server; returns its id ("" on failure).
+std::string deploy_session(ProcessPlatform& p, const KeyPair& user) {
   DeployManifest m;
   m.name = "burner";
   m.image = std::string(XOP_BUILD_DIR) + "/images/burner";
@@ -51,11 +51,24 @@ TEST_F(OwnerToolsTest, StatusAndEarningsShowTheOwnersServerAndNothingToStrangers
   m.resources.memory_bytes = 64LL << 20;
   m.count = 1;
   m.budget = Money::micros(5'000'000);
-  Deployer d(user, platform_->corp_url(), platform_->xis_url(), platform_->dir().file("scratch"));
+  Deployer d(user, p.corp_url(), p.xis_url(), p.dir().file("scratch-" + user.account_id()));
   auto deployed = d.deploy(m, nullptr);
-  ASSERT_TRUE(deployed) << deployed.error().message;
-  ASSERT_EQ(deployed->outcomes.size(), 1u);
-  ASSERT_TRUE(deployed->outcomes[0].ok) << deployed->outcomes[0].error << platform_->logs();
+  EXPECT_TRUE(deployed) << deployed.error().message;
+  if (!deployed || deployed->outcomes.size() != 1) return "";
+  EXPECT_TRUE(deployed->outcomes[0].ok) << deployed->outcomes[0].error << p.logs();
+  return deployed->outcomes[0].ok ? deployed->outcomes[0].session : "";
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST_F(OwnerToolsTest, StatusAndEarningsShowTheOwnersServerAndNothingToStrangers) {
+  const KeyPair user = platform_->new_user("alice", 10);
+  const std::string session = deploy_session(*platform_, user);
+  ASSERT_FALSE(session.empty());
 
   const std::string owner_home = home_for(platform_->owner(), "owner");
   const std::string url = platform_->server_urls()[0];
@@ -80,7 +93,7 @@ TEST_F(OwnerToolsTest, StatusAndEarningsShowTheOwnersServerAndNothingToStrangers
   EXPECT_EQ(st["in_use"].value("cpu_millis", int64_t{0}), 500) << st.dump();
   ASSERT_EQ(st["sessions"].size(), 1u) << st.dump();
   EXPECT_EQ(st["sessions"][0]["user"], user.account_id());
-  EXPECT_EQ(st["sessions"][0]["id"], deployed->outcomes[0].session);
+  EXPECT_EQ(st["sessions"][0]["id"], session);
   EXPECT_GT(st["earnings"].value("total", int64_t{0}), 0) << st.dump();
 
   // By identity: its id (a prefix) or its name, resolved through its signed advert at XIS.
@@ -108,6 +121,47 @@ TEST_F(OwnerToolsTest, StatusAndEarningsShowTheOwnersServerAndNothingToStrangers
   const Json theirs = run_json(stranger_home, {"earnings"});
   EXPECT_EQ(theirs["servers"].size(), 0u) << theirs.dump();
   EXPECT_EQ(theirs.value("total", int64_t{-1}), 0);
+}
+
+// A corp that is down is logged once when the server's deliveries start failing (then at doubling
+// intervals, the first after 10 s), not every round, and once when it answers again.
+TEST_F(OwnerToolsTest, ADownCorpIsLoggedOnceNotEveryRoundAndOnceWhenBack) {
+  const KeyPair user = platform_->new_user("alice", 10);
+  ASSERT_FALSE(deploy_session(*platform_, user).empty());
+  auto server = ApiClient::connect(platform_->server_urls()[0], platform_->owner());
+  ASSERT_TRUE(server) << server.error().message;
+  auto corp_state = [&] {
+    auto s = server->call("GET", "/v1/status");
+    return s ? s->value("corp", Json::object()) : Json::object();
+  };
+  const std::string line = "server: corp unreachable";
+  ASSERT_EQ(count(platform_->logs(), line), 0u);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(platform_->kill_corp(), "");
+  // Several delivery rounds fail (the server tries every 200 ms, with a record due every second).
+  Json c;
+  ASSERT_TRUE(poll_until(
+      [&] {
+        c = corp_state();
+        return c.value("delivery_failures", int64_t{0}) >= 5;
+      },
+      std::chrono::seconds(30)))
+      << c.dump() << platform_->logs();
+  EXPECT_FALSE(c.value("reachable", true));
+  ASSERT_EQ(platform_->restart_corp(), "");
+  ASSERT_TRUE(poll_until([&] { return count(platform_->logs(), "server: corp reachable again") == 1; },
+                         std::chrono::seconds(30)))
+      << platform_->logs();
+  const auto outage = std::chrono::steady_clock::now() - t0;
+  // Within the first 10 s of an outage exactly one line; a longer one may add one per doubling.
+  const size_t lines = count(platform_->logs(), line);
+  EXPECT_GE(lines, 1u);
+  if (outage < std::chrono::seconds(10)) {
+    EXPECT_EQ(lines, 1u) << platform_->logs();
+  }
+  EXPECT_LT(static_cast<int64_t>(lines), c.value("delivery_failures", int64_t{0})) << platform_->logs();
+  EXPECT_TRUE(corp_state().value("reachable", false));
 }
 
 }  // namespace
