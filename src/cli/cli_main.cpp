@@ -25,6 +25,8 @@ int run_cli(int argc, char** argv) {
   add_deploy_command(app, st);
   add_sessions_commands(app, st);
   add_statement_command(app, st);
+  add_key_command(app, st);
+  add_earnings_command(app, st);
   app.parse_complete_callback([&] {
     const bool daemon = app.got_subcommand("corp") || app.got_subcommand("xis") || app.got_subcommand("server");
     log::init(!log_level.empty() ? log_level : daemon ? "info" : "warn");

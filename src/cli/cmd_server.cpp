@@ -1,7 +1,15 @@
 // `xop server`: runs a XenoServer daemon. Options: server/server_config.h, docs/operating.md.
+// `xop server status`: the owner's view of a running server (docs/operating.md "Owner's tools").
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "cli/client_context.h"
 #include "cli/commands.h"
 #include "cli/daemon.h"
 #include "cli/output.h"
+#include "core/file_util.h"
+#include "proto/advert.h"
 #include "server/xeno_server.h"
 
 namespace xop {
@@ -19,6 +27,136 @@ int run(const DaemonFlags& f) {
   (*server)->stop(cfg->stop_sessions);
   return 0;
 }
+
+struct StatusArgs {
+  std::string url;     // the server's API, or its id (a prefix) or name; default: from --config, else the default port
+  std::string config;  // the server's config file (port_file, advertise_url or listen)
+};
+
+// Where the server's API is: the URL given, else what its config says (the port file it wrote,
+// its advertised URL, its listen address), else the default port on this host.
+Result<std::string> status_url(const StatusArgs& a) {
+  if (!a.url.empty()) return a.url;
+  if (a.config.empty()) return std::string("http://127.0.0.1:7402");
+  XOP_ASSIGN_OR_RETURN(auto cfg, load_server_config(a.config));
+  if (!cfg.port_file.empty()) {
+    if (auto text = read_file_capped(cfg.port_file, 4096); text) {
+      std::string u = *text;
+      while (!u.empty() && (u.back() == '\n' || u.back() == '\r')) u.pop_back();
+      if (!u.empty()) return u;
+    }
+  }
+  if (!cfg.advertise_url.empty()) return cfg.advertise_url;
+  std::string host = cfg.listen_host;
+  if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
+  if (host == "::" || host == "[::]") host = "[::1]";
+  return fmt::format("http://{}:{}", host, cfg.listen_port);
+}
+
+// A server named by identity: its account id (or a unique prefix) or its name, resolved to the
+// endpoint of its signed advert at XIS, so a server that moved is still found.
+struct Resolved {
+  std::string url;
+  std::string server;  // the id the advert was signed by
+};
+Result<Resolved> resolve_server(ClientContext& c, const std::string& who) {
+  if (!c.xis) return invalid("no XIS in your config to find server " + who + "; give its URL");
+  XOP_ASSIGN_OR_RETURN(auto list, c.xis->call("GET", "/v1/adverts"));
+  std::vector<Resolved> found;
+  for (const auto& j : list.value("adverts", Json::array())) {
+    auto doc = SignedDoc::from_json(j, kAdvertType);
+    if (!doc) continue;
+    auto adv = verify_advert(*doc);
+    if (!adv) continue;  // unsigned or forged adverts name nobody
+    if (adv->server.rfind(who, 0) == 0 || adv->name == who) found.push_back(Resolved{adv->endpoint, adv->server});
+  }
+  if (found.empty()) return make_error(ErrorCode::kNotFound, "no live advert at XIS for server " + who);
+  if (found.size() > 1) return invalid("server " + who + " is ambiguous: " + std::to_string(found.size()) + " match");
+  return found.front();
+}
+
+std::string ago(int64_t ms) {
+  if (ms < 0) return "never";
+  if (ms < 1000) return fmt::format("{} ms ago", ms);
+  if (ms < 120'000) return fmt::format("{} s ago", ms / 1000);
+  if (ms < 7'200'000) return fmt::format("{} min ago", ms / 60'000);
+  return fmt::format("{} h ago", ms / 3'600'000);
+}
+
+std::string resources_text(const Json& r) {
+  return fmt::format("{} cpu_millis, {}", r.value("cpu_millis", int64_t{0}),
+                     human_bytes(r.value("memory_bytes", int64_t{0})));
+}
+
+int status(const CliState& st, const StatusArgs& a) {
+  auto c = load_client_context(st);
+  if (!c) return fail(c.error());
+  std::string expected;  // the identity asked for, when resolved through XIS
+  Result<std::string> url = std::string();
+  if (!a.url.empty() && a.url.rfind("http://", 0) != 0 && a.url.rfind("https://", 0) != 0) {
+    auto r = resolve_server(*c, a.url);
+    if (!r) return fail(r.error());
+    url = r->url;
+    expected = r->server;
+  } else {
+    url = status_url(a);
+  }
+  if (!url) return fail(url.error());
+  auto server = ApiClient::connect(*url, c->key);
+  if (!server) return fail(server.error());
+  auto s = server->call("GET", "/v1/status");
+  if (!s) return fail(s.error());
+  const std::string id = s->value("server", "");
+  if (!expected.empty() && id != expected) return fail(*url + " answers as server " + id + ", not " + expected);
+  // Earnings come from the corp's ledger; the server's own view cannot vouch for them.
+  auto e = c->corp->call("GET", "/v1/accounts/" + id + "/earnings");
+  if (st.json) {
+    Json out = *s;
+    out["earnings"] = e ? *e : Json{{"error", e.error().message}};
+    print_json(out);
+    return e ? 0 : 1;
+  }
+  const Json reg = s->value("registration", Json::object());
+  const Json adv = s->value("advert", Json::object());
+  const Json corp = s->value("corp", Json::object());
+  std::cout << "server       " << s->value("name", "") << " (" << id << ") at " << *url << "\n";
+  std::cout << "registered   "
+            << (reg.value("registered", false) ? "yes, with the corp " + reg.value("corp_url", "") : "no") << "\n";
+  std::cout << "corp         "
+            << (corp.value("reachable", true)
+                    ? std::string("reachable")
+                    : fmt::format("UNREACHABLE ({} failed deliveries: {})", corp.value("delivery_failures", int64_t{0}),
+                                  corp.value("error", "")))
+            << "\n";
+  const std::string adv_state = adv.value("state", "");
+  std::string adv_line = adv_state;
+  if (adv_state != "disabled") {
+    adv_line = fmt::format("{} at {}, last accepted {} ({}; TTL {} s)", adv_state, adv.value("xis_url", ""),
+                           ago(adv.value("age_ms", int64_t{-1})), adv.value("fresh", false) ? "fresh" : "STALE",
+                           adv.value("ttl_ms", int64_t{0}) / 1000);
+    if (!adv.value("error", "").empty()) adv_line += "; last error: " + adv.value("error", "");
+  }
+  std::cout << "advert       " << adv_line << "\n";
+  std::cout << "capacity     " << resources_text(s->value("capacity", Json::object())) << "\n";
+  std::cout << "in use       " << resources_text(s->value("in_use", Json::object())) << "\n";
+  if (e) {
+    std::cout << "earnings     " << credits(e->value("today", int64_t{0})) << " today, "
+              << credits(e->value("total", int64_t{0})) << " in total\n";
+  } else {
+    std::cout << "earnings     unknown: " << e.error().message << "\n";
+  }
+  const Json sessions = s->value("sessions", Json::array());
+  std::cout << "\n" << sessions.size() << " session(s) hosted\n";
+  if (!sessions.empty()) {
+    Table t({"SESSION", "USER", "STATE", "CLAIMED"});
+    for (const auto& x : sessions) {
+      t.add({x.value("id", "").substr(0, 12), x.value("user", "").substr(0, 12), x.value("state", ""),
+             credits(x.value("claimed", int64_t{0}))});
+    }
+    std::cout << t.render();
+  }
+  return e ? 0 : 1;
+}
 }  // namespace
 
 void add_server_command(CLI::App& app, CliState& st) {
@@ -26,7 +164,20 @@ void add_server_command(CLI::App& app, CliState& st) {
   auto* cmd = app.add_subcommand("server", "Run a XenoServer: host sessions for others and get paid");
   ServerConfigInput defaults;
   add_daemon_flags(cmd, server_config_table(&defaults), f.get());
-  cmd->callback([f, &st] { st.code = run(*f); });
+
+  auto a = std::make_shared<StatusArgs>();
+  auto* status_cmd = cmd->add_subcommand(
+      "status", "Your server's registration, advert, capacity in use, sessions and earnings (run as its owner)");
+  status_cmd->add_option("SERVER", a->url,
+                         "The server's API URL, or its id (a prefix) or name, found through XIS (default: from "
+                         "--config, else http://127.0.0.1:7402)");
+  status_cmd->add_option("--config", a->config, "The server's config file, to find its API");
+  status_cmd->callback([a, &st] { st.code = status(st, *a); });
+
+  cmd->callback([f, status_cmd, &st] {
+    if (status_cmd->parsed()) return;  // `xop server status` ran instead of the daemon
+    st.code = run(*f);
+  });
 }
 
 }  // namespace xop

@@ -21,5 +21,7 @@ void add_search_command(CLI::App& app, CliState& st);
 void add_deploy_command(CLI::App& app, CliState& st);
 void add_sessions_commands(CLI::App& app, CliState& st);  // sessions, logs, stop
 void add_statement_command(CLI::App& app, CliState& st);
+void add_key_command(CLI::App& app, CliState& st);       // key new, key show
+void add_earnings_command(CLI::App& app, CliState& st);  // earnings (owners)
 
 }  // namespace xop

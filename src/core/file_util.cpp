@@ -38,6 +38,17 @@ Status write_file_atomic(const std::string& path, std::string_view content, unsi
   return {};
 }
 
+Status write_file_new(const std::string& path, std::string_view content, unsigned mode) {
+  const std::string tmp = path + ".new." + std::to_string(::getpid());
+  XOP_RETURN_IF_ERROR(write_file_atomic(tmp, content, mode));
+  const int linked = ::link(tmp.c_str(), path.c_str());
+  const int err = errno;
+  ::unlink(tmp.c_str());
+  if (linked != 0 && err == EEXIST) return make_error(ErrorCode::kConflict, path + " exists; not overwriting it");
+  if (linked != 0) return make_error(ErrorCode::kInternal, "cannot write " + path + ": " + std::strerror(err));
+  return {};
+}
+
 Result<std::string> read_file_capped(const std::string& path, size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(ErrorCode::kNotFound, "cannot read " + path);

@@ -13,6 +13,10 @@ namespace xop {
 // Writes `content` to `path` via a temporary file in the same directory, fsync and rename.
 // The file gets `mode` (e.g. 0600 for keys). The directory must exist.
 Status write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0644);
+// As write_file_atomic, but never replaces a file: the content is written and fsynced under a
+// temporary name, then linked to `path`, which fails with kConflict when `path` exists (checked
+// atomically by the file system). On any failure nothing is left at `path` or beside it.
+Status write_file_new(const std::string& path, std::string_view content, unsigned mode = 0644);
 
 // Reads a whole file of at most `max_bytes`: kNotFound when it cannot be opened,
 // kInvalidArgument when it is larger.

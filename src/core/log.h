@@ -23,3 +23,4 @@ std::shared_ptr<spdlog::logger> named(const std::string& name);
 #define XOP_LOGN_DEBUG(name, ...) ::xop::log::named(name)->debug(__VA_ARGS__)
 #define XOP_LOGN_INFO(name, ...) ::xop::log::named(name)->info(__VA_ARGS__)
 #define XOP_LOGN_WARN(name, ...) ::xop::log::named(name)->warn(__VA_ARGS__)
+#define XOP_LOGN_ERROR(name, ...) ::xop::log::named(name)->error(__VA_ARGS__)

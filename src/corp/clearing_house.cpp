@@ -93,7 +93,7 @@ Result<size_t> ClearingHouse::release_locked(TimeMs now) {
     XOP_RETURN_IF_ERROR(store_->update_po(st));
   }
   XOP_RETURN_IF_ERROR(txn.commit());
-  XOP_LOG_INFO("corp: released the holds of {} purchase order(s) no usage can claim", plan.expired.size());
+  XOP_LOGN_INFO("corp", "released the holds of {} purchase order(s) no usage can claim", plan.expired.size());
   return plan.expired.size();
 }
 
@@ -316,6 +316,35 @@ Result<UsageSettlement> ClearingHouse::settle_usage(const Caller& caller, const 
   for (const auto& st : plan->purchase_orders) XOP_RETURN_IF_ERROR(store_->update_po(st));
   XOP_RETURN_IF_ERROR(txn.commit());
   return UsageSettlement{std::move(plan->outcomes), std::move(plan->purchase_orders)};
+}
+
+Result<Earnings> ClearingHouse::earnings(const Caller& caller, const std::string& id, TimeMs now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  XOP_RETURN_IF_ERROR(release_locked(now));
+  XOP_ASSIGN_OR_RETURN(auto a, store_->find_account(id));
+  const std::string who = caller.key.account_id();
+  const bool allowed = is_admin(caller.key) || (a && (a->id == who || (a->owner && *a->owner == who)));
+  if (!allowed) return make_error(ErrorCode::kPermissionDenied, "not allowed to read the earnings of " + id);
+  if (!a) return make_error(ErrorCode::kNotFound, "no account " + id);
+  Earnings out;
+  out.account = a->id;
+  out.day_start = utc_day_start(now);
+  if (a->kind == AccountKind::kServer) {
+    out.owner = a->owner.value_or("");
+    if (!out.owner.empty()) {
+      XOP_ASSIGN_OR_RETURN(out.servers, store_->server_earnings(out.owner, out.day_start, a->id));
+    }
+  } else {
+    out.owner = a->id;
+    XOP_ASSIGN_OR_RETURN(out.servers, store_->server_earnings(a->id, out.day_start));
+  }
+  for (const auto& s : out.servers) {
+    if (__builtin_add_overflow(out.total, s.total, &out.total) ||
+        __builtin_add_overflow(out.today, s.since, &out.today)) {
+      return make_error(ErrorCode::kInternal, "earnings overflow");
+    }
+  }
+  return out;
 }
 
 Result<Statement> ClearingHouse::statement(const Caller& caller, const std::string& id, TimeMs now) {

@@ -92,6 +92,20 @@ struct Statement {
   std::optional<int64_t> earnings;           // set when it owns servers: total settled to it
 };
 
+// What an owner's servers earned: settlements credited to the owner, per server, in total and
+// since the start of the current UTC day.
+struct Earnings {
+  std::string account;                     // the account asked about (a user, or one server)
+  std::string owner;                       // the user the money went to
+  TimeMs day_start = 0;                    // 00:00 UTC of `now`: "today" counts from here
+  int64_t total = 0;                       // sum over `servers`
+  int64_t today = 0;                       // sum over `servers`
+  std::vector<ServerEarningsRow> servers;  // `since` is today's part
+};
+
+// 00:00 UTC of the day holding `now` (ms since the epoch, now >= 0).
+constexpr TimeMs utc_day_start(TimeMs now) { return now - now % 86'400'000; }
+
 class ClearingHouse {
  public:
   // Opens (creating if missing) the database at opts.db_path; refuses options outside their
@@ -127,6 +141,11 @@ class ClearingHouse {
   // Settles a usage batch signed by the calling server (proto/usage_record.h; settlement.h has
   // the rules). A batch below kMaxRecordsPerBatch records is the server's checkpoint (expiry.h).
   Result<UsageSettlement> settle_usage(const Caller& caller, const SignedDoc& batch, TimeMs now);
+
+  // For a user: what each server it owns earned it. For a server: what that server earned its
+  // owner. Readable by the user (resp. the server itself and its owner) and the admin; anyone
+  // else gets kPermissionDenied, whether or not the account exists (so strangers learn nothing).
+  Result<Earnings> earnings(const Caller& caller, const std::string& id, TimeMs now);
 
   // Private to its account (kPermissionDenied for anyone else, the admin too).
   Result<Statement> statement(const Caller& caller, const std::string& id, TimeMs now);

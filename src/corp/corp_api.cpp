@@ -107,6 +107,7 @@ CorpApi::CorpApi(ClearingHouse& house, const Clock& clock)
       "GET", "/v1/info", [this](const HttpRequest& q, const PathParams& p) { return info(q, p); }, 0);
   r->add("POST", "/v1/accounts", route(&CorpApi::register_account), kSmallBody, Access::kSigned);
   r->add("GET", "/v1/accounts/{id}", route(&CorpApi::get_account), 0, Access::kSigned);
+  r->add("GET", "/v1/accounts/{id}/earnings", route(&CorpApi::earnings), 0, Access::kSigned);
   r->add("GET", "/v1/servers/{id}", route(&CorpApi::get_server), 0);
   r->add("POST", "/v1/deposits", route(&CorpApi::deposit), kSmallBody, Access::kSigned);
   r->add("POST", "/v1/purchase-orders", route(&CorpApi::create_po), kSmallBody, Access::kSigned);
@@ -155,6 +156,25 @@ Result<HttpResponse> CorpApi::get_account(const HttpRequest& q, const PathParams
   XOP_ASSIGN_OR_RETURN(auto key, authenticate(verifier_, q));
   XOP_ASSIGN_OR_RETURN(auto s, house_.account(Caller{std::move(key), {}}, p.at("id"), clock_.now_ms()));
   return json_response(200, Json{{"account", account_json(s.account)}, {"balance", s.balance}, {"held", s.held}});
+}
+
+Result<HttpResponse> CorpApi::earnings(const HttpRequest& q, const PathParams& p) {
+  XOP_ASSIGN_OR_RETURN(auto key, authenticate(verifier_, q));
+  XOP_ASSIGN_OR_RETURN(auto e, house_.earnings(Caller{std::move(key), {}}, p.at("id"), clock_.now_ms()));
+  Json servers = Json::array();
+  for (const auto& s : e.servers) {
+    servers.push_back(Json{{"server", s.server},
+                           {"name", s.name},
+                           {"total", s.total},
+                           {"today", s.since},
+                           {"settlements", s.settlements}});
+  }
+  return json_response(200, Json{{"account", e.account},
+                                 {"owner", e.owner},
+                                 {"day_start", e.day_start},
+                                 {"total", e.total},
+                                 {"today", e.today},
+                                 {"servers", std::move(servers)}});
 }
 
 Result<HttpResponse> CorpApi::get_server(const HttpRequest&, const PathParams& p) {

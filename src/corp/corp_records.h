@@ -67,6 +67,15 @@ struct RecordRow {
   TimeMs received_at = 0;
 };
 
+// What one server earned its owner (corp_store.h server_earnings).
+struct ServerEarningsRow {
+  std::string server;
+  std::string name;
+  int64_t total = 0;        // micro-credits settled to the owner for its purchase orders, ever
+  int64_t since = 0;        // of which at or after the `since` time asked for
+  int64_t settlements = 0;  // how many settlement transactions make `total`
+};
+
 // A ledger transaction seen from one ledger account: the net of its entries on that account.
 struct AccountTxRow {
   std::string id;

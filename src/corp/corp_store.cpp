@@ -1,5 +1,6 @@
 #include "corp/corp_store.h"
 
+#include <algorithm>
 #include <map>
 
 #include "crypto/keys.h"
@@ -409,6 +410,45 @@ Status CorpStore::consume_nonce(const std::string& nonce, TimeMs now, TimeMs kee
   XOP_ASSIGN_OR_RETURN(auto ins, db_.prepare("INSERT INTO request_nonces (nonce, received_at) VALUES (?, ?)"));
   ins.bind(1, nonce).bind(2, now);
   return ins.run();
+}
+
+Result<std::vector<ServerEarningsRow>> CorpStore::server_earnings(const std::string& owner_id, TimeMs since,
+                                                                  const std::string& only_server) {
+  std::vector<ServerEarningsRow> out;
+  {
+    XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT id, name FROM accounts WHERE owner = ? AND kind = 'server' "
+                                             "AND (? = '' OR id = ?) ORDER BY name, id"));
+    s.bind(1, owner_id).bind(2, only_server).bind(3, only_server);
+    while (true) {
+      XOP_ASSIGN_OR_RETURN(bool row, s.step());
+      if (!row) break;
+      out.push_back(ServerEarningsRow{s.str(0), s.str(1), 0, 0, 0});
+    }
+  }
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT p.server, e.amount, t.at FROM entries e "
+                                           "JOIN transactions t ON t.id = e.tx_id "
+                                           "JOIN purchase_orders p ON p.po_id = t.po_id "
+                                           "WHERE e.account = ? AND t.kind = ? AND (? = '' OR p.server = ?)"));
+  s.bind(1, user_ledger_account(owner_id))
+      .bind(2, to_string(TxKind::kSettlement))
+      .bind(3, only_server)
+      .bind(4, only_server);
+  while (true) {
+    XOP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    const std::string server = s.str(0);
+    auto it = std::find_if(out.begin(), out.end(), [&](const ServerEarningsRow& r) { return r.server == server; });
+    if (it == out.end()) continue;  // a server no longer owned by this user
+    const int64_t amount = s.i64(1);
+    if (__builtin_add_overflow(it->total, amount, &it->total)) {
+      return make_error(ErrorCode::kInternal, "earnings overflow");
+    }
+    if (s.i64(2) >= since && __builtin_add_overflow(it->since, amount, &it->since)) {
+      return make_error(ErrorCode::kInternal, "earnings overflow");
+    }
+    ++it->settlements;
+  }
+  return out;
 }
 
 Result<int64_t> CorpStore::earnings_of(const std::string& user_id) {

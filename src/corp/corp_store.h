@@ -62,6 +62,11 @@ class CorpStore {
   Result<std::vector<AccountTxRow>> transactions_of(const std::string& ledger_account);
   // Total credited to the user's ledger account by settlements.
   Result<int64_t> earnings_of(const std::string& user_id);
+  // The servers `owner_id` owns (by name, then id), each with what settlements of its purchase
+  // orders credited to the owner in total and at or after `since`. One row per owned server, zero
+  // when it earned nothing; `only_server` non-empty keeps that server only.
+  Result<std::vector<ServerEarningsRow>> server_earnings(const std::string& owner_id, TimeMs since,
+                                                         const std::string& only_server = "");
 
  private:
   explicit CorpStore(SqliteDb db) : db_(std::move(db)) {}

@@ -87,6 +87,11 @@ Status save_key_file(const KeyPair& kp, const std::string& path) {
       path, Json{{"seed", kp.seed_base64()}, {"public_key", kp.public_key().base64()}}.dump() + "\n", 0600);
 }
 
+Status create_key_file(const KeyPair& kp, const std::string& path) {
+  return write_file_new(path, Json{{"seed", kp.seed_base64()}, {"public_key", kp.public_key().base64()}}.dump() + "\n",
+                        0600);
+}
+
 Result<KeyPair> load_key_file(const std::string& path) {
   auto text = read_file_capped(path, 4096);
   if (!text && text.error().code == ErrorCode::kNotFound)

@@ -47,6 +47,9 @@ class KeyPair {
 
 // Saves/loads a key pair as a small JSON file {"seed": base64} with mode 0600.
 Status save_key_file(const KeyPair& kp, const std::string& path);
+// As save_key_file, but refuses (kConflict) when `path` exists and leaves nothing behind on any
+// failure (core/file_util.h write_file_new).
+Status create_key_file(const KeyPair& kp, const std::string& path);
 Result<KeyPair> load_key_file(const std::string& path);
 
 // True for a syntactically valid account id.

@@ -498,7 +498,7 @@ class FsImageStore final : public ImageStore {
       if ((err == EEXIST || err == ENOTEMPTY) && fs::is_directory(final_dir, ec)) return final_dir;
       return make_error(ErrorCode::kInternal, "rename layer: " + std::string(std::strerror(err)));
     }
-    XOP_LOG_INFO("image layer unpacked digest={}", layer.desc.digest);
+    XOP_LOGN_INFO("server", "image layer unpacked digest={}", layer.desc.digest);
     std::lock_guard lock(mu_);
     XOP_RETURN_IF_ERROR(
         record_layer_locked(layer_name(layer.desc.digest, lowest), layer.desc.digest, tree_bytes(final_dir)));
@@ -579,7 +579,7 @@ class FsImageStore final : public ImageStore {
     };
     if (over()) {
       auto gc = gc_locked(size);
-      if (!gc) XOP_LOG_WARN("image store garbage collection failed: {}", gc.error().message);
+      if (!gc) XOP_LOGN_WARN("server", "image store garbage collection failed: {}", gc.error().message);
       if (over()) {
         return make_error(ErrorCode::kResourceExhausted,
                           "the image store is full (" + mib(opts_.max_store_bytes) + "); try another server");
@@ -620,8 +620,8 @@ class FsImageStore final : public ImageStore {
     if (::rename(tmp.c_str(), blob_path(digest).c_str()) != 0) {
       const std::string why = std::strerror(errno);
       if (auto undo = forget_blob_locked(digest); !undo) {
-        XOP_LOG_ERROR("image store: {} has an index row but no file until the next start: {}", digest,
-                      undo.error().message);
+        XOP_LOGN_ERROR("server", "image store: {} has an index row but no file until the next start: {}", digest,
+                       undo.error().message);
       }
       return make_error(ErrorCode::kInternal, "rename blob: " + why);
     }
@@ -761,12 +761,12 @@ class FsImageStore final : public ImageStore {
     if (it.layer) {
       fs::remove_all(dir_ + "/layers/" + it.key, ec);
       if (ec) return make_error(ErrorCode::kInternal, "remove layer " + it.key + ": " + ec.message());
-      XOP_LOG_DEBUG("image layer collected name={}", it.key);
+      XOP_LOGN_DEBUG("server", "image layer collected name={}", it.key);
       return forget_layer_locked(it.key);
     }
     fs::remove(blob_path(it.key), ec);
     if (ec) return make_error(ErrorCode::kInternal, "remove blob " + it.key + ": " + ec.message());
-    XOP_LOG_DEBUG("image blob collected digest={}", it.key);
+    XOP_LOGN_DEBUG("server", "image blob collected digest={}", it.key);
     return forget_blob_locked(it.key);
   }
 
@@ -820,7 +820,7 @@ class FsImageStore final : public ImageStore {
       const bool lru = over_cap && total + need > low_water && now - it.used_at >= spare_ms;
       if (!idle && !lru) continue;
       if (auto st = remove_item_locked(it); !st) {
-        XOP_LOG_WARN("image store gc: {}", st.error().message);  // the next pass tries again
+        XOP_LOGN_WARN("server", "image store gc: {}", st.error().message);  // the next pass tries again
         continue;
       }
       if (it.layer) {
@@ -838,7 +838,7 @@ class FsImageStore final : public ImageStore {
       std::error_code ec;
       if (!fs::exists(dir_ + "/layers/" + it.key, ec)) continue;
       if (auto st = remove_item_locked(it); !st) {
-        XOP_LOG_WARN("image store gc: {}", st.error().message);  // the next pass tries again
+        XOP_LOGN_WARN("server", "image store gc: {}", st.error().message);  // the next pass tries again
         continue;
       }
       ++rep.layers_removed;
@@ -848,8 +848,8 @@ class FsImageStore final : public ImageStore {
     XOP_RETURN_IF_ERROR(txn.commit());
     rep.bytes_kept = total;
     if (rep.blobs_removed + rep.layers_removed > 0) {
-      XOP_LOG_INFO("image store gc: {} blobs and {} layers removed, {} bytes freed, {} bytes kept", rep.blobs_removed,
-                   rep.layers_removed, rep.bytes_freed, rep.bytes_kept);
+      XOP_LOGN_INFO("server", "image store gc: {} blobs and {} layers removed, {} bytes freed, {} bytes kept",
+                    rep.blobs_removed, rep.layers_removed, rep.bytes_freed, rep.bytes_kept);
     }
     return rep;
   }

@@ -95,15 +95,16 @@ class RuncSandbox final : public Sandbox {
       std::string why = code ? tail_of_file(runtime_log, 2000) : code.error().message;
       if (why.empty()) why = tail_of_file(spec.log_path, 2000);
       auto deleted = run_command(with_base({"delete", "--force", spec.id}), opts_.command_deadline);
-      if (!deleted) XOP_LOG_WARN("sandbox {}: cleanup after a failed start: {}", spec.id, deleted.error().message);
+      if (!deleted)
+        XOP_LOGN_WARN("server", "sandbox {}: cleanup after a failed start: {}", spec.id, deleted.error().message);
       ignore_error(remove_session_cgroup(layout_, rel, kCgroupRemoveDeadline),
                    "cleanup after a failed start; the start error is what the caller gets");
       // A runtime that could not be run or did not finish in time (kUnavailable) keeps its code.
       const ErrorCode ec_out = code ? ErrorCode::kInternal : code.error().code;
       return make_error(ec_out, kind() + " could not start " + spec.id + ": " + why);
     }
-    XOP_LOG_INFO("sandbox started id={} runtime={} cpu_millis={} memory_bytes={}", spec.id, opts_.runtime,
-                 spec.reserved.cpu_millis, spec.reserved.memory_bytes);
+    XOP_LOGN_INFO("server", "sandbox started id={} runtime={} cpu_millis={} memory_bytes={}", spec.id, opts_.runtime,
+                  spec.reserved.cpu_millis, spec.reserved.memory_bytes);
     return ok_status();
   }
 
@@ -328,7 +329,7 @@ std::unique_ptr<Sandbox> make_runc_sandbox(RuncOptions opts) {
   const std::string kind = runtime_is_crun(opts.runtime) ? "crun" : "runc";
   auto s = open_runc_sandbox(std::move(opts));
   if (!s) {
-    XOP_LOG_ERROR("sandbox driver unavailable: {}", s.error().message);
+    XOP_LOGN_ERROR("server", "sandbox driver unavailable: {}", s.error().message);
     return std::make_unique<FailedSandbox>(kind, s.error());
   }
   return std::move(*s);

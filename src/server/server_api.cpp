@@ -126,6 +126,19 @@ std::shared_ptr<Router> make_server_api(ServerApiDeps d) {
       },
       kDefaultMaxBody, Access::kSigned);
 
+  // The owner's view (xop server status): signed by the owner or the server key, else 403.
+  router->add(
+      "GET", "/v1/status",
+      [d, caller](const HttpRequest& req, const PathParams&) {
+        auto who = caller(req);
+        if (!who) return error_response(who.error());
+        if (!d.status) return error_response(ErrorCode::kNotFound, "no status here");
+        auto s = d.status(*who);
+        if (!s) return error_response(s.error());
+        return json_response(200, *s);
+      },
+      kDefaultMaxBody, Access::kSigned);
+
   router->add(
       "GET", "/v1/sessions",
       [d, caller](const HttpRequest& req, const PathParams&) {

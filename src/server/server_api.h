@@ -17,6 +17,10 @@ struct ServerApiDeps {
   RequestVerifier* verifier = nullptr;
   const Clock* clock = nullptr;  // expiry of blob grants; default: the system clock
   std::function<Json()> info;    // GET /v1/info body
+  // GET /v1/status body for the authenticated `caller` (account id): the owner's view of the
+  // server; refuses anyone but the server's owner and the server's own key (kPermissionDenied).
+  // Unset: the route answers 404.
+  std::function<Result<Json>(const std::string& caller)> status;
 };
 
 std::shared_ptr<Router> make_server_api(ServerApiDeps deps);

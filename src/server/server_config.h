@@ -17,10 +17,10 @@ namespace xop {
 struct ServerConfig {
   std::string name = "xenoserver";
   std::string listen_host = "127.0.0.1";
-  uint16_t listen_port = 0;
-  std::string advertise_url;  // how others reach us; default: the bound listen address
-  std::string data_dir;       // state database, images, session directories
-  std::string key_file;       // default: <data_dir>/server.key (created if missing)
+  uint16_t listen_port = 7402;  // the documented default; 0: any free port (tests, xop dev)
+  std::string advertise_url;    // how others reach us; default: the bound listen address
+  std::string data_dir;         // state database, images, session directories
+  std::string key_file;         // default: <data_dir>/server.key (created if missing)
   std::string corp_url;
   std::string corp_public_key;  // base64; pinned corp key. Empty: fetched from the corp at start
   std::string xis_url;          // empty: do not advertise
@@ -66,8 +66,8 @@ struct ServerConfig {
 // What the option table fills; server_config_from_toml turns it into a checked ServerConfig.
 struct ServerConfigInput {
   ServerConfig config;
-  std::string listen = "127.0.0.1:0";  // -> listen_host, listen_port
-  double latitude = 0;                 // -> location
+  std::string listen = "127.0.0.1:7402";  // -> listen_host, listen_port
+  double latitude = 0;                    // -> location
   double longitude = 0;
 };
 

@@ -147,18 +147,20 @@ void SessionManager::remove_files_locked(Live& s, bool logs) {
   if (!s.sandbox_removed && fs::exists(s.dir + "/bundle", ec)) {
     auto rm = sandbox_.remove(s.row.id);
     s.sandbox_removed = rm.has_value();
-    if (!rm) XOP_LOG_WARN("session {}: cannot remove sandbox: {}", s.row.id, rm.error().message);
+    if (!rm) XOP_LOGN_WARN("server", "session {}: cannot remove sandbox: {}", s.row.id, rm.error().message);
   }
   // The rootfs is under disk/; sessions started before session disks existed have it at the top.
   for (const std::string& base : {disk_dir(s.dir), s.dir}) {
     auto rel = images_.release_rootfs(base);
-    if (!rel) XOP_LOG_WARN("session {}: cannot unmount its root file system: {}", s.row.id, rel.error().message);
+    if (!rel)
+      XOP_LOGN_WARN("server", "session {}: cannot unmount its root file system: {}", s.row.id, rel.error().message);
   }
   auto disk = remove_session_disk(s.dir);
-  if (!disk) XOP_LOG_WARN("session {}: cannot remove its disk: {}", s.row.id, disk.error().message);
+  if (!disk) XOP_LOGN_WARN("server", "session {}: cannot remove its disk: {}", s.row.id, disk.error().message);
   // Never delete through a mount that is still there (it would reach into what is mounted).
   if (const auto left = mounts_under(s.dir); !left.empty()) {
-    XOP_LOG_WARN("session {}: {} still mounted; its files stay until the next start", s.row.id, left.front());
+    XOP_LOGN_WARN("server", "session {}: {} still mounted; its files stay until the next start", s.row.id,
+                  left.front());
     return;
   }
   if (logs) {
@@ -168,7 +170,7 @@ void SessionManager::remove_files_locked(Live& s, bool logs) {
     fs::remove_all(disk_dir(s.dir), ec);
     fs::remove_all(s.dir + "/bundle", ec);
   }
-  if (ec) XOP_LOG_WARN("session {}: cannot remove its files: {}", s.row.id, ec.message());
+  if (ec) XOP_LOGN_WARN("server", "session {}: cannot remove its files: {}", s.row.id, ec.message());
 }
 
 Resources SessionManager::free() const {
@@ -190,7 +192,7 @@ Status SessionManager::recover() {
     if (auto r = po_rates(row.purchase_order)) {
       s->rates = *r;
     } else {
-      XOP_LOG_WARN("session {}: stored purchase order unreadable; charging at current rates", row.id);
+      XOP_LOGN_WARN("server", "session {}: stored purchase order unreadable; charging at current rates", row.id);
       s->rates = rates_;
     }
     XOP_ASSIGN_OR_RETURN(auto recs, store_.records(row.id));
@@ -209,7 +211,7 @@ Status SessionManager::recover() {
     if (st && st->state != SandboxState::kStopped) {
       live.sandbox_started = true;
       live.row.state = "running";
-      XOP_LOG_INFO("re-adopted session {}", row.id);
+      XOP_LOGN_INFO("server", "re-adopted session {}", row.id);
       continue;
     }
     live.sandbox_started = st.has_value();
@@ -226,7 +228,7 @@ Status SessionManager::recover() {
     Live orphan;
     orphan.row.id = id;
     orphan.dir = opts_.sessions_dir + "/" + id;
-    XOP_LOG_WARN("removing the files of unknown session {}", id);
+    XOP_LOGN_WARN("server", "removing the files of unknown session {}", id);
     remove_files_locked(orphan, /*logs=*/true);
   }
   return {};
@@ -317,7 +319,7 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
   live->busy = false;
   const TimeMs t = clock_.now_ms();
   if (!started) {
-    XOP_LOG_WARN("session {} failed to start: {}", live->row.id, started.error().message);
+    XOP_LOGN_WARN("server", "session {} failed to start: {}", live->row.id, started.error().message);
     live->row.started_at = t;
     live->meter.start(t, UsageSample{});
     finish_locked(*live, "failed", started.error().message);
@@ -329,8 +331,8 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
   live->row.last_period_end = t;
   live->meter.start(t, UsageSample{});
   save_row_locked(*live);
-  XOP_LOG_INFO("session {} running for {} ({} cpu_millis, {} memory_bytes)", live->row.id, user,
-               spec.resources.cpu_millis, spec.resources.memory_bytes);
+  XOP_LOGN_INFO("server", "session {} running for {} ({} cpu_millis, {} memory_bytes)", live->row.id, user,
+                spec.resources.cpu_millis, spec.resources.memory_bytes);
   return view_locked(*live);
 }
 
@@ -367,7 +369,7 @@ Status SessionManager::write_record_locked(Live& s, TimeMs now, bool final) {
 void SessionManager::save_row_locked(Live& s) {
   auto w = store_.update_session(s.row);
   s.row_dirty = !w;
-  if (!w) XOP_LOG_ERROR("session {}: cannot save its state (will retry): {}", s.row.id, w.error().message);
+  if (!w) XOP_LOGN_ERROR("server", "session {}: cannot save its state (will retry): {}", s.row.id, w.error().message);
 }
 
 void SessionManager::finish_locked(Live& s, const std::string& state, const std::string& reason) {
@@ -384,16 +386,18 @@ void SessionManager::finish_locked(Live& s, const std::string& state, const std:
   s.row.stopped_at = now;
   auto w = write_record_locked(s, now, /*final=*/true);
   s.final_pending = !w;
-  if (!w) XOP_LOG_ERROR("session {}: cannot write final usage record (will retry): {}", s.row.id, w.error().message);
+  if (!w)
+    XOP_LOGN_ERROR("server", "session {}: cannot write final usage record (will retry): {}", s.row.id,
+                   w.error().message);
   if (s.sandbox_started) {
     auto rm = sandbox_.remove(s.row.id);
     s.sandbox_removed = rm.has_value();
-    if (!rm) XOP_LOG_WARN("session {}: cannot remove sandbox: {}", s.row.id, rm.error().message);
+    if (!rm) XOP_LOGN_WARN("server", "session {}: cannot remove sandbox: {}", s.row.id, rm.error().message);
   }
   // The log stays for `xop logs` (until log_retention_ms); everything else goes now.
   remove_files_locked(s, /*logs=*/opts_.log_retention_ms == 0);
   save_row_locked(s);
-  XOP_LOG_INFO("session {} {}: {}", s.row.id, state, reason);
+  XOP_LOGN_INFO("server", "session {} {}: {}", s.row.id, state, reason);
 }
 
 SessionManager::Live* SessionManager::find_owned(const std::string& user, const std::string& id, Error* err) {
@@ -419,7 +423,7 @@ Result<SessionView> SessionManager::stop(const std::string& user, const std::str
     save_row_locked(*s);
   }
   auto st = sandbox_.stop(id, std::chrono::milliseconds(opts_.stop_grace_ms));
-  if (!st) XOP_LOG_WARN("session {}: stop: {}", id, st.error().message);
+  if (!st) XOP_LOGN_WARN("server", "session {}: stop: {}", id, st.error().message);
   // The exit code comes once the last output was drained into the log (outside the lock).
   const auto until = std::chrono::steady_clock::now() + kExitCodeWait;
   while (st) {
@@ -515,7 +519,8 @@ void SessionManager::write_records() {
     if (s->final_pending) {
       auto w = write_record_locked(*s, s->row.stopped_at, /*final=*/true);
       s->final_pending = !w;
-      if (!w) XOP_LOG_ERROR("session {}: cannot write final usage record (will retry): {}", id, w.error().message);
+      if (!w)
+        XOP_LOGN_ERROR("server", "session {}: cannot write final usage record (will retry): {}", id, w.error().message);
       continue;
     }
     if (s->row.state != "running") {
@@ -523,7 +528,7 @@ void SessionManager::write_records() {
       continue;
     }
     auto w = write_record_locked(*s, now, /*final=*/false);
-    if (!w) XOP_LOG_ERROR("session {}: cannot write usage record: {}", id, w.error().message);
+    if (!w) XOP_LOGN_ERROR("server", "session {}: cannot write usage record: {}", id, w.error().message);
   }
 }
 
@@ -539,7 +544,7 @@ void SessionManager::on_exhausted(const std::vector<std::string>& po_ids) {
     }
   }
   for (const auto& id : ids) {
-    XOP_LOG_INFO("session {}: purchase order exhausted, stopping", id);
+    XOP_LOGN_INFO("server", "session {}: purchase order exhausted, stopping", id);
     ignore_error(stop("", id, "purchase order exhausted"), "stopping an exhausted PO's session; the next tick retries");
   }
 }

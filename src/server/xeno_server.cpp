@@ -7,6 +7,7 @@
 
 #include "client/api_client.h"
 #include "core/log.h"
+#include "core/log_backoff.h"
 #include "net/http_server.h"
 #include "server/advertiser.h"
 #include "server/charging_agent.h"
@@ -46,8 +47,28 @@ struct XenoServer::Impl {
   TimeMs last_record_at = 0;
   TimeMs last_advert_at = 0;
   TimeMs last_image_gc_at = 0;
-  std::mutex round_mu;  // one round of periodic work at a time
-  int advert_ok = -1;   // last advert: -1 none yet, 0 failed, 1 accepted (under round_mu)
+  std::mutex round_mu;         // one round of periodic work at a time
+  int advert_ok = -1;          // last advert: -1 none yet, 0 failed, 1 accepted (under round_mu)
+  TimeMs registered_at = 0;    // when the corp accepted (or already had) our registration
+  TimeMs advert_ok_at = 0;     // last advert XIS accepted (under round_mu)
+  std::string advert_error;    // why the last advert failed, if it did (under round_mu)
+  std::string delivery_error;  // why the last usage delivery failed, if it did (under round_mu)
+  LogBackoff corp_log;         // usage delivery failures (under round_mu)
+
+  // A down corp logs on the first failed delivery, then at doubling intervals, and once when back.
+  void note_delivery(const Status& delivered, TimeMs now) {
+    delivery_error = delivered ? std::string() : delivered.error().message;
+    if (!delivered) {
+      if (corp_log.failure(now)) {
+        XOP_LOGN_WARN("server", "corp unreachable: usage records not delivered (kept, will retry): {} ({} failures)",
+                      delivered.error().message, corp_log.failures());
+      } else {
+        XOP_LOGN_DEBUG("server", "usage records not delivered (will retry): {}", delivered.error().message);
+      }
+    } else if (corp_log.success()) {
+      XOP_LOGN_INFO("server", "corp reachable again: usage records delivered");
+    }
+  }
 
   [[nodiscard]] std::string spool_dir() const { return cfg.data_dir + "/spool"; }
 
@@ -76,24 +97,25 @@ struct XenoServer::Impl {
       sessions->write_records();
     }
     auto flushed = charging->flush();
-    if (!flushed) {
-      XOP_LOG_WARN("usage records not delivered (will retry): {}", flushed.error().message);
-    } else if (!flushed->exhausted_pos.empty()) {
+    note_delivery(flushed ? Status{} : Status(tl::make_unexpected(flushed.error())), now);
+    if (flushed && !flushed->exhausted_pos.empty()) {
       sessions->on_exhausted(flushed->exhausted_pos);
       // Delivers the final records promptly; undelivered ones stay in the WAL for the next tick.
       auto again = charging->flush();
-      if (!again) XOP_LOG_WARN("final usage records not delivered (will retry): {}", again.error().message);
+      note_delivery(again ? Status{} : Status(tl::make_unexpected(again.error())), now);
     }
     if (now - last_image_gc_at >= cfg.image_gc_interval_ms) {
       last_image_gc_at = now;
       auto gc = images->collect_garbage();
-      if (!gc) XOP_LOG_WARN("image store garbage collection failed: {}", gc.error().message);
+      if (!gc) XOP_LOGN_WARN("server", "image store garbage collection failed: {}", gc.error().message);
     }
     if (xis && (force_all || now - last_advert_at >= cfg.advert_interval_ms)) {
       last_advert_at = now;
       auto adv = make_advert(advert_src, sessions->free(), images->images(), now, key);
       Status sent = adv ? send_advert(*xis, *adv) : Status(tl::make_unexpected(adv.error()));
       // One line per change (first success, first failure, recovery); steady-state repeats at debug.
+      advert_error = sent ? std::string() : sent.error().message;
+      if (sent) advert_ok_at = now;
       if (!sent) {
         if (advert_ok != 0) {
           XOP_LOGN_WARN("server", "advert not accepted by XIS: {}", sent.error().message);
@@ -106,6 +128,53 @@ struct XenoServer::Impl {
         advert_ok = 1;
       }
     }
+  }
+
+  // The owner's view of this server (GET /v1/status, docs/api/server.yaml).
+  Result<Json> status(const std::string& caller) {
+    if (caller != cfg.owner && caller != server_id) {
+      return make_error(ErrorCode::kPermissionDenied, "the status is for the server's owner only");
+    }
+    const TimeMs now = clock->now_ms();
+    Json advert;
+    Json corp_state;
+    {
+      std::lock_guard lock(round_mu);
+      const char* state = advert_ok == 1 ? "accepted" : advert_ok == 0 ? "failing" : "none";
+      advert = Json{{"xis_url", cfg.xis_url},
+                    {"state", xis ? state : "disabled"},
+                    {"last_accepted_at", advert_ok_at},
+                    {"age_ms", advert_ok_at > 0 ? now - advert_ok_at : -1},
+                    {"ttl_ms", cfg.advert_ttl_ms},
+                    {"interval_ms", cfg.advert_interval_ms},
+                    {"fresh", advert_ok_at > 0 && now - advert_ok_at < cfg.advert_ttl_ms},
+                    {"error", advert_error}};
+      corp_state = Json{
+          {"reachable", !corp_log.failing()}, {"delivery_failures", corp_log.failures()}, {"error", delivery_error}};
+    }
+    auto list = sessions->list("");
+    if (!list) return tl::make_unexpected(list.error());
+    Json hosted = Json::array();
+    for (const auto& v : *list) {
+      hosted.push_back(Json{{"id", v.row.id},
+                            {"user", v.row.user},
+                            {"state", v.row.state},
+                            {"started_at", v.row.started_at},
+                            {"stopped_at", v.row.stopped_at},
+                            {"claimed", v.claimed.micros()}});
+    }
+    return Json{{"server", server_id},
+                {"name", cfg.name},
+                {"owner", cfg.owner},
+                {"now", now},
+                {"registration",
+                 Json{{"corp_url", cfg.corp_url}, {"registered", registered_at > 0}, {"registered_at", registered_at}}},
+                {"corp", std::move(corp_state)},
+                {"advert", std::move(advert)},
+                {"capacity", to_json(cfg.capacity)},
+                {"in_use", to_json(sessions->reserved())},
+                {"free", to_json(sessions->free())},
+                {"sessions", std::move(hosted)}};
   }
 
   void run_ticker() {
@@ -204,6 +273,7 @@ Status XenoServer::start() {
   if (!reg && reg.error().code != ErrorCode::kConflict) {
     return make_error(reg.error().code, "cannot register with the corp: " + reg.error().message);
   }
+  d.registered_at = d.clock->now_ms();
   XOP_LOGN_INFO("server", "registered with the corp {} as {}", cfg.corp_url, d.server_id);
 
   PriceSheet sheet{d.server_id, d.clock->now_ms(), cfg.rates};
@@ -225,7 +295,7 @@ Status XenoServer::start() {
   // At start-up, once recovery ended the uses of sessions that finished while we were down.
   d.last_image_gc_at = d.clock->now_ms();
   if (auto gc = d.images->collect_garbage(); !gc) {
-    XOP_LOG_WARN("image store garbage collection failed: {}", gc.error().message);
+    XOP_LOGN_WARN("server", "image store garbage collection failed: {}", gc.error().message);
   }
   d.charging = std::make_unique<ChargingAgent>(d.server_id, d.key, *d.corp, *d.store, *d.clock);
 
@@ -235,6 +305,7 @@ Status XenoServer::start() {
   deps.verifier = d.verifier.get();
   deps.clock = d.clock;
   deps.info = [&d] { return d.info(); };
+  deps.status = [&d](const std::string& caller) { return d.status(caller); };
   d.api = make_server_api(deps);
   // Spooled uploads (blobs) land next to the image store, so accepting one is a rename. Without
   // a listener, whoever serves the API spools there too (ServerSeams::listen).
@@ -272,7 +343,7 @@ Status XenoServer::start() {
 
   d.round(true);  // first advert and any WAL left from a previous run, right away
   if (d.own_ticker) d.ticker = std::thread([&d] { d.run_ticker(); });
-  XOP_LOG_INFO("xenoserver {} ({}) listening on {}", cfg.name, d.server_id, d.advert_src.endpoint);
+  XOP_LOGN_INFO("server", "{} ({}) listening on {}", cfg.name, d.server_id, d.advert_src.endpoint);
   return {};
 }
 
@@ -291,7 +362,8 @@ void XenoServer::stop(bool stop_sessions) {
       // Undelivered records stay in the WAL and go out after the next start.
       auto flushed = d.charging->flush();
       if (!flushed)
-        XOP_LOG_ERROR("usage records not delivered at shutdown (kept for the next start): {}", flushed.error().message);
+        XOP_LOGN_ERROR("server", "usage records not delivered at shutdown (kept for the next start): {}",
+                       flushed.error().message);
     }
   }
   if (d.http) d.http->stop();

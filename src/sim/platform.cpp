@@ -120,6 +120,7 @@ struct Platform::Impl {
     c.location = GeoPoint{std::llround(city.lat * 1e6), std::llround(city.lon * 1e6)};
     c.data_dir = opts.data_dir + "/servers/" + std::to_string(i + 1);
     c.key_file = c.data_dir + "/server.key";
+    c.listen_port = 0;  // several servers on one host: any free ports
     c.corp_url = corp_url;
     c.xis_url = xis_url;
     c.owner = owner;
@@ -227,7 +228,7 @@ void Platform::advance(int64_t ms) {
       if (!d.down[i]) d.servers[i]->tick();
     }
     auto released = d.corp->clearing_house().release_unclaimed_holds(d.clock->now_ms());
-    if (!released) XOP_LOG_WARN("releasing unclaimed holds failed: {}", released.error().message);
+    if (!released) XOP_LOGN_WARN("sim", "releasing unclaimed holds failed: {}", released.error().message);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "core/log.h"
+#include "core/log_backoff.h"
 #include "net/auth.h"
 #include "xis/advert_store.h"
 #include "xis/ranking.h"
@@ -84,8 +85,10 @@ struct State {
     } else {
       auto r = peers.registry(id);
       if (!r) {
+        corp_unreachable(r.error().message, now);
         if (hit && hit->value) {
-          XOP_LOG_WARN("xis: corp unreachable ({}); server {} stays admitted from the cache", r.error().message, id);
+          XOP_LOGN_DEBUG("xis", "corp unreachable ({}); server {} stays admitted from the cache", r.error().message,
+                         id);
           reg = hit->value;
         } else {
           return tl::make_unexpected(
@@ -94,6 +97,7 @@ struct State {
                      opts.registry_negative_ttl_ms));
         }
       } else {
+        corp_reachable();
         reg = *r;
         std::lock_guard lock(mu);
         if (reg) {
@@ -155,8 +159,12 @@ struct State {
   Admit<TimeMs> admit(const AdvertSubmission& s, const std::string& owner, size_t bytes) {
     const TimeMs now = clock.now_ms();
     if (auto c = check_endpoint(s, now); !c) return tl::make_unexpected(c.error());
+    const bool known = store.knows(s.advert.server);
     auto r = store.put(s.advert, s.doc, s.price_sheet.rates, now, owner, bytes);
     if (!r) return tl::make_unexpected(Refusal{r.error()});
+    // One line when a server starts advertising (or comes back after its advert was dropped).
+    if (!known)
+      XOP_LOGN_INFO("xis", "server {} ({}) advertising at {}", s.advert.server, s.advert.name, s.advert.endpoint);
     return *r;
   }
 
@@ -185,7 +193,21 @@ struct State {
   XisPeers peers;
   AdvertStore store;
   RequestVerifier verifier;
+  // One line when the corp becomes unreachable, then at doubling intervals, and once when it is back.
+  void corp_unreachable(const std::string& why, TimeMs now) {
+    std::lock_guard lock(mu);
+    if (corp_log.failure(now)) {
+      XOP_LOGN_WARN("xis", "corp unreachable: {} (registered servers stay admitted from the cache; {} failures)", why,
+                    corp_log.failures());
+    }
+  }
+  void corp_reachable() {
+    std::lock_guard lock(mu);
+    if (corp_log.success()) XOP_LOGN_INFO("xis", "corp reachable again");
+  }
+
   std::mutex mu;  // the limiters and caches (never held across a peer call)
+  LogBackoff corp_log;
   RateLimiter advert_limiter;
   RateLimiter miss_limiter;
   TtlCache<std::optional<ServerRegistration>> registry_cache;
@@ -208,7 +230,7 @@ HttpResponse post_advert(State& st, const HttpRequest& req) {
   if (!caller) return error_response(caller.error());
   auto owner = st.registered_owner(*caller);
   if (!owner) {
-    XOP_LOG_DEBUG("xis: advert refused: {}", owner.error().error.message);
+    XOP_LOGN_DEBUG("xis", "advert refused: {}", owner.error().error.message);
     return refusal_response(owner.error());
   }
   if (auto rl = st.rate_limit(caller->account_id()); !rl) return refusal_response(rl.error());
@@ -222,10 +244,10 @@ HttpResponse post_advert(State& st, const HttpRequest& req) {
   }
   auto expires = st.admit(*sub, *owner, req.body.size());
   if (!expires) {
-    XOP_LOG_DEBUG("xis: advert from {} refused: {}", sub->advert.server, expires.error().error.message);
+    XOP_LOGN_DEBUG("xis", "advert from {} refused: {}", sub->advert.server, expires.error().error.message);
     return refusal_response(expires.error());
   }
-  XOP_LOG_DEBUG("xis: advert from {} ({}) accepted until {}", sub->advert.server, sub->advert.name, *expires);
+  XOP_LOGN_DEBUG("xis", "advert from {} ({}) accepted until {}", sub->advert.server, sub->advert.name, *expires);
   return json_response(200, Json{{"accepted", true}, {"expires_at", *expires}});
 }
 

@@ -332,6 +332,66 @@ TEST_F(ClearingHouseTest, OpenRefusesOptionsOutOfRange) {
   EXPECT_EQ(ClearingHouse::open(o, KeyPair::generate()).error().code, ErrorCode::kInvalidArgument);
 }
 
+TEST_F(ClearingHouseTest, EarningsArePerServerTodayAndInTotalAndPrivateToTheOwner) {
+  register_parties();
+  KeyPair idle = KeyPair::generate();  // a second server of owner_ that earns nothing
+  ASSERT_TRUE(
+      house_->register_account(as(idle), RegisterAccount{AccountKind::kServer, "idle", owner_.account_id()}, now_));
+  const TimeMs day = utc_day_start(kT0);
+  ASSERT_LE(day, kT0);
+  ASSERT_GT(day + 86'400'000, kT0);
+
+  // Yesterday: 1000 micros on one purchase order.
+  const std::string po1 = create_po(10'000);
+  now_ += 5'000;
+  ASSERT_TRUE(house_->settle_usage(as(srv_), batch({record(po1, 1, kT0 + 100, 1'000, 1'000)}), now_));
+  // Today (the next UTC day): 2000 micros on another.
+  now_ = day + 86'400'000 + 1'000;
+  const std::string po2 = create_po(10'000);
+  now_ += 5'000;
+  ASSERT_TRUE(house_->settle_usage(as(srv_), batch({record(po2, 1, now_ - 4'000, 1'000, 2'000)}), now_));
+
+  auto mine = house_->earnings(as(owner_), owner_.account_id(), now_);
+  ASSERT_TRUE(mine) << mine.error().to_string();
+  EXPECT_EQ(mine->owner, owner_.account_id());
+  EXPECT_EQ(mine->day_start, day + 86'400'000);
+  EXPECT_EQ(mine->total, 3'000);
+  EXPECT_EQ(mine->today, 2'000);
+  ASSERT_EQ(mine->servers.size(), 2u);  // by name: "idle", "srv"
+  EXPECT_EQ(mine->servers[0].server, idle.account_id());
+  EXPECT_EQ(mine->servers[0].total, 0);
+  EXPECT_EQ(mine->servers[1].server, srv_.account_id());
+  EXPECT_EQ(mine->servers[1].total, 3'000);
+  EXPECT_EQ(mine->servers[1].since, 2'000);
+  EXPECT_EQ(mine->servers[1].settlements, 2);
+  EXPECT_EQ(balance(owner_), 3'000) << "earnings are what the ledger credited";
+
+  // The server itself and its owner see that server only; the admin may look too.
+  for (const KeyPair* k : {&srv_, &owner_, &admin_}) {
+    auto one = house_->earnings(as(*k), srv_.account_id(), now_);
+    ASSERT_TRUE(one) << one.error().to_string();
+    ASSERT_EQ(one->servers.size(), 1u);
+    EXPECT_EQ(one->total, 3'000);
+    EXPECT_EQ(one->today, 2'000);
+  }
+  // Strangers learn nothing, not even whether the account exists: the user alice_, another server
+  // of the same owner, and anyone asking about an unknown id.
+  const std::string unknown = KeyPair::generate().account_id();
+  for (const auto& [who, id] : std::vector<std::pair<const KeyPair*, std::string>>{{&alice_, owner_.account_id()},
+                                                                                   {&alice_, srv_.account_id()},
+                                                                                   {&idle, srv_.account_id()},
+                                                                                   {&srv_, owner_.account_id()},
+                                                                                   {&alice_, unknown}}) {
+    auto denied = house_->earnings(as(*who), id, now_);
+    ASSERT_FALSE(denied) << id;
+    EXPECT_EQ(denied.error().code, ErrorCode::kPermissionDenied) << id;
+  }
+  auto none = house_->earnings(as(admin_), unknown, now_);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::kNotFound);
+  expect_balanced();
+}
+
 TEST(CorpStates, EachHasOneStringForm) {
   for (PoStatus s : {PoStatus::kOpen, PoStatus::kClosing, PoStatus::kClosed}) {
     auto back = parse_po_status(to_string(s), "state");

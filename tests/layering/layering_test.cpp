@@ -32,7 +32,7 @@ const std::map<std::string, int>& floors() {
 const std::vector<std::string>& pure_cores() {
   static const std::vector<std::string> kCores = {
       "corp/ledger", "corp/ledger_check", "corp/settlement", "corp/expiry", "corp/tx_kind", "proto/charge",
-      "xis/ranking", "server/meter",      "core/money",      "core/int128", "core/time",
+      "xis/ranking", "server/meter",      "core/money",      "core/int128", "core/time",    "core/log_backoff",
   };
   return kCores;
 }

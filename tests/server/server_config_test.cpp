@@ -36,7 +36,7 @@ TEST(ServerConfigTest, MinimalConfigGetsDefaults) {
   EXPECT_EQ(c->key_file, "/var/lib/xop/server.key");  // derived from data_dir
   EXPECT_EQ(c->name, d.name);
   EXPECT_EQ(c->listen_host, "127.0.0.1");
-  EXPECT_EQ(c->listen_port, 0);
+  EXPECT_EQ(c->listen_port, 7402);  // the documented default port
   EXPECT_EQ(c->runtime, "runc");
   EXPECT_EQ(c->capacity, d.capacity);
   EXPECT_EQ(c->rates, d.rates);

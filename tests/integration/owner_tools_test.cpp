@@ -1,0 +1,168 @@
+// The owner's tools against separate processes (mock sandbox, no root): `xop server status` shows
+// registration, advert, capacity in use, the sessions hosted with their users and the earnings;
+// `xop earnings` shows what each server earned; neither shows anything to a stranger.
+#include <gtest/gtest.h>
+
+#include "deploy/deployer.h"
+#include "deploy/user_home.h"
+#include "integration/process_platform.h"
+#include "integration/xop_run.h"
+
+namespace xop::testing {
+namespace {
+
+class OwnerToolsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    platform_ = std::make_unique<ProcessPlatform>(ProcessPlatformOptions{.servers = 1, .runtime = "mock"});
+    const std::string err = platform_->start();
+    ASSERT_TRUE(err.empty()) << err;
+    ASSERT_EQ(platform_->server_urls().size(), 1u);
+  }
+
+  // A home for `key` pointed at the platform; returns its directory.
+  std::string home_for(const KeyPair& key, const std::string& name) {
+    const std::string dir = platform_->dir().file("home-" + name);
+    UserHome home(dir);
+    EXPECT_TRUE(home.save_key(key));
+    EXPECT_TRUE(home.save_config(UserConfig{platform_->corp_url(), platform_->xis_url()}));
+    return dir;
+  }
+
+  Json run_json(const std::string& home, const std::vector<std::string>& args, int expect_code = 0) {
+    std::vector<std::string> full = {"--json", "--home", home};
+    full.insert(full.end(), args.begin(), args.end());
+    auto r = run_xop(full);
+    EXPECT_EQ(r.code, expect_code) << r.out << r.err;
+    auto j = parse_json(r.out);
+    return j ? *j : Json::object();
+  }
+
+  std::unique_ptr<ProcessPlatform> platform_;
+};
+
+// Starts one session of `user` on the platform's server; returns its id ("" on failure).
+std::string deploy_session(ProcessPlatform& p, const KeyPair& user) {
+  DeployManifest m;
+  m.name = "burner";
+  m.image = std::string(XOP_BUILD_DIR) + "/images/burner";
+  m.command = {"/bin/sh", "-c", "sleep 1000"};
+  m.resources.cpu_millis = 500;
+  m.resources.memory_bytes = 64LL << 20;
+  m.count = 1;
+  m.budget = Money::micros(5'000'000);
+  Deployer d(user, p.corp_url(), p.xis_url(), p.dir().file("scratch-" + user.account_id()));
+  auto deployed = d.deploy(m, nullptr);
+  EXPECT_TRUE(deployed) << deployed.error().message;
+  if (!deployed || deployed->outcomes.size() != 1) return "";
+  EXPECT_TRUE(deployed->outcomes[0].ok) << deployed->outcomes[0].error << p.logs();
+  return deployed->outcomes[0].ok ? deployed->outcomes[0].session : "";
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST_F(OwnerToolsTest, StatusAndEarningsShowTheOwnersServerAndNothingToStrangers) {
+  const KeyPair user = platform_->new_user("alice", 10);
+  const std::string session = deploy_session(*platform_, user);
+  ASSERT_FALSE(session.empty());
+
+  const std::string owner_home = home_for(platform_->owner(), "owner");
+  const std::string url = platform_->server_urls()[0];
+  // Wait until the corp settled some usage for the server (the charging interval is 1 s).
+  Json earnings;
+  ASSERT_TRUE(poll_until(
+      [&] {
+        earnings = run_json(owner_home, {"earnings"});
+        return earnings.value("total", int64_t{0}) > 0;
+      },
+      std::chrono::seconds(30)))
+      << earnings.dump() << platform_->logs();
+  ASSERT_EQ(earnings["servers"].size(), 1u);
+  EXPECT_EQ(earnings["servers"][0]["name"], "xs-0");
+
+  const Json st = run_json(owner_home, {"server", "status", url});
+  EXPECT_EQ(st.value("owner", ""), platform_->owner().account_id());
+  EXPECT_TRUE(st["registration"].value("registered", false)) << st.dump();
+  EXPECT_EQ(st["advert"].value("state", ""), "accepted") << st.dump();
+  EXPECT_TRUE(st["advert"].value("fresh", false)) << st.dump();
+  EXPECT_TRUE(st["corp"].value("reachable", false)) << st.dump();
+  EXPECT_EQ(st["in_use"].value("cpu_millis", int64_t{0}), 500) << st.dump();
+  ASSERT_EQ(st["sessions"].size(), 1u) << st.dump();
+  EXPECT_EQ(st["sessions"][0]["user"], user.account_id());
+  EXPECT_EQ(st["sessions"][0]["id"], session);
+  EXPECT_GT(st["earnings"].value("total", int64_t{0}), 0) << st.dump();
+
+  // By identity: its id (a prefix) or its name, resolved through its signed advert at XIS.
+  const std::string id = st.value("server", "");
+  ASSERT_EQ(id.size(), 41u);
+  EXPECT_EQ(run_json(owner_home, {"server", "status", id.substr(0, 10)}).value("server", ""), id);
+  EXPECT_EQ(run_json(owner_home, {"server", "status", "xs-0"}).value("server", ""), id);
+  auto nobody = run_xop({"--home", owner_home, "server", "status", "xs-nobody"});
+  EXPECT_NE(nobody.code, 0);
+  EXPECT_NE(nobody.err.find("no live advert"), std::string::npos) << nobody.err;
+
+  // People read the same in a table: the user's short id, the earnings line.
+  auto text = run_xop({"--home", owner_home, "server", "status", url});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find(user.account_id().substr(0, 12)), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("1 session(s) hosted"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("in total"), std::string::npos) << text.out;
+
+  // A stranger (the user who deployed there) sees neither the status nor the owner's earnings.
+  const std::string stranger_home = home_for(user, "alice");
+  auto denied = run_xop({"--home", stranger_home, "server", "status", url});
+  EXPECT_NE(denied.code, 0);
+  EXPECT_NE(denied.err.find("owner only"), std::string::npos) << denied.err;
+  EXPECT_EQ(denied.out.find(user.account_id().substr(0, 12)), std::string::npos) << denied.out;
+  const Json theirs = run_json(stranger_home, {"earnings"});
+  EXPECT_EQ(theirs["servers"].size(), 0u) << theirs.dump();
+  EXPECT_EQ(theirs.value("total", int64_t{-1}), 0);
+}
+
+// A corp that is down is logged once when the server's deliveries start failing (then at doubling
+// intervals, the first after 10 s), not every round, and once when it answers again.
+TEST_F(OwnerToolsTest, ADownCorpIsLoggedOnceNotEveryRoundAndOnceWhenBack) {
+  const KeyPair user = platform_->new_user("alice", 10);
+  ASSERT_FALSE(deploy_session(*platform_, user).empty());
+  auto server = ApiClient::connect(platform_->server_urls()[0], platform_->owner());
+  ASSERT_TRUE(server) << server.error().message;
+  auto corp_state = [&] {
+    auto s = server->call("GET", "/v1/status");
+    return s ? s->value("corp", Json::object()) : Json::object();
+  };
+  const std::string line = "server: corp unreachable";
+  ASSERT_EQ(count(platform_->logs(), line), 0u);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(platform_->kill_corp(), "");
+  // Several delivery rounds fail (the server tries every 200 ms, with a record due every second).
+  Json c;
+  ASSERT_TRUE(poll_until(
+      [&] {
+        c = corp_state();
+        return c.value("delivery_failures", int64_t{0}) >= 5;
+      },
+      std::chrono::seconds(30)))
+      << c.dump() << platform_->logs();
+  EXPECT_FALSE(c.value("reachable", true));
+  ASSERT_EQ(platform_->restart_corp(), "");
+  ASSERT_TRUE(poll_until([&] { return count(platform_->logs(), "server: corp reachable again") == 1; },
+                         std::chrono::seconds(30)))
+      << platform_->logs();
+  const auto outage = std::chrono::steady_clock::now() - t0;
+  // Within the first 10 s of an outage exactly one line; a longer one may add one per doubling.
+  const size_t lines = count(platform_->logs(), line);
+  EXPECT_GE(lines, 1u);
+  if (outage < std::chrono::seconds(10)) {
+    EXPECT_EQ(lines, 1u) << platform_->logs();
+  }
+  EXPECT_LT(static_cast<int64_t>(lines), c.value("delivery_failures", int64_t{0})) << platform_->logs();
+  EXPECT_TRUE(corp_state().value("reachable", false));
+}
+
+}  // namespace
+}  // namespace xop::testing
