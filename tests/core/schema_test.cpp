@@ -40,9 +40,12 @@ const Schema<Doc>& doc_schema() {
 }
 
 Json good() {
-  return Json{{"name", "a"},         {"count", 5},
-              {"level", 2},          {"on", true},
-              {"tags", {"x", "yz"}}, {"inner", {{"n", 3}}},
+  return Json{{"name", "a"},
+              {"count", 5},
+              {"level", 2},
+              {"on", true},
+              {"tags", {"x", "yz"}},
+              {"inner", {{"n", 3}}},
               {"items", Json::array({Json{{"n", 1}}, Json{{"n", 2}}})}};
 }
 
@@ -80,13 +83,18 @@ TEST(SchemaTest, MalformedAndHostileDocumentsAreRefusedNamingTheField) {
       {[](Json& j) { j["count"] = 18446744073709551615ULL; }, "doc.count"},
       {[](Json& j) { j["name"] = std::string(9, 'n'); }, "doc.name"},
       {[](Json& j) { j["on"] = 1; }, "doc.on"},
-      {[](Json& j) { j["tags"] = {"a", "b", "c"}; }, "doc.tags"},
+      {[](Json& j) {
+         j["tags"] = {"a", "b", "c"};
+       },
+       "doc.tags"},
       {[](Json& j) { j["tags"] = {"toolong"}; }, "doc.tags"},
       {[](Json& j) { j["inner"] = 3; }, "doc.inner"},
       {[](Json& j) { j["inner"]["n"] = 11; }, "doc.inner.n"},
       {[](Json& j) { j["inner"]["extra"] = 1; }, "doc.inner.extra"},
       {[](Json& j) { j["items"][1]["n"] = -1; }, "doc.items[1].n"},
-      {[](Json& j) { j["items"] = Json::array({Json{{"n", 1}}, Json{{"n", 1}}, Json{{"n", 1}}, Json{{"n", 1}}}); },
+      {[](Json& j) {
+         j["items"] = Json::array({Json{{"n", 1}}, Json{{"n", 1}}, Json{{"n", 1}}, Json{{"n", 1}}});
+       },
        "doc.items"},
       {[](Json& j) { j["items"] = Json::object(); }, "doc.items"},
       {[](Json& j) { j["surprise"] = true; }, "surprise"},
