@@ -1,21 +1,81 @@
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/output.h"
+#include "cli/suggest.h"
 #include "core/log.h"
 #include "deploy/user_home.h"
 
 namespace xop {
 
+namespace {
+// Whether errors must be JSON before the line is parsed (a parse error can stop CLI11 before it
+// has set --json): `--json` anywhere before a `--` separator, or XOP_OUTPUT=json.
+bool wants_json(int argc, char** argv) {
+  if (const char* o = std::getenv("XOP_OUTPUT"); o != nullptr && std::strcmp(o, "json") == 0) return true;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) break;
+    if (std::strcmp(argv[i], "--json") == 0) return true;
+  }
+  return false;
+}
+
+// The parse error in words, with a "did you mean" for a mistyped verb or flag.
+std::string explain(const CLI::App& app, const CLI::ParseError& e) {
+  const CLI::App* at = &app;
+  while (!at->get_subcommands().empty()) at = at->get_subcommands().front();
+  std::string where = "xop";
+  std::vector<std::string> path;
+  for (const CLI::App* a = at; a != nullptr && a != &app; a = a->get_parent()) path.insert(path.begin(), a->get_name());
+  for (const auto& p : path) where += " " + p;
+  std::vector<std::string> verbs;
+  for (const auto* s : at->get_subcommands([](const CLI::App*) { return true; })) verbs.push_back(s->get_name());
+  for (const auto& word : app.remaining()) {
+    if (word.starts_with("--")) {
+      std::vector<std::string> flags;
+      for (const CLI::App* a = at; a != nullptr; a = a->get_parent()) {
+        for (const auto* o : a->get_options()) {
+          for (const auto& n : o->get_lnames()) flags.push_back("--" + n);
+        }
+      }
+      const std::string flag = word.substr(0, word.find('='));
+      const std::string near = closest_match(flag, flags);
+      return "unknown flag " + flag + " for `" + where + "`" + (near.empty() ? "" : " (did you mean " + near + "?)");
+    }
+    if (!word.starts_with("-") && at->get_require_subcommand_min() > 0) {
+      const std::string near = closest_match(word, verbs);
+      return "unknown verb '" + word + "' for `" + where + "`" + (near.empty() ? "" : " (did you mean '" + near + "'?)");
+    }
+  }
+  if (at->get_require_subcommand_min() > 0 && at->get_subcommands().empty() && !verbs.empty()) {
+    std::string list;
+    for (const auto& v : verbs) list += (list.empty() ? "" : ", ") + v;
+    return "`" + where + "` needs a verb: " + list;
+  }
+  return e.what();
+}
+}  // namespace
+
 int run_cli(int argc, char** argv) {
   CLI::App app{"xop: the XenoServer Open Platform (global public computing)"};
   app.require_subcommand(1);
+  // Global flags may come anywhere on the line: every subcommand (created below, so it inherits
+  // this) passes options it does not know up to its parent.
+  app.fallthrough();
   CliState st;
   std::string log_level;  // default: info for the daemons (one line per lifecycle event), warn otherwise
-  app.add_flag("--json", st.json, "Machine-readable JSON output");
+  app.add_flag("--json", st.json, "Machine-readable JSON output (also XOP_OUTPUT=json); errors too, on stderr");
   app.add_option("--home", st.home, "Directory with your key and config (default $XOP_HOME or ~/.config/xop)");
   app.add_option("--log-level", log_level, "debug, info, warn, error (default: info for corp, xis, server; else warn)");
   app.set_version_flag("--version", "xop 0.1.0");
+  app.footer(
+      "Global flags (--json, --home, --log-level) may come before or after the verb.\n"
+      "Environment: XOP_HOME, XOP_CORP_URL, XOP_XIS_URL, XOP_OUTPUT=json.\n"
+      "Exit codes: 0 success, 1 failure, 2 usage error, 3 partial success.");
   add_corp_command(app, st);
   add_xis_command(app, st);
   add_server_command(app, st);
@@ -29,15 +89,20 @@ int run_cli(int argc, char** argv) {
     const bool daemon = app.got_subcommand("corp") || app.got_subcommand("xis") || app.got_subcommand("server");
     log::init(!log_level.empty() ? log_level : daemon ? "info" : "warn");
     if (st.home.empty()) st.home = UserHome::default_dir();
+    if (const char* o = std::getenv("XOP_OUTPUT"); o != nullptr && std::strcmp(o, "json") == 0) st.json = true;
+    set_json_errors(st.json);
   });
+  set_json_errors(wants_json(argc, argv));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    print_error("usage", explain(app, e));
+    if (!wants_json(argc, argv) && !st.json) std::fprintf(stderr, "run `xop --help` (or `xop VERB --help`) for usage\n");
+    return kExitUsage;
   } catch (const std::exception& e) {
     // A malformed answer from a daemon must not crash the CLI with an uncaught exception.
-    std::fprintf(stderr, "error: unexpected response: %s\n", e.what());
-    return 1;
+    return fail(std::string("unexpected response: ") + e.what());
   }
   return st.code;
 }

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/client_context.h"
+#include "cli/exit_codes.h"
 #include "cli/output.h"
 #include "deploy/deployer.h"
 
@@ -26,7 +27,7 @@ int run(const CliState& st, const DeployArgs& a) {
   if (a.count > 0) m->count = a.count;
   if (!a.near.empty()) {
     auto ll = parse_lat_lon(a.near);
-    if (!ll) return fail(ll.error());
+    if (!ll) return usage_error("--near: " + ll.error().message);
     m->near = GeoPoint{std::llround(ll->first * 1e6), std::llround(ll->second * 1e6)};
   }
   Deployer d(c->key, c->config.corp_url, c->config.xis_url, c->home.dir() + "/scratch");
@@ -62,7 +63,8 @@ int run(const CliState& st, const DeployArgs& a) {
     std::cout << t.render()
               << fmt::format("{} of {} sessions running after {:.2f} s\n", ok, res->outcomes.size(), res->seconds);
   }
-  return ok == static_cast<int>(res->outcomes.size()) ? 0 : 1;
+  if (ok == static_cast<int>(res->outcomes.size())) return kExitOk;
+  return ok > 0 ? kExitPartial : kExitFailure;
 }
 }  // namespace
 

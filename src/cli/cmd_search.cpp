@@ -29,12 +29,12 @@ int run(const CliState& st, const SearchArgs& a) {
   q.count = a.count;
   if (!a.near.empty()) {
     auto ll = parse_lat_lon(a.near);
-    if (!ll) return fail(ll.error());
+    if (!ll) return usage_error("--near: " + ll.error().message);
     q.near = GeoPoint{std::llround(ll->first * 1e6), std::llround(ll->second * 1e6)};
   }
   if (!a.max_price.empty()) {
     auto p = Money::parse(a.max_price);
-    if (!p) return fail("--max-price: " + p.error().message);
+    if (!p) return usage_error("--max-price: " + p.error().message);
     q.max_price_per_hour = *p;
   }
   auto r = c->xis->call("POST", "/v1/search", to_json(q));

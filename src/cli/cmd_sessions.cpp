@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/client_context.h"
+#include "cli/exit_codes.h"
 #include "cli/output.h"
 
 namespace xop {
@@ -84,7 +85,7 @@ int stop(const CliState& st, const SessionArgs& a) {
   if (!c) return fail(c.error());
   auto known = c->home.load_sessions();
   if (!known) return fail(known.error());
-  if (a.id.empty() && !a.all) return fail("name a session, or pass --all");
+  if (a.id.empty() && !a.all) return usage_error("name a session, or pass --all");
   int stopped = 0;
   int failed = 0;
   for (const auto& d : *known) {
@@ -101,7 +102,8 @@ int stop(const CliState& st, const SessionArgs& a) {
   }
   if (stopped + failed == 0) return fail("unknown session " + a.id + " (see `xop sessions`)");
   if (st.json) print_json(Json{{"stopped", stopped}, {"failed", failed}});
-  return failed == 0 ? 0 : 1;
+  if (failed == 0) return kExitOk;
+  return stopped > 0 ? kExitPartial : kExitFailure;
 }
 }  // namespace
 

@@ -1,0 +1,115 @@
+// The command line behaves as people expect: global flags anywhere, environment variables,
+// documented exit codes (0, 1, 2 usage, 3 partial) and JSON errors under --json. Runs the real
+// binary.
+#include <gtest/gtest.h>
+
+#include "core/json_reader.h"
+#include "crypto/keys.h"
+#include "integration/process_platform.h"
+#include "integration/run_xop.h"
+
+namespace xop::testing {
+namespace {
+
+// The one JSON error document on stderr: {"error":{"code","message"}}.
+Json json_error(const XopRun& r) {
+  auto j = parse_json(r.err);
+  EXPECT_TRUE(j) << "stderr is not JSON: " << r.err;
+  if (!j) return Json::object();
+  EXPECT_TRUE(j->contains("error")) << r.err;
+  return j->value("error", Json::object());
+}
+
+TEST(CliConventions, TyposAreUsageErrorsWithASuggestion) {
+  TempDir home;
+  auto r = run_xop({"acount", "show"}, {{"XOP_HOME", home.path()}});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("unknown verb 'acount'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("did you mean 'account'"), std::string::npos) << r.err;
+
+  r = run_xop({"account", "shw"}, {{"XOP_HOME", home.path()}});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("did you mean 'show'"), std::string::npos) << r.err;
+
+  r = run_xop({"stop", "--al"}, {{"XOP_HOME", home.path()}});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("did you mean --all"), std::string::npos) << r.err;
+
+  r = run_xop({"logs"}, {{"XOP_HOME", home.path()}});  // a missing argument
+  EXPECT_EQ(r.code, 2) << r.err;
+  r = run_xop({"account"}, {{"XOP_HOME", home.path()}});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("create"), std::string::npos) << r.err;
+  r = run_xop({"search", "--count", "many"}, {{"XOP_HOME", home.path()}});
+  EXPECT_EQ(r.code, 2) << r.err;
+  r = run_xop({"account", "fund", "-3"}, {{"XOP_HOME", home.path()}});  // parses, then refused
+  EXPECT_NE(r.code, 0) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+TEST(CliConventions, HelpAndVersionSucceed) {
+  auto r = run_xop({"--help"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Exit codes"), std::string::npos) << r.out;
+  r = run_xop({"account", "show", "--help"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = run_xop({"--version"});
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
+TEST(CliConventions, JsonErrorsOnStderrWhereverTheFlagIs) {
+  TempDir home;
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--json", "acount"}, {"acount", "--json"}}) {
+    auto r = run_xop(args, {{"XOP_HOME", home.path()}});
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_EQ(json_error(r).value("code", ""), "usage");
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+  // A failure that is not a usage error: no key in the home (exit 1, code not_found).
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--json", "account", "show"}, {"account", "show", "--json"}, {"account", "--json", "show"}}) {
+    auto r = run_xop(args, {{"XOP_HOME", home.path()}});
+    EXPECT_EQ(r.code, 1) << r.err;
+    const Json e = json_error(r);
+    EXPECT_EQ(e.value("code", ""), "not_found") << r.err;
+    EXPECT_NE(e.value("message", "").find("xop account create"), std::string::npos) << r.err;
+  }
+  auto r = run_xop({"account", "show"}, {{"XOP_HOME", home.path()}, {"XOP_OUTPUT", "json"}});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(json_error(r).value("code", ""), "not_found");
+  // Without --json errors are text.
+  r = run_xop({"account", "show"}, {{"XOP_HOME", home.path()}});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+}
+
+TEST(CliConventions, HomeAfterTheVerbAndEnvUrls) {
+  ProcessPlatformOptions opts;
+  opts.servers = 0;
+  ProcessPlatform p(opts);
+  ASSERT_EQ(p.start(), "");
+  const KeyPair user = p.new_user("conv", 25);
+  TempDir home;
+  ASSERT_TRUE(save_key_file(user, home.file("key.json")));
+
+  // No config.toml: XOP_CORP_URL suffices; --home after the verb and --json at the end.
+  auto r = run_xop({"account", "show", "--home", home.path(), "--json"}, {{"XOP_CORP_URL", p.corp_url()}});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = parse_json(r.out);
+  ASSERT_TRUE(j) << r.out;
+  EXPECT_EQ(j->value("balance", int64_t{0}), 25'000'000);
+
+  // The variable wins over config.toml (which points nowhere).
+  write_file(home.file("config.toml"), "corp_url = \"http://127.0.0.1:1\"\nxis_url = \"\"\n");
+  r = run_xop({"--home", home.path(), "account", "show"}, {{"XOP_CORP_URL", p.corp_url()}});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("25.000000"), std::string::npos) << r.out;
+  r = run_xop({"account", "show", "--home", home.path(), "--log-level", "error"});
+  EXPECT_EQ(r.code, 1) << r.out;  // config.toml's corp is unreachable
+  r = run_xop({"account", "show"}, {{"XOP_HOME", home.path()}, {"XOP_OUTPUT", "json"}, {"XOP_CORP_URL", p.corp_url()}});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(parse_json(r.out)) << r.out;
+}
+
+}  // namespace
+}  // namespace xop::testing
