@@ -48,7 +48,8 @@ std::string explain(const CLI::App& app, const CLI::ParseError& e) {
     }
     if (!word.starts_with("-") && at->get_require_subcommand_min() > 0) {
       const std::string near = closest_match(word, verbs);
-      return "unknown verb '" + word + "' for `" + where + "`" + (near.empty() ? "" : " (did you mean '" + near + "'?)");
+      return "unknown verb '" + word + "' for `" + where + "`" +
+             (near.empty() ? "" : " (did you mean '" + near + "'?)");
     }
   }
   if (at->get_require_subcommand_min() > 0 && at->get_subcommands().empty() && !verbs.empty()) {
@@ -98,7 +99,8 @@ int run_cli(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
     print_error("usage", explain(app, e));
-    if (!wants_json(argc, argv) && !st.json) std::fprintf(stderr, "run `xop --help` (or `xop VERB --help`) for usage\n");
+    if (!wants_json(argc, argv) && !st.json)
+      std::fprintf(stderr, "run `xop --help` (or `xop VERB --help`) for usage\n");
     return kExitUsage;
   } catch (const std::exception& e) {
     // A malformed answer from a daemon must not crash the CLI with an uncaught exception.

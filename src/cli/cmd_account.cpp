@@ -3,6 +3,7 @@
 
 #include "cli/client_context.h"
 #include "cli/output.h"
+#include "core/units.h"
 
 namespace xop {
 
@@ -69,10 +70,11 @@ int show(const CliState& st, const AccountArgs& a) {
 }
 
 int fund(const CliState& st, const AccountArgs& a) {
+  auto amount = parse_credits(a.amount);
+  if (!amount || amount->micros() <= 0)
+    return usage_error("amount must be a positive number of credits, e.g. 10 or 2.5");
   auto c = load_client_context(st);
   if (!c) return fail(c.error());
-  auto amount = Money::parse(a.amount);
-  if (!amount || amount->micros() <= 0) return usage_error("amount must be a positive number of credits, e.g. 10 or 2.5");
   const std::string admin_file = a.admin_key_file.empty() ? c->home.dir() + "/dev-admin.json" : a.admin_key_file;
   auto admin = load_key_file(admin_file);
   if (!admin) return fail("funding needs the corp's admin key (" + admin_file + "): " + admin.error().message);
@@ -84,7 +86,7 @@ int fund(const CliState& st, const AccountArgs& a) {
   if (st.json) {
     print_json(*r);
   } else {
-    std::cout << "deposited " << amount->to_string() << " to " << to << "; balance "
+    std::cout << "deposited " << format_credits(*amount) << " to " << to << "; balance "
               << credits(r->value("balance", int64_t{0})) << "\n";
   }
   return 0;
@@ -105,7 +107,7 @@ void add_account_command(CLI::App& app, CliState& st) {
   s->add_option("--account", a->account, "Another account you may read (e.g. your server)");
   s->callback([a, &st] { st.code = show(st, *a); });
   auto* f = cmd->add_subcommand("fund", "Deposit credits (needs the corp's admin key; `xop dev` provides one)");
-  f->add_option("amount", a->amount, "Credits, e.g. 10 or 2.5")->required();
+  f->add_option("amount", a->amount, "Credits, e.g. 10 or 2.50")->required();
   f->add_option("--account", a->account, "Account to fund (default: yours)");
   f->add_option("--admin-key-file", a->admin_key_file, "Admin key file (default: $XOP_HOME/dev-admin.json)");
   f->callback([a, &st] { st.code = fund(st, *a); });

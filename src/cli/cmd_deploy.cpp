@@ -8,6 +8,7 @@
 #include "cli/client_context.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "core/units.h"
 #include "deploy/deployer.h"
 
 namespace xop {
@@ -51,10 +52,12 @@ int run(const CliState& st, const DeployArgs& a) {
                        {"ok", o.ok},
                        {"session", o.session},
                        {"po_id", o.po_id},
+                       {"price_per_hour_micros", o.price_per_hour.micros()},
                        {"error", o.error},
                        {"seconds", o.seconds}});
     t.add({o.ok ? o.session : "-", o.name, o.city, fmt::format("{:.0f} km", o.distance_km),
-           o.price_per_hour.to_string(), fmt::format("{:.2f} s", o.seconds), o.ok ? "running" : "failed: " + o.error});
+           format_credits(o.price_per_hour), fmt::format("{:.2f} s", o.seconds),
+           o.ok ? "running" : "failed: " + o.error});
   }
   if (auto s = c->home.save_sessions(sessions); !s) return fail(s.error());
   if (st.json) {

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/exit_codes.h"
+#include "core/units.h"
 
 namespace xop {
 
@@ -32,18 +33,9 @@ std::string Table::render() const {
   return out;
 }
 
-std::string credits(int64_t micros) { return Money::micros(micros).to_string(); }
+std::string credits(int64_t micros) { return format_credits(Money::micros(micros)); }
 
-std::string human_bytes(int64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
-}
+std::string human_bytes(int64_t bytes) { return format_size_approx(bytes); }
 
 std::string cpu_seconds(int64_t ns) { return fmt::format("{:.3f} s", static_cast<double>(ns) / 1e9); }
 

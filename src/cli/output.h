@@ -20,8 +20,8 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-std::string credits(int64_t micros);     // "1.234567"
-std::string human_bytes(int64_t bytes);  // "64.0 MiB"
+std::string credits(int64_t micros);     // "0.10", "1.234567" (core/units.h format_credits)
+std::string human_bytes(int64_t bytes);  // "64MiB", "1.5GiB" (approximate)
 std::string cpu_seconds(int64_t ns);     // "1.234 s"
 // Errors go to stderr: "error: message" for people, or under --json / XOP_OUTPUT=json one line
 // {"error":{"code":"...","message":"..."}} (set_json_errors(true)). Each returns its exit code
