@@ -26,7 +26,8 @@ std::string env_or_empty(const char* name);
 UserConfig with_env_overrides(UserConfig c);
 // Shared views: the `xop statement` and `xop sessions` output (also used by `xop dev --demo`).
 int show_statement(ClientContext& c, bool json, bool records);
-int show_sessions(ClientContext& c, bool json);
+// `all`: also the sessions that ended (else only live ones, and any whose server did not answer).
+int show_sessions(ClientContext& c, bool json, bool all = true);
 
 // Parses "lat,lon" in degrees.
 Result<std::pair<double, double>> parse_lat_lon(const std::string& s);

@@ -32,8 +32,8 @@ char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' +
 // `end` is where it stops. Whole and fraction digits are capped so nothing overflows.
 struct Decimal {
   uint64_t whole = 0;
-  uint64_t frac = 0;     // the fraction digits as an integer
-  int frac_digits = 0;   // how many
+  uint64_t frac = 0;    // the fraction digits as an integer
+  int frac_digits = 0;  // how many
   size_t end = 0;
 };
 
@@ -105,10 +105,8 @@ std::string format_size(int64_t bytes) {
     if (mag > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::to_string(bytes) + "B";
     return "-" + format_size(static_cast<int64_t>(mag));
   }
-  static constexpr std::array<Unit, 4> kBinary{{{"TiB", int64_t{1} << 40},
-                                                 {"GiB", int64_t{1} << 30},
-                                                 {"MiB", int64_t{1} << 20},
-                                                 {"KiB", int64_t{1} << 10}}};
+  static constexpr std::array<Unit, 4> kBinary{
+      {{"TiB", int64_t{1} << 40}, {"GiB", int64_t{1} << 30}, {"MiB", int64_t{1} << 20}, {"KiB", int64_t{1} << 10}}};
   for (const auto& u : kBinary) {
     if (bytes != 0 && bytes % u.factor == 0) return std::to_string(bytes / u.factor) + u.name;
   }
@@ -117,10 +115,8 @@ std::string format_size(int64_t bytes) {
 
 std::string format_size_approx(int64_t bytes) {
   if (bytes < 0) return "-" + format_size_approx(bytes == std::numeric_limits<int64_t>::min() ? -(bytes + 1) : -bytes);
-  static constexpr std::array<Unit, 4> kBinary{{{"TiB", int64_t{1} << 40},
-                                                 {"GiB", int64_t{1} << 30},
-                                                 {"MiB", int64_t{1} << 20},
-                                                 {"KiB", int64_t{1} << 10}}};
+  static constexpr std::array<Unit, 4> kBinary{
+      {{"TiB", int64_t{1} << 40}, {"GiB", int64_t{1} << 30}, {"MiB", int64_t{1} << 20}, {"KiB", int64_t{1} << 10}}};
   for (const auto& u : kBinary) {
     if (bytes >= u.factor) {
       // Tenths, rounded half up, in integers.
