@@ -7,6 +7,7 @@
 
 #include "cli/client_context.h"
 #include "cli/exit_codes.h"
+#include "cli/funds_check.h"
 #include "cli/output.h"
 #include "core/units.h"
 #include "deploy/deployer.h"
@@ -31,6 +32,11 @@ int run(const CliState& st, const DeployArgs& a) {
     if (!ll) return usage_error("--near: " + ll.error().message);
     m->near = GeoPoint{std::llround(ll->first * 1e6), std::llround(ll->second * 1e6)};
   }
+  // Before buying: every session holds its budget, so count x budget must fit in the balance.
+  auto acct = c->corp->call("GET", "/v1/accounts/" + c->key.account_id());
+  if (!acct) return fail(acct.error());
+  const std::string short_of = funds_shortfall(m->count, m->budget, Money::micros(acct->value("balance", int64_t{0})));
+  if (!short_of.empty()) return fail(Error{ErrorCode::kPaymentRequired, short_of});
   Deployer d(c->key, c->config.corp_url, c->config.xis_url, c->home.dir() + "/scratch");
   auto res = d.deploy(*m, [&](const std::string& line) {
     if (!st.json) std::cout << "  " << line << std::endl;

@@ -55,8 +55,13 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
   DeployResult result;
   for (const auto& r : found.rejected) result.rejected.push_back(r.name + ": " + r.reason);
   if (found.candidates.empty()) {
-    return make_error(ErrorCode::kResourceExhausted,
-                      "no server matches the manifest (" + std::to_string(found.rejected.size()) + " rejected)");
+    // Why, in XIS's words: one line per server it considered.
+    std::string why;
+    for (const auto& r : found.rejected) why += "\n  " + r.name + ": " + r.reason;
+    return make_error(ErrorCode::kResourceExhausted, found.rejected.empty()
+                                                         ? "no server matches the manifest (XIS knows no server)"
+                                                         : "no server matches the manifest; XIS considered " +
+                                                               std::to_string(found.rejected.size()) + ":" + why);
   }
   if (static_cast<int64_t>(found.candidates.size()) < m.count) {
     say("only " + std::to_string(found.candidates.size()) + " of " + std::to_string(m.count) +

@@ -23,12 +23,13 @@ class CliSessionsTest : public ::testing::Test {
     env_ = {{"XOP_HOME", home_.path()}, {"XOP_CORP_URL", platform_->corp_url()}, {"XOP_XIS_URL", platform_->xis_url()}};
   }
 
-  std::string manifest(const std::string& name, int count, const std::string& script) {
+  std::string manifest(const std::string& name, int count, const std::string& script,
+                       const std::string& memory = "32MiB", const std::string& budget = "0.50") {
     const std::string path = home_.file(name + ".yaml");
     write_file(path, "name: " + name + "\nimage: " + std::string(XOP_BUILD_DIR) +
                          "/images/burner\ncommand: [\"/bin/sh\", \"-c\", \"" + script +
-                         "\"]\nresources: {cpu_millis: 100, memory: 32MiB}\ncount: " + std::to_string(count) +
-                         "\nbudget: \"0.50\"\n");
+                         "\"]\nresources: {cpu_millis: 100, memory: " + memory + "}\ncount: " + std::to_string(count) +
+                         "\nbudget: \"" + budget + "\"\n");
     return path;
   }
 
@@ -133,6 +134,32 @@ TEST_F(CliSessionsTest, UnreachableServerIsANoteNotACell) {
   // The table itself holds no error text; the row says "unknown".
   EXPECT_NE(r.out.substr(0, note).find("unknown"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.substr(0, note).find("refused"), std::string::npos) << r.out;
+}
+
+// Before buying, deploy checks count x budget against the balance; when nothing matches it says
+// why, in XIS's words. Neither buys anything.
+TEST_F(CliSessionsTest, DeployChecksFundsAndExplainsNoMatch) {
+  auto r = run_xop({"deploy", manifest("big", 2, "true", "32MiB", "15")}, env_);
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("2 x 15.00 = 30.00 credits, but your balance is 20.00 credits"), std::string::npos) << r.err;
+  r = run_xop({"deploy", manifest("big", 2, "true", "32MiB", "15"), "--json"}, env_);
+  EXPECT_EQ(r.code, 1);
+  auto e = parse_json(r.err);
+  ASSERT_TRUE(e) << r.err;
+  EXPECT_EQ((*e)["error"].value("code", ""), "payment_required") << r.err;
+
+  r = run_xop({"deploy", manifest("huge", 1, "true", "4GiB")}, env_);
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("no server matches"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("xs-0: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("xs-1: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("memory"), std::string::npos) << r.err;
+
+  r = run_xop({"statement", "--json"}, env_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto st = parse_json(r.out);
+  ASSERT_TRUE(st) << r.out;
+  EXPECT_TRUE((*st)["statement"].value("purchase_orders", Json::array()).empty()) << r.out;
 }
 
 }  // namespace
