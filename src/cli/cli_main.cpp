@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -22,6 +23,35 @@ bool wants_json(int argc, char** argv) {
     if (std::strcmp(argv[i], "--json") == 0) return true;
   }
   return false;
+}
+
+// The profile: --profile, else $XOP_PROFILE, else "dev" for `xop dev`, else "default" -- but when
+// the default profile is empty (no key, no config) and a dev profile exists, that one, so that
+// `xop dev &` then `xop account create` work without naming it.
+void choose_profile(const CLI::App& app, CliState* st) {
+  if (st->profile.empty()) {
+    if (const char* p = std::getenv("XOP_PROFILE"); p != nullptr) st->profile = p;
+  }
+  st->profile_chosen = !st->profile.empty();
+  auto resolve = [&](const std::string& p) {
+    auto d = resolve_home_dirs(st->home, p);
+    if (!d) throw CLI::ValidationError("--profile", d.error().message);
+    return *d;
+  };
+  if (st->profile_chosen) {
+    st->dirs = resolve(st->profile);
+  } else if (app.got_subcommand("dev")) {
+    st->dirs = resolve("dev");
+  } else {
+    st->dirs = resolve(kDefaultProfile);
+    const UserHome def(st->dirs);
+    std::error_code ec;
+    if (!std::filesystem::exists(def.config_path(), ec) && !std::filesystem::exists(def.key_path(), ec)) {
+      const HomeDirs dev = resolve("dev");
+      if (std::filesystem::exists(UserHome(dev).config_path(), ec)) st->dirs = dev;
+    }
+  }
+  st->home = st->dirs.config;
 }
 
 // The parse error in words, with a "did you mean" for a mistyped verb or flag.
@@ -70,12 +100,16 @@ int run_cli(int argc, char** argv) {
   CliState st;
   std::string log_level;  // default: info for the daemons (one line per lifecycle event), warn otherwise
   app.add_flag("--json", st.json, "Machine-readable JSON output (also XOP_OUTPUT=json); errors too, on stderr");
-  app.add_option("--home", st.home, "Directory with your key and config (default $XOP_HOME or ~/.config/xop)");
+  app.add_option("--home", st.home,
+                 "One directory for your key, config and state (default $XOP_HOME, else the XDG directories)");
+  app.add_option("--profile", st.profile,
+                 "Which platform to talk to: its own key, config and state (also XOP_PROFILE)");
   app.add_option("--log-level", log_level, "debug, info, warn, error (default: info for corp, xis, server; else warn)");
   app.set_version_flag("--version", "xop 0.1.0");
   app.footer(
       "Global flags (--json, --home, --log-level) may come before or after the verb.\n"
-      "Environment: XOP_HOME, XOP_CORP_URL, XOP_XIS_URL, XOP_OUTPUT=json.\n"
+      "Environment: XOP_HOME, XOP_PROFILE, XOP_CORP_URL, XOP_XIS_URL, XOP_OUTPUT=json,\n"
+      "XDG_CONFIG_HOME, XDG_STATE_HOME, XDG_CACHE_HOME.\n"
       "Exit codes: 0 success, 1 failure, 2 usage error, 3 partial success.");
   add_corp_command(app, st);
   add_xis_command(app, st);
@@ -89,7 +123,7 @@ int run_cli(int argc, char** argv) {
   app.parse_complete_callback([&] {
     const bool daemon = app.got_subcommand("corp") || app.got_subcommand("xis") || app.got_subcommand("server");
     log::init(!log_level.empty() ? log_level : daemon ? "info" : "warn");
-    if (st.home.empty()) st.home = UserHome::default_dir();
+    choose_profile(app, &st);
     if (const char* o = std::getenv("XOP_OUTPUT"); o != nullptr && std::strcmp(o, "json") == 0) st.json = true;
     set_json_errors(st.json);
   });

@@ -7,7 +7,7 @@ namespace xop {
 
 Result<ClientContext> load_client_context(const CliState& st) {
   ClientContext c;
-  c.home = UserHome(st.home);
+  c.home = UserHome(st.dirs);
   XOP_ASSIGN_OR_RETURN(c.key, c.home.load_key());
   auto cfg = c.home.load_config();
   // Without a config.toml, XOP_CORP_URL (and XOP_XIS_URL) suffice.

@@ -19,7 +19,7 @@ struct AccountArgs {
 };
 
 int create(const CliState& st, const AccountArgs& a) {
-  UserHome home(st.home);
+  UserHome home(st.dirs);
   UserConfig cfg;
   if (auto c = home.load_config(); c) cfg = *c;
   if (!a.corp_url.empty()) cfg.corp_url = a.corp_url;
@@ -109,7 +109,8 @@ void add_account_command(CLI::App& app, CliState& st) {
   auto* f = cmd->add_subcommand("fund", "Deposit credits (needs the corp's admin key; `xop dev` provides one)");
   f->add_option("amount", a->amount, "Credits, e.g. 10 or 2.50")->required();
   f->add_option("--account", a->account, "Account to fund (default: yours)");
-  f->add_option("--admin-key-file", a->admin_key_file, "Admin key file (default: $XOP_HOME/dev-admin.json)");
+  f->add_option("--admin-key-file", a->admin_key_file,
+                "Admin key file (default: dev-admin.json in the profile's config directory)");
   f->callback([a, &st] { st.code = fund(st, *a); });
 }
 

@@ -37,7 +37,7 @@ int run(const CliState& st, const DeployArgs& a) {
   if (!acct) return fail(acct.error());
   const std::string short_of = funds_shortfall(m->count, m->budget, Money::micros(acct->value("balance", int64_t{0})));
   if (!short_of.empty()) return fail(Error{ErrorCode::kPaymentRequired, short_of});
-  Deployer d(c->key, c->config.corp_url, c->config.xis_url, c->home.dir() + "/scratch");
+  Deployer d(c->key, c->config.corp_url, c->config.xis_url, c->home.scratch_dir());
   auto res = d.deploy(*m, [&](const std::string& line) {
     if (!st.json) std::cout << "  " << line << std::endl;
   });
