@@ -2,9 +2,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
+#include <map>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/completion.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
 #include "cli/suggest.h"
@@ -52,6 +55,28 @@ void choose_profile(const CLI::App& app, CliState* st) {
     }
   }
   st->home = st->dirs.config;
+}
+
+// `xop --help` lists verbs in groups: what users run, what server owners run, the daemons.
+void group_verbs(CLI::App& app) {
+  static const std::map<std::string, std::string> kGroup = {{"account", "User commands"},
+                                                            {"search", "User commands"},
+                                                            {"deploy", "User commands"},
+                                                            {"sessions", "User commands"},
+                                                            {"logs", "User commands"},
+                                                            {"stop", "User commands"},
+                                                            {"statement", "User commands"},
+                                                            {"key", "Owner commands"},
+                                                            {"earnings", "Owner commands"},
+                                                            {"corp", "Daemons"},
+                                                            {"xis", "Daemons"},
+                                                            {"server", "Daemons"},
+                                                            {"dev", "Daemons"},
+                                                            {"completion", "Shell"}};
+  for (auto* s : app.get_subcommands([](const CLI::App*) { return true; })) {
+    const auto it = kGroup.find(s->get_name());
+    s->group(it != kGroup.end() ? it->second : "Other commands");
+  }
 }
 
 // The parse error in words, with a "did you mean" for a mistyped verb or flag.
@@ -107,19 +132,26 @@ int run_cli(int argc, char** argv) {
   app.add_option("--log-level", log_level, "debug, info, warn, error (default: info for corp, xis, server; else warn)");
   app.set_version_flag("--version", "xop 0.1.0");
   app.footer(
-      "Global flags (--json, --home, --log-level) may come before or after the verb.\n"
+      "Global flags (--json, --home, --profile, --log-level) may come before or after the verb.\n"
       "Environment: XOP_HOME, XOP_PROFILE, XOP_CORP_URL, XOP_XIS_URL, XOP_OUTPUT=json,\n"
       "XDG_CONFIG_HOME, XDG_STATE_HOME, XDG_CACHE_HOME.\n"
       "Exit codes: 0 success, 1 failure, 2 usage error, 3 partial success.");
-  add_corp_command(app, st);
-  add_xis_command(app, st);
-  add_server_command(app, st);
-  add_dev_command(app, st);
+  // User verbs first: `xop --help` shows the groups in this order.
   add_account_command(app, st);
   add_search_command(app, st);
   add_deploy_command(app, st);
   add_sessions_commands(app, st);
   add_statement_command(app, st);
+  add_corp_command(app, st);
+  add_xis_command(app, st);
+  add_server_command(app, st);
+  add_dev_command(app, st);
+  // `xop completion SHELL`: generated from the tree above, so it is added last.
+  auto shell = std::make_shared<std::string>();
+  auto* comp = app.add_subcommand("completion", "Print a shell completion script: bash, zsh or fish");
+  comp->add_option("shell", *shell, "bash, zsh or fish")->required()->check(CLI::IsMember({"bash", "zsh", "fish"}));
+  comp->callback([&app, shell] { std::cout << completion_script(app, *shell); });
+  group_verbs(app);
   app.parse_complete_callback([&] {
     const bool daemon = app.got_subcommand("corp") || app.got_subcommand("xis") || app.got_subcommand("server");
     log::init(!log_level.empty() ? log_level : daemon ? "info" : "warn");

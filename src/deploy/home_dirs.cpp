@@ -35,8 +35,8 @@ Status check_profile_name(const std::string& name) {
     return invalid("profile name must be 1 to 64 letters, digits, '_', '-' or '.', not starting with '.'");
   }
   for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                    c == '-' || c == '.';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
     if (!ok) return invalid("profile name must be 1 to 64 letters, digits, '_', '-' or '.': \"" + name + "\"");
   }
   return {};
@@ -54,7 +54,8 @@ Result<HomeDirs> resolve_home_dirs(const std::string& home, const std::string& p
   d.cache = in_profile(xdg("XDG_CACHE_HOME", "/.cache") + "/xop", p);
   // A home from before the XDG layout keeps its session records where they are.
   std::error_code ec;
-  if (std::filesystem::exists(d.config + "/sessions.json", ec) && !std::filesystem::exists(d.state + "/sessions.json", ec)) {
+  if (std::filesystem::exists(d.config + "/sessions.json", ec) &&
+      !std::filesystem::exists(d.state + "/sessions.json", ec)) {
     d.state = d.config;
   }
   return d;

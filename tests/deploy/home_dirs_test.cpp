@@ -41,8 +41,11 @@ class ScopedEnv {
 };
 
 TEST(HomeDirs, XdgDirectoriesPerProfile) {
-  ScopedEnv env({{"XOP_HOME", ""}, {"HOME", "/home/zed"}, {"XDG_CONFIG_HOME", "/x/config"},
-                 {"XDG_STATE_HOME", "/x/state"}, {"XDG_CACHE_HOME", "/x/cache"}});
+  ScopedEnv env({{"XOP_HOME", ""},
+                 {"HOME", "/home/zed"},
+                 {"XDG_CONFIG_HOME", "/x/config"},
+                 {"XDG_STATE_HOME", "/x/state"},
+                 {"XDG_CACHE_HOME", "/x/cache"}});
   auto d = resolve_home_dirs("", "");
   ASSERT_TRUE(d);
   EXPECT_EQ(d->profile, "default");
@@ -57,7 +60,10 @@ TEST(HomeDirs, XdgDirectoriesPerProfile) {
 }
 
 TEST(HomeDirs, HomeFallbacksAndRelativeXdgIgnored) {
-  ScopedEnv env({{"XOP_HOME", ""}, {"HOME", "/home/zed"}, {"XDG_CONFIG_HOME", ""}, {"XDG_STATE_HOME", "rel"},
+  ScopedEnv env({{"XOP_HOME", ""},
+                 {"HOME", "/home/zed"},
+                 {"XDG_CONFIG_HOME", ""},
+                 {"XDG_STATE_HOME", "rel"},
                  {"XDG_CACHE_HOME", ""}});
   auto d = resolve_home_dirs("", "");
   ASSERT_TRUE(d);

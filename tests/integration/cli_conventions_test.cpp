@@ -1,7 +1,9 @@
 // The command line behaves as people expect: global flags anywhere, environment variables,
-// documented exit codes (0, 1, 2 usage, 3 partial) and JSON errors under --json. Runs the real
-// binary.
+// documented exit codes (0, 1, 2 usage, 3 partial), JSON errors under --json, shell completion.
+// Runs the real binary.
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 #include "core/json_reader.h"
 #include "crypto/keys.h"
@@ -119,6 +121,51 @@ TEST(CliConventions, HomeAfterTheVerbAndEnvUrls) {
   r = run_xop({"account", "show"}, {{"XOP_HOME", home.path()}, {"XOP_OUTPUT", "json"}, {"XOP_CORP_URL", p.corp_url()}});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(parse_json(r.out)) << r.out;
+}
+
+// Runs `script` with bash; its stdout.
+std::string bash(const std::string& script, const TempDir& dir) {
+  write_file(dir.file("t.sh"), script);
+  const std::string cmd = "bash " + dir.file("t.sh") + " > " + dir.file("t.out") + " 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << read_file(dir.file("t.out"));
+  return read_file(dir.file("t.out"));
+}
+
+TEST(CliConventions, ShellCompletionFromTheCommandTree) {
+  TempDir dir;
+  auto r = run_xop({"completion", "bash"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  write_file(dir.file("xop.bash"), r.out);
+  // Completes verbs, nested verbs and flags (a verb's own and the global ones) as bash would.
+  const std::string out = bash("source " + dir.file("xop.bash") +
+                                   R"(
+t() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _xop; echo "${COMPREPLY[*]}"; }
+t xop acc
+t xop account f
+t xop stop --a
+t xop --json logs --t
+t xop sessions --pro
+t xop de
+)",
+                               dir);
+  EXPECT_EQ(out, "account\nfund\n--all\n--tail\n--profile\ndeploy dev\n");
+  r = run_xop({"completion", "zsh"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("#compdef xop\n", 0), 0u);
+  EXPECT_NE(r.out.find("'xop account') echo 'create show fund'"), std::string::npos) << r.out;
+  r = run_xop({"completion", "fish"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("-a 'deploy'"), std::string::npos);
+  EXPECT_NE(r.out.find("-l 'follow'"), std::string::npos);
+  for (const char* shell : {"zsh", "fish"}) {
+    // Their syntax is checked where the shell is installed (not in the base image).
+    if (std::system((std::string("command -v ") + shell + " >/dev/null 2>&1").c_str()) != 0) continue;
+    r = run_xop({"completion", shell});
+    write_file(dir.file(std::string("xop.") + shell), r.out);
+    EXPECT_EQ(std::system((std::string(shell) + " -n " + dir.file(std::string("xop.") + shell)).c_str()), 0) << shell;
+  }
+  r = run_xop({"completion", "tcsh"});
+  EXPECT_EQ(r.code, 2);
 }
 
 }  // namespace

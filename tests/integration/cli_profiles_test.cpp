@@ -83,8 +83,8 @@ TEST_F(CliProfilesTest, AnEmptyDefaultProfileFallsBackToDev) {
       account_id({"--profile", "dev", "account", "create", "--corp", platform_->corp_url(), "--json"});
   EXPECT_EQ(account_id({"account", "create", "--json"}), dev);  // no profile named: dev's
   // Once the default profile has a key of its own, it is used.
-  const std::string own = account_id({"account", "create", "--corp", platform_->corp_url(), "--json"},
-                                     {{"XOP_PROFILE", "default"}});
+  const std::string own =
+      account_id({"account", "create", "--corp", platform_->corp_url(), "--json"}, {{"XOP_PROFILE", "default"}});
   EXPECT_NE(own, dev);
   EXPECT_EQ(account_id({"account", "create", "--json"}), own);
 }
