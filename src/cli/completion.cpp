@@ -8,8 +8,8 @@ namespace {
 // One command of the tree: its path from the root ("xop account show"), verbs and flags.
 struct Node {
   std::string path;
-  std::vector<std::pair<std::string, std::string>> verbs;  // name, description
-  std::vector<std::pair<std::string, std::string>> flags;  // "--json" / "-a", description (with ancestors')
+  std::vector<std::pair<std::string, std::string>> verbs;      // name, description
+  std::vector<std::pair<std::string, std::string>> flags;      // "--json" / "-a", description (with ancestors')
   std::vector<std::pair<std::string, std::string>> own_flags;  // only this command's
 };
 
