@@ -72,7 +72,8 @@ int run(const CliState& st, const DeployArgs& a) {
     std::cout << t.render()
               << fmt::format("{} of {} sessions running after {:.2f} s\n", ok, res->outcomes.size(), res->seconds);
   }
-  if (ok == static_cast<int>(res->outcomes.size())) return kExitOk;
+  // Partial: fewer sessions than asked for (some failed, or fewer servers matched).
+  if (ok == static_cast<int>(res->outcomes.size()) && ok >= m->count) return kExitOk;
   return ok > 0 ? kExitPartial : kExitFailure;
 }
 }  // namespace

@@ -67,7 +67,7 @@ int demo(const CliState& st, const DevArgs& a, DevPlatform& platform) {
       "POST", "/v1/deposits",
       Json{{"account", key->account_id()}, {"amount", 100 * Money::kMicrosPerCredit}, {"memo", "dev faucet"}});
   if (!dep) return fail(dep.error());
-  std::cout << "deposited 100.000000 credits; balance " << credits(dep->value("balance", int64_t{0})) << "\n";
+  std::cout << "deposited 100.00 credits; balance " << credits(dep->value("balance", int64_t{0})) << "\n";
 
   auto ll = parse_lat_lon(a.near);
   if (!ll) return fail(ll.error());

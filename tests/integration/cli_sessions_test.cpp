@@ -162,5 +162,16 @@ TEST_F(CliSessionsTest, DeployChecksFundsAndExplainsNoMatch) {
   EXPECT_TRUE((*st)["statement"].value("purchase_orders", Json::array()).empty()) << r.out;
 }
 
+// Three sessions asked for, two servers: the two are placed and the exit code says "partial" (3).
+TEST_F(CliSessionsTest, FewerSessionsThanAskedIsAPartialSuccess) {
+  auto r = run_xop({"deploy", manifest("runner", 3, "trap 'exit 0' TERM; while :; do sleep 1; done")}, env_);
+  EXPECT_EQ(r.code, 3) << r.out << r.err << platform_->logs();
+  EXPECT_NE(r.out.find("2 of 2 sessions running"), std::string::npos) << r.out;
+  EXPECT_EQ(sessions(false).size(), 2u);
+  r = run_xop({"stop", "--all"}, env_);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(sessions(false).size(), 0u);
+}
+
 }  // namespace
 }  // namespace xop::testing
