@@ -107,7 +107,8 @@ std::string explain(const CLI::App& app, const CLI::ParseError& e) {
              (near.empty() ? "" : " (did you mean '" + near + "'?)");
     }
   }
-  if (at->get_require_subcommand_min() > 0 && at->get_subcommands().empty() && !verbs.empty()) {
+  const bool no_verb = std::string(e.what()).find("ubcommand") != std::string::npos;  // "A subcommand is required"
+  if (no_verb && at->get_require_subcommand_min() > 0 && at->get_subcommands().empty() && !verbs.empty()) {
     std::string list;
     for (const auto& v : verbs) list += (list.empty() ? "" : ", ") + v;
     return "`" + where + "` needs a verb: " + list;

@@ -42,6 +42,9 @@ TEST(CliConventions, TyposAreUsageErrorsWithASuggestion) {
   r = run_xop({"account"}, {{"XOP_HOME", home.path()}});
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("create"), std::string::npos) << r.err;
+  r = run_xop({"account", "show", "--profile"}, {{"XOP_HOME", home.path()}});  // a flag without its value
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--profile"), std::string::npos) << r.err;
   r = run_xop({"search", "--count", "many"}, {{"XOP_HOME", home.path()}});
   EXPECT_EQ(r.code, 2) << r.err;
   // Sizes and money in one syntax: malformed values are usage errors, whatever the verb.
