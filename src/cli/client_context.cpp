@@ -1,20 +1,37 @@
 #include "cli/client_context.h"
 
 #include <cmath>
+#include <cstdlib>
 
 namespace xop {
 
 Result<ClientContext> load_client_context(const CliState& st) {
   ClientContext c;
-  c.home = UserHome(st.home);
+  c.home = UserHome(st.dirs);
   XOP_ASSIGN_OR_RETURN(c.key, c.home.load_key());
-  XOP_ASSIGN_OR_RETURN(c.config, c.home.load_config());
+  auto cfg = c.home.load_config();
+  // Without a config.toml, XOP_CORP_URL (and XOP_XIS_URL) suffice.
+  if (!cfg && !(cfg.error().code == ErrorCode::kNotFound && env_or_empty("XOP_CORP_URL").size() > 0)) {
+    return tl::make_unexpected(cfg.error());
+  }
+  c.config = with_env_overrides(cfg ? *cfg : UserConfig{});
   XOP_ASSIGN_OR_RETURN(auto corp, ApiClient::connect(c.config.corp_url, c.key));
   c.corp = std::make_unique<ApiClient>(std::move(corp));
   if (!c.config.xis_url.empty()) {
     XOP_ASSIGN_OR_RETURN(auto xis, ApiClient::connect(c.config.xis_url, c.key));
     c.xis = std::make_unique<ApiClient>(std::move(xis));
   }
+  return c;
+}
+
+std::string env_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+
+UserConfig with_env_overrides(UserConfig c) {
+  if (auto v = env_or_empty("XOP_CORP_URL"); !v.empty()) c.corp_url = v;
+  if (auto v = env_or_empty("XOP_XIS_URL"); !v.empty()) c.xis_url = v;
   return c;
 }
 

@@ -3,6 +3,7 @@
 
 #include "cli/client_context.h"
 #include "cli/output.h"
+#include "core/units.h"
 
 namespace xop {
 
@@ -18,12 +19,16 @@ struct AccountArgs {
 };
 
 int create(const CliState& st, const AccountArgs& a) {
-  UserHome home(st.home);
+  UserHome home(st.dirs);
   UserConfig cfg;
   if (auto c = home.load_config(); c) cfg = *c;
   if (!a.corp_url.empty()) cfg.corp_url = a.corp_url;
   if (!a.xis_url.empty()) cfg.xis_url = a.xis_url;
-  if (cfg.corp_url.empty()) return fail("no corp URL: pass --corp URL (and --xis URL), or run `xop dev`");
+  // Flags are saved in config.toml; XOP_CORP_URL / XOP_XIS_URL apply to this run only.
+  const UserConfig eff = with_env_overrides(cfg);
+  if (eff.corp_url.empty()) {
+    return usage_error("no corp URL: pass --corp URL (and --xis URL), set XOP_CORP_URL, or run `xop dev`");
+  }
   auto key = home.load_key();
   if (!key && key.error().code != ErrorCode::kNotFound) return fail(key.error());
   const bool fresh = !key;
@@ -32,7 +37,7 @@ int create(const CliState& st, const AccountArgs& a) {
     if (auto s = home.save_key(*key); !s) return fail(s.error());
   }
   if (auto s = home.save_config(cfg); !s) return fail(s.error());
-  auto corp = ApiClient::connect(cfg.corp_url, *key);
+  auto corp = ApiClient::connect(eff.corp_url, *key);
   if (!corp) return fail(corp.error());
   auto r = corp->call("POST", "/v1/accounts", Json{{"kind", a.kind}, {"name", a.name}});
   if (!r && r.error().code != ErrorCode::kConflict) return fail(r.error());
@@ -65,10 +70,11 @@ int show(const CliState& st, const AccountArgs& a) {
 }
 
 int fund(const CliState& st, const AccountArgs& a) {
+  auto amount = parse_credits(a.amount);
+  if (!amount || amount->micros() <= 0)
+    return usage_error("amount must be a positive number of credits, e.g. 10 or 2.5");
   auto c = load_client_context(st);
   if (!c) return fail(c.error());
-  auto amount = Money::parse(a.amount);
-  if (!amount || amount->micros() <= 0) return fail("amount must be a positive number of credits, e.g. 10 or 2.5");
   const std::string admin_file = a.admin_key_file.empty() ? c->home.dir() + "/dev-admin.json" : a.admin_key_file;
   auto admin = load_key_file(admin_file);
   if (!admin) return fail("funding needs the corp's admin key (" + admin_file + "): " + admin.error().message);
@@ -80,7 +86,7 @@ int fund(const CliState& st, const AccountArgs& a) {
   if (st.json) {
     print_json(*r);
   } else {
-    std::cout << "deposited " << amount->to_string() << " to " << to << "; balance "
+    std::cout << "deposited " << format_credits(*amount) << " to " << to << "; balance "
               << credits(r->value("balance", int64_t{0})) << "\n";
   }
   return 0;
@@ -101,9 +107,10 @@ void add_account_command(CLI::App& app, CliState& st) {
   s->add_option("--account", a->account, "Another account you may read (e.g. your server)");
   s->callback([a, &st] { st.code = show(st, *a); });
   auto* f = cmd->add_subcommand("fund", "Deposit credits (needs the corp's admin key; `xop dev` provides one)");
-  f->add_option("amount", a->amount, "Credits, e.g. 10 or 2.5")->required();
+  f->add_option("amount", a->amount, "Credits, e.g. 10 or 2.50")->required();
   f->add_option("--account", a->account, "Account to fund (default: yours)");
-  f->add_option("--admin-key-file", a->admin_key_file, "Admin key file (default: $XOP_HOME/dev-admin.json)");
+  f->add_option("--admin-key-file", a->admin_key_file,
+                "Admin key file (default: dev-admin.json in the profile's config directory)");
   f->callback([a, &st] { st.code = fund(st, *a); });
 }
 

@@ -6,7 +6,10 @@
 #include <iostream>
 
 #include "cli/client_context.h"
+#include "cli/exit_codes.h"
+#include "cli/funds_check.h"
 #include "cli/output.h"
+#include "core/units.h"
 #include "deploy/deployer.h"
 
 namespace xop {
@@ -26,10 +29,15 @@ int run(const CliState& st, const DeployArgs& a) {
   if (a.count > 0) m->count = a.count;
   if (!a.near.empty()) {
     auto ll = parse_lat_lon(a.near);
-    if (!ll) return fail(ll.error());
+    if (!ll) return usage_error("--near: " + ll.error().message);
     m->near = GeoPoint{std::llround(ll->first * 1e6), std::llround(ll->second * 1e6)};
   }
-  Deployer d(c->key, c->config.corp_url, c->config.xis_url, c->home.dir() + "/scratch");
+  // Before buying: every session holds its budget, so count x budget must fit in the balance.
+  auto acct = c->corp->call("GET", "/v1/accounts/" + c->key.account_id());
+  if (!acct) return fail(acct.error());
+  const std::string short_of = funds_shortfall(m->count, m->budget, Money::micros(acct->value("balance", int64_t{0})));
+  if (!short_of.empty()) return fail(Error{ErrorCode::kPaymentRequired, short_of});
+  Deployer d(c->key, c->config.corp_url, c->config.xis_url, c->home.scratch_dir());
   auto res = d.deploy(*m, [&](const std::string& line) {
     if (!st.json) std::cout << "  " << line << std::endl;
   });
@@ -50,10 +58,12 @@ int run(const CliState& st, const DeployArgs& a) {
                        {"ok", o.ok},
                        {"session", o.session},
                        {"po_id", o.po_id},
+                       {"price_per_hour_micros", o.price_per_hour.micros()},
                        {"error", o.error},
                        {"seconds", o.seconds}});
     t.add({o.ok ? o.session : "-", o.name, o.city, fmt::format("{:.0f} km", o.distance_km),
-           o.price_per_hour.to_string(), fmt::format("{:.2f} s", o.seconds), o.ok ? "running" : "failed: " + o.error});
+           format_credits(o.price_per_hour), fmt::format("{:.2f} s", o.seconds),
+           o.ok ? "running" : "failed: " + o.error});
   }
   if (auto s = c->home.save_sessions(sessions); !s) return fail(s.error());
   if (st.json) {
@@ -62,7 +72,9 @@ int run(const CliState& st, const DeployArgs& a) {
     std::cout << t.render()
               << fmt::format("{} of {} sessions running after {:.2f} s\n", ok, res->outcomes.size(), res->seconds);
   }
-  return ok == static_cast<int>(res->outcomes.size()) ? 0 : 1;
+  // Partial: fewer sessions than asked for (some failed, or fewer servers matched).
+  if (ok == static_cast<int>(res->outcomes.size()) && ok >= m->count) return kExitOk;
+  return ok > 0 ? kExitPartial : kExitFailure;
 }
 }  // namespace
 

@@ -34,6 +34,7 @@ struct DevArgs {
   int64_t charging_interval_ms = 2000;
   std::string image;
   std::string port_file;
+  bool overwrite_config = false;
 };
 
 std::string default_image() {
@@ -46,7 +47,7 @@ void heading(const std::string& s) { std::cout << "\n== " << s << " ==" << std::
 
 // The scripted walk-through. Uses only the public API, like any user would.
 int demo(const CliState& st, const DevArgs& a, Platform& platform) {
-  UserHome home(st.home);
+  UserHome home(st.dirs);
   heading("1. account");
   auto key = home.load_key();
   if (!key) {
@@ -66,7 +67,7 @@ int demo(const CliState& st, const DevArgs& a, Platform& platform) {
       "POST", "/v1/deposits",
       Json{{"account", key->account_id()}, {"amount", 100 * Money::kMicrosPerCredit}, {"memo", "dev faucet"}});
   if (!dep) return fail(dep.error());
-  std::cout << "deposited 100.000000 credits; balance " << credits(dep->value("balance", int64_t{0})) << "\n";
+  std::cout << "deposited 100.00 credits; balance " << credits(dep->value("balance", int64_t{0})) << "\n";
 
   auto ll = parse_lat_lon(a.near);
   if (!ll) return fail(ll.error());
@@ -82,7 +83,7 @@ int demo(const CliState& st, const DevArgs& a, Platform& platform) {
   m.budget = Money::micros(2 * Money::kMicrosPerCredit);
   heading(fmt::format("3. deploy a CPU burner (250 milli-cores, 64 MiB) onto the {} servers nearest {} ({})", a.count,
                       a.near_name, a.near));
-  Deployer deployer(ctx->key, ctx->config.corp_url, ctx->config.xis_url, home.dir() + "/scratch");
+  Deployer deployer(ctx->key, ctx->config.corp_url, ctx->config.xis_url, home.scratch_dir());
   auto res = deployer.deploy(m, [](const std::string& line) { std::cout << "  " << line << std::endl; });
   if (!res) return fail(res.error());
   std::vector<DeployedSession> sessions;
@@ -141,6 +142,12 @@ int run(const CliState& st, const DevArgs& a) {
         "xop dev runs real containers (runc, cgroups, overlayfs) and needs root; "
         "run it as root, or pass --runtime mock to try the platform without containers");
   }
+  // Never silently replace the config of a real platform: only the dev profile's own (rewritten on
+  // every run) or when asked.
+  if (const UserHome h(st.dirs); st.dirs.profile != "dev" && !a.overwrite_config && fs::exists(h.config_path())) {
+    return usage_error("xop dev would overwrite " + h.config_path() + " (profile " + st.dirs.profile +
+                       "); run it without --profile (it uses its own profile, dev), or pass --overwrite-config");
+  }
   std::string dir = a.data_dir;
   bool temporary = false;
   if (dir.empty()) {
@@ -160,7 +167,7 @@ int run(const CliState& st, const DevArgs& a) {
             << std::endl;
   auto platform = Platform::start(o);
   if (!platform) return fail(platform.error());
-  UserHome home(st.home);
+  UserHome home(st.dirs);
   if (auto s = home.save_config(UserConfig{(*platform)->corp_url(), (*platform)->xis_url()}); !s)
     return fail(s.error());
   if (auto s = save_key_file((*platform)->admin_key(), home.dir() + "/dev-admin.json"); !s) return fail(s.error());
@@ -171,7 +178,9 @@ int run(const CliState& st, const DevArgs& a) {
            fmt::format("{:.4f}", static_cast<double>(s.location.lon_e6) / 1e6), s.url});
   }
   std::cout << t.render();
-  std::cout << "client config written to " << home.dir() << "/config.toml (the xop CLI now talks to this platform)\n";
+  std::cout << "client config written to " << home.config_path() << " (profile " << st.dirs.profile
+            << "; the xop CLI talks to this platform with --profile " << st.dirs.profile
+            << ", or by default while the default profile is empty)\n";
   // Shared with the interrupt watcher, which may outlive this function's frame.
   std::shared_ptr<Platform> shared(std::move(*platform));
   auto cleanup = [shared, dir, temporary] {
@@ -217,6 +226,8 @@ void add_dev_command(CLI::App& app, CliState& st) {
   cmd->add_option("--charging-interval-ms", a->charging_interval_ms, "Usage-record interval")->capture_default_str();
   cmd->add_option("--image", a->image, "Demo: OCI image layout to deploy (default: the built burner image)");
   cmd->add_option("--port-file", a->port_file, "Write the corp URL to this file once running");
+  cmd->add_flag("--overwrite-config", a->overwrite_config,
+                "Replace an existing config.toml of the chosen profile (default profile: dev, always replaced)");
   cmd->callback([a, &st] { st.code = run(st, *a); });
 }
 

@@ -1,15 +1,26 @@
-// `xop sessions`, `xop logs ID`, `xop stop ID|--all`: your sessions, wherever they run.
+// `xop sessions [-a]`, `xop logs ID [-f] [--tail N]`, `xop stop ID...|--all`: your sessions,
+// wherever they run. IDs may be shortened to any unique prefix (cli/id_match.h).
+#include <chrono>
 #include <iostream>
+#include <thread>
 
 #include "cli/client_context.h"
+#include "cli/exit_codes.h"
+#include "cli/id_match.h"
+#include "cli/log_tail.h"
 #include "cli/output.h"
+#include "cli/session_status.h"
+#include "core/clock.h"
 
 namespace xop {
 
 namespace {
 struct SessionArgs {
   std::string id;
+  std::vector<std::string> ids;
   bool all = false;
+  bool follow = false;
+  int64_t tail = -1;  // -1: everything
 };
 
 Result<Json> fetch(const ClientContext& c, const DeployedSession& d, const std::string& method,
@@ -20,40 +31,66 @@ Result<Json> fetch(const ClientContext& c, const DeployedSession& d, const std::
   return server.call(method, "/v1/sessions/" + d.session + suffix);
 }
 
-int list(const CliState& st) {
+SessionStatusInput status_input(const Json& s) {
+  SessionStatusInput in{s.value("state", ""), s.value("reason", ""), s.value("exit_reason", ""), std::nullopt};
+  if (auto it = s.find("exit_code"); it != s.end() && it->is_number_integer()) in.exit_code = it->get<int64_t>();
+  return in;
+}
+
+// The recorded session that `prefix` names (an exact id or a unique prefix).
+Result<DeployedSession> resolve(const std::vector<DeployedSession>& known, const std::string& prefix) {
+  std::vector<std::string> ids;
+  ids.reserve(known.size());
+  for (const auto& d : known) ids.push_back(d.session);
+  XOP_ASSIGN_OR_RETURN(auto i, match_id(ids, prefix));
+  return known[i];
+}
+
+int list(const CliState& st, const SessionArgs& a) {
   auto c = load_client_context(st);
   if (!c) return fail(c.error());
-  return show_sessions(*c, st.json);
+  return show_sessions(*c, st.json, a.all);
 }
 }  // namespace
 
-int show_sessions(ClientContext& ctx, bool json) {
+int show_sessions(ClientContext& ctx, bool json, bool all) {
   auto* c = &ctx;
   auto known = c->home.load_sessions();
   if (!known) return fail(known.error());
-  Table t({"SESSION", "APP", "SERVER", "CITY", "STATE", "CPU USED", "MEMORY", "CLAIMED", "RECORDS"});
+  Table t({"SESSION", "APP", "SERVER", "CITY", "STATUS", "AGE", "CPU USED", "MEMORY", "CLAIMED", "RECORDS"});
   Json out = Json::array();
+  std::vector<std::string> notes;
+  const TimeMs now = SystemClock::instance().now_ms();
+  size_t hidden = 0;
   for (const auto& d : *known) {
     auto r = fetch(*c, d, "GET", "");
     if (!r) {
-      t.add({d.session, d.label, d.name, d.city, "unreachable: " + r.error().message});
+      // Unknown whether it still runs (and charges): always listed, the reason in a note.
+      t.add({short_id(d.session), d.label, d.name, d.city, "unknown", "-", "-", "-", "-", "-"});
       out.push_back(Json{{"session", d.session}, {"error", r.error().message}});
+      notes.push_back(short_id(d.session) + " on " + d.name + ": " + r.error().message);
       continue;
     }
     const Json s = r->value("session", Json::object());
+    if (!all && !session_is_live(s.value("state", ""))) {
+      ++hidden;
+      continue;
+    }
     const Json u = s.value("usage", Json::object());
-    out.push_back(s);
-    // "stopped (oom-killed)": how the workload ended, once it did.
-    std::string state = s.value("state", "?");
-    if (const std::string how = s.value("exit_reason", ""); !how.empty()) state += " (" + how + ")";
-    t.add({d.session, d.label, d.name, d.city, state, cpu_seconds(u.value("cpu_ns", int64_t{0})),
-           human_bytes(s.value("memory_bytes", int64_t{0})), credits(s.value("claimed", int64_t{0})),
-           std::to_string(s.value("records", int64_t{0}))});
+    const std::string status = session_status(status_input(s));
+    Json js = s;
+    js["status"] = status;
+    out.push_back(js);
+    t.add({short_id(d.session), d.label, d.name, d.city, status, session_age(s.value("created_at", int64_t{0}), now),
+           cpu_seconds(u.value("cpu_ns", int64_t{0})), human_bytes(s.value("memory_bytes", int64_t{0})),
+           credits(s.value("claimed", int64_t{0})), std::to_string(s.value("records", int64_t{0}))});
   }
   if (json) {
     print_json(Json{{"sessions", out}});
   } else {
     std::cout << t.render();
+    for (const auto& n : notes) std::cout << "note: " << n << "\n";
+    if (hidden > 0) std::cout << hidden << " ended session(s) not shown (xop sessions -a)\n";
   }
   return 0;
 }
@@ -61,58 +98,96 @@ int show_sessions(ClientContext& ctx, bool json) {
 namespace {
 
 int logs(const CliState& st, const SessionArgs& a) {
+  if (a.tail < -1) return usage_error("--tail: a count of lines, 0 or more");
   auto c = load_client_context(st);
   if (!c) return fail(c.error());
   auto known = c->home.load_sessions();
   if (!known) return fail(known.error());
-  for (const auto& d : *known) {
-    if (d.session != a.id) continue;
-    auto r = fetch(*c, d, "GET", "/logs");
-    if (!r) return fail(r.error());
-    if (st.json) {
-      print_json(*r);
-    } else {
-      std::cout << r->value("logs", "");
-    }
+  auto d = resolve(*known, a.id);
+  if (!d) return fail(d.error());
+  auto r = fetch(*c, *d, "GET", "/logs");
+  if (!r) return fail(r.error());
+  std::string seen = r->value("logs", "");
+  if (st.json && !a.follow) {
+    print_json(a.tail >= 0 ? Json{{"logs", last_lines(seen, static_cast<size_t>(a.tail))}} : *r);
     return 0;
   }
-  return fail("unknown session " + a.id + " (see `xop sessions`)");
+  std::cout << (a.tail >= 0 ? last_lines(seen, static_cast<size_t>(a.tail)) : seen) << std::flush;
+  if (!a.follow) return 0;
+  // Follow: poll the server, backing off while nothing new arrives, until the session ends (then
+  // one last read) or the user presses Ctrl-C.
+  auto wait = std::chrono::milliseconds(250);
+  for (bool ended = false; !ended;) {
+    std::this_thread::sleep_for(wait);
+    auto s = fetch(*c, *d, "GET", "");
+    if (!s) return fail(s.error());
+    ended = !session_is_live(s->value("session", Json::object()).value("state", ""));
+    auto next = fetch(*c, *d, "GET", "/logs");
+    if (!next) return fail(next.error());
+    const std::string text = next->value("logs", "");
+    const std::string fresh = log_delta(seen, text);
+    seen = text;
+    std::cout << fresh << std::flush;
+    wait = fresh.empty() ? std::min(wait * 2, std::chrono::milliseconds(2000)) : std::chrono::milliseconds(250);
+  }
+  return 0;
 }
 
 int stop(const CliState& st, const SessionArgs& a) {
+  if (a.ids.empty() && !a.all) return usage_error("name one or more sessions, or pass --all");
+  if (!a.ids.empty() && a.all) return usage_error("give session ids or --all, not both");
   auto c = load_client_context(st);
   if (!c) return fail(c.error());
   auto known = c->home.load_sessions();
   if (!known) return fail(known.error());
-  if (a.id.empty() && !a.all) return fail("name a session, or pass --all");
+  std::vector<DeployedSession> targets;
   int stopped = 0;
   int failed = 0;
-  for (const auto& d : *known) {
-    if (!a.all && d.session != a.id) continue;
+  if (a.all) {
+    targets = *known;
+  } else {
+    for (const auto& id : a.ids) {
+      auto d = resolve(*known, id);
+      if (!d) {
+        ++failed;
+        print_error(d.error().code_name(), d.error().message);
+        continue;
+      }
+      targets.push_back(*d);
+    }
+  }
+  Json results = Json::array();
+  for (const auto& d : targets) {
     auto r = fetch(*c, d, "DELETE", "");
     if (!r) {
       ++failed;
-      std::cerr << "error: " << d.session << ": " << r.error().message << "\n";
+      print_error(r.error().code_name(), d.session + ": " + r.error().message);
+      results.push_back(Json{{"session", d.session}, {"error", r.error().message}});
       continue;
     }
     ++stopped;
     const Json s = r->value("session", Json::object());
+    results.push_back(Json{{"session", d.session}, {"state", s.value("state", "")}});
     if (!st.json) std::cout << d.session << " " << s.value("state", "?") << " (" << s.value("reason", "") << ")\n";
   }
-  if (stopped + failed == 0) return fail("unknown session " + a.id + " (see `xop sessions`)");
-  if (st.json) print_json(Json{{"stopped", stopped}, {"failed", failed}});
-  return failed == 0 ? 0 : 1;
+  if (st.json) print_json(Json{{"stopped", stopped}, {"failed", failed}, {"sessions", results}});
+  if (failed == 0) return kExitOk;
+  return stopped > 0 ? kExitPartial : kExitFailure;
 }
 }  // namespace
 
 void add_sessions_commands(CLI::App& app, CliState& st) {
   auto a = std::make_shared<SessionArgs>();
-  app.add_subcommand("sessions", "List your sessions with live usage")->callback([&st] { st.code = list(st); });
-  auto* l = app.add_subcommand("logs", "Show a session's output");
-  l->add_option("id", a->id, "Session id")->required();
+  auto* ls = app.add_subcommand("sessions", "List your running sessions with live usage (-a: all)");
+  ls->add_flag("-a,--all", a->all, "Also the sessions that ended");
+  ls->callback([a, &st] { st.code = list(st, *a); });
+  auto* l = app.add_subcommand("logs", "Show a session's output (-f to follow)");
+  l->add_option("id", a->id, "Session id, or a unique prefix of it")->required();
+  l->add_flag("-f,--follow", a->follow, "Keep printing new output until the session ends (Ctrl-C to stop)");
+  l->add_option("--tail", a->tail, "Only the last N lines (then follow, with -f)");
   l->callback([a, &st] { st.code = logs(st, *a); });
-  auto* s = app.add_subcommand("stop", "Stop a session (or --all)");
-  s->add_option("id", a->id, "Session id");
+  auto* s = app.add_subcommand("stop", "Stop sessions by id (or unique prefix), or --all");
+  s->add_option("ids", a->ids, "Session ids or unique prefixes");
   s->add_flag("--all", a->all, "Stop every session you deployed");
   s->callback([a, &st] { st.code = stop(st, *a); });
 }

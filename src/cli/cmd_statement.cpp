@@ -5,6 +5,7 @@
 #include <map>
 
 #include "cli/client_context.h"
+#include "cli/exit_codes.h"
 #include "cli/output.h"
 
 namespace xop {
@@ -75,7 +76,7 @@ int show_statement(ClientContext& ctx, bool json, bool records) {
             << check->value("transactions", int64_t{0}) << " transactions, " << check->value("entries", int64_t{0})
             << " entries, sum of all accounts " << credits(check->value("total", int64_t{0})) << ")\n";
   for (const auto& p : check->value("problems", Json::array())) std::cout << "  problem: " << p.dump() << "\n";
-  return balanced ? 0 : 2;
+  return balanced ? kExitOk : kExitFailure;
 }
 
 void add_statement_command(CLI::App& app, CliState& st) {

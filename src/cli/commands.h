@@ -4,12 +4,17 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "deploy/home_dirs.h"
+
 namespace xop {
 
 struct CliState {
-  int code = 0;       // the process exit code
-  bool json = false;  // --json: machine-readable output
-  std::string home;   // --home / $XOP_HOME
+  int code = 0;         // the process exit code
+  bool json = false;    // --json: machine-readable output
+  std::string home;     // --home / $XOP_HOME as given; after parsing, the profile's config directory
+  std::string profile;  // --profile / $XOP_PROFILE as given (empty: not chosen)
+  bool profile_chosen = false;
+  HomeDirs dirs;  // the profile's directories (deploy/home_dirs.h), set after parsing
 };
 
 void add_corp_command(CLI::App& app, CliState& st);

@@ -6,6 +6,9 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli/exit_codes.h"
+#include "core/units.h"
+
 namespace xop {
 
 std::string Table::render() const {
@@ -30,26 +33,39 @@ std::string Table::render() const {
   return out;
 }
 
-std::string credits(int64_t micros) { return Money::micros(micros).to_string(); }
+std::string credits(int64_t micros) { return format_credits(Money::micros(micros)); }
 
-std::string human_bytes(int64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  return u == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, units[u]);
-}
+std::string human_bytes(int64_t bytes) { return format_size_approx(bytes); }
 
 std::string cpu_seconds(int64_t ns) { return fmt::format("{:.3f} s", static_cast<double>(ns) / 1e9); }
 
-int fail(const std::string& message) {
-  std::fprintf(stderr, "error: %s\n", message.c_str());
-  return 1;
+namespace {
+bool json_errors = false;
+}  // namespace
+
+void set_json_errors(bool on) { json_errors = on; }
+
+void print_error(const std::string& code, const std::string& message) {
+  if (json_errors) {
+    const Json j{{"error", Json{{"code", code}, {"message", message}}}};
+    std::fprintf(stderr, "%s\n", j.dump().c_str());
+  } else {
+    std::fprintf(stderr, "error: %s\n", message.c_str());
+  }
 }
-int fail(const Error& e) { return fail(e.message.empty() ? e.to_string() : e.message); }
+
+int fail(const std::string& message) {
+  print_error("failed", message);
+  return kExitFailure;
+}
+int fail(const Error& e) {
+  print_error(e.code_name(), e.message.empty() ? e.to_string() : e.message);
+  return kExitFailure;
+}
+int usage_error(const std::string& message) {
+  print_error("usage", message);
+  return kExitUsage;
+}
 
 void print_json(const Json& j) { std::cout << j.dump(2) << std::endl; }
 

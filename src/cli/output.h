@@ -20,12 +20,18 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-std::string credits(int64_t micros);     // "1.234567"
-std::string human_bytes(int64_t bytes);  // "64.0 MiB"
+std::string credits(int64_t micros);     // "0.10", "1.234567" (core/units.h format_credits)
+std::string human_bytes(int64_t bytes);  // "64MiB", "1.5GiB" (approximate)
 std::string cpu_seconds(int64_t ns);     // "1.234 s"
-// Prints an error to stderr as "error: message" and returns exit code 1.
+// Errors go to stderr: "error: message" for people, or under --json / XOP_OUTPUT=json one line
+// {"error":{"code":"...","message":"..."}} (set_json_errors(true)). Each returns its exit code
+// (cli/exit_codes.h): fail() 1, usage_error() 2 (code "usage").
+void set_json_errors(bool on);
 int fail(const std::string& message);
 int fail(const Error& e);
+int usage_error(const std::string& message);
+// Writes one error in the current form (text or JSON) without choosing an exit code.
+void print_error(const std::string& code, const std::string& message);
 void print_json(const Json& j);
 
 }  // namespace xop

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/money.h"
+#include "core/units.h"
 
 namespace xop {
 namespace {
@@ -109,21 +110,7 @@ const char* config_type_name(ConfigType t) {
   return "?";
 }
 
-Result<int64_t> parse_byte_size(const std::string& text) {
-  static const std::vector<std::pair<std::string, int64_t>> kUnits = {
-      {"", 1},
-      {"B", 1},
-      {"KB", 1000},
-      {"MB", 1000 * 1000},
-      {"GB", int64_t{1000} * 1000 * 1000},
-      {"TB", int64_t{1000} * 1000 * 1000 * 1000},
-      {"KiB", int64_t{1} << 10},
-      {"MiB", int64_t{1} << 20},
-      {"GiB", int64_t{1} << 30},
-      {"TiB", int64_t{1} << 40},
-  };
-  return parse_with_unit(text, kUnits, "size");
-}
+Result<int64_t> parse_byte_size(const std::string& text) { return parse_size(text); }
 
 Result<int64_t> parse_duration_ms(const std::string& text) {
   static const std::vector<std::pair<std::string, int64_t>> kUnits = {
@@ -339,15 +326,11 @@ Status ConfigTable::apply_flag(const std::string& key, const std::string& text) 
       v = parse_duration_ms(text);
       break;
     case ConfigType::kCredits:
-      if (text.find('.') != std::string::npos) {
-        auto m = Money::parse(text);
-        if (m) {
-          v = m->micros();
-        } else {
-          v = tl::make_unexpected(m.error());
-        }
+      // Text is credits ("0.10", "10"), as everywhere people type money (core/units.h).
+      if (auto m = parse_credits(text); m) {
+        v = m->micros();
       } else {
-        v = parse_plain_int(text);  // micro-credits, like the TOML integer form
+        v = tl::make_unexpected(m.error());
       }
       break;
     default:

@@ -16,8 +16,10 @@
 //   string    any string
 //   integer   an integer within [min, max]
 //   bytes     an integer count of bytes, or a string with a unit: "64MiB", "2GiB", "512KiB", "10MB"
+//             (core/units.h parse_size)
 //   duration  an integer count of milliseconds, or a string with a unit: "250ms", "5s", "2m", "1h", "7d"
-//   credits   an integer count of micro-credits, or a string of credits: "0.10" (core/money.h)
+//   credits   a string of credits: "0.10", "10" (core/units.h parse_credits); a TOML integer is
+//             still read as micro-credits, for older files
 //   number    a finite floating-point number within [min, max]
 //   bool      true or false (a flag without a value means true)
 #pragma once
@@ -98,8 +100,7 @@ class ConfigTable {
   std::vector<ConfigOption> options_;
 };
 
-// "64MiB" -> 67108864; plain digits are bytes. Units: B, KB, MB, GB, TB (powers of 1000) and
-// KiB, MiB, GiB, TiB (powers of 1024). Errors on junk, a sign, or overflow.
+// parse_size (core/units.h): "64MiB" -> 67108864; plain digits are bytes.
 Result<int64_t> parse_byte_size(const std::string& text);
 // "5s" -> 5000; plain digits are milliseconds. Units: ms, s, m, h, d. Errors on junk, a sign or overflow.
 Result<int64_t> parse_duration_ms(const std::string& text);

@@ -8,6 +8,7 @@
 
 #include "core/file_util.h"
 #include "core/ignore_error.h"
+#include "core/units.h"
 #include "image/oci_layout.h"
 #include "proto/search.h"
 
@@ -55,8 +56,13 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
   DeployResult result;
   for (const auto& r : found.rejected) result.rejected.push_back(r.name + ": " + r.reason);
   if (found.candidates.empty()) {
-    return make_error(ErrorCode::kResourceExhausted,
-                      "no server matches the manifest (" + std::to_string(found.rejected.size()) + " rejected)");
+    // Why, in XIS's words: one line per server it considered.
+    std::string why;
+    for (const auto& r : found.rejected) why += "\n  " + r.name + ": " + r.reason;
+    return make_error(ErrorCode::kResourceExhausted, found.rejected.empty()
+                                                         ? "no server matches the manifest (XIS knows no server)"
+                                                         : "no server matches the manifest; XIS considered " +
+                                                               std::to_string(found.rejected.size()) + ":" + why);
   }
   if (static_cast<int64_t>(found.candidates.size()) < m.count) {
     say("only " + std::to_string(found.candidates.size()) + " of " + std::to_string(m.count) +
@@ -64,7 +70,7 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
   }
   for (const auto& c : found.candidates) {
     say("chose " + c.advert.name + " (" + c.advert.city + ", " + std::to_string(static_cast<int64_t>(c.distance_km)) +
-        " km, " + c.price_per_hour.to_string() + "/h)");
+        " km, " + format_credits(c.price_per_hour) + "/h)");
   }
 
   SessionSpec spec;
@@ -120,7 +126,7 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
       auto po_doc = SignedDoc::from_json((*po)["purchase_order"], "purchase_order");
       if (!po_doc) return fail("purchase order", po_doc.error());
       out.po_id = po_doc->body.value("po_id", "");
-      say(tag + "purchase order " + out.po_id.substr(0, 10) + "… holds " + m.budget.to_string());
+      say(tag + "purchase order " + out.po_id.substr(0, 10) + "… holds " + format_credits(m.budget) + " credits");
       // 3. session.
       CreateSessionRequest req{spec, *po_doc};
       auto created = server->call("POST", "/v1/sessions", to_json(req));

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/file_util.h"
+#include "core/units.h"
 
 namespace xop {
 
@@ -53,6 +54,25 @@ class YamlReader {
     }
     return x;
   }
+  // A size: a string with a unit ("64MiB", "1GiB") or an integer count of bytes (core/units.h).
+  std::optional<int64_t> size(const char* key, int64_t min, int64_t max) {
+    auto v = get(key);
+    if (!v || v.IsNull()) return std::nullopt;
+    if (!v.IsScalar()) {
+      fail(key, "expected a size like \"64MiB\"");
+      return std::nullopt;
+    }
+    auto x = parse_size(v.as<std::string>());
+    if (!x) {
+      fail(key, x.error().message);
+      return std::nullopt;
+    }
+    if (*x < min || *x > max) {
+      fail(key, "must be between " + format_size(min) + " and " + format_size(max));
+      return std::nullopt;
+    }
+    return *x;
+  }
   std::optional<double> num(const char* key, double min, double max) {
     auto v = get(key);
     if (!v || v.IsNull()) return std::nullopt;
@@ -90,8 +110,8 @@ class YamlReader {
 };
 
 Result<Money> money_field(const YAML::Node& v, const std::string& where) {
-  if (!v.IsScalar()) return invalid(where + ": expected an amount like \"1.5\"");
-  auto m = Money::parse(v.as<std::string>());
+  if (!v.IsScalar()) return invalid(where + ": expected an amount of credits like \"1.5\"");
+  auto m = parse_credits(v.as<std::string>());
   if (!m) return invalid(where + ": " + m.error().message);
   if (m->micros() <= 0) return invalid(where + ": must be positive");
   return m;
@@ -140,13 +160,21 @@ Result<DeployManifest> parse_manifest(std::string_view yaml_text, const std::str
     if (!res || !res.IsMap()) return invalid("manifest.resources: required mapping");
     YamlReader rr(res, "manifest.resources");
     m.resources.cpu_millis = rr.i64("cpu_millis", 1, 1'000'000).value_or(0);
-    m.resources.memory_bytes = rr.i64("memory_mib", 4, 1 << 24).value_or(0) << 20;
-    m.resources.disk_bytes = rr.i64("disk_mib", 0, 1LL << 30).value_or(0) << 20;
+    // memory and disk take sizes with units; memory_mib and disk_mib (integers) are the older form.
+    const auto memory = rr.size("memory", 4LL << 20, 1LL << 44);
+    const auto memory_mib = rr.i64("memory_mib", 4, 1 << 24);
+    const auto disk = rr.size("disk", 0, 1LL << 50);
+    const auto disk_mib = rr.i64("disk_mib", 0, 1LL << 30);
+    if (memory && memory_mib) rr.fail("memory", "give memory or memory_mib, not both");
+    if (disk && disk_mib) rr.fail("disk", "give disk or disk_mib, not both");
+    m.resources.memory_bytes = memory ? *memory : memory_mib.value_or(0) << 20;
+    m.resources.disk_bytes = disk ? *disk : disk_mib.value_or(0) << 20;
     m.resources.net_bps = rr.i64("net_mbps", 0, 10'000'000).value_or(0) * 1'000'000;
     m.pids = rr.i64("pids", 1, kMaxPids).value_or(64);
     XOP_RETURN_IF_ERROR(rr.finish());
     if (m.resources.cpu_millis == 0) return invalid("manifest.resources.cpu_millis: required");
-    if (m.resources.memory_bytes == 0) return invalid("manifest.resources.memory_mib: required");
+    if (m.resources.memory_bytes == 0)
+      return invalid("manifest.resources.memory: required (e.g. \"64MiB\"; or memory_mib: 64)");
     if (near && !near.IsNull()) {
       YamlReader nr(near, "manifest.near");
       const auto lat = nr.num("lat", -90, 90);

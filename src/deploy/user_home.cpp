@@ -30,7 +30,9 @@ std::string UserHome::default_dir() {
   return std::string(home != nullptr ? home : ".") + "/.config/xop";
 }
 
-UserHome::UserHome(std::string dir) : dir_(std::move(dir)) {}
+UserHome::UserHome(std::string dir) : dir_(dir), state_dir_(dir), cache_dir_(std::move(dir)) {}
+UserHome::UserHome(HomeDirs dirs)
+    : dir_(std::move(dirs.config)), state_dir_(std::move(dirs.state)), cache_dir_(std::move(dirs.cache)) {}
 
 Result<KeyPair> UserHome::load_key() const {
   auto k = load_key_file(key_path());
@@ -72,7 +74,7 @@ Status UserHome::save_config(const UserConfig& c) const {
 
 Result<std::vector<DeployedSession>> UserHome::load_sessions() const {
   std::vector<DeployedSession> out;
-  const std::string path = dir_ + "/sessions.json";
+  const std::string path = state_dir_ + "/sessions.json";
   auto text = read_file_capped(path, 64u << 20);
   if (!text && text.error().code == ErrorCode::kNotFound) return out;
   if (!text) return tl::make_unexpected(text.error());
@@ -107,8 +109,8 @@ Status UserHome::save_sessions(const std::vector<DeployedSession>& s) const {
                        {"po_id", d.po_id},
                        {"label", d.label}});
   }
-  XOP_RETURN_IF_ERROR(ensure_dir(dir_));
-  return write_file_atomic(dir_ + "/sessions.json", Json{{"sessions", arr}}.dump(2) + "\n");
+  XOP_RETURN_IF_ERROR(ensure_dir(state_dir_));
+  return write_file_atomic(state_dir_ + "/sessions.json", Json{{"sessions", arr}}.dump(2) + "\n");
 }
 
 }  // namespace xop

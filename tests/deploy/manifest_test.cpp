@@ -177,5 +177,26 @@ TEST(ManifestTest, NotYamlAndHostileYaml) {
   expect_invalid(std::string(kMinimal) + "# " + std::string(kMaxManifestBytes, 'x') + "\n", "256 KiB");
 }
 
+TEST(Manifest, SizesWithUnits) {
+  auto m =
+      parse_manifest("image: x\nresources: {cpu_millis: 1, memory: 64MiB, disk: \"1 GiB\"}\nbudget: \"0.10\"\n", "/b");
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->resources.memory_bytes, 64LL << 20);
+  EXPECT_EQ(m->resources.disk_bytes, 1LL << 30);
+  EXPECT_EQ(m->budget.micros(), 100'000);
+  m = parse_manifest("image: x\nresources: {cpu_millis: 1, memory: 8388608}\nbudget: \"1\"\n", "/b");  // bytes
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->resources.memory_bytes, 8LL << 20);
+  expect_invalid("image: x\nresources: {cpu_millis: 1, memory: 64MiB, memory_mib: 64}\nbudget: \"1\"\n", "not both");
+  expect_invalid("image: x\nresources: {cpu_millis: 1, memory: 1MiB}\nbudget: \"1\"\n", "between 4MiB");
+  expect_invalid("image: x\nresources: {cpu_millis: 1, memory: 9999999999TiB}\nbudget: \"1\"\n", "memory");
+  expect_invalid("image: x\nresources: {cpu_millis: 1, memory: 1.5.3GiB}\nbudget: \"1\"\n", "memory");
+  expect_invalid("image: x\nresources: {cpu_millis: 1, memory: -64MiB}\nbudget: \"1\"\n", "memory");
+  expect_invalid("image: x\nresources: {cpu_millis: 1, memory: [1]}\nbudget: \"1\"\n", "memory");
+  expect_invalid("image: x\nresources: {cpu_millis: 1, memory: 64MiB, disk: 2PiB}\nbudget: \"1\"\n", "disk");
+  expect_invalid("image: x\nresources: {cpu_millis: 1, memory: 64MiB}\nbudget: \"-1\"\n", "budget");
+  expect_invalid("image: x\nresources: {cpu_millis: 1, memory: 64MiB}\nbudget: \"1.5.3\"\n", "budget");
+}
+
 }  // namespace
 }  // namespace xop

@@ -244,5 +244,26 @@ TEST(ServerConfigTest, ImagesTableSetsQuotasCapAndGc) {
   expect_invalid(minimal() + "[images]\ngc_interval_ms = 0\n", "gc_interval_ms");
 }
 
+// Sizes and money in the one human syntax (core/units.h), in the file and in flags alike.
+TEST(ServerConfigTest, SizesWithUnitsAndCreditsAsText) {
+  auto c = parse(minimal() + "[capacity]\nmemory_bytes = \"1.5GiB\"\ndisk_bytes = \"10 GiB\"\n" +
+                 "[prices]\ncpu_use_per_core_hour = \"0.40\"\nnet_io_per_gib = \"2\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->capacity.memory_bytes, 3LL << 29);
+  EXPECT_EQ(c->capacity.disk_bytes, 10LL << 30);
+  EXPECT_EQ(c->rates.cpu_use_per_core_hour, 400'000);
+  EXPECT_EQ(c->rates.net_io_per_gib, 2'000'000);  // text is credits, never micro-credits
+  auto t = parse_toml(minimal(), "server.toml");
+  ASSERT_TRUE(t);
+  auto f = server_config_from_toml(*t, {{"capacity.memory_bytes", "64MiB"}, {"prices.disk_io_per_gib", "0.10"}});
+  ASSERT_TRUE(f) << f.error().message;
+  EXPECT_EQ(f->capacity.memory_bytes, 64LL << 20);
+  EXPECT_EQ(f->rates.disk_io_per_gib, 100'000);
+  expect_invalid(minimal() + "[capacity]\nmemory_bytes = \"9999999999TiB\"\n", "memory_bytes");
+  expect_invalid(minimal() + "[capacity]\nmemory_bytes = \"1.5.3GiB\"\n", "memory_bytes");
+  expect_invalid(minimal() + "[prices]\ncpu_use_per_core_hour = \"-0.40\"\n", "cpu_use_per_core_hour");
+  expect_invalid(minimal() + "[prices]\ncpu_use_per_core_hour = \"0.0000001\"\n", "cpu_use_per_core_hour");
+}
+
 }  // namespace
 }  // namespace xop

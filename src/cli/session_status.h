@@ -1,0 +1,28 @@
+// What `xop sessions` shows in its STATUS and AGE columns, from a server's session view.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/time.h"
+
+namespace xop {
+
+// The parts of a session view (server/server_api.cpp to_json(SessionView)) that decide its status.
+struct SessionStatusInput {
+  std::string state;        // starting, running, stopping, stopped, failed (or frozen)
+  std::string reason;       // why it stopped, in words
+  std::string exit_reason;  // exited, signaled, oom-killed, or empty
+  std::optional<int64_t> exit_code;
+};
+
+// One short phrase: "running", "starting", "exited (3)", "killed (signal 9)", "oom-killed",
+// "out of funds" (its purchase order was exhausted), "frozen: top up", "stopped", "failed".
+std::string session_status(const SessionStatusInput& s);
+// Whether the session still runs (or is about to): starting, running, stopping, frozen.
+bool session_is_live(const std::string& state);
+// A compact age from a timestamp to now: "5s", "3m", "2h", "4d"; "-" when unknown (0 or later).
+std::string session_age(TimeMs since, TimeMs now);
+
+}  // namespace xop
