@@ -1,12 +1,6 @@
 # Warnings as errors for the project's own code only.
 set(XOP_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
     -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough -Werror)
-# GCC 12 reports -Wrestrict false positives inside libstdc++'s std::string concatenation at -O3
-# (GCC bug 105329), which -Werror turned into a failed Release build. Only that configuration of
-# that compiler is spared the check; every other build keeps it.
-if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
-  list(APPEND XOP_WARNINGS $<$<CONFIG:Release>:-Wno-restrict>)
-endif()
 
 set(XOP_SANITIZE_FLAGS)
 if(XOP_SANITIZE)
