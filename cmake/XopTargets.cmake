@@ -1,6 +1,14 @@
 # Warnings as errors for the project's own code only.
 set(XOP_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
     -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough -Werror)
+# Tests and benchmarks only (tests/ and bench/ append it): GCC 12 at -O3 reports false -Wrestrict
+# positives inside libstdc++'s `"literal" + std::string` (GCC bug 105329), a pattern test code uses
+# everywhere to build names. There, in Release with GCC < 13, it stays a warning but not an error.
+# The project's own sources (src/) keep it an error: they avoid the pattern where it fired.
+set(XOP_TEST_WARNING_RELAX)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+  set(XOP_TEST_WARNING_RELAX $<$<CONFIG:Release>:-Wno-error=restrict>)
+endif()
 
 set(XOP_SANITIZE_FLAGS)
 if(XOP_SANITIZE)
