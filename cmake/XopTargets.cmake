@@ -1,11 +1,13 @@
 # Warnings as errors for the project's own code only.
 set(XOP_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
     -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough -Werror)
-# GCC 12 reports -Wrestrict false positives inside libstdc++'s std::string concatenation at -O3
-# (GCC bug 105329), which -Werror turned into a failed Release build. Only that configuration of
-# that compiler is spared the check; every other build keeps it.
+# Tests and benchmarks only (tests/ and bench/ append it): GCC 12 at -O3 reports false -Wrestrict
+# positives inside libstdc++'s `"literal" + std::string` (GCC bug 105329), a pattern test code uses
+# everywhere to build names. There, in Release with GCC < 13, it stays a warning but not an error.
+# The project's own sources (src/) keep it an error: they avoid the pattern where it fired.
+set(XOP_TEST_WARNING_RELAX)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
-  list(APPEND XOP_WARNINGS $<$<CONFIG:Release>:-Wno-restrict>)
+  set(XOP_TEST_WARNING_RELAX $<$<CONFIG:Release>:-Wno-error=restrict>)
 endif()
 
 set(XOP_SANITIZE_FLAGS)

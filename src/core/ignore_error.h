@@ -23,4 +23,12 @@ void ignore_error(const Result<T>& r, std::string_view why) {
 // Not for use between fork and exec (it may take the logger's lock).
 void ignore_errno(long rc, std::string_view why);
 
+// For a POSIX call between fork and exec or in the runtime shim, where nothing may lock or
+// allocate: names the reason for carrying on after a failure and drops it without logging.
+// Async-signal-safe (it does nothing).
+inline void ignore_errno_unlogged(long rc, const char* why) {
+  static_cast<void>(rc);
+  static_cast<void>(why);
+}
+
 }  // namespace xop

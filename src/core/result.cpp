@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "core/error_codes.h"
+
 namespace xop {
 namespace {
 struct CodeInfo {
@@ -37,6 +39,15 @@ const CodeInfo& info(ErrorCode c) {
 const char* Error::code_name() const { return info(code).name; }
 int Error::http_status() const { return info(code).status; }
 std::string Error::to_string() const { return std::string(code_name()) + ": " + message; }
+
+const std::vector<ErrorCodeInfo>& all_error_codes() {
+  static const std::vector<ErrorCodeInfo> all = [] {
+    std::vector<ErrorCodeInfo> v;
+    for (const auto& i : kCodes) v.push_back(ErrorCodeInfo{i.code, i.name, i.status});
+    return v;
+  }();
+  return all;
+}
 
 ErrorCode error_code_from_name(const std::string& name) {
   for (const auto& i : kCodes) {

@@ -2,9 +2,17 @@
 
 #include "core/json_reader.h"
 #include "crypto/digest.h"
+#include "image/image_user.h"
 
 namespace xop {
 namespace {
+
+// For a field the reader must check (type, size; unknown fields are refused by finish()) whose
+// value the parser does not use: the check is what matters, any failure is reported by finish().
+template <typename T>
+void checked_not_used(const T& value) {
+  static_cast<void>(value);
+}
 
 constexpr size_t kMaxAnnotations = 64;
 constexpr size_t kMaxMediaTypeLen = 255;
@@ -47,9 +55,9 @@ Result<OciDescriptor> parse_descriptor(const Json& j, const std::string& where, 
   check_annotations(r);
   const std::vector<std::string> urls = r.str_array("urls", 16);
   if (r.ok() && !urls.empty()) r.fail("urls", "foreign (non-distributable) blobs are not supported");
-  (void)r.opt_str("data", kMaxOciDocumentBytes);
-  (void)r.opt_str("artifactType", kMaxMediaTypeLen);
-  if (allow_platform) (void)r.opt_object("platform");
+  checked_not_used(r.opt_str("data", kMaxOciDocumentBytes));
+  checked_not_used(r.opt_str("artifactType", kMaxMediaTypeLen));
+  if (allow_platform) checked_not_used(r.opt_object("platform"));
   if (r.ok() && !is_oci_digest(d.digest)) r.fail("digest", "expected sha256:<64 lowercase hex>");
   XOP_RETURN_IF_ERROR(r.finish());
   return d;
@@ -70,15 +78,14 @@ Result<LayerCompression> layer_compression(std::string_view mt) {
 Result<OciManifest> parse_oci_manifest(std::string_view text) {
   XOP_ASSIGN_OR_RETURN(Json j, parse_document(text, "manifest"));
   JsonReader r(j, "manifest");
-  const int64_t version = r.i64("schemaVersion", 2, 2);
+  checked_not_used(r.i64("schemaVersion", 2, 2));
   const auto media_type = r.opt_str("mediaType", kMaxMediaTypeLen);
   const Json& config = r.object("config");
   const Json& layers = r.array("layers", kMaxOciLayers);
   check_annotations(r);
-  (void)r.opt_str("artifactType", kMaxMediaTypeLen);
-  (void)r.opt_object("subject");
+  checked_not_used(r.opt_str("artifactType", kMaxMediaTypeLen));
+  checked_not_used(r.opt_object("subject"));
   XOP_RETURN_IF_ERROR(r.finish());
-  (void)version;
   if (media_type && *media_type != kOciManifestMediaType && *media_type != kDockerManifestMediaType) {
     return make_error(ErrorCode::kUnsupportedMedia, "manifest.mediaType: unsupported \"" + *media_type + "\"");
   }
@@ -156,6 +163,11 @@ Result<OciImageConfig> parse_oci_image_config(std::string_view text) {
         out.working_dir = wd;
       }
     }
+    if (auto f = c.find("User"); f != c.end() && !f->is_null()) {
+      if (!f->is_string()) return invalid("image config.config.User: expected a string");
+      XOP_RETURN_IF_ERROR(validate_image_user(f->get_ref<const std::string&>()));
+      out.user = f->get<std::string>();
+    }
   }
   if (auto it = j.find("rootfs"); it != j.end() && !it->is_null()) {
     if (!it->is_object()) return invalid("image config.rootfs: expected an object");
@@ -180,12 +192,12 @@ Result<OciImageConfig> parse_oci_image_config(std::string_view text) {
 Result<std::vector<OciDescriptor>> parse_oci_index(std::string_view text) {
   XOP_ASSIGN_OR_RETURN(Json j, parse_document(text, "index"));
   JsonReader r(j, "index");
-  (void)r.i64("schemaVersion", 2, 2);
+  checked_not_used(r.i64("schemaVersion", 2, 2));
   const auto media_type = r.opt_str("mediaType", kMaxMediaTypeLen);
   const Json& manifests = r.array("manifests", kMaxOciIndexManifests);
   check_annotations(r);
-  (void)r.opt_str("artifactType", kMaxMediaTypeLen);
-  (void)r.opt_object("subject");
+  checked_not_used(r.opt_str("artifactType", kMaxMediaTypeLen));
+  checked_not_used(r.opt_object("subject"));
   XOP_RETURN_IF_ERROR(r.finish());
   if (media_type && *media_type != kOciIndexMediaType) {
     return make_error(ErrorCode::kUnsupportedMedia, "index.mediaType: unsupported \"" + *media_type + "\"");

@@ -49,6 +49,7 @@ struct OciImageConfig {
   std::vector<std::string> cmd;
   std::vector<std::string> env;  // "KEY=value"
   std::string working_dir = "/";
+  std::string user;                   // "User": empty (root) or USER[:GROUP] (syntax checked, image/image_user.h)
   bool has_rootfs = false;            // the config has a rootfs section (then diff_ids is authoritative)
   std::vector<std::string> diff_ids;  // uncompressed layer digests, bottom first
 };

@@ -13,6 +13,8 @@
 #include <sstream>
 #include <thread>
 
+#include "core/ignore_error.h"
+
 namespace xop {
 namespace {
 
@@ -288,7 +290,10 @@ void remove_parent_cgroup_if_empty(const CgroupLayout& layout, const std::string
   std::vector<std::string> bases = layout.v1_hierarchies;
   if (!layout.v2_dir.empty()) bases.push_back(layout.v2_dir);
   for (const auto& base : bases) {
-    (void)::rmdir((base + "/" + parent).c_str());  // EBUSY/ENOTEMPTY while sessions remain
+    const int rc = ::rmdir((base + "/" + parent).c_str());
+    if (rc != 0 && errno != EBUSY && errno != ENOTEMPTY && errno != ENOENT) {  // busy while sessions remain
+      ignore_errno(rc, "an empty parent cgroup left behind holds nothing; the next cleanup retries");
+    }
   }
 }
 

@@ -110,6 +110,16 @@ Result<Fd> open_parent(int root_fd, const std::vector<std::string>& parts, const
 }
 
 // Removes whatever non-directory is at dir/leaf (later entries replace earlier ones).
+// The result of a chown of a member to the owner the layer names. The owner matters (a session
+// running as the image's User must own its files), so a failure is an error, except EPERM when
+// not root: unpacking without privileges (tests, the simulator) leaves every file the caller's.
+Status check_chown(int rc, const std::string& name) {
+  if (rc == 0) return ok_status();
+  const int err = errno;
+  if (err == EPERM && ::geteuid() != 0) return ok_status();
+  return make_error(ErrorCode::kInternal, "layer member \"" + name + "\": chown: " + std::strerror(err));
+}
+
 Status clear_leaf(int dir, const std::string& leaf, const std::string& name) {
   struct stat st {};
   if (::fstatat(dir, leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return ok_status();
@@ -237,7 +247,7 @@ Status unpack_layer(const std::string& blob_path, LayerCompression compression, 
         Fd d(::openat(parent.get(), leaf.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (d.get() < 0)
           return make_error(ErrorCode::kInternal, "layer member \"" + name + "\": " + std::strerror(errno));
-        (void)::fchown(d.get(), uid, gid);
+        XOP_RETURN_IF_ERROR(check_chown(::fchown(d.get(), uid, gid), name));
         ::fchmod(d.get(), mode);
         break;
       }
@@ -247,7 +257,7 @@ Status unpack_layer(const std::string& blob_path, LayerCompression compression, 
         if (f.get() < 0)
           return make_error(ErrorCode::kInternal, "layer member \"" + name + "\": " + std::strerror(errno));
         XOP_RETURN_IF_ERROR(write_contents(a.get(), f.get(), name, total, limits));
-        (void)::fchown(f.get(), uid, gid);
+        XOP_RETURN_IF_ERROR(check_chown(::fchown(f.get(), uid, gid), name));
         ::fchmod(f.get(), mode);  // after chown, which would clear setuid anyway
         break;
       }
@@ -261,7 +271,7 @@ Status unpack_layer(const std::string& blob_path, LayerCompression compression, 
         if (::symlinkat(target, parent.get(), leaf.c_str()) != 0) {
           return make_error(ErrorCode::kInternal, "layer member \"" + name + "\": symlink: " + std::strerror(errno));
         }
-        (void)::fchownat(parent.get(), leaf.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW);
+        XOP_RETURN_IF_ERROR(check_chown(::fchownat(parent.get(), leaf.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW), name));
         break;
       }
       case AE_IFCHR:

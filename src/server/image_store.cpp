@@ -462,6 +462,7 @@ class FsImageStore final : public ImageStore {
     out.config.cmd = std::move(c.cmd);
     out.config.env = std::move(c.env);
     out.config.working_dir = std::move(c.working_dir);
+    out.config.user = std::move(c.user);
     out.manifest = std::move(m);
     return out;
   }

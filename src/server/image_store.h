@@ -38,6 +38,7 @@ struct ImageConfig {
   std::vector<std::string> cmd;
   std::vector<std::string> env;  // "KEY=value"
   std::string working_dir = "/";
+  std::string user;  // the config's User: empty (root) or USER[:GROUP], resolved per session (image/image_user.h)
 };
 
 struct ImageStoreOptions {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +24,9 @@ struct SandboxSpec {
   std::vector<std::string> args;
   std::vector<std::string> env;  // "KEY=value"
   std::string cwd = "/";
+  uint32_t uid = 0;  // the workload's user and groups (the image's User, resolved)
+  uint32_t gid = 0;
+  std::vector<uint32_t> additional_gids;
   Resources reserved;  // cpu_millis -> CFS quota, memory_bytes -> memory limit
   int64_t pids_limit = 64;
   std::string log_path;                      // the workload's stdout and stderr go here (and log_path.1 once rotated)

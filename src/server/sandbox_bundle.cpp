@@ -136,6 +136,8 @@ Status validate_sandbox_spec(const SandboxSpec& spec) {
   if (spec.reserved.memory_bytes < kMinMemoryBytes) {
     return invalid("sandbox reserved.memory_bytes: must be at least " + std::to_string(kMinMemoryBytes));
   }
+  if (spec.uid > 0x7fffffff || spec.gid > 0x7fffffff) return invalid("sandbox uid/gid: must be in 0..2147483647");
+  if (spec.additional_gids.size() > 64) return invalid("sandbox additional_gids: at most 64");
   if (spec.pids_limit <= 0 || spec.pids_limit > (1 << 22)) return invalid("sandbox pids_limit: must be in 1..4194304");
   if (spec.log_path.empty() || spec.log_path[0] != '/') return invalid("sandbox log_path: expected an absolute path");
   if (spec.log_max_bytes < 8192) return invalid("sandbox log_max_bytes: must be at least 8192");
@@ -153,10 +155,12 @@ Json make_runc_config(const SandboxSpec& spec, const std::string& cgroups_path) 
   for (const char* c : kCapabilities) caps.push_back(c);
   Json env = Json::array();
   for (const auto& e : spec.env) env.push_back(e);
+  Json user = {{"uid", spec.uid}, {"gid", spec.gid}};
+  if (!spec.additional_gids.empty()) user["additionalGids"] = spec.additional_gids;
 
   Json process = {
       {"terminal", false},
-      {"user", {{"uid", 0}, {"gid", 0}}},
+      {"user", user},
       {"args", spec.args},
       {"env", env},
       {"cwd", spec.cwd},

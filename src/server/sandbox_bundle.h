@@ -1,11 +1,12 @@
 // The OCI runtime bundle configuration (config.json) the runc driver writes for a session. A
 // pure function of the spec: no clock, no I/O, so tests check its content directly.
 //
-// Contract: the process runs as 0:0 without a terminal, with no_new_privileges, a reduced
-// capability set (docker's default minus MKNOD, NET_RAW and SETFCAP), RLIMIT_NOFILE, a default
-// seccomp profile (deny-list of kernel-administration and escape-prone system calls, and
-// CLONE_NEWUSER), fresh pid/ipc/uts/mount/network namespaces (loopback only), runc's standard
-// mounts and masked/read-only paths, and cgroup limits for what was reserved.
+// Contract: the process runs as spec.uid:spec.gid (with spec.additional_gids) without a
+// terminal, with no_new_privileges, a reduced capability set (docker's default minus MKNOD,
+// NET_RAW and SETFCAP), RLIMIT_NOFILE, a default seccomp profile (deny-list of
+// kernel-administration and escape-prone system calls, and CLONE_NEWUSER), fresh
+// pid/ipc/uts/mount/network namespaces (loopback only), runc's standard mounts and
+// masked/read-only paths, and cgroup limits for what was reserved.
 #pragma once
 
 #include <string>
@@ -23,7 +24,8 @@ inline constexpr int64_t kNofileLimit = 4096;
 
 // Checks what the driver relies on: an id usable as a container and cgroup name
 // ([A-Za-z0-9_.-], 1..64, not starting with '.'), an absolute rootfs and cwd, non-empty args,
-// KEY=value env, positive cpu and memory reservations, pids limit in 1..1<<22.
+// KEY=value env, uid and gid in 0..2^31-1 with at most 64 additional gids, positive cpu and
+// memory reservations, pids limit in 1..1<<22.
 Status validate_sandbox_spec(const SandboxSpec& spec);
 
 // CFS quota for a milli-core reservation (period kCpuPeriodUs): cpu_millis * 100, at least the

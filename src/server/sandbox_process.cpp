@@ -18,6 +18,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/ignore_error.h"
+
 extern char** environ;
 
 namespace xop {
@@ -121,7 +123,8 @@ void write_exit_file(const char* tmp, const char* path, int code) {
   buf[len++] = '\n';
   const int fd = ::open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
-  (void)!::write(fd, buf, static_cast<size_t>(len));
+  ignore_errno_unlogged(::write(fd, buf, static_cast<size_t>(len)),
+                        "a short or failed write leaves no exit file: the session reads as exit unknown");
   ::fsync(fd);
   ::close(fd);
   ::rename(tmp, path);
@@ -157,10 +160,11 @@ bool wait_child_until(pid_t pid, int64_t deadline_ms, int* code) {
     if (left <= 0) break;
     if (pidfd >= 0) {
       pollfd p{pidfd, POLLIN, 0};
-      (void)::poll(&p, 1, static_cast<int>(left < INT_MAX ? left : INT_MAX));
+      ignore_errno_unlogged(::poll(&p, 1, static_cast<int>(left < INT_MAX ? left : INT_MAX)),
+                            "EINTR or a failed poll only shortens the wait: the loop checks again");
     } else {
       timespec nap{0, 5'000'000};
-      (void)::nanosleep(&nap, nullptr);
+      ignore_errno_unlogged(::nanosleep(&nap, nullptr), "an interrupted nap only shortens the wait");
     }
   }
   if (pidfd >= 0) ::close(pidfd);
@@ -183,7 +187,9 @@ struct LogSink {
   const char* old_path = nullptr;
 
   void rotate() {
-    (void)::rename(path, old_path);  // replaces the older predecessor: its data is dropped
+    // Replaces the older predecessor: its data is dropped. When the rename fails the current file
+    // is truncated below instead, which also keeps the cap.
+    ignore_errno_unlogged(::rename(path, old_path), "rotation without a predecessor still keeps the cap");
     const int nfd = ::open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640);
     if (nfd < 0) return;  // keep writing where we were; the cap check stops it
     ::close(fd);
@@ -352,7 +358,8 @@ void pump_until_done(int out_fd, LogSink& sink, int64_t rate, pid_t init, const 
   ::fcntl(out[0], F_SETFL, O_NONBLOCK);
   if (runtime > 0) ::setpgid(runtime, runtime);  // whichever of the two runs first sets it
   const int32_t runtime_pid = runtime > 0 ? runtime : -1;
-  (void)!::write(3, &runtime_pid, sizeof runtime_pid);
+  ignore_errno_unlogged(::write(3, &runtime_pid, sizeof runtime_pid),
+                        "the caller reads a short report as a runtime that could not start");
   ShimReport report;
   report.code = 127;
   if (runtime > 0 && !wait_child_until(runtime, deadline_ms, &report.code)) {
@@ -367,7 +374,8 @@ void pump_until_done(int out_fd, LogSink& sink, int64_t rate, pid_t init, const 
   // The runtime's own output reaches the log before the caller reads it.
   int64_t taken = 0;
   bool pipe_open = drain_available(out[0], sink, rate, &taken);
-  (void)!::write(3, &report, sizeof report);
+  ignore_errno_unlogged(::write(3, &report, sizeof report),
+                        "the caller reads a short report as a failed runtime (code 127)");
   ::close(3);
   if (report.timed_out != 0) {
     // Reap what was left of the runtime's group (orphans re-parented to this subreaper).

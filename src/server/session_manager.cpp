@@ -6,6 +6,8 @@
 
 #include "core/ignore_error.h"
 #include "core/log.h"
+#include "image/image_user.h"
+#include "image/rootfs_file.h"
 #include "proto/charge.h"
 #include "server/session_disk.h"
 
@@ -312,6 +314,14 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
       XOP_RETURN_IF_ERROR(create_session_disk(live->dir, held(spec).disk_bytes));
     }
     XOP_ASSIGN_OR_RETURN(sb.rootfs, images_.prepare_rootfs(spec.image, disk_dir(live->dir)));
+    if (!image.user.empty()) {
+      XOP_ASSIGN_OR_RETURN(auto passwd, read_file_in_root(sb.rootfs, "/etc/passwd", kMaxAccountFileBytes));
+      XOP_ASSIGN_OR_RETURN(auto group, read_file_in_root(sb.rootfs, "/etc/group", kMaxAccountFileBytes));
+      XOP_ASSIGN_OR_RETURN(ImageUser u, resolve_image_user(image.user, passwd, group));
+      sb.uid = u.uid;
+      sb.gid = u.gid;
+      sb.additional_gids = std::move(u.additional_gids);
+    }
     return sandbox_.start(sb);
   }();
 

@@ -97,6 +97,19 @@ TEST(SandboxBundleTest, ValidationRefusesHostileSpecs) {
   EXPECT_TRUE(bad([](SandboxSpec& s) { s.reserved.memory_bytes = 1024; }));
   EXPECT_TRUE(bad([](SandboxSpec& s) { s.pids_limit = 0; }));
   EXPECT_TRUE(bad([](SandboxSpec& s) { s.log_path = ""; }));
+  EXPECT_TRUE(bad([](SandboxSpec& s) { s.uid = 0x80000000u; }));
+  EXPECT_TRUE(bad([](SandboxSpec& s) { s.gid = 0xffffffffu; }));
+  EXPECT_TRUE(bad([](SandboxSpec& s) { s.additional_gids.assign(65, 5); }));
+}
+
+TEST(SandboxBundleTest, TheProcessRunsAsTheSpecsUserAndGroups) {
+  SandboxSpec s = good_spec();
+  EXPECT_FALSE(make_runc_config(s, "/x")["process"]["user"].contains("additionalGids"));
+  s.uid = 1000;
+  s.gid = 1001;
+  s.additional_gids = {29, 50};
+  const Json c = make_runc_config(s, "/x");
+  EXPECT_EQ(c["process"]["user"], Json({{"uid", 1000}, {"gid", 1001}, {"additionalGids", {29, 50}}}));
 }
 
 TEST(MockSandboxTest, CountersExitAndLifecycle) {

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "core/json_reader.h"
 #include "image/oci_layout.h"
 #include "server/burner_image.h"
 #include "server/cgroup.h"
@@ -148,6 +149,45 @@ class RuncSessionTest : public ::testing::Test {
       for (const auto& r : *recs) sum += r.used.disk_bytes;
     }
     return sum;
+  }
+
+  // Stores an image made of the burner's layer plus one more (an /etc/passwd and /etc/group with
+  // "worker" 1000:1001, a /work directory) whose config sets `user`, WorkingDir /work and adds
+  // FOO=bar to Env; returns its manifest digest.
+  std::string put_user_image(const std::string& user) {
+    auto layout = read_oci_layout(t_.file("img"), t_.file("scratch-" + random_id("")));
+    EXPECT_TRUE(layout) << layout.error().message;
+    auto blob = [&](const std::string& digest) {
+      for (const auto& b : layout->blobs) {
+        if (b.digest == digest) return testing::read_file(b.path);
+      }
+      ADD_FAILURE() << "no blob " << digest;
+      return std::string();
+    };
+    Json manifest = Json::parse(blob(manifest_));
+    Json config = Json::parse(blob(manifest["config"]["digest"].get<std::string>()));
+    const std::string layer =
+        testing::TarBuilder()
+            .dir("etc")
+            .file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nworker:x:1000:1001::/work:/bin/sh\n")
+            .file("etc/group", "root:x:0:\nworkers:x:1001:\nstaff:x:50:worker\n")
+            .dir("work", 0777)
+            .build();
+    config["config"]["User"] = user;
+    config["config"]["WorkingDir"] = "/work";
+    config["config"]["Env"].push_back("FOO=bar");
+    config["rootfs"]["diff_ids"].push_back(oci_digest(layer));
+    const std::string config_text = config.dump();
+    manifest["config"]["digest"] = oci_digest(config_text);
+    manifest["config"]["size"] = config_text.size();
+    manifest["layers"].push_back({{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
+                                  {"digest", oci_digest(layer)},
+                                  {"size", layer.size()}});
+    const std::string manifest_text = manifest.dump();
+    EXPECT_TRUE(images_->put_blob(oci_digest(layer), layer));
+    EXPECT_TRUE(images_->put_blob(oci_digest(config_text), config_text));
+    EXPECT_TRUE(images_->put_blob(oci_digest(manifest_text), manifest_text));
+    return oci_digest(manifest_text);
   }
 
   [[nodiscard]] std::string dir_of(const std::string& id) const { return opts_.sessions_dir + "/" + id; }
@@ -324,6 +364,38 @@ TEST_F(RuncSessionTest, AnOomKillIsRecordedAsTheExitReason) {
   auto stopped = manager_->stop(alice_.account_id(), w->row.id, "test");
   ASSERT_TRUE(stopped);
   EXPECT_EQ(stopped->row.exit_reason, "signaled") << stopped->row.reason;
+}
+
+// The image config's User, WorkingDir and Env reach the workload (it used to run as 0:0 in /).
+TEST_F(RuncSessionTest, TheImagesUserWorkingDirAndEnvAreHonoured) {
+  const std::string script = "echo uid=$(id -u) gid=$(id -g) groups=$(id -G) pwd=$(pwd) foo=$FOO";
+  auto s = spec(script);
+  s.image = put_user_image("1000:1000");
+  auto v = create(s);
+  ASSERT_TRUE(v) << v.error().message;
+  wait_ended(v->row.id);
+  const std::string log = log_of(v->row.id);
+  // uid 1000 is "worker" in the image's /etc/passwd: its supplementary group (staff, 50) comes along.
+  EXPECT_NE(log.find("uid=1000 gid=1000 groups=1000 50 pwd=/work foo=bar"), std::string::npos) << log;
+
+  // A name resolves through the image's /etc/passwd and /etc/group (with its supplementary groups).
+  s.image = put_user_image("worker");
+  auto named = create(s);
+  ASSERT_TRUE(named) << named.error().message;
+  wait_ended(named->row.id);
+  const std::string named_log = log_of(named->row.id);
+  EXPECT_NE(named_log.find("uid=1000 gid=1001 groups=1001 50 pwd=/work foo=bar"), std::string::npos) << named_log;
+}
+
+// A User the image's files do not know fails the session's creation with a clear error.
+TEST_F(RuncSessionTest, AnUnknownImageUserFailsCreationClearly) {
+  auto s = spec("true");
+  s.image = put_user_image("ghost");
+  auto v = create(s);
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(v.error().message.find("no user \"ghost\" in the image's /etc/passwd"), std::string::npos)
+      << v.error().message;
 }
 
 }  // namespace

@@ -151,6 +151,63 @@ TEST(SessionManagerTest, CreateRunsTheSandboxWithTheImageAndSpec) {
   EXPECT_EQ((*stored)->state, "running");
 }
 
+// Stores a one-layer image whose config sets `user`, with "worker" 1000:1001 (and in group
+// staff, 50) in its /etc/passwd and /etc/group, owned by `owner`; returns its manifest digest.
+std::string put_user_image(ImageStore& s, const std::string& owner, const std::string& user) {
+  const std::string layer = testing::TarBuilder()
+                                .dir("bin")
+                                .file("bin/x", "#!/bin/sh\n", 0755)
+                                .dir("etc")
+                                .file("etc/passwd", "root:x:0:0::/:/bin/sh\nworker:x:1000:1001::/:/bin/sh\n")
+                                .file("etc/group", "root:x:0:\nstaff:x:50:worker\n")
+                                .build();
+  const std::string config = R"({"os":"linux","config":{"Cmd":["/bin/x"],"User":")" + user +
+                             R"("},"rootfs":{"type":"layers","diff_ids":[")" + oci_digest(layer) + R"("]}})";
+  const std::string m =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
+      oci_digest(config) + R"(","size":)" + std::to_string(config.size()) +
+      R"(},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":")" + oci_digest(layer) +
+      R"(","size":)" + std::to_string(layer.size()) + "}]}";
+  EXPECT_TRUE(s.put_blob(owner, oci_digest(layer), layer));
+  EXPECT_TRUE(s.put_blob(owner, oci_digest(config), config));
+  EXPECT_TRUE(s.put_blob(owner, oci_digest(m), m));
+  return oci_digest(m);
+}
+
+TEST(SessionManagerTest, TheSandboxRunsAsTheImagesUser) {
+  SessionEnv env;
+  // The test image has no User: root.
+  auto root = env.manager->create(env.alice.account_id(), env.request(env.alice));
+  ASSERT_TRUE(root) << root.error().message;
+  EXPECT_EQ(env.sandbox.spec(root->row.id)->uid, 0u);
+  EXPECT_EQ(env.sandbox.spec(root->row.id)->gid, 0u);
+
+  auto spec = env.spec();
+  spec.image = put_user_image(*env.images, env.alice.account_id(), "worker");
+  auto named = env.manager->create(env.alice.account_id(), env.request(env.alice, spec));
+  ASSERT_TRUE(named) << named.error().message;
+  auto sb = env.sandbox.spec(named->row.id);
+  ASSERT_TRUE(sb);
+  EXPECT_EQ(sb->uid, 1000u);
+  EXPECT_EQ(sb->gid, 1001u);
+  EXPECT_EQ(sb->additional_gids, (std::vector<uint32_t>{50}));
+
+  spec.image = put_user_image(*env.images, env.alice.account_id(), "4242:7");
+  auto numeric = env.manager->create(env.alice.account_id(), env.request(env.alice, spec));
+  ASSERT_TRUE(numeric) << numeric.error().message;
+  EXPECT_EQ(env.sandbox.spec(numeric->row.id)->uid, 4242u);
+  EXPECT_EQ(env.sandbox.spec(numeric->row.id)->gid, 7u);
+
+  // A user the image does not know: creation fails, clearly, and holds no capacity.
+  spec.image = put_user_image(*env.images, env.alice.account_id(), "ghost");
+  const Resources free_before = env.manager->free();
+  auto ghost = env.manager->create(env.alice.account_id(), env.request(env.alice, spec));
+  ASSERT_FALSE(ghost);
+  EXPECT_EQ(ghost.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(ghost.error().message.find("no user \"ghost\""), std::string::npos) << ghost.error().message;
+  EXPECT_EQ(env.manager->free(), free_before);
+}
+
 TEST(SessionManagerTest, SandboxStartFailureIsReportedAndFreesCapacity) {
   SessionEnv env;
   env.sandbox.fail_next_start(Error{ErrorCode::kInternal, "runc exploded"});

@@ -31,6 +31,15 @@ bool optional(const YAML::Node& sec) {
 }
 }  // namespace
 
+std::vector<std::string> openapi_error_codes(const std::string& service) {
+  const YAML::Node doc = YAML::LoadFile(std::string(XOP_SOURCE_DIR) + "/docs/api/" + service + ".yaml");
+  const YAML::Node e = doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"];
+  std::vector<std::string> out;
+  if (!e || !e.IsSequence()) return out;
+  for (const auto& c : e) out.push_back(c.as<std::string>());
+  return out;
+}
+
 std::vector<ApiOperation> load_openapi(const std::string& service) {
   const YAML::Node doc = YAML::LoadFile(std::string(XOP_SOURCE_DIR) + "/docs/api/" + service + ".yaml");
   std::vector<ApiOperation> out;

@@ -26,6 +26,10 @@ struct ApiOperation {
 // docs/api/<service>.yaml
 std::vector<ApiOperation> load_openapi(const std::string& service);
 
+// The `code` enum of the document's Error schema (components.schemas.Error: {error: {code,
+// message}}); empty when the schema or its enum is missing.
+std::vector<std::string> openapi_error_codes(const std::string& service);
+
 using RouteSet = std::set<std::pair<std::string, std::string>>;  // (METHOD, pattern)
 RouteSet documented_routes(const std::vector<ApiOperation>& ops);
 RouteSet served_routes(const Router& router);
