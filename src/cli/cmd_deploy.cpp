@@ -2,10 +2,12 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "cli/client_context.h"
+#include "cli/interrupt.h"
 #include "cli/output.h"
 #include "deploy/deployer.h"
 
@@ -16,7 +18,16 @@ struct DeployArgs {
   std::string manifest;
   int64_t count = 0;
   std::string near;
+  bool keep_partial = false;
 };
+
+// Stops a session this deploy started (after an interrupt), signed for the server it runs on.
+Status stop_session(const ClientContext& c, const DeployOutcome& o) {
+  XOP_ASSIGN_OR_RETURN(auto server, ApiClient::connect(o.endpoint, c.key));
+  server.set_audience(o.server);
+  XOP_ASSIGN_OR_RETURN(auto r, server.call("DELETE", "/v1/sessions/" + o.session));
+  return {};
+}
 
 int run(const CliState& st, const DeployArgs& a) {
   auto c = load_client_context(st);
@@ -29,21 +40,48 @@ int run(const CliState& st, const DeployArgs& a) {
     if (!ll) return fail(ll.error());
     m->near = GeoPoint{std::llround(ll->first * 1e6), std::llround(ll->second * 1e6)};
   }
-  Deployer d(c->key, c->config.corp_url, c->config.xis_url, c->home.dir() + "/scratch");
+  // This run's own scratch directory (an image archive is unpacked there), removed on return.
+  auto scratch = c->home.make_scratch();
+  if (!scratch) return fail(scratch.error());
+  Deployer d(c->key, c->config.corp_url, c->config.xis_url, (*scratch)->path());
+  // Ctrl-C / SIGTERM: stop admitting, then stop (or keep) what already runs, below.
+  auto cancel = std::make_shared<Cancellation>();
+  InterruptRelay relay(cancel);
+  d.set_cancellation(cancel);
+  if (const char* p = std::getenv("XOP_TEST_PAUSE_AFTER_FIRST_PO"); p != nullptr && *p != '\0') {
+    d.set_pause_after_first_po(true);  // test only (docs/testing.md)
+  }
+  // Each session is recorded in the home as soon as its server answered.
+  d.set_on_session([&](const DeployOutcome& o) {
+    auto s = c->home.append_session(DeployedSession{o.session, o.server, o.name, o.city, o.endpoint, o.po_id, m->name});
+    if (!s) std::cerr << "warning: session " << o.session << " not recorded in the home: " << s.error().message << "\n";
+  });
   auto res = d.deploy(*m, [&](const std::string& line) {
     if (!st.json) std::cout << "  " << line << std::endl;
   });
   if (!res) return fail(res.error());
-  auto known = c->home.load_sessions();
-  std::vector<DeployedSession> sessions = known ? *known : std::vector<DeployedSession>{};
+  const bool interrupted = res->interrupted || cancel->cancelled();
   int ok = 0;
+  int running = 0;
   Json out = Json::array();
   Table t({"SESSION", "SERVER", "CITY", "DISTANCE", "PRICE/H", "TIME", "STATUS"});
   for (const auto& o : res->outcomes) {
+    std::string status = o.ok ? "running" : "failed: " + o.error;
+    bool runs = o.ok;
     if (o.ok) {
       ++ok;
-      sessions.push_back(DeployedSession{o.session, o.server, o.name, o.city, o.endpoint, o.po_id, m->name});
+      if (interrupted && !a.keep_partial) {
+        if (auto s = stop_session(*c, o); s) {
+          status = "stopped (interrupted)";
+          runs = false;
+        } else {
+          status = "running (stopping it failed: " + s.error().message + ")";
+        }
+      }
+    } else if (o.interrupted) {
+      status = o.error;
     }
+    if (runs) ++running;
     out.push_back(Json{{"server", o.server},
                        {"name", o.name},
                        {"city", o.city},
@@ -51,17 +89,26 @@ int run(const CliState& st, const DeployArgs& a) {
                        {"session", o.session},
                        {"po_id", o.po_id},
                        {"error", o.error},
+                       {"running", runs},
+                       {"interrupted", o.interrupted},
                        {"seconds", o.seconds}});
     t.add({o.ok ? o.session : "-", o.name, o.city, fmt::format("{:.0f} km", o.distance_km),
-           o.price_per_hour.to_string(), fmt::format("{:.2f} s", o.seconds), o.ok ? "running" : "failed: " + o.error});
+           o.price_per_hour.to_string(), fmt::format("{:.2f} s", o.seconds), status});
   }
-  if (auto s = c->home.save_sessions(sessions); !s) return fail(s.error());
   if (st.json) {
-    print_json(Json{{"deployed", out}, {"seconds", res->seconds}});
+    print_json(Json{{"deployed", out}, {"seconds", res->seconds}, {"interrupted", interrupted}, {"running", running}});
   } else {
-    std::cout << t.render()
-              << fmt::format("{} of {} sessions running after {:.2f} s\n", ok, res->outcomes.size(), res->seconds);
+    std::cout << t.render();
+    if (interrupted) {
+      std::cout << fmt::format("interrupted: {} session(s) still running{}\n", running,
+                               running > 0 ? " (see `xop sessions`, `xop stop`)" : "");
+    } else {
+      std::cout << fmt::format("{} of {} sessions running after {:.2f} s\n", ok, res->outcomes.size(), res->seconds);
+    }
   }
+  // Exit codes: 130 interrupted (nothing left running), 3 interrupted with sessions kept running
+  // (--keep-partial, or a stop that failed), 0 all placed, 1 some failed.
+  if (interrupted) return running > 0 ? 3 : 130;
   return ok == static_cast<int>(res->outcomes.size()) ? 0 : 1;
 }
 }  // namespace
@@ -72,6 +119,8 @@ void add_deploy_command(CLI::App& app, CliState& st) {
   cmd->add_option("manifest", a->manifest, "Deployment manifest (YAML)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--count", a->count, "Override the manifest's count");
   cmd->add_option("--near", a->near, "Override the manifest's location: LAT,LON");
+  cmd->add_flag("--keep-partial", a->keep_partial,
+                "On Ctrl-C/SIGTERM keep the sessions already started (default: stop them); exit 3 if any runs");
   cmd->callback([a, &st] { st.code = run(st, *a); });
 }
 

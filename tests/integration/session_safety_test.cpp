@@ -1,0 +1,214 @@
+// Never lose a paying session, through the real `xop` binary on one home: concurrent deploys
+// (each records its sessions as soon as their servers answer, under the home's lock, in its own
+// scratch directory), and Ctrl-C during a deploy (nothing left charging unseen).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include "deploy/user_home.h"
+#include "integration/process_platform.h"
+
+namespace xop::testing {
+namespace {
+
+using std::chrono::seconds;
+
+class SessionSafetyTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ProcessPlatformOptions o;
+    o.servers = 3;
+    o.runtime = "mock";  // sessions run (and charge) until stopped; no container needed
+    platform_ = new ProcessPlatform(o);
+    start_error_ = new std::string(platform_->start());
+  }
+  static void TearDownTestSuite() {
+    delete platform_;
+    delete start_error_;
+    platform_ = nullptr;
+  }
+  void SetUp() override { ASSERT_TRUE(start_error_->empty()) << *start_error_; }
+
+  // A home for a fresh funded user, pointing at the platform.
+  std::string make_home(const std::string& name, KeyPair& user) {
+    user = platform_->new_user(name, 1000);
+    const std::string dir = tmp_.file(name + "-home");
+    UserHome home(dir);
+    EXPECT_TRUE(home.save_key(user).has_value());
+    EXPECT_TRUE(home.save_config(UserConfig{platform_->corp_url(), platform_->xis_url()}).has_value());
+    return dir;
+  }
+
+  // A manifest; `image` is a layout directory or an archive of one.
+  std::string make_manifest(const std::string& name, const std::string& image, int count) {
+    const std::string path = tmp_.file(name + ".yaml");
+    write_file(path, "name: " + name + "\nimage: " + image +
+                         "\nresources:\n  cpu_millis: 100\n  memory_mib: 16\n  pids: 16\ncount: " +
+                         std::to_string(count) +
+                         "\nnear: {lat: 51.5, lon: -0.12}\nmax_price_per_hour: \"5.0\"\nbudget: \"1.0\"\n");
+    return path;
+  }
+
+  static std::string image_dir() { return std::string(XOP_BUILD_DIR) + "/images/burner"; }
+
+  // Runs `xop ARGS...` to completion; returns its exit code (-1 if it did not exit in time).
+  int xop(const std::vector<std::string>& args, const std::string& log, std::string* output = nullptr) {
+    std::vector<std::string> argv{XOP_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ChildProcess p(argv, log);
+    if (!poll_until([&] { return !p.running(); }, seconds(60))) return -1;
+    const int st = p.stop();
+    if (output != nullptr) *output = p.log();
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  }
+
+  // The user's sessions as each server's session API reports them: id -> session JSON.
+  static std::map<std::string, Json> server_sessions(const KeyPair& user) {
+    std::map<std::string, Json> out;
+    for (const auto& url : platform_->server_urls()) {
+      auto c = ApiClient::connect(url, user);
+      auto r = c->call("GET", "/v1/sessions");
+      EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+      if (!r) continue;
+      for (const auto& s : r->value("sessions", Json::array())) out[s.value("id", "")] = s;
+    }
+    return out;
+  }
+
+  // The user's purchase orders per the corp: po_id -> state.
+  static std::map<std::string, std::string> purchase_orders(const KeyPair& user) {
+    std::map<std::string, std::string> out;
+    auto corp = ApiClient::connect(platform_->corp_url(), user);
+    auto r = corp->call("GET", "/v1/statements/" + user.account_id());
+    if (!r) return out;
+    for (const auto& po : r->value("purchase_orders", Json::array())) out[po.value("po_id", "")] = po.value("state", "");
+    return out;
+  }
+
+  static std::set<std::string> home_sessions(const std::string& home) {
+    std::set<std::string> ids;
+    auto known = UserHome(home).load_sessions();
+    EXPECT_TRUE(known.has_value()) << (known ? "" : known.error().message);
+    if (known) {
+      for (const auto& d : *known) ids.insert(d.session);
+    }
+    return ids;
+  }
+
+  static ProcessPlatform* platform_;
+  static std::string* start_error_;
+  TempDir tmp_;
+};
+
+ProcessPlatform* SessionSafetyTest::platform_ = nullptr;
+std::string* SessionSafetyTest::start_error_ = nullptr;
+
+// Six `xop deploy` at once on one home, from an image archive: every session is recorded,
+// `xop sessions` shows them all, and `xop stop --all` stops every one at its server.
+TEST_F(SessionSafetyTest, SixConcurrentDeploysOnOneHomeAreAllRecordedAndStopped) {
+  KeyPair user;
+  const std::string home = make_home("six", user);
+  const std::string archive = tmp_.file("burner.tar");
+  ASSERT_EQ(std::system(("tar -C " + image_dir() + " -cf " + archive + " .").c_str()), 0);
+  const std::string manifest = make_manifest("six", archive, 1);
+  std::vector<std::unique_ptr<ChildProcess>> runs;
+  for (int i = 0; i < 6; ++i) {
+    runs.push_back(std::make_unique<ChildProcess>(
+        std::vector<std::string>{XOP_BINARY, "--home", home, "deploy", manifest},
+        tmp_.file("deploy" + std::to_string(i) + ".log")));
+  }
+  for (auto& r : runs) {
+    ASSERT_TRUE(poll_until([&] { return !r->running(); }, seconds(60)));
+    const int st = r->stop();
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << r->log();
+  }
+  const auto live = server_sessions(user);
+  ASSERT_EQ(live.size(), 6u) << platform_->logs();
+  const auto recorded = home_sessions(home);
+  for (const auto& [id, s] : live) {
+    EXPECT_EQ(s.value("state", ""), "running") << id;
+    EXPECT_TRUE(recorded.count(id)) << id << " is running but not in the home";
+  }
+  // Every run removed its own scratch directory.
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(home + "/scratch", ec)) ADD_FAILURE() << e.path();
+
+  std::string out;
+  ASSERT_EQ(xop({"--home", home, "--json", "sessions"}, tmp_.file("sessions.log"), &out), 0) << out;
+  for (const auto& [id, s] : live) EXPECT_NE(out.find(id), std::string::npos) << id << " not listed:\n" << out;
+
+  ASSERT_EQ(xop({"--home", home, "stop", "--all"}, tmp_.file("stop.log"), &out), 0) << out;
+  for (const auto& [id, s] : server_sessions(user)) EXPECT_EQ(s.value("state", ""), "stopped") << id;
+}
+
+// Ctrl-C right after the first purchase order: nothing keeps charging unseen. Every session
+// started is stopped, every purchase order is closed (or closing), the exit code is 130.
+TEST_F(SessionSafetyTest, InterruptAfterFirstPurchaseOrderLeavesNothingCharging) {
+  KeyPair user;
+  const std::string home = make_home("ctrlc", user);
+  const std::string manifest = make_manifest("ctrlc", image_dir(), 3);
+  ChildProcess p({"/usr/bin/env", "XOP_TEST_PAUSE_AFTER_FIRST_PO=1", XOP_BINARY, "--home", home, "deploy", manifest},
+                 tmp_.file("ctrlc.log"));
+  ASSERT_TRUE(poll_until([&] { return !purchase_orders(user).empty(); }, seconds(30))) << p.log();
+  ASSERT_EQ(::kill(p.pid(), SIGINT), 0);
+  ASSERT_TRUE(poll_until([&] { return !p.running(); }, seconds(60))) << p.log();
+  const int st = p.stop();
+  ASSERT_TRUE(WIFEXITED(st)) << p.log();
+  EXPECT_EQ(WEXITSTATUS(st), 130) << p.log();
+  const auto recorded = home_sessions(home);
+  std::set<std::string> with_session;
+  for (const auto& [id, s] : server_sessions(user)) {
+    EXPECT_EQ(s.value("state", ""), "stopped") << id << "\n" << p.log();
+    EXPECT_TRUE(recorded.count(id)) << id << " not in the home";
+    with_session.insert(s.value("po_id", ""));
+  }
+  // No purchase order stays open: closed by the CLI (no session) or by its session's end.
+  EXPECT_TRUE(poll_until(
+      [&] {
+        for (const auto& [po, state] : purchase_orders(user)) {
+          if (state == "open") return false;
+        }
+        return true;
+      },
+      seconds(30)))
+      << p.log();
+}
+
+// With --keep-partial the sessions already started keep running, each recorded in the home;
+// the purchase orders without a session are closed; exit 3 when one runs (else 130).
+TEST_F(SessionSafetyTest, InterruptWithKeepPartialKeepsRecordedSessionsOnly) {
+  KeyPair user;
+  const std::string home = make_home("keep", user);
+  const std::string manifest = make_manifest("keep", image_dir(), 3);
+  ChildProcess p({"/usr/bin/env", "XOP_TEST_PAUSE_AFTER_FIRST_PO=1", XOP_BINARY, "--home", home, "deploy",
+                  "--keep-partial", manifest},
+                 tmp_.file("keep.log"));
+  ASSERT_TRUE(poll_until([&] { return !purchase_orders(user).empty(); }, seconds(30))) << p.log();
+  ASSERT_EQ(::kill(p.pid(), SIGTERM), 0);
+  ASSERT_TRUE(poll_until([&] { return !p.running(); }, seconds(60))) << p.log();
+  const int st = p.stop();
+  ASSERT_TRUE(WIFEXITED(st)) << p.log();
+  const auto recorded = home_sessions(home);
+  std::set<std::string> running_pos;
+  for (const auto& [id, s] : server_sessions(user)) {
+    EXPECT_EQ(s.value("state", ""), "running") << id;
+    EXPECT_TRUE(recorded.count(id)) << id << " runs but is not in the home";
+    running_pos.insert(s.value("po_id", ""));
+  }
+  EXPECT_EQ(WEXITSTATUS(st), running_pos.empty() ? 130 : 3) << p.log();
+  // The paused worker's purchase order had no session: the CLI closed it.
+  const auto pos = purchase_orders(user);
+  EXPECT_GT(pos.size(), running_pos.size());
+  for (const auto& [po, state] : pos) {
+    if (!running_pos.count(po)) {
+      EXPECT_NE(state, "open") << po << "\n" << p.log();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace xop::testing
