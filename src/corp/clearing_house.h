@@ -128,6 +128,11 @@ class ClearingHouse {
   // the rules). A batch below kMaxRecordsPerBatch records is the server's checkpoint (expiry.h).
   Result<UsageSettlement> settle_usage(const Caller& caller, const SignedDoc& batch, TimeMs now);
 
+  // The purchase orders the account bought (as user), oldest first, only those in `state` when
+  // set. Private to its account (kPermissionDenied for anyone else, the admin too).
+  Result<std::vector<PoRow>> purchase_orders_of(const Caller& caller, const std::string& id,
+                                                std::optional<PoStatus> state, TimeMs now);
+
   // Private to its account (kPermissionDenied for anyone else, the admin too).
   Result<Statement> statement(const Caller& caller, const std::string& id, TimeMs now);
 

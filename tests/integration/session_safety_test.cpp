@@ -46,10 +46,10 @@ class SessionSafetyTest : public ::testing::Test {
   // A manifest; `image` is a layout directory or an archive of one.
   std::string make_manifest(const std::string& name, const std::string& image, int count) {
     const std::string path = tmp_.file(name + ".yaml");
-    write_file(path, "name: " + name + "\nimage: " + image +
-                         "\nresources:\n  cpu_millis: 100\n  memory_mib: 16\n  pids: 16\ncount: " +
-                         std::to_string(count) +
-                         "\nnear: {lat: 51.5, lon: -0.12}\nmax_price_per_hour: \"5.0\"\nbudget: \"1.0\"\n");
+    write_file(path,
+               "name: " + name + "\nimage: " + image +
+                   "\nresources:\n  cpu_millis: 100\n  memory_mib: 16\n  pids: 16\ncount: " + std::to_string(count) +
+                   "\nnear: {lat: 51.5, lon: -0.12}\nmax_price_per_hour: \"5.0\"\nbudget: \"1.0\"\n");
     return path;
   }
 
@@ -85,7 +85,8 @@ class SessionSafetyTest : public ::testing::Test {
     auto corp = ApiClient::connect(platform_->corp_url(), user);
     auto r = corp->call("GET", "/v1/statements/" + user.account_id());
     if (!r) return out;
-    for (const auto& po : r->value("purchase_orders", Json::array())) out[po.value("po_id", "")] = po.value("state", "");
+    for (const auto& po : r->value("purchase_orders", Json::array()))
+      out[po.value("po_id", "")] = po.value("state", "");
     return out;
   }
 
@@ -117,9 +118,9 @@ TEST_F(SessionSafetyTest, SixConcurrentDeploysOnOneHomeAreAllRecordedAndStopped)
   const std::string manifest = make_manifest("six", archive, 1);
   std::vector<std::unique_ptr<ChildProcess>> runs;
   for (int i = 0; i < 6; ++i) {
-    runs.push_back(std::make_unique<ChildProcess>(
-        std::vector<std::string>{XOP_BINARY, "--home", home, "deploy", manifest},
-        tmp_.file("deploy" + std::to_string(i) + ".log")));
+    runs.push_back(
+        std::make_unique<ChildProcess>(std::vector<std::string>{XOP_BINARY, "--home", home, "deploy", manifest},
+                                       tmp_.file("deploy" + std::to_string(i) + ".log")));
   }
   for (auto& r : runs) {
     ASSERT_TRUE(poll_until([&] { return !r->running(); }, seconds(60)));
