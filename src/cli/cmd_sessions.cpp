@@ -3,6 +3,7 @@
 
 #include "cli/client_context.h"
 #include "cli/output.h"
+#include "cli/session_directory.h"
 
 namespace xop {
 
@@ -12,48 +13,54 @@ struct SessionArgs {
   bool all = false;
 };
 
-Result<Json> fetch(const ClientContext& c, const DeployedSession& d, const std::string& method,
-                   const std::string& suffix) {
-  XOP_ASSIGN_OR_RETURN(auto server, ApiClient::connect(d.endpoint, c.key));
-  // Signed for the server the session was placed on, never for whatever the endpoint claims.
-  if (!d.server.empty()) server.set_audience(d.server);
-  return server.call(method, "/v1/sessions/" + d.session + suffix);
-}
-
 int list(const CliState& st) {
   auto c = load_client_context(st);
   if (!c) return fail(c.error());
   return show_sessions(*c, st.json);
 }
+
+std::string found_on(const DeployedSession& d) {
+  return "found on " + d.name + (d.city.empty() ? "" : " (" + d.city + ")");
+}
 }  // namespace
 
+// The platform's view (corp POs + the servers' session APIs) merged with the home's records.
 int show_sessions(ClientContext& ctx, bool json) {
-  auto* c = &ctx;
-  auto known = c->home.load_sessions();
-  if (!known) return fail(known.error());
+  SessionDirectory dir(ctx);
+  auto found = dir.list();
+  if (!found) return fail(found.error());
   Table t({"SESSION", "APP", "SERVER", "CITY", "STATE", "CPU USED", "MEMORY", "CLAIMED", "RECORDS"});
   Json out = Json::array();
-  for (const auto& d : *known) {
-    auto r = fetch(*c, d, "GET", "");
-    if (!r) {
-      t.add({d.session, d.label, d.name, d.city, "unreachable: " + r.error().message});
-      out.push_back(Json{{"session", d.session}, {"error", r.error().message}});
+  std::vector<std::string> notes = dir.notes();
+  for (const auto& f : *found) {
+    const auto& d = f.where;
+    if (!f.live) {
+      t.add({d.session, d.label, d.name, d.city, "unreachable: " + f.error});
+      out.push_back(Json{{"session", d.session}, {"error", f.error}});
       continue;
     }
-    const Json s = r->value("session", Json::object());
+    Json s = *f.live;
     const Json u = s.value("usage", Json::object());
-    out.push_back(s);
     // "stopped (oom-killed)": how the workload ended, once it did.
     std::string state = s.value("state", "?");
     if (const std::string how = s.value("exit_reason", ""); !how.empty()) state += " (" + how + ")";
     t.add({d.session, d.label, d.name, d.city, state, cpu_seconds(u.value("cpu_ns", int64_t{0})),
            human_bytes(s.value("memory_bytes", int64_t{0})), credits(s.value("claimed", int64_t{0})),
            std::to_string(s.value("records", int64_t{0}))});
+    s["server"] = d.server;
+    s["server_name"] = d.name;
+    s["recorded"] = f.recorded;
+    if (!f.recorded) {
+      s["found_on"] = d.name;
+      notes.push_back(d.session + " is not recorded in this home; " + found_on(d));
+    }
+    out.push_back(std::move(s));
   }
   if (json) {
-    print_json(Json{{"sessions", out}});
+    print_json(Json{{"sessions", out}, {"notes", notes}});
   } else {
     std::cout << t.render();
+    for (const auto& n : notes) std::cout << "note: " << n << "\n";
   }
   return 0;
 }
@@ -63,11 +70,14 @@ namespace {
 int logs(const CliState& st, const SessionArgs& a) {
   auto c = load_client_context(st);
   if (!c) return fail(c.error());
-  auto known = c->home.load_sessions();
-  if (!known) return fail(known.error());
-  for (const auto& d : *known) {
-    if (d.session != a.id) continue;
-    auto r = fetch(*c, d, "GET", "/logs");
+  SessionDirectory dir(*c);
+  auto found = dir.list();
+  if (!found) return fail(found.error());
+  for (const auto& f : *found) {
+    if (f.where.session != a.id) continue;
+    auto server = dir.server_client(f.where);
+    if (!server) return fail(server.error());
+    auto r = server->call("GET", "/v1/sessions/" + f.where.session + "/logs");
     if (!r) return fail(r.error());
     if (st.json) {
       print_json(*r);
@@ -79,17 +89,26 @@ int logs(const CliState& st, const SessionArgs& a) {
   return fail("unknown session " + a.id + " (see `xop sessions`)");
 }
 
+// `stop ID` stops that session wherever it runs (recorded in the home or only found on the
+// platform); `stop --all` every session that is not stopped yet.
 int stop(const CliState& st, const SessionArgs& a) {
   auto c = load_client_context(st);
   if (!c) return fail(c.error());
-  auto known = c->home.load_sessions();
-  if (!known) return fail(known.error());
   if (a.id.empty() && !a.all) return fail("name a session, or pass --all");
+  SessionDirectory dir(*c);
+  auto found = dir.list();
+  if (!found) return fail(found.error());
   int stopped = 0;
   int failed = 0;
-  for (const auto& d : *known) {
+  bool named = false;
+  for (const auto& f : *found) {
+    const auto& d = f.where;
     if (!a.all && d.session != a.id) continue;
-    auto r = fetch(*c, d, "DELETE", "");
+    named = true;
+    if (a.all && f.live && f.live->value("state", "") == "stopped") continue;
+    auto server = dir.server_client(d);
+    auto r = server ? server->call("DELETE", "/v1/sessions/" + d.session)
+                    : Result<Json>(tl::make_unexpected(server.error()));
     if (!r) {
       ++failed;
       std::cerr << "error: " << d.session << ": " << r.error().message << "\n";
@@ -97,9 +116,12 @@ int stop(const CliState& st, const SessionArgs& a) {
     }
     ++stopped;
     const Json s = r->value("session", Json::object());
-    if (!st.json) std::cout << d.session << " " << s.value("state", "?") << " (" << s.value("reason", "") << ")\n";
+    if (!st.json) {
+      std::cout << d.session << " " << s.value("state", "?") << " (" << s.value("reason", "") << ")"
+                << (f.recorded ? "" : "; " + found_on(d)) << "\n";
+    }
   }
-  if (stopped + failed == 0) return fail("unknown session " + a.id + " (see `xop sessions`)");
+  if (!named && !a.all) return fail("unknown session " + a.id + " (see `xop sessions`)");
   if (st.json) print_json(Json{{"stopped", stopped}, {"failed", failed}});
   return failed == 0 ? 0 : 1;
 }

@@ -211,5 +211,100 @@ TEST_F(SessionSafetyTest, InterruptWithKeepPartialKeepsRecordedSessionsOnly) {
   }
 }
 
+// The platform is the source of truth: a session the home lost (its record deleted) is still
+// listed by `xop sessions`, "found on" its server, and `xop stop ID` stops it.
+TEST_F(SessionSafetyTest, UnrecordedSessionIsFoundOnThePlatformAndStoppable) {
+  KeyPair user;
+  const std::string home = make_home("lost", user);
+  std::string out;
+  ASSERT_EQ(xop({"--home", home, "deploy", make_manifest("lost", image_dir(), 1)}, tmp_.file("lost.log"), &out), 0)
+      << out;
+  const auto live = server_sessions(user);
+  ASSERT_EQ(live.size(), 1u);
+  const std::string id = live.begin()->first;
+  std::filesystem::remove(home + "/sessions.jsonl");
+  std::filesystem::remove(home + "/sessions.json");
+  ASSERT_TRUE(home_sessions(home).empty());
+
+  ASSERT_EQ(xop({"--home", home, "sessions"}, tmp_.file("lost-sessions.log"), &out), 0) << out;
+  EXPECT_NE(out.find(id), std::string::npos) << out;
+  EXPECT_NE(out.find("found on xs-"), std::string::npos) << out;
+  ASSERT_EQ(xop({"--home", home, "--json", "sessions"}, tmp_.file("lost-json.log"), &out), 0) << out;
+  auto j = parse_json(out);
+  ASSERT_TRUE(j.has_value()) << out;
+  ASSERT_EQ((*j)["sessions"].size(), 1u) << out;
+  EXPECT_EQ((*j)["sessions"][0].value("id", ""), id);
+  EXPECT_EQ((*j)["sessions"][0].value("recorded", true), false);
+  EXPECT_EQ((*j)["sessions"][0].value("found_on", "").rfind("xs-", 0), 0u) << out;
+
+  ASSERT_EQ(xop({"--home", home, "stop", id}, tmp_.file("lost-stop.log"), &out), 0) << out;
+  EXPECT_EQ(server_sessions(user).at(id).value("state", ""), "stopped");
+}
+
+// Servers are addressed by identity: a server restarted on another port is found through its
+// signed advert at XIS, and `xop stop` reaches it there (the home still caches the old port).
+class FollowServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = container_skip_reason(); !why.empty()) GTEST_SKIP() << why;
+    ProcessPlatformOptions o;
+    o.servers = 1;
+    platform_ = std::make_unique<ProcessPlatform>(o);
+    const std::string err = platform_->start();
+    ASSERT_TRUE(err.empty()) << err;
+  }
+  std::unique_ptr<ProcessPlatform> platform_;
+  TempDir tmp_;
+};
+
+TEST_F(FollowServerTest, StopReachesAServerRestartedOnANewPort) {
+  const KeyPair user = platform_->new_user("follow", 100);
+  const std::string home = tmp_.file("home");
+  ASSERT_TRUE(UserHome(home).save_key(user));
+  ASSERT_TRUE(UserHome(home).save_config(UserConfig{platform_->corp_url(), platform_->xis_url()}));
+  const std::string manifest = tmp_.file("m.yaml");
+  write_file(manifest, "name: follow\nimage: " + std::string(XOP_BUILD_DIR) +
+                           "/images/burner\nresources:\n  cpu_millis: 100\n  memory_mib: 32\n  pids: 16\ncount: 1\n"
+                           "near: {lat: 51.5, lon: -0.12}\nmax_price_per_hour: \"5.0\"\nbudget: \"1.0\"\n");
+  auto run = [&](const std::vector<std::string>& args, const std::string& log) {
+    std::vector<std::string> argv{XOP_BINARY, "--home", home};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ChildProcess p(argv, tmp_.file(log));
+    EXPECT_TRUE(poll_until([&] { return !p.running(); }, seconds(60)));
+    const int st = p.stop();
+    return std::make_pair(WIFEXITED(st) ? WEXITSTATUS(st) : -1, p.log());
+  };
+  auto [code, log] = run({"deploy", manifest}, "deploy.log");
+  ASSERT_EQ(code, 0) << log << platform_->logs();
+  auto known = UserHome(home).load_sessions();
+  ASSERT_TRUE(known && known->size() == 1u);
+  const DeployedSession d = known->front();
+  const std::string old_url = platform_->server_urls()[0];
+  EXPECT_EQ(d.endpoint, old_url);
+
+  ASSERT_EQ(platform_->restart_server(0), "");
+  const std::string new_url = platform_->server_urls()[0];
+  ASSERT_NE(new_url, old_url);
+  // XIS has the server's new advert.
+  auto xis = ApiClient::connect(platform_->xis_url(), std::nullopt);
+  ASSERT_TRUE(poll_until(
+      [&] {
+        auto r = xis->call("GET", "/v1/adverts");
+        return r && r->dump().find(new_url) != std::string::npos;
+      },
+      seconds(20)))
+      << platform_->logs();
+  auto server = ApiClient::connect(new_url, user);
+  auto before = server->call("GET", "/v1/sessions/" + d.session);
+  ASSERT_TRUE(before.has_value()) << before.error().message << platform_->logs();
+  EXPECT_EQ(before->value("session", Json::object()).value("state", ""), "running");
+
+  std::tie(code, log) = run({"stop", d.session}, "stop.log");
+  ASSERT_EQ(code, 0) << log;
+  auto after = server->call("GET", "/v1/sessions/" + d.session);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->value("session", Json::object()).value("state", ""), "stopped");
+}
+
 }  // namespace
 }  // namespace xop::testing
