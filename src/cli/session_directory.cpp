@@ -113,7 +113,12 @@ Result<std::vector<FoundSession>> SessionDirectory::list() {
       if (sid.empty() || seen.count(sid) || s.value("state", "") == "stopped") continue;
       seen.insert(sid);
       const auto& srv = servers[id];
-      DeployedSession d{sid,      id, srv.name, srv.city, endpoint_of(id, srv.endpoint), s.value("po_id", ""),
+      DeployedSession d{sid,
+                        id,
+                        srv.name,
+                        srv.city,
+                        endpoint_of(id, srv.endpoint),
+                        s.value("po_id", ""),
                         s.value("spec", Json::object()).value("name", "")};
       out.push_back(FoundSession{std::move(d), false, s, ""});
     }
