@@ -1,5 +1,6 @@
 #include "cli/session_directory.h"
 
+#include <algorithm>
 #include <set>
 
 namespace xop {
