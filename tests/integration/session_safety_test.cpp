@@ -179,37 +179,66 @@ TEST_F(SessionSafetyTest, InterruptAfterFirstPurchaseOrderLeavesNothingCharging)
       << p.log();
 }
 
-// With --keep-partial the sessions already started keep running, each recorded in the home;
-// the purchase orders without a session are closed; exit 3 when one runs (else 130).
-TEST_F(SessionSafetyTest, InterruptWithKeepPartialKeepsRecordedSessionsOnly) {
+// Interrupted once the other two workers' sessions run (the first PO's worker is held): by default
+// they are stopped (exit 130), with --keep-partial they keep running, each recorded in the home
+// (exit 3). Either way the held worker's PO, which has no session, is closed.
+class InterruptAfterSessionsTest : public SessionSafetyTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(InterruptAfterSessionsTest, StartedSessionsAreStoppedOrKeptAndRecorded) {
+  const bool keep = GetParam();
   KeyPair user;
-  const std::string home = make_home("keep", user);
-  const std::string manifest = make_manifest("keep", image_dir(), 3);
-  ChildProcess p({"/usr/bin/env", "XOP_TEST_PAUSE_AFTER_FIRST_PO=1", XOP_BINARY, "--home", home, "deploy",
-                  "--keep-partial", manifest},
-                 tmp_.file("keep.log"));
-  ASSERT_TRUE(poll_until([&] { return !purchase_orders(user).empty(); }, seconds(30))) << p.log();
-  ASSERT_EQ(::kill(p.pid(), SIGTERM), 0);
+  const std::string name = keep ? "keep" : "stopall";
+  const std::string home = make_home(name, user);
+  const std::string manifest = make_manifest(name, image_dir(), 3);
+  std::vector<std::string> argv{"/usr/bin/env", "XOP_TEST_PAUSE_AFTER_FIRST_PO=1", XOP_BINARY, "--home", home,
+                                "deploy"};
+  if (keep) argv.push_back("--keep-partial");
+  argv.push_back(manifest);
+  ChildProcess p(argv, tmp_.file(name + ".log"));
+  auto running = [&] {
+    size_t n = 0;
+    for (const auto& [id, s] : server_sessions(user)) n += s.value("state", "") == "running" ? 1 : 0;
+    return n;
+  };
+  ASSERT_TRUE(poll_until([&] { return running() == 2; }, seconds(30))) << p.log();
+  ASSERT_EQ(::kill(p.pid(), keep ? SIGTERM : SIGINT), 0);
   ASSERT_TRUE(poll_until([&] { return !p.running(); }, seconds(60))) << p.log();
   const int st = p.stop();
   ASSERT_TRUE(WIFEXITED(st)) << p.log();
+  EXPECT_EQ(WEXITSTATUS(st), keep ? 3 : 130) << p.log();
   const auto recorded = home_sessions(home);
-  std::set<std::string> running_pos;
-  for (const auto& [id, s] : server_sessions(user)) {
-    EXPECT_EQ(s.value("state", ""), "running") << id;
-    EXPECT_TRUE(recorded.count(id)) << id << " runs but is not in the home";
-    running_pos.insert(s.value("po_id", ""));
+  const auto live = server_sessions(user);
+  EXPECT_EQ(live.size(), 2u);
+  for (const auto& [id, s] : live) {
+    EXPECT_EQ(s.value("state", ""), keep ? "running" : "stopped") << id << "\n" << p.log();
+    EXPECT_TRUE(recorded.count(id)) << id << " not in the home";
   }
-  EXPECT_EQ(WEXITSTATUS(st), running_pos.empty() ? 130 : 3) << p.log();
-  // The paused worker's purchase order had no session: the CLI closed it.
+  // Three POs were bought; the one without a session is closed (or closing) already.
   const auto pos = purchase_orders(user);
-  EXPECT_GT(pos.size(), running_pos.size());
+  EXPECT_EQ(pos.size(), 3u);
   for (const auto& [po, state] : pos) {
-    if (!running_pos.count(po)) {
+    bool has_session = false;
+    for (const auto& [id, s] : live) has_session = has_session || s.value("po_id", "") == po;
+    if (!has_session) {
       EXPECT_NE(state, "open") << po << "\n" << p.log();
     }
   }
+  if (!keep) {
+    EXPECT_TRUE(poll_until(
+        [&] {
+          for (const auto& [po, state] : purchase_orders(user)) {
+            if (state == "open") return false;
+          }
+          return true;
+        },
+        seconds(30)));
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(StopOrKeep, InterruptAfterSessionsTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? "KeepPartial" : "StopByDefault";
+                         });
 
 // The platform is the source of truth: a session the home lost (its record deleted) is still
 // listed by `xop sessions`, "found on" its server, and `xop stop ID` stops it.
