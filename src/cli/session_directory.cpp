@@ -52,6 +52,7 @@ Result<std::vector<FoundSession>> SessionDirectory::list() {
     s.endpoint = d.endpoint;
   }
   const std::string me = c_.key.account_id();
+  std::vector<std::pair<std::string, std::string>> open_pos;  // (po_id, server) still holding credits
   for (const char* state : {"open", "closing"}) {
     auto r = c_.corp->call("GET", "/v1/accounts/" + me + "/purchase-orders?state=" + state);
     if (!r) {
@@ -61,6 +62,7 @@ Result<std::vector<FoundSession>> SessionDirectory::list() {
     for (const auto& po : r->value("purchase_orders", Json::array())) {
       const std::string id = po.value("server", "");
       if (!id.empty()) servers[id].server = id;
+      if (std::string_view(state) == "open") open_pos.emplace_back(po.value("po_id", ""), id);
     }
   }
   load_adverts();
@@ -122,6 +124,18 @@ Result<std::vector<FoundSession>> SessionDirectory::list() {
                         s.value("po_id", ""),
                         s.value("spec", Json::object()).value("name", "")};
       out.push_back(FoundSession{std::move(d), false, s, ""});
+    }
+  }
+  // An open PO no session on a reachable server uses (e.g. a deploy killed between buying and
+  // starting): it holds credits until it expires or is closed.
+  for (const auto& [po, server] : open_pos) {
+    const auto& l = listings.at(server);
+    if (!l) continue;
+    bool used = false;
+    for (const auto& s : l->value("sessions", Json::array())) used = used || s.value("po_id", "") == po;
+    if (!used) {
+      notes_.push_back("purchase order " + po + " on " + servers[server].name +
+                       " has no session; its hold returns to you when it expires");
     }
   }
   return out;

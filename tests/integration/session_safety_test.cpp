@@ -266,6 +266,24 @@ TEST_F(SessionSafetyTest, UnrecordedSessionIsFoundOnThePlatformAndStoppable) {
   EXPECT_EQ((*j)["sessions"][0].value("recorded", true), false);
   EXPECT_EQ((*j)["sessions"][0].value("found_on", "").rfind("xs-", 0), 0u) << out;
 
+  EXPECT_EQ(out.find("has no session"), std::string::npos) << out;
+
+  // A purchase order bought but never used (a deploy killed in between) is named in a note.
+  auto xis = ApiClient::connect(platform_->xis_url(), std::nullopt);
+  auto adverts = xis->call("GET", "/v1/adverts");
+  ASSERT_TRUE(adverts.has_value());
+  const Json& ad = (*adverts)["adverts"][0];
+  auto corp = ApiClient::connect(platform_->corp_url(), user);
+  auto po = corp->call(
+      "POST", "/v1/purchase-orders",
+      Json{{"server", ad["body"]["server"]}, {"price_sheet", ad["body"]["price_sheet"]}, {"max_amount", 1000}});
+  ASSERT_TRUE(po.has_value()) << po.error().message << "\n" << ad.dump();
+  const std::string po_id = (*po)["purchase_order"]["body"].value("po_id", "");
+  ASSERT_FALSE(po_id.empty());
+  ASSERT_EQ(xop({"--home", home, "sessions"}, tmp_.file("lost-po.log"), &out), 0) << out;
+  EXPECT_NE(out.find("purchase order " + po_id + " on xs-"), std::string::npos) << out;
+  EXPECT_NE(out.find("has no session"), std::string::npos) << out;
+
   ASSERT_EQ(xop({"--home", home, "stop", id}, tmp_.file("lost-stop.log"), &out), 0) << out;
   EXPECT_EQ(server_sessions(user).at(id).value("state", ""), "stopped");
 }
