@@ -83,7 +83,9 @@ int demo(const CliState& st, const DevArgs& a, Platform& platform) {
   m.budget = Money::micros(2 * Money::kMicrosPerCredit);
   heading(fmt::format("3. deploy a CPU burner (250 milli-cores, 64 MiB) onto the {} servers nearest {} ({})", a.count,
                       a.near_name, a.near));
-  Deployer deployer(ctx->key, ctx->config.corp_url, ctx->config.xis_url, home.scratch_dir());
+  auto scratch = home.make_scratch();
+  if (!scratch) return fail(scratch.error());
+  Deployer deployer(ctx->key, ctx->config.corp_url, ctx->config.xis_url, (*scratch)->path());
   auto res = deployer.deploy(m, [](const std::string& line) { std::cout << "  " << line << std::endl; });
   if (!res) return fail(res.error());
   std::vector<DeployedSession> sessions;

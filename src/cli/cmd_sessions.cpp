@@ -1,5 +1,7 @@
 // `xop sessions [-a]`, `xop logs ID [-f] [--tail N]`, `xop stop ID...|--all`: your sessions,
-// wherever they run. IDs may be shortened to any unique prefix (cli/id_match.h).
+// wherever they run. The platform is the source of truth (cli/session_directory.h: the corp's
+// purchase orders and the servers' session APIs, the home a cache); servers are reached by
+// identity through XIS. IDs may be shortened to any unique prefix (cli/id_match.h).
 #include <chrono>
 #include <iostream>
 #include <thread>
@@ -9,6 +11,7 @@
 #include "cli/id_match.h"
 #include "cli/log_tail.h"
 #include "cli/output.h"
+#include "cli/session_directory.h"
 #include "cli/session_status.h"
 #include "core/clock.h"
 
@@ -23,11 +26,10 @@ struct SessionArgs {
   int64_t tail = -1;  // -1: everything
 };
 
-Result<Json> fetch(const ClientContext& c, const DeployedSession& d, const std::string& method,
+Result<Json> fetch(SessionDirectory& dir, const DeployedSession& d, const std::string& method,
                    const std::string& suffix) {
-  XOP_ASSIGN_OR_RETURN(auto server, ApiClient::connect(d.endpoint, c.key));
-  // Signed for the server the session was placed on, never for whatever the endpoint claims.
-  if (!d.server.empty()) server.set_audience(d.server);
+  // Signed for the server the session was placed on, at its current endpoint (XIS's advert).
+  XOP_ASSIGN_OR_RETURN(auto server, dir.server_client(d));
   return server.call(method, "/v1/sessions/" + d.session + suffix);
 }
 
@@ -37,13 +39,17 @@ SessionStatusInput status_input(const Json& s) {
   return in;
 }
 
-// The recorded session that `prefix` names (an exact id or a unique prefix).
-Result<DeployedSession> resolve(const std::vector<DeployedSession>& known, const std::string& prefix) {
+// The session `prefix` names (an exact id or a unique prefix) among those found.
+Result<FoundSession> resolve(const std::vector<FoundSession>& found, const std::string& prefix) {
   std::vector<std::string> ids;
-  ids.reserve(known.size());
-  for (const auto& d : known) ids.push_back(d.session);
+  ids.reserve(found.size());
+  for (const auto& f : found) ids.push_back(f.where.session);
   XOP_ASSIGN_OR_RETURN(auto i, match_id(ids, prefix));
-  return known[i];
+  return found[i];
+}
+
+std::string found_on(const DeployedSession& d) {
+  return "found on " + d.name + (d.city.empty() ? "" : " (" + d.city + ")");
 }
 
 int list(const CliState& st, const SessionArgs& a) {
@@ -54,24 +60,24 @@ int list(const CliState& st, const SessionArgs& a) {
 }  // namespace
 
 int show_sessions(ClientContext& ctx, bool json, bool all) {
-  auto* c = &ctx;
-  auto known = c->home.load_sessions();
-  if (!known) return fail(known.error());
+  SessionDirectory dir(ctx);
+  auto found = dir.list();
+  if (!found) return fail(found.error());
   Table t({"SESSION", "APP", "SERVER", "CITY", "STATUS", "AGE", "CPU USED", "MEMORY", "CLAIMED", "RECORDS"});
   Json out = Json::array();
-  std::vector<std::string> notes;
+  std::vector<std::string> notes = dir.notes();
   const TimeMs now = SystemClock::instance().now_ms();
   size_t hidden = 0;
-  for (const auto& d : *known) {
-    auto r = fetch(*c, d, "GET", "");
-    if (!r) {
+  for (const auto& f : *found) {
+    const auto& d = f.where;
+    if (!f.live) {
       // Unknown whether it still runs (and charges): always listed, the reason in a note.
       t.add({short_id(d.session), d.label, d.name, d.city, "unknown", "-", "-", "-", "-", "-"});
-      out.push_back(Json{{"session", d.session}, {"error", r.error().message}});
-      notes.push_back(short_id(d.session) + " on " + d.name + ": " + r.error().message);
+      out.push_back(Json{{"session", d.session}, {"server", d.server}, {"error", f.error}});
+      notes.push_back(short_id(d.session) + " on " + d.name + ": " + f.error);
       continue;
     }
-    const Json s = r->value("session", Json::object());
+    const Json& s = *f.live;
     if (!all && !session_is_live(s.value("state", ""))) {
       ++hidden;
       continue;
@@ -80,19 +86,26 @@ int show_sessions(ClientContext& ctx, bool json, bool all) {
     const std::string status = session_status(status_input(s));
     Json js = s;
     js["status"] = status;
-    out.push_back(js);
+    js["server"] = d.server;
+    js["server_name"] = d.name;
+    js["recorded"] = f.recorded;
+    if (!f.recorded) {
+      js["found_on"] = d.name;
+      notes.push_back(short_id(d.session) + " is not recorded in this home; " + found_on(d));
+    }
+    out.push_back(std::move(js));
     t.add({short_id(d.session), d.label, d.name, d.city, status, session_age(s.value("created_at", int64_t{0}), now),
            cpu_seconds(u.value("cpu_ns", int64_t{0})), human_bytes(s.value("memory_bytes", int64_t{0})),
            credits(s.value("claimed", int64_t{0})), std::to_string(s.value("records", int64_t{0}))});
   }
   if (json) {
-    print_json(Json{{"sessions", out}});
+    print_json(Json{{"sessions", out}, {"notes", notes}});
   } else {
     std::cout << t.render();
     for (const auto& n : notes) std::cout << "note: " << n << "\n";
     if (hidden > 0) std::cout << hidden << " ended session(s) not shown (xop sessions -a)\n";
   }
-  return 0;
+  return kExitOk;
 }
 
 namespace {
@@ -101,28 +114,30 @@ int logs(const CliState& st, const SessionArgs& a) {
   if (a.tail < -1) return usage_error("--tail: a count of lines, 0 or more");
   auto c = load_client_context(st);
   if (!c) return fail(c.error());
-  auto known = c->home.load_sessions();
-  if (!known) return fail(known.error());
-  auto d = resolve(*known, a.id);
-  if (!d) return fail(d.error());
-  auto r = fetch(*c, *d, "GET", "/logs");
+  SessionDirectory dir(*c);
+  auto found = dir.list();
+  if (!found) return fail(found.error());
+  auto f = resolve(*found, a.id);
+  if (!f) return fail(f.error());
+  const DeployedSession d = f->where;
+  auto r = fetch(dir, d, "GET", "/logs");
   if (!r) return fail(r.error());
   std::string seen = r->value("logs", "");
   if (st.json && !a.follow) {
     print_json(a.tail >= 0 ? Json{{"logs", last_lines(seen, static_cast<size_t>(a.tail))}} : *r);
-    return 0;
+    return kExitOk;
   }
   std::cout << (a.tail >= 0 ? last_lines(seen, static_cast<size_t>(a.tail)) : seen) << std::flush;
-  if (!a.follow) return 0;
+  if (!a.follow) return kExitOk;
   // Follow: poll the server, backing off while nothing new arrives, until the session ends (then
   // one last read) or the user presses Ctrl-C.
   auto wait = std::chrono::milliseconds(250);
   for (bool ended = false; !ended;) {
     std::this_thread::sleep_for(wait);
-    auto s = fetch(*c, *d, "GET", "");
+    auto s = fetch(dir, d, "GET", "");
     if (!s) return fail(s.error());
     ended = !session_is_live(s->value("session", Json::object()).value("state", ""));
-    auto next = fetch(*c, *d, "GET", "/logs");
+    auto next = fetch(dir, d, "GET", "/logs");
     if (!next) return fail(next.error());
     const std::string text = next->value("logs", "");
     const std::string fresh = log_delta(seen, text);
@@ -130,35 +145,42 @@ int logs(const CliState& st, const SessionArgs& a) {
     std::cout << fresh << std::flush;
     wait = fresh.empty() ? std::min(wait * 2, std::chrono::milliseconds(2000)) : std::chrono::milliseconds(250);
   }
-  return 0;
+  return kExitOk;
 }
 
+// `stop ID...` stops those sessions wherever they run (recorded in the home or only found on the
+// platform); `stop --all` every session that has not ended yet.
 int stop(const CliState& st, const SessionArgs& a) {
   if (a.ids.empty() && !a.all) return usage_error("name one or more sessions, or pass --all");
   if (!a.ids.empty() && a.all) return usage_error("give session ids or --all, not both");
   auto c = load_client_context(st);
   if (!c) return fail(c.error());
-  auto known = c->home.load_sessions();
-  if (!known) return fail(known.error());
-  std::vector<DeployedSession> targets;
+  SessionDirectory dir(*c);
+  auto found = dir.list();
+  if (!found) return fail(found.error());
+  std::vector<FoundSession> targets;
   int stopped = 0;
   int failed = 0;
   if (a.all) {
-    targets = *known;
+    for (const auto& f : *found) {
+      if (f.live && !session_is_live(f.live->value("state", ""))) continue;  // ended already
+      targets.push_back(f);
+    }
   } else {
     for (const auto& id : a.ids) {
-      auto d = resolve(*known, id);
-      if (!d) {
+      auto f = resolve(*found, id);
+      if (!f) {
         ++failed;
-        print_error(d.error().code_name(), d.error().message);
+        print_error(f.error().code_name(), f.error().message);
         continue;
       }
-      targets.push_back(*d);
+      targets.push_back(*f);
     }
   }
   Json results = Json::array();
-  for (const auto& d : targets) {
-    auto r = fetch(*c, d, "DELETE", "");
+  for (const auto& f : targets) {
+    const auto& d = f.where;
+    auto r = fetch(dir, d, "DELETE", "");
     if (!r) {
       ++failed;
       print_error(r.error().code_name(), d.session + ": " + r.error().message);
@@ -167,8 +189,11 @@ int stop(const CliState& st, const SessionArgs& a) {
     }
     ++stopped;
     const Json s = r->value("session", Json::object());
-    results.push_back(Json{{"session", d.session}, {"state", s.value("state", "")}});
-    if (!st.json) std::cout << d.session << " " << s.value("state", "?") << " (" << s.value("reason", "") << ")\n";
+    results.push_back(Json{{"session", d.session}, {"state", s.value("state", "")}, {"recorded", f.recorded}});
+    if (!st.json) {
+      std::cout << d.session << " " << s.value("state", "?") << " (" << s.value("reason", "") << ")"
+                << (f.recorded ? "" : "; " + found_on(d)) << "\n";
+    }
   }
   if (st.json) print_json(Json{{"stopped", stopped}, {"failed", failed}, {"sessions", results}});
   if (failed == 0) return kExitOk;
@@ -188,7 +213,7 @@ void add_sessions_commands(CLI::App& app, CliState& st) {
   l->callback([a, &st] { st.code = logs(st, *a); });
   auto* s = app.add_subcommand("stop", "Stop sessions by id (or unique prefix), or --all");
   s->add_option("ids", a->ids, "Session ids or unique prefixes");
-  s->add_flag("--all", a->all, "Stop every session you deployed");
+  s->add_flag("--all", a->all, "Stop every session that has not ended");
   s->callback([a, &st] { st.code = stop(st, *a); });
 }
 

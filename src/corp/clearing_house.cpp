@@ -347,6 +347,23 @@ Result<Earnings> ClearingHouse::earnings(const Caller& caller, const std::string
   return out;
 }
 
+Result<std::vector<PoRow>> ClearingHouse::purchase_orders_of(const Caller& caller, const std::string& id,
+                                                             std::optional<PoStatus> state, TimeMs now) {
+  if (caller.key.account_id() != id) {
+    return make_error(ErrorCode::kPermissionDenied, "an account's purchase orders are private to it");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  XOP_RETURN_IF_ERROR(release_locked(now));
+  XOP_ASSIGN_OR_RETURN(auto a, store_->find_account(id));
+  if (!a) return make_error(ErrorCode::kNotFound, "no account " + id);
+  XOP_ASSIGN_OR_RETURN(auto pos, store_->pos_of(id));
+  std::vector<PoRow> out;
+  for (auto& po : pos) {
+    if (po.user == id && (!state || po.status == *state)) out.push_back(std::move(po));
+  }
+  return out;
+}
+
 Result<Statement> ClearingHouse::statement(const Caller& caller, const std::string& id, TimeMs now) {
   if (caller.key.account_id() != id) {
     return make_error(ErrorCode::kPermissionDenied, "a statement is private to its account");

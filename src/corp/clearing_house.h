@@ -147,6 +147,11 @@ class ClearingHouse {
   // else gets kPermissionDenied, whether or not the account exists (so strangers learn nothing).
   Result<Earnings> earnings(const Caller& caller, const std::string& id, TimeMs now);
 
+  // The purchase orders the account bought (as user), oldest first, only those in `state` when
+  // set. Private to its account (kPermissionDenied for anyone else, the admin too).
+  Result<std::vector<PoRow>> purchase_orders_of(const Caller& caller, const std::string& id,
+                                                std::optional<PoStatus> state, TimeMs now);
+
   // Private to its account (kPermissionDenied for anyone else, the admin too).
   Result<Statement> statement(const Caller& caller, const std::string& id, TimeMs now);
 

@@ -108,6 +108,7 @@ CorpApi::CorpApi(ClearingHouse& house, const Clock& clock)
   r->add("POST", "/v1/accounts", route(&CorpApi::register_account), kSmallBody, Access::kSigned);
   r->add("GET", "/v1/accounts/{id}", route(&CorpApi::get_account), 0, Access::kSigned);
   r->add("GET", "/v1/accounts/{id}/earnings", route(&CorpApi::earnings), 0, Access::kSigned);
+  r->add("GET", "/v1/accounts/{id}/purchase-orders", route(&CorpApi::account_pos), 0, Access::kSigned);
   r->add("GET", "/v1/servers/{id}", route(&CorpApi::get_server), 0);
   r->add("POST", "/v1/deposits", route(&CorpApi::deposit), kSmallBody, Access::kSigned);
   r->add("POST", "/v1/purchase-orders", route(&CorpApi::create_po), kSmallBody, Access::kSigned);
@@ -175,6 +176,21 @@ Result<HttpResponse> CorpApi::earnings(const HttpRequest& q, const PathParams& p
                                  {"total", e.total},
                                  {"today", e.today},
                                  {"servers", std::move(servers)}});
+}
+
+// ?state=open|closing|closed filters; without it every PO the account bought.
+Result<HttpResponse> CorpApi::account_pos(const HttpRequest& q, const PathParams& p) {
+  XOP_ASSIGN_OR_RETURN(auto key, authenticate(verifier_, q));
+  std::optional<PoStatus> state;
+  for (const auto& [k, v] : q.query) {
+    if (k != "state") return invalid("unknown query parameter " + k);
+    XOP_ASSIGN_OR_RETURN(state, parse_po_status(v, "state"));
+  }
+  XOP_ASSIGN_OR_RETURN(auto pos,
+                       house_.purchase_orders_of(Caller{std::move(key), {}}, p.at("id"), state, clock_.now_ms()));
+  Json arr = Json::array();
+  for (const auto& po : pos) arr.push_back(po_status_json(po));
+  return json_response(200, Json{{"purchase_orders", std::move(arr)}});
 }
 
 Result<HttpResponse> CorpApi::get_server(const HttpRequest&, const PathParams& p) {

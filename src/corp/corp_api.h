@@ -34,6 +34,7 @@ class CorpApi {
   Result<HttpResponse> register_account(const HttpRequest& q, const PathParams& p);
   Result<HttpResponse> get_account(const HttpRequest& q, const PathParams& p);
   Result<HttpResponse> earnings(const HttpRequest& q, const PathParams& p);
+  Result<HttpResponse> account_pos(const HttpRequest& q, const PathParams& p);
   Result<HttpResponse> get_server(const HttpRequest& q, const PathParams& p);
   Result<HttpResponse> deposit(const HttpRequest& q, const PathParams& p);
   Result<HttpResponse> create_po(const HttpRequest& q, const PathParams& p);

@@ -8,27 +8,42 @@
 namespace xop {
 
 std::string request_signing_message(std::string_view method, std::string_view target, TimeMs ts,
-                                    std::string_view audience, std::string_view body_sha256_hex) {
+                                    std::string_view audience, std::string_view body_sha256_hex,
+                                    std::string_view nonce) {
   std::string m = "xop-req-v2\n";
   m.append(method).append("\n").append(target).append("\n").append(std::to_string(ts)).append("\n");
   m.append(audience).append("\n").append(body_sha256_hex);
+  if (!nonce.empty()) m.append("\n").append(nonce);
   return m;
 }
+
+namespace {
+bool is_nonce_hex(std::string_view s) {
+  if (s.size() != 32) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+}  // namespace
 
 RequestSignature sign_request(const KeyPair& key, std::string_view method, std::string_view target, TimeMs now,
                               std::string_view audience, std::string_view body) {
   std::string digest = sha256_hex(body);
-  std::string sig = base64_encode(key.sign(request_signing_message(method, target, now, audience, digest)));
-  return RequestSignature{key.public_key().base64(), std::to_string(now), std::move(sig), std::string(audience),
-                          std::move(digest)};
+  std::string nonce = random_id("");
+  std::string sig = base64_encode(key.sign(request_signing_message(method, target, now, audience, digest, nonce)));
+  return RequestSignature{key.public_key().base64(), std::to_string(now), std::move(sig),
+                          std::string(audience),     std::move(digest),   std::move(nonce)};
 }
 
 std::map<std::string, std::string> signature_headers(const RequestSignature& sig) {
-  return {{"X-Xop-Key", sig.key_b64},
-          {"X-Xop-Timestamp", sig.timestamp},
-          {"X-Xop-Signature", sig.signature_b64},
-          {"X-Xop-Audience", sig.audience},
-          {"X-Xop-Content-Sha256", sig.content_sha256}};
+  std::map<std::string, std::string> h = {{"X-Xop-Key", sig.key_b64},
+                                          {"X-Xop-Timestamp", sig.timestamp},
+                                          {"X-Xop-Signature", sig.signature_b64},
+                                          {"X-Xop-Audience", sig.audience},
+                                          {"X-Xop-Content-Sha256", sig.content_sha256}};
+  if (!sig.nonce.empty()) h.emplace("X-Xop-Nonce", sig.nonce);
+  return h;
 }
 
 bool is_sha256_hex(std::string_view s) {
@@ -73,6 +88,9 @@ Result<PublicKey> RequestVerifier::verify_headers(std::string_view method, std::
   if (!is_sha256_hex(sig.content_sha256)) {
     return unauth("X-Xop-Content-Sha256 must be the hex SHA-256 of the body (64 lowercase hex characters)");
   }
+  if (!sig.nonce.empty() && !is_nonce_hex(sig.nonce)) {
+    return unauth("X-Xop-Nonce must be 32 lowercase hex characters");
+  }
   auto key = PublicKey::from_base64(sig.key_b64);
   if (!key) return unauth("X-Xop-Key is not a valid public key");
   TimeMs ts = 0;
@@ -84,7 +102,8 @@ Result<PublicKey> RequestVerifier::verify_headers(std::string_view method, std::
     return unauth("request timestamp is outside the accepted window (check the clock)");
   }
   auto raw = base64_decode(sig.signature_b64);
-  if (!raw || !key->verify(request_signing_message(method, target, ts, audience_, sig.content_sha256), *raw)) {
+  if (!raw ||
+      !key->verify(request_signing_message(method, target, ts, audience_, sig.content_sha256, sig.nonce), *raw)) {
     return unauth("request signature does not verify (this service is \"" + audience_ + "\")");
   }
   std::lock_guard lock(mu_);

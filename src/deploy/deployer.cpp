@@ -1,5 +1,6 @@
 #include "deploy/deployer.h"
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <mutex>
@@ -82,6 +83,8 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
   spec.pids = m.pids;
 
   result.outcomes.resize(found.candidates.size());
+  auto cancelled = [&] { return cancel_ != nullptr && cancel_->cancelled(); };
+  std::atomic<bool> paused_once{false};
   std::vector<std::thread> workers;
   for (size_t i = 0; i < found.candidates.size(); ++i) {
     workers.emplace_back([&, i] {
@@ -99,6 +102,12 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
         out.error = what + ": " + e.message;
         say(tag + "FAILED " + out.error);
       };
+      auto interrupted = [&](const std::string& what) {
+        out.interrupted = true;
+        out.error = "interrupted " + what;
+        say(tag + out.error);
+      };
+      if (cancelled()) return interrupted("before buying");
       auto server = ApiClient::connect(c.advert.endpoint, key_, clock_, connector_);
       auto corp = ApiClient::connect(corp_url_, key_, clock_, connector_);
       if (!server || !corp) return fail("connect", server ? corp.error() : server.error());
@@ -117,6 +126,7 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
         ++uploaded;
       }
       say(tag + (uploaded == 0 ? "image already cached" : "uploaded " + std::to_string(uploaded) + " blobs"));
+      if (cancelled()) return interrupted("before buying");
       // 2. purchase order.
       auto po = corp->call("POST", "/v1/purchase-orders",
                            Json{{"server", c.advert.server},
@@ -127,6 +137,12 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
       if (!po_doc) return fail("purchase order", po_doc.error());
       out.po_id = po_doc->body.value("po_id", "");
       say(tag + "purchase order " + out.po_id.substr(0, 10) + "… holds " + format_credits(m.budget) + " credits");
+      if (pause_after_first_po_ && cancel_ != nullptr && !paused_once.exchange(true)) cancel_->wait();
+      if (cancelled()) {
+        auto closed = corp->call("POST", "/v1/purchase-orders/" + out.po_id + "/close");
+        return interrupted(closed ? "before the session; purchase order closed"
+                                  : "before the session; closing the purchase order failed: " + closed.error().message);
+      }
       // 3. session.
       CreateSessionRequest req{spec, *po_doc};
       auto created = server->call("POST", "/v1/sessions", to_json(req));
@@ -143,9 +159,14 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.2f", out.seconds);
       say(tag + "session " + out.session + " running (" + buf + " s)");
+      if (on_session_) {
+        std::lock_guard lock(progress_mu);
+        on_session_(out);
+      }
     });
   }
   for (auto& w : workers) w.join();
+  result.interrupted = cancelled();
   result.seconds = seconds_since(t0);
   return result;
 }

@@ -3,15 +3,20 @@
 //   2. ask XIS for `count` servers (resources, price ceiling, near a point);
 //   3. for each chosen server, in parallel: upload the blobs it lacks, get a purchase order from
 //      XenoCorp bound to that server's signed price sheet, and create the session;
-//   4. on any failure after the purchase order, close it so the hold is released.
+//   4. on any failure after the purchase order, close it so the hold is released;
+//   5. once cancelled (set_cancellation), admit nothing more: a worker that has not created its
+//      session yet stops, closing its purchase order if it holds one. Sessions already created
+//      are reported (and passed to the on_session hook) as usual; the caller decides their fate.
 // Progress goes to a callback, one line per step.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "client/api_client.h"
+#include "deploy/cancellation.h"
 #include "deploy/manifest.h"
 #include "deploy/user_home.h"
 
@@ -28,12 +33,14 @@ struct DeployOutcome {
   std::string session;
   std::string po_id;
   std::string error;
+  bool interrupted = false;  // stopped by the cancellation before its session was created
   double seconds = 0;
 };
 
 struct DeployResult {
   std::vector<DeployOutcome> outcomes;
   std::vector<std::string> rejected;  // "name: reason" from discovery
+  bool interrupted = false;           // the cancellation was set during the deploy
   double seconds = 0;
 };
 
@@ -49,6 +56,14 @@ class Deployer {
   // How the deployer reaches XIS, XenoCorp and the servers (default: HTTP); the simulated
   // platform passes one that serves each endpoint in-process.
   void set_connector(Connector connector) { connector_ = std::move(connector); }
+  // Called from a worker thread as soon as a server answered with a session, before deploy()
+  // returns (the CLI records it in the home there). Calls are serialised.
+  void set_on_session(std::function<void(const DeployOutcome&)> f) { on_session_ = std::move(f); }
+  // Stops admitting work once `c` is cancelled (see step 5 above).
+  void set_cancellation(std::shared_ptr<const Cancellation> c) { cancel_ = std::move(c); }
+  // Test only: the first worker to obtain a purchase order waits there until the cancellation is
+  // set (the CLI sets it from $XOP_TEST_PAUSE_AFTER_FIRST_PO; docs/testing.md).
+  void set_pause_after_first_po(bool pause) { pause_after_first_po_ = pause; }
 
  private:
   KeyPair key_;
@@ -57,6 +72,9 @@ class Deployer {
   std::string scratch_dir_;
   const Clock& clock_;
   Connector connector_;
+  std::function<void(const DeployOutcome&)> on_session_;
+  std::shared_ptr<const Cancellation> cancel_;
+  bool pause_after_first_po_ = false;
 };
 
 }  // namespace xop

@@ -1,9 +1,18 @@
 // The user's local files for one profile (deploy/home_dirs.h says where): key.json (Ed25519 seed,
 // mode 0600) and config.toml (corp_url, xis_url; unknown keys are errors) in the config
-// directory, sessions.json (where each deployed session lives, so `xop sessions` and `xop stop`
-// can find it) in the state directory, scratch space in the cache directory.
+// directory, a cache of sessions in the state directory, scratch space in the cache directory.
+// The state directory holds a cache of where the user's sessions live (the platform is the source
+// of truth: `xop sessions` asks the corp and servers):
+//   sessions.json   a compacted list (written by save_sessions),
+//   sessions.jsonl  a journal, one DeployedSession per line, appended by append_session as soon
+//                   as a server answers; a torn last line (a crash mid-write) is ignored,
+//   lock            the flock every process takes (exclusive to write, shared to read), so
+//                   concurrent `xop` processes on one home never lose a record;
+// scratch/run-*     in the cache directory: one private scratch directory per run (make_scratch),
+//                   removed after it.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,13 +58,34 @@ class UserHome {
   Result<UserConfig> load_config() const;
   Status save_config(const UserConfig& c) const;
 
+  // sessions.json then the journal, in order (a session listed twice: the later record wins).
   Result<std::vector<DeployedSession>> load_sessions() const;
+  // Replaces the whole list (sessions.json, atomically) and empties the journal.
   Status save_sessions(const std::vector<DeployedSession>& s) const;
+  // Appends one record to the journal and fsyncs it, under the exclusive lock.
+  Status append_session(const DeployedSession& d) const;
+
+  // A fresh private directory under scratch_dir() (e.g. for an unpacked image archive); removed
+  // with everything in it when the returned object goes.
+  class Scratch;
+  Result<std::unique_ptr<Scratch>> make_scratch() const;
 
  private:
   std::string dir_;
   std::string state_dir_;
   std::string cache_dir_;
+};
+
+class UserHome::Scratch {
+ public:
+  explicit Scratch(std::string path) : path_(std::move(path)) {}
+  ~Scratch();
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
 };
 
 }  // namespace xop

@@ -8,8 +8,8 @@ std::string HttpRequest::header(const std::string& lower_name) const {
 }
 
 RequestSignature HttpRequest::signature() const {
-  return RequestSignature{header(kHeaderKey), header(kHeaderTimestamp), header(kHeaderSignature),
-                          header(kHeaderAudience), header(kHeaderContentSha256)};
+  return RequestSignature{header(kHeaderKey),      header(kHeaderTimestamp),     header(kHeaderSignature),
+                          header(kHeaderAudience), header(kHeaderContentSha256), header(kHeaderNonce)};
 }
 
 HttpResponse json_response(int status, const Json& body) {

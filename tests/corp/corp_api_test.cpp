@@ -566,3 +566,30 @@ TEST_F(Settled, StateSurvivesReopen) {
 
 }  // namespace
 }  // namespace xop::testing
+
+namespace xop::testing {
+namespace {
+// GET /v1/accounts/{id}/purchase-orders: the account's own POs, filtered by state; private.
+TEST_F(Settled, AccountPurchaseOrdersArePrivateAndFilteredByState) {
+  auto open = call(alice_, "GET", "/v1/accounts/" + alice_.account_id() + "/purchase-orders?state=open");
+  ASSERT_TRUE(open) << open.error().to_string();
+  ASSERT_EQ((*open)["purchase_orders"].size(), 1u);
+  EXPECT_EQ((*open)["purchase_orders"][0]["po_id"], po_);
+  EXPECT_EQ((*open)["purchase_orders"][0]["state"], "open");
+  auto closed = call(alice_, "GET", "/v1/accounts/" + alice_.account_id() + "/purchase-orders?state=closed");
+  ASSERT_TRUE(closed);
+  EXPECT_TRUE((*closed)["purchase_orders"].empty());
+  auto all = call(alice_, "GET", "/v1/accounts/" + alice_.account_id() + "/purchase-orders");
+  ASSERT_TRUE(all);
+  EXPECT_EQ((*all)["purchase_orders"].size(), 1u);
+  auto bad = call(alice_, "GET", "/v1/accounts/" + alice_.account_id() + "/purchase-orders?state=bogus");
+  EXPECT_FALSE(bad);
+  auto eve = register_user("eve");
+  auto peek = call(eve, "GET", "/v1/accounts/" + alice_.account_id() + "/purchase-orders");
+  ASSERT_FALSE(peek);
+  EXPECT_EQ(peek.error().code, ErrorCode::kPermissionDenied);
+  auto owner_peek = call(owner_, "GET", "/v1/accounts/" + alice_.account_id() + "/purchase-orders");
+  EXPECT_FALSE(owner_peek);
+}
+}  // namespace
+}  // namespace xop::testing

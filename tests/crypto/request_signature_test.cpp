@@ -31,7 +31,52 @@ TEST_F(RequestSignatureTest, MessageFormat) {
   const auto sig = sign();
   EXPECT_EQ(sig.audience, "corp-A");
   EXPECT_EQ(sig.content_sha256, sha256_hex(R"({"k":1})"));
-  EXPECT_EQ(signature_headers(sig).size(), 5u);
+  EXPECT_EQ(request_signing_message("GET", "/v1/a?b=c", 123, "svc", sha256_hex("body"), "00ff"),
+            "xop-req-v2\nGET\n/v1/a?b=c\n123\nsvc\n" + sha256_hex("body") + "\n00ff");
+  EXPECT_EQ(sig.nonce.size(), 32u);
+  EXPECT_EQ(signature_headers(sig).size(), 6u);
+  EXPECT_EQ(signature_headers(sig).at("X-Xop-Nonce"), sig.nonce);
+}
+
+// Two processes holding one key (two `xop` commands at once) sign the same request in the same
+// millisecond: each request carries its own nonce, so neither is refused as the other's replay.
+TEST_F(RequestSignatureTest, IdenticalRequestsSignedInOneMillisecondAreNotReplays) {
+  const auto a = sign("GET", "/v1/accounts/x", "");
+  const auto b = sign("GET", "/v1/accounts/x", "");
+  EXPECT_NE(a.nonce, b.nonce);
+  EXPECT_NE(a.signature_b64, b.signature_b64);
+  EXPECT_TRUE(verifier_.verify("GET", "/v1/accounts/x", a, ""));
+  EXPECT_TRUE(verifier_.verify("GET", "/v1/accounts/x", b, ""));
+  auto again = verifier_.verify("GET", "/v1/accounts/x", a, "");
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.error().message.find("replayed"), std::string::npos);
+}
+
+// The nonce is signed: changing, adding or dropping it breaks the signature; a malformed one is
+// refused before the key is looked at. A signer that sends none (older clients) still verifies.
+TEST_F(RequestSignatureTest, TheNonceIsSignedAndCheckedAndMayBeAbsent) {
+  const auto sig = sign();
+  for (const std::string& n : {std::string(32, 'a'), std::string()}) {
+    auto forged = sig;
+    forged.nonce = n;
+    auto r = verifier_.verify("POST", "/v1/x?a=1", forged, R"({"k":1})");
+    ASSERT_FALSE(r) << n;
+    EXPECT_NE(r.error().message.find("does not verify"), std::string::npos) << r.error().message;
+  }
+  for (const std::string& n :
+       {std::string("short"), std::string(32, 'G'), std::string(33, 'a'), std::string(4096, 'a')}) {
+    auto forged = sig;
+    forged.nonce = n;
+    auto r = verifier_.verify("POST", "/v1/x?a=1", forged, R"({"k":1})");
+    ASSERT_FALSE(r) << n;
+    EXPECT_NE(r.error().message.find("X-Xop-Nonce"), std::string::npos) << r.error().message;
+  }
+  auto old = sig;
+  old.nonce.clear();
+  old.signature_b64 = base64_encode(
+      key_.sign(request_signing_message("POST", "/v1/x?a=1", clock_.now_ms(), "corp-A", sha256_hex(R"({"k":1})"))));
+  EXPECT_TRUE(verifier_.verify("POST", "/v1/x?a=1", old, R"({"k":1})"));
+  EXPECT_TRUE(verifier_.verify("POST", "/v1/x?a=1", sig, R"({"k":1})"));
 }
 
 // Attack (issue 14, item 1): a request signed for one service, replayed to another. Each

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <thread>
 
 #include "support/test_support.h"
 
@@ -157,6 +159,57 @@ TEST(UserHomeTest, MalformedSessionsFileIsRefused) {
   auto ok = home.load_sessions();
   ASSERT_TRUE(ok) << ok.error().message;
   EXPECT_EQ(ok->size(), 1u);
+}
+
+}  // namespace
+}  // namespace xop
+
+namespace xop {
+namespace {
+
+DeployedSession record(int i) {
+  return DeployedSession{"s" + std::to_string(i), "xs-id", "xs-0", "London", "http://127.0.0.1:1", "po", "app"};
+}
+
+// Appends from many threads (each its own lock acquisition, as separate processes would) all land;
+// a torn last line is skipped and the next append starts a fresh line.
+TEST(UserHomeJournalTest, ConcurrentAppendsAllLandAndATornLineIsSkipped) {
+  testing::TempDir t;
+  UserHome home(t.file("home"));
+  ASSERT_TRUE(home.save_sessions({record(100)}));
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 8; ++i) {
+    ts.emplace_back([&, i] { EXPECT_TRUE(home.append_session(record(i))); });
+  }
+  for (auto& th : ts) th.join();
+  auto all = home.load_sessions();
+  ASSERT_TRUE(all) << all.error().message;
+  EXPECT_EQ(all->size(), 9u);
+  // A crash mid-append leaves half a record.
+  const std::string journal = t.file("home/sessions.jsonl");
+  write_file(journal, testing::read_file(journal) + "{\"session\": \"half");
+  ASSERT_TRUE(home.load_sessions());
+  EXPECT_EQ(home.load_sessions()->size(), 9u);
+  ASSERT_TRUE(home.append_session(record(9)));
+  EXPECT_EQ(home.load_sessions()->size(), 10u);
+  // Compaction keeps everything and empties the journal.
+  ASSERT_TRUE(home.save_sessions(*home.load_sessions()));
+  EXPECT_EQ(home.load_sessions()->size(), 10u);
+}
+
+TEST(UserHomeJournalTest, EachScratchIsPrivateAndRemoved) {
+  testing::TempDir t;
+  UserHome home(t.file("home"));
+  std::string a_path;
+  {
+    auto a = home.make_scratch();
+    auto b = home.make_scratch();
+    ASSERT_TRUE(a && b);
+    EXPECT_NE((*a)->path(), (*b)->path());
+    write_file((*a)->path() + "/layout/x", "data");
+    a_path = (*a)->path();
+  }
+  EXPECT_FALSE(std::filesystem::exists(a_path));
 }
 
 }  // namespace

@@ -73,6 +73,27 @@ std::string ProcessPlatform::restart_corp() {
   return "";
 }
 
+std::unique_ptr<ChildProcess> ProcessPlatform::spawn_server(size_t i, const std::string& log) {
+  const std::string sdir = dir_.file("server" + std::to_string(i));
+  return std::make_unique<ChildProcess>(
+      std::vector<std::string>{XOP_BINARY, "--log-level", "info", "server", "--config", sdir + "/server.toml",
+                               "--stop-sessions", "--port-file", sdir + "/url"},
+      log);
+}
+
+std::string ProcessPlatform::restart_server(size_t i) {
+  if (i >= servers_.size()) return "no server " + std::to_string(i);
+  const std::string sdir = dir_.file("server" + std::to_string(i));
+  ::kill(servers_[i]->pid(), SIGKILL);
+  servers_[i]->stop();
+  std::remove((sdir + "/url").c_str());
+  servers_[i] = spawn_server(i, fmt::format("{}.restart{}.log", sdir, ++server_restarts_));
+  const std::string url = wait_for_url(sdir + "/url", *servers_[i]);
+  if (url.empty()) return "restarted server did not start\n" + logs();
+  server_urls_[i] = url;
+  return "";
+}
+
 std::string ProcessPlatform::logs() const {
   std::string out = corp_past_logs_;
   if (corp_) out += "--- corp ---\n" + corp_->log();
@@ -126,10 +147,7 @@ memory_bytes = 1073741824
 )",
                            i, sdir, corp_url_, xis_url_, owner_.account_id(), c.name, c.lat, c.lon, opts_.runtime,
                            opts_.sample_interval_ms, opts_.charging_interval_ms, opts_.stop_grace_ms));
-    servers_.push_back(std::make_unique<ChildProcess>(
-        std::vector<std::string>{bin, "--log-level", "info", "server", "--config", sdir + "/server.toml",
-                                 "--stop-sessions", "--port-file", sdir + "/url"},
-        sdir + ".log"));
+    servers_.push_back(spawn_server(static_cast<size_t>(i), sdir + ".log"));
     const std::string url = wait_for_url(sdir + "/url", *servers_.back());
     if (url.empty()) return "server " + std::to_string(i) + " did not start\n" + logs();
     server_urls_.push_back(url);

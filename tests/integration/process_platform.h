@@ -40,6 +40,10 @@ class ProcessPlatform {
   std::string kill_corp();
   std::string restart_corp();
 
+  // kill -9 of server `i`, then a new `xop server` on the same data directory and a new port
+  // (its sessions are re-adopted); server_urls() has the new URL. Empty on success.
+  std::string restart_server(size_t i);
+
   // A registered user funded with `credits`.
   KeyPair new_user(const std::string& name, int64_t credits);
   std::string logs() const;
@@ -56,7 +60,9 @@ class ProcessPlatform {
   int corp_restarts_ = 0;
   std::string corp_past_logs_;
   std::unique_ptr<ChildProcess> xis_;
+  std::unique_ptr<ChildProcess> spawn_server(size_t i, const std::string& log);
   std::vector<std::unique_ptr<ChildProcess>> servers_;
+  int server_restarts_ = 0;
   std::string corp_url_;
   std::string xis_url_;
   std::vector<std::string> server_urls_;

@@ -1,0 +1,144 @@
+#include "cli/session_directory.h"
+
+#include <algorithm>
+#include <set>
+
+namespace xop {
+
+void SessionDirectory::load_adverts() {
+  if (adverts_loaded_) return;
+  adverts_loaded_ = true;
+  if (!c_.xis) return;
+  auto r = c_.xis->call("GET", "/v1/adverts");
+  if (!r) {
+    notes_.push_back("XIS unreachable (" + r.error().message + "): using the endpoints cached in the home");
+    return;
+  }
+  for (const auto& j : r->value("adverts", Json::array())) {
+    auto doc = SignedDoc::from_json(j, kAdvertType);
+    if (!doc) continue;
+    auto a = verify_advert(*doc);  // signed by the server it names: the endpoint is its own word
+    if (!a) continue;
+    auto& slot = adverts_[a->server];
+    if (slot.server.empty() || a->issued_at > slot.issued_at) slot = std::move(*a);
+  }
+}
+
+std::string SessionDirectory::endpoint_of(const std::string& server, const std::string& cached) {
+  load_adverts();
+  if (auto it = adverts_.find(server); it != adverts_.end() && !it->second.endpoint.empty()) return it->second.endpoint;
+  return cached;
+}
+
+Result<ApiClient> SessionDirectory::server_client(const DeployedSession& d) {
+  const std::string ep = endpoint_of(d.server, d.endpoint);
+  if (ep.empty()) return make_error(ErrorCode::kUnavailable, "no known endpoint for server " + d.server);
+  XOP_ASSIGN_OR_RETURN(auto server, ApiClient::connect(ep, c_.key));
+  // Signed for the server the session was placed on, never for whatever the endpoint claims.
+  if (!d.server.empty()) server.set_audience(d.server);
+  return server;
+}
+
+Result<std::vector<FoundSession>> SessionDirectory::list() {
+  notes_.clear();
+  XOP_ASSIGN_OR_RETURN(auto known, c_.home.load_sessions());
+  // Every server that may hold a session of the user: the home's, and those of live POs.
+  std::map<std::string, DeployedSession> servers;  // id -> name, city, cached endpoint
+  for (const auto& d : known) {
+    auto& s = servers[d.server];
+    s.server = d.server;
+    s.name = d.name;
+    s.city = d.city;
+    s.endpoint = d.endpoint;
+  }
+  const std::string me = c_.key.account_id();
+  std::vector<std::pair<std::string, std::string>> open_pos;  // (po_id, server) still holding credits
+  for (const char* state : {"open", "closing"}) {
+    auto r = c_.corp->call("GET", "/v1/accounts/" + me + "/purchase-orders?state=" + state);
+    if (!r) {
+      notes_.push_back("corp unreachable (" + r.error().message + "): sessions not recorded here may be missing");
+      break;
+    }
+    for (const auto& po : r->value("purchase_orders", Json::array())) {
+      const std::string id = po.value("server", "");
+      if (!id.empty()) servers[id].server = id;
+      if (std::string_view(state) == "open") open_pos.emplace_back(po.value("po_id", ""), id);
+    }
+  }
+  load_adverts();
+  // One listing per server.
+  std::map<std::string, Result<Json>> listings;
+  for (auto& [id, s] : servers) {
+    if (auto it = adverts_.find(id); it != adverts_.end()) {
+      if (s.name.empty()) s.name = it->second.name;
+      if (s.city.empty()) s.city = it->second.city;
+    }
+    if (s.name.empty()) s.name = id.substr(0, 12);
+    auto client = server_client(s);
+    if (!client) {
+      listings.emplace(id, tl::make_unexpected(client.error()));
+      continue;
+    }
+    listings.emplace(id, client->call("GET", "/v1/sessions"));
+  }
+  std::vector<FoundSession> out;
+  std::set<std::string> seen;
+  auto find_live = [&](const std::string& server, const std::string& session) -> std::optional<Json> {
+    const auto& l = listings.at(server);
+    if (!l) return std::nullopt;
+    for (const auto& s : l->value("sessions", Json::array())) {
+      if (s.value("id", "") == session) return s;
+    }
+    return std::nullopt;
+  };
+  for (const auto& d : known) {
+    FoundSession f{d, true, std::nullopt, ""};
+    seen.insert(d.session);
+    const auto& l = listings.at(d.server);
+    if (!l) {
+      f.error = l.error().message;
+    } else if (auto s = find_live(d.server, d.session)) {
+      f.live = std::move(*s);
+    } else {
+      f.error = "not found on " + d.name;
+    }
+    out.push_back(std::move(f));
+  }
+  for (const auto& [id, l] : listings) {
+    if (!l) {
+      if (!std::any_of(known.begin(), known.end(), [&](const auto& d) { return d.server == id; })) {
+        notes_.push_back("server " + servers[id].name + " unreachable: " + l.error().message);
+      }
+      continue;
+    }
+    for (const auto& s : l->value("sessions", Json::array())) {
+      const std::string sid = s.value("id", "");
+      if (sid.empty() || seen.count(sid) || s.value("state", "") == "stopped") continue;
+      seen.insert(sid);
+      const auto& srv = servers[id];
+      DeployedSession d{sid,
+                        id,
+                        srv.name,
+                        srv.city,
+                        endpoint_of(id, srv.endpoint),
+                        s.value("po_id", ""),
+                        s.value("spec", Json::object()).value("name", "")};
+      out.push_back(FoundSession{std::move(d), false, s, ""});
+    }
+  }
+  // An open PO no session on a reachable server uses (e.g. a deploy killed between buying and
+  // starting): it holds credits until it expires or is closed.
+  for (const auto& [po, server] : open_pos) {
+    const auto& l = listings.at(server);
+    if (!l) continue;
+    bool used = false;
+    for (const auto& s : l->value("sessions", Json::array())) used = used || s.value("po_id", "") == po;
+    if (!used) {
+      notes_.push_back("purchase order " + po + " on " + servers[server].name +
+                       " has no session; its hold returns to you when it expires");
+    }
+  }
+  return out;
+}
+
+}  // namespace xop
