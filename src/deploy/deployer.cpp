@@ -6,6 +6,7 @@
 #include <sstream>
 #include <thread>
 
+#include "client/corp_client.h"
 #include "core/file_util.h"
 #include "core/ignore_error.h"
 #include "image/oci_layout.h"
@@ -94,7 +95,7 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
         say(tag + "FAILED " + out.error);
       };
       auto server = ApiClient::connect(c.advert.endpoint, key_, clock_, connector_);
-      auto corp = ApiClient::connect(corp_url_, key_, clock_, connector_);
+      auto corp = CorpClient::connect(corp_url_, key_, clock_, connector_);
       if (!server || !corp) return fail("connect", server ? corp.error() : server.error());
       // Sign for the server the (signed) advert names, not whatever the endpoint claims to be.
       server->set_audience(c.advert.server);
@@ -112,12 +113,7 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
       }
       say(tag + (uploaded == 0 ? "image already cached" : "uploaded " + std::to_string(uploaded) + " blobs"));
       // 2. purchase order.
-      auto po = corp->call("POST", "/v1/purchase-orders",
-                           Json{{"server", c.advert.server},
-                                {"price_sheet", c.advert.price_sheet.to_json()},
-                                {"max_amount", m.budget.micros()}});
-      if (!po) return fail("purchase order", po.error());
-      auto po_doc = SignedDoc::from_json((*po)["purchase_order"], "purchase_order");
+      auto po_doc = corp->create_po(CreatePoRequest{c.advert.server, c.advert.price_sheet, m.budget.micros(), {}});
       if (!po_doc) return fail("purchase order", po_doc.error());
       out.po_id = po_doc->body.value("po_id", "");
       say(tag + "purchase order " + out.po_id.substr(0, 10) + "… holds " + m.budget.to_string());
@@ -125,7 +121,7 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
       CreateSessionRequest req{spec, *po_doc};
       auto created = server->call("POST", "/v1/sessions", to_json(req));
       if (!created) {
-        ignore_error(corp->call("POST", "/v1/purchase-orders/" + out.po_id + "/close"),
+        ignore_error(corp->close_po(out.po_id),
                      "closing the unused PO; the create-session error is what the caller gets");
         return fail("create session", created.error());
       }

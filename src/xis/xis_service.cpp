@@ -6,10 +6,10 @@
 
 #include "core/log.h"
 #include "net/auth.h"
+#include "proto/xis_bodies.h"
 #include "xis/advert_store.h"
 #include "xis/ranking.h"
 #include "xis/ttl_cache.h"
-#include "xis/xis_bodies.h"
 
 namespace xop {
 namespace {
