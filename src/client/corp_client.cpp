@@ -10,9 +10,7 @@ Result<CorpClient> CorpClient::connect(const std::string& url, std::optional<Key
   return CorpClient(std::move(api));
 }
 
-Result<CorpInfo> CorpClient::info() {
-  return call_typed<CorpInfo>(api_, "GET", "/v1/info", nullptr, decode_corp_info);
-}
+Result<CorpInfo> CorpClient::info() { return call_typed<CorpInfo>(api_, "GET", "/v1/info", nullptr, decode_corp_info); }
 
 Result<AccountAnswer> CorpClient::register_account(const RegisterAccountRequest& req) {
   return call_typed<AccountAnswer>(api_, "POST", "/v1/accounts", to_json(req), decode_account_answer);

@@ -24,17 +24,17 @@ class CorpClient {
   // The underlying signed client (e.g. to pin the audience).
   ApiClient& api() { return api_; }
 
-  Result<CorpInfo> info();                                                        // GET /v1/info
-  Result<AccountAnswer> register_account(const RegisterAccountRequest& req);      // POST /v1/accounts
-  Result<AccountAnswer> account(const std::string& id);                           // GET /v1/accounts/{id}
-  Result<ServerAccountView> server(const std::string& id);                        // GET /v1/servers/{id}
-  Result<DepositAnswer> deposit(const DepositRequest& req);                       // POST /v1/deposits
-  Result<SignedDoc> create_po(const CreatePoRequest& req);                        // POST /v1/purchase-orders
-  Result<PoStatusView> purchase_order(const std::string& po_id);                  // GET /v1/purchase-orders/{id}
-  Result<ClosePoAnswer> close_po(const std::string& po_id);                       // POST .../{id}/close
-  Result<UsageAnswer> report_usage(const SignedDoc& batch);                       // POST /v1/usage
-  Result<StatementView> statement(const std::string& account);                    // GET /v1/statements/{account}
-  Result<LedgerCheckView> ledger_check();                                         // GET /v1/ledger/check
+  Result<CorpInfo> info();                                                    // GET /v1/info
+  Result<AccountAnswer> register_account(const RegisterAccountRequest& req);  // POST /v1/accounts
+  Result<AccountAnswer> account(const std::string& id);                       // GET /v1/accounts/{id}
+  Result<ServerAccountView> server(const std::string& id);                    // GET /v1/servers/{id}
+  Result<DepositAnswer> deposit(const DepositRequest& req);                   // POST /v1/deposits
+  Result<SignedDoc> create_po(const CreatePoRequest& req);                    // POST /v1/purchase-orders
+  Result<PoStatusView> purchase_order(const std::string& po_id);              // GET /v1/purchase-orders/{id}
+  Result<ClosePoAnswer> close_po(const std::string& po_id);                   // POST .../{id}/close
+  Result<UsageAnswer> report_usage(const SignedDoc& batch);                   // POST /v1/usage
+  Result<StatementView> statement(const std::string& account);                // GET /v1/statements/{account}
+  Result<LedgerCheckView> ledger_check();                                     // GET /v1/ledger/check
 
   // Answer caps: a usage answer lists every record of a batch; a statement every PO and record.
   static constexpr size_t kMaxUsageAnswerBytes = size_t{16} << 20;

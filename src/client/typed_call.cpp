@@ -13,8 +13,8 @@ Result<Json> call_json(ApiClient& api, const std::string& method, const std::str
   if (res.status < 200 || res.status >= 300) return tl::make_unexpected(error_from_response(res.status, res.body));
   if (res.body.size() > max_answer_bytes) {
     return tl::make_unexpected(malformed_answer(
-        method, target, "answer of " + std::to_string(res.body.size()) + " bytes exceeds " +
-                            std::to_string(max_answer_bytes)));
+        method, target,
+        "answer of " + std::to_string(res.body.size()) + " bytes exceeds " + std::to_string(max_answer_bytes)));
   }
   if (res.body.empty()) return Json::object();
   auto j = parse_json(res.body, 64);
@@ -25,8 +25,8 @@ Result<Json> call_json(ApiClient& api, const std::string& method, const std::str
 Status check_path_segment(std::string_view id, const char* what) {
   bool ok = !id.empty() && id.size() <= 128;
   for (char c : id) {
-    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                         c == '_' || c == '-';
+    const bool allowed =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!allowed) ok = false;
   }
   if (id == "." || id == "..") ok = false;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "client/corp_client.h"
+#include "client/xis_client.h"
 #include "core/file_util.h"
 #include "core/ignore_error.h"
 #include "image/oci_layout.h"
@@ -45,14 +46,13 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
   say("image " + layout.manifest_digest.substr(0, 19) + "… (" + std::to_string(layout.blobs.size()) + " blobs, " +
       std::to_string(total / 1024) + " KiB)");
 
-  XOP_ASSIGN_OR_RETURN(auto xis, ApiClient::connect(xis_url_, std::nullopt, clock_, connector_));
+  XOP_ASSIGN_OR_RETURN(auto xis, XisClient::connect(xis_url_, std::nullopt, clock_, connector_));
   SearchQuery q;
   q.min = m.resources;
   q.max_price_per_hour = m.max_price_per_hour;
   q.near = m.near;
   q.count = m.count;
-  XOP_ASSIGN_OR_RETURN(auto answer, xis.call("POST", "/v1/search", to_json(q)));
-  XOP_ASSIGN_OR_RETURN(auto found, search_result_from_json(answer));
+  XOP_ASSIGN_OR_RETURN(auto found, xis.search(q));
   DeployResult result;
   for (const auto& r : found.rejected) result.rejected.push_back(r.name + ": " + r.reason);
   if (found.candidates.empty()) {

@@ -200,9 +200,8 @@ Result<SignedDoc> decode_create_po_answer(const Json& j) {
 }
 
 Json to_json(const PoStatusView& p) {
-  return Json{{"po_id", p.po_id},         {"user", p.user},           {"server", p.server},
-              {"max_amount", p.max_amount}, {"charged", p.charged},     {"remaining", p.remaining},
-              {"state", p.state},           {"exhausted", p.exhausted}};
+  return Json{{"po_id", p.po_id},     {"user", p.user},           {"server", p.server}, {"max_amount", p.max_amount},
+              {"charged", p.charged}, {"remaining", p.remaining}, {"state", p.state},   {"exhausted", p.exhausted}};
 }
 
 Result<PoStatusView> decode_po_status(const Json& j) {
@@ -234,8 +233,8 @@ Result<ClosePoAnswer> decode_close_po_answer(const Json& j) {
 Json to_json(const UsageAnswer& a) {
   Json results = Json::array();
   for (const auto& o : a.results) {
-    results.push_back(Json{
-        {"session", o.session}, {"po_id", o.po_id}, {"seq", o.seq}, {"status", o.status}, {"charged", o.charged}});
+    results.push_back(
+        Json{{"session", o.session}, {"po_id", o.po_id}, {"seq", o.seq}, {"status", o.status}, {"charged", o.charged}});
   }
   Json pos = Json::array();
   for (const auto& p : a.purchase_orders) {

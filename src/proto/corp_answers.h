@@ -17,7 +17,7 @@ namespace xop {
 
 // GET /v1/info of the corp.
 struct CorpInfo {
-  std::string service;     // "xop-corp"
+  std::string service;  // "xop-corp"
   std::string version;
   std::string public_key;  // base64 Ed25519 key (checked by the decoder)
   std::string audience;    // what signed requests name as their audience

@@ -7,6 +7,7 @@
 
 #include "client/api_client.h"
 #include "client/corp_client.h"
+#include "client/xis_client.h"
 #include "core/log.h"
 #include "net/http_server.h"
 #include "server/advertiser.h"
@@ -28,7 +29,7 @@ struct XenoServer::Impl {
   std::unique_ptr<ImageStore> images;
   std::unique_ptr<StateStore> store;
   std::unique_ptr<CorpClient> corp;
-  std::unique_ptr<ApiClient> xis;
+  std::unique_ptr<XisClient> xis;
   std::unique_ptr<RequestVerifier> verifier;
   std::unique_ptr<SessionManager> sessions;
   std::unique_ptr<ChargingAgent> charging;
@@ -160,7 +161,7 @@ Result<std::unique_ptr<XenoServer>> XenoServer::open(ServerConfig config, const 
   impl->corp = std::make_unique<CorpClient>(std::move(corp));
   if (!cfg.xis_url.empty()) {
     XOP_ASSIGN_OR_RETURN(auto xis, ApiClient::connect(cfg.xis_url, impl->key, clock));
-    impl->xis = std::make_unique<ApiClient>(std::move(xis));
+    impl->xis = std::make_unique<XisClient>(std::move(xis));
   }
   return std::unique_ptr<XenoServer>(new XenoServer(std::move(impl)));
 }

@@ -26,8 +26,8 @@ class CorpClientTest : public ::testing::Test {
                           "/v1/statements/{id}", "/v1/ledger/check"}) {
       r->add("GET", p, h);
     }
-    for (const char* p : {"/v1/accounts", "/v1/deposits", "/v1/purchase-orders", "/v1/purchase-orders/{id}/close",
-                          "/v1/usage"}) {
+    for (const char* p :
+         {"/v1/accounts", "/v1/deposits", "/v1/purchase-orders", "/v1/purchase-orders/{id}/close", "/v1/usage"}) {
       r->add("POST", p, h, size_t{32} << 20);
     }
     return CorpClient(ApiClient(std::make_shared<RouterTransport>(r), Endpoint{"corp.test", 1}, std::nullopt));
@@ -40,13 +40,11 @@ class CorpClientTest : public ::testing::Test {
 };
 
 Json good_usage() {
-  return Json{{"results", Json::array({Json{{"session", "s1"},
-                                            {"po_id", "po1"},
-                                            {"seq", 3},
-                                            {"status", "charged"},
-                                            {"charged", 10}}})},
-              {"purchase_orders",
-               Json::array({Json{{"po_id", "po1"}, {"remaining", 0}, {"exhausted", true}, {"closed", false}}})}};
+  return Json{
+      {"results",
+       Json::array({Json{{"session", "s1"}, {"po_id", "po1"}, {"seq", 3}, {"status", "charged"}, {"charged", 10}}})},
+      {"purchase_orders",
+       Json::array({Json{{"po_id", "po1"}, {"remaining", 0}, {"exhausted", true}, {"closed", false}}})}};
 }
 
 TEST_F(CorpClientTest, UsageAnswerDecodes) {
