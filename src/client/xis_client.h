@@ -21,10 +21,10 @@ class XisClient {
 
   ApiClient& api() { return api_; }
 
-  Result<XisInfo> info();                                      // GET /v1/info
-  Result<AdvertAccepted> submit_advert(const SignedDoc& ad);   // POST /v1/adverts (signed)
-  Result<std::vector<SignedDoc>> adverts();                    // GET /v1/adverts
-  Result<SearchResult> search(const SearchQuery& q);           // POST /v1/search
+  Result<XisInfo> info();                                     // GET /v1/info
+  Result<AdvertAccepted> submit_advert(const SignedDoc& ad);  // POST /v1/adverts (signed)
+  Result<std::vector<SignedDoc>> adverts();                   // GET /v1/adverts
+  Result<SearchResult> search(const SearchQuery& q);          // POST /v1/search
 
   static constexpr size_t kMaxAdvertsAnswerBytes = size_t{64} << 20;
   static constexpr size_t kMaxSearchAnswerBytes = size_t{16} << 20;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "client/corp_client.h"
+#include "client/server_client.h"
 #include "client/xis_client.h"
 #include "core/file_util.h"
 #include "core/ignore_error.h"
@@ -94,21 +95,20 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
         out.error = what + ": " + e.message;
         say(tag + "FAILED " + out.error);
       };
-      auto server = ApiClient::connect(c.advert.endpoint, key_, clock_, connector_);
+      auto server = ServerClient::connect(c.advert.endpoint, key_, clock_, connector_);
       auto corp = CorpClient::connect(corp_url_, key_, clock_, connector_);
       if (!server || !corp) return fail("connect", server ? corp.error() : server.error());
       // Sign for the server the (signed) advert names, not whatever the endpoint claims to be.
-      server->set_audience(c.advert.server);
+      server->api().set_audience(c.advert.server);
       // 1. blobs the server lacks.
       size_t uploaded = 0;
       for (const auto& b : layout.blobs) {
-        auto head = server->call_raw("HEAD", "/v1/blobs/" + b.digest, "");
-        if (head && head->status == 200) continue;
+        auto head = server->has_blob(b.digest);
+        if (head && *head) continue;
         auto data = read_file_capped(b.path, kMaxBlobUploadBytes);
         if (!data) return fail("read blob", data.error());
-        auto put = server->call_raw("PUT", "/v1/blobs/" + b.digest, *data, "application/octet-stream");
+        auto put = server->put_blob(b.digest, *data);
         if (!put) return fail("upload", put.error());
-        if (put->status >= 300) return fail("upload", error_from_response(put->status, put->body));
         ++uploaded;
       }
       say(tag + (uploaded == 0 ? "image already cached" : "uploaded " + std::to_string(uploaded) + " blobs"));
@@ -119,15 +119,13 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
       say(tag + "purchase order " + out.po_id.substr(0, 10) + "… holds " + m.budget.to_string());
       // 3. session.
       CreateSessionRequest req{spec, *po_doc};
-      auto created = server->call("POST", "/v1/sessions", to_json(req));
+      auto created = server->create_session(req);
       if (!created) {
         ignore_error(corp->close_po(out.po_id),
                      "closing the unused PO; the create-session error is what the caller gets");
         return fail("create session", created.error());
       }
-      const Json& sj =
-          created->contains("session") && (*created)["session"].is_object() ? (*created)["session"] : Json::object();
-      out.session = sj.value("id", "");
+      out.session = created->id;
       out.ok = true;
       out.seconds = seconds_since(ts);
       char buf[32];
