@@ -6,6 +6,7 @@
 
 #include "cli/client_context.h"
 #include "cli/output.h"
+#include "client/xis_client.h"
 #include "proto/search.h"
 
 namespace xop {
@@ -37,7 +38,7 @@ int run(const CliState& st, const SearchArgs& a) {
     if (!p) return fail("--max-price: " + p.error().message);
     q.max_price_per_hour = *p;
   }
-  auto r = c->xis->call("POST", "/v1/search", to_json(q));
+  auto r = XisClient(*c->xis).search(q).map([](const SearchResult& v) { return to_json(v); });
   if (!r) return fail(r.error());
   if (st.json) {
     print_json(*r);

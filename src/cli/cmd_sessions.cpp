@@ -3,6 +3,7 @@
 
 #include "cli/client_context.h"
 #include "cli/output.h"
+#include "client/server_client.h"
 
 namespace xop {
 
@@ -17,7 +18,10 @@ Result<Json> fetch(const ClientContext& c, const DeployedSession& d, const std::
   XOP_ASSIGN_OR_RETURN(auto server, ApiClient::connect(d.endpoint, c.key));
   // Signed for the server the session was placed on, never for whatever the endpoint claims.
   if (!d.server.empty()) server.set_audience(d.server);
-  return server.call(method, "/v1/sessions/" + d.session + suffix);
+  ServerClient client(std::move(server));
+  if (suffix == "/logs") return client.logs(d.session).map(logs_answer_json);
+  auto s = method == "DELETE" ? client.stop_session(d.session) : client.session(d.session);
+  return s.map([](const SessionInfo& v) { return session_answer_json(v); });
 }
 
 int list(const CliState& st) {

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "client/api_client.h"
+#include "client/corp_client.h"
 #include "corp/corp_service.h"
 #include "net/http_server.h"
 #include "server/xeno_server.h"
@@ -66,7 +67,7 @@ Result<std::unique_ptr<DevPlatform>> DevPlatform::start(const DevOptions& opts) 
   // One owner account for all dev servers: their earnings go there.
   KeyPair owner = KeyPair::generate();
   XOP_ASSIGN_OR_RETURN(auto corp, ApiClient::connect(d.corp_http->url(), owner));
-  XOP_RETURN_IF_ERROR(corp.call("POST", "/v1/accounts", Json{{"kind", "user"}, {"name", "dev-owner"}}));
+  XOP_RETURN_IF_ERROR(CorpClient(corp).register_account(RegisterAccountRequest{"user", "dev-owner", std::nullopt}));
 
   for (int i = 0; i < opts.servers; ++i) {
     const auto& city = dev_cities()[static_cast<size_t>(i)];

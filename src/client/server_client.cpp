@@ -21,7 +21,8 @@ Result<BlobStored> ServerClient::put_blob(const std::string& digest, const std::
   const std::string target = "/v1/blobs/" + digest;
   XOP_ASSIGN_OR_RETURN(auto res, api_.call_raw("PUT", target, data, "application/octet-stream"));
   if (res.status < 200 || res.status >= 300) return tl::make_unexpected(error_from_response(res.status, res.body));
-  if (res.body.size() > kMaxAnswerBytes) return tl::make_unexpected(malformed_answer("PUT", target, "answer too large"));
+  if (res.body.size() > kMaxAnswerBytes)
+    return tl::make_unexpected(malformed_answer("PUT", target, "answer too large"));
   auto j = parse_json(res.body, 64);
   if (!j) return tl::make_unexpected(malformed_answer("PUT", target, "not JSON"));
   auto b = decode_blob_stored(*j);
@@ -46,6 +47,11 @@ Result<SessionInfo> ServerClient::session(const std::string& id) {
 Result<SessionInfo> ServerClient::stop_session(const std::string& id) {
   XOP_RETURN_IF_ERROR(check_path_segment(id, "session id"));
   return call_typed<SessionInfo>(api_, "DELETE", "/v1/sessions/" + id, nullptr, decode_session_answer);
+}
+
+Result<std::string> ServerClient::logs(const std::string& id) {
+  XOP_RETURN_IF_ERROR(check_path_segment(id, "session id"));
+  return call_typed<std::string>(api_, "GET", "/v1/sessions/" + id + "/logs", nullptr, decode_logs_answer);
 }
 
 }  // namespace xop

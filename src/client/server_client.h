@@ -29,6 +29,7 @@ class ServerClient {
   Result<std::vector<SessionInfo>> sessions();                          // GET /v1/sessions
   Result<SessionInfo> session(const std::string& id);                   // GET /v1/sessions/{id}
   Result<SessionInfo> stop_session(const std::string& id);              // DELETE /v1/sessions/{id}
+  Result<std::string> logs(const std::string& id);                      // GET /v1/sessions/{id}/logs
 
  private:
   ApiClient api_;

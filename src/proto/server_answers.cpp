@@ -65,6 +65,15 @@ Result<std::vector<SessionInfo>> decode_sessions_answer(const Json& j) {
   return out;
 }
 
+Json logs_answer_json(const std::string& logs) { return Json{{"logs", logs}}; }
+
+Result<std::string> decode_logs_answer(const Json& j) {
+  JsonReader r(j, "logs_answer");
+  std::string logs = r.str("logs", size_t{16} << 20);
+  XOP_RETURN_IF_ERROR(r.finish());
+  return logs;
+}
+
 Json to_json(const BlobStored& b) { return Json{{"digest", b.digest}, {"size", b.size}}; }
 
 Result<BlobStored> decode_blob_stored(const Json& j) {

@@ -40,6 +40,10 @@ Result<SessionInfo> decode_session_answer(const Json& j);
 // {"sessions": [<SessionInfo>...]}.
 Result<std::vector<SessionInfo>> decode_sessions_answer(const Json& j);
 
+// GET /v1/sessions/{id}/logs: {"logs": <text>}.
+Json logs_answer_json(const std::string& logs);
+Result<std::string> decode_logs_answer(const Json& j);
+
 // PUT /v1/blobs/{digest}.
 struct BlobStored {
   std::string digest;

@@ -156,7 +156,7 @@ std::shared_ptr<Router> make_server_api(ServerApiDeps d) {
         if (!who) return error_response(who.error());
         auto logs = d.sessions->logs(*who, p.at("id"), size_t{64} * 1024);
         if (!logs) return error_response(logs.error());
-        return json_response(200, Json{{"logs", *logs}});
+        return json_response(200, logs_answer_json(*logs));
       },
       kDefaultMaxBody, Access::kSigned);
 
