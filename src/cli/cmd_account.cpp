@@ -3,6 +3,7 @@
 
 #include "cli/client_context.h"
 #include "cli/output.h"
+#include "client/corp_client.h"
 #include "core/units.h"
 
 namespace xop {
@@ -39,7 +40,7 @@ int create(const CliState& st, const AccountArgs& a) {
   if (auto s = home.save_config(cfg); !s) return fail(s.error());
   auto corp = ApiClient::connect(eff.corp_url, *key);
   if (!corp) return fail(corp.error());
-  auto r = corp->call("POST", "/v1/accounts", Json{{"kind", a.kind}, {"name", a.name}});
+  auto r = CorpClient(*corp).register_account(RegisterAccountRequest{a.kind, a.name, std::nullopt});
   if (!r && r.error().code != ErrorCode::kConflict) return fail(r.error());
   if (st.json) {
     print_json(Json{{"account", key->account_id()}, {"public_key", key->public_key().base64()}, {"home", home.dir()}});
@@ -54,7 +55,7 @@ int show(const CliState& st, const AccountArgs& a) {
   auto c = load_client_context(st);
   if (!c) return fail(c.error());
   const std::string id = a.account.empty() ? c->key.account_id() : a.account;
-  auto r = c->corp->call("GET", "/v1/accounts/" + id);
+  auto r = CorpClient(*c->corp).account(id).map([](const AccountAnswer& v) { return to_json(v); });
   if (!r) return fail(r.error());
   if (st.json) {
     print_json(*r);
@@ -81,7 +82,9 @@ int fund(const CliState& st, const AccountArgs& a) {
   auto corp = ApiClient::connect(c->config.corp_url, *admin);
   if (!corp) return fail(corp.error());
   const std::string to = a.account.empty() ? c->key.account_id() : a.account;
-  auto r = corp->call("POST", "/v1/deposits", Json{{"account", to}, {"amount", amount->micros()}, {"memo", "faucet"}});
+  auto r = CorpClient(*corp).deposit(DepositRequest{to, amount->micros(), "faucet"}).map([](const DepositAnswer& v) {
+    return to_json(v);
+  });
   if (!r) return fail(r.error());
   if (st.json) {
     print_json(*r);

@@ -14,6 +14,8 @@
 #include "cli/client_context.h"
 #include "cli/daemon.h"
 #include "cli/output.h"
+#include "client/corp_client.h"
+#include "client/server_client.h"
 #include "deploy/deployer.h"
 #include "sim/platform.h"
 
@@ -56,16 +58,16 @@ int demo(const CliState& st, const DevArgs& a, Platform& platform) {
   }
   auto ctx = load_client_context(st);
   if (!ctx) return fail(ctx.error());
-  auto reg = ctx->corp->call("POST", "/v1/accounts", Json{{"kind", "user"}, {"name", "demo-user"}});
+  auto reg = CorpClient(*ctx->corp).register_account(RegisterAccountRequest{"user", "demo-user", std::nullopt});
   if (!reg) return fail(reg.error());
   std::cout << "registered user " << key->account_id() << " (key in " << home.key_path() << ")\n";
 
   heading("2. fund");
   auto admin = ApiClient::connect(platform.corp_url(), platform.admin_key());
   if (!admin) return fail(admin.error());
-  auto dep = admin->call(
-      "POST", "/v1/deposits",
-      Json{{"account", key->account_id()}, {"amount", 100 * Money::kMicrosPerCredit}, {"memo", "dev faucet"}});
+  auto dep = CorpClient(*admin)
+                 .deposit(DepositRequest{key->account_id(), 100 * Money::kMicrosPerCredit, "dev faucet"})
+                 .map([](const DepositAnswer& v) { return to_json(v); });
   if (!dep) return fail(dep.error());
   std::cout << "deposited 100.00 credits; balance " << credits(dep->value("balance", int64_t{0})) << "\n";
 
@@ -115,7 +117,8 @@ int demo(const CliState& st, const DevArgs& a, Platform& platform) {
   for (const auto& s : sessions) {
     auto server = ApiClient::connect(s.endpoint, ctx->key);
     if (server && !s.server.empty()) server->set_audience(s.server);
-    auto r = server ? server->call("DELETE", "/v1/sessions/" + s.session) : tl::make_unexpected(server.error());
+    auto r = server ? ServerClient(*server).stop_session(s.session).map(session_answer_json)
+                    : tl::make_unexpected(server.error());
     if (!r) return fail(r.error());
     std::cout << s.session << " on " << s.name << ": " << r->value("session", Json::object()).value("state", "?")
               << "\n";
@@ -123,7 +126,8 @@ int demo(const CliState& st, const DevArgs& a, Platform& platform) {
   // Wait (with a deadline) until the corp has settled every final record and closed the POs.
   bool settled = false;
   for (int i = 0; i < 100 && !settled; ++i) {
-    auto stmt = ctx->corp->call("GET", "/v1/statements/" + ctx->key.account_id());
+    auto stmt =
+        CorpClient(*ctx->corp).statement(ctx->key.account_id()).map([](const StatementView& v) { return to_json(v); });
     settled = stmt.has_value();
     if (stmt) {
       for (const auto& po : stmt->value("purchase_orders", Json::array())) {

@@ -13,6 +13,7 @@
 #include "cli/output.h"
 #include "cli/session_directory.h"
 #include "cli/session_status.h"
+#include "client/server_client.h"
 #include "core/clock.h"
 
 namespace xop {
@@ -30,7 +31,10 @@ Result<Json> fetch(SessionDirectory& dir, const DeployedSession& d, const std::s
                    const std::string& suffix) {
   // Signed for the server the session was placed on, at its current endpoint (XIS's advert).
   XOP_ASSIGN_OR_RETURN(auto server, dir.server_client(d));
-  return server.call(method, "/v1/sessions/" + d.session + suffix);
+  ServerClient client(std::move(server));
+  if (suffix == "/logs") return client.logs(d.session).map(logs_answer_json);
+  auto s = method == "DELETE" ? client.stop_session(d.session) : client.session(d.session);
+  return s.map([](const SessionInfo& v) { return session_answer_json(v); });
 }
 
 SessionStatusInput status_input(const Json& s) {

@@ -7,6 +7,7 @@
 #include "cli/client_context.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "client/corp_client.h"
 
 namespace xop {
 
@@ -24,9 +25,9 @@ int run(const CliState& st, const StatementArgs& a) {
 
 int show_statement(ClientContext& ctx, bool json, bool records) {
   auto* c = &ctx;
-  auto r = c->corp->call("GET", "/v1/statements/" + c->key.account_id());
+  auto r = CorpClient(*c->corp).statement(c->key.account_id()).map([](const StatementView& v) { return to_json(v); });
   if (!r) return fail(r.error());
-  auto check = c->corp->call("GET", "/v1/ledger/check");
+  auto check = CorpClient(*c->corp).ledger_check().map([](const LedgerCheckView& v) { return to_json(v); });
   if (!check) return fail(check.error());
   if (json) {
     print_json(Json{{"statement", *r}, {"ledger_check", *check}});

@@ -4,9 +4,10 @@
 #include <utility>
 
 #include "core/encoding.h"
-#include "corp/corp_requests.h"
 #include "crypto/digest.h"
 #include "net/auth.h"
+#include "proto/corp_answers.h"
+#include "proto/corp_requests.h"
 
 namespace xop {
 namespace {
@@ -15,81 +16,51 @@ constexpr const char* kVersion = "0.1.0";
 constexpr size_t kSmallBody = size_t{64} * 1024;
 constexpr size_t kUsageBody = size_t{4} * 1024 * 1024;
 
-Json account_json(const AccountRow& a) {
-  Json j{{"id", a.id},
-         {"kind", to_string(a.kind)},
-         {"name", a.name},
-         {"public_key", a.public_key},
-         {"created_at", a.created_at}};
-  if (a.owner) j["owner"] = *a.owner;
-  return j;
+// Each answer is built as its proto/corp_answers.h struct and encoded by that header, the codec
+// the clients decode with.
+AccountView account_view(const AccountRow& a) {
+  return AccountView{a.id, to_string(a.kind), a.name, a.public_key, a.created_at, a.owner};
 }
 
 Json po_status_json(const PoRow& po) {
   const int64_t remaining = po.remaining();
-  return Json{{"po_id", po.po_id},
-              {"user", po.user},
-              {"server", po.server},
-              {"max_amount", po.max_amount},
-              {"charged", po.charged},
-              {"remaining", remaining},
-              {"state", to_string(po.status)},
-              {"exhausted", remaining == 0 || po.status != PoStatus::kOpen}};
+  return to_json(PoStatusView{po.po_id, po.user, po.server, po.max_amount, po.charged, remaining, to_string(po.status),
+                              remaining == 0 || po.status != PoStatus::kOpen});
 }
 
-Json record_json(const RecordRow& r) {
-  return Json{{"session", r.record.session},
-              {"seq", r.record.seq},
-              {"period_start", r.record.period_start},
-              {"period_end", r.record.period_end},
-              {"reserved", to_json(r.record.reserved)},
-              {"used", to_json(r.record.used)},
-              {"amount", r.record.amount.micros()},
-              {"charged", r.charged},
-              {"final", r.record.final}};
+StatementRecordView record_view(const RecordRow& r) {
+  return StatementRecordView{r.record.session,         r.record.seq,      r.record.period_start,
+                             r.record.period_end,      r.record.reserved, r.record.used,
+                             r.record.amount.micros(), r.charged,         r.record.final};
 }
 
 Json statement_json(const Statement& s) {
-  Json po_list = Json::array();
+  StatementView v;
+  v.account = s.account;
+  v.balance = s.balance;
+  v.held = s.held;
+  v.earnings = s.earnings;
   for (const auto& p : s.purchase_orders) {
-    Json rj = Json::array();
-    for (const auto& r : p.records) rj.push_back(record_json(r));
-    po_list.push_back(Json{{"po_id", p.po.po_id},
-                           {"server", p.po.server},
-                           {"max_amount", p.po.max_amount},
-                           {"charged", p.po.charged},
-                           {"remaining", p.po.remaining()},
-                           {"state", to_string(p.po.status)},
-                           {"records", std::move(rj)}});
+    StatementPoView pv{p.po.po_id, p.po.server, p.po.max_amount, p.po.charged, p.po.remaining(), to_string(p.po.status),
+                       {}};
+    for (const auto& r : p.records) pv.records.push_back(record_view(r));
+    v.purchase_orders.push_back(std::move(pv));
   }
-  Json tj = Json::array();
-  for (const auto& t : s.transactions) {
-    tj.push_back(Json{{"id", t.id}, {"kind", to_string(t.kind)}, {"amount", t.amount}, {"at", t.at}, {"memo", t.memo}});
-  }
-  Json out{{"account", s.account},
-           {"balance", s.balance},
-           {"held", s.held},
-           {"purchase_orders", std::move(po_list)},
-           {"transactions", std::move(tj)}};
-  if (s.earnings) out["earnings"] = *s.earnings;
-  return out;
+  for (const auto& t : s.transactions)
+    v.transactions.push_back(StatementTxView{t.id, to_string(t.kind), t.amount, t.at, t.memo});
+  return to_json(v);
 }
 
 Json settlement_json(const UsageSettlement& s) {
-  Json results = Json::array();
+  UsageAnswer a;
   for (const auto& o : s.outcomes) {
-    results.push_back(Json{{"session", o.record.session},
-                           {"po_id", o.record.po_id},
-                           {"seq", o.record.seq},
-                           {"status", o.duplicate ? "duplicate" : "charged"},
-                           {"charged", o.charged}});
+    a.results.push_back(UsageOutcomeView{o.record.session, o.record.po_id, o.record.seq,
+                                         o.duplicate ? "duplicate" : "charged", o.charged});
   }
-  Json pos = Json::array();
   for (const auto& st : s.purchase_orders) {
-    pos.push_back(
-        Json{{"po_id", st.po_id}, {"remaining", st.remaining}, {"exhausted", st.exhausted()}, {"closed", st.closed}});
+    a.purchase_orders.push_back(PoBalanceView{st.po_id, st.remaining, st.exhausted(), st.closed});
   }
-  return Json{{"results", std::move(results)}, {"purchase_orders", std::move(pos)}};
+  return to_json(a);
 }
 
 }  // namespace
@@ -137,10 +108,8 @@ Result<Caller> CorpApi::signed_caller(const HttpRequest& q) {
 }
 
 HttpResponse CorpApi::info(const HttpRequest&, const PathParams&) {
-  return json_response(200, Json{{"service", "xop-corp"},
-                                 {"version", kVersion},
-                                 {"public_key", house_.public_key().base64()},
-                                 {"audience", verifier_.audience()}});
+  return json_response(200,
+                       to_json(CorpInfo{"xop-corp", kVersion, house_.public_key().base64(), verifier_.audience()}));
 }
 
 Result<HttpResponse> CorpApi::register_account(const HttpRequest& q, const PathParams&) {
@@ -150,13 +119,13 @@ Result<HttpResponse> CorpApi::register_account(const HttpRequest& q, const PathP
   XOP_ASSIGN_OR_RETURN(auto kind, parse_account_kind(req.kind, "kind"));
   XOP_ASSIGN_OR_RETURN(auto a,
                        house_.register_account(caller, RegisterAccount{kind, req.name, req.owner}, clock_.now_ms()));
-  return json_response(201, Json{{"account", account_json(a)}});
+  return json_response(201, to_json(AccountAnswer{account_view(a), std::nullopt, std::nullopt}));
 }
 
 Result<HttpResponse> CorpApi::get_account(const HttpRequest& q, const PathParams& p) {
   XOP_ASSIGN_OR_RETURN(auto key, authenticate(verifier_, q));
   XOP_ASSIGN_OR_RETURN(auto s, house_.account(Caller{std::move(key), {}}, p.at("id"), clock_.now_ms()));
-  return json_response(200, Json{{"account", account_json(s.account)}, {"balance", s.balance}, {"held", s.held}});
+  return json_response(200, to_json(AccountAnswer{account_view(s.account), s.balance, s.held}));
 }
 
 Result<HttpResponse> CorpApi::earnings(const HttpRequest& q, const PathParams& p) {
@@ -195,9 +164,7 @@ Result<HttpResponse> CorpApi::account_pos(const HttpRequest& q, const PathParams
 
 Result<HttpResponse> CorpApi::get_server(const HttpRequest&, const PathParams& p) {
   XOP_ASSIGN_OR_RETURN(auto a, house_.server(p.at("id")));
-  Json s{{"id", a.id}, {"name", a.name}, {"public_key", a.public_key}};
-  if (a.owner) s["owner"] = *a.owner;
-  return json_response(200, Json{{"server", std::move(s)}});
+  return json_response(200, to_json(ServerAccountView{a.id, a.name, a.public_key, a.owner}));
 }
 
 Result<HttpResponse> CorpApi::deposit(const HttpRequest& q, const PathParams&) {
@@ -208,7 +175,7 @@ Result<HttpResponse> CorpApi::deposit(const HttpRequest& q, const PathParams&) {
   XOP_ASSIGN_OR_RETURN(auto body, json_body(q));
   XOP_ASSIGN_OR_RETURN(auto req, decode_deposit(body));
   XOP_ASSIGN_OR_RETURN(auto d, house_.deposit(caller, Deposit{req.account, req.amount, req.memo}, clock_.now_ms()));
-  return json_response(200, Json{{"transaction", d.transaction}, {"balance", d.balance}});
+  return json_response(200, to_json(DepositAnswer{d.transaction, d.balance}));
 }
 
 Result<HttpResponse> CorpApi::create_po(const HttpRequest& q, const PathParams&) {
@@ -217,7 +184,7 @@ Result<HttpResponse> CorpApi::create_po(const HttpRequest& q, const PathParams&)
   XOP_ASSIGN_OR_RETURN(auto req, decode_create_po(body));
   NewPurchaseOrder order{req.server, std::move(req.price_sheet), req.max_amount, req.ttl_ms};
   XOP_ASSIGN_OR_RETURN(auto doc, house_.create_po(caller, order, clock_.now_ms()));
-  return json_response(201, Json{{"purchase_order", doc.to_json()}});
+  return json_response(201, create_po_answer_json(doc));
 }
 
 Result<HttpResponse> CorpApi::get_po(const HttpRequest& q, const PathParams& p) {
@@ -233,7 +200,7 @@ Result<HttpResponse> CorpApi::close_po(const HttpRequest& q, const PathParams& p
     if (!body.is_object() || !body.empty()) return invalid("close takes no fields");
   }
   XOP_RETURN_IF_ERROR(house_.close_po(caller, p.at("po_id"), clock_.now_ms()));
-  return json_response(200, Json{{"released", 0}, {"state", to_string(PoStatus::kClosing)}});
+  return json_response(200, to_json(ClosePoAnswer{0, to_string(PoStatus::kClosing)}));
 }
 
 Result<HttpResponse> CorpApi::usage(const HttpRequest& q, const PathParams&) {
@@ -269,8 +236,7 @@ Result<HttpResponse> CorpApi::ledger_check(const HttpRequest& q, const PathParam
 }
 
 Json to_json(const LedgerCheck& c) {
-  return Json{{"balanced", c.balanced}, {"checked_at", c.checked_at}, {"transactions", c.transactions},
-              {"entries", c.entries},   {"total", c.total},           {"problems", c.problems}};
+  return to_json(LedgerCheckView{c.balanced, c.checked_at, c.transactions, c.entries, c.total, c.problems});
 }
 
 }  // namespace xop

@@ -7,6 +7,9 @@
 #include <sstream>
 #include <thread>
 
+#include "client/corp_client.h"
+#include "client/server_client.h"
+#include "client/xis_client.h"
 #include "core/file_util.h"
 #include "core/ignore_error.h"
 #include "core/units.h"
@@ -46,14 +49,13 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
   say("image " + layout.manifest_digest.substr(0, 19) + "… (" + std::to_string(layout.blobs.size()) + " blobs, " +
       std::to_string(total / 1024) + " KiB)");
 
-  XOP_ASSIGN_OR_RETURN(auto xis, ApiClient::connect(xis_url_, std::nullopt, clock_, connector_));
+  XOP_ASSIGN_OR_RETURN(auto xis, XisClient::connect(xis_url_, std::nullopt, clock_, connector_));
   SearchQuery q;
   q.min = m.resources;
   q.max_price_per_hour = m.max_price_per_hour;
   q.near = m.near;
   q.count = m.count;
-  XOP_ASSIGN_OR_RETURN(auto answer, xis.call("POST", "/v1/search", to_json(q)));
-  XOP_ASSIGN_OR_RETURN(auto found, search_result_from_json(answer));
+  XOP_ASSIGN_OR_RETURN(auto found, xis.search(q));
   DeployResult result;
   for (const auto& r : found.rejected) result.rejected.push_back(r.name + ": " + r.reason);
   if (found.candidates.empty()) {
@@ -108,52 +110,44 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
         say(tag + out.error);
       };
       if (cancelled()) return interrupted("before buying");
-      auto server = ApiClient::connect(c.advert.endpoint, key_, clock_, connector_);
-      auto corp = ApiClient::connect(corp_url_, key_, clock_, connector_);
+      auto server = ServerClient::connect(c.advert.endpoint, key_, clock_, connector_);
+      auto corp = CorpClient::connect(corp_url_, key_, clock_, connector_);
       if (!server || !corp) return fail("connect", server ? corp.error() : server.error());
       // Sign for the server the (signed) advert names, not whatever the endpoint claims to be.
-      server->set_audience(c.advert.server);
+      server->api().set_audience(c.advert.server);
       // 1. blobs the server lacks.
       size_t uploaded = 0;
       for (const auto& b : layout.blobs) {
-        auto head = server->call_raw("HEAD", "/v1/blobs/" + b.digest, "");
-        if (head && head->status == 200) continue;
+        auto head = server->has_blob(b.digest);
+        if (head && *head) continue;
         auto data = read_file_capped(b.path, kMaxBlobUploadBytes);
         if (!data) return fail("read blob", data.error());
-        auto put = server->call_raw("PUT", "/v1/blobs/" + b.digest, *data, "application/octet-stream");
+        auto put = server->put_blob(b.digest, *data);
         if (!put) return fail("upload", put.error());
-        if (put->status >= 300) return fail("upload", error_from_response(put->status, put->body));
         ++uploaded;
       }
       say(tag + (uploaded == 0 ? "image already cached" : "uploaded " + std::to_string(uploaded) + " blobs"));
       if (cancelled()) return interrupted("before buying");
       // 2. purchase order.
-      auto po = corp->call("POST", "/v1/purchase-orders",
-                           Json{{"server", c.advert.server},
-                                {"price_sheet", c.advert.price_sheet.to_json()},
-                                {"max_amount", m.budget.micros()}});
-      if (!po) return fail("purchase order", po.error());
-      auto po_doc = SignedDoc::from_json((*po)["purchase_order"], "purchase_order");
+      auto po_doc = corp->create_po(CreatePoRequest{c.advert.server, c.advert.price_sheet, m.budget.micros(), {}});
       if (!po_doc) return fail("purchase order", po_doc.error());
       out.po_id = po_doc->body.value("po_id", "");
       say(tag + "purchase order " + out.po_id.substr(0, 10) + "… holds " + format_credits(m.budget) + " credits");
       if (pause_after_first_po_ && cancel_ != nullptr && !paused_once.exchange(true)) cancel_->wait();
       if (cancelled()) {
-        auto closed = corp->call("POST", "/v1/purchase-orders/" + out.po_id + "/close");
+        auto closed = corp->close_po(out.po_id);
         return interrupted(closed ? "before the session; purchase order closed"
                                   : "before the session; closing the purchase order failed: " + closed.error().message);
       }
       // 3. session.
       CreateSessionRequest req{spec, *po_doc};
-      auto created = server->call("POST", "/v1/sessions", to_json(req));
+      auto created = server->create_session(req);
       if (!created) {
-        ignore_error(corp->call("POST", "/v1/purchase-orders/" + out.po_id + "/close"),
+        ignore_error(corp->close_po(out.po_id),
                      "closing the unused PO; the create-session error is what the caller gets");
         return fail("create session", created.error());
       }
-      const Json& sj =
-          created->contains("session") && (*created)["session"].is_object() ? (*created)["session"] : Json::object();
-      out.session = sj.value("id", "");
+      out.session = created->id;
       out.ok = true;
       out.seconds = seconds_since(ts);
       char buf[32];

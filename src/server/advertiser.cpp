@@ -26,9 +26,9 @@ Result<SignedDoc> make_advert(const AdvertSource& src, const Resources& free, co
   return SignedDoc::sign(kAdvertType, to_json(a), key);
 }
 
-Status send_advert(ApiClient& xis, const SignedDoc& advert) {
+Status send_advert(XisClient& xis, const SignedDoc& advert) {
   const Json body{{"advert", advert.to_json()}};
-  auto r = xis.call("POST", "/v1/adverts", body);
+  auto r = xis.submit_advert(advert);
   if (r) return {};
   Error e = r.error();
   const size_t images =

@@ -4,7 +4,7 @@
 #include <functional>
 #include <vector>
 
-#include "client/api_client.h"
+#include "client/xis_client.h"
 #include "proto/advert.h"
 
 namespace xop {
@@ -32,6 +32,6 @@ Result<SignedDoc> make_advert(const AdvertSource& src, const Resources& free, co
 // POSTs a signed advert to XIS. A refusal comes back as the XIS error, its message prefixed with
 // the HTTP status and the advert's size ("413 payload_too_large for an advert of N bytes listing M
 // images: ..."), which the server logs ("advert not accepted by XIS: ...").
-Status send_advert(ApiClient& xis, const SignedDoc& advert);
+Status send_advert(XisClient& xis, const SignedDoc& advert);
 
 }  // namespace xop

@@ -7,7 +7,7 @@
 
 namespace xop {
 
-ChargingAgent::ChargingAgent(std::string server_id, const KeyPair& key, ApiClient& corp, StateStore& store,
+ChargingAgent::ChargingAgent(std::string server_id, const KeyPair& key, CorpClient& corp, StateStore& store,
                              const Clock& clock, int64_t heartbeat_ms)
     : server_id_(std::move(server_id)),
       key_(key),
@@ -31,27 +31,18 @@ Result<ChargingAgent::FlushResult> ChargingAgent::flush() {
     batch.records = pending;
     XOP_ASSIGN_OR_RETURN(auto doc, SignedDoc::sign(kUsageBatchType, to_json(batch), key_));
     out.sent += pending.size();
-    XOP_ASSIGN_OR_RETURN(auto answer, corp_.call("POST", "/v1/usage", Json{{"batch", doc.to_json()}}));
+    XOP_ASSIGN_OR_RETURN(auto answer, corp_.report_usage(doc));
     // Only records of this batch that the corp says it charged (or already had) leave the WAL.
     std::set<std::pair<std::string, int64_t>> in_batch;
     for (const auto& r : pending) in_batch.emplace(r.session, r.seq);
     std::vector<std::pair<std::string, int64_t>> acked;
-    if (answer.contains("results") && answer["results"].is_array()) {
-      for (const auto& r : answer["results"]) {
-        if (!r.is_object() || !r.contains("session") || !r.contains("seq") || !r.contains("status")) continue;
-        if (!r["session"].is_string() || !r["seq"].is_number_integer() || !r["status"].is_string()) continue;
-        const auto& status = r["status"].get_ref<const std::string&>();
-        if (status != "charged" && status != "duplicate") continue;
-        auto key = std::make_pair(r["session"].get<std::string>(), r["seq"].get<int64_t>());
-        if (in_batch.erase(key) == 1) acked.push_back(std::move(key));
-      }
+    for (const auto& r : answer.results) {
+      if (!r.acknowledged()) continue;
+      auto key = std::make_pair(r.session, r.seq);
+      if (in_batch.erase(key) == 1) acked.push_back(std::move(key));
     }
-    if (answer.contains("purchase_orders") && answer["purchase_orders"].is_array()) {
-      for (const auto& p : answer["purchase_orders"]) {
-        if (p.is_object() && p.value("exhausted", false) && p.contains("po_id") && p["po_id"].is_string()) {
-          out.exhausted_pos.push_back(p["po_id"].get<std::string>());
-        }
-      }
+    for (const auto& p : answer.purchase_orders) {
+      if (p.exhausted) out.exhausted_pos.push_back(p.po_id);
     }
     if (pending.size() < kMaxRecordsPerBatch) last_checkpoint_ = as_of;
     if (pending.empty()) break;  // a heartbeat

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "client/api_client.h"
+#include "client/corp_client.h"
 #include "server/state_store.h"
 
 namespace xop {
@@ -20,7 +20,7 @@ namespace xop {
 class ChargingAgent {
  public:
   static constexpr int64_t kDefaultHeartbeatMs = 10'000;
-  ChargingAgent(std::string server_id, const KeyPair& key, ApiClient& corp, StateStore& store, const Clock& clock,
+  ChargingAgent(std::string server_id, const KeyPair& key, CorpClient& corp, StateStore& store, const Clock& clock,
                 int64_t heartbeat_ms = kDefaultHeartbeatMs);
 
   struct FlushResult {
@@ -34,7 +34,7 @@ class ChargingAgent {
  private:
   std::string server_id_;
   const KeyPair& key_;
-  ApiClient& corp_;
+  CorpClient& corp_;
   StateStore& store_;
   const Clock& clock_;
   int64_t heartbeat_ms_;

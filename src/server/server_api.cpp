@@ -3,27 +3,15 @@
 #include "crypto/digest.h"
 #include "net/auth.h"
 #include "proto/blob_grant.h"
+#include "proto/server_answers.h"
 
 namespace xop {
 
 Json to_json(const SessionView& v) {
   const auto& r = v.row;
-  Json j{{"id", r.id},
-         {"user", r.user},
-         {"po_id", r.po_id},
-         {"state", r.state},
-         {"reason", r.reason},
-         {"created_at", r.created_at},
-         {"started_at", r.started_at},
-         {"stopped_at", r.stopped_at},
-         {"spec", r.spec},
-         {"records", r.last_seq},
-         {"usage", to_json(v.metered)},
-         {"memory_bytes", v.memory_bytes},
-         {"claimed", v.claimed.micros()}};
-  j["exit_code"] = r.exit_code ? Json(*r.exit_code) : Json(nullptr);
-  j["exit_reason"] = r.exit_reason;
-  return j;
+  return to_json(SessionInfo{r.id, r.user, r.po_id, r.state, r.reason, r.created_at, r.started_at, r.stopped_at, r.spec,
+                             r.last_seq, v.metered, v.memory_bytes, v.claimed.micros(),
+                             r.exit_code ? std::optional<int64_t>(*r.exit_code) : std::nullopt, r.exit_reason});
 }
 
 std::shared_ptr<Router> make_server_api(ServerApiDeps d) {
@@ -181,7 +169,7 @@ std::shared_ptr<Router> make_server_api(ServerApiDeps d) {
         if (!who) return error_response(who.error());
         auto logs = d.sessions->logs(*who, p.at("id"), size_t{64} * 1024);
         if (!logs) return error_response(logs.error());
-        return json_response(200, Json{{"logs", *logs}});
+        return json_response(200, logs_answer_json(*logs));
       },
       kDefaultMaxBody, Access::kSigned);
 

@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "client/api_client.h"
+#include "client/corp_client.h"
+#include "client/xis_client.h"
 #include "core/log.h"
 #include "core/log_backoff.h"
 #include "net/http_server.h"
@@ -27,8 +29,8 @@ struct XenoServer::Impl {
   std::unique_ptr<Sandbox> sandbox;
   std::unique_ptr<ImageStore> images;
   std::unique_ptr<StateStore> store;
-  std::unique_ptr<ApiClient> corp;
-  std::unique_ptr<ApiClient> xis;
+  std::unique_ptr<CorpClient> corp;
+  std::unique_ptr<XisClient> xis;
   std::unique_ptr<RequestVerifier> verifier;
   std::unique_ptr<SessionManager> sessions;
   std::unique_ptr<ChargingAgent> charging;
@@ -244,10 +246,10 @@ Result<std::unique_ptr<XenoServer>> XenoServer::open(ServerConfig config, const 
   XOP_ASSIGN_OR_RETURN(impl->store, StateStore::open(cfg.data_dir + "/state.db"));
   impl->verifier = std::make_unique<RequestVerifier>(clock, impl->server_id);
   XOP_ASSIGN_OR_RETURN(auto corp, ApiClient::connect(cfg.corp_url, impl->key, clock, impl->connector));
-  impl->corp = std::make_unique<ApiClient>(std::move(corp));
+  impl->corp = std::make_unique<CorpClient>(std::move(corp));
   if (!cfg.xis_url.empty()) {
     XOP_ASSIGN_OR_RETURN(auto xis, ApiClient::connect(cfg.xis_url, impl->key, clock, impl->connector));
-    impl->xis = std::make_unique<ApiClient>(std::move(xis));
+    impl->xis = std::make_unique<XisClient>(std::move(xis));
   }
   return std::unique_ptr<XenoServer>(new XenoServer(std::move(impl)));
 }
@@ -259,17 +261,14 @@ Status XenoServer::start() {
   // The corp's key: pinned in config, or learnt from the corp.
   std::string corp_key_b64 = cfg.corp_public_key;
   if (corp_key_b64.empty()) {
-    XOP_ASSIGN_OR_RETURN(auto info, d.corp->call("GET", "/v1/info"));
-    if (!info.contains("public_key") || !info["public_key"].is_string()) {
-      return make_error(ErrorCode::kUnavailable, "corp did not tell its public key");
-    }
-    corp_key_b64 = info["public_key"].get<std::string>();
+    XOP_ASSIGN_OR_RETURN(auto info, d.corp->info());
+    corp_key_b64 = info.public_key;
   }
   XOP_ASSIGN_OR_RETURN(auto corp_key, PublicKey::from_base64(corp_key_b64));
-  d.corp->set_audience(corp_key.account_id());  // requests to the corp are signed for its key
+  d.corp->api().set_audience(corp_key.account_id());  // requests to the corp are signed for its key
 
   // Register (idempotent: an existing registration is fine).
-  auto reg = d.corp->call("POST", "/v1/accounts", Json{{"kind", "server"}, {"name", cfg.name}, {"owner", cfg.owner}});
+  auto reg = d.corp->register_account(RegisterAccountRequest{"server", cfg.name, cfg.owner});
   if (!reg && reg.error().code != ErrorCode::kConflict) {
     return make_error(reg.error().code, "cannot register with the corp: " + reg.error().message);
   }

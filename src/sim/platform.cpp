@@ -6,6 +6,7 @@
 #include <random>
 
 #include "client/api_client.h"
+#include "client/corp_client.h"
 #include "core/encoding.h"
 #include "core/log.h"
 #include "corp/corp_service.h"
@@ -195,7 +196,7 @@ Result<std::unique_ptr<Platform>> Platform::start(const PlatformOptions& opts) {
   // One owner account for all the servers: their earnings go there.
   KeyPair owner = d.new_key();
   XOP_ASSIGN_OR_RETURN(auto corp, ApiClient::connect(d.corp_url, owner, *d.clock, d.connector));
-  XOP_RETURN_IF_ERROR(corp.call("POST", "/v1/accounts", Json{{"kind", "user"}, {"name", "dev-owner"}}));
+  XOP_RETURN_IF_ERROR(CorpClient(corp).register_account(RegisterAccountRequest{"user", "dev-owner", std::nullopt}));
   for (int i = 0; i < opts.servers; ++i) XOP_RETURN_IF_ERROR(d.start_server(i, owner.account_id()));
   return p;
 }

@@ -7,10 +7,11 @@
 #include "core/log.h"
 #include "core/log_backoff.h"
 #include "net/auth.h"
+#include "proto/xis_answers.h"
+#include "proto/xis_bodies.h"
 #include "xis/advert_store.h"
 #include "xis/ranking.h"
 #include "xis/ttl_cache.h"
-#include "xis/xis_bodies.h"
 
 namespace xop {
 namespace {
@@ -248,15 +249,15 @@ HttpResponse post_advert(State& st, const HttpRequest& req) {
     return refusal_response(expires.error());
   }
   XOP_LOGN_DEBUG("xis", "advert from {} ({}) accepted until {}", sub->advert.server, sub->advert.name, *expires);
-  return json_response(200, Json{{"accepted", true}, {"expires_at", *expires}});
+  return json_response(200, to_json(AdvertAccepted{true, *expires}));
 }
 
 HttpResponse get_adverts(const State& st) {
-  Json arr = Json::array();
+  std::vector<SignedDoc> docs;
   st.store.with_live(st.clock.now_ms(), [&](std::span<const StoredAdvert* const> live) {
-    for (const StoredAdvert* s : live) arr.push_back(s->doc.to_json());
+    for (const StoredAdvert* s : live) docs.push_back(s->doc);
   });
-  return json_response(200, Json{{"adverts", std::move(arr)}});
+  return json_response(200, adverts_answer_json(docs));
 }
 
 HttpResponse post_search(const State& st, const HttpRequest& req) {
@@ -280,10 +281,8 @@ XisService::XisService(XisOptions opts, const Clock& clock, XisPeers peers) : im
   r->add(
       "GET", "/v1/info",
       [st](const HttpRequest&, const PathParams&) {
-        return json_response(200, Json{{"service", kServiceName},
-                                       {"version", kVersion},
-                                       {"audience", st->verifier.audience()},
-                                       {"adverts", st->store.live_count(st->clock.now_ms())}});
+        return json_response(200, to_json(XisInfo{kServiceName, kVersion, st->verifier.audience(),
+                                                  static_cast<int64_t>(st->store.live_count(st->clock.now_ms()))}));
       },
       0);
   r->add(

@@ -1,5 +1,5 @@
 // The request-body decoders: strict about fields, types, ranges and ids.
-#include "corp/corp_requests.h"
+#include "proto/corp_requests.h"
 
 #include <gtest/gtest.h>
 

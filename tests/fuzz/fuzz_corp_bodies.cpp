@@ -1,10 +1,10 @@
-// Feeds arbitrary bytes to XenoCorp's request-body decoders (corp/corp_requests.h): each input
+// Feeds arbitrary bytes to XenoCorp's request-body decoders (proto/corp_requests.h): each input
 // is parsed as JSON and given to every decoder. They must return a Result, never crash.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-#include "corp/corp_requests.h"
+#include "proto/corp_requests.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -11,8 +11,8 @@
 #include "core/clock.h"
 #include "proto/advert.h"
 #include "proto/search.h"
+#include "proto/xis_bodies.h"
 #include "xis/advert_store.h"
-#include "xis/xis_bodies.h"
 #include "xis/xis_peers.h"
 #include "xis/xis_service.h"
 

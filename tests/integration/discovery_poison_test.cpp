@@ -131,7 +131,7 @@ TEST(DiscoveryPoison, ServerHoldingThousandsOfImagesStaysInSearch) {
   const AdvertSource src = source(k);
   auto adv = make_advert(src, src.capacity, digests(4100), now, k);
   ASSERT_TRUE(adv) << adv.error().to_string();
-  ApiClient xis(Endpoint{"127.0.0.1", http.port()}, k);
+  XisClient xis(ApiClient(Endpoint{"127.0.0.1", http.port()}, k));
   auto sent = send_advert(xis, *adv);
   ASSERT_TRUE(sent) << sent.error().to_string();
   SearchQuery q;
@@ -161,7 +161,7 @@ TEST(DiscoveryPoison, XisRefusingAnOversizedAdvertIsSpeltOutForTheServerLog) {
   const AdvertSource src = source(k);
   auto adv = make_advert(src, src.capacity, digests(100), SystemClock::instance().now_ms(), k);
   ASSERT_TRUE(adv);
-  ApiClient xis(Endpoint{"127.0.0.1", http.port()}, k);
+  XisClient xis(ApiClient(Endpoint{"127.0.0.1", http.port()}, k));
   auto sent = send_advert(xis, *adv);
   ASSERT_FALSE(sent);
   EXPECT_EQ(sent.error().code, ErrorCode::kPayloadTooLarge);

@@ -50,9 +50,13 @@ struct FakeCorp {
             std::string status = dup ? "duplicate" : "charged";
             if (mode == Mode::kAckAsRejected) status = "rejected";
             const std::string session = mode == Mode::kAckForeign ? rec.session + "x" : rec.session;
-            results.push_back(Json{{"session", session}, {"po_id", rec.po_id}, {"seq", rec.seq}, {"status", status}});
+            results.push_back(
+                Json{{"session", session}, {"po_id", rec.po_id}, {"seq", rec.seq}, {"status", status}, {"charged", 0}});
             if (seen_pos.insert(rec.po_id).second) {
-              pos.push_back(Json{{"po_id", rec.po_id}, {"remaining", 0}, {"exhausted", exhausted.contains(rec.po_id)}});
+              pos.push_back(Json{{"po_id", rec.po_id},
+                                 {"remaining", 0},
+                                 {"exhausted", exhausted.contains(rec.po_id)},
+                                 {"closed", false}});
             }
             if (mode == Mode::kAckFirstOnly) break;
           }
@@ -74,8 +78,8 @@ class ChargingAgentTest : public ::testing::Test {
     ASSERT_TRUE(http_->start());
     auto c = ApiClient::connect(http_->url(), key_, clock_);
     ASSERT_TRUE(c) << c.error().message;
-    client_ = std::make_unique<ApiClient>(std::move(*c));
-    client_->set_audience("stand-in-corp");  // the stand-in has no GET /v1/info
+    client_ = std::make_unique<CorpClient>(std::move(*c));
+    client_->api().set_audience("stand-in-corp");  // the stand-in has no GET /v1/info
     agent_ = std::make_unique<ChargingAgent>(key_.account_id(), key_, *client_, *store_, clock_);
   }
   void TearDown() override {
@@ -116,7 +120,7 @@ class ChargingAgentTest : public ::testing::Test {
   FakeCorp corp_;
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<HttpServer> http_;
-  std::unique_ptr<ApiClient> client_;
+  std::unique_ptr<CorpClient> client_;
   std::unique_ptr<ChargingAgent> agent_;
 };
 

@@ -11,8 +11,8 @@
 
 #include "client/api_client.h"
 #include "net/http_server.h"
+#include "proto/xis_bodies.h"
 #include "xis/advert_store.h"
-#include "xis/xis_bodies.h"
 #include "xis/xis_service.h"
 #include "xis_test_util.h"
 

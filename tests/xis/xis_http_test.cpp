@@ -7,7 +7,7 @@
 #include "client/api_client.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
-#include "xis/xis_bodies.h"
+#include "proto/xis_bodies.h"
 #include "xis/xis_service.h"
 #include "xis_test_util.h"
 

@@ -1,4 +1,5 @@
-// Decoders for the bodies of XenoCorp's mutating requests (docs/api/corp.yaml). Each is strict:
+// The bodies of XenoCorp's mutating requests (docs/api/corp.yaml), declared once: clients
+// (client/corp_client.h) encode them with to_json(), the corp decodes them. Each decoder is strict:
 // unknown fields, wrong types, out-of-range values and malformed ids are kInvalidArgument;
 // embedded signed documents must carry a valid signature. Exposed for the fuzzer.
 #pragma once
@@ -20,6 +21,7 @@ struct RegisterAccountRequest {
   std::string name;
   std::optional<std::string> owner;  // required iff kind == "server"
 };
+Json to_json(const RegisterAccountRequest& r);
 Result<RegisterAccountRequest> decode_register_account(const Json& j);
 
 struct DepositRequest {
@@ -27,6 +29,7 @@ struct DepositRequest {
   int64_t amount = 0;  // > 0
   std::string memo;
 };
+Json to_json(const DepositRequest& r);
 Result<DepositRequest> decode_deposit(const Json& j);
 
 struct CreatePoRequest {
@@ -35,11 +38,13 @@ struct CreatePoRequest {
   int64_t max_amount = 0;
   std::optional<int64_t> ttl_ms;  // > 0
 };
+Json to_json(const CreatePoRequest& r);
 Result<CreatePoRequest> decode_create_po(const Json& j);
 
 struct UsageRequest {
   SignedDoc batch;  // signature checked; contents checked by verify_usage_batch
 };
+Json to_json(const UsageRequest& r);
 Result<UsageRequest> decode_usage(const Json& j);
 
 // True for printable text without control characters (names and memos).

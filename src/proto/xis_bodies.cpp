@@ -1,4 +1,4 @@
-#include "xis/xis_bodies.h"
+#include "proto/xis_bodies.h"
 
 namespace xop {
 

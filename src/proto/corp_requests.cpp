@@ -1,4 +1,4 @@
-#include "corp/corp_requests.h"
+#include "proto/corp_requests.h"
 
 #include "crypto/keys.h"
 #include "proto/price_sheet.h"
@@ -12,6 +12,26 @@ bool is_printable_text(std::string_view s) {
   }
   return true;
 }
+
+Json to_json(const RegisterAccountRequest& r) {
+  Json j{{"kind", r.kind}, {"name", r.name}};
+  if (r.owner) j["owner"] = *r.owner;
+  return j;
+}
+
+Json to_json(const DepositRequest& r) {
+  Json j{{"account", r.account}, {"amount", r.amount}};
+  if (!r.memo.empty()) j["memo"] = r.memo;
+  return j;
+}
+
+Json to_json(const CreatePoRequest& r) {
+  Json j{{"server", r.server}, {"price_sheet", r.price_sheet.to_json()}, {"max_amount", r.max_amount}};
+  if (r.ttl_ms) j["ttl_ms"] = *r.ttl_ms;
+  return j;
+}
+
+Json to_json(const UsageRequest& r) { return Json{{"batch", r.batch.to_json()}}; }
 
 Result<RegisterAccountRequest> decode_register_account(const Json& j) {
   JsonReader r(j, "account");

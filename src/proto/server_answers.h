@@ -1,0 +1,55 @@
+// The answers of a XenoServer's API (docs/api/server.yaml), declared once: the server encodes
+// them with to_json() and client/server_client.h decodes them strictly (unknown, missing or
+// mistyped fields are kInvalidArgument naming the field).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/json_reader.h"
+#include "core/resources.h"
+
+namespace xop {
+
+// A session as the server shows it ({"session": ...} in POST /v1/sessions, GET and DELETE
+// /v1/sessions/{id}; items of GET /v1/sessions).
+struct SessionInfo {
+  std::string id;
+  std::string user;
+  std::string po_id;
+  std::string state;
+  std::string reason;
+  int64_t created_at = 0;
+  int64_t started_at = 0;
+  int64_t stopped_at = 0;
+  Json spec = Json::object();  // the SessionSpec as submitted (proto/session_spec.h)
+  int64_t records = 0;         // last usage record sequence number
+  Usage usage;
+  int64_t memory_bytes = 0;
+  int64_t claimed = 0;  // micros
+  std::optional<int64_t> exit_code;
+  std::string exit_reason;
+};
+Json to_json(const SessionInfo& s);
+Result<SessionInfo> decode_session_info(const Json& j, const std::string& where = "session");
+// {"session": <SessionInfo>}.
+Json session_answer_json(const SessionInfo& s);
+Result<SessionInfo> decode_session_answer(const Json& j);
+// {"sessions": [<SessionInfo>...]}.
+Result<std::vector<SessionInfo>> decode_sessions_answer(const Json& j);
+
+// GET /v1/sessions/{id}/logs: {"logs": <text>}.
+Json logs_answer_json(const std::string& logs);
+Result<std::string> decode_logs_answer(const Json& j);
+
+// PUT /v1/blobs/{digest}.
+struct BlobStored {
+  std::string digest;
+  int64_t size = 0;
+};
+Json to_json(const BlobStored& b);
+Result<BlobStored> decode_blob_stored(const Json& j);
+
+}  // namespace xop

@@ -1,0 +1,179 @@
+// CorpClient over a RouterTransport to a stand-in corp whose answers the test chooses: well-formed
+// answers decode into their structs; wrong types, missing or unknown fields, non-JSON and oversized
+// answers are clear kUnavailable errors (never exceptions); refusals keep the corp's own Error.
+#include "client/corp_client.h"
+
+#include <gtest/gtest.h>
+
+#include "crypto/keys.h"
+#include "net/router_transport.h"
+
+namespace xop {
+namespace {
+
+class CorpClientTest : public ::testing::Test {
+ protected:
+  // Routes every corp path to `answer`, whatever the method.
+  CorpClient client() {
+    auto r = std::make_shared<Router>();
+    auto h = [this](const HttpRequest& q, const PathParams&) {
+      last_target = q.target;
+      if (raw) return HttpResponse{200, "application/json", *raw, "", {}};
+      if (refusal) return error_response(*refusal, "refused");
+      return json_response(200, answer);
+    };
+    for (const char* p : {"/v1/info", "/v1/accounts/{id}", "/v1/servers/{id}", "/v1/purchase-orders/{id}",
+                          "/v1/statements/{id}", "/v1/ledger/check"}) {
+      r->add("GET", p, h);
+    }
+    for (const char* p :
+         {"/v1/accounts", "/v1/deposits", "/v1/purchase-orders", "/v1/purchase-orders/{id}/close", "/v1/usage"}) {
+      r->add("POST", p, h, size_t{32} << 20);
+    }
+    return CorpClient(ApiClient(std::make_shared<RouterTransport>(r), Endpoint{"corp.test", 1}, std::nullopt));
+  }
+
+  Json answer = Json::object();
+  std::optional<ErrorCode> refusal;
+  std::optional<std::string> raw;
+  std::string last_target;
+};
+
+Json good_usage() {
+  return Json{
+      {"results",
+       Json::array({Json{{"session", "s1"}, {"po_id", "po1"}, {"seq", 3}, {"status", "charged"}, {"charged", 10}}})},
+      {"purchase_orders",
+       Json::array({Json{{"po_id", "po1"}, {"remaining", 0}, {"exhausted", true}, {"closed", false}}})}};
+}
+
+TEST_F(CorpClientTest, UsageAnswerDecodes) {
+  answer = good_usage();
+  auto c = client();
+  auto r = c.report_usage(SignedDoc{});
+  ASSERT_TRUE(r) << r.error().to_string();
+  ASSERT_EQ(r->results.size(), 1u);
+  EXPECT_EQ(r->results[0].seq, 3);
+  EXPECT_TRUE(r->results[0].acknowledged());
+  ASSERT_EQ(r->purchase_orders.size(), 1u);
+  EXPECT_TRUE(r->purchase_orders[0].exhausted);
+  EXPECT_EQ(to_json(*r), good_usage());  // the codec round-trips
+}
+
+TEST_F(CorpClientTest, MalformedUsageAnswersAreErrors) {
+  auto c = client();
+  std::vector<Json> bad;
+  Json j = good_usage();
+  j["results"][0]["seq"] = "3";  // wrong type
+  bad.push_back(j);
+  j = good_usage();
+  j["results"][0].erase("session");  // missing
+  bad.push_back(j);
+  j = good_usage();
+  j["purchase_orders"][0]["surprise"] = 1;  // unknown
+  bad.push_back(j);
+  j = good_usage();
+  j.erase("purchase_orders");
+  bad.push_back(j);
+  bad.push_back(Json::array());
+  for (const auto& b : bad) {
+    answer = b;
+    auto r = c.report_usage(SignedDoc{});
+    ASSERT_FALSE(r) << b.dump();
+    EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+    EXPECT_NE(r.error().message.find("POST /v1/usage"), std::string::npos) << r.error().message;
+  }
+  raw = "not json";
+  auto r = c.report_usage(SignedDoc{});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  raw = std::string(CorpClient::kMaxUsageAnswerBytes + 1, ' ');
+  r = c.report_usage(SignedDoc{});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("exceeds"), std::string::npos) << r.error().message;
+}
+
+TEST_F(CorpClientTest, RefusalsKeepTheCorpsError) {
+  refusal = ErrorCode::kConflict;
+  auto c = client();
+  auto r = c.register_account(RegisterAccountRequest{"user", "u", std::nullopt});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kConflict);
+}
+
+TEST_F(CorpClientTest, EveryCallRefusesAWrongShapedAnswer) {
+  auto c = client();
+  answer = Json{{"unexpected", true}};
+  EXPECT_FALSE(c.info());
+  EXPECT_FALSE(c.register_account(RegisterAccountRequest{"user", "u", std::nullopt}));
+  EXPECT_FALSE(c.account("a1"));
+  EXPECT_FALSE(c.server("a1"));
+  EXPECT_FALSE(c.deposit(DepositRequest{"a1", 5, ""}));
+  EXPECT_FALSE(c.create_po(CreatePoRequest{}));
+  EXPECT_FALSE(c.purchase_order("po1"));
+  EXPECT_FALSE(c.close_po("po1"));
+  EXPECT_FALSE(c.statement("a1"));
+  EXPECT_FALSE(c.ledger_check());
+  // Ids that are not one path segment are refused before anything is sent.
+  last_target.clear();
+  auto bad = c.account("../ledger/check");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(last_target.empty());
+}
+
+TEST_F(CorpClientTest, WellFormedAnswersDecode) {
+  auto c = client();
+  const auto key = KeyPair::generate();
+  answer = to_json(CorpInfo{"xop-corp", "0.1.0", key.public_key().base64(), "aud"});
+  auto info = c.info();
+  ASSERT_TRUE(info) << info.error().to_string();
+  EXPECT_EQ(info->audience, "aud");
+  answer["public_key"] = "not-a-key";
+  EXPECT_FALSE(c.info());
+
+  answer = to_json(AccountAnswer{AccountView{"a1", "user", "n", "k", 5, std::nullopt}, 100, 7});
+  auto acc = c.account("a1");
+  ASSERT_TRUE(acc) << acc.error().to_string();
+  EXPECT_EQ(acc->balance, 100);
+  EXPECT_EQ(last_target, "/v1/accounts/a1");
+
+  answer = to_json(DepositAnswer{"t1", 42});
+  auto dep = c.deposit(DepositRequest{"a1", 42, "m"});
+  ASSERT_TRUE(dep) << dep.error().to_string();
+  EXPECT_EQ(dep->balance, 42);
+
+  answer = to_json(PoStatusView{"po1", "u", "s", 10, 3, 7, "open", false});
+  auto po = c.purchase_order("po1");
+  ASSERT_TRUE(po) << po.error().to_string();
+  EXPECT_EQ(po->remaining, 7);
+
+  answer = to_json(ClosePoAnswer{0, "closing"});
+  auto closed = c.close_po("po1");
+  ASSERT_TRUE(closed) << closed.error().to_string();
+  EXPECT_EQ(closed->state, "closing");
+
+  StatementView st;
+  st.account = "a1";
+  st.balance = 5;
+  st.purchase_orders.push_back(StatementPoView{"po1", "s", 10, 3, 7, "open", {}});
+  st.purchase_orders[0].records.push_back(StatementRecordView{"s1", 1, 0, 1000, {}, {}, 3, 3, false});
+  st.transactions.push_back(StatementTxView{"t1", "deposit", 5, 1, ""});
+  answer = to_json(st);
+  auto got = c.statement("a1");
+  ASSERT_TRUE(got) << got.error().to_string();
+  EXPECT_EQ(to_json(*got), answer);
+  answer["purchase_orders"][0]["records"][0]["final"] = "no";
+  auto bad = c.statement("a1");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("statement.purchase_orders[0].records[0].final"), std::string::npos)
+      << bad.error().message;
+
+  answer = to_json(LedgerCheckView{true, 1, 2, 3, 0, {}});
+  auto lc = c.ledger_check();
+  ASSERT_TRUE(lc) << lc.error().to_string();
+  EXPECT_TRUE(lc->balanced);
+}
+
+}  // namespace
+}  // namespace xop
