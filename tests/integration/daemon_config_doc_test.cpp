@@ -8,7 +8,7 @@
 #include <set>
 
 #include "corp/corp_config.h"
-#include "integration/xop_run.h"
+#include "integration/run_xop.h"
 #include "server/server_config.h"
 #include "support/test_support.h"
 #include "xis/xis_config.h"

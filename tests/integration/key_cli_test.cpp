@@ -6,7 +6,7 @@
 
 #include "core/json_reader.h"
 #include "crypto/keys.h"
-#include "integration/xop_run.h"
+#include "integration/run_xop.h"
 #include "support/test_support.h"
 
 namespace xop {

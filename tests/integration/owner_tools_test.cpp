@@ -6,7 +6,7 @@
 #include "deploy/deployer.h"
 #include "deploy/user_home.h"
 #include "integration/process_platform.h"
-#include "integration/xop_run.h"
+#include "integration/run_xop.h"
 
 namespace xop::testing {
 namespace {
