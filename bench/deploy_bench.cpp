@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "bench_support.h"
 #include "client/api_client.h"
 #include "deploy/deployer.h"
 #include "sim/platform.h"
@@ -17,11 +18,7 @@
 namespace xop {
 namespace {
 
-std::string temp_dir() {
-  std::string t = (std::filesystem::temp_directory_path() / "xop-bench-XXXXXX").string();
-  if (::mkdtemp(t.data()) == nullptr) std::abort();
-  return t;
-}
+using bench::temp_dir;
 
 void BM_Deploy(benchmark::State& state) {
   spdlog::set_level(spdlog::level::warn);
