@@ -103,7 +103,9 @@ std::string format_size(int64_t bytes) {
   if (bytes < 0) {
     const uint64_t mag = uint64_t{0} - static_cast<uint64_t>(bytes);
     if (mag > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::to_string(bytes) + "B";
-    return "-" + format_size(static_cast<int64_t>(mag));
+    std::string out = "-";  // not "-" + string: GCC 12's -Wrestrict false positive at -O3
+    out += format_size(static_cast<int64_t>(mag));
+    return out;
   }
   static constexpr std::array<Unit, 4> kBinary{
       {{"TiB", int64_t{1} << 40}, {"GiB", int64_t{1} << 30}, {"MiB", int64_t{1} << 20}, {"KiB", int64_t{1} << 10}}};
@@ -114,7 +116,11 @@ std::string format_size(int64_t bytes) {
 }
 
 std::string format_size_approx(int64_t bytes) {
-  if (bytes < 0) return "-" + format_size_approx(bytes == std::numeric_limits<int64_t>::min() ? -(bytes + 1) : -bytes);
+  if (bytes < 0) {
+    std::string out = "-";  // not "-" + string: GCC 12's -Wrestrict false positive at -O3
+    out += format_size_approx(bytes == std::numeric_limits<int64_t>::min() ? -(bytes + 1) : -bytes);
+    return out;
+  }
   static constexpr std::array<Unit, 4> kBinary{
       {{"TiB", int64_t{1} << 40}, {"GiB", int64_t{1} << 30}, {"MiB", int64_t{1} << 20}, {"KiB", int64_t{1} << 10}}};
   for (const auto& u : kBinary) {
