@@ -104,7 +104,9 @@ Result<std::vector<FoundSession>> SessionDirectory::list() {
     }
     out.push_back(std::move(f));
   }
-  for (const auto& [id, l] : listings) {
+  for (const auto& entry : listings) {
+    const std::string& id = entry.first;  // not a structured binding: clang 14 cannot capture one
+    const auto& l = entry.second;
     if (!l) {
       if (!std::any_of(known.begin(), known.end(), [&](const auto& d) { return d.server == id; })) {
         notes_.push_back("server " + servers[id].name + " unreachable: " + l.error().message);
