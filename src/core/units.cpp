@@ -91,6 +91,11 @@ Result<int64_t> parse_size(std::string_view text) {
   if (factor == 0) {
     return invalid("not a size: \"" + std::string(text) + "\" (units: B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)");
   }
+  // The whole part alone must fit; then (whole * scale + frac) * factor stays below
+  // (INT64_MAX + factor) * 10^12, far inside 128 bits.
+  if (i128{d.whole} * factor > std::numeric_limits<int64_t>::max()) {
+    return invalid("size too large: \"" + std::string(text) + "\"");
+  }
   const i128 scale = pow10(d.frac_digits);
   const i128 scaled = (i128{d.whole} * scale + d.frac) * factor;
   if (scaled % scale != 0) return invalid("not a whole number of bytes: \"" + std::string(text) + "\"");
