@@ -46,7 +46,6 @@ struct Outcome {
   std::vector<int64_t> charged;      // per PO, micro-credits
   std::vector<int64_t> cpu_ns;       // per PO, as the settled records say
   int64_t user_balance = 0;
-  int64_t owner_earnings = 0;
   bool operator==(const Outcome&) const = default;
 };
 
@@ -218,7 +217,6 @@ Outcome run_scenario(const std::string& dir, uint64_t seed, const std::string& i
   if (check) {
     EXPECT_TRUE(check->balanced);
   }
-  out.owner_earnings = total;
   return out;
 }
 
