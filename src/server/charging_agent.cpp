@@ -46,7 +46,14 @@ Result<ChargingAgent::FlushResult> ChargingAgent::flush() {
     }
     if (pending.size() < kMaxRecordsPerBatch) last_checkpoint_ = as_of;
     if (pending.empty()) break;  // a heartbeat
-    XOP_RETURN_IF_ERROR(store_.ack_records(acked));
+    if (auto marked = store_.ack_records(acked); !marked) {
+      // The corp holds these records now; they stay in the WAL and go again with the next flush,
+      // which the corp answers with "duplicate" (charging nothing twice) until a write succeeds.
+      XOP_LOGN_ERROR("server", "cannot mark {} usage record(s) the corp acknowledged (they will be resent): {}",
+                     acked.size(), marked.error().message);
+      return make_error(marked.error().code,
+                        "cannot mark usage records the corp acknowledged: " + marked.error().message);
+    }
     out.acknowledged += acked.size();
     if (acked.empty()) return make_error(ErrorCode::kInternal, "corp acknowledged none of the records sent");
   }

@@ -2,7 +2,9 @@
 // the corp has acknowledged them. Records the corp reports as charged or duplicate are marked
 // acknowledged; purchase orders it reports exhausted are returned so their sessions stop.
 // A batch the corp refuses as a whole stays in the WAL and is logged (it will be retried; the
-// corp's answer says why, e.g. a server bug or a key problem).
+// corp's answer says why, e.g. a server bug or a key problem). Acknowledgements the store cannot
+// write are logged at error and fail the flush; those records stay in the WAL and are resent (the
+// corp answers "duplicate" and charges nothing twice).
 // Checkpoints (corp/expiry.h): every batch's sent_at is stamped before the WAL is read, a batch
 // below kMaxRecordsPerBatch holds the whole backlog, and when nothing is pending the agent sends
 // an empty batch (a heartbeat) at most once per heartbeat interval, so that the corp can release

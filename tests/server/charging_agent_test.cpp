@@ -1,16 +1,22 @@
 #include "server/charging_agent.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
+#include <filesystem>
 #include <mutex>
 #include <set>
 
 #include "net/http_server.h"
+#include "support/fault_vfs.h"
+#include "support/log_capture.h"
 #include "support/test_support.h"
 
 namespace xop {
 namespace {
 
+using testing::FaultVfs;
+using testing::LogCapture;
 using testing::TempDir;
 
 // A small stand-in for XenoCorp's POST /v1/usage: verifies the signed batch and answers
@@ -257,6 +263,52 @@ TEST_F(ChargingAgentTest, LargeBacklogGoesInBoundedBatches) {
   EXPECT_EQ(r->acknowledged, kMaxRecordsPerBatch + 5);
   EXPECT_EQ(corp_.batch_sizes, (std::vector<size_t>{kMaxRecordsPerBatch, 5}));
   EXPECT_EQ(unacked(), 0u);
+}
+
+// The corp charged the records but the server's store cannot mark them acknowledged (an
+// injected write fault): the flush fails, saying so at error; the records stay in the WAL and
+// the next flush resends them; the corp answers "duplicate", so each is charged once.
+TEST_F(ChargingAgentTest, AcknowledgementsTheStoreCannotWriteAreResentAndNotChargedTwice) {
+  FaultVfs vfs(dir_.file("faulty"));
+  std::filesystem::create_directories(dir_.file("faulty"));
+  auto opened = StateStore::open(dir_.file("faulty/state.db"));
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto store = std::move(*opened);
+  ChargingAgent agent(key_.account_id(), key_, *client_, *store, clock_);
+  SessionRow row;
+  row.id = random_id("s");
+  row.user = KeyPair::generate().account_id();
+  row.po_id = random_id("po");
+  row.spec = Json::object();
+  row.purchase_order = Json::object();
+  row.state = "running";
+  ASSERT_TRUE(store->insert_session(row));
+  for (int64_t seq = 1; seq <= 2; ++seq) {
+    UsageRecord r;
+    r.session = row.id;
+    r.po_id = row.po_id;
+    r.seq = seq;
+    r.period_start = (seq - 1) * 1000;
+    r.period_end = seq * 1000;
+    r.amount = Money::micros(10);
+    ASSERT_TRUE(store->append_record(r));
+  }
+  LogCapture log("server");
+  vfs.arm_write_failure(0, SQLITE_IOERR_WRITE);
+  auto r = agent.flush();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("acknowledged"), std::string::npos) << r.error().message;
+  EXPECT_EQ(log.count("error", "acknowledged"), 1);
+  EXPECT_EQ(corp_.charged.size(), 2u);
+  EXPECT_GT(vfs.faults(), 0);
+  vfs.reset();
+  EXPECT_EQ(store->unacked_records(100)->size(), 2u) << "still in the WAL";
+  r = agent.flush();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->acknowledged, 2u);
+  EXPECT_EQ(corp_.duplicates, 2) << "resent, not charged again";
+  EXPECT_EQ(corp_.charged.size(), 2u);
+  EXPECT_TRUE(store->unacked_records(100)->empty());
 }
 
 }  // namespace

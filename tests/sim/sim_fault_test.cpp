@@ -297,7 +297,6 @@ TEST_F(SimFaultTest, ASessionTheStoreCannotRecordIsRefusedAndNothingIsCharged) {
   EXPECT_EQ((*row)->state, "running");
 }
 
-
 // Path 2, the row of a session that started (create: save_row_locked after the sandbox started):
 // the session runs, the failed save is logged and the row kept dirty; the next record retries
 // it, so the stored row catches up and nothing is charged twice or lost.
@@ -399,6 +398,44 @@ TEST_F(SimFaultTest, AFinalRecordTheStoreCannotWriteIsRetriedAndSettledOnce) {
   auto again = f.server(user).session(o.session);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->records, 11);
+}
+
+// Path 5, acknowledgements (ChargingAgent::flush: ack_records after the corp charged): the corp
+// settled the records but the server cannot mark them acknowledged; the failure is logged, the
+// records stay in the WAL and are resent every round; the corp answers "duplicate" and charges
+// nothing again; once the store recovers they leave the WAL.
+TEST_F(SimFaultTest, RecordsTheCorpChargedButTheServerCannotAcknowledgeAreResentNotChargedTwice) {
+  FaultyPlatform f(t_, Faulty::kServerState);
+  ASSERT_TRUE(f.ok());
+  const KeyPair user = f.funded_user();
+  const DeployOutcome o = f.deploy(user);
+  ASSERT_TRUE(o.ok) << o.error;
+  const TimeMs started = f.clock().now_ms();
+  f.p().advance(5 * kMinuteMs);
+  // The corp is unreachable while the next record is written, so it is in the WAL, unsent...
+  f.p().network()->set_reachable(f.p().corp_url(), false);
+  f.p().advance(kMinuteMs);
+  auto st = f.state();
+  ASSERT_NE(st, nullptr);
+  EXPECT_EQ(st->unacked_records(1000)->size(), 1u);
+  // ...and reaches it when the server's store can no longer be written: charged, not acknowledged.
+  f.p().network()->set_reachable(f.p().corp_url(), true);
+  f.vfs().arm_write_failure(0, SQLITE_IOERR_WRITE);
+  f.p().advance(5'000);
+  EXPECT_EQ(find_po(f.statement(user), o.po_id)->records.size(), 6u);
+  EXPECT_EQ(st->unacked_records(1000)->size(), 1u);
+  EXPECT_GE(f.server_log().count("error", "acknowledged"), 1) << "the failed write is logged at error";
+  f.p().advance(30'000);  // resent every round, a duplicate each time
+  EXPECT_EQ(find_po(f.statement(user), o.po_id)->records.size(), 6u);
+  f.vfs().reset();
+  f.p().advance(5'000);
+  EXPECT_TRUE(st->unacked_records(1000)->empty());
+
+  f.p().advance(2 * kMinuteMs);
+  auto stopped = f.server(user).stop_session(o.session);
+  ASSERT_TRUE(stopped) << stopped.error().message;
+  f.p().advance(10'000);
+  expect_settled_exactly(f, user, o.po_id, started, stopped->stopped_at);
 }
 
 // Path 6, the corp's settlement (ClearingHouse::settle_usage: one transaction per batch): a
