@@ -371,9 +371,10 @@ Status SessionManager::write_record_locked(Live& s, TimeMs now, bool final) {
   s.row.last_period_end = r.period_end;
   s.claimed = s.claimed.plus(r.amount).value_or(s.claimed);
   s.row.totals = Json{{"sample", sample_json(s.meter.last_sample())}, {"metered", to_json(s.meter.total())}};
-  auto w = store_.update_session(s.row);
-  s.row_dirty = !w;
-  return w;
+  // The record is in the WAL: a failure to save the row now retries the row, never the record (a
+  // second final record would make the corp refuse every later batch of this server).
+  save_row_locked(s);
+  return ok_status();
 }
 
 void SessionManager::save_row_locked(Live& s) {

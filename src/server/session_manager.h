@@ -87,6 +87,9 @@ class SessionManager {
  private:
   struct Live;
   SessionView view_locked(const Live& s) const;
+  // Writes the session's next usage record (final: its last, ending at `now`) and then its row.
+  // Fails only when the record was not written, its usage back in the meter for the next one; a
+  // row that cannot be saved after it is save_row_locked's to report and retry.
   Status write_record_locked(Live& s, TimeMs now, bool final);
   // Writes s.row to the store; a failure is logged at error and leaves s.row_dirty, which
   // write_records() retries.

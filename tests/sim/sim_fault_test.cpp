@@ -400,6 +400,33 @@ TEST_F(SimFaultTest, AFinalRecordTheStoreCannotWriteIsRetriedAndSettledOnce) {
   EXPECT_EQ(again->records, 11);
 }
 
+// Path 4b, the final record written but the row not saved (write_record_locked: append_record
+// commits, update_session fails): the record is in the WAL, so it must not be written again --
+// a second final record would make the corp refuse every later batch of this server ("after the
+// final record"). Only the row is retried.
+TEST_F(SimFaultTest, AFinalRecordWhoseRowCannotBeSavedIsNotWrittenTwice) {
+  FaultyPlatform f(t_, Faulty::kServerState);
+  ASSERT_TRUE(f.ok());
+  const KeyPair user = f.funded_user();
+  const DeployOutcome o = f.deploy(user);
+  ASSERT_TRUE(o.ok) << o.error;
+  const TimeMs started = f.clock().now_ms();
+  f.p().advance(2 * kMinuteMs + 30'000);
+  // The stop's commits: the "stopping" row (fsync 0), the final record (1), then the row with
+  // the record's totals (2) and the stopped row (3), which fail.
+  f.vfs().arm_sync_failure(2);
+  auto stopped = f.server(user).stop_session(o.session);
+  ASSERT_TRUE(stopped) << stopped.error().message;
+  EXPECT_GT(f.vfs().faults(), 0);
+  EXPECT_EQ(f.server_log().count("error", "cannot write final usage record"), 0) << "it was written";
+  EXPECT_GE(f.server_log().count("error", "cannot save its state (will retry)"), 1);
+  f.vfs().reset();
+  f.p().advance(3 * kMinuteMs);
+  EXPECT_EQ(f.server_log().count("warning", "usage records not delivered"), 0);
+  expect_settled_exactly(f, user, o.po_id, started, stopped->stopped_at);
+  expect_server_state_settled(f, o.session, 3);
+}
+
 // Path 5, acknowledgements (ChargingAgent::flush: ack_records after the corp charged): the corp
 // settled the records but the server cannot mark them acknowledged; the failure is logged, the
 // records stay in the WAL and are resent every round; the corp answers "duplicate" and charges
