@@ -74,6 +74,8 @@ std::string describe_exit(const SandboxStatus& st, int64_t memory_bytes) {
   return r;
 }
 std::string disk_dir(const std::string& dir) { return dir + "/disk"; }
+// In a stored row's totals: the usage of a final record not written yet (finish_locked).
+constexpr const char* kPendingFinalKey = "pending_final";
 UsageSample sample_from_json(const Json& j) {
   UsageSample s;
   if (!j.is_object()) return s;
@@ -202,6 +204,9 @@ Status SessionManager::recover() {
     auto& live = *s;
     sessions_[row.id] = std::move(s);
     if (!live.live()) {
+      // An ended session's last record is its final one, unless that was still pending (in
+      // memory) when the server went down: it is written now, from what the row kept.
+      if (recs.empty() || !recs.back().final) write_pending_final_locked(live);
       // Ended before the restart: what a crash in the middle of its teardown left goes now.
       const bool expired = clock_.now_ms() - row.stopped_at >= opts_.log_retention_ms;
       remove_files_locked(live, expired);
@@ -377,6 +382,29 @@ Status SessionManager::write_record_locked(Live& s, TimeMs now, bool final) {
   return ok_status();
 }
 
+void SessionManager::write_pending_final_locked(Live& s) {
+  Usage pending;
+  if (s.row.totals.is_object() && s.row.totals.contains(kPendingFinalKey)) {
+    auto u = usage_from_json(s.row.totals[kPendingFinalKey], kPendingFinalKey);
+    if (u) {
+      pending = *u;
+    } else {
+      XOP_LOGN_WARN("server", "session {}: unreadable pending usage ({}); its final record carries none", s.row.id,
+                    u.error().message);
+    }
+  }
+  s.meter.start(s.row.stopped_at, UsageSample{});
+  s.meter.untake(pending);
+  auto w = write_record_locked(s, s.row.stopped_at, /*final=*/true);
+  s.final_pending = !w;
+  if (!w) {
+    XOP_LOGN_ERROR("server", "session {}: cannot write final usage record (will retry): {}", s.row.id,
+                   w.error().message);
+  } else {
+    XOP_LOGN_INFO("server", "session {}: wrote the final usage record that was pending at the restart", s.row.id);
+  }
+}
+
 void SessionManager::save_row_locked(Live& s) {
   auto w = store_.update_session(s.row);
   s.row_dirty = !w;
@@ -397,9 +425,16 @@ void SessionManager::finish_locked(Live& s, const std::string& state, const std:
   s.row.stopped_at = now;
   auto w = write_record_locked(s, now, /*final=*/true);
   s.final_pending = !w;
-  if (!w)
+  if (!w) {
+    // The row keeps the usage the pending record will carry, so that a restart before the retry
+    // loses none of it (recover() writes the record then).
+    const Usage pending = s.meter.take();
+    s.meter.untake(pending);
+    if (!s.row.totals.is_object()) s.row.totals = Json::object();
+    s.row.totals[kPendingFinalKey] = to_json(pending);
     XOP_LOGN_ERROR("server", "session {}: cannot write final usage record (will retry): {}", s.row.id,
                    w.error().message);
+  }
   if (s.sandbox_started) {
     auto rm = sandbox_.remove(s.row.id);
     s.sandbox_removed = rm.has_value();

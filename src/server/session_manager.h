@@ -58,7 +58,8 @@ class SessionManager {
   SessionManager& operator=(const SessionManager&) = delete;
 
   // Re-reads sessions from the state store at start-up: running ones are re-adopted when the
-  // sandbox still knows them, otherwise finished with a final record. The files of ended
+  // sandbox still knows them, otherwise finished with a final record; ended ones whose final
+  // record was still pending get it. The files of ended
   // sessions left by a crash (container, mounts, loop disk, bundle; logs past their retention)
   // and session directories the store does not know are removed.
   Status recover();
@@ -94,6 +95,10 @@ class SessionManager {
   // Writes s.row to the store; a failure is logged at error and leaves s.row_dirty, which
   // write_records() retries.
   void save_row_locked(Live& s);
+  // recover(): writes the final record of an ended session whose final record was pending when
+  // the server went down, ending at its stop and carrying the usage its row kept; a failure is
+  // logged and left pending for write_records().
+  void write_pending_final_locked(Live& s);
   void finish_locked(Live& s, const std::string& state, const std::string& reason);
   Live* find_owned(const std::string& user, const std::string& id, Error* err);
   Result<UsageSample> sample_locked(Live& s, bool final);

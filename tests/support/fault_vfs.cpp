@@ -16,6 +16,7 @@ struct FaultVfs::State {
   sqlite3_vfs vfs{};
   // Faults: -1 = not armed.
   int64_t write_fail_at = -1;
+  int64_t write_fail_count = -1;  // how many writes from write_fail_at fail; -1: all
   int write_rc = SQLITE_IOERR_WRITE;
   int64_t sync_fail_at = -1;
   int64_t tear_at = -1;
@@ -26,7 +27,7 @@ struct FaultVfs::State {
   int64_t faults = 0;
 
   void disarm() {
-    write_fail_at = sync_fail_at = tear_at = -1;
+    write_fail_at = sync_fail_at = tear_at = write_fail_count = -1;
     writes = syncs = faults = 0;
   }
 };
@@ -64,7 +65,8 @@ int f_write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
       if (keep > 0) (void)real_of(f)->pMethods->xWrite(real_of(f), buf, keep, off);
       return SQLITE_IOERR_WRITE;
     }
-    if (s.write_fail_at >= 0 && i >= s.write_fail_at) {
+    if (s.write_fail_at >= 0 && i >= s.write_fail_at &&
+        (s.write_fail_count < 0 || i < s.write_fail_at + s.write_fail_count)) {
       ++s.faults;
       return s.write_rc;
     }
@@ -170,10 +172,11 @@ FaultVfs::~FaultVfs() {
   delete state_;
 }
 
-void FaultVfs::arm_write_failure(int64_t n, int rc) {
+void FaultVfs::arm_write_failure(int64_t n, int rc, int64_t count) {
   std::lock_guard lock(state_->mu);
   state_->disarm();
   state_->write_fail_at = n;
+  state_->write_fail_count = count;
   state_->write_rc = rc;
 }
 void FaultVfs::arm_sync_failure(int64_t n) {

@@ -1,6 +1,7 @@
 // A fault-injecting SQLite VFS for store contract tests, in the manner of leveldb's
 // FaultInjectionTestEnv: it wraps the default VFS and, for files under a scope directory, can
-//   - fail writes (SQLITE_IOERR_WRITE) or report a full disk (SQLITE_FULL) from the Nth write on,
+//   - fail writes (SQLITE_IOERR_WRITE) or report a full disk (SQLITE_FULL) from the Nth write on
+//     (or for the next few writes only),
 //   - fail fsyncs (SQLITE_IOERR_FSYNC) from the Nth on,
 //   - tear the Nth write (only a prefix reaches the file) and "crash": from then on every write,
 //     sync, truncate and delete fails and changes nothing, so what is on disk stays as it was at the
@@ -24,8 +25,10 @@ class FaultVfs {
 
   static constexpr const char* kName = "xop-fault";
 
-  // The (n+1)th write from now and every later one fail with `rc` (SQLITE_IOERR_WRITE or SQLITE_FULL).
-  void arm_write_failure(int64_t n, int rc);
+  // The (n+1)th write from now and every later one fail with `rc` (SQLITE_IOERR_WRITE or SQLITE_FULL);
+  // with count >= 0 only `count` writes from the (n+1)th fail and later ones pass again (a
+  // transient fault: e.g. count 1 fails the one transaction that reaches it).
+  void arm_write_failure(int64_t n, int rc, int64_t count = -1);
   // The (n+1)th fsync from now and every later one fail with SQLITE_IOERR_FSYNC.
   void arm_sync_failure(int64_t n);
   // The (n+1)th write from now persists only its first `keep` bytes; then the "machine" crashes.
