@@ -28,5 +28,31 @@ TEST(LogNamedTest, LinesCarryTheLoggerName) {
   EXPECT_EQ(text.find("not shown"), std::string::npos) << text;
 }
 
+// Several daemons in one process (`xop dev`, the simulated platform) share the default sinks:
+// each line still carries its own logger's name, not the last-created one's, and lines of the
+// default logger carry none.
+TEST(LogNamedTest, LoggersSharingSinksKeepTheirOwnNames) {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>("xop-test", sink);
+  logger->set_level(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+  spdlog::drop("xop.firstdaemon");
+  spdlog::drop("xop.seconddaemon");
+  XOP_LOGN_INFO("firstdaemon", "one");
+  XOP_LOGN_INFO("seconddaemon", "two");
+  XOP_LOGN_INFO("firstdaemon", "three");
+  XOP_LOG_INFO("four");
+  spdlog::drop("xop.firstdaemon");
+  spdlog::drop("xop.seconddaemon");
+  spdlog::set_default_logger(previous);
+  const std::string text = out.str();
+  EXPECT_NE(text.find("info firstdaemon: one"), std::string::npos) << text;
+  EXPECT_NE(text.find("info seconddaemon: two"), std::string::npos) << text;
+  EXPECT_NE(text.find("info firstdaemon: three"), std::string::npos) << text;
+  EXPECT_NE(text.find("info four"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace xop
