@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "client/corp_client.h"
 #include "client/server_client.h"
@@ -63,13 +64,14 @@ std::string burner_image_dir() {
   return image;
 }
 
-DeployManifest burner_manifest() {
+DeployManifest burner_manifest(std::optional<int64_t> exit_after_ms = std::nullopt) {
   DeployManifest m;
   m.name = "fault-burner";
   m.image = burner_image_dir();
   m.command = {"/bin/sh", "-c", "exec burn"};
   m.env = {{"XOP_SIM_CPU_MILLICORES", std::to_string(kBurnMillicores)},
            {"XOP_SIM_MEMORY_BYTES", std::to_string(kHeldMemory)}};
+  if (exit_after_ms) m.env["XOP_SIM_EXIT_AFTER_MS"] = std::to_string(*exit_after_ms);
   m.resources.cpu_millis = kReservedMillicores;
   m.resources.memory_bytes = kReservedMemory;
   m.count = 1;
@@ -137,10 +139,10 @@ class FaultyPlatform {
     return user;
   }
 
-  DeployOutcome deploy(const KeyPair& user) {
+  DeployOutcome deploy(const KeyPair& user, std::optional<int64_t> exit_after_ms = std::nullopt) {
     Deployer d(user, p().corp_url(), p().xis_url(), dir_ + "/scratch", clock_);
     d.set_connector(p().connector());
-    auto r = d.deploy(burner_manifest(), nullptr);
+    auto r = d.deploy(burner_manifest(exit_after_ms), nullptr);
     EXPECT_TRUE(r) << (r ? "" : r.error().to_string());
     if (!r || r->outcomes.size() != 1) return DeployOutcome{};
     return r->outcomes[0];
@@ -398,6 +400,33 @@ TEST_F(SimFaultTest, AFinalRecordTheStoreCannotWriteIsRetriedAndSettledOnce) {
   auto again = f.server(user).session(o.session);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->records, 11);
+}
+
+// Path 4, reached from the round instead (sample_all sees the workload exit by itself): the same
+// pending final record, retried by the rounds, settled once up to the exit.
+TEST_F(SimFaultTest, AFinalRecordOfAWorkloadThatExitedWhileTheStoreFailsIsRetriedAndSettledOnce) {
+  FaultyPlatform f(t_, Faulty::kServerState);
+  ASSERT_TRUE(f.ok());
+  const KeyPair user = f.funded_user();
+  constexpr int64_t kRunsMs = 5 * kMinuteMs + 30'000;  // a multiple of the sample interval
+  const DeployOutcome o = f.deploy(user, kRunsMs);
+  ASSERT_TRUE(o.ok) << o.error;
+  const TimeMs started = f.clock().now_ms();
+  f.p().advance(5 * kMinuteMs);
+  f.vfs().arm_write_failure(0, SQLITE_IOERR_WRITE);
+  f.p().advance(kMinuteMs);  // the exit at 5:30, a retry at 6:00
+  EXPECT_EQ(f.server_log().count("error", "cannot write final usage record (will retry)"), 2);
+  auto seen = f.server(user).session(o.session);
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->state, "stopped");
+  EXPECT_EQ(seen->stopped_at, started + kRunsMs);
+  f.p().advance(2 * kMinuteMs);
+  EXPECT_EQ(f.server_log().count("error", "cannot write final usage record (will retry)"), 4) << "one retry a round";
+  EXPECT_EQ(find_po(f.statement(user), o.po_id)->state, "open");
+  f.vfs().reset();
+  f.p().advance(kMinuteMs);
+  expect_settled_exactly(f, user, o.po_id, started, started + kRunsMs);
+  expect_server_state_settled(f, o.session, 6);
 }
 
 // Path 4b, the final record written but the row not saved (write_record_locked: append_record
