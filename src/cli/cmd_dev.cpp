@@ -16,6 +16,7 @@
 #include "cli/output.h"
 #include "client/corp_client.h"
 #include "client/server_client.h"
+#include "core/file_lock.h"
 #include "deploy/deployer.h"
 #include "sim/platform.h"
 
@@ -166,6 +167,19 @@ int run(const CliState& st, const DevArgs& a) {
       (fs::exists(owner_home.config_path()) || fs::exists(owner_home.key_path()))) {
     return usage_error("xop dev would overwrite " + owner_home.dir() + " (profile " + owner_dirs->profile +
                        ", for the servers' owner); run it without --profile, or pass --overwrite-config");
+  }
+  // One `xop dev` per profile: a second would repoint the profile at its own platform while the
+  // first keeps running (and, with runc, its containers), and leave it pointing at a dead one.
+  std::error_code mk;
+  fs::create_directories(UserHome(st.dirs).dir(), mk);
+  fs::permissions(UserHome(st.dirs).dir(), fs::perms::owner_all, mk);
+  auto running = FileLock::try_acquire(UserHome(st.dirs).dir() + "/dev.lock", FileLock::Mode::kExclusive);
+  if (!running) return fail(running.error());
+  if (!running->has_value()) {
+    const auto cfg = UserHome(st.dirs).load_config();
+    return fail("another `xop dev` is running with profile " + st.dirs.profile +
+                (cfg ? " (corp " + cfg->corp_url + ")" : std::string()) +
+                "; stop it first (Ctrl-C), or run this one with --profile NAME");
   }
   std::string dir = a.data_dir;
   bool temporary = false;

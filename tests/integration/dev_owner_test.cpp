@@ -1,5 +1,6 @@
 // `xop dev` keeps its servers' owner key in a profile of its own (dev-owner), so that the owner's
-// verbs work against a dev platform: `xop --profile dev-owner earnings` and `server status`. Runs
+// verbs work against a dev platform: `xop --profile dev-owner earnings` and `server status`; a
+// second `xop dev` on a profile in use is refused. Runs
 // the real binary: `xop dev` (mock sandboxes) as a child process, the verbs through run_xop.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -30,8 +31,8 @@ TEST(DevOwnerTest, DevWritesTheOwnersProfileAndTheOwnersVerbsWorkThroughIt) {
   ChildProcess dev({XOP_BINARY, "--home", home, "dev", "--runtime", "mock", "--servers", "1", "--data-dir",
                     t.file("platform"), "--port-file", t.file("corp.url"), "--charging-interval-ms", "500"},
                    t.file("dev.log"));
-  ASSERT_TRUE(poll_until([&] { return !read_file(t.file("corp.url")).empty() || !dev.running(); },
-                         std::chrono::seconds(30)))
+  ASSERT_TRUE(
+      poll_until([&] { return !read_file(t.file("corp.url")).empty() || !dev.running(); }, std::chrono::seconds(30)))
       << dev.log();
   ASSERT_TRUE(dev.running()) << dev.log();
   EXPECT_NE(dev.log().find("xop --profile dev-owner earnings"), std::string::npos) << dev.log();
@@ -86,6 +87,15 @@ TEST(DevOwnerTest, DevWritesTheOwnersProfileAndTheOwnersVerbsWorkThroughIt) {
   // The user's own profile is not the owner: its server status is refused.
   auto denied = run_xop({"--home", home, "server", "status", "xs-1-London"});
   EXPECT_NE(denied.code, 0) << denied.out;
+
+  // A second `xop dev` on the same profile would repoint it at another platform while this one
+  // runs: it is refused, and the profiles still point here.
+  const std::string config = read_file(home + "/profiles/dev/config.toml");
+  auto second = run_xop({"--home", home, "dev", "--runtime", "mock", "--servers", "1"});
+  EXPECT_EQ(second.code, 1) << second.out << second.err;
+  EXPECT_NE(second.err.find("another `xop dev` is running with profile dev"), std::string::npos) << second.err;
+  EXPECT_EQ(read_file(home + "/profiles/dev/config.toml"), config);
+  EXPECT_EQ(load_key_file(owner_key)->account_id(), owner->account_id());
 
   EXPECT_EQ(run_xop({"--home", home, "stop", "--all"}).code, 0);
   const int code = dev.stop();
