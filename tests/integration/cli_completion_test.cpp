@@ -41,9 +41,7 @@ const std::vector<Case>& cases() {
   return c;
 }
 
-bool have(const std::string& shell) {
-  return std::system(("command -v " + shell + " >/dev/null 2>&1").c_str()) == 0;
-}
+bool have(const std::string& shell) { return std::system(("command -v " + shell + " >/dev/null 2>&1").c_str()) == 0; }
 
 // Runs `cmd` with sh; its exit status and stdout (stderr to `err_file`).
 std::pair<int, std::string> run(const std::string& cmd) {
@@ -130,15 +128,14 @@ TEST(ShellCompletion, ZshCompletesRealCommandLinesThroughCompinit) {
   // Installed as users do: the script saved as _xop in a directory of $fpath, then compinit.
   script(dir, "zsh", "functions/_xop");
   // Loaded: compinit finds it and binds it to xop.
-  auto [code, out] = run("cd " + dir.path() + " && HOME=" + dir.path() + " zsh -f -c 'fpath=(" +
-                         dir.file("functions") +
+  auto [code, out] = run("cd " + dir.path() + " && HOME=" + dir.path() + " zsh -f -c 'fpath=(" + dir.file("functions") +
                          " $fpath); autoload -U compinit; compinit -u -D; print -r -- comp=$_comps[xop]' 2>&1");
   ASSERT_EQ(code, 0) << out;
   EXPECT_NE(out.find("comp=_xop"), std::string::npos) << out;
   // Sourced after compinit, as `source <(xop completion zsh)` does: the function is defined.
-  std::tie(code, out) = run("cd " + dir.path() + " && HOME=" + dir.path() +
-                            " zsh -f -c 'autoload -U compinit; compinit -u -D; source " + dir.file("functions/_xop") +
-                            "; print -r -- comp=$_comps[xop] fn=$+functions[_xop]' 2>&1");
+  std::tie(code, out) =
+      run("cd " + dir.path() + " && HOME=" + dir.path() + " zsh -f -c 'autoload -U compinit; compinit -u -D; source " +
+          dir.file("functions/_xop") + "; print -r -- comp=$_comps[xop] fn=$+functions[_xop]' 2>&1");
   ASSERT_EQ(code, 0) << out;
   EXPECT_NE(out.find("comp=_xop fn=1"), std::string::npos) << out;
 
