@@ -16,6 +16,7 @@
 #include "cli/output.h"
 #include "client/corp_client.h"
 #include "client/server_client.h"
+#include "core/file_lock.h"
 #include "deploy/deployer.h"
 #include "sim/platform.h"
 
@@ -44,6 +45,9 @@ std::string default_image() {
   const auto exe = fs::read_symlink("/proc/self/exe", ec);
   return (ec ? fs::path(".") : exe.parent_path()).string() + "/images/burner";
 }
+
+// The profile that holds the servers' owner key beside `profile` ("dev" -> "dev-owner").
+std::string owner_profile(const std::string& profile) { return profile + "-owner"; }
 
 void heading(const std::string& s) { std::cout << "\n== " << s << " ==" << std::endl; }
 
@@ -154,6 +158,29 @@ int run(const CliState& st, const DevArgs& a) {
     return usage_error("xop dev would overwrite " + h.config_path() + " (profile " + st.dirs.profile +
                        "); run it without --profile (it uses its own profile, dev), or pass --overwrite-config");
   }
+  // The servers' owner gets a profile of its own beside it (dev-owner for dev), for `xop server
+  // status` and `xop earnings`; under the same rule.
+  auto owner_dirs = sibling_profile_dirs(st.dirs, owner_profile(st.dirs.profile));
+  if (!owner_dirs) return usage_error(owner_dirs.error().message);
+  const UserHome owner_home(*owner_dirs);
+  if (st.dirs.profile != "dev" && !a.overwrite_config &&
+      (fs::exists(owner_home.config_path()) || fs::exists(owner_home.key_path()))) {
+    return usage_error("xop dev would overwrite " + owner_home.dir() + " (profile " + owner_dirs->profile +
+                       ", for the servers' owner); run it without --profile, or pass --overwrite-config");
+  }
+  // One `xop dev` per profile: a second would repoint the profile at its own platform while the
+  // first keeps running (and, with runc, its containers), and leave it pointing at a dead one.
+  std::error_code mk;
+  fs::create_directories(UserHome(st.dirs).dir(), mk);
+  fs::permissions(UserHome(st.dirs).dir(), fs::perms::owner_all, mk);
+  auto running = FileLock::try_acquire(UserHome(st.dirs).dir() + "/dev.lock", FileLock::Mode::kExclusive);
+  if (!running) return fail(running.error());
+  if (!running->has_value()) {
+    const auto cfg = UserHome(st.dirs).load_config();
+    return fail("another `xop dev` is running with profile " + st.dirs.profile +
+                (cfg ? " (corp " + cfg->corp_url + ")" : std::string()) +
+                "; stop it first (Ctrl-C), or run this one with --profile NAME");
+  }
   std::string dir = a.data_dir;
   bool temporary = false;
   if (dir.empty()) {
@@ -177,6 +204,9 @@ int run(const CliState& st, const DevArgs& a) {
   if (auto s = home.save_config(UserConfig{(*platform)->corp_url(), (*platform)->xis_url()}); !s)
     return fail(s.error());
   if (auto s = save_key_file((*platform)->admin_key(), home.dir() + "/dev-admin.json"); !s) return fail(s.error());
+  if (auto s = owner_home.save_config(UserConfig{(*platform)->corp_url(), (*platform)->xis_url()}); !s)
+    return fail(s.error());
+  if (auto s = owner_home.save_key((*platform)->owner_key()); !s) return fail(s.error());
   std::cout << "corp  " << (*platform)->corp_url() << "\nxis   " << (*platform)->xis_url() << "\n";
   Table t({"SERVER", "CITY", "LAT", "LON", "URL"});
   for (const auto& s : (*platform)->servers()) {
@@ -187,6 +217,9 @@ int run(const CliState& st, const DevArgs& a) {
   std::cout << "client config written to " << home.config_path() << " (profile " << st.dirs.profile
             << "; the xop CLI talks to this platform with --profile " << st.dirs.profile
             << ", or by default while the default profile is empty)\n";
+  std::cout << "the servers' owner is profile " << owner_dirs->profile << ": xop --profile " << owner_dirs->profile
+            << " earnings, xop --profile " << owner_dirs->profile << " server status "
+            << ((*platform)->servers().empty() ? std::string("SERVER") : (*platform)->servers().front().name) << "\n";
   // Shared with the interrupt watcher, which may outlive this function's frame.
   std::shared_ptr<Platform> shared(std::move(*platform));
   auto cleanup = [shared, dir, temporary] {

@@ -3,6 +3,7 @@
 // The lock file is created (mode 0600) when missing and never removed.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "core/result.h"
@@ -14,6 +15,8 @@ class FileLock {
   enum class Mode { kShared, kExclusive };
   // Blocks until the lock is granted.
   static Result<FileLock> acquire(const std::string& path, Mode mode);
+  // Does not wait: nullopt when another open file description holds a conflicting lock.
+  static Result<std::optional<FileLock>> try_acquire(const std::string& path, Mode mode);
   FileLock(FileLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
   FileLock& operator=(FileLock&& o) noexcept;
   FileLock(const FileLock&) = delete;

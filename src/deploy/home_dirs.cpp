@@ -61,4 +61,19 @@ Result<HomeDirs> resolve_home_dirs(const std::string& home, const std::string& p
   return d;
 }
 
+Result<HomeDirs> sibling_profile_dirs(const HomeDirs& of, const std::string& profile) {
+  XOP_RETURN_IF_ERROR(check_profile_name(profile));
+  // A profile's directory is its base's own (default) or <base>/profiles/NAME.
+  const std::string suffix = "/profiles/" + of.profile;
+  auto base = [&](const std::string& dir) {
+    if (of.profile == kDefaultProfile || dir.size() < suffix.size() ||
+        dir.compare(dir.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      return dir;
+    }
+    return dir.substr(0, dir.size() - suffix.size());
+  };
+  return HomeDirs{profile, in_profile(base(of.config), profile), in_profile(base(of.state), profile),
+                  in_profile(base(of.cache), profile)};
+}
+
 }  // namespace xop

@@ -35,4 +35,8 @@ Status check_profile_name(const std::string& name);
 // $XOP_HOME when set, else under the XDG base directories ($HOME when they are unset).
 Result<HomeDirs> resolve_home_dirs(const std::string& home, const std::string& profile);
 
+// The directories of `profile` next to those of `of` (the same --home, $XOP_HOME or XDG bases),
+// e.g. the profile "dev-owner" that `xop dev` writes beside its own.
+Result<HomeDirs> sibling_profile_dirs(const HomeDirs& of, const std::string& profile);
+
 }  // namespace xop

@@ -66,6 +66,7 @@ struct PasswdEntry {
   std::string name;
   uint32_t uid = 0;
   uint32_t gid = 0;
+  std::string home;  // "" when the entry has no home field
 };
 
 // The first entry whose name (by_name) or uid matches; entries with bad ids are skipped.
@@ -76,7 +77,7 @@ std::optional<PasswdEntry> find_passwd(std::string_view text, std::string_view n
     auto g = parse_id(f[3]);
     if (!u || !g) return true;
     if (uid ? *u == *uid : f[0] == name) {
-      found = PasswdEntry{std::string(f[0]), *u, *g};
+      found = PasswdEntry{std::string(f[0]), *u, *g, f.size() > 5 ? std::string(f[5]) : std::string()};
       return false;
     }
     return true;
@@ -161,6 +162,21 @@ Result<ImageUser> resolve_image_user(std::string_view user, const std::optional<
                               out.additional_gids.end());
   }
   return out;
+}
+
+std::string resolve_image_home(std::string_view user, const std::optional<std::string>& passwd) {
+  if (!passwd) return "/";
+  const std::string_view upart = user.substr(0, user.find(':'));
+  std::optional<PasswdEntry> entry;
+  if (upart.empty()) {
+    entry = find_passwd(*passwd, {}, 0);
+  } else if (auto uid = parse_id(upart)) {
+    entry = find_passwd(*passwd, {}, uid);
+  } else {
+    entry = find_passwd(*passwd, upart, std::nullopt);
+  }
+  if (!entry || entry->home.empty() || entry->home[0] != '/') return "/";
+  return entry->home;
 }
 
 }  // namespace xop

@@ -40,4 +40,11 @@ Status validate_image_user(std::string_view user);
 Result<ImageUser> resolve_image_user(std::string_view user, const std::optional<std::string>& passwd,
                                      const std::optional<std::string>& group);
 
+// The HOME a workload running as `user` gets when its environment sets none, as runc and docker
+// choose it: the home field of the passwd entry `user` resolves to (its name, or for a numeric
+// user the first entry with that uid; empty `user` is uid 0), else "/". A home that is not an
+// absolute path (or is longer than a line may be) counts as none. Never fails: call it after
+// resolve_image_user succeeded.
+std::string resolve_image_home(std::string_view user, const std::optional<std::string>& passwd);
+
 }  // namespace xop

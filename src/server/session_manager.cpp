@@ -86,6 +86,14 @@ UsageSample sample_from_json(const Json& j) {
   s.net_bytes = get("net_bytes");
   return s;
 }
+// Whether `env` (KEY=value entries) sets `key`.
+bool has_env(const std::vector<std::string>& env, const std::string& key) {
+  for (const auto& e : env) {
+    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=') return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 SessionManager::SessionManager(SessionManagerOptions opts, const Clock& clock, Sandbox& sandbox, ImageStore& images,
@@ -319,14 +327,19 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
       XOP_RETURN_IF_ERROR(create_session_disk(live->dir, held(spec).disk_bytes));
     }
     XOP_ASSIGN_OR_RETURN(sb.rootfs, images_.prepare_rootfs(spec.image, disk_dir(live->dir)));
+    std::optional<std::string> passwd;
     if (!image.user.empty()) {
-      XOP_ASSIGN_OR_RETURN(auto passwd, read_file_in_root(sb.rootfs, "/etc/passwd", kMaxAccountFileBytes));
+      XOP_ASSIGN_OR_RETURN(passwd, read_file_in_root(sb.rootfs, "/etc/passwd", kMaxAccountFileBytes));
       XOP_ASSIGN_OR_RETURN(auto group, read_file_in_root(sb.rootfs, "/etc/group", kMaxAccountFileBytes));
       XOP_ASSIGN_OR_RETURN(ImageUser u, resolve_image_user(image.user, passwd, group));
       sb.uid = u.uid;
       sb.gid = u.gid;
       sb.additional_gids = std::move(u.additional_gids);
+    } else if (auto p = read_file_in_root(sb.rootfs, "/etc/passwd", kMaxAccountFileBytes); p) {
+      passwd = std::move(*p);  // root needs no entry: an unreadable passwd only leaves HOME at "/"
     }
+    // HOME as runc and docker set it, unless the image's Env or the spec's env gives one.
+    if (!has_env(sb.env, "HOME")) sb.env.push_back("HOME=" + resolve_image_home(image.user, passwd));
     return sandbox_.start(sb);
   }();
 

@@ -43,8 +43,9 @@ struct Platform::Impl {
   std::mt19937_64 rng;
   std::mutex rng_mu;
   KeyPair admin = KeyPair::generate();
-  std::unique_ptr<SimNetwork> net;  // in-process wiring only
-  Connector connector;              // empty: HTTP
+  KeyPair servers_owner = KeyPair::generate();  // replaced in start(): the owner of every server
+  std::unique_ptr<SimNetwork> net;              // in-process wiring only
+  Connector connector;                          // empty: HTTP
   std::unique_ptr<CorpService> corp;
   std::unique_ptr<HttpServer> corp_http;
   std::unique_ptr<XisService> xis;
@@ -194,16 +195,17 @@ Result<std::unique_ptr<Platform>> Platform::start(const PlatformOptions& opts) {
   XOP_RETURN_IF_ERROR(d.start_xis());
 
   // One owner account for all the servers: their earnings go there.
-  KeyPair owner = d.new_key();
-  XOP_ASSIGN_OR_RETURN(auto corp, ApiClient::connect(d.corp_url, owner, *d.clock, d.connector));
+  d.servers_owner = d.new_key();
+  XOP_ASSIGN_OR_RETURN(auto corp, ApiClient::connect(d.corp_url, d.servers_owner, *d.clock, d.connector));
   XOP_RETURN_IF_ERROR(CorpClient(corp).register_account(RegisterAccountRequest{"user", "dev-owner", std::nullopt}));
-  for (int i = 0; i < opts.servers; ++i) XOP_RETURN_IF_ERROR(d.start_server(i, owner.account_id()));
+  for (int i = 0; i < opts.servers; ++i) XOP_RETURN_IF_ERROR(d.start_server(i, d.servers_owner.account_id()));
   return p;
 }
 
 std::string Platform::corp_url() const { return impl_->corp_url; }
 std::string Platform::xis_url() const { return impl_->xis_url; }
 const KeyPair& Platform::admin_key() const { return impl_->admin; }
+const KeyPair& Platform::owner_key() const { return impl_->servers_owner; }
 const std::vector<PlatformServer>& Platform::servers() const { return impl_->info; }
 Connector Platform::connector() const { return impl_->connector ? impl_->connector : http_connector(); }
 CorpService& Platform::corp() { return *impl_->corp; }

@@ -66,6 +66,8 @@ class Platform {
   [[nodiscard]] std::string corp_url() const;
   [[nodiscard]] std::string xis_url() const;
   [[nodiscard]] const KeyPair& admin_key() const;
+  // The account that owns every server (registered as "dev-owner"): their earnings go there.
+  [[nodiscard]] const KeyPair& owner_key() const;
   [[nodiscard]] const std::vector<PlatformServer>& servers() const;
   // How clients reach the daemons: HTTP, or the in-process network.
   [[nodiscard]] Connector connector() const;

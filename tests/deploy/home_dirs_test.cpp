@@ -94,6 +94,33 @@ TEST(HomeDirs, OldHomeKeepsItsSessions) {
   EXPECT_EQ(d->state, t.file("c/xop"));
 }
 
+// A sibling profile lives on the same bases as the one it is derived from, whatever they are.
+TEST(HomeDirs, SiblingProfilesShareTheBases) {
+  ScopedEnv env({{"XOP_HOME", ""},
+                 {"XDG_CONFIG_HOME", "/x/config"},
+                 {"XDG_STATE_HOME", "/x/state"},
+                 {"XDG_CACHE_HOME", "/x/cache"}});
+  for (const char* from : {"dev", "default", "work"}) {
+    auto d = resolve_home_dirs("", from);
+    ASSERT_TRUE(d);
+    auto s = sibling_profile_dirs(*d, "dev-owner");
+    ASSERT_TRUE(s) << from;
+    auto want = resolve_home_dirs("", "dev-owner");
+    EXPECT_EQ(s->profile, "dev-owner");
+    EXPECT_EQ(s->config, want->config) << from;
+    EXPECT_EQ(s->state, want->state) << from;
+    EXPECT_EQ(s->cache, want->cache) << from;
+    auto back = sibling_profile_dirs(*s, "default");
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->config, "/x/config/xop");
+  }
+  auto one = sibling_profile_dirs(HomeDirs::single("/flag", "dev"), "dev-owner");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->config, "/flag/profiles/dev-owner");
+  EXPECT_EQ(one->cache, "/flag/profiles/dev-owner");
+  EXPECT_FALSE(sibling_profile_dirs(HomeDirs::single("/flag", "dev"), "../x"));
+}
+
 TEST(HomeDirs, ProfileNamesAreChecked) {
   for (const char* bad : {"../x", "a/b", ".hidden", "with space", "\xc3\xa9", "x\n"}) {
     EXPECT_FALSE(check_profile_name(bad)) << bad;

@@ -38,6 +38,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(std::adjacent_find(u->additional_gids.begin(), u->additional_gids.end()) == u->additional_gids.end());
     for (uint32_t g : u->additional_gids) check(g <= xop::kMaxImageId && g != u->gid);
     if (user.empty()) check(u->uid == 0 && u->gid == 0 && u->additional_gids.empty());
+    // HOME is an absolute path fit for an environment entry.
+    const std::string home = xop::resolve_image_home(user, passwd);
+    check(!home.empty() && home[0] == '/' && home.size() <= xop::kMaxAccountLineLen);
+    check(home.find('\0') == std::string::npos && home.find('\n') == std::string::npos);
   }
   return 0;
 }

@@ -102,6 +102,30 @@ TEST(ImageUserTest, HostileFilesOnlyFail) {
   EXPECT_EQ(resolve_ok("worker", kPasswd, "g:x:5:" + std::string(4000, ',') + "\n").additional_gids.size(), 0u);
 }
 
+// HOME as runc and docker pick it: the passwd entry's home field, else "/".
+TEST(ImageUserTest, HomeComesFromThePasswdEntryElseSlash) {
+  EXPECT_EQ(resolve_image_home("", kPasswd), "/root");  // no User: root, uid 0
+  EXPECT_EQ(resolve_image_home("worker", kPasswd), "/home/worker");
+  EXPECT_EQ(resolve_image_home("worker:staff", kPasswd), "/home/worker");
+  EXPECT_EQ(resolve_image_home("1000", kPasswd), "/home/worker");
+  EXPECT_EQ(resolve_image_home("1000:7", kPasswd), "/home/worker");
+  EXPECT_EQ(resolve_image_home("65534", kPasswd), "/");
+  // No entry, no file: "/".
+  EXPECT_EQ(resolve_image_home("4242", kPasswd), "/");
+  EXPECT_EQ(resolve_image_home("", std::nullopt), "/");
+  EXPECT_EQ(resolve_image_home("1000:1000", std::nullopt), "/");
+  EXPECT_EQ(resolve_image_home("", std::string("daemon:x:1:1::/usr/sbin:/bin/sh\n")), "/");
+  // An entry without a home field, with an empty one or a relative one: "/".
+  EXPECT_EQ(resolve_image_home("a", std::string("a:x:5:5\n")), "/");
+  EXPECT_EQ(resolve_image_home("a", std::string("a:x:5:5::\n")), "/");
+  EXPECT_EQ(resolve_image_home("a", std::string("a:x:5:5::home/a:/bin/sh\n")), "/");
+  // Hostile lines are skipped as for the ids: a NUL byte, a bad uid, an over-long line.
+  const std::string passwd = std::string("a:x:5:5::/nul\0:/bin/sh\n", 23) + "a:x:-5:5::/bad:/bin/sh\n" + "a:x:5:5::/" +
+                             std::string(5000, 'l') + ":/bin/sh\n" + "a:x:5:5::/good:/bin/sh\n";
+  EXPECT_EQ(resolve_image_home("a", passwd), "/good");
+  EXPECT_EQ(resolve_image_home("5", passwd), "/good");
+}
+
 TEST(ImageUserTest, ImageConfigCarriesAndChecksUser) {
   auto c = parse_oci_image_config(R"({"config":{"User":"1000:1000"}})");
   ASSERT_TRUE(c) << c.error().message;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "core/json_reader.h"
 #include "image/oci_layout.h"
@@ -153,8 +154,8 @@ class RuncSessionTest : public ::testing::Test {
 
   // Stores an image made of the burner's layer plus one more (an /etc/passwd and /etc/group with
   // "worker" 1000:1001, a /work directory) whose config sets `user`, WorkingDir /work and adds
-  // FOO=bar to Env; returns its manifest digest.
-  std::string put_user_image(const std::string& user) {
+  // FOO=bar (and `extra_env`) to Env; returns its manifest digest.
+  std::string put_user_image(const std::string& user, const std::vector<std::string>& extra_env = {}) {
     auto layout = read_oci_layout(t_.file("img"), t_.file("scratch-" + random_id("")));
     EXPECT_TRUE(layout) << layout.error().message;
     auto blob = [&](const std::string& digest) {
@@ -176,6 +177,7 @@ class RuncSessionTest : public ::testing::Test {
     config["config"]["User"] = user;
     config["config"]["WorkingDir"] = "/work";
     config["config"]["Env"].push_back("FOO=bar");
+    for (const auto& e : extra_env) config["config"]["Env"].push_back(e);
     config["rootfs"]["diff_ids"].push_back(oci_digest(layer));
     const std::string config_text = config.dump();
     manifest["config"]["digest"] = oci_digest(config_text);
@@ -385,6 +387,32 @@ TEST_F(RuncSessionTest, TheImagesUserWorkingDirAndEnvAreHonoured) {
   wait_ended(named->row.id);
   const std::string named_log = log_of(named->row.id);
   EXPECT_NE(named_log.find("uid=1000 gid=1001 groups=1001 50 pwd=/work foo=bar"), std::string::npos) << named_log;
+}
+
+// HOME comes from the image's /etc/passwd entry of the user it runs as ("/" without one), unless
+// the image's Env or the manifest's env sets it, as runc and docker do.
+TEST_F(RuncSessionTest, HomeComesFromTheImagesPasswdUnlessTheEnvSetsIt) {
+  auto home_of = [&](const std::string& user, const std::vector<std::string>& image_env,
+                     const std::map<std::string, std::string>& env) {
+    auto s = spec("echo home=[$HOME]");
+    s.image = put_user_image(user, image_env);
+    s.env = env;
+    auto v = create(s);
+    EXPECT_TRUE(v) << v.error().message;
+    if (!v) return std::string();
+    wait_ended(v->row.id);
+    const std::string log = log_of(v->row.id);
+    const auto at = log.find("home=[");
+    const auto end = log.find(']', at);
+    return at == std::string::npos || end == std::string::npos ? log : log.substr(at + 6, end - at - 6);
+  };
+  EXPECT_EQ(home_of("worker", {}, {}), "/work");
+  EXPECT_EQ(home_of("1000:50", {}, {}), "/work");  // by uid
+  EXPECT_EQ(home_of("", {}, {}), "/root");         // no User: root's entry
+  EXPECT_EQ(home_of("4242", {}, {}), "/");         // no entry
+  EXPECT_EQ(home_of("worker", {"HOME=/from-image"}, {}), "/from-image");
+  EXPECT_EQ(home_of("worker", {"HOME=/from-image"}, {{"HOME", "/from-manifest"}}), "/from-manifest");
+  EXPECT_EQ(home_of("worker", {}, {{"HOME", "/from-manifest"}}), "/from-manifest");
 }
 
 // A User the image's files do not know fails the session's creation with a clear error.

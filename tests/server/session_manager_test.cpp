@@ -121,6 +121,18 @@ TEST(SessionManagerTest, PurchaseOrderCannotBeUsedTwice) {
   expect_refused(env, env.alice.account_id(), req, ErrorCode::kConflict, "already used");
 }
 
+// A HOME in the spec's env (or the image's Env) is the workload's: none is added.
+TEST(SessionManagerTest, AHomeInTheEnvIsKept) {
+  SessionEnv env;
+  auto spec = env.spec();
+  spec.env["HOME"] = "/mine";
+  auto v = env.manager->create(env.alice.account_id(), env.request(env.alice, spec));
+  ASSERT_TRUE(v) << v.error().message;
+  auto sb = env.sandbox.spec(v->row.id);
+  ASSERT_TRUE(sb);
+  EXPECT_EQ(sb->env, (std::vector<std::string>{"IMG=1", "HOME=/mine"}));
+}
+
 TEST(SessionManagerTest, CreateRunsTheSandboxWithTheImageAndSpec) {
   SessionEnv env;
   auto spec = env.spec(750, 128LL << 20);
@@ -134,7 +146,8 @@ TEST(SessionManagerTest, CreateRunsTheSandboxWithTheImageAndSpec) {
   ASSERT_TRUE(sb);
   EXPECT_EQ(sb->args, (std::vector<std::string>{"/bin/x", "run"}));  // the image's Cmd
   EXPECT_EQ(sb->cwd, "/w");
-  EXPECT_EQ(sb->env, (std::vector<std::string>{"IMG=1", "FOO=bar"}));
+  // HOME as runc sets it: the image has no /etc/passwd, so "/".
+  EXPECT_EQ(sb->env, (std::vector<std::string>{"IMG=1", "FOO=bar", "HOME=/"}));
   EXPECT_EQ(sb->reserved, spec.resources);
   EXPECT_EQ(sb->pids_limit, spec.pids);
   EXPECT_TRUE(std::filesystem::exists(sb->rootfs + "/bin/x")) << sb->rootfs;
