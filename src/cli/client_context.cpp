@@ -15,11 +15,11 @@ Result<ClientContext> load_client_context(const CliState& st) {
     return tl::make_unexpected(cfg.error());
   }
   c.config = with_env_overrides(cfg ? *cfg : UserConfig{});
-  XOP_ASSIGN_OR_RETURN(auto corp, ApiClient::connect(c.config.corp_url, c.key));
-  c.corp = std::make_unique<ApiClient>(std::move(corp));
+  XOP_ASSIGN_OR_RETURN(auto corp, CorpClient::connect(c.config.corp_url, c.key));
+  c.corp = std::make_unique<CorpClient>(std::move(corp));
   if (!c.config.xis_url.empty()) {
-    XOP_ASSIGN_OR_RETURN(auto xis, ApiClient::connect(c.config.xis_url, c.key));
-    c.xis = std::make_unique<ApiClient>(std::move(xis));
+    XOP_ASSIGN_OR_RETURN(auto xis, XisClient::connect(c.config.xis_url, c.key));
+    c.xis = std::make_unique<XisClient>(std::move(xis));
   }
   return c;
 }

@@ -1,10 +1,12 @@
-// What a client verb needs: the user's home, key and config, and clients for corp and XIS.
+// What a client verb needs: the user's home, key and config, and the typed clients of corp and
+// XIS (client/corp_client.h, client/xis_client.h): every verb calls the platform through them.
 #pragma once
 
 #include <memory>
 
 #include "cli/commands.h"
-#include "client/api_client.h"
+#include "client/corp_client.h"
+#include "client/xis_client.h"
 #include "deploy/user_home.h"
 
 namespace xop {
@@ -13,8 +15,8 @@ struct ClientContext {
   UserHome home{""};
   KeyPair key;
   UserConfig config;
-  std::unique_ptr<ApiClient> corp;
-  std::unique_ptr<ApiClient> xis;
+  std::unique_ptr<CorpClient> corp;
+  std::unique_ptr<XisClient> xis;  // null without an XIS URL
 };
 
 // Loads the home's key and config (XOP_CORP_URL / XOP_XIS_URL override config.toml and suffice

@@ -37,10 +37,12 @@ int create(const CliState& st, const AccountArgs& a) {
     key = KeyPair::generate();
     if (auto s = home.save_key(*key); !s) return fail(s.error());
   }
+  auto kind = parse_account_kind(a.kind, "--kind");
+  if (!kind) return usage_error(kind.error().message);
   if (auto s = home.save_config(cfg); !s) return fail(s.error());
-  auto corp = ApiClient::connect(eff.corp_url, *key);
+  auto corp = CorpClient::connect(eff.corp_url, *key);
   if (!corp) return fail(corp.error());
-  auto r = CorpClient(*corp).register_account(RegisterAccountRequest{a.kind, a.name, std::nullopt});
+  auto r = corp->register_account(RegisterAccountRequest{*kind, a.name, std::nullopt});
   if (!r && r.error().code != ErrorCode::kConflict) return fail(r.error());
   if (st.json) {
     print_json(Json{{"account", key->account_id()}, {"public_key", key->public_key().base64()}, {"home", home.dir()}});
@@ -55,7 +57,7 @@ int show(const CliState& st, const AccountArgs& a) {
   auto c = load_client_context(st);
   if (!c) return fail(c.error());
   const std::string id = a.account.empty() ? c->key.account_id() : a.account;
-  auto r = CorpClient(*c->corp).account(id).map([](const AccountAnswer& v) { return to_json(v); });
+  auto r = c->corp->account(id).map([](const AccountAnswer& v) { return to_json(v); });
   if (!r) return fail(r.error());
   if (st.json) {
     print_json(*r);
@@ -79,10 +81,10 @@ int fund(const CliState& st, const AccountArgs& a) {
   const std::string admin_file = a.admin_key_file.empty() ? c->home.dir() + "/dev-admin.json" : a.admin_key_file;
   auto admin = load_key_file(admin_file);
   if (!admin) return fail("funding needs the corp's admin key (" + admin_file + "): " + admin.error().message);
-  auto corp = ApiClient::connect(c->config.corp_url, *admin);
+  auto corp = CorpClient::connect(c->config.corp_url, *admin);
   if (!corp) return fail(corp.error());
   const std::string to = a.account.empty() ? c->key.account_id() : a.account;
-  auto r = CorpClient(*corp).deposit(DepositRequest{to, amount->micros(), "faucet"}).map([](const DepositAnswer& v) {
+  auto r = corp->deposit(DepositRequest{to, amount->micros(), "faucet"}).map([](const DepositAnswer& v) {
     return to_json(v);
   });
   if (!r) return fail(r.error());

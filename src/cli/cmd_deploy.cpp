@@ -11,6 +11,7 @@
 #include "cli/funds_check.h"
 #include "cli/interrupt.h"
 #include "cli/output.h"
+#include "client/server_client.h"
 #include "core/units.h"
 #include "deploy/deployer.h"
 
@@ -26,9 +27,9 @@ struct DeployArgs {
 
 // Stops a session this deploy started (after an interrupt), signed for the server it runs on.
 Status stop_session(const ClientContext& c, const DeployOutcome& o) {
-  XOP_ASSIGN_OR_RETURN(auto server, ApiClient::connect(o.endpoint, c.key));
-  server.set_audience(o.server);
-  XOP_ASSIGN_OR_RETURN(auto r, server.call("DELETE", "/v1/sessions/" + o.session));
+  XOP_ASSIGN_OR_RETURN(auto server, ServerClient::connect(o.endpoint, c.key));
+  server.api().set_audience(o.server);
+  XOP_ASSIGN_OR_RETURN(auto r, server.stop_session(o.session));
   return {};
 }
 
@@ -44,9 +45,9 @@ int run(const CliState& st, const DeployArgs& a) {
     m->near = GeoPoint{std::llround(ll->first * 1e6), std::llround(ll->second * 1e6)};
   }
   // Before buying: every session holds its budget, so count x budget must fit in the balance.
-  auto acct = c->corp->call("GET", "/v1/accounts/" + c->key.account_id());
+  auto acct = c->corp->account(c->key.account_id());
   if (!acct) return fail(acct.error());
-  const std::string short_of = funds_shortfall(m->count, m->budget, Money::micros(acct->value("balance", int64_t{0})));
+  const std::string short_of = funds_shortfall(m->count, m->budget, Money::micros(acct->balance.value_or(0)));
   if (!short_of.empty()) return fail(Error{ErrorCode::kPaymentRequired, short_of});
   // This run's own scratch directory (an image archive is unpacked there), removed on return.
   auto scratch = c->home.make_scratch();

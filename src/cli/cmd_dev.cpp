@@ -62,15 +62,14 @@ int demo(const CliState& st, const DevArgs& a, Platform& platform) {
   }
   auto ctx = load_client_context(st);
   if (!ctx) return fail(ctx.error());
-  auto reg = CorpClient(*ctx->corp).register_account(RegisterAccountRequest{"user", "demo-user", std::nullopt});
+  auto reg = ctx->corp->register_account(RegisterAccountRequest{AccountKind::kUser, "demo-user", std::nullopt});
   if (!reg) return fail(reg.error());
   std::cout << "registered user " << key->account_id() << " (key in " << home.key_path() << ")\n";
 
   heading("2. fund");
-  auto admin = ApiClient::connect(platform.corp_url(), platform.admin_key());
+  auto admin = CorpClient::connect(platform.corp_url(), platform.admin_key());
   if (!admin) return fail(admin.error());
-  auto dep = CorpClient(*admin)
-                 .deposit(DepositRequest{key->account_id(), 100 * Money::kMicrosPerCredit, "dev faucet"})
+  auto dep = admin->deposit(DepositRequest{key->account_id(), 100 * Money::kMicrosPerCredit, "dev faucet"})
                  .map([](const DepositAnswer& v) { return to_json(v); });
   if (!dep) return fail(dep.error());
   std::cout << "deposited 100.00 credits; balance " << credits(dep->value("balance", int64_t{0})) << "\n";
@@ -119,10 +118,9 @@ int demo(const CliState& st, const DevArgs& a, Platform& platform) {
 
   heading("5. stop");
   for (const auto& s : sessions) {
-    auto server = ApiClient::connect(s.endpoint, ctx->key);
-    if (server && !s.server.empty()) server->set_audience(s.server);
-    auto r = server ? ServerClient(*server).stop_session(s.session).map(session_answer_json)
-                    : tl::make_unexpected(server.error());
+    auto server = ServerClient::connect(s.endpoint, ctx->key);
+    if (server && !s.server.empty()) server->api().set_audience(s.server);
+    auto r = server ? server->stop_session(s.session).map(session_answer_json) : tl::make_unexpected(server.error());
     if (!r) return fail(r.error());
     std::cout << s.session << " on " << s.name << ": " << r->value("session", Json::object()).value("state", "?")
               << "\n";
@@ -130,8 +128,7 @@ int demo(const CliState& st, const DevArgs& a, Platform& platform) {
   // Wait (with a deadline) until the corp has settled every final record and closed the POs.
   bool settled = false;
   for (int i = 0; i < 100 && !settled; ++i) {
-    auto stmt =
-        CorpClient(*ctx->corp).statement(ctx->key.account_id()).map([](const StatementView& v) { return to_json(v); });
+    auto stmt = ctx->corp->statement(ctx->key.account_id()).map([](const StatementView& v) { return to_json(v); });
     settled = stmt.has_value();
     if (stmt) {
       for (const auto& po : stmt->value("purchase_orders", Json::array())) {

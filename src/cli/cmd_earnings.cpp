@@ -16,25 +16,25 @@ struct EarningsArgs {
 int run(const CliState& st, const EarningsArgs& a) {
   auto c = load_client_context(st);
   if (!c) return fail(c.error());
-  auto r = c->corp->call("GET", "/v1/accounts/" + c->key.account_id() + "/earnings");
+  auto r = c->corp->earnings(c->key.account_id());
   if (!r) return fail(r.error());
-  Json servers = Json::array();
-  int64_t total = 0;
-  int64_t today = 0;
-  for (const auto& s : r->value("servers", Json::array())) {
-    const std::string id = s.value("server", "");
-    if (!a.server.empty() && id.rfind(a.server, 0) != 0) continue;
-    total += s.value("total", int64_t{0});
-    today += s.value("today", int64_t{0});
-    servers.push_back(s);
+  // Only the servers asked for, and their sums.
+  EarningsView shown = *r;
+  shown.servers.clear();
+  shown.total = 0;
+  shown.today = 0;
+  for (const auto& s : r->servers) {
+    if (!a.server.empty() && s.server.rfind(a.server, 0) != 0) continue;
+    shown.total += s.total;
+    shown.today += s.today;
+    shown.servers.push_back(s);
   }
+  const auto& servers = shown.servers;
+  const int64_t total = shown.total;
+  const int64_t today = shown.today;
   if (!a.server.empty() && servers.empty()) return fail("you own no server " + a.server);
   if (st.json) {
-    Json out = *r;
-    out["servers"] = servers;
-    out["total"] = total;
-    out["today"] = today;
-    print_json(out);
+    print_json(to_json(shown));
     return 0;
   }
   if (servers.empty()) {
@@ -44,8 +44,7 @@ int run(const CliState& st, const EarningsArgs& a) {
   }
   Table t({"SERVER", "NAME", "RECORDS", "TODAY", "TOTAL"});
   for (const auto& s : servers) {
-    t.add({s.value("server", "").substr(0, 12), s.value("name", ""), std::to_string(s.value("settlements", int64_t{0})),
-           credits(s.value("today", int64_t{0})), credits(s.value("total", int64_t{0}))});
+    t.add({s.server.substr(0, 12), s.name, std::to_string(s.settlements), credits(s.today), credits(s.total)});
   }
   if (servers.size() > 1) t.add({"", "all", "", credits(today), credits(total)});
   std::cout << t.render();

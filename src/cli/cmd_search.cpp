@@ -45,7 +45,7 @@ int run(const CliState& st, const SearchArgs& a) {
   auto c = load_client_context(st);
   if (!c) return fail(c.error());
   if (!c->xis) return fail("no XIS URL in config.toml (or XOP_XIS_URL)");
-  auto r = XisClient(*c->xis).search(q).map([](const SearchResult& v) { return to_json(v); });
+  auto r = c->xis->search(q).map([](const SearchResult& v) { return to_json(v); });
   if (!r) return fail(r.error());
   if (st.json) {
     print_json(*r);

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/daemon.h"
 #include "cli/output.h"
+#include "client/server_client.h"
 #include "core/file_util.h"
 #include "proto/advert.h"
 #include "server/xeno_server.h"
@@ -61,12 +62,10 @@ struct Resolved {
 };
 Result<Resolved> resolve_server(ClientContext& c, const std::string& who) {
   if (!c.xis) return invalid("no XIS in your config to find server " + who + "; give its URL");
-  XOP_ASSIGN_OR_RETURN(auto list, c.xis->call("GET", "/v1/adverts"));
+  XOP_ASSIGN_OR_RETURN(auto list, c.xis->adverts());
   std::vector<Resolved> found;
-  for (const auto& j : list.value("adverts", Json::array())) {
-    auto doc = SignedDoc::from_json(j, kAdvertType);
-    if (!doc) continue;
-    auto adv = verify_advert(*doc);
+  for (const auto& doc : list) {
+    auto adv = verify_advert(doc);
     if (!adv) continue;  // unsigned or forged adverts name nobody
     if (adv->server.rfind(who, 0) == 0 || adv->name == who) found.push_back(Resolved{adv->endpoint, adv->server});
   }
@@ -83,9 +82,8 @@ std::string ago(int64_t ms) {
   return fmt::format("{} h ago", ms / 3'600'000);
 }
 
-std::string resources_text(const Json& r) {
-  return fmt::format("{} cpu_millis, {}", r.value("cpu_millis", int64_t{0}),
-                     human_bytes(r.value("memory_bytes", int64_t{0})));
+std::string resources_text(const Resources& r) {
+  return fmt::format("{} cpu_millis, {}", r.cpu_millis, human_bytes(r.memory_bytes));
 }
 
 int status(const CliState& st, const StatusArgs& a) {
@@ -102,56 +100,49 @@ int status(const CliState& st, const StatusArgs& a) {
     url = status_url(a);
   }
   if (!url) return fail(url.error());
-  auto server = ApiClient::connect(*url, c->key);
+  auto server = ServerClient::connect(*url, c->key);
   if (!server) return fail(server.error());
-  auto s = server->call("GET", "/v1/status");
+  auto s = server->status();
   if (!s) return fail(s.error());
-  const std::string id = s->value("server", "");
+  const std::string& id = s->server;
   if (!expected.empty() && id != expected) return fail(*url + " answers as server " + id + ", not " + expected);
   // Earnings come from the corp's ledger; the server's own view cannot vouch for them.
-  auto e = c->corp->call("GET", "/v1/accounts/" + id + "/earnings");
+  auto e = c->corp->earnings(id);
   if (st.json) {
-    Json out = *s;
-    out["earnings"] = e ? *e : Json{{"error", e.error().message}};
+    Json out = to_json(*s);
+    out["earnings"] = e ? to_json(*e) : Json{{"error", e.error().message}};
     print_json(out);
     return e ? 0 : 1;
   }
-  const Json reg = s->value("registration", Json::object());
-  const Json adv = s->value("advert", Json::object());
-  const Json corp = s->value("corp", Json::object());
-  std::cout << "server       " << s->value("name", "") << " (" << id << ") at " << *url << "\n";
-  std::cout << "registered   "
-            << (reg.value("registered", false) ? "yes, with the corp " + reg.value("corp_url", "") : "no") << "\n";
+  const auto& reg = s->registration;
+  const auto& adv = s->advert;
+  const auto& corp = s->corp;
+  std::cout << "server       " << s->name << " (" << id << ") at " << *url << "\n";
+  std::cout << "registered   " << (reg.registered ? "yes, with the corp " + reg.corp_url : "no") << "\n";
   std::cout << "corp         "
-            << (corp.value("reachable", true)
+            << (corp.reachable
                     ? std::string("reachable")
-                    : fmt::format("UNREACHABLE ({} failed deliveries: {})", corp.value("delivery_failures", int64_t{0}),
-                                  corp.value("error", "")))
+                    : fmt::format("UNREACHABLE ({} failed deliveries: {})", corp.delivery_failures, corp.error))
             << "\n";
-  const std::string adv_state = adv.value("state", "");
-  std::string adv_line = adv_state;
-  if (adv_state != "disabled") {
-    adv_line = fmt::format("{} at {}, last accepted {} ({}; TTL {} s)", adv_state, adv.value("xis_url", ""),
-                           ago(adv.value("age_ms", int64_t{-1})), adv.value("fresh", false) ? "fresh" : "STALE",
-                           adv.value("ttl_ms", int64_t{0}) / 1000);
-    if (!adv.value("error", "").empty()) adv_line += "; last error: " + adv.value("error", "");
+  std::string adv_line = adv.state;
+  if (adv.state != "disabled") {
+    adv_line = fmt::format("{} at {}, last accepted {} ({}; TTL {} s)", adv.state, adv.xis_url, ago(adv.age_ms),
+                           adv.fresh ? "fresh" : "STALE", adv.ttl_ms / 1000);
+    if (!adv.error.empty()) adv_line += "; last error: " + adv.error;
   }
   std::cout << "advert       " << adv_line << "\n";
-  std::cout << "capacity     " << resources_text(s->value("capacity", Json::object())) << "\n";
-  std::cout << "in use       " << resources_text(s->value("in_use", Json::object())) << "\n";
+  std::cout << "capacity     " << resources_text(s->capacity) << "\n";
+  std::cout << "in use       " << resources_text(s->in_use) << "\n";
   if (e) {
-    std::cout << "earnings     " << credits(e->value("today", int64_t{0})) << " today, "
-              << credits(e->value("total", int64_t{0})) << " in total\n";
+    std::cout << "earnings     " << credits(e->today) << " today, " << credits(e->total) << " in total\n";
   } else {
     std::cout << "earnings     unknown: " << e.error().message << "\n";
   }
-  const Json sessions = s->value("sessions", Json::array());
-  std::cout << "\n" << sessions.size() << " session(s) hosted\n";
-  if (!sessions.empty()) {
+  std::cout << "\n" << s->sessions.size() << " session(s) hosted\n";
+  if (!s->sessions.empty()) {
     Table t({"SESSION", "USER", "STATE", "CLAIMED"});
-    for (const auto& x : sessions) {
-      t.add({x.value("id", "").substr(0, 12), x.value("user", "").substr(0, 12), x.value("state", ""),
-             credits(x.value("claimed", int64_t{0}))});
+    for (const auto& x : s->sessions) {
+      t.add({x.id.substr(0, 12), x.user.substr(0, 12), x.state, credits(x.claimed)});
     }
     std::cout << t.render();
   }

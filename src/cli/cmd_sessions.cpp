@@ -30,17 +30,14 @@ struct SessionArgs {
 Result<Json> fetch(SessionDirectory& dir, const DeployedSession& d, const std::string& method,
                    const std::string& suffix) {
   // Signed for the server the session was placed on, at its current endpoint (XIS's advert).
-  XOP_ASSIGN_OR_RETURN(auto server, dir.server_client(d));
-  ServerClient client(std::move(server));
+  XOP_ASSIGN_OR_RETURN(auto client, dir.server_client(d));
   if (suffix == "/logs") return client.logs(d.session).map(logs_answer_json);
   auto s = method == "DELETE" ? client.stop_session(d.session) : client.session(d.session);
   return s.map([](const SessionInfo& v) { return session_answer_json(v); });
 }
 
-SessionStatusInput status_input(const Json& s) {
-  SessionStatusInput in{s.value("state", ""), s.value("reason", ""), s.value("exit_reason", ""), std::nullopt};
-  if (auto it = s.find("exit_code"); it != s.end() && it->is_number_integer()) in.exit_code = it->get<int64_t>();
-  return in;
+SessionStatusInput status_input(const SessionInfo& s) {
+  return SessionStatusInput{s.state, s.reason, s.exit_reason, s.exit_code};
 }
 
 // The session `prefix` names (an exact id or a unique prefix) among those found.
@@ -81,14 +78,13 @@ int show_sessions(ClientContext& ctx, bool json, bool all) {
       notes.push_back(short_id(d.session) + " on " + d.name + ": " + f.error);
       continue;
     }
-    const Json& s = *f.live;
-    if (!all && !session_is_live(s.value("state", ""))) {
+    const SessionInfo& s = *f.live;
+    if (!all && !session_is_live(s.state)) {
       ++hidden;
       continue;
     }
-    const Json u = s.value("usage", Json::object());
     const std::string status = session_status(status_input(s));
-    Json js = s;
+    Json js = to_json(s);
     js["status"] = status;
     js["server"] = d.server;
     js["server_name"] = d.name;
@@ -98,9 +94,8 @@ int show_sessions(ClientContext& ctx, bool json, bool all) {
       notes.push_back(short_id(d.session) + " is not recorded in this home; " + found_on(d));
     }
     out.push_back(std::move(js));
-    t.add({short_id(d.session), d.label, d.name, d.city, status, session_age(s.value("created_at", int64_t{0}), now),
-           cpu_seconds(u.value("cpu_ns", int64_t{0})), human_bytes(s.value("memory_bytes", int64_t{0})),
-           credits(s.value("claimed", int64_t{0})), std::to_string(s.value("records", int64_t{0}))});
+    t.add({short_id(d.session), d.label, d.name, d.city, status, session_age(s.created_at, now),
+           cpu_seconds(s.usage.cpu_ns), human_bytes(s.memory_bytes), credits(s.claimed), std::to_string(s.records)});
   }
   if (json) {
     print_json(Json{{"sessions", out}, {"notes", notes}});
@@ -167,7 +162,7 @@ int stop(const CliState& st, const SessionArgs& a) {
   int failed = 0;
   if (a.all) {
     for (const auto& f : *found) {
-      if (f.live && !session_is_live(f.live->value("state", ""))) continue;  // ended already
+      if (f.live && !session_is_live(f.live->state)) continue;  // ended already
       targets.push_back(f);
     }
   } else {

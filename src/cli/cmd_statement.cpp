@@ -25,9 +25,9 @@ int run(const CliState& st, const StatementArgs& a) {
 
 int show_statement(ClientContext& ctx, bool json, bool records) {
   auto* c = &ctx;
-  auto r = CorpClient(*c->corp).statement(c->key.account_id()).map([](const StatementView& v) { return to_json(v); });
+  auto r = c->corp->statement(c->key.account_id()).map([](const StatementView& v) { return to_json(v); });
   if (!r) return fail(r.error());
-  auto check = CorpClient(*c->corp).ledger_check().map([](const LedgerCheckView& v) { return to_json(v); });
+  auto check = c->corp->ledger_check().map([](const LedgerCheckView& v) { return to_json(v); });
   if (!check) return fail(check.error());
   if (json) {
     print_json(Json{{"statement", *r}, {"ledger_check", *check}});

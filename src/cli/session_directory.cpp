@@ -9,15 +9,13 @@ void SessionDirectory::load_adverts() {
   if (adverts_loaded_) return;
   adverts_loaded_ = true;
   if (!c_.xis) return;
-  auto r = c_.xis->call("GET", "/v1/adverts");
+  auto r = c_.xis->adverts();
   if (!r) {
     notes_.push_back("XIS unreachable (" + r.error().message + "): using the endpoints cached in the home");
     return;
   }
-  for (const auto& j : r->value("adverts", Json::array())) {
-    auto doc = SignedDoc::from_json(j, kAdvertType);
-    if (!doc) continue;
-    auto a = verify_advert(*doc);  // signed by the server it names: the endpoint is its own word
+  for (const auto& doc : *r) {
+    auto a = verify_advert(doc);  // signed by the server it names: the endpoint is its own word
     if (!a) continue;
     auto& slot = adverts_[a->server];
     if (slot.server.empty() || a->issued_at > slot.issued_at) slot = std::move(*a);
@@ -30,12 +28,12 @@ std::string SessionDirectory::endpoint_of(const std::string& server, const std::
   return cached;
 }
 
-Result<ApiClient> SessionDirectory::server_client(const DeployedSession& d) {
+Result<ServerClient> SessionDirectory::server_client(const DeployedSession& d) {
   const std::string ep = endpoint_of(d.server, d.endpoint);
   if (ep.empty()) return make_error(ErrorCode::kUnavailable, "no known endpoint for server " + d.server);
-  XOP_ASSIGN_OR_RETURN(auto server, ApiClient::connect(ep, c_.key));
+  XOP_ASSIGN_OR_RETURN(auto server, ServerClient::connect(ep, c_.key));
   // Signed for the server the session was placed on, never for whatever the endpoint claims.
-  if (!d.server.empty()) server.set_audience(d.server);
+  if (!d.server.empty()) server.api().set_audience(d.server);
   return server;
 }
 
@@ -53,21 +51,21 @@ Result<std::vector<FoundSession>> SessionDirectory::list() {
   }
   const std::string me = c_.key.account_id();
   std::vector<std::pair<std::string, std::string>> open_pos;  // (po_id, server) still holding credits
-  for (const char* state : {"open", "closing"}) {
-    auto r = c_.corp->call("GET", "/v1/accounts/" + me + "/purchase-orders?state=" + state);
+  for (PoStatus state : {PoStatus::kOpen, PoStatus::kClosing}) {
+    auto r = c_.corp->purchase_orders(me, state);
     if (!r) {
       notes_.push_back("corp unreachable (" + r.error().message + "): sessions not recorded here may be missing");
       break;
     }
-    for (const auto& po : r->value("purchase_orders", Json::array())) {
-      const std::string id = po.value("server", "");
+    for (const auto& po : *r) {
+      const std::string& id = po.server;
       if (!id.empty()) servers[id].server = id;
-      if (std::string_view(state) == "open") open_pos.emplace_back(po.value("po_id", ""), id);
+      if (state == PoStatus::kOpen) open_pos.emplace_back(po.po_id, id);
     }
   }
   load_adverts();
   // One listing per server.
-  std::map<std::string, Result<Json>> listings;
+  std::map<std::string, Result<std::vector<SessionInfo>>> listings;
   for (auto& [id, s] : servers) {
     if (auto it = adverts_.find(id); it != adverts_.end()) {
       if (s.name.empty()) s.name = it->second.name;
@@ -79,15 +77,15 @@ Result<std::vector<FoundSession>> SessionDirectory::list() {
       listings.emplace(id, tl::make_unexpected(client.error()));
       continue;
     }
-    listings.emplace(id, client->call("GET", "/v1/sessions"));
+    listings.emplace(id, client->sessions());
   }
   std::vector<FoundSession> out;
   std::set<std::string> seen;
-  auto find_live = [&](const std::string& server, const std::string& session) -> std::optional<Json> {
+  auto find_live = [&](const std::string& server, const std::string& session) -> std::optional<SessionInfo> {
     const auto& l = listings.at(server);
     if (!l) return std::nullopt;
-    for (const auto& s : l->value("sessions", Json::array())) {
-      if (s.value("id", "") == session) return s;
+    for (const auto& s : *l) {
+      if (s.id == session) return s;
     }
     return std::nullopt;
   };
@@ -113,18 +111,12 @@ Result<std::vector<FoundSession>> SessionDirectory::list() {
       }
       continue;
     }
-    for (const auto& s : l->value("sessions", Json::array())) {
-      const std::string sid = s.value("id", "");
-      if (sid.empty() || seen.count(sid) || s.value("state", "") == "stopped") continue;
+    for (const auto& s : *l) {
+      const std::string& sid = s.id;
+      if (sid.empty() || seen.count(sid) || s.state == "stopped") continue;
       seen.insert(sid);
       const auto& srv = servers[id];
-      DeployedSession d{sid,
-                        id,
-                        srv.name,
-                        srv.city,
-                        endpoint_of(id, srv.endpoint),
-                        s.value("po_id", ""),
-                        s.value("spec", Json::object()).value("name", "")};
+      DeployedSession d{sid, id, srv.name, srv.city, endpoint_of(id, srv.endpoint), s.po_id, s.spec.value("name", "")};
       out.push_back(FoundSession{std::move(d), false, s, ""});
     }
   }
@@ -134,7 +126,7 @@ Result<std::vector<FoundSession>> SessionDirectory::list() {
     const auto& l = listings.at(server);
     if (!l) continue;
     bool used = false;
-    for (const auto& s : l->value("sessions", Json::array())) used = used || s.value("po_id", "") == po;
+    for (const auto& s : *l) used = used || s.po_id == po;
     if (!used) {
       notes_.push_back("purchase order " + po + " on " + servers[server].name +
                        " has no session; its hold returns to you when it expires");

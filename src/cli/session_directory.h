@@ -11,15 +11,16 @@
 #include <vector>
 
 #include "cli/client_context.h"
+#include "client/server_client.h"
 #include "proto/advert.h"
 
 namespace xop {
 
 struct FoundSession {
-  DeployedSession where;     // from the home, or built from what the platform said
-  bool recorded = false;     // the home has a record of it
-  std::optional<Json> live;  // the server's view of it (GET /v1/sessions)
-  std::string error;         // why the server could not say (live is then empty)
+  DeployedSession where;            // from the home, or built from what the platform said
+  bool recorded = false;            // the home has a record of it
+  std::optional<SessionInfo> live;  // the server's view of it (ServerClient::sessions)
+  std::string error;                // why the server could not say (live is then empty)
 };
 
 class SessionDirectory {
@@ -32,7 +33,7 @@ class SessionDirectory {
   // The current endpoint of `server` (XIS's signed advert), else `cached`.
   std::string endpoint_of(const std::string& server, const std::string& cached);
   // A client for the server `d` runs on, signed for that server's identity.
-  Result<ApiClient> server_client(const DeployedSession& d);
+  Result<ServerClient> server_client(const DeployedSession& d);
 
   // What the last list() could not find out (e.g. the corp was unreachable).
   [[nodiscard]] const std::vector<std::string>& notes() const { return notes_; }

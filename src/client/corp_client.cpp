@@ -1,6 +1,7 @@
 #include "client/corp_client.h"
 
 #include "client/typed_call.h"
+#include "proto/po_list.h"
 
 namespace xop {
 
@@ -19,6 +20,27 @@ Result<AccountAnswer> CorpClient::register_account(const RegisterAccountRequest&
 Result<AccountAnswer> CorpClient::account(const std::string& id) {
   XOP_RETURN_IF_ERROR(check_path_segment(id, "account id"));
   return call_typed<AccountAnswer>(api_, "GET", "/v1/accounts/" + id, nullptr, decode_account_answer);
+}
+
+Result<EarningsView> CorpClient::earnings(const std::string& account) {
+  XOP_RETURN_IF_ERROR(check_path_segment(account, "account id"));
+  return call_typed<EarningsView>(api_, "GET", "/v1/accounts/" + account + "/earnings", nullptr, decode_earnings,
+                                  kMaxEarningsBytes);
+}
+
+Result<std::vector<PoStatusView>> CorpClient::purchase_orders(const std::string& account,
+                                                              std::optional<PoStatus> state) {
+  XOP_RETURN_IF_ERROR(check_path_segment(account, "account id"));
+  std::string target = "/v1/accounts/" + account + "/purchase-orders";
+  if (state) target += std::string("?state=") + to_string(*state);
+  return call_typed<std::vector<PoStatusView>>(api_, "GET", target, nullptr, decode_po_list_answer, kMaxPoListBytes);
+}
+
+Result<std::optional<ServerRegistration>> CorpClient::server_registration(const std::string& id) {
+  XOP_RETURN_IF_ERROR(check_path_segment(id, "server id"));
+  auto r = api_.call_raw("GET", "/v1/servers/" + id, "");
+  if (!r) return make_error(ErrorCode::kUnavailable, "the corp cannot be reached: " + r.error().message);
+  return decode_registry_answer(id, r->status, r->body);
 }
 
 Result<ServerAccountView> CorpClient::server(const std::string& id) {

@@ -10,6 +10,17 @@ Result<ServerClient> ServerClient::connect(const std::string& url, std::optional
   return ServerClient(std::move(api));
 }
 
+Result<std::string> ServerClient::info_key() {
+  auto r = api_.call_raw("GET", "/v1/info", "");
+  if (!r) return invalid("it cannot be reached: " + r.error().message);
+  if (r->status != 200) return invalid("its /v1/info answered " + std::to_string(r->status));
+  return decode_info_key(r->body);
+}
+
+Result<ServerStatusView> ServerClient::status() {
+  return call_typed<ServerStatusView>(api_, "GET", "/v1/status", nullptr, decode_server_status, kMaxStatusBytes);
+}
+
 Result<bool> ServerClient::has_blob(const std::string& digest) {
   XOP_RETURN_IF_ERROR(check_path_segment(digest.starts_with("sha256:") ? digest.substr(7) : digest, "digest"));
   XOP_ASSIGN_OR_RETURN(auto res, api_.call_raw("HEAD", "/v1/blobs/" + digest, ""));
@@ -36,7 +47,7 @@ Result<SessionInfo> ServerClient::create_session(const CreateSessionRequest& req
 
 Result<std::vector<SessionInfo>> ServerClient::sessions() {
   return call_typed<std::vector<SessionInfo>>(api_, "GET", "/v1/sessions", nullptr, decode_sessions_answer,
-                                              size_t{64} << 20);
+                                              kMaxSessionsBytes);
 }
 
 Result<SessionInfo> ServerClient::session(const std::string& id) {

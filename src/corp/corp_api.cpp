@@ -8,6 +8,8 @@
 #include "net/auth.h"
 #include "proto/corp_answers.h"
 #include "proto/corp_requests.h"
+#include "proto/earnings.h"
+#include "proto/po_list.h"
 
 namespace xop {
 namespace {
@@ -22,11 +24,18 @@ AccountView account_view(const AccountRow& a) {
   return AccountView{a.id, to_string(a.kind), a.name, a.public_key, a.created_at, a.owner};
 }
 
-Json po_status_json(const PoRow& po) {
+PoStatusView po_status_view(const PoRow& po) {
   const int64_t remaining = po.remaining();
-  return to_json(PoStatusView{po.po_id, po.user, po.server, po.max_amount, po.charged, remaining, to_string(po.status),
-                              remaining == 0 || po.status != PoStatus::kOpen});
+  return PoStatusView{po.po_id,
+                      po.user,
+                      po.server,
+                      po.max_amount,
+                      po.charged,
+                      remaining,
+                      to_string(po.status),
+                      remaining == 0 || po.status != PoStatus::kOpen};
 }
+Json po_status_json(const PoRow& po) { return to_json(po_status_view(po)); }
 
 StatementRecordView record_view(const RecordRow& r) {
   return StatementRecordView{r.record.session,         r.record.seq,      r.record.period_start,
@@ -116,9 +125,8 @@ Result<HttpResponse> CorpApi::register_account(const HttpRequest& q, const PathP
   XOP_ASSIGN_OR_RETURN(auto caller, signed_caller(q));
   XOP_ASSIGN_OR_RETURN(auto body, json_body(q));
   XOP_ASSIGN_OR_RETURN(auto req, decode_register_account(body));
-  XOP_ASSIGN_OR_RETURN(auto kind, parse_account_kind(req.kind, "kind"));
-  XOP_ASSIGN_OR_RETURN(auto a,
-                       house_.register_account(caller, RegisterAccount{kind, req.name, req.owner}, clock_.now_ms()));
+  XOP_ASSIGN_OR_RETURN(
+      auto a, house_.register_account(caller, RegisterAccount{req.kind, req.name, req.owner}, clock_.now_ms()));
   return json_response(201, to_json(AccountAnswer{account_view(a), std::nullopt, std::nullopt}));
 }
 
@@ -131,20 +139,11 @@ Result<HttpResponse> CorpApi::get_account(const HttpRequest& q, const PathParams
 Result<HttpResponse> CorpApi::earnings(const HttpRequest& q, const PathParams& p) {
   XOP_ASSIGN_OR_RETURN(auto key, authenticate(verifier_, q));
   XOP_ASSIGN_OR_RETURN(auto e, house_.earnings(Caller{std::move(key), {}}, p.at("id"), clock_.now_ms()));
-  Json servers = Json::array();
+  EarningsView v{e.account, e.owner, e.day_start, e.total, e.today, {}};
   for (const auto& s : e.servers) {
-    servers.push_back(Json{{"server", s.server},
-                           {"name", s.name},
-                           {"total", s.total},
-                           {"today", s.since},
-                           {"settlements", s.settlements}});
+    v.servers.push_back(ServerEarningsView{s.server, s.name, s.total, s.since, s.settlements});
   }
-  return json_response(200, Json{{"account", e.account},
-                                 {"owner", e.owner},
-                                 {"day_start", e.day_start},
-                                 {"total", e.total},
-                                 {"today", e.today},
-                                 {"servers", std::move(servers)}});
+  return json_response(200, to_json(v));
 }
 
 // ?state=open|closing|closed filters; without it every PO the account bought.
@@ -157,9 +156,10 @@ Result<HttpResponse> CorpApi::account_pos(const HttpRequest& q, const PathParams
   }
   XOP_ASSIGN_OR_RETURN(auto pos,
                        house_.purchase_orders_of(Caller{std::move(key), {}}, p.at("id"), state, clock_.now_ms()));
-  Json arr = Json::array();
-  for (const auto& po : pos) arr.push_back(po_status_json(po));
-  return json_response(200, Json{{"purchase_orders", std::move(arr)}});
+  std::vector<PoStatusView> views;
+  views.reserve(pos.size());
+  for (const auto& po : pos) views.push_back(po_status_view(po));
+  return json_response(200, po_list_answer_json(views));
 }
 
 Result<HttpResponse> CorpApi::get_server(const HttpRequest&, const PathParams& p) {

@@ -4,34 +4,6 @@
 
 namespace xop {
 
-const char* to_string(AccountKind k) { return k == AccountKind::kServer ? "server" : "user"; }
-
-Result<AccountKind> parse_account_kind(std::string_view s, std::string_view what) {
-  for (AccountKind k : {AccountKind::kUser, AccountKind::kServer}) {
-    if (s == to_string(k)) return k;
-  }
-  return invalid(std::string(what) + ": unknown account kind");
-}
-
-const char* to_string(PoStatus s) {
-  switch (s) {
-    case PoStatus::kOpen:
-      return "open";
-    case PoStatus::kClosing:
-      return "closing";
-    case PoStatus::kClosed:
-      return "closed";
-  }
-  return "closed";
-}
-
-Result<PoStatus> parse_po_status(std::string_view s, std::string_view what) {
-  for (PoStatus p : {PoStatus::kOpen, PoStatus::kClosing, PoStatus::kClosed}) {
-    if (s == to_string(p)) return p;
-  }
-  return invalid(std::string(what) + ": unknown purchase order state");
-}
-
 PoState to_po_state(const PoRow& po) {
   PoState st;
   st.po_id = po.po_id;

@@ -13,19 +13,11 @@
 #include "core/time.h"
 #include "corp/settlement.h"
 #include "corp/tx_kind.h"
+#include "proto/account_kind.h"
+#include "proto/po_status.h"
 #include "proto/usage_record.h"
 
 namespace xop {
-
-enum class AccountKind { kUser, kServer };
-const char* to_string(AccountKind k);  // "user" | "server"
-Result<AccountKind> parse_account_kind(std::string_view s, std::string_view what);
-
-// A purchase order is open (its hold can be charged), closing (its user asked to close it: it is
-// still charged, but exhausted, and expiry.h releases its hold) or closed (nothing held).
-enum class PoStatus { kOpen, kClosing, kClosed };
-const char* to_string(PoStatus s);  // "open" | "closing" | "closed"
-Result<PoStatus> parse_po_status(std::string_view s, std::string_view what);
 
 struct AccountRow {
   std::string id;

@@ -310,11 +310,11 @@ Result<std::vector<PoRow>> CorpStore::pos_of(const std::string& account) {
 
 Result<std::vector<PoRow>> CorpStore::releasable_pos_before(TimeMs cutoff) {
   XOP_ASSIGN_OR_RETURN(auto s, db_.prepare(std::string("SELECT ") + kPoColumns +
-                                           " FROM purchase_orders WHERE state = 'open' AND ("
+                                           " FROM purchase_orders WHERE state = ?2 AND ("
                                            "(expires_at < ?1 AND session = '' AND last_seq = 0) OR "
                                            "(close_requested_at > 0 AND close_requested_at < ?1)) "
                                            "ORDER BY expires_at, po_id"));
-  s.bind(1, cutoff);
+  s.bind(1, cutoff).bind(2, stored_state(false));
   return collect_pos(s);
 }
 
@@ -335,8 +335,8 @@ Status CorpStore::note_reported_through(const std::string& server, TimeMs throug
 
 Result<int64_t> CorpStore::held_by(const std::string& user_id) {
   XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT max_amount - charged - released FROM purchase_orders "
-                                           "WHERE user = ? AND state = 'open'"));
-  s.bind(1, user_id);
+                                           "WHERE user = ? AND state = ?"));
+  s.bind(1, user_id).bind(2, stored_state(false));
   int64_t total = 0;
   while (true) {
     XOP_ASSIGN_OR_RETURN(bool row, s.step());
@@ -416,9 +416,9 @@ Result<std::vector<ServerEarningsRow>> CorpStore::server_earnings(const std::str
                                                                   const std::string& only_server) {
   std::vector<ServerEarningsRow> out;
   {
-    XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT id, name FROM accounts WHERE owner = ? AND kind = 'server' "
+    XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT id, name FROM accounts WHERE owner = ? AND kind = ? "
                                              "AND (? = '' OR id = ?) ORDER BY name, id"));
-    s.bind(1, owner_id).bind(2, only_server).bind(3, only_server);
+    s.bind(1, owner_id).bind(2, to_string(AccountKind::kServer)).bind(3, only_server).bind(4, only_server);
     while (true) {
       XOP_ASSIGN_OR_RETURN(bool row, s.step());
       if (!row) break;

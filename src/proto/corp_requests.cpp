@@ -14,7 +14,7 @@ bool is_printable_text(std::string_view s) {
 }
 
 Json to_json(const RegisterAccountRequest& r) {
-  Json j{{"kind", r.kind}, {"name", r.name}};
+  Json j{{"kind", to_string(r.kind)}, {"name", r.name}};
   if (r.owner) j["owner"] = *r.owner;
   return j;
 }
@@ -36,15 +36,17 @@ Json to_json(const UsageRequest& r) { return Json{{"batch", r.batch.to_json()}};
 Result<RegisterAccountRequest> decode_register_account(const Json& j) {
   JsonReader r(j, "account");
   RegisterAccountRequest req;
-  req.kind = r.str("kind", 16);
+  const std::string kind = r.str("kind", 16);
   req.name = r.str("name", kMaxAccountNameLen);
   req.owner = r.opt_str("owner", 64);
   XOP_RETURN_IF_ERROR(r.finish());
-  if (req.kind != "user" && req.kind != "server") return invalid("account.kind: must be \"user\" or \"server\"");
+  auto k = parse_account_kind(kind, "account.kind");
+  if (!k) return invalid("account.kind: must be \"user\" or \"server\"");
+  req.kind = *k;
   if (req.name.empty() || !is_printable_text(req.name))
     return invalid("account.name: must be non-empty printable text");
-  if (req.kind == "server" && !req.owner) return invalid("account.owner: required for a server account");
-  if (req.kind == "user" && req.owner) return invalid("account.owner: only server accounts have an owner");
+  if (req.kind == AccountKind::kServer && !req.owner) return invalid("account.owner: required for a server account");
+  if (req.kind == AccountKind::kUser && req.owner) return invalid("account.owner: only server accounts have an owner");
   if (req.owner && !is_account_id(*req.owner)) return invalid("account.owner: not an account id");
   return req;
 }

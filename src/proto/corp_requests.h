@@ -10,6 +10,7 @@
 
 #include "core/json_reader.h"
 #include "crypto/signed_doc.h"
+#include "proto/account_kind.h"
 
 namespace xop {
 
@@ -17,9 +18,9 @@ inline constexpr size_t kMaxAccountNameLen = 64;
 inline constexpr size_t kMaxMemoLen = 256;
 
 struct RegisterAccountRequest {
-  std::string kind;  // "user" | "server"
+  AccountKind kind = AccountKind::kUser;  // "user" | "server" on the wire; any other name is refused
   std::string name;
-  std::optional<std::string> owner;  // required iff kind == "server"
+  std::optional<std::string> owner;  // required iff kind is kServer
 };
 Json to_json(const RegisterAccountRequest& r);
 Result<RegisterAccountRequest> decode_register_account(const Json& j);

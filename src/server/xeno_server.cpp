@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/log_backoff.h"
 #include "net/http_server.h"
+#include "proto/server_status.h"
 #include "server/advertiser.h"
 #include "server/charging_agent.h"
 #include "server/server_api.h"
@@ -138,45 +139,35 @@ struct XenoServer::Impl {
       return make_error(ErrorCode::kPermissionDenied, "the status is for the server's owner only");
     }
     const TimeMs now = clock->now_ms();
-    Json advert;
-    Json corp_state;
+    ServerStatusView v;
+    v.server = server_id;
+    v.name = cfg.name;
+    v.owner = cfg.owner;
+    v.now = now;
+    v.registration = ServerRegistrationStatus{cfg.corp_url, registered_at > 0, registered_at};
     {
       std::lock_guard lock(round_mu);
       const char* state = advert_ok == 1 ? "accepted" : advert_ok == 0 ? "failing" : "none";
-      advert = Json{{"xis_url", cfg.xis_url},
-                    {"state", xis ? state : "disabled"},
-                    {"last_accepted_at", advert_ok_at},
-                    {"age_ms", advert_ok_at > 0 ? now - advert_ok_at : -1},
-                    {"ttl_ms", cfg.advert_ttl_ms},
-                    {"interval_ms", cfg.advert_interval_ms},
-                    {"fresh", advert_ok_at > 0 && now - advert_ok_at < cfg.advert_ttl_ms},
-                    {"error", advert_error}};
-      corp_state = Json{
-          {"reachable", !corp_log.failing()}, {"delivery_failures", corp_log.failures()}, {"error", delivery_error}};
+      v.advert = AdvertStatus{cfg.xis_url,
+                              xis ? state : "disabled",
+                              advert_ok_at,
+                              advert_ok_at > 0 ? now - advert_ok_at : -1,
+                              cfg.advert_ttl_ms,
+                              cfg.advert_interval_ms,
+                              advert_ok_at > 0 && now - advert_ok_at < cfg.advert_ttl_ms,
+                              advert_error};
+      v.corp = CorpDeliveryStatus{!corp_log.failing(), corp_log.failures(), delivery_error};
     }
     auto list = sessions->list("");
     if (!list) return tl::make_unexpected(list.error());
-    Json hosted = Json::array();
-    for (const auto& v : *list) {
-      hosted.push_back(Json{{"id", v.row.id},
-                            {"user", v.row.user},
-                            {"state", v.row.state},
-                            {"started_at", v.row.started_at},
-                            {"stopped_at", v.row.stopped_at},
-                            {"claimed", v.claimed.micros()}});
+    for (const auto& s : *list) {
+      v.sessions.push_back(
+          HostedSession{s.row.id, s.row.user, s.row.state, s.row.started_at, s.row.stopped_at, s.claimed.micros()});
     }
-    return Json{{"server", server_id},
-                {"name", cfg.name},
-                {"owner", cfg.owner},
-                {"now", now},
-                {"registration",
-                 Json{{"corp_url", cfg.corp_url}, {"registered", registered_at > 0}, {"registered_at", registered_at}}},
-                {"corp", std::move(corp_state)},
-                {"advert", std::move(advert)},
-                {"capacity", to_json(cfg.capacity)},
-                {"in_use", to_json(sessions->reserved())},
-                {"free", to_json(sessions->free())},
-                {"sessions", std::move(hosted)}};
+    v.capacity = cfg.capacity;
+    v.in_use = sessions->reserved();
+    v.free = sessions->free();
+    return to_json(v);
   }
 
   void run_ticker() {
@@ -268,7 +259,7 @@ Status XenoServer::start() {
   d.corp->api().set_audience(corp_key.account_id());  // requests to the corp are signed for its key
 
   // Register (idempotent: an existing registration is fine).
-  auto reg = d.corp->register_account(RegisterAccountRequest{"server", cfg.name, cfg.owner});
+  auto reg = d.corp->register_account(RegisterAccountRequest{AccountKind::kServer, cfg.name, cfg.owner});
   if (!reg && reg.error().code != ErrorCode::kConflict) {
     return make_error(reg.error().code, "cannot register with the corp: " + reg.error().message);
   }

@@ -197,7 +197,8 @@ Result<std::unique_ptr<Platform>> Platform::start(const PlatformOptions& opts) {
   // One owner account for all the servers: their earnings go there.
   d.servers_owner = d.new_key();
   XOP_ASSIGN_OR_RETURN(auto corp, ApiClient::connect(d.corp_url, d.servers_owner, *d.clock, d.connector));
-  XOP_RETURN_IF_ERROR(CorpClient(corp).register_account(RegisterAccountRequest{"user", "dev-owner", std::nullopt}));
+  XOP_RETURN_IF_ERROR(
+      CorpClient(corp).register_account(RegisterAccountRequest{AccountKind::kUser, "dev-owner", std::nullopt}));
   for (int i = 0; i < opts.servers; ++i) XOP_RETURN_IF_ERROR(d.start_server(i, d.servers_owner.account_id()));
   return p;
 }

@@ -3,9 +3,10 @@
 //    (GET <corp>/v1/servers/{id}, public and read-only; docs/api/corp.yaml)
 //  - the advertised endpoint: which key does the server answering there hold?
 //    (GET <endpoint>/v1/info, public; its "public_key")
-// Both are hooks so that tests can stand in for them; the HTTP versions are bounded (timeout,
-// response-size cap) and their answers are decoded strictly by the pure decoders below, which
-// never throw whatever the input (fuzzed with the other XIS bodies).
+// Both are hooks so that tests can stand in for them; the real ones ask through the typed clients
+// (CorpClient::server_registration, ServerClient::info_key), bounded (timeout, response-size cap)
+// and decoded strictly by the pure decoders of proto/peer_answers.h, which never throw whatever the
+// input (fuzzed with the other XIS bodies).
 #pragma once
 
 #include <chrono>
@@ -16,14 +17,9 @@
 
 #include "client/connector.h"
 #include "core/result.h"
+#include "proto/peer_answers.h"
 
 namespace xop {
-
-struct ServerRegistration {
-  std::string server;      // account id
-  std::string public_key;  // base64, as registered
-  std::string owner;       // owner account id; empty if none
-};
 
 // The corp's answer for `server_id`: a registration, nullopt when the corp says it is not a
 // registered server account, or an error (kUnavailable) when it could not be asked.
@@ -36,17 +32,7 @@ struct XisPeers {
   EndpointKeyLookup endpoint_key;  // empty: endpoints are not checked for possession
 };
 
-// Largest answers read from the corp and from an advertised endpoint.
-inline constexpr size_t kMaxRegistryAnswer = size_t{16} * 1024;
-inline constexpr size_t kMaxInfoAnswer = size_t{1} << 20;  // a server's info lists its images
 inline constexpr std::chrono::milliseconds kPeerTimeout{2000};
-
-// Decodes GET /v1/servers/{id}: 200 {"server": {"id", "public_key", "owner"?, ...}} (id must be
-// `server_id`) is a registration, 404 is nullopt, anything else an error (kUnavailable).
-Result<std::optional<ServerRegistration>> decode_registry_answer(const std::string& server_id, int status,
-                                                                 std::string_view body);
-// Decodes a 200 GET /v1/info body: an object whose "public_key" is a valid base64 Ed25519 key.
-Result<std::string> decode_info_key(std::string_view body);
 
 // The hooks over `connector` (one transport per look-up; the simulated platform's connector serves
 // endpoints in-process). corp_registry() fails for a malformed corp URL.

@@ -7,6 +7,7 @@
 
 #include "crypto/keys.h"
 #include "net/router_transport.h"
+#include "proto/po_list.h"
 
 namespace xop {
 namespace {
@@ -18,12 +19,13 @@ class CorpClientTest : public ::testing::Test {
     auto r = std::make_shared<Router>();
     auto h = [this](const HttpRequest& q, const PathParams&) {
       last_target = q.target;
-      if (raw) return HttpResponse{200, "application/json", *raw, "", {}};
+      if (raw) return HttpResponse{raw_status, "application/json", *raw, "", {}};
       if (refusal) return error_response(*refusal, "refused");
       return json_response(200, answer);
     };
-    for (const char* p : {"/v1/info", "/v1/accounts/{id}", "/v1/servers/{id}", "/v1/purchase-orders/{id}",
-                          "/v1/statements/{id}", "/v1/ledger/check"}) {
+    for (const char* p :
+         {"/v1/info", "/v1/accounts/{id}", "/v1/servers/{id}", "/v1/purchase-orders/{id}", "/v1/statements/{id}",
+          "/v1/ledger/check", "/v1/accounts/{id}/earnings", "/v1/accounts/{id}/purchase-orders"}) {
       r->add("GET", p, h);
     }
     for (const char* p :
@@ -36,6 +38,7 @@ class CorpClientTest : public ::testing::Test {
   Json answer = Json::object();
   std::optional<ErrorCode> refusal;
   std::optional<std::string> raw;
+  int raw_status = 200;
   std::string last_target;
 };
 
@@ -96,7 +99,7 @@ TEST_F(CorpClientTest, MalformedUsageAnswersAreErrors) {
 TEST_F(CorpClientTest, RefusalsKeepTheCorpsError) {
   refusal = ErrorCode::kConflict;
   auto c = client();
-  auto r = c.register_account(RegisterAccountRequest{"user", "u", std::nullopt});
+  auto r = c.register_account(RegisterAccountRequest{AccountKind::kUser, "u", std::nullopt});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kConflict);
 }
@@ -105,7 +108,7 @@ TEST_F(CorpClientTest, EveryCallRefusesAWrongShapedAnswer) {
   auto c = client();
   answer = Json{{"unexpected", true}};
   EXPECT_FALSE(c.info());
-  EXPECT_FALSE(c.register_account(RegisterAccountRequest{"user", "u", std::nullopt}));
+  EXPECT_FALSE(c.register_account(RegisterAccountRequest{AccountKind::kUser, "u", std::nullopt}));
   EXPECT_FALSE(c.account("a1"));
   EXPECT_FALSE(c.server("a1"));
   EXPECT_FALSE(c.deposit(DepositRequest{"a1", 5, ""}));
@@ -114,6 +117,8 @@ TEST_F(CorpClientTest, EveryCallRefusesAWrongShapedAnswer) {
   EXPECT_FALSE(c.close_po("po1"));
   EXPECT_FALSE(c.statement("a1"));
   EXPECT_FALSE(c.ledger_check());
+  EXPECT_FALSE(c.earnings("a1"));
+  EXPECT_FALSE(c.purchase_orders("a1", std::nullopt));
   // Ids that are not one path segment are refused before anything is sent.
   last_target.clear();
   auto bad = c.account("../ledger/check");
@@ -173,6 +178,76 @@ TEST_F(CorpClientTest, WellFormedAnswersDecode) {
   auto lc = c.ledger_check();
   ASSERT_TRUE(lc) << lc.error().to_string();
   EXPECT_TRUE(lc->balanced);
+}
+
+TEST_F(CorpClientTest, EarningsAndPurchaseOrdersDecode) {
+  auto c = client();
+  answer = to_json(EarningsView{"a1", "a1", 0, 5, 2, {ServerEarningsView{"s1", "alpha", 5, 2, 1}}});
+  auto e = c.earnings("a1");
+  ASSERT_TRUE(e) << e.error().to_string();
+  EXPECT_EQ(last_target, "/v1/accounts/a1/earnings");
+  EXPECT_EQ(e->servers.at(0).name, "alpha");
+  answer["servers"][0]["total"] = "5";
+  auto bad = c.earnings("a1");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(bad.error().message.find("GET /v1/accounts/a1/earnings"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("earnings.servers[0].total"), std::string::npos) << bad.error().message;
+  raw = std::string(CorpClient::kMaxEarningsBytes + 1, ' ');
+  bad = c.earnings("a1");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("exceeds"), std::string::npos) << bad.error().message;
+  raw.reset();
+  EXPECT_FALSE(c.earnings("a1/../x"));
+
+  answer = po_list_answer_json({PoStatusView{"po1", "a1", "s1", 10, 3, 7, "open", false}});
+  auto pos = c.purchase_orders("a1", PoStatus::kClosing);
+  ASSERT_TRUE(pos) << pos.error().to_string();
+  EXPECT_EQ(last_target, "/v1/accounts/a1/purchase-orders?state=closing");
+  ASSERT_EQ(pos->size(), 1u);
+  EXPECT_EQ(pos->at(0).server, "s1");
+  ASSERT_TRUE(c.purchase_orders("a1", std::nullopt));
+  EXPECT_EQ(last_target, "/v1/accounts/a1/purchase-orders");
+  answer["purchase_orders"][0]["state"] = "lost";
+  auto badpos = c.purchase_orders("a1", std::nullopt);
+  ASSERT_FALSE(badpos);
+  EXPECT_NE(badpos.error().message.find("po_list.purchase_orders[0].state"), std::string::npos)
+      << badpos.error().message;
+}
+
+// What XIS asks a corp it does not trust: the status carries meaning (404: not a server), and the
+// answer is capped at kMaxRegistryAnswer bytes and decoded by proto/peer_answers.h.
+TEST_F(CorpClientTest, ServerRegistrationReadsAHostileCorpUnderItsCap) {
+  auto c = client();
+  const auto server = KeyPair::generate();
+  const std::string id = server.account_id();
+  answer = Json{{"server", {{"id", id}, {"public_key", server.public_key().base64()}, {"name", "s"}}}};
+  auto reg = c.server_registration(id);
+  ASSERT_TRUE(reg) << reg.error().to_string();
+  ASSERT_TRUE(reg->has_value());
+  EXPECT_EQ((*reg)->public_key, server.public_key().base64());
+  EXPECT_EQ(last_target, "/v1/servers/" + id);
+
+  refusal = ErrorCode::kNotFound;
+  reg = c.server_registration(id);
+  ASSERT_TRUE(reg) << reg.error().to_string();
+  EXPECT_FALSE(reg->has_value());
+  refusal.reset();
+
+  // Another server's registration, an oversized answer, a 500, garbage: kUnavailable.
+  answer["server"]["id"] = KeyPair::generate().account_id();
+  for (int pass = 0; pass < 4; ++pass) {
+    if (pass == 1) raw = std::string(kMaxRegistryAnswer + 1, ' ');
+    if (pass == 2) raw_status = 500;
+    if (pass == 3) {
+      raw_status = 200;
+      raw = std::string(100, '[');
+    }
+    auto r = c.server_registration(id);
+    ASSERT_FALSE(r) << pass;
+    EXPECT_EQ(r.error().code, ErrorCode::kUnavailable) << pass;
+  }
+  EXPECT_FALSE(c.server_registration("../x"));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "crypto/keys.h"
 #include "net/router_transport.h"
 
 namespace xop {
@@ -14,7 +15,7 @@ class ServerClientTest : public ::testing::Test {
   ServerClient client() {
     auto r = std::make_shared<Router>();
     auto h = [this](const HttpRequest&, const PathParams&) {
-      if (raw) return HttpResponse{200, "application/json", *raw, "", {}};
+      if (raw) return HttpResponse{status, "application/json", *raw, "", {}};
       return json_response(status, answer);
     };
     r->add("POST", "/v1/sessions", h);
@@ -23,6 +24,8 @@ class ServerClientTest : public ::testing::Test {
     r->add("DELETE", "/v1/sessions/{id}", h);
     r->add("HEAD", "/v1/blobs/{d}", h);
     r->add("PUT", "/v1/blobs/{d}", h);
+    r->add("GET", "/v1/status", h);
+    r->add("GET", "/v1/info", h);
     return ServerClient(ApiClient(std::make_shared<RouterTransport>(r), Endpoint{"server.test", 1}, std::nullopt));
   }
   Json answer = Json::object();
@@ -98,6 +101,51 @@ TEST_F(ServerClientTest, Blobs) {
   has = c.has_blob("sha256:aa");
   ASSERT_TRUE(has);
   EXPECT_FALSE(*has);
+}
+
+TEST_F(ServerClientTest, StatusDecodesStrictly) {
+  auto c = client();
+  ServerStatusView v;
+  v.server = "s1";
+  v.name = "alpha";
+  v.advert.state = "disabled";
+  v.sessions.push_back(HostedSession{"x1", "u", "running", 1, 0, 9});
+  answer = to_json(v);
+  auto s = c.status();
+  ASSERT_TRUE(s) << s.error().to_string();
+  EXPECT_EQ(s->sessions.at(0).claimed, 9);
+  EXPECT_EQ(to_json(*s), answer);
+  answer["sessions"][0]["claimed"] = nullptr;
+  auto bad = c.status();
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(bad.error().message.find("GET /v1/status"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("server_status.sessions[0].claimed"), std::string::npos) << bad.error().message;
+  raw = std::string(ServerClient::kMaxStatusBytes + 1, ' ');
+  bad = c.status();
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("exceeds"), std::string::npos) << bad.error().message;
+}
+
+// What XIS asks an advertised endpoint it does not trust: its key, under kMaxInfoAnswer bytes.
+TEST_F(ServerClientTest, InfoKeyReadsAHostileEndpointUnderItsCap) {
+  auto c = client();
+  const auto key = KeyPair::generate();
+  answer = Json{{"public_key", key.public_key().base64()}, {"images", Json::array()}};
+  auto k = c.info_key();
+  ASSERT_TRUE(k) << k.error().to_string();
+  EXPECT_EQ(*k, key.public_key().base64());
+  answer["public_key"] = "not-a-key";
+  EXPECT_FALSE(c.info_key());
+  raw = std::string(kMaxInfoAnswer + 1, ' ');
+  k = c.info_key();
+  ASSERT_FALSE(k);
+  EXPECT_NE(k.error().message.find("too large"), std::string::npos) << k.error().message;
+  status = 503;
+  raw = "{}";
+  k = c.info_key();
+  ASSERT_FALSE(k);
+  EXPECT_EQ(k.error().message, "its /v1/info answered 503");
 }
 
 }  // namespace

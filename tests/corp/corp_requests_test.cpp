@@ -15,11 +15,19 @@ const std::string kId = KeyPair::generate().account_id();
 TEST(CorpRequests, RegisterAccount) {
   auto u = decode_register_account(Json{{"kind", "user"}, {"name", "alice"}});
   ASSERT_TRUE(u) << u.error().to_string();
-  EXPECT_EQ(u->kind, "user");
+  EXPECT_EQ(u->kind, AccountKind::kUser);
   EXPECT_FALSE(u->owner);
   auto s = decode_register_account(Json{{"kind", "server"}, {"name", "s"}, {"owner", kId}});
   ASSERT_TRUE(s);
+  EXPECT_EQ(s->kind, AccountKind::kServer);
   EXPECT_EQ(*s->owner, kId);
+  EXPECT_EQ(to_json(*s)["kind"], "server");  // the wire form is the enum's name
+  // An unknown kind is refused, naming the field and the names allowed.
+  auto admin = decode_register_account(Json{{"kind", "admin"}, {"name", "x"}});
+  ASSERT_FALSE(admin);
+  EXPECT_EQ(admin.error().message, "account.kind: must be \"user\" or \"server\"");
+  EXPECT_FALSE(decode_register_account(Json{{"kind", "User"}, {"name", "x"}}));
+  EXPECT_FALSE(decode_register_account(Json{{"kind", std::string(17, 'u')}, {"name", "x"}}));
   for (const Json& bad :
        {Json{{"kind", "admin"}, {"name", "x"}}, Json{{"kind", "user"}, {"name", ""}},
         Json{{"kind", "user"}, {"name", std::string(65, 'x')}}, Json{{"kind", "user"}, {"name", "a\nb"}},
