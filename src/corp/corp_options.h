@@ -13,7 +13,7 @@
 namespace xop {
 
 struct CorpOptions {
-  std::string db_path;                 // SQLite database file (created if missing)
+  std::string db_path;  // SQLite database file (created if missing)
   // Code only, never from a config file: the daemon always syncs every commit; the in-process
   // simulated platform does not (storage/sqlite_db.h).
   SqliteDurability durability = SqliteDurability::kSynced;

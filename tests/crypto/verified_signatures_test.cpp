@@ -54,8 +54,8 @@ TEST(VerifiedSignaturesTest, ADocumentChangedAfterVerifyingIsRefused) {
   ASSERT_TRUE(doc);
   ASSERT_TRUE(doc->verify());
   ASSERT_TRUE(doc->verify()) << "the second check (from memory) agrees";
-  EXPECT_TRUE(VerifiedSignatures::documents().contains(k.public_key(),
-                                                       *signed_doc_message(doc->type, doc->body), doc->signature));
+  EXPECT_TRUE(VerifiedSignatures::documents().contains(k.public_key(), *signed_doc_message(doc->type, doc->body),
+                                                       doc->signature));
   SignedDoc changed = *doc;
   changed.body["amount"] = 6;
   EXPECT_FALSE(changed.verify());
