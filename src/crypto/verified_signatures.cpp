@@ -50,6 +50,12 @@ size_t VerifiedSignatures::size() const {
   return known_.size();
 }
 
+void VerifiedSignatures::clear() {
+  std::lock_guard lock(mu_);
+  known_.clear();
+  order_.clear();
+}
+
 VerifiedSignatures& VerifiedSignatures::documents() {
   static VerifiedSignatures instance(4096);
   return instance;

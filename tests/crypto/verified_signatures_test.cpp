@@ -46,6 +46,9 @@ TEST(VerifiedSignaturesTest, TheOldestGoesWhenFull) {
   EXPECT_TRUE(memory.contains(k.public_key(), "b", b));
   EXPECT_TRUE(memory.contains(k.public_key(), "c", c));
   EXPECT_TRUE(memory.verify(k.public_key(), "a", a)) << "forgotten, it is checked again and passes";
+  memory.clear();
+  EXPECT_EQ(memory.size(), 0u);
+  EXPECT_FALSE(memory.contains(k.public_key(), "c", c));
 }
 
 TEST(VerifiedSignaturesTest, ADocumentChangedAfterVerifyingIsRefused) {
