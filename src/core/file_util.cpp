@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -52,11 +53,20 @@ Status write_file_new(const std::string& path, std::string_view content, unsigne
 Result<std::string> read_file_capped(const std::string& path, size_t max_bytes) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return make_error(ErrorCode::kNotFound, "cannot read " + path);
-  std::string text(max_bytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > max_bytes) {
-    return invalid(path + ": larger than " + std::to_string(max_bytes) + " bytes");
+  // Read in chunks: the cap bounds what is kept, not what is allocated up front (a 512 MiB cap
+  // used to zero-fill 512 MiB for every small blob).
+  std::string text;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size <= max_bytes) text.reserve(static_cast<size_t>(size));
+  std::array<char, 64 * 1024> chunk{};
+  while (in) {
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    const auto n = static_cast<size_t>(in.gcount());
+    if (n > max_bytes - text.size()) {
+      return invalid(path + ": larger than " + std::to_string(max_bytes) + " bytes");
+    }
+    text.append(chunk.data(), n);
   }
   return text;
 }

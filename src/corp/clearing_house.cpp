@@ -23,8 +23,8 @@ Result<std::unique_ptr<ClearingHouse>> ClearingHouse::open(CorpOptions opts, Key
   }
   if (opts.usage_clock_skew_ms < 0) return invalid("corp: usage_clock_skew_ms must not be negative");
   if (opts.ledger_check_interval_ms <= 0) return invalid("corp: ledger_check_interval_ms must be positive");
-  XOP_ASSIGN_OR_RETURN(auto store, CorpStore::open(opts.db_path));
-  XOP_ASSIGN_OR_RETURN(auto check_store, CorpStore::open(opts.db_path));
+  XOP_ASSIGN_OR_RETURN(auto store, CorpStore::open(opts.db_path, opts.durability));
+  XOP_ASSIGN_OR_RETURN(auto check_store, CorpStore::open(opts.db_path, opts.durability));
   return std::unique_ptr<ClearingHouse>(new ClearingHouse(std::move(opts), std::move(corp_key),
                                                           std::make_unique<CorpStore>(std::move(store)),
                                                           std::make_unique<CorpStore>(std::move(check_store))));

@@ -8,11 +8,15 @@
 #include <string>
 
 #include "crypto/keys.h"
+#include "storage/sqlite_db.h"
 
 namespace xop {
 
 struct CorpOptions {
-  std::string db_path;                 // SQLite database file (created if missing)
+  std::string db_path;  // SQLite database file (created if missing)
+  // Code only, never from a config file: the daemon always syncs every commit; the in-process
+  // simulated platform does not (storage/sqlite_db.h).
+  SqliteDurability durability = SqliteDurability::kSynced;
   std::optional<PublicKey> admin_key;  // the only key allowed to POST /v1/deposits
   int64_t default_po_ttl_ms = 3'600'000;
   int64_t max_po_ttl_ms = 7LL * 24 * 3'600'000;

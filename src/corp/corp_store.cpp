@@ -139,8 +139,8 @@ Result<UsageRecord> read_record(const SqliteStmt& s) {
 
 }  // namespace
 
-Result<CorpStore> CorpStore::open(const std::string& path) {
-  XOP_ASSIGN_OR_RETURN(auto db, SqliteDb::open(path));
+Result<CorpStore> CorpStore::open(const std::string& path, SqliteDurability durability) {
+  XOP_ASSIGN_OR_RETURN(auto db, SqliteDb::open(path, durability));
   XOP_RETURN_IF_ERROR(db.exec(kSchema));
   // Databases created before close requests were deferred lack the column.
   XOP_ASSIGN_OR_RETURN(auto cols, db.prepare("SELECT 1 FROM pragma_table_info('purchase_orders') "

@@ -19,7 +19,7 @@ namespace xop {
 
 class CorpStore {
  public:
-  static Result<CorpStore> open(const std::string& path);
+  static Result<CorpStore> open(const std::string& path, SqliteDurability durability = SqliteDurability::kSynced);
   SqliteDb& db() { return db_; }
 
   Result<std::optional<AccountRow>> find_account(const std::string& id);

@@ -8,13 +8,25 @@
 #include "core/encoding.h"
 
 namespace xop {
+namespace {
+
+// Fetched once: EVP_sha256() would make every digest fetch the implementation again (OpenSSL 3).
+const EVP_MD* sha256_md() {
+  static const EVP_MD* md = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return fetched != nullptr ? fetched : EVP_sha256();
+  }();
+  return md;
+}
+
+}  // namespace
 
 struct Sha256Stream::Impl {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   ~Impl() { EVP_MD_CTX_free(ctx); }
 };
 
-Sha256Stream::Sha256Stream() : impl_(std::make_unique<Impl>()) { EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr); }
+Sha256Stream::Sha256Stream() : impl_(std::make_unique<Impl>()) { EVP_DigestInit_ex(impl_->ctx, sha256_md(), nullptr); }
 Sha256Stream::~Sha256Stream() = default;
 
 void Sha256Stream::update(std::string_view data) { EVP_DigestUpdate(impl_->ctx, data.data(), data.size()); }
@@ -29,7 +41,7 @@ std::string Sha256Stream::hex_final() {
 std::string sha256(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  EVP_Digest(data.data(), data.size(), out.data(), &len, sha256_md(), nullptr);
   return std::string(reinterpret_cast<const char*>(out.data()), len);
 }
 

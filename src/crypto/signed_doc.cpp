@@ -3,6 +3,7 @@
 #include "core/encoding.h"
 #include "crypto/canonical.h"
 #include "crypto/digest.h"
+#include "crypto/verified_signatures.h"
 
 namespace xop {
 
@@ -23,7 +24,7 @@ Result<SignedDoc> SignedDoc::sign(std::string type, Json body, const KeyPair& ke
 
 Status SignedDoc::verify() const {
   XOP_ASSIGN_OR_RETURN(auto msg, signed_doc_message(type, body));
-  if (!signer.verify(msg, signature)) {
+  if (!VerifiedSignatures::documents().verify(signer, msg, signature)) {
     return make_error(ErrorCode::kUnauthenticated, type + ": signature does not verify");
   }
   return {};

@@ -23,6 +23,8 @@ struct SignedDoc {
   // is valid for the embedded signer. Who the signer must be is the caller's decision.
   static Result<SignedDoc> from_json(const Json& j, const std::string& expected_type);
 
+  // Checks the signature; a document that verified before is recognised without a new Ed25519
+  // check (crypto/verified_signatures.h).
   [[nodiscard]] Status verify() const;
   [[nodiscard]] Json to_json() const;
   // Digest that identifies this exact signed document.

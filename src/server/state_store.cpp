@@ -177,8 +177,8 @@ class SqliteStateStore final : public StateStore {
 
 }  // namespace
 
-Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& path) {
-  XOP_ASSIGN_OR_RETURN(auto db, SqliteDb::open(path));
+Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& path, SqliteDurability durability) {
+  XOP_ASSIGN_OR_RETURN(auto db, SqliteDb::open(path, durability));
   auto store = std::make_unique<SqliteStateStore>(std::move(db));
   XOP_RETURN_IF_ERROR(store->init());
   return std::unique_ptr<StateStore>(std::move(store));

@@ -11,6 +11,7 @@
 
 #include "core/json_reader.h"
 #include "proto/usage_record.h"
+#include "storage/sqlite_db.h"
 
 namespace xop {
 
@@ -38,7 +39,8 @@ struct SessionRow {
 class StateStore {
  public:
   virtual ~StateStore() = default;
-  static Result<std::unique_ptr<StateStore>> open(const std::string& path);
+  static Result<std::unique_ptr<StateStore>> open(const std::string& path,
+                                                  SqliteDurability durability = SqliteDurability::kSynced);
 
   // Inserts a new session; kConflict when the PO is already used by another session.
   virtual Status insert_session(const SessionRow& s) = 0;

@@ -11,6 +11,7 @@
 #include "net/router.h"
 #include "server/sandbox.h"
 #include "server/server_config.h"
+#include "storage/sqlite_db.h"
 
 namespace xop {
 
@@ -26,6 +27,9 @@ struct ServerSeams {
   std::function<Status(std::shared_ptr<const Router> api, const std::string& spool_dir)> listen;
   // false: no ticker thread; the owner calls tick() to run the periodic work.
   bool run_ticker = true;
+  // The session state store's (state.db) commits; the daemon always syncs them, the in-process
+  // simulated platform does not (storage/sqlite_db.h).
+  SqliteDurability storage = SqliteDurability::kSynced;
 };
 
 class XenoServer {

@@ -8,8 +8,11 @@
 //    endpoint is served by its router through a SimNetwork, everything runs on a SimulatedClock
 //    that only advance() moves, and sessions run in SimSandbox (workloads described by their
 //    environment, sim/sim_sandbox.h) over root file systems copied, not mounted, so no root is
-//    needed. Keys come from `seed`, so account ids, placement and amounts repeat run after run
-//    (purchase-order, session and transaction ids are random).
+//    needed. Its SQLite stores (corp, session state) commit without fsync
+//    (SqliteDurability::kUnsynced): the scenario exercises the daemons' logic and SQL, not their
+//    disks; the daemons and the HTTP wiring always sync. Keys come from `seed`, so account ids,
+//    placement and amounts repeat run after run (purchase-order, session and transaction ids are
+//    random).
 #pragma once
 
 #include <memory>

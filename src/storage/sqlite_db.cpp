@@ -108,6 +108,10 @@ bool SqliteStmt::is_null(int col) const { return sqlite3_column_type(st_, col) =
 Result<SqliteDb> SqliteDb::open(const std::string& path) { return open(path, ""); }
 
 Result<SqliteDb> SqliteDb::open(const std::string& path, const std::string& vfs) {
+  return open(path, SqliteDurability::kSynced, vfs);
+}
+
+Result<SqliteDb> SqliteDb::open(const std::string& path, SqliteDurability durability, const std::string& vfs) {
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                  vfs.empty() ? nullptr : vfs.c_str());
@@ -119,7 +123,9 @@ Result<SqliteDb> SqliteDb::open(const std::string& path, const std::string& vfs)
   SqliteDb db(raw);
   sqlite3_busy_timeout(raw, 5000);
   sqlite3_extended_result_codes(raw, 1);
-  XOP_RETURN_IF_ERROR(db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+  XOP_RETURN_IF_ERROR(db.exec(durability == SqliteDurability::kSynced
+                                  ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA foreign_keys=ON;"));
   return db;
 }
 

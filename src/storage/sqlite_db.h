@@ -26,6 +26,13 @@ namespace xop {
 class SqliteDb;
 struct SqliteStmtCache;
 
+// How a commit reaches the disk. kSynced, the default and what every daemon uses: WAL with
+// synchronous=FULL, a committed transaction survives a power loss. kUnsynced: synchronous=OFF, no
+// fsync, a commit survives a crash of the process but not of the machine (and a machine crash may
+// corrupt the file). Only the in-process simulated platform (sim/platform.h) opens stores so, in
+// its scratch directory: it models the daemons' logic, not their disks.
+enum class SqliteDurability { kSynced, kUnsynced };
+
 class SqliteStmt {
  public:
   SqliteStmt(SqliteStmt&& o) noexcept;
@@ -70,6 +77,8 @@ class SqliteDb {
   // The same on the registered SQLite VFS named `vfs` (empty: the default one), e.g. the
   // fault-injecting one of the store contract tests (tests/support/fault_vfs.h).
   static Result<SqliteDb> open(const std::string& path, const std::string& vfs);
+  // The same with the durability chosen (synchronous=OFF for kUnsynced).
+  static Result<SqliteDb> open(const std::string& path, SqliteDurability durability, const std::string& vfs = "");
   SqliteDb(SqliteDb&& o) noexcept;
   SqliteDb& operator=(SqliteDb&&) = delete;
   SqliteDb(const SqliteDb&) = delete;

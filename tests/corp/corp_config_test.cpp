@@ -29,6 +29,7 @@ TEST(CorpConfigTest, Defaults) {
   EXPECT_EQ(c->options.unused_po_grace_ms, d.unused_po_grace_ms);
   EXPECT_EQ(c->options.ledger_check_interval_ms, d.ledger_check_interval_ms);
   EXPECT_FALSE(c->options.admin_key.has_value());
+  EXPECT_EQ(c->options.durability, SqliteDurability::kSynced) << "the daemon syncs every commit";
 }
 
 TEST(CorpConfigTest, FileKeysAreRead) {

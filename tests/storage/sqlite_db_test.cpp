@@ -95,5 +95,28 @@ TEST(SqliteDbTest, ErrorsStayErrorsAndAStatementMayOutliveItsDatabase) {
   survivor.reset();  // finalized after its connection closed: no crash, no leak under ASan
 }
 
+int64_t synchronous_of(SqliteDb& db) {
+  auto st = db.prepare("PRAGMA synchronous");
+  EXPECT_TRUE(st && *st->step());
+  return st ? st->i64(0) : -1;
+}
+
+// Stores sync every commit unless asked not to (only the simulated platform asks).
+TEST(SqliteDbTest, CommitsAreSyncedUnlessOpenedUnsynced) {
+  TempDir t;
+  auto plain = SqliteDb::open(t.file("a.db"));
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_EQ(synchronous_of(*plain), 2) << "FULL";
+  auto synced = SqliteDb::open(t.file("b.db"), SqliteDurability::kSynced);
+  ASSERT_TRUE(synced);
+  EXPECT_EQ(synchronous_of(*synced), 2) << "FULL";
+  auto unsynced = SqliteDb::open(t.file("c.db"), SqliteDurability::kUnsynced);
+  ASSERT_TRUE(unsynced);
+  EXPECT_EQ(synchronous_of(*unsynced), 0) << "OFF";
+  auto mode = unsynced->prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(mode && *mode->step());
+  EXPECT_EQ(mode->str(0), "wal");
+}
+
 }  // namespace
 }  // namespace xop
