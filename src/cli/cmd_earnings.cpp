@@ -24,16 +24,16 @@ int run(const CliState& st, const EarningsArgs& a) {
   for (const auto& s : r->value("servers", Json::array())) {
     const std::string id = s.value("server", "");
     if (!a.server.empty() && id.rfind(a.server, 0) != 0) continue;
-    total += s.value("total", int64_t{0});
-    today += s.value("today", int64_t{0});
+    total += s.value("total_micros", int64_t{0});
+    today += s.value("today_micros", int64_t{0});
     servers.push_back(s);
   }
   if (!a.server.empty() && servers.empty()) return fail("you own no server " + a.server);
   if (st.json) {
     Json out = *r;
     out["servers"] = servers;
-    out["total"] = total;
-    out["today"] = today;
+    out["total_micros"] = total;
+    out["today_micros"] = today;
     print_json(out);
     return 0;
   }
@@ -45,7 +45,7 @@ int run(const CliState& st, const EarningsArgs& a) {
   Table t({"SERVER", "NAME", "RECORDS", "TODAY", "TOTAL"});
   for (const auto& s : servers) {
     t.add({s.value("server", "").substr(0, 12), s.value("name", ""), std::to_string(s.value("settlements", int64_t{0})),
-           credits(s.value("today", int64_t{0})), credits(s.value("total", int64_t{0}))});
+           credits(s.value("today_micros", int64_t{0})), credits(s.value("total_micros", int64_t{0}))});
   }
   if (servers.size() > 1) t.add({"", "all", "", credits(today), credits(total)});
   std::cout << t.render();

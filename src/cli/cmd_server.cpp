@@ -140,8 +140,8 @@ int status(const CliState& st, const StatusArgs& a) {
   std::cout << "capacity     " << resources_text(s->value("capacity", Json::object())) << "\n";
   std::cout << "in use       " << resources_text(s->value("in_use", Json::object())) << "\n";
   if (e) {
-    std::cout << "earnings     " << credits(e->value("today", int64_t{0})) << " today, "
-              << credits(e->value("total", int64_t{0})) << " in total\n";
+    std::cout << "earnings     " << credits(e->value("today_micros", int64_t{0})) << " today, "
+              << credits(e->value("total_micros", int64_t{0})) << " in total\n";
   } else {
     std::cout << "earnings     unknown: " << e.error().message << "\n";
   }
@@ -151,7 +151,7 @@ int status(const CliState& st, const StatusArgs& a) {
     Table t({"SESSION", "USER", "STATE", "CLAIMED"});
     for (const auto& x : sessions) {
       t.add({x.value("id", "").substr(0, 12), x.value("user", "").substr(0, 12), x.value("state", ""),
-             credits(x.value("claimed", int64_t{0}))});
+             credits(x.value("claimed_micros", int64_t{0}))});
     }
     std::cout << t.render();
   }

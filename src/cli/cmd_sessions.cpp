@@ -100,7 +100,7 @@ int show_sessions(ClientContext& ctx, bool json, bool all) {
     out.push_back(std::move(js));
     t.add({short_id(d.session), d.label, d.name, d.city, status, session_age(s.value("created_at", int64_t{0}), now),
            cpu_seconds(u.value("cpu_ns", int64_t{0})), human_bytes(s.value("memory_bytes", int64_t{0})),
-           credits(s.value("claimed", int64_t{0})), std::to_string(s.value("records", int64_t{0}))});
+           credits(s.value("claimed_micros", int64_t{0})), std::to_string(s.value("records", int64_t{0}))});
   }
   if (json) {
     print_json(Json{{"sessions", out}, {"notes", notes}});

@@ -135,15 +135,15 @@ Result<HttpResponse> CorpApi::earnings(const HttpRequest& q, const PathParams& p
   for (const auto& s : e.servers) {
     servers.push_back(Json{{"server", s.server},
                            {"name", s.name},
-                           {"total", s.total},
-                           {"today", s.since},
+                           {"total_micros", s.total},
+                           {"today_micros", s.since},
                            {"settlements", s.settlements}});
   }
   return json_response(200, Json{{"account", e.account},
                                  {"owner", e.owner},
                                  {"day_start", e.day_start},
-                                 {"total", e.total},
-                                 {"today", e.today},
+                                 {"total_micros", e.total},
+                                 {"today_micros", e.today},
                                  {"servers", std::move(servers)}});
 }
 

@@ -39,8 +39,8 @@ const Schema<AccountView>& account_view_schema() {
 const Schema<AccountAnswer>& account_answer_schema() {
   static const auto s = Schema<AccountAnswer>("account_answer")
                             .object("account", &AccountAnswer::account, account_view_schema())
-                            .opt_i64("balance", &AccountAnswer::balance)
-                            .opt_i64("held", &AccountAnswer::held, 0);
+                            .opt_i64("balance_micros", &AccountAnswer::balance)
+                            .opt_i64("held_micros", &AccountAnswer::held, 0);
   return s;
 }
 
@@ -66,7 +66,7 @@ const Schema<ServerAccountAnswer>& server_account_answer_schema() {
 const Schema<DepositAnswer>& deposit_answer_schema() {
   static const auto s = Schema<DepositAnswer>("deposit_answer")
                             .str("transaction", &DepositAnswer::transaction, kMaxId)
-                            .i64("balance", &DepositAnswer::balance);
+                            .i64("balance_micros", &DepositAnswer::balance);
   return s;
 }
 
@@ -93,9 +93,9 @@ const Schema<PoStatusView>& po_status_schema() {
                             .str("po_id", &PoStatusView::po_id, kMaxId)
                             .str("user", &PoStatusView::user, kMaxId)
                             .str("server", &PoStatusView::server, kMaxId)
-                            .i64("max_amount", &PoStatusView::max_amount, 0)
-                            .i64("charged", &PoStatusView::charged, 0)
-                            .i64("remaining", &PoStatusView::remaining, 0)
+                            .i64("max_amount_micros", &PoStatusView::max_amount, 0)
+                            .i64("charged_micros", &PoStatusView::charged, 0)
+                            .i64("remaining_micros", &PoStatusView::remaining, 0)
                             .str("state", &PoStatusView::state, 16)
                             .boolean("exhausted", &PoStatusView::exhausted);
   return s;
@@ -103,7 +103,7 @@ const Schema<PoStatusView>& po_status_schema() {
 
 const Schema<ClosePoAnswer>& close_po_answer_schema() {
   static const auto s = Schema<ClosePoAnswer>("close_answer")
-                            .i64("released", &ClosePoAnswer::released, 0)
+                            .i64("released_micros", &ClosePoAnswer::released, 0)
                             .str("state", &ClosePoAnswer::state, 16);
   return s;
 }
@@ -115,7 +115,7 @@ const Schema<UsageOutcomeView>& usage_outcome_schema() {
           .str("po_id", &UsageOutcomeView::po_id, kMaxId)
           .i64("seq", &UsageOutcomeView::seq, 0)
           .str("status", &UsageOutcomeView::status, 16)
-          .i64("charged", &UsageOutcomeView::charged, 0)
+          .i64("charged_micros", &UsageOutcomeView::charged, 0)
           .check([](const UsageOutcomeView& o) { return o.status.empty() ? ".status: empty" : ""; });
   return s;
 }
@@ -123,7 +123,7 @@ const Schema<UsageOutcomeView>& usage_outcome_schema() {
 const Schema<PoBalanceView>& po_balance_schema() {
   static const auto s = Schema<PoBalanceView>("purchase_order")
                             .str("po_id", &PoBalanceView::po_id, kMaxId)
-                            .i64("remaining", &PoBalanceView::remaining, 0)
+                            .i64("remaining_micros", &PoBalanceView::remaining, 0)
                             .boolean("exhausted", &PoBalanceView::exhausted)
                             .boolean("closed", &PoBalanceView::closed);
   return s;
@@ -145,8 +145,8 @@ const Schema<StatementRecordView>& statement_record_schema() {
                             .i64("period_end", &StatementRecordView::period_end)
                             .object("reserved", &StatementRecordView::reserved, resources_schema())
                             .object("used", &StatementRecordView::used, usage_schema())
-                            .i64("amount", &StatementRecordView::amount, 0)
-                            .i64("charged", &StatementRecordView::charged, 0)
+                            .i64("amount_micros", &StatementRecordView::amount, 0)
+                            .i64("charged_micros", &StatementRecordView::charged, 0)
                             .boolean("final", &StatementRecordView::final);
   return s;
 }
@@ -155,9 +155,9 @@ const Schema<StatementPoView>& statement_po_schema() {
   static const auto s = Schema<StatementPoView>("purchase_order")
                             .str("po_id", &StatementPoView::po_id, kMaxId)
                             .str("server", &StatementPoView::server, kMaxId)
-                            .i64("max_amount", &StatementPoView::max_amount, 0)
-                            .i64("charged", &StatementPoView::charged, 0)
-                            .i64("remaining", &StatementPoView::remaining, 0)
+                            .i64("max_amount_micros", &StatementPoView::max_amount, 0)
+                            .i64("charged_micros", &StatementPoView::charged, 0)
+                            .i64("remaining_micros", &StatementPoView::remaining, 0)
                             .str("state", &StatementPoView::state, 16)
                             .array("records", &StatementPoView::records, statement_record_schema(), kMaxItems);
   return s;
@@ -167,7 +167,7 @@ const Schema<StatementTxView>& statement_tx_schema() {
   static const auto s = Schema<StatementTxView>("transaction")
                             .str("id", &StatementTxView::id, kMaxId)
                             .str("kind", &StatementTxView::kind, 32)
-                            .i64("amount", &StatementTxView::amount)
+                            .i64("amount_micros", &StatementTxView::amount)
                             .i64("at", &StatementTxView::at, 0)
                             .str("memo", &StatementTxView::memo, 1024);
   return s;
@@ -177,9 +177,9 @@ const Schema<StatementView>& statement_schema() {
   static const auto s =
       Schema<StatementView>("statement")
           .str("account", &StatementView::account, kMaxId)
-          .i64("balance", &StatementView::balance)
-          .i64("held", &StatementView::held, 0)
-          .opt_i64("earnings", &StatementView::earnings)
+          .i64("balance_micros", &StatementView::balance)
+          .i64("held_micros", &StatementView::held, 0)
+          .opt_i64("earnings_micros", &StatementView::earnings)
           .array("purchase_orders", &StatementView::purchase_orders, statement_po_schema(), kMaxItems)
           .array("transactions", &StatementView::transactions, statement_tx_schema(), kMaxItems);
   return s;
@@ -191,7 +191,7 @@ const Schema<LedgerCheckView>& ledger_check_schema() {
                             .i64("checked_at", &LedgerCheckView::checked_at)
                             .i64("transactions", &LedgerCheckView::transactions, 0)
                             .i64("entries", &LedgerCheckView::entries, 0)
-                            .i64("total", &LedgerCheckView::total)
+                            .i64("total_micros", &LedgerCheckView::total)
                             .str_array("problems", &LedgerCheckView::problems, kMaxItems);
   return s;
 }

@@ -38,7 +38,7 @@ const Schema<DepositRequest>& deposit_schema() {
   static const auto s =
       Schema<DepositRequest>("deposit")
           .str("account", &DepositRequest::account, 64)
-          .i64("amount", &DepositRequest::amount, 1)
+          .i64("amount_micros", &DepositRequest::amount, 1)
           // Optional; an empty memo is left out.
           .custom_opt(
               "memo",
@@ -58,7 +58,7 @@ const Schema<CreatePoRequest>& create_po_schema() {
           .str("server", &CreatePoRequest::server, 64)
           .object_with<SignedDoc>("price_sheet", &CreatePoRequest::price_sheet, signed_doc_json,
                                   signed_doc_at(kPriceSheetType, SignedDocErrors::kAsInvalid))
-          .i64("max_amount", &CreatePoRequest::max_amount, 1)
+          .i64("max_amount_micros", &CreatePoRequest::max_amount, 1)
           .opt_i64("ttl_ms", &CreatePoRequest::ttl_ms, 1)
           .check([](const CreatePoRequest& r) { return is_account_id(r.server) ? "" : ".server: not an account id"; });
   return s;

@@ -20,7 +20,7 @@ const Schema<PurchaseOrder>& purchase_order_schema() {
           .str("server", &PurchaseOrder::server, 64)
           .object_with<SignedDoc>("price_sheet", &PurchaseOrder::price_sheet, signed_doc_json,
                                   signed_doc_of(kPriceSheetType))
-          .money("max_amount", &PurchaseOrder::max_amount, 1)
+          .money("max_amount_micros", &PurchaseOrder::max_amount, 1)
           .i64("issued_at", &PurchaseOrder::issued_at, 0)
           .i64("expires_at", &PurchaseOrder::expires_at, 0)
           .check([](const PurchaseOrder& po) { return is_po_id(po.po_id) ? "" : ".po_id: malformed"; })

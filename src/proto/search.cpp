@@ -7,7 +7,7 @@ namespace xop {
 const Schema<SearchQuery>& search_query_schema() {
   static const auto s = Schema<SearchQuery>("query")
                             .object_or("min", &SearchQuery::min, resources_schema())
-                            .opt_money("max_price_per_hour", &SearchQuery::max_price_per_hour, 0)
+                            .opt_money("max_price_per_hour_micros", &SearchQuery::max_price_per_hour, 0)
                             .opt_object("near", &SearchQuery::near, geo_schema())
                             .i64_or("count", &SearchQuery::count, 10, 1, 1000)
                             .opt_str("sandbox", &SearchQuery::sandbox, 32);
@@ -19,7 +19,7 @@ const Schema<Candidate>& candidate_schema() {
       Schema<Candidate>("candidate")
           .object_with<SignedDoc>("advert", &Candidate::advert_doc, signed_doc_json, signed_doc_of(kAdvertType))
           .f64("distance_km", &Candidate::distance_km, 0, 1e6)
-          .money("price_per_hour", &Candidate::price_per_hour, 0)
+          .money("price_per_hour_micros", &Candidate::price_per_hour, 0)
           .verify([](Candidate& c) -> Status {
             XOP_ASSIGN_OR_RETURN(c.advert, verify_advert(c.advert_doc));
             return {};

@@ -25,7 +25,7 @@ const Schema<SessionInfo>& session_info_schema() {
           .i64("records", &SessionInfo::records, 0)
           .object("usage", &SessionInfo::usage, usage_schema())
           .i64("memory_bytes", &SessionInfo::memory_bytes, 0)
-          .i64("claimed", &SessionInfo::claimed, 0)
+          .i64("claimed_micros", &SessionInfo::claimed, 0)
           .opt_i64("exit_code", &SessionInfo::exit_code, INT64_MIN, INT64_MAX, Absent::kNull)
           .str("exit_reason", &SessionInfo::exit_reason, 4096);
   return s;

@@ -163,7 +163,7 @@ struct XenoServer::Impl {
                             {"state", v.row.state},
                             {"started_at", v.row.started_at},
                             {"stopped_at", v.row.stopped_at},
-                            {"claimed", v.claimed.micros()}});
+                            {"claimed_micros", v.claimed.micros()}});
     }
     return Json{{"server", server_id},
                 {"name", cfg.name},

@@ -42,9 +42,9 @@ class CorpClientTest : public ::testing::Test {
 Json good_usage() {
   return Json{
       {"results",
-       Json::array({Json{{"session", "s1"}, {"po_id", "po1"}, {"seq", 3}, {"status", "charged"}, {"charged", 10}}})},
+       Json::array({Json{{"session", "s1"}, {"po_id", "po1"}, {"seq", 3}, {"status", "charged"}, {"charged_micros", 10}}})},
       {"purchase_orders",
-       Json::array({Json{{"po_id", "po1"}, {"remaining", 0}, {"exhausted", true}, {"closed", false}}})}};
+       Json::array({Json{{"po_id", "po1"}, {"remaining_micros", 0}, {"exhausted", true}, {"closed", false}}})}};
 }
 
 TEST_F(CorpClientTest, UsageAnswerDecodes) {

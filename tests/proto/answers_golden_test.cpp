@@ -34,7 +34,7 @@ TEST(AnswersGoldenTest, CorpAnswers) {
   AccountAnswer a{AccountView{kAcct, "server", "n", "pk", 5, std::string("own")}, 100, 20};
   const Json account{{"id", kAcct}, {"kind", "server"}, {"name", "n"}, {"public_key", "pk"},
                      {"created_at", 5},  {"owner", "own"}};
-  EXPECT_EQ(to_json(a), (Json{{"account", account}, {"balance", 100}, {"held", 20}}));
+  EXPECT_EQ(to_json(a), (Json{{"account", account}, {"balance_micros", 100}, {"held_micros", 20}}));
   a.account.owner.reset();
   a.balance.reset();
   a.held.reset();
@@ -52,20 +52,20 @@ TEST(AnswersGoldenTest, CorpAnswers) {
   ASSERT_TRUE(svd);
   EXPECT_EQ(svd->owner, "own");
 
-  EXPECT_EQ(to_json(DepositAnswer{"tx1", 7}), (Json{{"transaction", "tx1"}, {"balance", 7}}));
+  EXPECT_EQ(to_json(DepositAnswer{"tx1", 7}), (Json{{"transaction", "tx1"}, {"balance_micros", 7}}));
   ASSERT_TRUE(decode_deposit_answer(to_json(DepositAnswer{"tx1", 7})));
 
   const PoStatusView ps{kPo, kAcct, kAcct, 10, 3, 7, "open", true};
   EXPECT_EQ(to_json(ps), (Json{{"po_id", kPo},
                                {"user", kAcct},
                                {"server", kAcct},
-                               {"max_amount", 10},
-                               {"charged", 3},
-                               {"remaining", 7},
+                               {"max_amount_micros", 10},
+                               {"charged_micros", 3},
+                               {"remaining_micros", 7},
                                {"state", "open"},
                                {"exhausted", true}}));
   ASSERT_TRUE(decode_po_status(to_json(ps)));
-  EXPECT_EQ(to_json(ClosePoAnswer{4, "closed"}), (Json{{"released", 4}, {"state", "closed"}}));
+  EXPECT_EQ(to_json(ClosePoAnswer{4, "closed"}), (Json{{"released_micros", 4}, {"state", "closed"}}));
   ASSERT_TRUE(decode_close_po_answer(to_json(ClosePoAnswer{4, "closed"})));
 
   const UsageAnswer ua{{UsageOutcomeView{kSession, kPo, 2, "charged", 9}}, {PoBalanceView{kPo, 1, false, true}}};
@@ -74,9 +74,9 @@ TEST(AnswersGoldenTest, CorpAnswers) {
                                                 {"po_id", kPo},
                                                 {"seq", 2},
                                                 {"status", "charged"},
-                                                {"charged", 9}}})},
+                                                {"charged_micros", 9}}})},
                   {"purchase_orders",
-                   Json::array({Json{{"po_id", kPo}, {"remaining", 1}, {"exhausted", false}, {"closed", true}}})}}));
+                   Json::array({Json{{"po_id", kPo}, {"remaining_micros", 1}, {"exhausted", false}, {"closed", true}}})}}));
   ASSERT_TRUE(decode_usage_answer(to_json(ua)));
 
   StatementRecordView rec{kSession, 1, 10, 20, Resources{1, 2, 3, 4}, Usage{5, 6, 7, 8}, 11, 12, true};
@@ -88,16 +88,16 @@ TEST(AnswersGoldenTest, CorpAnswers) {
                       {"period_end", 20},
                       {"reserved", to_json(Resources{1, 2, 3, 4})},
                       {"used", to_json(Usage{5, 6, 7, 8})},
-                      {"amount", 11},
-                      {"charged", 12},
+                      {"amount_micros", 11},
+                      {"charged_micros", 12},
                       {"final", true}};
-  const Json po_json{{"po_id", kPo},  {"server", kAcct},   {"max_amount", 100},          {"charged", 12},
-                     {"remaining", 88}, {"state", "open"}, {"records", Json::array({rec_json})}};
-  const Json tx_json{{"id", "t1"}, {"kind", "deposit"}, {"amount", 50}, {"at", 9}, {"memo", "memo"}};
+  const Json po_json{{"po_id", kPo},  {"server", kAcct},   {"max_amount_micros", 100},          {"charged_micros", 12},
+                     {"remaining_micros", 88}, {"state", "open"}, {"records", Json::array({rec_json})}};
+  const Json tx_json{{"id", "t1"}, {"kind", "deposit"}, {"amount_micros", 50}, {"at", 9}, {"memo", "memo"}};
   Json st_json{{"account", kAcct},
-               {"balance", 50},
-               {"held", 100},
-               {"earnings", 30},
+               {"balance_micros", 50},
+               {"held_micros", 100},
+               {"earnings_micros", 30},
                {"purchase_orders", Json::array({po_json})},
                {"transactions", Json::array({tx_json})}};
   EXPECT_EQ(to_json(st), st_json);
@@ -105,7 +105,7 @@ TEST(AnswersGoldenTest, CorpAnswers) {
   ASSERT_TRUE(std_) << std_.error().message;
   EXPECT_EQ(std_->purchase_orders.at(0).records.at(0).used, (Usage{5, 6, 7, 8}));
   st.earnings.reset();
-  st_json.erase("earnings");
+  st_json.erase("earnings_micros");
   EXPECT_EQ(to_json(st), st_json);
 
   const LedgerCheckView lc{true, 3, 4, 5, 0, {"p"}};
@@ -113,7 +113,7 @@ TEST(AnswersGoldenTest, CorpAnswers) {
                                {"checked_at", 3},
                                {"transactions", 4},
                                {"entries", 5},
-                               {"total", 0},
+                               {"total_micros", 0},
                                {"problems", {"p"}}}));
   ASSERT_TRUE(decode_ledger_check(to_json(lc)));
 }
@@ -122,14 +122,14 @@ TEST(AnswersGoldenTest, CorpRequests) {
   EXPECT_EQ(to_json(RegisterAccountRequest{"server", "n", kAcct}),
             (Json{{"kind", "server"}, {"name", "n"}, {"owner", kAcct}}));
   EXPECT_EQ(to_json(RegisterAccountRequest{"user", "n", std::nullopt}), (Json{{"kind", "user"}, {"name", "n"}}));
-  EXPECT_EQ(to_json(DepositRequest{kAcct, 5, ""}), (Json{{"account", kAcct}, {"amount", 5}}));
-  EXPECT_EQ(to_json(DepositRequest{kAcct, 5, "m"}), (Json{{"account", kAcct}, {"amount", 5}, {"memo", "m"}}));
+  EXPECT_EQ(to_json(DepositRequest{kAcct, 5, ""}), (Json{{"account", kAcct}, {"amount_micros", 5}}));
+  EXPECT_EQ(to_json(DepositRequest{kAcct, 5, "m"}), (Json{{"account", kAcct}, {"amount_micros", 5}, {"memo", "m"}}));
   const auto server = key_from_byte('s');
   const auto sheet = testing::signed_price_sheet(server);
   EXPECT_EQ(to_json(CreatePoRequest{server.account_id(), sheet, 9, std::nullopt}),
-            (Json{{"server", server.account_id()}, {"price_sheet", sheet.to_json()}, {"max_amount", 9}}));
+            (Json{{"server", server.account_id()}, {"price_sheet", sheet.to_json()}, {"max_amount_micros", 9}}));
   EXPECT_EQ(to_json(CreatePoRequest{server.account_id(), sheet, 9, 60}),
-            (Json{{"server", server.account_id()}, {"price_sheet", sheet.to_json()}, {"max_amount", 9}, {"ttl_ms", 60}}));
+            (Json{{"server", server.account_id()}, {"price_sheet", sheet.to_json()}, {"max_amount_micros", 9}, {"ttl_ms", 60}}));
   auto po = decode_create_po(to_json(CreatePoRequest{server.account_id(), sheet, 9, 60}));
   ASSERT_TRUE(po) << po.error().message;
   EXPECT_EQ(po->ttl_ms, 60);
@@ -155,7 +155,7 @@ TEST(AnswersGoldenTest, ServerAnswers) {
   Json j{{"id", kSession},  {"user", kAcct},   {"po_id", kPo},         {"state", "running"},
          {"reason", "r"},   {"created_at", 1}, {"started_at", 2},      {"stopped_at", 3},
          {"spec", s.spec},  {"records", 4},    {"usage", to_json(s.usage)}, {"memory_bytes", 9},
-         {"claimed", 10},   {"exit_code", nullptr}, {"exit_reason", "e"}};
+         {"claimed_micros", 10},   {"exit_code", nullptr}, {"exit_reason", "e"}};
   EXPECT_EQ(to_json(s), j);
   EXPECT_EQ(session_answer_json(s), (Json{{"session", j}}));
   s.exit_code = 3;
@@ -193,7 +193,7 @@ TEST(AnswersGoldenTest, XisAnswersAndCharge) {
   r.candidates.push_back(c);
   r.rejected.push_back(Rejection{"srv", "n", "busy"});
   const Json rj{{"candidates",
-                 Json::array({Json{{"advert", advert.to_json()}, {"distance_km", 1.5}, {"price_per_hour", 42}}})},
+                 Json::array({Json{{"advert", advert.to_json()}, {"distance_km", 1.5}, {"price_per_hour_micros", 42}}})},
                 {"rejected", Json::array({Json{{"server", "srv"}, {"name", "n"}, {"reason", "busy"}}})}};
   EXPECT_EQ(to_json(r), rj);
   auto rd = search_result_from_json(rj);
