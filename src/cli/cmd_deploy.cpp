@@ -46,7 +46,8 @@ int run(const CliState& st, const DeployArgs& a) {
   // Before buying: every session holds its budget, so count x budget must fit in the balance.
   auto acct = c->corp->call("GET", "/v1/accounts/" + c->key.account_id());
   if (!acct) return fail(acct.error());
-  const std::string short_of = funds_shortfall(m->count, m->budget, Money::micros(acct->value("balance_micros", int64_t{0})));
+  const std::string short_of =
+      funds_shortfall(m->count, m->budget, Money::micros(acct->value("balance_micros", int64_t{0})));
   if (!short_of.empty()) return fail(Error{ErrorCode::kPaymentRequired, short_of});
   // This run's own scratch directory (an image archive is unpacked there), removed on return.
   auto scratch = c->home.make_scratch();

@@ -55,8 +55,8 @@ int show_statement(ClientContext& ctx, bool json, bool records) {
     const std::string po_id = po.value("po_id", "");
     const std::string server = where.contains(po_id) ? where[po_id] : po.value("server", "").substr(0, 12);
     t.add({po_id, server, po.value("state", ""), std::to_string(recs.size()), cpu_seconds(cpu),
-           fmt::format("{:.2f}", static_cast<double>(mem) / (1 << 30)), credits(po.value("max_amount_micros", int64_t{0})),
-           credits(charged)});
+           fmt::format("{:.2f}", static_cast<double>(mem) / (1 << 30)),
+           credits(po.value("max_amount_micros", int64_t{0})), credits(charged)});
     if (records) {
       for (const auto& rec : recs) {
         const Json used = rec.value("used", Json::object());

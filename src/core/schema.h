@@ -6,7 +6,8 @@
 //
 //   const Schema<Rates>& rates_schema() {
 //     static const auto s = Schema<Rates>("rates")
-//                               .i64("cpu_reserve_per_core_hour_micros", &Rates::cpu_reserve_per_core_hour, 0, kMaxRate)
+//                               .i64("cpu_reserve_per_core_hour_micros", &Rates::cpu_reserve_per_core_hour, 0,
+//                               kMaxRate)
 //                               ...;
 //     return s;
 //   }

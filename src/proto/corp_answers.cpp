@@ -75,16 +75,15 @@ struct CreatePoAnswer {
   SignedDoc purchase_order;
 };
 const Schema<CreatePoAnswer>& create_po_answer_schema() {
-  static const auto s =
-      Schema<CreatePoAnswer>("purchase_order_answer")
-          .object_with<SignedDoc>("purchase_order", &CreatePoAnswer::purchase_order, signed_doc_json,
-                                  signed_doc_at(kPurchaseOrderType, SignedDocErrors::kAsInvalid))
-          .check([](const CreatePoAnswer& a) {
-            const Json& body = a.purchase_order.body;
-            const bool ok = body.contains("po_id") && body["po_id"].is_string() &&
-                            is_po_id(body["po_id"].get_ref<const std::string&>());
-            return ok ? "" : ".purchase_order.po_id: missing or not a purchase order id";
-          });
+  static const auto s = Schema<CreatePoAnswer>("purchase_order_answer")
+                            .object_with<SignedDoc>("purchase_order", &CreatePoAnswer::purchase_order, signed_doc_json,
+                                                    signed_doc_at(kPurchaseOrderType, SignedDocErrors::kAsInvalid))
+                            .check([](const CreatePoAnswer& a) {
+                              const Json& body = a.purchase_order.body;
+                              const bool ok = body.contains("po_id") && body["po_id"].is_string() &&
+                                              is_po_id(body["po_id"].get_ref<const std::string&>());
+                              return ok ? "" : ".purchase_order.po_id: missing or not a purchase order id";
+                            });
   return s;
 }
 
@@ -109,14 +108,13 @@ const Schema<ClosePoAnswer>& close_po_answer_schema() {
 }
 
 const Schema<UsageOutcomeView>& usage_outcome_schema() {
-  static const auto s =
-      Schema<UsageOutcomeView>("result")
-          .str("session", &UsageOutcomeView::session, kMaxId)
-          .str("po_id", &UsageOutcomeView::po_id, kMaxId)
-          .i64("seq", &UsageOutcomeView::seq, 0)
-          .str("status", &UsageOutcomeView::status, 16)
-          .i64("charged_micros", &UsageOutcomeView::charged, 0)
-          .check([](const UsageOutcomeView& o) { return o.status.empty() ? ".status: empty" : ""; });
+  static const auto s = Schema<UsageOutcomeView>("result")
+                            .str("session", &UsageOutcomeView::session, kMaxId)
+                            .str("po_id", &UsageOutcomeView::po_id, kMaxId)
+                            .i64("seq", &UsageOutcomeView::seq, 0)
+                            .str("status", &UsageOutcomeView::status, 16)
+                            .i64("charged_micros", &UsageOutcomeView::charged, 0)
+                            .check([](const UsageOutcomeView& o) { return o.status.empty() ? ".status: empty" : ""; });
   return s;
 }
 
@@ -130,10 +128,9 @@ const Schema<PoBalanceView>& po_balance_schema() {
 }
 
 const Schema<UsageAnswer>& usage_answer_schema() {
-  static const auto s =
-      Schema<UsageAnswer>("usage_answer")
-          .array("results", &UsageAnswer::results, usage_outcome_schema(), kMaxItems)
-          .array("purchase_orders", &UsageAnswer::purchase_orders, po_balance_schema(), kMaxItems);
+  static const auto s = Schema<UsageAnswer>("usage_answer")
+                            .array("results", &UsageAnswer::results, usage_outcome_schema(), kMaxItems)
+                            .array("purchase_orders", &UsageAnswer::purchase_orders, po_balance_schema(), kMaxItems);
   return s;
 }
 
@@ -174,14 +171,13 @@ const Schema<StatementTxView>& statement_tx_schema() {
 }
 
 const Schema<StatementView>& statement_schema() {
-  static const auto s =
-      Schema<StatementView>("statement")
-          .str("account", &StatementView::account, kMaxId)
-          .i64("balance_micros", &StatementView::balance)
-          .i64("held_micros", &StatementView::held, 0)
-          .opt_i64("earnings_micros", &StatementView::earnings)
-          .array("purchase_orders", &StatementView::purchase_orders, statement_po_schema(), kMaxItems)
-          .array("transactions", &StatementView::transactions, statement_tx_schema(), kMaxItems);
+  static const auto s = Schema<StatementView>("statement")
+                            .str("account", &StatementView::account, kMaxId)
+                            .i64("balance_micros", &StatementView::balance)
+                            .i64("held_micros", &StatementView::held, 0)
+                            .opt_i64("earnings_micros", &StatementView::earnings)
+                            .array("purchase_orders", &StatementView::purchase_orders, statement_po_schema(), kMaxItems)
+                            .array("transactions", &StatementView::transactions, statement_tx_schema(), kMaxItems);
   return s;
 }
 

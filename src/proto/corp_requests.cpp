@@ -18,19 +18,20 @@ bool is_printable_text(std::string_view s) {
 namespace {
 
 const Schema<RegisterAccountRequest>& register_account_schema() {
-  static const auto s =
-      Schema<RegisterAccountRequest>("account")
-          .str("kind", &RegisterAccountRequest::kind, 16)
-          .str("name", &RegisterAccountRequest::name, kMaxAccountNameLen)
-          .opt_str("owner", &RegisterAccountRequest::owner, 64)
-          .check([](const RegisterAccountRequest& r) -> std::string {
-            if (r.kind != "user" && r.kind != "server") return ".kind: must be \"user\" or \"server\"";
-            if (r.name.empty() || !is_printable_text(r.name)) return ".name: must be non-empty printable text";
-            if (r.kind == "server" && !r.owner) return ".owner: required for a server account";
-            if (r.kind == "user" && r.owner) return ".owner: only server accounts have an owner";
-            if (r.owner && !is_account_id(*r.owner)) return ".owner: not an account id";
-            return "";
-          });
+  static const auto s = Schema<RegisterAccountRequest>("account")
+                            .str("kind", &RegisterAccountRequest::kind, 16)
+                            .str("name", &RegisterAccountRequest::name, kMaxAccountNameLen)
+                            .opt_str("owner", &RegisterAccountRequest::owner, 64)
+                            .check([](const RegisterAccountRequest& r) -> std::string {
+                              if (r.kind != "user" && r.kind != "server")
+                                return ".kind: must be \"user\" or \"server\"";
+                              if (r.name.empty() || !is_printable_text(r.name))
+                                return ".name: must be non-empty printable text";
+                              if (r.kind == "server" && !r.owner) return ".owner: required for a server account";
+                              if (r.kind == "user" && r.owner) return ".owner: only server accounts have an owner";
+                              if (r.owner && !is_account_id(*r.owner)) return ".owner: not an account id";
+                              return "";
+                            });
   return s;
 }
 
@@ -48,7 +49,8 @@ const Schema<DepositRequest>& deposit_schema() {
               },
               [](JsonReader& r, DepositRequest& d, const char* k) { d.memo = r.opt_str(k, kMaxMemoLen).value_or(""); })
           .check([](const DepositRequest& r) { return is_account_id(r.account) ? "" : ".account: not an account id"; })
-          .check([](const DepositRequest& r) { return is_printable_text(r.memo) ? "" : ".memo: must be printable text"; });
+          .check(
+              [](const DepositRequest& r) { return is_printable_text(r.memo) ? "" : ".memo: must be printable text"; });
   return s;
 }
 

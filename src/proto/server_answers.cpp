@@ -8,26 +8,25 @@ namespace {
 constexpr size_t kMaxSessions = size_t{1} << 20;
 
 const Schema<SessionInfo>& session_info_schema() {
-  static const auto s =
-      Schema<SessionInfo>("session")
-          .str("id", &SessionInfo::id, 128)
-          .str("user", &SessionInfo::user, 128)
-          .str("po_id", &SessionInfo::po_id, 128)
-          .str("state", &SessionInfo::state, 32)
-          .str("reason", &SessionInfo::reason, 4096)
-          .i64("created_at", &SessionInfo::created_at)
-          .i64("started_at", &SessionInfo::started_at)
-          .i64("stopped_at", &SessionInfo::stopped_at)
-          // The spec as submitted, checked by its own codec where it is used (proto/session_spec.h).
-          .object_with<Json>(
-              "spec", &SessionInfo::spec, [](const Json& v) { return v; },
-              [](const Json& j, const std::string&) -> Result<Json> { return j; })
-          .i64("records", &SessionInfo::records, 0)
-          .object("usage", &SessionInfo::usage, usage_schema())
-          .i64("memory_bytes", &SessionInfo::memory_bytes, 0)
-          .i64("claimed_micros", &SessionInfo::claimed, 0)
-          .opt_i64("exit_code", &SessionInfo::exit_code, INT64_MIN, INT64_MAX, Absent::kNull)
-          .str("exit_reason", &SessionInfo::exit_reason, 4096);
+  static const auto s = Schema<SessionInfo>("session")
+                            .str("id", &SessionInfo::id, 128)
+                            .str("user", &SessionInfo::user, 128)
+                            .str("po_id", &SessionInfo::po_id, 128)
+                            .str("state", &SessionInfo::state, 32)
+                            .str("reason", &SessionInfo::reason, 4096)
+                            .i64("created_at", &SessionInfo::created_at)
+                            .i64("started_at", &SessionInfo::started_at)
+                            .i64("stopped_at", &SessionInfo::stopped_at)
+                            // The spec as submitted, checked by its own codec where it is used (proto/session_spec.h).
+                            .object_with<Json>(
+                                "spec", &SessionInfo::spec, [](const Json& v) { return v; },
+                                [](const Json& j, const std::string&) -> Result<Json> { return j; })
+                            .i64("records", &SessionInfo::records, 0)
+                            .object("usage", &SessionInfo::usage, usage_schema())
+                            .i64("memory_bytes", &SessionInfo::memory_bytes, 0)
+                            .i64("claimed_micros", &SessionInfo::claimed, 0)
+                            .opt_i64("exit_code", &SessionInfo::exit_code, INT64_MIN, INT64_MAX, Absent::kNull)
+                            .str("exit_reason", &SessionInfo::exit_reason, 4096);
   return s;
 }
 

@@ -22,7 +22,8 @@ void decode_env(JsonReader& r, SessionSpec& s, const char* k) {
       return r.fail(k, "invalid variable name");
     }
     const auto& v = it.value().get_ref<const std::string&>();
-    if (v.size() > 4096 || v.find('\0') != std::string::npos) return r.fail(std::string(k) + "." + it.key(), "invalid value");
+    if (v.size() > 4096 || v.find('\0') != std::string::npos)
+      return r.fail(std::string(k) + "." + it.key(), "invalid value");
     s.env[it.key()] = v;
   }
 }
@@ -50,28 +51,26 @@ std::string check_spec(const SessionSpec& s) {
 }  // namespace
 
 const Schema<SessionSpec>& session_spec_schema() {
-  static const auto s =
-      Schema<SessionSpec>("spec")
-          .str_or("name", &SessionSpec::name, "", 64)
-          .str("image", &SessionSpec::image, 80)
-          .str_array("command", &SessionSpec::command, 256, 4096)
-          .custom(
-              "env", [](const SessionSpec& v) { return Json(v.env); }, decode_env)
-          .object("resources", &SessionSpec::resources, resources_schema())
-          .i64_or("pids", &SessionSpec::pids, 64, 1, kMaxPids)
-          .check(check_spec);
+  static const auto s = Schema<SessionSpec>("spec")
+                            .str_or("name", &SessionSpec::name, "", 64)
+                            .str("image", &SessionSpec::image, 80)
+                            .str_array("command", &SessionSpec::command, 256, 4096)
+                            .custom(
+                                "env", [](const SessionSpec& v) { return Json(v.env); }, decode_env)
+                            .object("resources", &SessionSpec::resources, resources_schema())
+                            .i64_or("pids", &SessionSpec::pids, 64, 1, kMaxPids)
+                            .check(check_spec);
   return s;
 }
 
 const Schema<CreateSessionRequest>& create_session_request_schema() {
-  static const auto s =
-      Schema<CreateSessionRequest>("request")
-          // The spec's errors name it "spec.…", as a spec alone.
-          .object_with<SessionSpec>(
-              "spec", &CreateSessionRequest::spec, [](const SessionSpec& v) { return to_json(v); },
-              [](const Json& j, const std::string&) { return session_spec_from_json(j); })
-          .object_with<SignedDoc>("purchase_order", &CreateSessionRequest::purchase_order, signed_doc_json,
-                                  signed_doc_of(kPurchaseOrderType));
+  static const auto s = Schema<CreateSessionRequest>("request")
+                            // The spec's errors name it "spec.…", as a spec alone.
+                            .object_with<SessionSpec>(
+                                "spec", &CreateSessionRequest::spec, [](const SessionSpec& v) { return to_json(v); },
+                                [](const Json& j, const std::string&) { return session_spec_from_json(j); })
+                            .object_with<SignedDoc>("purchase_order", &CreateSessionRequest::purchase_order,
+                                                    signed_doc_json, signed_doc_of(kPurchaseOrderType));
   return s;
 }
 

@@ -27,10 +27,10 @@ struct AdvertsAnswer {
   std::vector<SignedDoc> adverts;
 };
 const Schema<AdvertsAnswer>& adverts_answer_schema() {
-  static const auto s = Schema<AdvertsAnswer>("adverts_answer")
-                            .array_with<SignedDoc>("adverts", &AdvertsAnswer::adverts, signed_doc_json,
-                                                   signed_doc_at(kAdvertType, SignedDocErrors::kAsInvalid),
-                                                   size_t{1} << 20);
+  static const auto s =
+      Schema<AdvertsAnswer>("adverts_answer")
+          .array_with<SignedDoc>("adverts", &AdvertsAnswer::adverts, signed_doc_json,
+                                 signed_doc_at(kAdvertType, SignedDocErrors::kAsInvalid), size_t{1} << 20);
   return s;
 }
 

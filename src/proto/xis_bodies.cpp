@@ -10,8 +10,8 @@ struct AdvertBody {
   SignedDoc advert;
 };
 const Schema<AdvertBody>& advert_body_schema() {
-  static const auto s = Schema<AdvertBody>("body").object_with<SignedDoc>("advert", &AdvertBody::advert, signed_doc_json,
-                                                                           signed_doc_of(kAdvertType));
+  static const auto s = Schema<AdvertBody>("body").object_with<SignedDoc>("advert", &AdvertBody::advert,
+                                                                          signed_doc_json, signed_doc_of(kAdvertType));
   return s;
 }
 

@@ -40,11 +40,11 @@ class CorpClientTest : public ::testing::Test {
 };
 
 Json good_usage() {
-  return Json{
-      {"results",
-       Json::array({Json{{"session", "s1"}, {"po_id", "po1"}, {"seq", 3}, {"status", "charged"}, {"charged_micros", 10}}})},
-      {"purchase_orders",
-       Json::array({Json{{"po_id", "po1"}, {"remaining_micros", 0}, {"exhausted", true}, {"closed", false}}})}};
+  return Json{{"results",
+               Json::array({Json{
+                   {"session", "s1"}, {"po_id", "po1"}, {"seq", 3}, {"status", "charged"}, {"charged_micros", 10}}})},
+              {"purchase_orders",
+               Json::array({Json{{"po_id", "po1"}, {"remaining_micros", 0}, {"exhausted", true}, {"closed", false}}})}};
 }
 
 TEST_F(CorpClientTest, UsageAnswerDecodes) {

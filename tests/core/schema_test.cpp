@@ -121,7 +121,6 @@ TEST(SchemaTest, DecodeNamesTheGivenPath) {
   EXPECT_NE(d.error().message.find("batch.docs[4].count"), std::string::npos) << d.error().message;
 }
 
-
 // The optional, money, number, enum and codec-driven kinds.
 enum class Color { kRed, kGreen };
 struct Wide {
@@ -141,40 +140,46 @@ struct Wide {
 };
 
 const Schema<Wide>& wide_schema() {
-  static const auto s =
-      Schema<Wide>("wide")
-          .opt_i64("limit", &Wide::limit, 0, 100)
-          .opt_i64("code", &Wide::code, INT64_MIN, INT64_MAX, Absent::kNull)
-          .f64("ratio", &Wide::ratio, 0, 1)
-          .money("price", &Wide::price, 1)
-          .opt_money("ceiling", &Wide::ceiling)
-          .str_or("label", &Wide::label, "none", 8)
-          .opt_str("note", &Wide::note, 8)
-          .enumeration("color", &Wide::color, {{Color::kRed, "red"}, {Color::kGreen, "green"}})
-          .object_or("base", &Wide::base, inner_schema())
-          .opt_object("extra", &Wide::extra, inner_schema())
-          .object_with<std::string>(
-              "raw", &Wide::raw, [](const std::string& v) { return Json{{"v", v}}; },
-              [](const Json& j, const std::string& where) -> Result<std::string> {
-                if (!j.contains("v") || !j["v"].is_string()) return invalid(where + ".v: expected a string");
-                return j["v"].get<std::string>();
-              })
-          .array_with<std::string>(
-              "list", &Wide::list, [](const std::string& v) { return Json(v); },
-              [](const Json& j, const std::string& where) -> Result<std::string> {
-                if (!j.is_string()) return make_error(ErrorCode::kUnauthenticated, where + ": not a string");
-                return j.get<std::string>();
-              },
-              2)
-          .verify([](Wide& w) -> Status {
-            if (w.label == "deny") return make_error(ErrorCode::kPermissionDenied, "label denied");
-            w.derived = w.label + "!";
-            return {};
-          });
+  static const auto s = Schema<Wide>("wide")
+                            .opt_i64("limit", &Wide::limit, 0, 100)
+                            .opt_i64("code", &Wide::code, INT64_MIN, INT64_MAX, Absent::kNull)
+                            .f64("ratio", &Wide::ratio, 0, 1)
+                            .money("price", &Wide::price, 1)
+                            .opt_money("ceiling", &Wide::ceiling)
+                            .str_or("label", &Wide::label, "none", 8)
+                            .opt_str("note", &Wide::note, 8)
+                            .enumeration("color", &Wide::color, {{Color::kRed, "red"}, {Color::kGreen, "green"}})
+                            .object_or("base", &Wide::base, inner_schema())
+                            .opt_object("extra", &Wide::extra, inner_schema())
+                            .object_with<std::string>(
+                                "raw", &Wide::raw,
+                                [](const std::string& v) {
+                                  return Json{{"v", v}};
+                                },
+                                [](const Json& j, const std::string& where) -> Result<std::string> {
+                                  if (!j.contains("v") || !j["v"].is_string())
+                                    return invalid(where + ".v: expected a string");
+                                  return j["v"].get<std::string>();
+                                })
+                            .array_with<std::string>(
+                                "list", &Wide::list, [](const std::string& v) { return Json(v); },
+                                [](const Json& j, const std::string& where) -> Result<std::string> {
+                                  if (!j.is_string())
+                                    return make_error(ErrorCode::kUnauthenticated, where + ": not a string");
+                                  return j.get<std::string>();
+                                },
+                                2)
+                            .verify([](Wide& w) -> Status {
+                              if (w.label == "deny") return make_error(ErrorCode::kPermissionDenied, "label denied");
+                              w.derived = w.label + "!";
+                              return {};
+                            });
   return s;
 }
 
-Json wide_minimal() { return Json{{"ratio", 0.5}, {"price", 10}, {"color", "green"}, {"raw", {{"v", "x"}}}, {"list", Json::array()}}; }
+Json wide_minimal() {
+  return Json{{"ratio", 0.5}, {"price", 10}, {"color", "green"}, {"raw", {{"v", "x"}}}, {"list", Json::array()}};
+}
 
 TEST(SchemaTest, OptionalKindsReadAbsentAndWriteAsDeclared) {
   auto d = wide_schema().decode(wide_minimal());
@@ -243,12 +248,27 @@ TEST(SchemaTest, HostileInputToTheOptionalKindsIsRefusedNamingTheField) {
       {[](Json& j) { j["color"] = "blue"; }, "wide.color: must be one of \"red\", \"green\""},
       {[](Json& j) { j["color"] = 0; }, "wide.color"},
       {[](Json& j) { j["base"] = Json::array(); }, "wide.base"},
-      {[](Json& j) { j["base"] = {{"n", 1}, {"m", 2}}; }, "wide.base.m: unknown field"},
-      {[](Json& j) { j["extra"] = {{"n", 99}}; }, "wide.extra.n"},
-      {[](Json& j) { j["raw"] = {{"v", 1}}; }, "wide.raw.v"},
+      {[](Json& j) {
+         j["base"] = {{"n", 1}, {"m", 2}};
+       },
+       "wide.base.m: unknown field"},
+      {[](Json& j) {
+         j["extra"] = {{"n", 99}};
+       },
+       "wide.extra.n"},
+      {[](Json& j) {
+         j["raw"] = {{"v", 1}};
+       },
+       "wide.raw.v"},
       {[](Json& j) { j["raw"] = "x"; }, "wide.raw"},
-      {[](Json& j) { j["list"] = {"a", "b", "c"}; }, "wide.list"},
-      {[](Json& j) { j["list"] = {"a", 2}; }, "wide.list[1]: not a string"},
+      {[](Json& j) {
+         j["list"] = {"a", "b", "c"};
+       },
+       "wide.list"},
+      {[](Json& j) {
+         j["list"] = {"a", 2};
+       },
+       "wide.list[1]: not a string"},
       {[](Json& j) { j["surplus"] = 1; }, "wide.surplus: unknown field"},
   };
   for (const auto& [breaker, where] : cases) {

@@ -31,8 +31,8 @@ TEST_F(CorpApi, RegisterDepositBalance) {
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kConflict);
 
-  auto d =
-      call(admin_, "POST", "/v1/deposits", Json{{"account", alice.account_id()}, {"amount_micros", 5000}, {"memo", "hi"}});
+  auto d = call(admin_, "POST", "/v1/deposits",
+                Json{{"account", alice.account_id()}, {"amount_micros", 5000}, {"memo", "hi"}});
   ASSERT_TRUE(d) << d.error().to_string();
   EXPECT_EQ((*d)["balance_micros"], 5000);
   EXPECT_EQ((*d)["transaction"].get<std::string>().substr(0, 2), "tx");
@@ -151,8 +151,9 @@ TEST_F(CorpApi, PurchaseOrderRefusesForeignPriceSheetsAndUnknownServers) {
   KeyPair srv2 = register_server(owner, "srv2");
   deposit(alice, 1'000);
   // srv2's sheet offered for srv.
-  auto r = call(alice, "POST", "/v1/purchase-orders",
-                Json{{"server", srv.account_id()}, {"price_sheet", price_sheet(srv2).to_json()}, {"max_amount_micros", 10}});
+  auto r =
+      call(alice, "POST", "/v1/purchase-orders",
+           Json{{"server", srv.account_id()}, {"price_sheet", price_sheet(srv2).to_json()}, {"max_amount_micros", 10}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
   // A sheet whose signature does not verify.
@@ -164,9 +165,9 @@ TEST_F(CorpApi, PurchaseOrderRefusesForeignPriceSheetsAndUnknownServers) {
   EXPECT_EQ(f.error().code, ErrorCode::kInvalidArgument);
   // An unregistered server.
   KeyPair ghost = KeyPair::generate();
-  auto g =
-      call(alice, "POST", "/v1/purchase-orders",
-           Json{{"server", ghost.account_id()}, {"price_sheet", price_sheet(ghost).to_json()}, {"max_amount_micros", 10}});
+  auto g = call(
+      alice, "POST", "/v1/purchase-orders",
+      Json{{"server", ghost.account_id()}, {"price_sheet", price_sheet(ghost).to_json()}, {"max_amount_micros", 10}});
   ASSERT_FALSE(g);
   EXPECT_EQ(g.error().code, ErrorCode::kNotFound);
   // A server cannot buy.

@@ -40,8 +40,9 @@ TEST(CorpRequests, Deposit) {
   for (const Json& bad :
        {Json{{"account", kId}, {"amount_micros", 0}}, Json{{"account", kId}, {"amount_micros", -5}},
         Json{{"account", kId}, {"amount_micros", 1.5}}, Json{{"account", kId}, {"amount_micros", "10"}},
-        Json{{"account", kId}, {"amount_micros", 18446744073709551615ULL}}, Json{{"account", "x"}, {"amount_micros", 1}},
-        Json{{"account", kId}}, Json{{"account", kId}, {"amount_micros", 1}, {"memo", std::string(257, 'm')}},
+        Json{{"account", kId}, {"amount_micros", 18446744073709551615ULL}},
+        Json{{"account", "x"}, {"amount_micros", 1}}, Json{{"account", kId}},
+        Json{{"account", kId}, {"amount_micros", 1}, {"memo", std::string(257, 'm')}},
         Json{{"account", kId}, {"amount_micros", 1}, {"memo", 5}}}) {
     EXPECT_FALSE(decode_deposit(bad)) << bad.dump();
   }

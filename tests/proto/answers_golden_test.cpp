@@ -32,8 +32,8 @@ TEST(AnswersGoldenTest, CorpAnswers) {
   ASSERT_TRUE(decode_corp_info(to_json(info)));
 
   AccountAnswer a{AccountView{kAcct, "server", "n", "pk", 5, std::string("own")}, 100, 20};
-  const Json account{{"id", kAcct}, {"kind", "server"}, {"name", "n"}, {"public_key", "pk"},
-                     {"created_at", 5},  {"owner", "own"}};
+  const Json account{{"id", kAcct},        {"kind", "server"}, {"name", "n"},
+                     {"public_key", "pk"}, {"created_at", 5},  {"owner", "own"}};
   EXPECT_EQ(to_json(a), (Json{{"account", account}, {"balance_micros", 100}, {"held_micros", 20}}));
   a.account.owner.reset();
   a.balance.reset();
@@ -69,14 +69,13 @@ TEST(AnswersGoldenTest, CorpAnswers) {
   ASSERT_TRUE(decode_close_po_answer(to_json(ClosePoAnswer{4, "closed"})));
 
   const UsageAnswer ua{{UsageOutcomeView{kSession, kPo, 2, "charged", 9}}, {PoBalanceView{kPo, 1, false, true}}};
-  EXPECT_EQ(to_json(ua),
-            (Json{{"results", Json::array({Json{{"session", kSession},
-                                                {"po_id", kPo},
-                                                {"seq", 2},
-                                                {"status", "charged"},
-                                                {"charged_micros", 9}}})},
-                  {"purchase_orders",
-                   Json::array({Json{{"po_id", kPo}, {"remaining_micros", 1}, {"exhausted", false}, {"closed", true}}})}}));
+  EXPECT_EQ(
+      to_json(ua),
+      (Json{{"results",
+             Json::array({Json{
+                 {"session", kSession}, {"po_id", kPo}, {"seq", 2}, {"status", "charged"}, {"charged_micros", 9}}})},
+            {"purchase_orders",
+             Json::array({Json{{"po_id", kPo}, {"remaining_micros", 1}, {"exhausted", false}, {"closed", true}}})}}));
   ASSERT_TRUE(decode_usage_answer(to_json(ua)));
 
   StatementRecordView rec{kSession, 1, 10, 20, Resources{1, 2, 3, 4}, Usage{5, 6, 7, 8}, 11, 12, true};
@@ -91,8 +90,9 @@ TEST(AnswersGoldenTest, CorpAnswers) {
                       {"amount_micros", 11},
                       {"charged_micros", 12},
                       {"final", true}};
-  const Json po_json{{"po_id", kPo},  {"server", kAcct},   {"max_amount_micros", 100},          {"charged_micros", 12},
-                     {"remaining_micros", 88}, {"state", "open"}, {"records", Json::array({rec_json})}};
+  const Json po_json{
+      {"po_id", kPo},           {"server", kAcct}, {"max_amount_micros", 100},          {"charged_micros", 12},
+      {"remaining_micros", 88}, {"state", "open"}, {"records", Json::array({rec_json})}};
   const Json tx_json{{"id", "t1"}, {"kind", "deposit"}, {"amount_micros", 50}, {"at", 9}, {"memo", "memo"}};
   Json st_json{{"account", kAcct},
                {"balance_micros", 50},
@@ -128,8 +128,10 @@ TEST(AnswersGoldenTest, CorpRequests) {
   const auto sheet = testing::signed_price_sheet(server);
   EXPECT_EQ(to_json(CreatePoRequest{server.account_id(), sheet, 9, std::nullopt}),
             (Json{{"server", server.account_id()}, {"price_sheet", sheet.to_json()}, {"max_amount_micros", 9}}));
-  EXPECT_EQ(to_json(CreatePoRequest{server.account_id(), sheet, 9, 60}),
-            (Json{{"server", server.account_id()}, {"price_sheet", sheet.to_json()}, {"max_amount_micros", 9}, {"ttl_ms", 60}}));
+  EXPECT_EQ(to_json(CreatePoRequest{server.account_id(), sheet, 9, 60}), (Json{{"server", server.account_id()},
+                                                                               {"price_sheet", sheet.to_json()},
+                                                                               {"max_amount_micros", 9},
+                                                                               {"ttl_ms", 60}}));
   auto po = decode_create_po(to_json(CreatePoRequest{server.account_id(), sheet, 9, 60}));
   ASSERT_TRUE(po) << po.error().message;
   EXPECT_EQ(po->ttl_ms, 60);
@@ -152,10 +154,21 @@ TEST(AnswersGoldenTest, ServerAnswers) {
   s.memory_bytes = 9;
   s.claimed = 10;
   s.exit_reason = "e";
-  Json j{{"id", kSession},  {"user", kAcct},   {"po_id", kPo},         {"state", "running"},
-         {"reason", "r"},   {"created_at", 1}, {"started_at", 2},      {"stopped_at", 3},
-         {"spec", s.spec},  {"records", 4},    {"usage", to_json(s.usage)}, {"memory_bytes", 9},
-         {"claimed_micros", 10},   {"exit_code", nullptr}, {"exit_reason", "e"}};
+  Json j{{"id", kSession},
+         {"user", kAcct},
+         {"po_id", kPo},
+         {"state", "running"},
+         {"reason", "r"},
+         {"created_at", 1},
+         {"started_at", 2},
+         {"stopped_at", 3},
+         {"spec", s.spec},
+         {"records", 4},
+         {"usage", to_json(s.usage)},
+         {"memory_bytes", 9},
+         {"claimed_micros", 10},
+         {"exit_code", nullptr},
+         {"exit_reason", "e"}};
   EXPECT_EQ(to_json(s), j);
   EXPECT_EQ(session_answer_json(s), (Json{{"session", j}}));
   s.exit_code = 3;
@@ -192,9 +205,10 @@ TEST(AnswersGoldenTest, XisAnswersAndCharge) {
   c.price_per_hour = Money::micros(42);
   r.candidates.push_back(c);
   r.rejected.push_back(Rejection{"srv", "n", "busy"});
-  const Json rj{{"candidates",
-                 Json::array({Json{{"advert", advert.to_json()}, {"distance_km", 1.5}, {"price_per_hour_micros", 42}}})},
-                {"rejected", Json::array({Json{{"server", "srv"}, {"name", "n"}, {"reason", "busy"}}})}};
+  const Json rj{
+      {"candidates",
+       Json::array({Json{{"advert", advert.to_json()}, {"distance_km", 1.5}, {"price_per_hour_micros", 42}}})},
+      {"rejected", Json::array({Json{{"server", "srv"}, {"name", "n"}, {"reason", "busy"}}})}};
   EXPECT_EQ(to_json(r), rj);
   auto rd = search_result_from_json(rj);
   ASSERT_TRUE(rd) << rd.error().message;

@@ -50,8 +50,11 @@ struct FakeCorp {
             std::string status = dup ? "duplicate" : "charged";
             if (mode == Mode::kAckAsRejected) status = "rejected";
             const std::string session = mode == Mode::kAckForeign ? rec.session + "x" : rec.session;
-            results.push_back(
-                Json{{"session", session}, {"po_id", rec.po_id}, {"seq", rec.seq}, {"status", status}, {"charged_micros", 0}});
+            results.push_back(Json{{"session", session},
+                                   {"po_id", rec.po_id},
+                                   {"seq", rec.seq},
+                                   {"status", status},
+                                   {"charged_micros", 0}});
             if (seen_pos.insert(rec.po_id).second) {
               pos.push_back(Json{{"po_id", rec.po_id},
                                  {"remaining_micros", 0},
