@@ -39,7 +39,7 @@ void BM_Deploy(benchmark::State& state) {
   auto corp = ApiClient::connect((*platform)->corp_url(), user);
   (void)corp->call("POST", "/v1/accounts", Json{{"kind", "user"}, {"name", "bench"}});
   auto admin = ApiClient::connect((*platform)->corp_url(), (*platform)->admin_key());
-  (void)admin->call("POST", "/v1/deposits", Json{{"account", user.account_id()}, {"amount", int64_t{1} << 50}});
+  (void)admin->call("POST", "/v1/deposits", Json{{"account", user.account_id()}, {"amount_micros", int64_t{1} << 50}});
 
   DeployManifest m;
   m.name = "bench";

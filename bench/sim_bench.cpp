@@ -42,7 +42,7 @@ void BM_SimulatedHour(benchmark::State& state) {
   auto corp = ApiClient::connect(p.corp_url(), user, clock, p.connector());
   (void)corp->call("POST", "/v1/accounts", Json{{"kind", "user"}, {"name", "bench"}});
   auto admin = ApiClient::connect(p.corp_url(), p.admin_key(), clock, p.connector());
-  (void)admin->call("POST", "/v1/deposits", Json{{"account", user.account_id()}, {"amount", int64_t{1} << 50}});
+  (void)admin->call("POST", "/v1/deposits", Json{{"account", user.account_id()}, {"amount_micros", int64_t{1} << 50}});
 
   DeployManifest m;
   m.name = "bench";

@@ -67,8 +67,8 @@ int show(const CliState& st, const AccountArgs& a) {
   std::cout << "account   " << id << "\n"
             << "kind      " << acc.value("kind", "") << "\n"
             << "name      " << acc.value("name", "") << "\n"
-            << "balance   " << credits(r->value("balance", int64_t{0})) << "\n"
-            << "held      " << credits(r->value("held", int64_t{0})) << "\n";
+            << "balance   " << credits(r->value("balance_micros", int64_t{0})) << "\n"
+            << "held      " << credits(r->value("held_micros", int64_t{0})) << "\n";
   return 0;
 }
 
@@ -92,7 +92,7 @@ int fund(const CliState& st, const AccountArgs& a) {
     print_json(*r);
   } else {
     std::cout << "deposited " << format_credits(*amount) << " to " << to << "; balance "
-              << credits(r->value("balance", int64_t{0})) << "\n";
+              << credits(r->value("balance_micros", int64_t{0})) << "\n";
   }
   return 0;
 }

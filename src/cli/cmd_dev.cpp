@@ -72,7 +72,7 @@ int demo(const CliState& st, const DevArgs& a, Platform& platform) {
   auto dep = admin->deposit(DepositRequest{key->account_id(), 100 * Money::kMicrosPerCredit, "dev faucet"})
                  .map([](const DepositAnswer& v) { return to_json(v); });
   if (!dep) return fail(dep.error());
-  std::cout << "deposited 100.00 credits; balance " << credits(dep->value("balance", int64_t{0})) << "\n";
+  std::cout << "deposited 100.00 credits; balance " << credits(dep->value("balance_micros", int64_t{0})) << "\n";
 
   auto ll = parse_lat_lon(a.near);
   if (!ll) return fail(ll.error());

@@ -50,32 +50,32 @@ int show_statement(ClientContext& ctx, bool json, bool records) {
       cpu += used.value("cpu_ns", int64_t{0});
       mem += used.value("memory_byte_seconds", int64_t{0});
     }
-    const int64_t charged = po.value("charged", int64_t{0});
+    const int64_t charged = po.value("charged_micros", int64_t{0});
     total += charged;
     const std::string po_id = po.value("po_id", "");
     const std::string server = where.contains(po_id) ? where[po_id] : po.value("server", "").substr(0, 12);
     t.add({po_id, server, po.value("state", ""), std::to_string(recs.size()), cpu_seconds(cpu),
-           fmt::format("{:.2f}", static_cast<double>(mem) / (1 << 30)), credits(po.value("max_amount", int64_t{0})),
-           credits(charged)});
+           fmt::format("{:.2f}", static_cast<double>(mem) / (1 << 30)),
+           credits(po.value("max_amount_micros", int64_t{0})), credits(charged)});
     if (records) {
       for (const auto& rec : recs) {
         const Json used = rec.value("used", Json::object());
         std::cout << fmt::format(
             "  {} seq {:>3}  {:>6} ms  cpu {:>10}  claimed {}  charged {}{}\n", rec.value("session", ""),
             rec.value("seq", int64_t{0}), rec.value("period_end", int64_t{0}) - rec.value("period_start", int64_t{0}),
-            cpu_seconds(used.value("cpu_ns", int64_t{0})), credits(rec.value("amount", int64_t{0})),
-            credits(rec.value("charged", int64_t{0})), rec.value("final", false) ? "  final" : "");
+            cpu_seconds(used.value("cpu_ns", int64_t{0})), credits(rec.value("amount_micros", int64_t{0})),
+            credits(rec.value("charged_micros", int64_t{0})), rec.value("final", false) ? "  final" : "");
       }
     }
   }
   std::cout << t.render() << "\n"
             << "total charged  " << credits(total) << "\n"
-            << "balance        " << credits(r->value("balance", int64_t{0})) << "\n"
-            << "still held     " << credits(r->value("held", int64_t{0})) << "\n\n";
+            << "balance        " << credits(r->value("balance_micros", int64_t{0})) << "\n"
+            << "still held     " << credits(r->value("held_micros", int64_t{0})) << "\n\n";
   const bool balanced = check->value("balanced", false);
   std::cout << "ledger check: " << (balanced ? "BALANCED" : "NOT BALANCED") << " ("
             << check->value("transactions", int64_t{0}) << " transactions, " << check->value("entries", int64_t{0})
-            << " entries, sum of all accounts " << credits(check->value("total", int64_t{0})) << ")\n";
+            << " entries, sum of all accounts " << credits(check->value("total_micros", int64_t{0})) << ")\n";
   for (const auto& p : check->value("problems", Json::array())) std::cout << "  problem: " << p.dump() << "\n";
   return balanced ? kExitOk : kExitFailure;
 }

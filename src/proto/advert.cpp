@@ -3,68 +3,59 @@
 #include <cmath>
 
 #include "core/endpoint.h"
+#include "proto/doc_fields.h"
 
 namespace xop {
 
-Json to_json(const GeoPoint& g) { return Json{{"lat_e6", g.lat_e6}, {"lon_e6", g.lon_e6}}; }
-
-Result<GeoPoint> geo_from_json(const Json& j, const std::string& where) {
-  JsonReader r(j, where);
-  GeoPoint g;
-  g.lat_e6 = r.i64("lat_e6", -90'000'000, 90'000'000);
-  g.lon_e6 = r.i64("lon_e6", -180'000'000, 180'000'000);
-  XOP_RETURN_IF_ERROR(r.finish());
-  return g;
+const Schema<GeoPoint>& geo_schema() {
+  static const auto s = Schema<GeoPoint>("location")
+                            .i64("lat_e6", &GeoPoint::lat_e6, -90'000'000, 90'000'000)
+                            .i64("lon_e6", &GeoPoint::lon_e6, -180'000'000, 180'000'000);
+  return s;
 }
 
-Json to_json(const Advert& a) {
-  Json j{{"server", a.server},
-         {"name", a.name},
-         {"endpoint", a.endpoint},
-         {"city", a.city},
-         {"location", to_json(a.location)},
-         {"capacity", to_json(a.capacity)},
-         {"free", to_json(a.free)},
-         {"price_sheet", a.price_sheet.to_json()},
-         {"sandboxes", a.sandboxes},
-         {"images", a.images},
-         {"issued_at", a.issued_at},
-         {"ttl_ms", a.ttl_ms}};
-  if (a.images_total > static_cast<int64_t>(a.images.size())) j["images_total"] = a.images_total;
-  return j;
+const Schema<Advert>& advert_schema() {
+  static const auto s =
+      Schema<Advert>("advert")
+          .str("server", &Advert::server, 64)
+          .str("name", &Advert::name, 128)
+          .str("endpoint", &Advert::endpoint, 256)
+          .str("city", &Advert::city, 128)
+          .object("location", &Advert::location, geo_schema())
+          .object("capacity", &Advert::capacity, resources_schema())
+          .object("free", &Advert::free, resources_schema())
+          .object_with<SignedDoc>("price_sheet", &Advert::price_sheet, signed_doc_json, signed_doc_of(kPriceSheetType))
+          .str_array("sandboxes", &Advert::sandboxes, 16, 32)
+          .str_array("images", &Advert::images, kMaxAdvertImages, 80)
+          // On the wire only when the list is truncated (larger than the images listed).
+          .custom_opt(
+              "images_total",
+              [](const Advert& a) -> std::optional<Json> {
+                if (a.images_total > static_cast<int64_t>(a.images.size())) return Json(a.images_total);
+                return std::nullopt;
+              },
+              [](JsonReader& r, Advert& a, const char* k) {
+                auto n = r.opt_i64(k, 0, 1'000'000'000);
+                a.images_total = n.value_or(-1);  // -1: absent, set after the images are read
+              })
+          .i64("issued_at", &Advert::issued_at, 0)
+          .i64("ttl_ms", &Advert::ttl_ms, 1, 3'600'000)
+          .check([](const Advert& a) { return is_account_id(a.server) ? "" : ".server: not an account id"; })
+          .check([](const Advert& a) {
+            const bool ok = a.images_total < 0 || a.images_total > static_cast<int64_t>(a.images.size());
+            return ok ? "" : ".images_total: present only when larger than the images listed";
+          })
+          .verify([](Advert& a) -> Status {
+            if (a.images_total < 0) a.images_total = 0;
+            return parse_endpoint(a.endpoint).map([](const auto&) {});
+          });
+  return s;
 }
 
-Result<Advert> advert_from_json(const Json& j) {
-  JsonReader r(j, "advert");
-  Advert a;
-  a.server = r.str("server", 64);
-  a.name = r.str("name", 128);
-  a.endpoint = r.str("endpoint", 256);
-  a.city = r.str("city", 128);
-  const Json& loc = r.object("location");
-  const Json& cap = r.object("capacity");
-  const Json& fr = r.object("free");
-  const Json& ps = r.object("price_sheet");
-  a.sandboxes = r.str_array("sandboxes", 16, 32);
-  a.images = r.str_array("images", kMaxAdvertImages, 80);
-  const auto images_total = r.opt_i64("images_total", 0, 1'000'000'000);
-  a.issued_at = r.i64("issued_at", 0);
-  a.ttl_ms = r.i64("ttl_ms", 1, 3'600'000);
-  XOP_RETURN_IF_ERROR(r.finish());
-  if (!is_account_id(a.server)) return invalid("advert.server: not an account id");
-  if (images_total) {
-    if (*images_total <= static_cast<int64_t>(a.images.size())) {
-      return invalid("advert.images_total: present only when larger than the images listed");
-    }
-    a.images_total = *images_total;
-  }
-  XOP_RETURN_IF_ERROR(parse_endpoint(a.endpoint));
-  XOP_ASSIGN_OR_RETURN(a.location, geo_from_json(loc, "advert.location"));
-  XOP_ASSIGN_OR_RETURN(a.capacity, resources_from_json(cap, "advert.capacity"));
-  XOP_ASSIGN_OR_RETURN(a.free, resources_from_json(fr, "advert.free"));
-  XOP_ASSIGN_OR_RETURN(a.price_sheet, SignedDoc::from_json(ps, kPriceSheetType));
-  return a;
-}
+Json to_json(const GeoPoint& g) { return geo_schema().encode(g); }
+Result<GeoPoint> geo_from_json(const Json& j, const std::string& where) { return geo_schema().decode(j, where); }
+Json to_json(const Advert& a) { return advert_schema().encode(a); }
+Result<Advert> advert_from_json(const Json& j) { return advert_schema().decode(j); }
 
 Result<Advert> verify_advert(const SignedDoc& doc) {
   if (doc.type != kAdvertType) return invalid("not an advert");

@@ -40,6 +40,9 @@ struct Advert {
   int64_t ttl_ms = 0;  // how long XIS may keep it without a refresh
 };
 
+// The wire forms, declared once (core/schema.h; docs/formats.md).
+const Schema<GeoPoint>& geo_schema();
+const Schema<Advert>& advert_schema();
 Json to_json(const GeoPoint& g);
 Result<GeoPoint> geo_from_json(const Json& j, const std::string& where);
 Json to_json(const Advert& a);

@@ -11,26 +11,27 @@ namespace xop {
 // Base64 of a grant's JSON: well inside the 16 KiB header limit at kMaxGrantDigests.
 constexpr size_t kMaxGrantHeaderBytes = 12 * 1024;
 
-Json to_json(const BlobGrant& g) {
-  return Json{{"user", g.user}, {"server", g.server}, {"digests", g.digests}, {"expires_at", g.expires_at}};
+const Schema<BlobGrant>& blob_grant_schema() {
+  static const auto s =
+      Schema<BlobGrant>("grant")
+          .str("user", &BlobGrant::user, 128)
+          .str("server", &BlobGrant::server, 128)
+          .str_array("digests", &BlobGrant::digests, kMaxGrantDigests, 128)
+          .i64("expires_at", &BlobGrant::expires_at, 0)
+          .check([](const BlobGrant& g) { return is_account_id(g.user) ? "" : ".user: not an account id"; })
+          .check([](const BlobGrant& g) { return is_account_id(g.server) ? "" : ".server: not an account id"; })
+          .check([](const BlobGrant& g) { return g.digests.empty() ? ".digests: names no blob" : ""; })
+          .check([](const BlobGrant& g) -> std::string {
+            for (const auto& d : g.digests) {
+              if (!is_oci_digest(d)) return ".digests: \"" + d + "\" is not a sha256 digest";
+            }
+            return "";
+          });
+  return s;
 }
 
-Result<BlobGrant> blob_grant_from_json(const Json& j) {
-  JsonReader r(j, "grant");
-  BlobGrant g;
-  g.user = r.str("user", 128);
-  g.server = r.str("server", 128);
-  g.digests = r.str_array("digests", kMaxGrantDigests, 128);
-  g.expires_at = r.i64("expires_at", 0);
-  XOP_RETURN_IF_ERROR(r.finish());
-  if (!is_account_id(g.user)) return invalid("grant.user: not an account id");
-  if (!is_account_id(g.server)) return invalid("grant.server: not an account id");
-  if (g.digests.empty()) return invalid("grant.digests: names no blob");
-  for (const auto& d : g.digests) {
-    if (!is_oci_digest(d)) return invalid("grant.digests: \"" + d + "\" is not a sha256 digest");
-  }
-  return g;
-}
+Json to_json(const BlobGrant& g) { return blob_grant_schema().encode(g); }
+Result<BlobGrant> blob_grant_from_json(const Json& j) { return blob_grant_schema().decode(j); }
 
 Result<SignedDoc> sign_blob_grant(BlobGrant g, const KeyPair& user) {
   g.user = user.account_id();

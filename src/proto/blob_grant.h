@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/schema.h"
 #include "core/time.h"
 #include "crypto/signed_doc.h"
 
@@ -26,6 +27,8 @@ struct BlobGrant {
   TimeMs expires_at = 0;
 };
 
+// The wire form, declared once (core/schema.h; docs/formats.md).
+const Schema<BlobGrant>& blob_grant_schema();
 Json to_json(const BlobGrant& g);
 Result<BlobGrant> blob_grant_from_json(const Json& j);
 

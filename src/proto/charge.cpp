@@ -61,12 +61,20 @@ Result<Money> hourly_reservation_price(const Rates& rates, const Resources& rese
   return b.total;
 }
 
-Json to_json(const ChargeBreakdown& b) {
-  return Json{{"cpu_reserve", b.cpu_reserve},   {"memory_reserve", b.memory_reserve},
-              {"disk_reserve", b.disk_reserve}, {"net_reserve", b.net_reserve},
-              {"cpu_use", b.cpu_use},           {"memory_use", b.memory_use},
-              {"disk_io", b.disk_io},           {"net_io", b.net_io},
-              {"total", b.total.micros()}};
+const Schema<ChargeBreakdown>& charge_breakdown_schema() {
+  static const auto s = Schema<ChargeBreakdown>("charge")
+                            .i64("cpu_reserve_micros", &ChargeBreakdown::cpu_reserve, 0)
+                            .i64("memory_reserve_micros", &ChargeBreakdown::memory_reserve, 0)
+                            .i64("disk_reserve_micros", &ChargeBreakdown::disk_reserve, 0)
+                            .i64("net_reserve_micros", &ChargeBreakdown::net_reserve, 0)
+                            .i64("cpu_use_micros", &ChargeBreakdown::cpu_use, 0)
+                            .i64("memory_use_micros", &ChargeBreakdown::memory_use, 0)
+                            .i64("disk_io_micros", &ChargeBreakdown::disk_io, 0)
+                            .i64("net_io_micros", &ChargeBreakdown::net_io, 0)
+                            .money("total_micros", &ChargeBreakdown::total, 0);
+  return s;
 }
+
+Json to_json(const ChargeBreakdown& b) { return charge_breakdown_schema().encode(b); }
 
 }  // namespace xop

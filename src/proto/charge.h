@@ -42,6 +42,8 @@ Result<ChargeBreakdown> compute_charge(const Rates& rates, const Resources& rese
 // Price of holding `reserved` for one hour (no usage): what search price ceilings compare.
 Result<Money> hourly_reservation_price(const Rates& rates, const Resources& reserved);
 
+// The wire form, declared once (core/schema.h).
+const Schema<ChargeBreakdown>& charge_breakdown_schema();
 Json to_json(const ChargeBreakdown& b);
 
 }  // namespace xop

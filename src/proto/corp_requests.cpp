@@ -1,6 +1,8 @@
 #include "proto/corp_requests.h"
 
+#include "core/schema.h"
 #include "crypto/keys.h"
+#include "proto/doc_fields.h"
 #include "proto/price_sheet.h"
 #include "proto/usage_record.h"
 
@@ -13,78 +15,78 @@ bool is_printable_text(std::string_view s) {
   return true;
 }
 
-Json to_json(const RegisterAccountRequest& r) {
-  Json j{{"kind", to_string(r.kind)}, {"name", r.name}};
-  if (r.owner) j["owner"] = *r.owner;
-  return j;
+namespace {
+
+const Schema<RegisterAccountRequest>& register_account_schema() {
+  static const auto s = Schema<RegisterAccountRequest>("account")
+                            .custom(
+                                "kind", [](const RegisterAccountRequest& r) { return Json(to_string(r.kind)); },
+                                [](JsonReader& r, RegisterAccountRequest& v, const char* k) {
+                                  const std::string s = r.str(k, 16);
+                                  if (!r.ok()) return;
+                                  auto kind = parse_account_kind(s, "account.kind");
+                                  if (kind) v.kind = *kind;
+                                  else r.fail(k, "must be \"user\" or \"server\"");
+                                })
+                            .str("name", &RegisterAccountRequest::name, kMaxAccountNameLen)
+                            .opt_str("owner", &RegisterAccountRequest::owner, 64)
+                            .check([](const RegisterAccountRequest& r) -> std::string {
+                                                            if (r.name.empty() || !is_printable_text(r.name))
+                                return ".name: must be non-empty printable text";
+                              if (r.kind == AccountKind::kServer && !r.owner) return ".owner: required for a server account";
+                              if (r.kind == AccountKind::kUser && r.owner) return ".owner: only server accounts have an owner";
+                              if (r.owner && !is_account_id(*r.owner)) return ".owner: not an account id";
+                              return "";
+                            });
+  return s;
 }
 
-Json to_json(const DepositRequest& r) {
-  Json j{{"account", r.account}, {"amount", r.amount}};
-  if (!r.memo.empty()) j["memo"] = r.memo;
-  return j;
+const Schema<DepositRequest>& deposit_schema() {
+  static const auto s =
+      Schema<DepositRequest>("deposit")
+          .str("account", &DepositRequest::account, 64)
+          .i64("amount_micros", &DepositRequest::amount, 1)
+          // Optional; an empty memo is left out.
+          .custom_opt(
+              "memo",
+              [](const DepositRequest& r) -> std::optional<Json> {
+                if (r.memo.empty()) return std::nullopt;
+                return Json(r.memo);
+              },
+              [](JsonReader& r, DepositRequest& d, const char* k) { d.memo = r.opt_str(k, kMaxMemoLen).value_or(""); })
+          .check([](const DepositRequest& r) { return is_account_id(r.account) ? "" : ".account: not an account id"; })
+          .check(
+              [](const DepositRequest& r) { return is_printable_text(r.memo) ? "" : ".memo: must be printable text"; });
+  return s;
 }
 
-Json to_json(const CreatePoRequest& r) {
-  Json j{{"server", r.server}, {"price_sheet", r.price_sheet.to_json()}, {"max_amount", r.max_amount}};
-  if (r.ttl_ms) j["ttl_ms"] = *r.ttl_ms;
-  return j;
+const Schema<CreatePoRequest>& create_po_schema() {
+  static const auto s =
+      Schema<CreatePoRequest>("purchase_order_request")
+          .str("server", &CreatePoRequest::server, 64)
+          .object_with<SignedDoc>("price_sheet", &CreatePoRequest::price_sheet, signed_doc_json,
+                                  signed_doc_at(kPriceSheetType, SignedDocErrors::kAsInvalid))
+          .i64("max_amount_micros", &CreatePoRequest::max_amount, 1)
+          .opt_i64("ttl_ms", &CreatePoRequest::ttl_ms, 1)
+          .check([](const CreatePoRequest& r) { return is_account_id(r.server) ? "" : ".server: not an account id"; });
+  return s;
 }
 
-Json to_json(const UsageRequest& r) { return Json{{"batch", r.batch.to_json()}}; }
-
-Result<RegisterAccountRequest> decode_register_account(const Json& j) {
-  JsonReader r(j, "account");
-  RegisterAccountRequest req;
-  const std::string kind = r.str("kind", 16);
-  req.name = r.str("name", kMaxAccountNameLen);
-  req.owner = r.opt_str("owner", 64);
-  XOP_RETURN_IF_ERROR(r.finish());
-  auto k = parse_account_kind(kind, "account.kind");
-  if (!k) return invalid("account.kind: must be \"user\" or \"server\"");
-  req.kind = *k;
-  if (req.name.empty() || !is_printable_text(req.name))
-    return invalid("account.name: must be non-empty printable text");
-  if (req.kind == AccountKind::kServer && !req.owner) return invalid("account.owner: required for a server account");
-  if (req.kind == AccountKind::kUser && req.owner) return invalid("account.owner: only server accounts have an owner");
-  if (req.owner && !is_account_id(*req.owner)) return invalid("account.owner: not an account id");
-  return req;
+const Schema<UsageRequest>& usage_request_schema() {
+  static const auto s = Schema<UsageRequest>("usage").object_with<SignedDoc>(
+      "batch", &UsageRequest::batch, signed_doc_json, signed_doc_at(kUsageBatchType, SignedDocErrors::kKeepCode));
+  return s;
 }
 
-Result<DepositRequest> decode_deposit(const Json& j) {
-  JsonReader r(j, "deposit");
-  DepositRequest req;
-  req.account = r.str("account", 64);
-  req.amount = r.i64("amount", 1);
-  req.memo = r.opt_str("memo", kMaxMemoLen).value_or("");
-  XOP_RETURN_IF_ERROR(r.finish());
-  if (!is_account_id(req.account)) return invalid("deposit.account: not an account id");
-  if (!is_printable_text(req.memo)) return invalid("deposit.memo: must be printable text");
-  return req;
-}
+}  // namespace
 
-Result<CreatePoRequest> decode_create_po(const Json& j) {
-  JsonReader r(j, "purchase_order_request");
-  CreatePoRequest req;
-  req.server = r.str("server", 64);
-  const Json& sheet = r.object("price_sheet");
-  req.max_amount = r.i64("max_amount", 1);
-  req.ttl_ms = r.opt_i64("ttl_ms", 1);
-  XOP_RETURN_IF_ERROR(r.finish());
-  if (!is_account_id(req.server)) return invalid("purchase_order_request.server: not an account id");
-  auto doc = SignedDoc::from_json(sheet, kPriceSheetType);
-  if (!doc) return invalid("purchase_order_request.price_sheet: " + doc.error().message);
-  req.price_sheet = std::move(*doc);
-  return req;
-}
-
-Result<UsageRequest> decode_usage(const Json& j) {
-  JsonReader r(j, "usage");
-  const Json& batch = r.object("batch");
-  XOP_RETURN_IF_ERROR(r.finish());
-  auto doc = SignedDoc::from_json(batch, kUsageBatchType);
-  if (!doc) return make_error(doc.error().code, "usage.batch: " + doc.error().message);
-  return UsageRequest{std::move(*doc)};
-}
+Json to_json(const RegisterAccountRequest& r) { return register_account_schema().encode(r); }
+Result<RegisterAccountRequest> decode_register_account(const Json& j) { return register_account_schema().decode(j); }
+Json to_json(const DepositRequest& r) { return deposit_schema().encode(r); }
+Result<DepositRequest> decode_deposit(const Json& j) { return deposit_schema().decode(j); }
+Json to_json(const CreatePoRequest& r) { return create_po_schema().encode(r); }
+Result<CreatePoRequest> decode_create_po(const Json& j) { return create_po_schema().decode(j); }
+Json to_json(const UsageRequest& r) { return usage_request_schema().encode(r); }
+Result<UsageRequest> decode_usage(const Json& j) { return usage_request_schema().decode(j); }
 
 }  // namespace xop

@@ -10,8 +10,8 @@ const Schema<ServerEarningsView>& server_earnings_schema() {
   static const auto s = Schema<ServerEarningsView>("server_earnings")
                             .str("server", &ServerEarningsView::server, kMaxId)
                             .str("name", &ServerEarningsView::name, kMaxName)
-                            .i64("total", &ServerEarningsView::total, 0)
-                            .i64("today", &ServerEarningsView::today, 0)
+                            .i64("total_micros", &ServerEarningsView::total, 0)
+                            .i64("today_micros", &ServerEarningsView::today, 0)
                             .i64("settlements", &ServerEarningsView::settlements, 0);
   return s;
 }
@@ -21,8 +21,8 @@ const Schema<EarningsView>& earnings_schema() {
                             .str("account", &EarningsView::account, kMaxId)
                             .str("owner", &EarningsView::owner, kMaxId)
                             .i64("day_start", &EarningsView::day_start, 0)
-                            .i64("total", &EarningsView::total, 0)
-                            .i64("today", &EarningsView::today, 0)
+                            .i64("total_micros", &EarningsView::total, 0)
+                            .i64("today_micros", &EarningsView::today, 0)
                             .array("servers", &EarningsView::servers, server_earnings_schema(), kMaxEarningsServers);
   return s;
 }

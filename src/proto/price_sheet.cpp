@@ -4,14 +4,14 @@ namespace xop {
 
 const Schema<Rates>& rates_schema() {
   static const auto s = Schema<Rates>("rates")
-                            .i64("cpu_reserve_per_core_hour", &Rates::cpu_reserve_per_core_hour, 0, kMaxRate)
-                            .i64("memory_reserve_per_gib_hour", &Rates::memory_reserve_per_gib_hour, 0, kMaxRate)
-                            .i64("disk_reserve_per_gib_hour", &Rates::disk_reserve_per_gib_hour, 0, kMaxRate)
-                            .i64("net_reserve_per_mbps_hour", &Rates::net_reserve_per_mbps_hour, 0, kMaxRate)
-                            .i64("cpu_use_per_core_hour", &Rates::cpu_use_per_core_hour, 0, kMaxRate)
-                            .i64("memory_use_per_gib_hour", &Rates::memory_use_per_gib_hour, 0, kMaxRate)
-                            .i64("disk_io_per_gib", &Rates::disk_io_per_gib, 0, kMaxRate)
-                            .i64("net_io_per_gib", &Rates::net_io_per_gib, 0, kMaxRate);
+                            .i64("cpu_reserve_per_core_hour_micros", &Rates::cpu_reserve_per_core_hour, 0, kMaxRate)
+                            .i64("memory_reserve_per_gib_hour_micros", &Rates::memory_reserve_per_gib_hour, 0, kMaxRate)
+                            .i64("disk_reserve_per_gib_hour_micros", &Rates::disk_reserve_per_gib_hour, 0, kMaxRate)
+                            .i64("net_reserve_per_mbps_hour_micros", &Rates::net_reserve_per_mbps_hour, 0, kMaxRate)
+                            .i64("cpu_use_per_core_hour_micros", &Rates::cpu_use_per_core_hour, 0, kMaxRate)
+                            .i64("memory_use_per_gib_hour_micros", &Rates::memory_use_per_gib_hour, 0, kMaxRate)
+                            .i64("disk_io_per_gib_micros", &Rates::disk_io_per_gib, 0, kMaxRate)
+                            .i64("net_io_per_gib_micros", &Rates::net_io_per_gib, 0, kMaxRate);
   return s;
 }
 

@@ -1,5 +1,7 @@
 #include "proto/purchase_order.h"
 
+#include "proto/doc_fields.h"
+
 namespace xop {
 
 bool is_po_id(std::string_view id) {
@@ -10,35 +12,34 @@ bool is_po_id(std::string_view id) {
   return true;
 }
 
-Json to_json(const PurchaseOrder& po) {
-  return Json{{"po_id", po.po_id},
-              {"user", po.user},
-              {"server", po.server},
-              {"price_sheet", po.price_sheet.to_json()},
-              {"max_amount", po.max_amount.micros()},
-              {"issued_at", po.issued_at},
-              {"expires_at", po.expires_at}};
+const Schema<PurchaseOrder>& purchase_order_schema() {
+  static const auto s =
+      Schema<PurchaseOrder>("purchase_order")
+          .str("po_id", &PurchaseOrder::po_id, 64)
+          .str("user", &PurchaseOrder::user, 64)
+          .str("server", &PurchaseOrder::server, 64)
+          .object_with<SignedDoc>("price_sheet", &PurchaseOrder::price_sheet, signed_doc_json,
+                                  signed_doc_of(kPriceSheetType))
+          .money("max_amount_micros", &PurchaseOrder::max_amount, 1)
+          .i64("issued_at", &PurchaseOrder::issued_at, 0)
+          .i64("expires_at", &PurchaseOrder::expires_at, 0)
+          .check([](const PurchaseOrder& po) { return is_po_id(po.po_id) ? "" : ".po_id: malformed"; })
+          .check([](const PurchaseOrder& po) {
+            return is_account_id(po.user) && is_account_id(po.server) ? "" : ": malformed account id";
+          })
+          .check([](const PurchaseOrder& po) {
+            return po.expires_at > po.issued_at ? "" : ": expires before it is issued";
+          })
+          .verify([](PurchaseOrder& po) -> Status {
+            XOP_ASSIGN_OR_RETURN(auto sheet, verify_price_sheet(po.price_sheet));
+            if (sheet.server != po.server) return invalid("purchase_order: price sheet belongs to another server");
+            return {};
+          });
+  return s;
 }
 
-Result<PurchaseOrder> purchase_order_from_json(const Json& j) {
-  JsonReader r(j, "purchase_order");
-  PurchaseOrder po;
-  po.po_id = r.str("po_id", 64);
-  po.user = r.str("user", 64);
-  po.server = r.str("server", 64);
-  const Json& ps = r.object("price_sheet");
-  po.max_amount = Money::micros(r.i64("max_amount", 1));
-  po.issued_at = r.i64("issued_at", 0);
-  po.expires_at = r.i64("expires_at", 0);
-  XOP_RETURN_IF_ERROR(r.finish());
-  if (!is_po_id(po.po_id)) return invalid("purchase_order.po_id: malformed");
-  if (!is_account_id(po.user) || !is_account_id(po.server)) return invalid("purchase_order: malformed account id");
-  if (po.expires_at <= po.issued_at) return invalid("purchase_order: expires before it is issued");
-  XOP_ASSIGN_OR_RETURN(po.price_sheet, SignedDoc::from_json(ps, kPriceSheetType));
-  XOP_ASSIGN_OR_RETURN(auto sheet, verify_price_sheet(po.price_sheet));
-  if (sheet.server != po.server) return invalid("purchase_order: price sheet belongs to another server");
-  return po;
-}
+Json to_json(const PurchaseOrder& po) { return purchase_order_schema().encode(po); }
+Result<PurchaseOrder> purchase_order_from_json(const Json& j) { return purchase_order_schema().decode(j); }
 
 Result<PurchaseOrder> verify_purchase_order(const SignedDoc& doc, const PublicKey& corp_key) {
   if (doc.type != kPurchaseOrderType) return invalid("not a purchase order");

@@ -21,6 +21,8 @@ struct PurchaseOrder {
   TimeMs expires_at = 0;  // no new session may start on it after this time
 };
 
+// The wire form, declared once (core/schema.h; docs/formats.md).
+const Schema<PurchaseOrder>& purchase_order_schema();
 Json to_json(const PurchaseOrder& po);
 // Parses and checks internal consistency (including the price sheet's signature and signer).
 Result<PurchaseOrder> purchase_order_from_json(const Json& j);

@@ -1,76 +1,50 @@
 #include "proto/search.h"
 
+#include "proto/doc_fields.h"
+
 namespace xop {
 
-Json to_json(const SearchQuery& q) {
-  Json j{{"min", to_json(q.min)}, {"count", q.count}};
-  if (q.max_price_per_hour) j["max_price_per_hour"] = q.max_price_per_hour->micros();
-  if (q.near) j["near"] = to_json(*q.near);
-  if (q.sandbox) j["sandbox"] = *q.sandbox;
-  return j;
+const Schema<SearchQuery>& search_query_schema() {
+  static const auto s = Schema<SearchQuery>("query")
+                            .object_or("min", &SearchQuery::min, resources_schema())
+                            .opt_money("max_price_per_hour_micros", &SearchQuery::max_price_per_hour, 0)
+                            .opt_object("near", &SearchQuery::near, geo_schema())
+                            .i64_or("count", &SearchQuery::count, 10, 1, 1000)
+                            .opt_str("sandbox", &SearchQuery::sandbox, 32);
+  return s;
 }
 
-Result<SearchQuery> search_query_from_json(const Json& j) {
-  JsonReader r(j, "query");
-  SearchQuery q;
-  const Json* min = r.opt_object("min");
-  auto price = r.opt_i64("max_price_per_hour", 0);
-  const Json* near = r.opt_object("near");
-  q.count = r.opt_i64("count", 1, 1000).value_or(10);
-  q.sandbox = r.opt_str("sandbox", 32);
-  XOP_RETURN_IF_ERROR(r.finish());
-  if (min != nullptr) {
-    XOP_ASSIGN_OR_RETURN(q.min, resources_from_json(*min, "query.min"));
-  }
-  if (price) q.max_price_per_hour = Money::micros(*price);
-  if (near != nullptr) {
-    XOP_ASSIGN_OR_RETURN(auto g, geo_from_json(*near, "query.near"));
-    q.near = g;
-  }
-  return q;
+const Schema<Candidate>& candidate_schema() {
+  static const auto s =
+      Schema<Candidate>("candidate")
+          .object_with<SignedDoc>("advert", &Candidate::advert_doc, signed_doc_json, signed_doc_of(kAdvertType))
+          .f64("distance_km", &Candidate::distance_km, 0, 1e6)
+          .money("price_per_hour_micros", &Candidate::price_per_hour, 0)
+          .verify([](Candidate& c) -> Status {
+            XOP_ASSIGN_OR_RETURN(c.advert, verify_advert(c.advert_doc));
+            return {};
+          });
+  return s;
 }
 
-Json to_json(const SearchResult& r) {
-  Json c = Json::array();
-  for (const auto& x : r.candidates) {
-    c.push_back(Json{{"advert", x.advert_doc.to_json()},
-                     {"distance_km", x.distance_km},
-                     {"price_per_hour", x.price_per_hour.micros()}});
-  }
-  Json rej = Json::array();
-  for (const auto& x : r.rejected) rej.push_back(Json{{"server", x.server}, {"name", x.name}, {"reason", x.reason}});
-  return Json{{"candidates", std::move(c)}, {"rejected", std::move(rej)}};
+const Schema<Rejection>& rejection_schema() {
+  static const auto s = Schema<Rejection>("rejection")
+                            .str("server", &Rejection::server, 64)
+                            .str("name", &Rejection::name, 128)
+                            .str("reason", &Rejection::reason, 512);
+  return s;
 }
 
-Result<SearchResult> search_result_from_json(const Json& j) {
-  JsonReader r(j, "search_result");
-  const Json& cands = r.array("candidates", 1000);
-  const Json& rej = r.array("rejected", 100000);
-  XOP_RETURN_IF_ERROR(r.finish());
-  SearchResult out;
-  for (const auto& c : cands) {
-    JsonReader cr(c, "candidate");
-    const Json& adv = cr.object("advert");
-    const double d = cr.number("distance_km", 0, 1e6);
-    const int64_t price = cr.i64("price_per_hour", 0);
-    XOP_RETURN_IF_ERROR(cr.finish());
-    Candidate cand;
-    XOP_ASSIGN_OR_RETURN(cand.advert_doc, SignedDoc::from_json(adv, kAdvertType));
-    XOP_ASSIGN_OR_RETURN(cand.advert, verify_advert(cand.advert_doc));
-    cand.distance_km = d;
-    cand.price_per_hour = Money::micros(price);
-    out.candidates.push_back(std::move(cand));
-  }
-  for (const auto& x : rej) {
-    JsonReader xr(x, "rejection");
-    Rejection rj;
-    rj.server = xr.str("server", 64);
-    rj.name = xr.str("name", 128);
-    rj.reason = xr.str("reason", 512);
-    XOP_RETURN_IF_ERROR(xr.finish());
-    out.rejected.push_back(std::move(rj));
-  }
-  return out;
+const Schema<SearchResult>& search_result_schema() {
+  static const auto s = Schema<SearchResult>("search_result")
+                            .array("candidates", &SearchResult::candidates, candidate_schema(), 1000)
+                            .array("rejected", &SearchResult::rejected, rejection_schema(), 100000);
+  return s;
 }
+
+Json to_json(const SearchQuery& q) { return search_query_schema().encode(q); }
+Result<SearchQuery> search_query_from_json(const Json& j) { return search_query_schema().decode(j); }
+Json to_json(const SearchResult& r) { return search_result_schema().encode(r); }
+Result<SearchResult> search_result_from_json(const Json& j) { return search_result_schema().decode(j); }
 
 }  // namespace xop

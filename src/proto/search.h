@@ -38,6 +38,9 @@ struct SearchResult {
   std::vector<Rejection> rejected;
 };
 
+// The wire forms, declared once (core/schema.h; docs/formats.md).
+const Schema<SearchQuery>& search_query_schema();
+const Schema<SearchResult>& search_result_schema();
 Json to_json(const SearchQuery& q);
 Result<SearchQuery> search_query_from_json(const Json& j);
 Json to_json(const SearchResult& r);

@@ -42,7 +42,7 @@ const Schema<HostedSession>& hosted_session_schema() {
                             .str("state", &HostedSession::state, 32)
                             .i64("started_at", &HostedSession::started_at, 0)
                             .i64("stopped_at", &HostedSession::stopped_at, 0)
-                            .i64("claimed", &HostedSession::claimed, 0);
+                            .i64("claimed_micros", &HostedSession::claimed, 0);
   return s;
 }
 }  // namespace

@@ -29,6 +29,9 @@ struct CreateSessionRequest {
   SignedDoc purchase_order;
 };
 
+// The wire forms, declared once (core/schema.h; docs/formats.md).
+const Schema<SessionSpec>& session_spec_schema();
+const Schema<CreateSessionRequest>& create_session_request_schema();
 Json to_json(const SessionSpec& s);
 Result<SessionSpec> session_spec_from_json(const Json& j);
 Json to_json(const CreateSessionRequest& r);

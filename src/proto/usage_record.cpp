@@ -24,7 +24,7 @@ const Schema<UsageRecord>& usage_record_schema() {
           .object("reserved", &UsageRecord::reserved, resources_schema())
           .object("used", &UsageRecord::used, usage_schema())
           .custom(
-              "amount", [](const UsageRecord& u) { return Json(u.amount.micros()); },
+              "amount_micros", [](const UsageRecord& u) { return Json(u.amount.micros()); },
               [](JsonReader& r, UsageRecord& u, const char* k) { u.amount = Money::micros(r.i64(k, 0)); })
           .boolean("final", &UsageRecord::final)
           .check([](const UsageRecord& u) { return is_session_id(u.session) ? "" : ".session: malformed session id"; })

@@ -1,53 +1,50 @@
 #include "proto/xis_answers.h"
 
+#include "core/schema.h"
 #include "proto/advert.h"
+#include "proto/doc_fields.h"
 
 namespace xop {
+namespace {
 
-Json to_json(const XisInfo& i) {
-  return Json{{"service", i.service}, {"version", i.version}, {"audience", i.audience}, {"adverts", i.adverts}};
+const Schema<XisInfo>& xis_info_schema() {
+  static const auto s = Schema<XisInfo>("xis_info")
+                            .str("service", &XisInfo::service, 64)
+                            .str("version", &XisInfo::version, 64)
+                            .str("audience", &XisInfo::audience, 128)
+                            .i64("adverts", &XisInfo::adverts, 0);
+  return s;
 }
 
-Result<XisInfo> decode_xis_info(const Json& j) {
-  JsonReader r(j, "xis_info");
-  XisInfo i;
-  i.service = r.str("service", 64);
-  i.version = r.str("version", 64);
-  i.audience = r.str("audience", 128);
-  i.adverts = r.i64("adverts", 0);
-  XOP_RETURN_IF_ERROR(r.finish());
-  return i;
+const Schema<AdvertAccepted>& advert_accepted_schema() {
+  static const auto s = Schema<AdvertAccepted>("advert_answer")
+                            .boolean("accepted", &AdvertAccepted::accepted)
+                            .i64("expires_at", &AdvertAccepted::expires_at, 0);
+  return s;
 }
 
-Json to_json(const AdvertAccepted& a) { return Json{{"accepted", a.accepted}, {"expires_at", a.expires_at}}; }
-
-Result<AdvertAccepted> decode_advert_accepted(const Json& j) {
-  JsonReader r(j, "advert_answer");
-  AdvertAccepted a;
-  a.accepted = r.boolean("accepted");
-  a.expires_at = r.i64("expires_at", 0);
-  XOP_RETURN_IF_ERROR(r.finish());
-  return a;
+struct AdvertsAnswer {
+  std::vector<SignedDoc> adverts;
+};
+const Schema<AdvertsAnswer>& adverts_answer_schema() {
+  static const auto s =
+      Schema<AdvertsAnswer>("adverts_answer")
+          .array_with<SignedDoc>("adverts", &AdvertsAnswer::adverts, signed_doc_json,
+                                 signed_doc_at(kAdvertType, SignedDocErrors::kAsInvalid), size_t{1} << 20);
+  return s;
 }
 
+}  // namespace
+
+Json to_json(const XisInfo& i) { return xis_info_schema().encode(i); }
+Result<XisInfo> decode_xis_info(const Json& j) { return xis_info_schema().decode(j); }
+Json to_json(const AdvertAccepted& a) { return advert_accepted_schema().encode(a); }
+Result<AdvertAccepted> decode_advert_accepted(const Json& j) { return advert_accepted_schema().decode(j); }
 Json adverts_answer_json(const std::vector<SignedDoc>& adverts) {
-  Json arr = Json::array();
-  for (const auto& d : adverts) arr.push_back(d.to_json());
-  return Json{{"adverts", std::move(arr)}};
+  return adverts_answer_schema().encode(AdvertsAnswer{adverts});
 }
-
 Result<std::vector<SignedDoc>> decode_adverts_answer(const Json& j) {
-  JsonReader r(j, "adverts_answer");
-  const Json& arr = r.array("adverts", size_t{1} << 20);
-  XOP_RETURN_IF_ERROR(r.finish());
-  std::vector<SignedDoc> out;
-  out.reserve(arr.size());
-  for (size_t i = 0; i < arr.size(); ++i) {
-    auto d = SignedDoc::from_json(arr[i], kAdvertType);
-    if (!d) return invalid("adverts_answer.adverts[" + std::to_string(i) + "]: " + d.error().message);
-    out.push_back(std::move(*d));
-  }
-  return out;
+  return adverts_answer_schema().decode(j).map([](AdvertsAnswer a) { return std::move(a.adverts); });
 }
 
 }  // namespace xop

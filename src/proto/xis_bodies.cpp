@@ -1,6 +1,21 @@
 #include "proto/xis_bodies.h"
 
+#include "proto/doc_fields.h"
+
 namespace xop {
+namespace {
+
+// {"advert": <SignedDoc of type "advert">}.
+struct AdvertBody {
+  SignedDoc advert;
+};
+const Schema<AdvertBody>& advert_body_schema() {
+  static const auto s = Schema<AdvertBody>("body").object_with<SignedDoc>("advert", &AdvertBody::advert,
+                                                                          signed_doc_json, signed_doc_of(kAdvertType));
+  return s;
+}
+
+}  // namespace
 
 Result<AdvertSubmission> verify_advert_submission(const SignedDoc& doc) {
   AdvertSubmission s;
@@ -15,11 +30,8 @@ Result<AdvertSubmission> decode_advert_body(std::string_view body) {
     return make_error(ErrorCode::kPayloadTooLarge, "advert body larger than " + std::to_string(kMaxAdvertBody));
   }
   XOP_ASSIGN_OR_RETURN(auto j, parse_json(body));
-  JsonReader r(j, "body");
-  const Json& adv = r.object("advert");
-  XOP_RETURN_IF_ERROR(r.finish());
-  XOP_ASSIGN_OR_RETURN(auto doc, SignedDoc::from_json(adv, kAdvertType));
-  return verify_advert_submission(doc);
+  XOP_ASSIGN_OR_RETURN(auto b, advert_body_schema().decode(j));
+  return verify_advert_submission(b.advert);
 }
 
 Result<SearchQuery> decode_search_body(std::string_view body) {

@@ -43,11 +43,11 @@ class CorpClientTest : public ::testing::Test {
 };
 
 Json good_usage() {
-  return Json{
-      {"results",
-       Json::array({Json{{"session", "s1"}, {"po_id", "po1"}, {"seq", 3}, {"status", "charged"}, {"charged", 10}}})},
-      {"purchase_orders",
-       Json::array({Json{{"po_id", "po1"}, {"remaining", 0}, {"exhausted", true}, {"closed", false}}})}};
+  return Json{{"results",
+               Json::array({Json{
+                   {"session", "s1"}, {"po_id", "po1"}, {"seq", 3}, {"status", "charged"}, {"charged_micros", 10}}})},
+              {"purchase_orders",
+               Json::array({Json{{"po_id", "po1"}, {"remaining_micros", 0}, {"exhausted", true}, {"closed", false}}})}};
 }
 
 TEST_F(CorpClientTest, UsageAnswerDecodes) {
@@ -187,7 +187,7 @@ TEST_F(CorpClientTest, EarningsAndPurchaseOrdersDecode) {
   ASSERT_TRUE(e) << e.error().to_string();
   EXPECT_EQ(last_target, "/v1/accounts/a1/earnings");
   EXPECT_EQ(e->servers.at(0).name, "alpha");
-  answer["servers"][0]["total"] = "5";
+  answer["servers"][0]["total_micros"] = "5";
   auto bad = c.earnings("a1");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kUnavailable);

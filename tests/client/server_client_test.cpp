@@ -115,7 +115,7 @@ TEST_F(ServerClientTest, StatusDecodesStrictly) {
   ASSERT_TRUE(s) << s.error().to_string();
   EXPECT_EQ(s->sessions.at(0).claimed, 9);
   EXPECT_EQ(to_json(*s), answer);
-  answer["sessions"][0]["claimed"] = nullptr;
+  answer["sessions"][0]["claimed_micros"] = nullptr;
   auto bad = c.status();
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kUnavailable);

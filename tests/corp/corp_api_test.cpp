@@ -31,28 +31,28 @@ TEST_F(CorpApi, RegisterDepositBalance) {
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, ErrorCode::kConflict);
 
-  auto d =
-      call(admin_, "POST", "/v1/deposits", Json{{"account", alice.account_id()}, {"amount", 5000}, {"memo", "hi"}});
+  auto d = call(admin_, "POST", "/v1/deposits",
+                Json{{"account", alice.account_id()}, {"amount_micros", 5000}, {"memo", "hi"}});
   ASSERT_TRUE(d) << d.error().to_string();
-  EXPECT_EQ((*d)["balance"], 5000);
+  EXPECT_EQ((*d)["balance_micros"], 5000);
   EXPECT_EQ((*d)["transaction"].get<std::string>().substr(0, 2), "tx");
   deposit(alice, 1000);
 
   auto mine = call(alice, "GET", "/v1/accounts/" + alice.account_id());
   ASSERT_TRUE(mine) << mine.error().to_string();
-  EXPECT_EQ((*mine)["balance"], 6000);
-  EXPECT_EQ((*mine)["held"], 0);
+  EXPECT_EQ((*mine)["balance_micros"], 6000);
+  EXPECT_EQ((*mine)["held_micros"], 0);
   expect_balanced();
 }
 
 TEST_F(CorpApi, OnlyAdminDepositsAndOthersCannotReadAccounts) {
   KeyPair alice = register_user("alice");
   KeyPair bob = register_user("bob");
-  auto d = call(alice, "POST", "/v1/deposits", Json{{"account", alice.account_id()}, {"amount", 5}});
+  auto d = call(alice, "POST", "/v1/deposits", Json{{"account", alice.account_id()}, {"amount_micros", 5}});
   ASSERT_FALSE(d);
   EXPECT_EQ(d.error().code, ErrorCode::kPermissionDenied);
   auto unknown =
-      call(admin_, "POST", "/v1/deposits", Json{{"account", KeyPair::generate().account_id()}, {"amount", 5}});
+      call(admin_, "POST", "/v1/deposits", Json{{"account", KeyPair::generate().account_id()}, {"amount_micros", 5}});
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
   auto peek = call(bob, "GET", "/v1/accounts/" + alice.account_id());
@@ -105,7 +105,7 @@ TEST_F(CorpApi, PurchaseOrderHoldsFundsAndIsSignedByTheCorp) {
 
   auto st = call(srv, "GET", "/v1/purchase-orders/" + po->po_id);
   ASSERT_TRUE(st) << st.error().to_string();
-  EXPECT_EQ((*st)["remaining"], 4'000);
+  EXPECT_EQ((*st)["remaining_micros"], 4'000);
   EXPECT_EQ((*st)["state"], "open");
   EXPECT_EQ((*st)["exhausted"], false);
   EXPECT_TRUE(call(owner, "GET", "/v1/purchase-orders/" + po->po_id));
@@ -122,7 +122,7 @@ TEST_F(CorpApi, PurchaseOrderTtlIsCapped) {
   auto r = call(alice, "POST", "/v1/purchase-orders",
                 Json{{"server", srv.account_id()},
                      {"price_sheet", price_sheet(srv).to_json()},
-                     {"max_amount", 10},
+                     {"max_amount_micros", 10},
                      {"ttl_ms", INT64_MAX / 2}});
   ASSERT_TRUE(r) << r.error().to_string();
   const auto& body = (*r)["purchase_order"]["body"];
@@ -151,22 +151,23 @@ TEST_F(CorpApi, PurchaseOrderRefusesForeignPriceSheetsAndUnknownServers) {
   KeyPair srv2 = register_server(owner, "srv2");
   deposit(alice, 1'000);
   // srv2's sheet offered for srv.
-  auto r = call(alice, "POST", "/v1/purchase-orders",
-                Json{{"server", srv.account_id()}, {"price_sheet", price_sheet(srv2).to_json()}, {"max_amount", 10}});
+  auto r =
+      call(alice, "POST", "/v1/purchase-orders",
+           Json{{"server", srv.account_id()}, {"price_sheet", price_sheet(srv2).to_json()}, {"max_amount_micros", 10}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
   // A sheet whose signature does not verify.
   Json forged = price_sheet(srv).to_json();
-  forged["body"]["rates"]["cpu_reserve_per_core_hour"] = 1;
+  forged["body"]["rates"]["cpu_reserve_per_core_hour_micros"] = 1;
   auto f = call(alice, "POST", "/v1/purchase-orders",
-                Json{{"server", srv.account_id()}, {"price_sheet", forged}, {"max_amount", 10}});
+                Json{{"server", srv.account_id()}, {"price_sheet", forged}, {"max_amount_micros", 10}});
   ASSERT_FALSE(f);
   EXPECT_EQ(f.error().code, ErrorCode::kInvalidArgument);
   // An unregistered server.
   KeyPair ghost = KeyPair::generate();
-  auto g =
-      call(alice, "POST", "/v1/purchase-orders",
-           Json{{"server", ghost.account_id()}, {"price_sheet", price_sheet(ghost).to_json()}, {"max_amount", 10}});
+  auto g = call(
+      alice, "POST", "/v1/purchase-orders",
+      Json{{"server", ghost.account_id()}, {"price_sheet", price_sheet(ghost).to_json()}, {"max_amount_micros", 10}});
   ASSERT_FALSE(g);
   EXPECT_EQ(g.error().code, ErrorCode::kNotFound);
   // A server cannot buy.
@@ -198,10 +199,10 @@ TEST_F(Settled, HappyPathChargesHoldAndCreditsOwner) {
   const int64_t total = r1.amount.micros() + r2.amount.micros();
   ASSERT_EQ((*r)["results"].size(), 2u);
   EXPECT_EQ((*r)["results"][0]["status"], "charged");
-  EXPECT_EQ((*r)["results"][0]["charged"], r1.amount.micros());
+  EXPECT_EQ((*r)["results"][0]["charged_micros"], r1.amount.micros());
   EXPECT_EQ((*r)["results"][1]["seq"], 2);
   EXPECT_EQ((*r)["purchase_orders"][0]["po_id"], po_);
-  EXPECT_EQ((*r)["purchase_orders"][0]["remaining"], 10'000 - total);
+  EXPECT_EQ((*r)["purchase_orders"][0]["remaining_micros"], 10'000 - total);
   EXPECT_EQ((*r)["purchase_orders"][0]["exhausted"], false);
   EXPECT_EQ((*r)["purchase_orders"][0]["closed"], false);
   EXPECT_EQ(balance(owner_.account_id()), total);
@@ -241,8 +242,8 @@ TEST_F(Settled, ImpossibleUsageClaimsAreRefusedWholeAndTheHoldIsUntouched) {
 
   auto st = call(alice_, "GET", "/v1/purchase-orders/" + po_);
   ASSERT_TRUE(st) << st.error().to_string();
-  EXPECT_EQ((*st)["charged"], 0);
-  EXPECT_EQ((*st)["remaining"], 10'000);
+  EXPECT_EQ((*st)["charged_micros"], 0);
+  EXPECT_EQ((*st)["remaining_micros"], 10'000);
   EXPECT_EQ(balance(owner_.account_id()), 0);
   expect_balanced();
   // The honest record alone still settles.
@@ -259,7 +260,7 @@ TEST_F(Settled, BatchSentTwiceIsChargedOnce) {
   ASSERT_TRUE(again) << again.error().to_string();
   EXPECT_EQ((*again)["results"][0]["status"], "duplicate");
   EXPECT_EQ((*again)["results"][1]["status"], "duplicate");
-  EXPECT_EQ((*again)["results"][1]["charged"], 0);
+  EXPECT_EQ((*again)["results"][1]["charged_micros"], 0);
   EXPECT_EQ(balance(owner_.account_id()), earned);
   // A batch mixing a duplicate and a new record charges only the new one.
   auto r3 = record(po_, s_, 3, 1000, 1000);
@@ -300,7 +301,7 @@ TEST_F(Settled, AlteredAmountRefusedAndNothingCharged) {
 TEST_F(Settled, BadBatchSignatureOrWrongSignerRefused) {
   auto rec = record(po_, s_, 1, 1000, 1000);
   Json body = batch(srv_, {rec});
-  body["batch"]["body"]["records"][0]["amount"] = 0;  // signature no longer covers the body
+  body["batch"]["body"]["records"][0]["amount_micros"] = 0;  // signature no longer covers the body
   auto r = call(srv_, "POST", "/v1/usage", body);
   ASSERT_FALSE(r);
   EXPECT_GE(r.error().http_status(), 400);
@@ -351,20 +352,20 @@ TEST_F(Settled, ChargeCappedAtRemainingAndExhaustionReported) {
   ASSERT_GT(big.amount.micros() + big2.amount.micros(), 10'000);
   auto r = send_usage(srv_, {big, big2});
   ASSERT_TRUE(r) << r.error().to_string();
-  EXPECT_EQ((*r)["results"][0]["charged"], big.amount.micros());
-  EXPECT_EQ((*r)["results"][1]["charged"], 10'000 - big.amount.micros());
-  EXPECT_EQ((*r)["purchase_orders"][0]["remaining"], 0);
+  EXPECT_EQ((*r)["results"][0]["charged_micros"], big.amount.micros());
+  EXPECT_EQ((*r)["results"][1]["charged_micros"], 10'000 - big.amount.micros());
+  EXPECT_EQ((*r)["purchase_orders"][0]["remaining_micros"], 0);
   EXPECT_EQ((*r)["purchase_orders"][0]["exhausted"], true);
   EXPECT_EQ((*r)["purchase_orders"][0]["closed"], false);
   EXPECT_EQ(balance(owner_.account_id()), 10'000);
   EXPECT_EQ(held(alice_.account_id()), 0);
   auto more = send_usage(srv_, {record(po_, s_, 3, 1000, 5000)});
   ASSERT_TRUE(more) << more.error().to_string();
-  EXPECT_EQ((*more)["results"][0]["charged"], 0);
+  EXPECT_EQ((*more)["results"][0]["charged_micros"], 0);
   EXPECT_EQ((*more)["purchase_orders"][0]["exhausted"], true);
   auto st = call(alice_, "GET", "/v1/purchase-orders/" + po_);
   ASSERT_TRUE(st);
-  EXPECT_EQ((*st)["charged"], 10'000);
+  EXPECT_EQ((*st)["charged_micros"], 10'000);
   EXPECT_EQ((*st)["exhausted"], true);
   expect_balanced();
 }
@@ -377,7 +378,7 @@ TEST_F(Settled, FinalRecordReleasesTheRest) {
   const int64_t total = r1.amount.micros() + r2.amount.micros();
   EXPECT_EQ((*r)["purchase_orders"][0]["closed"], true);
   EXPECT_EQ((*r)["purchase_orders"][0]["exhausted"], true);
-  EXPECT_EQ((*r)["purchase_orders"][0]["remaining"], 0);
+  EXPECT_EQ((*r)["purchase_orders"][0]["remaining_micros"], 0);
   EXPECT_EQ(balance(alice_.account_id()), 100'000 - total);
   EXPECT_EQ(held(alice_.account_id()), 0);
   EXPECT_EQ(balance(owner_.account_id()), total);
@@ -403,7 +404,7 @@ TEST_F(Settled, UserCloseWaitsForTheServersUsageBeforeReleasing) {
   auto c = call(alice_, "POST", "/v1/purchase-orders/" + po_ + "/close");
   ASSERT_TRUE(c) << c.error().to_string();
   const TimeMs closed_at = clock_->now_ms();
-  EXPECT_EQ((*c)["released"], 0);
+  EXPECT_EQ((*c)["released_micros"], 0);
   EXPECT_EQ((*c)["state"], "closing");
   auto again = call(alice_, "POST", "/v1/purchase-orders/" + po_ + "/close");
   ASSERT_FALSE(again);
@@ -418,7 +419,7 @@ TEST_F(Settled, UserCloseWaitsForTheServersUsageBeforeReleasing) {
   auto r2 = record(po_, s_, 2, 1000, 1000);
   auto late = send_usage(srv_, {r2});
   ASSERT_TRUE(late) << late.error().to_string();
-  EXPECT_EQ((*late)["results"][0]["charged"], r2.amount.micros());
+  EXPECT_EQ((*late)["results"][0]["charged_micros"], r2.amount.micros());
   EXPECT_EQ((*late)["purchase_orders"][0]["exhausted"], true);  // the server stops the session
   EXPECT_EQ((*late)["purchase_orders"][0]["closed"], false);
   EXPECT_EQ(balance(owner_.account_id()), r1.amount.micros() + r2.amount.micros());
@@ -436,7 +437,7 @@ TEST_F(Settled, UserCloseWaitsForTheServersUsageBeforeReleasing) {
   // A record after the release is accepted but charged nothing.
   auto after = send_usage(srv_, {record(po_, s_, 3, 1000, 1000)});
   ASSERT_TRUE(after) << after.error().to_string();
-  EXPECT_EQ((*after)["results"][0]["charged"], 0);
+  EXPECT_EQ((*after)["results"][0]["charged_micros"], 0);
   expect_balanced();
 }
 
@@ -455,31 +456,31 @@ TEST_F(Settled, StatementsArePrivateAndComplete) {
   ASSERT_TRUE(s) << s.error().to_string();
   const int64_t total = r1.amount.micros() + r2.amount.micros();
   EXPECT_EQ((*s)["account"], alice_.account_id());
-  EXPECT_EQ((*s)["balance"], 100'000 - total);
-  EXPECT_EQ((*s)["held"], 0);
-  EXPECT_FALSE(s->contains("earnings"));
+  EXPECT_EQ((*s)["balance_micros"], 100'000 - total);
+  EXPECT_EQ((*s)["held_micros"], 0);
+  EXPECT_FALSE(s->contains("earnings_micros"));
   ASSERT_EQ((*s)["purchase_orders"].size(), 1u);
   const auto& po = (*s)["purchase_orders"][0];
   EXPECT_EQ(po["po_id"], po_);
-  EXPECT_EQ(po["charged"], total);
+  EXPECT_EQ(po["charged_micros"], total);
   EXPECT_EQ(po["state"], "closed");
   ASSERT_EQ(po["records"].size(), 2u);
   EXPECT_EQ(po["records"][1]["final"], true);
-  EXPECT_EQ(po["records"][0]["amount"], r1.amount.micros());
-  EXPECT_EQ(po["records"][0]["charged"], r1.amount.micros());
+  EXPECT_EQ(po["records"][0]["amount_micros"], r1.amount.micros());
+  EXPECT_EQ(po["records"][0]["charged_micros"], r1.amount.micros());
   EXPECT_EQ(po["records"][0]["reserved"]["cpu_millis"], 1000);
   // deposit, hold, release: the transactions touching alice's balance.
   ASSERT_EQ((*s)["transactions"].size(), 3u);
   EXPECT_EQ((*s)["transactions"][0]["kind"], "deposit");
   EXPECT_EQ((*s)["transactions"][1]["kind"], "hold");
-  EXPECT_EQ((*s)["transactions"][1]["amount"], -10'000);
+  EXPECT_EQ((*s)["transactions"][1]["amount_micros"], -10'000);
   EXPECT_EQ((*s)["transactions"][2]["kind"], "release");
-  EXPECT_EQ((*s)["transactions"][2]["amount"], 10'000 - total);
+  EXPECT_EQ((*s)["transactions"][2]["amount_micros"], 10'000 - total);
 
   auto o = call(owner_, "GET", "/v1/statements/" + owner_.account_id());
   ASSERT_TRUE(o) << o.error().to_string();
-  EXPECT_EQ((*o)["earnings"], total);
-  EXPECT_EQ((*o)["balance"], total);
+  EXPECT_EQ((*o)["earnings_micros"], total);
+  EXPECT_EQ((*o)["balance_micros"], total);
   auto sv = call(srv_, "GET", "/v1/statements/" + srv_.account_id());
   ASSERT_TRUE(sv) << sv.error().to_string();
   ASSERT_EQ((*sv)["purchase_orders"].size(), 1u);
@@ -492,7 +493,7 @@ TEST_F(Settled, LedgerCheckOverHttp) {
   auto c = call(std::nullopt, "GET", "/v1/ledger/check");
   ASSERT_TRUE(c) << c.error().to_string();
   EXPECT_EQ((*c)["balanced"], true);
-  EXPECT_EQ((*c)["total"], 0);
+  EXPECT_EQ((*c)["total_micros"], 0);
   EXPECT_EQ((*c)["transactions"], 3);  // deposit, hold, settlement
   EXPECT_EQ((*c)["entries"], 6);
   EXPECT_TRUE((*c)["problems"].empty());

@@ -20,8 +20,8 @@ TEST_F(CorpEarningsRouteTest, OwnerAndServerReadEarningsStrangersDoNot) {
   auto mine = call(owner_, "GET", "/v1/accounts/" + owner_.account_id() + "/earnings");
   ASSERT_TRUE(mine) << mine.error().to_string();
   EXPECT_EQ((*mine)["owner"], owner_.account_id());
-  EXPECT_EQ((*mine)["total"], earned);
-  EXPECT_EQ((*mine)["today"], earned);
+  EXPECT_EQ((*mine)["total_micros"], earned);
+  EXPECT_EQ((*mine)["today_micros"], earned);
   ASSERT_EQ((*mine)["servers"].size(), 1u);
   EXPECT_EQ((*mine)["servers"][0]["server"], srv_.account_id());
   EXPECT_EQ((*mine)["servers"][0]["name"], "srv");
@@ -29,7 +29,7 @@ TEST_F(CorpEarningsRouteTest, OwnerAndServerReadEarningsStrangersDoNot) {
 
   auto own = call(srv_, "GET", "/v1/accounts/" + srv_.account_id() + "/earnings");
   ASSERT_TRUE(own) << own.error().to_string();
-  EXPECT_EQ((*own)["total"], earned);
+  EXPECT_EQ((*own)["total_micros"], earned);
 
   // A stranger (signed) gets 403 for the owner, the server and an unknown id alike, and the
   // answer names no amount; unsigned requests are 401.

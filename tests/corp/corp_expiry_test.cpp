@@ -24,7 +24,7 @@ class CorpExpiry : public CorpFixture {
     return call(alice_, "POST", "/v1/purchase-orders",
                 Json{{"server", server.account_id()},
                      {"price_sheet", price_sheet(server).to_json()},
-                     {"max_amount", max_amount},
+                     {"max_amount_micros", max_amount},
                      {"ttl_ms", kTtl}});
   }
   void SetUp() override {
@@ -70,21 +70,21 @@ TEST_F(CorpExpiry, UnusedHoldReturnsOnlyAfterExpiryPlusGrace) {
   auto st = call(alice_, "GET", "/v1/purchase-orders/" + po_);
   ASSERT_TRUE(st) << st.error().to_string();
   EXPECT_EQ((*st)["state"], "closed");
-  EXPECT_EQ((*st)["remaining"], 0);
-  EXPECT_EQ((*st)["charged"], 0);
+  EXPECT_EQ((*st)["remaining_micros"], 0);
+  EXPECT_EQ((*st)["charged_micros"], 0);
   EXPECT_EQ((*st)["exhausted"], true);
 
   auto s = call(alice_, "GET", "/v1/statements/" + alice_.account_id());
   ASSERT_TRUE(s) << s.error().to_string();
-  EXPECT_EQ((*s)["balance"], 100'000);
-  EXPECT_EQ((*s)["held"], 0);
+  EXPECT_EQ((*s)["balance_micros"], 100'000);
+  EXPECT_EQ((*s)["held_micros"], 0);
   ASSERT_EQ((*s)["purchase_orders"].size(), 1u);
   EXPECT_EQ((*s)["purchase_orders"][0]["state"], "closed");
-  EXPECT_EQ((*s)["purchase_orders"][0]["remaining"], 0);
+  EXPECT_EQ((*s)["purchase_orders"][0]["remaining_micros"], 0);
   // deposit, hold, expire: the release is one transaction of the whole hold.
   ASSERT_EQ((*s)["transactions"].size(), 3u);
   EXPECT_EQ((*s)["transactions"][2]["kind"], kExpireTxKind);
-  EXPECT_EQ((*s)["transactions"][2]["amount"], 10'000);
+  EXPECT_EQ((*s)["transactions"][2]["amount_micros"], 10'000);
 
   // Already closed: the user's close is refused and nothing moves twice.
   auto close = call(alice_, "POST", "/v1/purchase-orders/" + po_ + "/close");
@@ -116,7 +116,7 @@ TEST_F(CorpExpiry, PurchaseOrderWithASettledRecordIsNotExpired) {
   auto r2 = record(po_, s_, 2, 1000, 1000, true);
   auto fin = send_usage(srv_, {r2});
   ASSERT_TRUE(fin) << fin.error().to_string();
-  EXPECT_EQ((*fin)["results"][0]["charged"], r2.amount.micros());
+  EXPECT_EQ((*fin)["results"][0]["charged_micros"], r2.amount.micros());
   EXPECT_EQ(balance(alice_.account_id()), 100'000 - r1.amount.micros() - r2.amount.micros());
   EXPECT_EQ(held(alice_.account_id()), 0);
   EXPECT_EQ(balance(owner_.account_id()), r1.amount.micros() + r2.amount.micros());
@@ -128,7 +128,7 @@ TEST_F(CorpExpiry, FirstRecordInsideTheGraceIsCharged) {
   auto r1 = record(po_, s_, 1, 1000, 1000);
   auto r = send_usage(srv_, {r1});
   ASSERT_TRUE(r) << r.error().to_string();
-  EXPECT_EQ((*r)["results"][0]["charged"], r1.amount.micros());
+  EXPECT_EQ((*r)["results"][0]["charged_micros"], r1.amount.micros());
   next_request_at(expires_at_ + 5 * kGrace);
   EXPECT_EQ(held(alice_.account_id()), 10'000 - r1.amount.micros());
   EXPECT_EQ(balance(owner_.account_id()), r1.amount.micros());
@@ -151,8 +151,8 @@ TEST_F(CorpExpiry, CorpOutageLongerThanTheGraceStillPaysTheServersPendingUsage) 
   auto r2 = record(po_, s_, 2, 1000, 1000);
   auto late = send_usage(srv_, {r1, r2});
   ASSERT_TRUE(late) << late.error().to_string();
-  EXPECT_EQ((*late)["results"][0]["charged"], r1.amount.micros());
-  EXPECT_EQ((*late)["results"][1]["charged"], r2.amount.micros());
+  EXPECT_EQ((*late)["results"][0]["charged_micros"], r1.amount.micros());
+  EXPECT_EQ((*late)["results"][1]["charged_micros"], r2.amount.micros());
   auto fin = send_usage(srv_, {record(po_, s_, 3, 1000, 1000, true)});
   ASSERT_TRUE(fin) << fin.error().to_string();
   const int64_t paid = r1.amount.micros() + r2.amount.micros() + record(po_, s_, 3, 1000, 1000, true).amount.micros();
@@ -168,13 +168,13 @@ TEST_F(CorpExpiry, RecordArrivingAfterTheServersOwnCheckpointIsChargedNothing) {
   auto late = send_usage(srv_, {r1});  // the sweep runs first, in this very request
   ASSERT_TRUE(late) << late.error().to_string();
   EXPECT_EQ((*late)["results"][0]["status"], "charged");
-  EXPECT_EQ((*late)["results"][0]["charged"], 0);
-  EXPECT_EQ((*late)["purchase_orders"][0]["remaining"], 0);
+  EXPECT_EQ((*late)["results"][0]["charged_micros"], 0);
+  EXPECT_EQ((*late)["purchase_orders"][0]["remaining_micros"], 0);
   EXPECT_EQ((*late)["purchase_orders"][0]["exhausted"], true);
   EXPECT_EQ((*late)["purchase_orders"][0]["closed"], true);
   auto fin = send_usage(srv_, {record(po_, s_, 2, 1000, 1000, true)});
   ASSERT_TRUE(fin) << fin.error().to_string();
-  EXPECT_EQ((*fin)["results"][0]["charged"], 0);
+  EXPECT_EQ((*fin)["results"][0]["charged_micros"], 0);
   EXPECT_EQ(balance(alice_.account_id()), 100'000);
   EXPECT_EQ(balance(owner_.account_id()), 0);
   // The statement lists the records with what was claimed and what was charged (nothing).
@@ -182,8 +182,8 @@ TEST_F(CorpExpiry, RecordArrivingAfterTheServersOwnCheckpointIsChargedNothing) {
   ASSERT_TRUE(s) << s.error().to_string();
   const auto& recs = (*s)["purchase_orders"][0]["records"];
   ASSERT_EQ(recs.size(), 2u);
-  EXPECT_EQ(recs[0]["amount"], r1.amount.micros());
-  EXPECT_EQ(recs[0]["charged"], 0);
+  EXPECT_EQ(recs[0]["amount_micros"], r1.amount.micros());
+  EXPECT_EQ(recs[0]["charged_micros"], 0);
   auto c = call(std::nullopt, "GET", "/v1/ledger/check");
   ASSERT_TRUE(c) << c.error().to_string();
   EXPECT_EQ((*c)["balanced"], true);
@@ -203,7 +203,7 @@ TEST_F(CorpExpiry, OnlyTheExpiredOnesAmongManyAreReleased) {
   auto longer = call(alice_, "POST", "/v1/purchase-orders",
                      Json{{"server", srv_.account_id()},
                           {"price_sheet", price_sheet(srv_).to_json()},
-                          {"max_amount", 7'000},
+                          {"max_amount_micros", 7'000},
                           {"ttl_ms", 3'600'000}});
   ASSERT_TRUE(longer) << longer.error().to_string();
   auto short_closed = create_short_po(srv_, 1'000);

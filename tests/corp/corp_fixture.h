@@ -126,18 +126,18 @@ class CorpFixture : public ::testing::Test {
     return k;
   }
   void deposit(const KeyPair& who, int64_t amount) {
-    auto r = call(admin_, "POST", "/v1/deposits", Json{{"account", who.account_id()}, {"amount", amount}});
+    auto r = call(admin_, "POST", "/v1/deposits", Json{{"account", who.account_id()}, {"amount_micros", amount}});
     ASSERT_TRUE(r) << r.error().to_string();
   }
   int64_t balance(const std::string& id) {
     auto r = call(admin_, "GET", "/v1/accounts/" + id);
     EXPECT_TRUE(r) << r.error().to_string();
-    return r ? (*r)["balance"].get<int64_t>() : -1;
+    return r ? (*r)["balance_micros"].get<int64_t>() : -1;
   }
   int64_t held(const std::string& id) {
     auto r = call(admin_, "GET", "/v1/accounts/" + id);
     EXPECT_TRUE(r) << r.error().to_string();
-    return r ? (*r)["held"].get<int64_t>() : -1;
+    return r ? (*r)["held_micros"].get<int64_t>() : -1;
   }
 
   static Rates test_rates() {
@@ -158,7 +158,7 @@ class CorpFixture : public ::testing::Test {
     return call(user, "POST", "/v1/purchase-orders",
                 Json{{"server", server.account_id()},
                      {"price_sheet", price_sheet(server).to_json()},
-                     {"max_amount", max_amount}});
+                     {"max_amount_micros", max_amount}});
   }
   std::string create_po(const KeyPair& user, const KeyPair& server, int64_t max_amount) {
     auto r = create_po_raw(user, server, max_amount);

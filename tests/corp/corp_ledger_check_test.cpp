@@ -116,7 +116,7 @@ TEST_F(LedgerCheckHook, ACheckInProgressDelaysNoOtherRequest) {
     ApiClient c(ep_, key, *clock_, std::chrono::seconds(3));
     return c.call(method, target, body);
   };
-  auto dep = quick(admin_, "POST", "/v1/deposits", Json{{"account", alice_.account_id()}, {"amount", 5}});
+  auto dep = quick(admin_, "POST", "/v1/deposits", Json{{"account", alice_.account_id()}, {"amount_micros", 5}});
   EXPECT_TRUE(dep) << dep.error().to_string();
   auto acc = quick(alice_, "GET", "/v1/accounts/" + alice_.account_id());
   EXPECT_TRUE(acc) << acc.error().to_string();

@@ -67,9 +67,9 @@ class CorpMalformed : public CorpFixture {
     KeyPair fresh = KeyPair::generate();
     return {
         {"/v1/accounts", fresh, Json{{"kind", "user"}, {"name", "x"}}},
-        {"/v1/deposits", admin_, Json{{"account", alice_.account_id()}, {"amount", 5}}},
+        {"/v1/deposits", admin_, Json{{"account", alice_.account_id()}, {"amount_micros", 5}}},
         {"/v1/purchase-orders", alice_,
-         Json{{"server", srv_.account_id()}, {"price_sheet", price_sheet(srv_).to_json()}, {"max_amount", 5}}},
+         Json{{"server", srv_.account_id()}, {"price_sheet", price_sheet(srv_).to_json()}, {"max_amount_micros", 5}}},
         {"/v1/usage", srv_, batch(srv_, {record(po_, session_id('a'), 2, 1000, 1000)})},
     };
   }
@@ -153,7 +153,7 @@ TEST_F(CorpMalformed, ReplayedRequestsAreRefused) {
 
 TEST_F(CorpMalformed, StaleTimestampRefused) {
   const std::string before = fingerprint();
-  const std::string body = Json{{"account", alice_.account_id()}, {"amount", 5}}.dump();
+  const std::string body = Json{{"account", alice_.account_id()}, {"amount_micros", 5}}.dump();
   for (int64_t skew : {-120'000, 120'000}) {
     auto sig = sign_request(admin_, "POST", "/v1/deposits", clock_->now_ms() + skew, audience(), body);
     HttpClient http(ep_);
@@ -196,8 +196,8 @@ TEST_F(CorpMalformed, HostileUsageRecordsRefusedWholeBatch) {
     f(j);
     cases.emplace_back(name, j);
   };
-  with("negative amount", [](Json& j) { j["amount"] = -1; });
-  with("huge amount", [](Json& j) { j["amount"] = INT64_MAX; });
+  with("negative amount", [](Json& j) { j["amount_micros"] = -1; });
+  with("huge amount", [](Json& j) { j["amount_micros"] = INT64_MAX; });
   with("period reversed", [](Json& j) { j["period_end"] = j["period_start"].get<int64_t>() - 1; });
   with("period too long", [](Json& j) { j["period_end"] = j["period_start"].get<int64_t>() + 2 * kMaxPeriodMs; });
   with("huge reservation", [](Json& j) { j["reserved"]["cpu_millis"] = INT64_MAX; });

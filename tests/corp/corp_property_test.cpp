@@ -84,7 +84,7 @@ TEST_P(CorpProperty, RandomOperationsKeepTheLedgerBalanced) {
         continue;
       }
       ASSERT_TRUE(r) << r.error().to_string();
-      for (const auto& res : (*r)["results"]) settled += res["charged"].get<int64_t>() > 0 ? 1 : 0;
+      for (const auto& res : (*r)["results"]) settled += res["charged_micros"].get<int64_t>() > 0 ? 1 : 0;
       for (const auto& rec : recs) {
         if (rec.seq >= po.next_seq) {
           po.sent.push_back(rec);
@@ -129,8 +129,8 @@ TEST_P(CorpProperty, RandomOperationsKeepTheLedgerBalanced) {
   for (const auto& po : pos) {
     auto st = call(admin_, "GET", "/v1/purchase-orders/" + po.id);
     ASSERT_TRUE(st) << st.error().to_string();
-    EXPECT_LE((*st)["charged"].get<int64_t>(), (*st)["max_amount"].get<int64_t>());
-    EXPECT_GE((*st)["remaining"].get<int64_t>(), 0);
+    EXPECT_LE((*st)["charged_micros"].get<int64_t>(), (*st)["max_amount_micros"].get<int64_t>());
+    EXPECT_GE((*st)["remaining_micros"].get<int64_t>(), 0);
   }
 }
 

@@ -41,16 +41,17 @@ TEST(CorpRequests, RegisterAccount) {
 }
 
 TEST(CorpRequests, Deposit) {
-  auto d = decode_deposit(Json{{"account", kId}, {"amount", 10}});
+  auto d = decode_deposit(Json{{"account", kId}, {"amount_micros", 10}});
   ASSERT_TRUE(d);
   EXPECT_EQ(d->amount, 10);
   EXPECT_EQ(d->memo, "");
   for (const Json& bad :
-       {Json{{"account", kId}, {"amount", 0}}, Json{{"account", kId}, {"amount", -5}},
-        Json{{"account", kId}, {"amount", 1.5}}, Json{{"account", kId}, {"amount", "10"}},
-        Json{{"account", kId}, {"amount", 18446744073709551615ULL}}, Json{{"account", "x"}, {"amount", 1}},
-        Json{{"account", kId}}, Json{{"account", kId}, {"amount", 1}, {"memo", std::string(257, 'm')}},
-        Json{{"account", kId}, {"amount", 1}, {"memo", 5}}}) {
+       {Json{{"account", kId}, {"amount_micros", 0}}, Json{{"account", kId}, {"amount_micros", -5}},
+        Json{{"account", kId}, {"amount_micros", 1.5}}, Json{{"account", kId}, {"amount_micros", "10"}},
+        Json{{"account", kId}, {"amount_micros", 18446744073709551615ULL}},
+        Json{{"account", "x"}, {"amount_micros", 1}}, Json{{"account", kId}},
+        Json{{"account", kId}, {"amount_micros", 1}, {"memo", std::string(257, 'm')}},
+        Json{{"account", kId}, {"amount_micros", 1}, {"memo", 5}}}) {
     EXPECT_FALSE(decode_deposit(bad)) << bad.dump();
   }
 }
@@ -58,7 +59,7 @@ TEST(CorpRequests, Deposit) {
 TEST(CorpRequests, CreatePurchaseOrder) {
   KeyPair srv = KeyPair::generate();
   const auto sheet = testing::signed_price_sheet(srv, 1, Rates{});
-  Json ok{{"server", srv.account_id()}, {"price_sheet", sheet.to_json()}, {"max_amount", 100}};
+  Json ok{{"server", srv.account_id()}, {"price_sheet", sheet.to_json()}, {"max_amount_micros", 100}};
   auto r = decode_create_po(ok);
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_FALSE(r->ttl_ms);
@@ -71,7 +72,7 @@ TEST(CorpRequests, CreatePurchaseOrder) {
   Json wrong_type = ok;
   wrong_type["price_sheet"]["type"] = "advert";
   EXPECT_FALSE(decode_create_po(wrong_type));
-  for (const char* k : {"ttl_ms", "max_amount"}) {
+  for (const char* k : {"ttl_ms", "max_amount_micros"}) {
     Json z = ok;
     z[k] = 0;
     EXPECT_FALSE(decode_create_po(z)) << k;

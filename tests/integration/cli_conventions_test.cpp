@@ -112,7 +112,7 @@ TEST(CliConventions, HomeAfterTheVerbAndEnvUrls) {
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = parse_json(r.out);
   ASSERT_TRUE(j) << r.out;
-  EXPECT_EQ(j->value("balance", int64_t{0}), 25'000'000);
+  EXPECT_EQ(j->value("balance_micros", int64_t{0}), 25'000'000);
 
   // The variable wins over config.toml (which points nowhere).
   write_file(home.file("config.toml"), "corp_url = \"http://127.0.0.1:1\"\nxis_url = \"\"\n");

@@ -45,7 +45,7 @@ class CrashRecoveryTest : public ::testing::Test {
     auto corp = ApiClient::connect(platform_->corp_url(), user);
     for (const auto& o : out) {
       auto r = corp->call("GET", "/v1/purchase-orders/" + o.po_id);
-      c[o.po_id] = r ? r->value("charged", int64_t{0}) : -1;
+      c[o.po_id] = r ? r->value("charged_micros", int64_t{0}) : -1;
     }
     return c;
   }
@@ -160,28 +160,28 @@ TEST_F(CrashRecoveryTest, CorpKilledDuringSettlementStormSettlesEveryRecordExact
       ASSERT_NE(it, settled.end()) << o.session << " seq " << r.seq << " never settled";
       ASSERT_EQ(it->second.size(), 1u) << o.session << " seq " << r.seq << " settled more than once";
       const Json& c = it->second[0];
-      EXPECT_EQ(c.value("amount", int64_t{-1}), r.amount.micros()) << o.session << " seq " << r.seq;
-      EXPECT_EQ(c.value("charged", int64_t{-1}), r.amount.micros()) << o.session << " seq " << r.seq;
+      EXPECT_EQ(c.value("amount_micros", int64_t{-1}), r.amount.micros()) << o.session << " seq " << r.seq;
+      EXPECT_EQ(c.value("charged_micros", int64_t{-1}), r.amount.micros()) << o.session << " seq " << r.seq;
       EXPECT_EQ(c.value("used", Json::object()).value("cpu_ns", int64_t{-1}), r.used.cpu_ns) << r.seq;
       po_total += r.amount.micros();
     }
-    EXPECT_EQ(po->value("charged", int64_t{-1}), po_total) << o.po_id;
+    EXPECT_EQ(po->value("charged_micros", int64_t{-1}), po_total) << o.po_id;
     EXPECT_GT(po_total, 0);
     total += po_total;
   }
 
   // No money created or lost: the user paid exactly what the owner earned, nothing stays held.
-  EXPECT_EQ(st->value("balance", int64_t{-1}), kDeposit - total) << st->dump();
-  EXPECT_EQ(st->value("held", int64_t{-1}), 0);
+  EXPECT_EQ(st->value("balance_micros", int64_t{-1}), kDeposit - total) << st->dump();
+  EXPECT_EQ(st->value("held_micros", int64_t{-1}), 0);
   auto owner = ApiClient::connect(platform_->corp_url(), platform_->owner());
   auto os = owner->call("GET", "/v1/statements/" + platform_->owner().account_id());
   ASSERT_TRUE(os.has_value()) << os.error().message;
-  EXPECT_EQ(os->value("balance", int64_t{-1}), total) << os->dump();
+  EXPECT_EQ(os->value("balance_micros", int64_t{-1}), total) << os->dump();
   auto admin = ApiClient::connect(platform_->corp_url(), platform_->admin());
   auto check = admin->call("GET", "/v1/ledger/check");
   ASSERT_TRUE(check.has_value()) << check.error().message;
   EXPECT_TRUE(check->value("balanced", false)) << check->dump();
-  EXPECT_EQ(check->value("total", int64_t{-1}), 0) << check->dump();
+  EXPECT_EQ(check->value("total_micros", int64_t{-1}), 0) << check->dump();
 }
 
 }  // namespace

@@ -71,7 +71,7 @@ TEST(DevOwnerTest, DevWritesTheOwnersProfileAndTheOwnersVerbsWorkThroughIt) {
   ASSERT_TRUE(poll_until(
       [&] {
         earnings = json_of(owner_run({"earnings"}));
-        return earnings.value("total", int64_t{0}) > 0;
+        return earnings.value("total_micros", int64_t{0}) > 0;
       },
       std::chrono::seconds(30)))
       << earnings.dump() << dev.log();
@@ -83,7 +83,7 @@ TEST(DevOwnerTest, DevWritesTheOwnersProfileAndTheOwnersVerbsWorkThroughIt) {
   EXPECT_TRUE(status["registration"].value("registered", false)) << status.dump();
   ASSERT_EQ(status["sessions"].size(), 1u) << status.dump();
   EXPECT_EQ(status["sessions"][0].value("user", ""), user);
-  EXPECT_GT(status["earnings"].value("total", int64_t{0}), 0) << status.dump();
+  EXPECT_GT(status["earnings"].value("total_micros", int64_t{0}), 0) << status.dump();
   // The user's own profile is not the owner: its server status is refused.
   auto denied = run_xop({"--home", home, "server", "status", "xs-1-London"});
   EXPECT_NE(denied.code, 0) << denied.out;

@@ -72,7 +72,8 @@ TEST(DiscoveryPoison, FakeAdvertsClaimingARealEndpointDoNotStopADeploy) {
   auto corp = ApiClient::connect(p.corp_url(), user);
   ASSERT_TRUE(corp->call("POST", "/v1/accounts", Json{{"kind", "user"}, {"name", "u"}}));
   auto admin = ApiClient::connect(p.corp_url(), p.admin_key());
-  ASSERT_TRUE(admin->call("POST", "/v1/deposits", Json{{"account", user.account_id()}, {"amount", 100'000'000}}));
+  ASSERT_TRUE(
+      admin->call("POST", "/v1/deposits", Json{{"account", user.account_id()}, {"amount_micros", 100'000'000}}));
   DeployManifest m;
   m.name = "poison";
   m.image = std::string(XOP_BUILD_DIR) + "/images/burner";

@@ -77,7 +77,7 @@ TEST_F(OwnerToolsTest, StatusAndEarningsShowTheOwnersServerAndNothingToStrangers
   ASSERT_TRUE(poll_until(
       [&] {
         earnings = run_json(owner_home, {"earnings"});
-        return earnings.value("total", int64_t{0}) > 0;
+        return earnings.value("total_micros", int64_t{0}) > 0;
       },
       std::chrono::seconds(30)))
       << earnings.dump() << platform_->logs();
@@ -94,7 +94,7 @@ TEST_F(OwnerToolsTest, StatusAndEarningsShowTheOwnersServerAndNothingToStrangers
   ASSERT_EQ(st["sessions"].size(), 1u) << st.dump();
   EXPECT_EQ(st["sessions"][0]["user"], user.account_id());
   EXPECT_EQ(st["sessions"][0]["id"], session);
-  EXPECT_GT(st["earnings"].value("total", int64_t{0}), 0) << st.dump();
+  EXPECT_GT(st["earnings"].value("total_micros", int64_t{0}), 0) << st.dump();
 
   // By identity: its id (a prefix) or its name, resolved through its signed advert at XIS.
   const std::string id = st.value("server", "");
@@ -120,7 +120,7 @@ TEST_F(OwnerToolsTest, StatusAndEarningsShowTheOwnersServerAndNothingToStrangers
   EXPECT_EQ(denied.out.find(user.account_id().substr(0, 12)), std::string::npos) << denied.out;
   const Json theirs = run_json(stranger_home, {"earnings"});
   EXPECT_EQ(theirs["servers"].size(), 0u) << theirs.dump();
-  EXPECT_EQ(theirs.value("total", int64_t{-1}), 0);
+  EXPECT_EQ(theirs.value("total_micros", int64_t{-1}), 0);
 }
 
 // A corp that is down is logged once when the server's deliveries start failing (then at doubling

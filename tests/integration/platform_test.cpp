@@ -79,7 +79,7 @@ class PlatformTest : public ::testing::Test {
     auto r = corp->call("GET", "/v1/ledger/check");
     ASSERT_TRUE(r.has_value());
     EXPECT_TRUE(r->value("balanced", false)) << r->dump();
-    EXPECT_EQ(r->value("total", int64_t{-1}), 0);
+    EXPECT_EQ(r->value("total_micros", int64_t{-1}), 0);
   }
 
   static ProcessPlatform* platform_;
@@ -133,7 +133,7 @@ TEST_F(PlatformTest, CpuChargedMatchesCgroupMeasurement) {
     if (po.value("po_id", "") != out.po_id) continue;
     for (const auto& rec : po.value("records", Json::array())) {
       charged_cpu_ns += rec.value("used", Json::object()).value("cpu_ns", int64_t{0});
-      charged += rec.value("charged", int64_t{0});
+      charged += rec.value("charged_micros", int64_t{0});
       saw_final = saw_final || rec.value("final", false);
       ++records;
     }
@@ -148,7 +148,7 @@ TEST_F(PlatformTest, CpuChargedMatchesCgroupMeasurement) {
               static_cast<long long>(charged_cpu_ns), static_cast<long long>(kernel), ratio, records);
   EXPECT_NEAR(ratio, 1.0, 0.02) << "charged " << charged_cpu_ns << " ns, cgroup measured " << kernel << " ns";
   // The hold was released: nothing stays held for this user.
-  EXPECT_EQ(st.value("held", int64_t{-1}), 0);
+  EXPECT_EQ(st.value("held_micros", int64_t{-1}), 0);
   expect_ledger_balanced();
 }
 
@@ -162,7 +162,7 @@ TEST_F(PlatformTest, ExhaustedPurchaseOrderStopsSession) {
   ASSERT_TRUE(poll_until(
       [&] {
         auto p = po_state(user, out.po_id);
-        if (p.value("remaining", int64_t{-1}) == 0) {
+        if (p.value("remaining_micros", int64_t{-1}) == 0) {
           exhausted_seen_at = SystemClock::instance().now_ms();
           return true;
         }
@@ -186,7 +186,7 @@ TEST_F(PlatformTest, ExhaustedPurchaseOrderStopsSession) {
   const Json st = statement(user);
   for (const auto& po : st.value("purchase_orders", Json::array())) {
     if (po.value("po_id", "") == out.po_id) {
-      EXPECT_EQ(po.value("charged", int64_t{0}), 400);
+      EXPECT_EQ(po.value("charged_micros", int64_t{0}), 400);
     }
   }
   expect_ledger_balanced();

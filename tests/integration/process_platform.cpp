@@ -170,7 +170,7 @@ KeyPair ProcessPlatform::new_user(const std::string& name, int64_t credits) {
   EXPECT_TRUE(corp->call("POST", "/v1/accounts", Json{{"kind", "user"}, {"name", name}}).has_value());
   auto admin = ApiClient::connect(corp_url_, admin_);
   auto r = admin->call("POST", "/v1/deposits",
-                       Json{{"account", k.account_id()}, {"amount", credits * 1'000'000}, {"memo", "test"}});
+                       Json{{"account", k.account_id()}, {"amount_micros", credits * 1'000'000}, {"memo", "test"}});
   EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
   return k;
 }

@@ -276,7 +276,7 @@ TEST_F(SessionSafetyTest, UnrecordedSessionIsFoundOnThePlatformAndStoppable) {
   auto corp = ApiClient::connect(platform_->corp_url(), user);
   auto po = corp->call(
       "POST", "/v1/purchase-orders",
-      Json{{"server", ad["body"]["server"]}, {"price_sheet", ad["body"]["price_sheet"]}, {"max_amount", 1000}});
+      Json{{"server", ad["body"]["server"]}, {"price_sheet", ad["body"]["price_sheet"]}, {"max_amount_micros", 1000}});
   ASSERT_TRUE(po.has_value()) << po.error().message << "\n" << ad.dump();
   const std::string po_id = (*po)["purchase_order"]["body"].value("po_id", "");
   ASSERT_FALSE(po_id.empty());

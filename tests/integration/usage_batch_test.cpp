@@ -30,7 +30,7 @@ class UsageBatchTest : public ::testing::Test {
     auto user_corp = ApiClient::connect(platform_->corp_url(), user_);
     auto po = user_corp->call(
         "POST", "/v1/purchase-orders",
-        Json{{"server", server_key_.account_id()}, {"price_sheet", sheet.to_json()}, {"max_amount", 1'000'000}});
+        Json{{"server", server_key_.account_id()}, {"price_sheet", sheet.to_json()}, {"max_amount_micros", 1'000'000}});
     ASSERT_TRUE(po.has_value()) << po.error().message;
     po_id_ = (*po)["purchase_order"]["body"]["po_id"].get<std::string>();
     issued_at_ = (*po)["purchase_order"]["body"]["issued_at"].get<TimeMs>();
@@ -61,7 +61,7 @@ class UsageBatchTest : public ::testing::Test {
   int64_t charged() const {
     auto corp = ApiClient::connect(platform_->corp_url(), user_);
     auto r = corp->call("GET", "/v1/purchase-orders/" + po_id_);
-    return r ? r->value("charged", int64_t{-1}) : -1;
+    return r ? r->value("charged_micros", int64_t{-1}) : -1;
   }
 
   void expect_balanced() const {

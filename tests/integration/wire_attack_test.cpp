@@ -94,7 +94,7 @@ TEST_F(WireAttackTest, RequestSignedForOneDaemonIsRefusedByEveryOther) {
                  "xis's request at a server");
 
   // A deposit signed by the admin for server A, sent to the corp; and for the corp, sent to XIS.
-  const std::string deposit = Json{{"account", user_.account_id()}, {"amount", 7}, {"memo", "x"}}.dump();
+  const std::string deposit = Json{{"account", user_.account_id()}, {"amount_micros", 7}, {"memo", "x"}}.dump();
   h.clear();
   expect_refused(send_signed(corp, platform_->admin(), a_aud, "POST", "/v1/deposits", deposit, &h), a_aud, corp_aud,
                  "server's request at the corp");
@@ -110,7 +110,7 @@ TEST_F(WireAttackTest, RequestSignedForOneDaemonIsRefusedByEveryOther) {
   EXPECT_EQ(again->status, 401) << again->body;
   auto st = ApiClient::connect(corp, user_)->call("GET", "/v1/statements/" + user_.account_id());
   ASSERT_TRUE(st) << st.error().message;
-  EXPECT_EQ(st->value("balance", int64_t{0}), 5'000'000 + 7) << st->dump();
+  EXPECT_EQ(st->value("balance_micros", int64_t{0}), 5'000'000 + 7) << st->dump();
 }
 
 // Sends a PUT of `length` body bytes on a raw connection, stopping as soon as the server

@@ -69,8 +69,8 @@ TEST(ChargeTest, AllTermsTogetherSumExactly) {
   EXPECT_EQ(b->net_io, 45'000);
   EXPECT_EQ(b->total.micros(), 6'245'000);
   const Json j = to_json(*b);
-  EXPECT_EQ(j["total"], 6'245'000);
-  EXPECT_EQ(j["net_io"], 45'000);
+  EXPECT_EQ(j["total_micros"], 6'245'000);
+  EXPECT_EQ(j["net_io_micros"], 45'000);
 }
 
 TEST(ChargeTest, EachTermRoundsDown) {

@@ -71,10 +71,10 @@ TEST(PriceSheetTest, ValidationBranches) {
   expect_invalid(with([](Json& j) { j["issued_at"] = -1; }));
   expect_invalid(with([](Json& j) { j.erase("rates"); }), "rates: missing");
   expect_invalid(with([](Json& j) { j["rates"] = 5; }));
-  expect_invalid(with([](Json& j) { j["rates"]["cpu_use_per_core_hour"] = -1; }), "price_sheet.rates.cpu_use");
-  expect_invalid(with([](Json& j) { j["rates"]["net_io_per_gib"] = kMaxRate + 1; }));
-  expect_invalid(with([](Json& j) { j["rates"]["disk_io_per_gib"] = 0.5; }));
-  expect_invalid(with([](Json& j) { j["rates"].erase("disk_io_per_gib"); }), "disk_io_per_gib: missing");
+  expect_invalid(with([](Json& j) { j["rates"]["cpu_use_per_core_hour_micros"] = -1; }), "price_sheet.rates.cpu_use");
+  expect_invalid(with([](Json& j) { j["rates"]["net_io_per_gib_micros"] = kMaxRate + 1; }));
+  expect_invalid(with([](Json& j) { j["rates"]["disk_io_per_gib_micros"] = 0.5; }));
+  expect_invalid(with([](Json& j) { j["rates"].erase("disk_io_per_gib_micros"); }), "disk_io_per_gib_micros: missing");
   expect_invalid(with([](Json& j) { j["rates"]["gpu_per_hour"] = 1; }), "unknown field");
   expect_invalid(with([](Json& j) { j["extra"] = 1; }), "unknown field");
   EXPECT_FALSE(price_sheet_from_json(Json::array()).has_value());
@@ -125,7 +125,7 @@ TEST_F(PurchaseOrderTest, RefusesPoNotSignedByTheCorp) {
 
 TEST_F(PurchaseOrderTest, RefusesTamperedPoAndWrongType) {
   auto doc = *SignedDoc::sign(kPurchaseOrderType, to_json(po_), corp_);
-  doc.body["max_amount"] = 999'999'999;
+  doc.body["max_amount_micros"] = 999'999'999;
   EXPECT_FALSE(verify_purchase_order(doc, corp_.public_key()).has_value());
   auto other = *SignedDoc::sign(kPriceSheetType, to_json(po_), corp_);
   EXPECT_FALSE(verify_purchase_order(other, corp_.public_key()).has_value());
@@ -142,9 +142,9 @@ TEST_F(PurchaseOrderTest, ValidationBranches) {
   refused([](Json& j) { j["po_id"] = "po" + std::string(32, 'A'); }, "po_id: malformed");
   refused([](Json& j) { j["user"] = "nobody"; }, "malformed account id");
   refused([](Json& j) { j["server"] = "a" + std::string(40, 'z'); }, "malformed account id");
-  refused([](Json& j) { j["max_amount"] = 0; }, "max_amount");
-  refused([](Json& j) { j["max_amount"] = -5; }, "max_amount");
-  refused([](Json& j) { j["max_amount"] = "5"; }, "max_amount");
+  refused([](Json& j) { j["max_amount_micros"] = 0; }, "max_amount");
+  refused([](Json& j) { j["max_amount_micros"] = -5; }, "max_amount");
+  refused([](Json& j) { j["max_amount_micros"] = "5"; }, "max_amount");
   refused([&](Json& j) { j["expires_at"] = po_.issued_at; }, "expires before it is issued");
   refused([&](Json& j) { j["expires_at"] = po_.issued_at - 1; }, "expires before it is issued");
   refused([](Json& j) { j["issued_at"] = -1; }, "issued_at");
@@ -205,7 +205,7 @@ TEST(UsageRecordTest, ValidationBranches) {
   refused([](Json& j) { j["period_end"] = j["period_start"].get<int64_t>() + kMaxPeriodMs + 1; },
           "period out of range");
   refused([](Json& j) { j["period_start"] = -1; }, "rec.period_start");
-  refused([](Json& j) { j["amount"] = -1; }, "rec.amount");
+  refused([](Json& j) { j["amount_micros"] = -1; }, "rec.amount_micros");
   refused([](Json& j) { j["final"] = 1; }, "rec.final");
   refused([](Json& j) { j.erase("final"); }, "rec.final: missing");
   refused([](Json& j) { j["reserved"]["cpu_millis"] = -1; }, "rec.reserved.cpu_millis");
@@ -409,7 +409,7 @@ TEST(SearchQueryTest, RoundTripFullAndMinimal) {
 
 TEST(SearchQueryTest, ValidationBranches) {
   for (const char* bad :
-       {R"({"count":0})", R"({"count":1001})", R"({"count":"5"})", R"({"max_price_per_hour":-1})",
+       {R"({"count":0})", R"({"count":1001})", R"({"count":"5"})", R"({"max_price_per_hour_micros":-1})",
         R"({"near":{"lat_e6":0}})", R"({"near":{"lat_e6":0,"lon_e6":200000000}})", R"({"min":{"cpu_millis":-1}})",
         R"({"min":[]})", R"({"sandbox":5})", R"({"where":"x"})", R"([])"}) {
     auto j = parse_json(bad);
@@ -525,7 +525,7 @@ TEST(CreateSessionRequestTest, RoundTripAndRefusals) {
   EXPECT_TRUE(verify_purchase_order(back->purchase_order, corp.public_key()).has_value());
 
   Json t = to_json(req);
-  t["purchase_order"]["body"]["max_amount"] = 1;
+  t["purchase_order"]["body"]["max_amount_micros"] = 1;
   EXPECT_FALSE(create_session_request_from_json(t).has_value());
   Json w = to_json(req);
   w["purchase_order"]["type"] = "advert";

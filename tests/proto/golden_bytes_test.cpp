@@ -26,27 +26,27 @@ TEST(GoldenBytesTest, PriceSheet) {
   const auto server = key_from_byte('s');
   const PriceSheet p{server.account_id(), 1'700'000'000'000, testing::sample_rates()};
   EXPECT_EQ(canonical(to_json(p)),
-            "{\"issued_at\":1700000000000,\"rates\":{\"cpu_reserve_per_core_hour\":1000000,"
-            "\"cpu_use_per_core_hour\":900000,\"disk_io_per_gib\":20000,"
-            "\"disk_reserve_per_gib_hour\":10000,\"memory_reserve_per_gib_hour\":200000,"
-            "\"memory_use_per_gib_hour\":100000,\"net_io_per_gib\":50000,"
-            "\"net_reserve_per_mbps_hour\":5000},\"server\":\"" +
+            "{\"issued_at\":1700000000000,\"rates\":{\"cpu_reserve_per_core_hour_micros\":1000000,"
+            "\"cpu_use_per_core_hour_micros\":900000,\"disk_io_per_gib_micros\":20000,"
+            "\"disk_reserve_per_gib_hour_micros\":10000,\"memory_reserve_per_gib_hour_micros\":200000,"
+            "\"memory_use_per_gib_hour_micros\":100000,\"net_io_per_gib_micros\":50000,"
+            "\"net_reserve_per_mbps_hour_micros\":5000},\"server\":\"" +
                 server.account_id() + "\"}");
-  EXPECT_EQ(sha256_hex(canonical(to_json(p))), "41b3b6011509bcc9ddc9fc8140898ba7753ef579936d4bbb9a21565611c50557");
+  EXPECT_EQ(sha256_hex(canonical(to_json(p))), "81efd8e9185bc6a87f41709fb5027925755f6985d9064c9ec955ad03a9b9d832");
 }
 
 TEST(GoldenBytesTest, PurchaseOrder) {
   const auto po = testing::sample_po(key_from_byte('u'), key_from_byte('s'));
-  EXPECT_EQ(sha256_hex(canonical(to_json(po))), "485484e8e0bedfaf4fb92d7e0eeec628c1f3c58b3827189d70b3427cab8ca1be");
+  EXPECT_EQ(sha256_hex(canonical(to_json(po))), "d0d72d4636dc1acb7f533acce5ef384279ae09f9c8d8ad3ec99291ccfa45ab50");
 }
 
 TEST(GoldenBytesTest, UsageRecordAndBatch) {
   auto last = testing::sample_record(2);
   last.final = true;
   EXPECT_EQ(sha256_hex(canonical(to_json(testing::sample_record(1)))),
-            "031abad58089714843396b0776fbd366e35b3743a61786b8c853f3afcca585ca");
+            "d8879e03e889dddc57f2570276adfb1047e8b908817f7569e4ef1f55a95730b0");
   const UsageBatch b{key_from_byte('s').account_id(), 1'700'000'100'000, {testing::sample_record(1), last}};
-  EXPECT_EQ(sha256_hex(canonical(to_json(b))), "274a56faf5e5f83108a890273b4cf7e3a69e836965686e2370d46440a8bd6240");
+  EXPECT_EQ(sha256_hex(canonical(to_json(b))), "b652109ef1f6839d2da2a6fedb9f131a31b3a7378a3cd571d582bfcc03f53e43");
   const UsageBatch heartbeat{key_from_byte('s').account_id(), 1'700'000'100'000, {}};
   EXPECT_EQ(sha256_hex(canonical(to_json(heartbeat))),
             "038c0ea9143225ab9ba66c08ab0ac9b2741fe4a4a5e421f693810cb4000f1d1b");
@@ -54,9 +54,9 @@ TEST(GoldenBytesTest, UsageRecordAndBatch) {
 
 TEST(GoldenBytesTest, Advert) {
   auto a = testing::sample_advert(key_from_byte('s'));
-  EXPECT_EQ(sha256_hex(canonical(to_json(a))), "86bdb7d2c5e3bb32ce7a9d33b88cb461de0a92648e48efbd9a55f25081fbcd2a");
+  EXPECT_EQ(sha256_hex(canonical(to_json(a))), "75d8f42825032583993cca1c0c330bb531bcda4b7666a723ee49bc8266a1da00");
   a.images_total = 7;  // the list is truncated: images_total goes on the wire
-  EXPECT_EQ(sha256_hex(canonical(to_json(a))), "89d7a5d91defa4a7d9ede9b720d1937fadcef97046751e71e2e1a3f4460d29fa");
+  EXPECT_EQ(sha256_hex(canonical(to_json(a))), "0753ad9105b1b8ef5fb3667a034f4df6f83239b0fd151c259a2d699942e8f1d3");
 }
 
 TEST(GoldenBytesTest, BlobGrant) {
@@ -76,7 +76,7 @@ TEST(GoldenBytesTest, UnsignedDocuments) {
   q.near = GeoPoint{52'205'000, 119'000};
   q.count = 3;
   q.sandbox = "runc";
-  EXPECT_EQ(sha256_hex(canonical(to_json(q))), "27959064afef740e70e2604d506de046c706d047b065b6e4082fbfc986182a09");
+  EXPECT_EQ(sha256_hex(canonical(to_json(q))), "6dd22ee29ab7fe4688c106391963be2f37170328260b3299af57b1e85f64cc60");
   EXPECT_EQ(sha256_hex(canonical(to_json(SearchQuery{}))),
             "f76ba2f4c8d6696d7fb24a9612d2e03b0732e3d6794dec8a033e4db460b84dd8");
 }

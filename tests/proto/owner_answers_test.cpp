@@ -27,8 +27,8 @@ TEST(EarningsAnswer, RoundTripsWithTheWireNames) {
   const Json j = to_json(sample_earnings());
   EXPECT_EQ(j.dump(),
             R"({"account":"u1","day_start":86400000,"owner":"u1","servers":[{"name":"alpha","server":"s1",)"
-            R"("settlements":2,"today":10,"total":20},{"name":"beta","server":"s2","settlements":1,"today":0,)"
-            R"("total":10}],"today":10,"total":30})");
+            R"("settlements":2,"today_micros":10,"total_micros":20},{"name":"beta","server":"s2","settlements":1,"today_micros":0,)"
+            R"("total_micros":10}],"today_micros":10,"total_micros":30})");
   auto d = decode_earnings(j);
   ASSERT_TRUE(d) << d.error().to_string();
   EXPECT_EQ(to_json(*d), j);
@@ -39,10 +39,10 @@ TEST(EarningsAnswer, RoundTripsWithTheWireNames) {
 TEST(EarningsAnswer, MalformedAnswersNameTheField) {
   const Json good = to_json(sample_earnings());
   Json j = good;
-  j["total"] = "30";  // wrong type
+  j["total_micros"] = "30";  // wrong type
   expect_refused(decode_earnings(j), "earnings.total", j);
   j = good;
-  j["servers"][1]["today"] = -5;  // a negative amount
+  j["servers"][1]["today_micros"] = -5;  // a negative amount
   expect_refused(decode_earnings(j), "earnings.servers[1].today", j);
   j = good;
   j["servers"][0].erase("settlements");  // missing
@@ -57,7 +57,7 @@ TEST(EarningsAnswer, MalformedAnswersNameTheField) {
   j["servers"] = Json::object();
   expect_refused(decode_earnings(j), "earnings.servers", j);
   j = good;
-  j["total"] = 1e300;  // a huge float is not an amount
+  j["total_micros"] = 1e300;  // a huge float is not an amount
   expect_refused(decode_earnings(j), "earnings.total", j);
   for (const Json& bad : {Json::array(), Json("x"), Json(nullptr), Json::object()}) {
     auto r = decode_earnings(bad);
@@ -128,7 +128,7 @@ TEST(ServerStatusAnswer, RoundTrips) {
   const Json j = to_json(sample_status());
   EXPECT_EQ(j["registration"]["registered_at"], 1000);
   EXPECT_EQ(j["advert"]["age_ms"], 1000);
-  EXPECT_EQ(j["sessions"][0]["claimed"], 17);
+  EXPECT_EQ(j["sessions"][0]["claimed_micros"], 17);
   auto d = decode_server_status(j);
   ASSERT_TRUE(d) << d.error().to_string();
   EXPECT_EQ(to_json(*d), j);
@@ -157,7 +157,7 @@ TEST(ServerStatusAnswer, MalformedAnswersNameTheNestedField) {
   j["capacity"]["cpu_millis"] = -1;
   cases.push_back({j, "server_status.capacity.cpu_millis"});
   j = good;
-  j["sessions"][0]["claimed"] = "17";
+  j["sessions"][0]["claimed_micros"] = "17";
   cases.push_back({j, "server_status.sessions[0].claimed"});
   j = good;
   j["corp"].erase("reachable");

@@ -56,11 +56,14 @@ struct FakeCorp {
             std::string status = dup ? "duplicate" : "charged";
             if (mode == Mode::kAckAsRejected) status = "rejected";
             const std::string session = mode == Mode::kAckForeign ? rec.session + "x" : rec.session;
-            results.push_back(
-                Json{{"session", session}, {"po_id", rec.po_id}, {"seq", rec.seq}, {"status", status}, {"charged", 0}});
+            results.push_back(Json{{"session", session},
+                                   {"po_id", rec.po_id},
+                                   {"seq", rec.seq},
+                                   {"status", status},
+                                   {"charged_micros", 0}});
             if (seen_pos.insert(rec.po_id).second) {
               pos.push_back(Json{{"po_id", rec.po_id},
-                                 {"remaining", 0},
+                                 {"remaining_micros", 0},
                                  {"exhausted", exhausted.contains(rec.po_id)},
                                  {"closed", false}});
             }

@@ -250,7 +250,7 @@ TEST_F(ServerApiTest, SessionsCrud) {
   EXPECT_EQ((*del)["session"]["state"], "stopped");
   EXPECT_EQ((*del)["session"]["reason"], "stopped by the user");
   EXPECT_GE((*del)["session"]["records"].get<int64_t>(), 1);
-  EXPECT_GT((*del)["session"]["claimed"].get<int64_t>(), 0);
+  EXPECT_GT((*del)["session"]["claimed_micros"].get<int64_t>(), 0);
 
   // The same PO again: 409.
   auto dup_po = env_.po(env_.alice);

@@ -60,7 +60,7 @@ TEST(SessionManagerTest, AdmissionRefusalsCarryTheRightCode) {
   // PO signed by the corp, then altered (more money).
   {
     auto po = env.po(env.alice);
-    po.body["max_amount"] = 999'000'000'000;
+    po.body["max_amount_micros"] = 999'000'000'000;
     expect_refused(env, alice, {spec, po}, ErrorCode::kUnauthenticated, "signature");
   }
   // PO for another server (with that server's own price sheet).

@@ -79,7 +79,7 @@ class SimScenario {
     KeyPair user = platform_->new_key();
     EXPECT_TRUE(client(p().corp_url(), user).call("POST", "/v1/accounts", Json{{"kind", "user"}, {"name", "alice"}}));
     EXPECT_TRUE(client(p().corp_url(), p().admin_key())
-                    .call("POST", "/v1/deposits", Json{{"account", user.account_id()}, {"amount", micros}}));
+                    .call("POST", "/v1/deposits", Json{{"account", user.account_id()}, {"amount_micros", micros}}));
     return user;
   }
 
@@ -187,7 +187,7 @@ Outcome run_scenario(const std::string& dir, uint64_t seed, const std::string& i
       if (spo.value("po_id", "") != o.po_id) continue;
       for (const auto& rec : spo.value("records", Json::array())) {
         cpu_ns += rec.value("used", Json::object()).value("cpu_ns", int64_t{0});
-        charged += rec.value("charged", int64_t{0});
+        charged += rec.value("charged_micros", int64_t{0});
         ++records;
       }
     }
@@ -209,9 +209,9 @@ Outcome run_scenario(const std::string& dir, uint64_t seed, const std::string& i
     total += charged;
   }
   // Money moved, none made or lost: the user paid exactly what was charged and holds nothing.
-  out.user_balance = statement.value("balance", int64_t{-1});
+  out.user_balance = statement.value("balance_micros", int64_t{-1});
   EXPECT_EQ(out.user_balance, deposit - total);
-  EXPECT_EQ(statement.value("held", int64_t{-1}), 0);
+  EXPECT_EQ(statement.value("held_micros", int64_t{-1}), 0);
   auto check = p.corp().check_ledger();
   EXPECT_TRUE(check) << (check ? "" : check.error().message);
   if (check) {

@@ -221,7 +221,7 @@ TEST_F(XisHttpTest, MalformedSearchBodiesAreRefused) {
   expect_refused(c, "/v1/search", R"({"min": {"cpu_millis": -1}})", 400);
   expect_refused(c, "/v1/search", R"({"min": {"gpus": 1}})", 400);
   expect_refused(c, "/v1/search", R"({"near": {"lat_e6": 91000000, "lon_e6": 0}})", 400);
-  expect_refused(c, "/v1/search", R"({"max_price_per_hour": -5})", 400);
+  expect_refused(c, "/v1/search", R"({"max_price_per_hour_micros": -5})", 400);
   expect_refused(c, "/v1/search", R"({"count": 99999999999999999999999})", 400);
   expect_refused(c, "/v1/search", std::string(kMaxSearchBody + 1, ' '), 413);
   expect_refused(c, "/v1/search", "{}", 415, "text/plain");
