@@ -22,9 +22,9 @@ const Schema<RegisterAccountRequest>& register_account_schema() {
                             .custom(
                                 "kind", [](const RegisterAccountRequest& r) { return Json(to_string(r.kind)); },
                                 [](JsonReader& r, RegisterAccountRequest& v, const char* k) {
-                                  const std::string s = r.str(k, 16);
+                                  const std::string name = r.str(k, 16);
                                   if (!r.ok()) return;
-                                  auto kind = parse_account_kind(s, "account.kind");
+                                  auto kind = parse_account_kind(name, "account.kind");
                                   if (kind) v.kind = *kind;
                                   else r.fail(k, "must be \"user\" or \"server\"");
                                 })

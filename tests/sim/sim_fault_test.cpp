@@ -134,7 +134,7 @@ class FaultyPlatform {
 
   KeyPair funded_user() {
     KeyPair user = p().new_key();
-    EXPECT_TRUE(corp(user).register_account(RegisterAccountRequest{"user", "alice", std::nullopt}));
+    EXPECT_TRUE(corp(user).register_account(RegisterAccountRequest{AccountKind::kUser, "alice", std::nullopt}));
     EXPECT_TRUE(corp(p().admin_key()).deposit(DepositRequest{user.account_id(), kDeposit, "test"}));
     return user;
   }
