@@ -25,16 +25,20 @@ const Schema<RegisterAccountRequest>& register_account_schema() {
                                   const std::string name = r.str(k, 16);
                                   if (!r.ok()) return;
                                   auto kind = parse_account_kind(name, "account.kind");
-                                  if (kind) v.kind = *kind;
-                                  else r.fail(k, "must be \"user\" or \"server\"");
+                                  if (kind)
+                                    v.kind = *kind;
+                                  else
+                                    r.fail(k, "must be \"user\" or \"server\"");
                                 })
                             .str("name", &RegisterAccountRequest::name, kMaxAccountNameLen)
                             .opt_str("owner", &RegisterAccountRequest::owner, 64)
                             .check([](const RegisterAccountRequest& r) -> std::string {
-                                                            if (r.name.empty() || !is_printable_text(r.name))
+                              if (r.name.empty() || !is_printable_text(r.name))
                                 return ".name: must be non-empty printable text";
-                              if (r.kind == AccountKind::kServer && !r.owner) return ".owner: required for a server account";
-                              if (r.kind == AccountKind::kUser && r.owner) return ".owner: only server accounts have an owner";
+                              if (r.kind == AccountKind::kServer && !r.owner)
+                                return ".owner: required for a server account";
+                              if (r.kind == AccountKind::kUser && r.owner)
+                                return ".owner: only server accounts have an owner";
                               if (r.owner && !is_account_id(*r.owner)) return ".owner: not an account id";
                               return "";
                             });

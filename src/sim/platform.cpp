@@ -78,7 +78,7 @@ struct Platform::Impl {
     co.db_path = opts.data_dir + "/corp/corp.db";
     co.admin_key = admin.public_key();
     // The simulated platform's stores live in its scratch directory: no fsync (the daemons sync).
-    if (in_process()) co.durability = SqliteDurability::kUnsynced;
+    if (in_process()) co.durability = opts.sim_durability;
     XOP_ASSIGN_OR_RETURN(corp, CorpService::open(co, new_key(), *clock));
     if (in_process()) {
       corp_url = kSimCorpUrl;
@@ -163,7 +163,7 @@ struct Platform::Impl {
         return net->bind(url, std::move(api), spool);
       };
       seams.run_ticker = false;
-      seams.storage = SqliteDurability::kUnsynced;
+      seams.storage = opts.sim_durability;
     }
     XOP_ASSIGN_OR_RETURN(auto server, XenoServer::open(c, *clock, std::move(seams)));
     XOP_RETURN_IF_ERROR(server->start());

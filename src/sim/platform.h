@@ -9,10 +9,9 @@
 //    that only advance() moves, and sessions run in SimSandbox (workloads described by their
 //    environment, sim/sim_sandbox.h) over root file systems copied, not mounted, so no root is
 //    needed. Its SQLite stores (corp, session state) commit without fsync
-//    (SqliteDurability::kUnsynced): the scenario exercises the daemons' logic and SQL, not their
-//    disks; the daemons and the HTTP wiring always sync. Keys come from `seed`, so account ids,
-//    placement and amounts repeat run after run (purchase-order, session and transaction ids are
-//    random).
+//    (SqliteDurability::kUnsynced, unless PlatformOptions::sim_durability says otherwise): the scenario exercises the
+//    daemons' logic and SQL, not their disks; the daemons and the HTTP wiring always sync. Keys come from `seed`, so
+//    account ids, placement and amounts repeat run after run (purchase-order, session and transaction ids are random).
 #pragma once
 
 #include <memory>
@@ -23,6 +22,7 @@
 #include "core/clock.h"
 #include "crypto/keys.h"
 #include "proto/advert.h"
+#include "storage/sqlite_db.h"
 
 namespace xop {
 
@@ -49,6 +49,9 @@ struct PlatformOptions {
   int64_t charging_interval_ms = 2000;
   int64_t advert_interval_ms = 1000;
   int64_t stop_grace_ms = 2000;
+  // In-process wiring: how its SQLite stores commit. kUnsynced (the default) skips fsync; fault
+  // tests that fail an fsync (FaultVfs::arm_sync_failure) need kSynced. HTTP wiring always syncs.
+  SqliteDurability sim_durability = SqliteDurability::kUnsynced;
 };
 
 struct PlatformServer {

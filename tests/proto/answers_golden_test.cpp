@@ -121,7 +121,8 @@ TEST(AnswersGoldenTest, CorpAnswers) {
 TEST(AnswersGoldenTest, CorpRequests) {
   EXPECT_EQ(to_json(RegisterAccountRequest{AccountKind::kServer, "n", kAcct}),
             (Json{{"kind", "server"}, {"name", "n"}, {"owner", kAcct}}));
-  EXPECT_EQ(to_json(RegisterAccountRequest{AccountKind::kUser, "n", std::nullopt}), (Json{{"kind", "user"}, {"name", "n"}}));
+  EXPECT_EQ(to_json(RegisterAccountRequest{AccountKind::kUser, "n", std::nullopt}),
+            (Json{{"kind", "user"}, {"name", "n"}}));
   EXPECT_EQ(to_json(DepositRequest{kAcct, 5, ""}), (Json{{"account", kAcct}, {"amount_micros", 5}}));
   EXPECT_EQ(to_json(DepositRequest{kAcct, 5, "m"}), (Json{{"account", kAcct}, {"amount_micros", 5}, {"memo", "m"}}));
   const auto server = key_from_byte('s');

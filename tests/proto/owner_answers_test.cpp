@@ -25,10 +25,11 @@ EarningsView sample_earnings() {
 
 TEST(EarningsAnswer, RoundTripsWithTheWireNames) {
   const Json j = to_json(sample_earnings());
-  EXPECT_EQ(j.dump(),
-            R"({"account":"u1","day_start":86400000,"owner":"u1","servers":[{"name":"alpha","server":"s1",)"
-            R"("settlements":2,"today_micros":10,"total_micros":20},{"name":"beta","server":"s2","settlements":1,"today_micros":0,)"
-            R"("total_micros":10}],"today_micros":10,"total_micros":30})");
+  EXPECT_EQ(
+      j.dump(),
+      R"({"account":"u1","day_start":86400000,"owner":"u1","servers":[{"name":"alpha","server":"s1",)"
+      R"("settlements":2,"today_micros":10,"total_micros":20},{"name":"beta","server":"s2","settlements":1,"today_micros":0,)"
+      R"("total_micros":10}],"today_micros":10,"total_micros":30})");
   auto d = decode_earnings(j);
   ASSERT_TRUE(d) << d.error().to_string();
   EXPECT_EQ(to_json(*d), j);

@@ -99,6 +99,7 @@ class FaultyPlatform {
     o.charging_interval_ms = kChargingMs;
     o.advert_interval_ms = 30'000;
     o.stop_grace_ms = 10'000;
+    o.sim_durability = SqliteDurability::kSynced;  // some faults are failed fsyncs
     auto p = Platform::start(o);
     if (!p) {
       ADD_FAILURE() << p.error().to_string();
