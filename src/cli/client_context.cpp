@@ -2,12 +2,38 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
+
+#include "cli/output.h"
+#include "core/file_lock.h"
 
 namespace xop {
+
+namespace {
+// A profile `xop dev` wrote holds a dev.lock that the running `xop dev` keeps locked. Free means the
+// platform the profile names ended with it: an unreachable daemon then gets that said, not only
+// "Connection refused".
+void hint_if_dev_platform_ended(const UserHome& home, const std::string& profile) {
+  const std::string lock = home.dir() + "/dev.lock";
+  std::error_code ec;
+  if (!std::filesystem::exists(lock, ec)) return;
+  auto held = FileLock::try_acquire(lock, FileLock::Mode::kShared);
+  if (!held || !held->has_value()) return;  // xop dev still runs (or the lock cannot be read)
+  // The owner's profile of `xop --profile P dev` is P-owner; the default one's, dev-owner.
+  std::string started_as = profile;
+  if (started_as.size() > 6 && started_as.compare(started_as.size() - 6, 6, "-owner") == 0) {
+    started_as.resize(started_as.size() - 6);
+  }
+  const std::string again = started_as == "dev" ? "xop dev" : "xop --profile " + started_as + " dev";
+  set_unavailable_hint("profile " + profile + " names the platform of an `xop dev` that has ended" +
+                       " (it lives only while `xop dev` runs): start `" + again + "` again");
+}
+}  // namespace
 
 Result<ClientContext> load_client_context(const CliState& st) {
   ClientContext c;
   c.home = UserHome(st.dirs);
+  if (env_or_empty("XOP_CORP_URL").empty()) hint_if_dev_platform_ended(c.home, st.dirs.profile);
   XOP_ASSIGN_OR_RETURN(c.key, c.home.load_key());
   auto cfg = c.home.load_config();
   // Without a config.toml, XOP_CORP_URL (and XOP_XIS_URL) suffice.

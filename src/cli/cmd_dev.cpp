@@ -178,6 +178,12 @@ int run(const CliState& st, const DevArgs& a) {
                 (cfg ? " (corp " + cfg->corp_url + ")" : std::string()) +
                 "; stop it first (Ctrl-C), or run this one with --profile NAME");
   }
+  // The owner's profile points at this platform too: its own dev.lock, held while this runs, tells
+  // later commands (load_client_context) that the platform it names is gone once this exits.
+  fs::create_directories(owner_home.dir(), mk);
+  fs::permissions(owner_home.dir(), fs::perms::owner_all, mk);
+  auto owner_running = FileLock::try_acquire(owner_home.dir() + "/dev.lock", FileLock::Mode::kExclusive);
+  if (!owner_running) return fail(owner_running.error());
   std::string dir = a.data_dir;
   bool temporary = false;
   if (dir.empty()) {

@@ -74,6 +74,18 @@ Result<Resolved> resolve_server(ClientContext& c, const std::string& who) {
   return found.front();
 }
 
+// The id of the only server the corp credits this key's earnings with; empty when it owns none or
+// the corp cannot say (then the default port on this host); an error naming them when several.
+Result<std::string> owned_server(ClientContext& c) {
+  auto e = c.corp->earnings(c.key.account_id());
+  if (!e || e->servers.empty()) return std::string();
+  if (e->servers.size() == 1) return e->servers.front().server;
+  std::string names;
+  for (const auto& s : e->servers) names += (names.empty() ? "" : ", ") + (s.name.empty() ? s.server : s.name);
+  return invalid(fmt::format("you own {} servers ({}): name one, e.g. xop server status {}", e->servers.size(), names,
+                             e->servers.front().name.empty() ? e->servers.front().server : e->servers.front().name));
+}
+
 std::string ago(int64_t ms) {
   if (ms < 0) return "never";
   if (ms < 1000) return fmt::format("{} ms ago", ms);
@@ -91,8 +103,15 @@ int status(const CliState& st, const StatusArgs& a) {
   if (!c) return fail(c.error());
   std::string expected;  // the identity asked for, when resolved through XIS
   Result<std::string> url = std::string();
-  if (!a.url.empty() && a.url.rfind("http://", 0) != 0 && a.url.rfind("https://", 0) != 0) {
-    auto r = resolve_server(*c, a.url);
+  std::string who = a.url;
+  if (who.empty() && a.config.empty()) {
+    // No server named: the one server the corp says this key owns, found through XIS.
+    auto mine = owned_server(*c);
+    if (!mine) return usage_error(mine.error().message);
+    who = *mine;  // empty: the default port on this host
+  }
+  if (!who.empty() && who.rfind("http://", 0) != 0 && who.rfind("https://", 0) != 0) {
+    auto r = resolve_server(*c, who);
     if (!r) return fail(r.error());
     url = r->url;
     expected = r->server;
@@ -161,7 +180,7 @@ void add_server_command(CLI::App& app, CliState& st) {
       "status", "Your server's registration, advert, capacity in use, sessions and earnings (run as its owner)");
   status_cmd->add_option("SERVER", a->url,
                          "The server's API URL, or its id (a prefix) or name, found through XIS (default: from "
-                         "--config, else http://127.0.0.1:7402)");
+                         "--config, else the one server you own, else http://127.0.0.1:7402)");
   status_cmd->add_option("--config", a->config, "The server's config file, to find its API");
   status_cmd->callback([a, &st] { st.code = status(st, *a); });
 

@@ -97,14 +97,31 @@ int show_sessions(ClientContext& ctx, bool json, bool all) {
     t.add({short_id(d.session), d.label, d.name, d.city, status, session_age(s.created_at, now),
            cpu_seconds(s.usage.cpu_ns), human_bytes(s.memory_bytes), credits(s.claimed), std::to_string(s.records)});
   }
+  // A listing the platform could not fully confirm is not a success: a session missing from it may
+  // still be charging. 3 when part of the platform answered, 1 when none of it did.
+  const ListingCompleteness completeness = dir.completeness();
   if (json) {
-    print_json(Json{{"sessions", out}, {"notes", notes}});
+    print_json(Json{{"sessions", out}, {"notes", notes}, {"complete", completeness == ListingCompleteness::kComplete}});
   } else {
     std::cout << t.render();
     for (const auto& n : notes) std::cout << "note: " << n << "\n";
     if (hidden > 0) std::cout << hidden << " ended session(s) not shown (xop sessions -a)\n";
+    if (completeness == ListingCompleteness::kNothingAnswered) {
+      std::cout << "note: neither the corp nor any server answered: this is only what this home recorded"
+                   " (is the platform running? `xop account show` checks the corp)\n";
+    } else if (completeness == ListingCompleteness::kPartial) {
+      std::cout << "note: part of the platform did not answer: sessions may be missing or stale\n";
+    }
   }
-  return kExitOk;
+  switch (completeness) {
+    case ListingCompleteness::kComplete:
+      return kExitOk;
+    case ListingCompleteness::kPartial:
+      return kExitPartial;
+    case ListingCompleteness::kNothingAnswered:
+      break;
+  }
+  return kExitFailure;
 }
 
 namespace {

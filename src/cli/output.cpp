@@ -41,7 +41,10 @@ std::string cpu_seconds(int64_t ns) { return fmt::format("{:.3f} s", static_cast
 
 namespace {
 bool json_errors = false;
+std::string unavailable_hint;  // NOLINT(cert-err58-cpp): set once per process by the CLI
 }  // namespace
+
+void set_unavailable_hint(std::string hint) { unavailable_hint = std::move(hint); }
 
 void set_json_errors(bool on) { json_errors = on; }
 
@@ -59,7 +62,9 @@ int fail(const std::string& message) {
   return kExitFailure;
 }
 int fail(const Error& e) {
-  print_error(e.code_name(), e.message.empty() ? e.to_string() : e.message);
+  std::string message = e.message.empty() ? e.to_string() : e.message;
+  if (e.code == ErrorCode::kUnavailable && !unavailable_hint.empty()) message += "; " + unavailable_hint;
+  print_error(e.code_name(), message);
   return kExitFailure;
 }
 int usage_error(const std::string& message) {

@@ -29,6 +29,9 @@ std::string cpu_seconds(int64_t ns);     // "1.234 s"
 void set_json_errors(bool on);
 int fail(const std::string& message);
 int fail(const Error& e);
+// A sentence added to every later `fail(Error)` of an unreachable daemon (ErrorCode::kUnavailable),
+// e.g. that the profile names the platform of an `xop dev` that no longer runs. Empty: none.
+void set_unavailable_hint(std::string hint);
 int usage_error(const std::string& message);
 // Writes one error in the current form (text or JSON) without choosing an exit code.
 void print_error(const std::string& code, const std::string& message);

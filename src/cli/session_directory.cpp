@@ -37,8 +37,17 @@ Result<ServerClient> SessionDirectory::server_client(const DeployedSession& d) {
   return server;
 }
 
+ListingCompleteness SessionDirectory::completeness() const {
+  if (corp_answered_ && servers_answered_ == servers_asked_) return ListingCompleteness::kComplete;
+  if (!corp_answered_ && servers_answered_ == 0) return ListingCompleteness::kNothingAnswered;
+  return ListingCompleteness::kPartial;
+}
+
 Result<std::vector<FoundSession>> SessionDirectory::list() {
   notes_.clear();
+  corp_answered_ = false;
+  servers_asked_ = 0;
+  servers_answered_ = 0;
   XOP_ASSIGN_OR_RETURN(auto known, c_.home.load_sessions());
   // Every server that may hold a session of the user: the home's, and those of live POs.
   std::map<std::string, DeployedSession> servers;  // id -> name, city, cached endpoint
@@ -51,10 +60,12 @@ Result<std::vector<FoundSession>> SessionDirectory::list() {
   }
   const std::string me = c_.key.account_id();
   std::vector<std::pair<std::string, std::string>> open_pos;  // (po_id, server) still holding credits
+  corp_answered_ = true;
   for (PoStatus state : {PoStatus::kOpen, PoStatus::kClosing}) {
     auto r = c_.corp->purchase_orders(me, state);
     if (!r) {
       notes_.push_back("corp unreachable (" + r.error().message + "): sessions not recorded here may be missing");
+      corp_answered_ = false;
       break;
     }
     for (const auto& po : *r) {
@@ -72,12 +83,15 @@ Result<std::vector<FoundSession>> SessionDirectory::list() {
       if (s.city.empty()) s.city = it->second.city;
     }
     if (s.name.empty()) s.name = id.substr(0, 12);
+    ++servers_asked_;
     auto client = server_client(s);
     if (!client) {
       listings.emplace(id, tl::make_unexpected(client.error()));
       continue;
     }
-    listings.emplace(id, client->sessions());
+    auto listing = client->sessions();
+    if (listing) ++servers_answered_;
+    listings.emplace(id, std::move(listing));
   }
   std::vector<FoundSession> out;
   std::set<std::string> seen;

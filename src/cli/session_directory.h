@@ -23,6 +23,10 @@ struct FoundSession {
   std::string error;                // why the server could not say (live is then empty)
 };
 
+// How much of the platform answered the last list(): everything (the corp and every server
+// that may hold a session), some of it, or none of it (the listing is only the home's cache).
+enum class ListingCompleteness { kComplete, kPartial, kNothingAnswered };
+
 class SessionDirectory {
  public:
   explicit SessionDirectory(const ClientContext& c) : c_(c) {}
@@ -37,6 +41,7 @@ class SessionDirectory {
 
   // What the last list() could not find out (e.g. the corp was unreachable).
   [[nodiscard]] const std::vector<std::string>& notes() const { return notes_; }
+  [[nodiscard]] ListingCompleteness completeness() const;
 
  private:
   void load_adverts();
@@ -44,6 +49,9 @@ class SessionDirectory {
   bool adverts_loaded_ = false;
   std::map<std::string, Advert> adverts_;  // by server id, verified
   std::vector<std::string> notes_;
+  bool corp_answered_ = false;
+  size_t servers_asked_ = 0;
+  size_t servers_answered_ = 0;
 };
 
 }  // namespace xop

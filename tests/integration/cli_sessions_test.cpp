@@ -130,14 +130,35 @@ TEST_F(CliSessionsTest, UnreachableServerIsANoteNotACell) {
       },
       std::chrono::seconds(20)))
       << r.out << r.err;
-  EXPECT_EQ(r.code, 0) << r.err;
+  // The corp answered, the servers did not: a partial listing (a session missing from it may still
+  // charge), exit 3.
+  EXPECT_EQ(r.code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("note: part of the platform did not answer"), std::string::npos) << r.out;
   const auto note = r.out.find("\nnote: ");
   ASSERT_NE(note, std::string::npos) << r.out;
   // The table itself holds no error text; the row says "unknown".
   EXPECT_NE(r.out.substr(0, note).find("unknown"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.substr(0, note).find("refused"), std::string::npos) << r.out;
+  auto j = run_xop({"sessions", "--json"}, env_);
+  EXPECT_EQ(j.code, 3) << j.out << j.err;
+  EXPECT_NE(j.out.find("\"complete\": false"), std::string::npos) << j.out;
+  // Nothing answers: the table is only the home's record, exit 1.
+  ASSERT_EQ(platform_->kill_corp(), "");
+  r = run_xop({"sessions"}, env_);
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("note: neither the corp nor any server answered"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("unknown"), std::string::npos) << r.out;  // the recorded session is still listed
+  ASSERT_EQ(platform_->restart_corp(), "");
   // Back up on new ports: their sessions are re-adopted, and stopped when the platform stops.
   for (size_t i = 0; i < 2; ++i) ASSERT_EQ(platform_->restart_server(i), "");
+  ASSERT_TRUE(testing::poll_until(
+      [&] {
+        r = run_xop({"sessions"}, env_);
+        return r.code == 0;
+      },
+      std::chrono::seconds(20)))
+      << r.out << r.err;
+  EXPECT_EQ(r.out.find("unknown"), std::string::npos) << r.out;
 }
 
 // Before buying, deploy checks count x budget against the balance; when nothing matches it says

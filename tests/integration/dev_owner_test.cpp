@@ -84,6 +84,10 @@ TEST(DevOwnerTest, DevWritesTheOwnersProfileAndTheOwnersVerbsWorkThroughIt) {
   ASSERT_EQ(status["sessions"].size(), 1u) << status.dump();
   EXPECT_EQ(status["sessions"][0].value("user", ""), user);
   EXPECT_GT(status["earnings"].value("total_micros", int64_t{0}), 0) << status.dump();
+  // Without a server named: the one server the corp says the owner has.
+  const Json mine = json_of(owner_run({"server", "status"}));
+  EXPECT_EQ(mine.value("server", ""), status.value("server", "")) << mine.dump();
+  EXPECT_EQ(mine.value("name", ""), "xs-1-London") << mine.dump();
   // The user's own profile is not the owner: its server status is refused.
   auto denied = run_xop({"--home", home, "server", "status", "xs-1-London"});
   EXPECT_NE(denied.code, 0) << denied.out;
@@ -100,6 +104,20 @@ TEST(DevOwnerTest, DevWritesTheOwnersProfileAndTheOwnersVerbsWorkThroughIt) {
   EXPECT_EQ(run_xop({"--home", home, "stop", "--all"}).code, 0);
   const int code = dev.stop();
   EXPECT_TRUE(WIFEXITED(code) && WEXITSTATUS(code) == 0) << code << dev.log();
+
+  // The platform ended with `xop dev`; both profiles still name it, and say so when used.
+  auto gone = run_xop({"--home", home, "account", "show"});
+  EXPECT_EQ(gone.code, 1) << gone.out << gone.err;
+  EXPECT_NE(gone.err.find("profile dev names the platform of an `xop dev` that has ended"), std::string::npos)
+      << gone.err;
+  EXPECT_NE(gone.err.find("start `xop dev` again"), std::string::npos) << gone.err;
+  auto owner_gone = run_xop({"--home", home, "--profile", "dev-owner", "earnings"});
+  EXPECT_EQ(owner_gone.code, 1) << owner_gone.out << owner_gone.err;
+  EXPECT_NE(owner_gone.err.find("profile dev-owner names the platform of an `xop dev` that has ended"),
+            std::string::npos)
+      << owner_gone.err;
+  auto listing = run_xop({"--home", home, "sessions"});
+  EXPECT_EQ(listing.code, 1) << listing.out << listing.err;
 }
 
 // With another profile named, `xop dev` refuses to replace that profile's owner key (NAME-owner)
