@@ -27,10 +27,16 @@ struct AdvertsAnswer {
   std::vector<SignedDoc> adverts;
 };
 const Schema<AdvertsAnswer>& adverts_answer_schema() {
-  static const auto s =
-      Schema<AdvertsAnswer>("adverts_answer")
-          .array_with<SignedDoc>("adverts", &AdvertsAnswer::adverts, signed_doc_json,
-                                 signed_doc_at(kAdvertType, SignedDocErrors::kAsInvalid), size_t{1} << 20);
+  static const auto s = Schema<AdvertsAnswer>("adverts_answer")
+                            .array_with<SignedDoc>(
+                                "adverts", &AdvertsAnswer::adverts, signed_doc_json,
+                                // An element that is no well-formed signed advert becomes an empty doc, left out by
+                                // decode_adverts_answer: one bad advert must not hide every other server.
+                                [](const Json& j, const std::string&) -> Result<SignedDoc> {
+                                  auto d = SignedDoc::from_json(j, kAdvertType);
+                                  return d ? std::move(*d) : SignedDoc{};
+                                },
+                                size_t{1} << 20);
   return s;
 }
 
@@ -44,7 +50,14 @@ Json adverts_answer_json(const std::vector<SignedDoc>& adverts) {
   return adverts_answer_schema().encode(AdvertsAnswer{adverts});
 }
 Result<std::vector<SignedDoc>> decode_adverts_answer(const Json& j) {
-  return adverts_answer_schema().decode(j).map([](AdvertsAnswer a) { return std::move(a.adverts); });
+  return adverts_answer_schema().decode(j).map([](AdvertsAnswer a) {
+    std::vector<SignedDoc> out;
+    out.reserve(a.adverts.size());
+    for (auto& d : a.adverts) {
+      if (!d.type.empty()) out.push_back(std::move(d));
+    }
+    return out;
+  });
 }
 
 }  // namespace xop

@@ -30,7 +30,9 @@ struct AdvertAccepted {
 Json to_json(const AdvertAccepted& a);
 Result<AdvertAccepted> decode_advert_accepted(const Json& j);
 
-// GET /v1/adverts: the live signed adverts (each checked as a well-formed signed "advert").
+// GET /v1/adverts: the live signed adverts. The answer's shape is decoded strictly; an element that
+// is not a well-formed, validly signed "advert" is left out rather than failing the whole list
+// (callers verify each advert's content anyway, e.g. verify_advert).
 Json adverts_answer_json(const std::vector<SignedDoc>& adverts);
 Result<std::vector<SignedDoc>> decode_adverts_answer(const Json& j);
 

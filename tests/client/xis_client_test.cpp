@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "crypto/signed_doc.h"
 #include "net/router_transport.h"
+#include "proto/advert.h"
 
 namespace xop {
 namespace {
@@ -64,7 +66,21 @@ TEST_F(XisClientTest, SearchAndAdvertsRefuseMalformedAnswers) {
   auto ads = c.adverts();
   ASSERT_TRUE(ads) << ads.error().to_string();
   EXPECT_TRUE(ads->empty());
-  answer = Json{{"adverts", Json::array({Json{{"not", "a doc"}}})}};
+  // One malformed or forged element is left out; the well-formed adverts beside it still count.
+  const KeyPair k = KeyPair::generate();
+  const SignedDoc good = *SignedDoc::sign(kAdvertType, Json{{"name", "good"}}, k);
+  Json forged = SignedDoc::sign(kAdvertType, Json{{"name", "forged"}}, k)->to_json();
+  forged["body"]["name"] = "tampered";
+  const SignedDoc other_type = *SignedDoc::sign("price_sheet", Json{{"name", "sheet"}}, k);
+  answer = Json{{"adverts", Json::array({Json{{"not", "a doc"}}, good.to_json(), forged, other_type.to_json(), 7})}};
+  ads = c.adverts();
+  ASSERT_TRUE(ads) << ads.error().to_string();
+  ASSERT_EQ(ads->size(), 1u);
+  EXPECT_EQ(ads->front().body.value("name", ""), "good");
+  // The answer's own shape stays strict.
+  answer = Json{{"adverts", "none"}};
+  EXPECT_FALSE(c.adverts());
+  answer = Json{{"adverts", Json::array()}, {"extra", 1}};
   EXPECT_FALSE(c.adverts());
   raw = std::string(XisClient::kMaxSearchAnswerBytes + 1, ' ');
   auto big = c.search(SearchQuery{});
