@@ -1,5 +1,8 @@
 #include "net/http.h"
 
+#include "core/log.h"
+#include "crypto/keys.h"
+
 namespace xop {
 
 std::string HttpRequest::header(const std::string& lower_name) const {
@@ -20,6 +23,15 @@ HttpResponse json_response(int status, const Json& body) {
 }
 
 HttpResponse error_response(const Error& e) {
+  if (e.code == ErrorCode::kInternal) {
+    // What failed inside (an SQL error, a path) is the operator's to read, not the caller's: it is
+    // logged with a reference the answer names.
+    const std::string ref = random_id("e").substr(0, 13);
+    XOP_LOG_ERROR("internal error {} answered as 500: {}", ref, e.message);
+    return json_response(
+        500, Json{{"error",
+                   {{"code", e.code_name()}, {"message", "internal error (the service logged it as " + ref + ")"}}}});
+  }
   return json_response(e.http_status(), Json{{"error", {{"code", e.code_name()}, {"message", e.message}}}});
 }
 HttpResponse error_response(ErrorCode code, const std::string& message) { return error_response(Error{code, message}); }

@@ -23,7 +23,12 @@ Result<ChargingAgent::FlushResult> ChargingAgent::flush() {
     // Stamped before the WAL is read: every record written before sent_at is in this batch or
     // was acknowledged (the corp's checkpoint rule relies on it).
     const TimeMs as_of = clock_.now_ms();
-    XOP_ASSIGN_OR_RETURN(auto pending, store_.unacked_records(kMaxRecordsPerBatch));
+    auto unacked = store_.unacked_records(kMaxRecordsPerBatch);
+    if (!unacked) {
+      last_failure_ = Failure::kLocalStore;
+      return tl::make_unexpected(unacked.error());
+    }
+    auto pending = std::move(*unacked);
     if (pending.empty() && (round > 0 || as_of - last_checkpoint_ < heartbeat_ms_)) break;
     UsageBatch batch;
     batch.server = server_id_;
@@ -31,7 +36,15 @@ Result<ChargingAgent::FlushResult> ChargingAgent::flush() {
     batch.records = pending;
     XOP_ASSIGN_OR_RETURN(auto doc, SignedDoc::sign(kUsageBatchType, to_json(batch), key_));
     out.sent += pending.size();
-    XOP_ASSIGN_OR_RETURN(auto answer, corp_.report_usage(doc));
+    auto reported = corp_.report_usage(doc);
+    if (!reported) {
+      // kUnavailable: no answer (or the corp said it is unavailable); anything else is the
+      // corp's word about the batch (a refusal, or a failure it reported, e.g. "internal").
+      last_failure_ =
+          reported.error().code == ErrorCode::kUnavailable ? Failure::kCorpUnreachable : Failure::kCorpAnswered;
+      return tl::make_unexpected(reported.error());
+    }
+    auto answer = std::move(*reported);
     // Only records of this batch that the corp says it charged (or already had) leave the WAL.
     std::set<std::pair<std::string, int64_t>> in_batch;
     for (const auto& r : pending) in_batch.emplace(r.session, r.seq);
@@ -49,13 +62,17 @@ Result<ChargingAgent::FlushResult> ChargingAgent::flush() {
     if (auto marked = store_.ack_records(acked); !marked) {
       // The corp holds these records now; they stay in the WAL and go again with the next flush,
       // which the corp answers with "duplicate" (charging nothing twice) until a write succeeds.
+      last_failure_ = Failure::kLocalStore;
       XOP_LOGN_ERROR("server", "cannot mark {} usage record(s) the corp acknowledged (they will be resent): {}",
                      acked.size(), marked.error().message);
       return make_error(marked.error().code,
                         "cannot mark usage records the corp acknowledged: " + marked.error().message);
     }
     out.acknowledged += acked.size();
-    if (acked.empty()) return make_error(ErrorCode::kInternal, "corp acknowledged none of the records sent");
+    if (acked.empty()) {
+      last_failure_ = Failure::kCorpAnswered;
+      return make_error(ErrorCode::kInternal, "corp acknowledged none of the records sent");
+    }
   }
   std::sort(out.exhausted_pos.begin(), out.exhausted_pos.end());
   out.exhausted_pos.erase(std::unique(out.exhausted_pos.begin(), out.exhausted_pos.end()), out.exhausted_pos.end());

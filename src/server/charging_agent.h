@@ -33,6 +33,12 @@ class ChargingAgent {
   // Sends everything pending (in batches of at most kMaxRecordsPerBatch), or a heartbeat.
   Result<FlushResult> flush();
 
+  // Where the last failed flush() failed: the corp could not be reached, the corp answered with
+  // an error (refused or failed the batch), or this server's own state store failed. Records
+  // stay in the WAL in every case.
+  enum class Failure { kCorpUnreachable, kCorpAnswered, kLocalStore };
+  [[nodiscard]] Failure last_failure() const { return last_failure_; }
+
  private:
   std::string server_id_;
   const KeyPair& key_;
@@ -41,6 +47,7 @@ class ChargingAgent {
   const Clock& clock_;
   int64_t heartbeat_ms_;
   TimeMs last_checkpoint_ = 0;  // sent_at of the last batch the corp accepted below the maximum
+  Failure last_failure_ = Failure::kCorpUnreachable;
 };
 
 }  // namespace xop

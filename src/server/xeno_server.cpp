@@ -63,8 +63,26 @@ struct XenoServer::Impl {
     delivery_error = delivered ? std::string() : delivered.error().message;
     if (!delivered) {
       if (corp_log.failure(now)) {
-        XOP_LOGN_WARN("server", "corp unreachable: usage records not delivered (kept, will retry): {} ({} failures)",
-                      delivered.error().message, corp_log.failures());
+        // Says where it failed; the records stay in the WAL either way.
+        switch (charging->last_failure()) {
+          case ChargingAgent::Failure::kCorpUnreachable:
+            XOP_LOGN_WARN("server",
+                          "corp unreachable: usage records not delivered (kept, will retry): {} ({} failures)",
+                          delivered.error().message, corp_log.failures());
+            break;
+          case ChargingAgent::Failure::kCorpAnswered:
+            XOP_LOGN_WARN("server",
+                          "the corp did not settle the usage records (kept, will retry): usage records not "
+                          "delivered: {} ({} failures)",
+                          delivered.error().to_string(), corp_log.failures());
+            break;
+          case ChargingAgent::Failure::kLocalStore:
+            XOP_LOGN_ERROR("server",
+                           "this server's state store failed: usage records not delivered (kept, will retry): {} "
+                           "({} failures)",
+                           delivered.error().message, corp_log.failures());
+            break;
+        }
       } else {
         XOP_LOGN_DEBUG("server", "usage records not delivered (will retry): {}", delivered.error().message);
       }

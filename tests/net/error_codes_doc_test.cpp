@@ -83,8 +83,23 @@ TEST(ErrorCodesDocTest, TheWireBodyCarriesTheCodeAndStatus) {
     EXPECT_EQ(r.status, c.http_status) << c.name;
     const Json body = Json::parse(r.body);
     EXPECT_EQ(body["error"]["code"], c.name);
+    if (c.code == ErrorCode::kInternal) continue;  // below
     EXPECT_EQ(body["error"]["message"], "m");
   }
+}
+
+// What failed inside a service (an SQL error, a file path) is logged for its operator, never sent
+// to the caller: the answer names only a reference to the log line.
+TEST(ErrorCodesDocTest, InternalErrorsHideTheirDetailsBehindAReference) {
+  const auto a = error_response(Error{ErrorCode::kInternal, "sqlite step: disk I/O error at /var/lib/xop/corp.db"});
+  const auto b = error_response(Error{ErrorCode::kInternal, "sqlite step: disk I/O error at /var/lib/xop/corp.db"});
+  EXPECT_EQ(a.status, 500);
+  const std::string m = Json::parse(a.body)["error"]["message"].get<std::string>();
+  EXPECT_EQ(m.find("sqlite"), std::string::npos) << m;
+  EXPECT_EQ(m.find("/var/lib"), std::string::npos) << m;
+  EXPECT_EQ(m.rfind("internal error (the service logged it as e", 0), 0u) << m;
+  EXPECT_NE(m, Json::parse(b.body)["error"]["message"].get<std::string>()) << "each failure its own reference";
+  EXPECT_EQ(Json::parse(a.body)["error"]["code"], "internal");
 }
 
 }  // namespace
