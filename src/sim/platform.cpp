@@ -12,6 +12,7 @@
 #include "corp/corp_service.h"
 #include "net/http_server.h"
 #include "server/xeno_server.h"
+#include "sim/shared_sandbox.h"
 #include "sim/sim_network.h"
 #include "sim/sim_sandbox.h"
 #include "xis/xis_service.h"
@@ -54,8 +55,9 @@ struct Platform::Impl {
   std::string xis_url;
   std::vector<std::unique_ptr<XenoServer>> servers;
   std::vector<PlatformServer> info;
-  std::vector<bool> down;  // per server (in-process wiring)
-  std::mutex stop_mu;      // stop() may race between an interrupt and the normal end
+  std::vector<bool> down;                          // per server (in-process wiring)
+  std::vector<std::shared_ptr<SimSandbox>> boxes;  // per server (in-process): outlive a restart
+  std::mutex stop_mu;                              // stop() may race between an interrupt and the normal end
   bool stopped = false;
 
   [[nodiscard]] bool in_process() const { return net != nullptr; }
@@ -148,7 +150,8 @@ struct Platform::Impl {
     return c;
   }
 
-  Status start_server(int i, const std::string& owner) {
+  // Opens and starts server i (its data directory, key and sandbox kept when it already ran).
+  Result<std::unique_ptr<XenoServer>> open_server(int i, const std::string& owner) {
     ServerConfig c = server_config(i, owner);
     ServerSeams seams;
     if (in_process()) {
@@ -156,8 +159,12 @@ struct Platform::Impl {
       std::filesystem::create_directories(c.data_dir, ec);
       if (!std::filesystem::exists(c.key_file)) XOP_RETURN_IF_ERROR(save_key_file(new_key(), c.key_file));
       auto* sim = opts.sim_clock;
-      seams.sandbox = std::make_unique<SimSandbox>(
-          *clock, [sim](std::chrono::milliseconds grace) { sim->advance_ms(grace.count()); });
+      if (boxes.size() <= static_cast<size_t>(i)) boxes.resize(i + 1);
+      if (!boxes[i]) {
+        boxes[i] = std::make_shared<SimSandbox>(
+            *clock, [sim](std::chrono::milliseconds grace) { sim->advance_ms(grace.count()); });
+      }
+      seams.sandbox = std::make_unique<SharedSandbox>(boxes[i]);
       seams.connector = connector;
       seams.listen = [this, url = c.advertise_url](std::shared_ptr<const Router> api, const std::string& spool) {
         return net->bind(url, std::move(api), spool);
@@ -167,6 +174,12 @@ struct Platform::Impl {
     }
     XOP_ASSIGN_OR_RETURN(auto server, XenoServer::open(c, *clock, std::move(seams)));
     XOP_RETURN_IF_ERROR(server->start());
+    return server;
+  }
+
+  Status start_server(int i, const std::string& owner) {
+    XOP_ASSIGN_OR_RETURN(auto server, open_server(i, owner));
+    const ServerConfig c = server_config(i, owner);
     info.push_back(PlatformServer{c.name, c.city, server->url(), server->server_id(), c.location});
     down.push_back(false);
     servers.push_back(std::move(server));
@@ -221,6 +234,22 @@ void Platform::set_down(size_t index, bool down) {
   if (!d.in_process() || index >= d.servers.size()) return;
   d.down[index] = down;
   d.net->set_reachable(d.info[index].url, !down);
+}
+
+Status Platform::restart_server(size_t index) {
+  auto& d = *impl_;
+  if (!d.in_process()) return invalid("restart_server: in-process wiring only");
+  if (index >= d.servers.size() || !d.servers[index])
+    return invalid("restart_server: no server " + std::to_string(index));
+  d.servers[index]->stop(/*stop_sessions=*/false);
+  d.servers[index].reset();
+  d.net->unbind(d.info[index].url);
+  auto server = d.open_server(static_cast<int>(index), d.servers_owner.account_id());
+  if (!server) return tl::make_unexpected(server.error());
+  d.servers[index] = std::move(*server);
+  d.down[index] = false;
+  d.net->set_reachable(d.info[index].url, true);
+  return ok_status();
 }
 
 void Platform::advance(int64_t ms) {

@@ -84,6 +84,10 @@ class Platform {
   // In-process wiring only: server `index`'s host is down (true) or back up: it runs no periodic
   // work and its endpoint is unreachable; its sessions' state is kept, as a paused host's would be.
   void set_down(size_t index, bool down);
+  // In-process wiring only: server `index` stops (its sessions keep running, as containers outlive
+  // a real server process) and a new incarnation opens from the same data directory, key and
+  // endpoint, re-adopting its sessions and resending its unacknowledged usage records.
+  Status restart_server(size_t index);
   // A key from the platform's seed (fresh random ones without a seed), for users of a scenario.
   KeyPair new_key();
   // In-process wiring only: moves the simulated clock `ms` forward in steps of at most the sample

@@ -539,5 +539,46 @@ TEST_F(SimFaultTest, ABatchTheCorpCannotCommitIsResentAndChargedOnce) {
   expect_server_state_settled(f, o.session, 14);
 }
 
+// A server restarted in the middle of a session (its workload keeps running, as a container
+// outlives the server process), the second time with records the corp has not acknowledged in its
+// WAL: each new incarnation re-adopts the session, the pending records are resent, and every
+// record is settled exactly once, the chain unbroken across both restarts.
+TEST_F(SimFaultTest, AServerRestartedMidSessionReadoptsItAndSettlesEveryRecordOnce) {
+  FaultyPlatform f(t_, Faulty::kServerState);
+  ASSERT_TRUE(f.ok());
+  const KeyPair user = f.funded_user();
+  const DeployOutcome o = f.deploy(user);
+  ASSERT_TRUE(o.ok) << o.error;
+  const TimeMs started = f.clock().now_ms();
+  f.p().advance(2 * kMinuteMs + 10'000);
+  ASSERT_TRUE(f.p().restart_server(0));
+  f.p().advance(2 * kMinuteMs);
+  // The corp goes away: the next records wait in the WAL, unacknowledged, across the restart.
+  f.p().network()->set_reachable(f.p().corp_url(), false);
+  f.p().advance(2 * kMinuteMs);
+  {
+    auto st = f.state();
+    ASSERT_NE(st, nullptr);
+    auto pending = st->unacked_records(1000);
+    ASSERT_TRUE(pending);
+    EXPECT_GE(pending->size(), 2u) << "records written while the corp was away";
+  }
+  f.p().network()->set_reachable(f.p().corp_url(), true);
+  ASSERT_TRUE(f.p().restart_server(0));
+  auto listed = f.server(user).sessions();
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().state, "running") << "re-adopted, not lost";
+  f.p().advance(kMinuteMs);
+  auto stopped = f.server(user).stop_session(o.session);
+  ASSERT_TRUE(stopped) << stopped.error().message;
+  f.p().advance(3 * kMinuteMs);
+  expect_settled_exactly(f, user, o.po_id, started, stopped->stopped_at);
+  const StatementPoView* po = find_po(f.statement(user), o.po_id);
+  ASSERT_NE(po, nullptr);
+  EXPECT_GE(po->records.size(), 7u);
+  expect_server_state_settled(f, o.session, po->records.size());
+}
+
 }  // namespace
 }  // namespace xop
