@@ -23,8 +23,8 @@ Result<std::unique_ptr<ClearingHouse>> ClearingHouse::open(CorpOptions opts, Key
   }
   if (opts.usage_clock_skew_ms < 0) return invalid("corp: usage_clock_skew_ms must not be negative");
   if (opts.ledger_check_interval_ms <= 0) return invalid("corp: ledger_check_interval_ms must be positive");
-  XOP_ASSIGN_OR_RETURN(auto store, CorpStore::open(opts.db_path, opts.durability));
-  XOP_ASSIGN_OR_RETURN(auto check_store, CorpStore::open(opts.db_path, opts.durability));
+  XOP_ASSIGN_OR_RETURN(auto store, CorpStore::open(opts.db_path, opts.durability, opts.ids));
+  XOP_ASSIGN_OR_RETURN(auto check_store, CorpStore::open(opts.db_path, opts.durability, opts.ids));
   return std::unique_ptr<ClearingHouse>(new ClearingHouse(std::move(opts), std::move(corp_key),
                                                           std::make_unique<CorpStore>(std::move(store)),
                                                           std::make_unique<CorpStore>(std::move(check_store))));
@@ -176,7 +176,7 @@ Result<SignedDoc> ClearingHouse::create_po(const Caller& caller, const NewPurcha
   }
   const int64_t ttl = std::min(req.ttl_ms.value_or(opts_.default_po_ttl_ms), opts_.max_po_ttl_ms);
   PurchaseOrder po;
-  po.po_id = random_id("po");
+  po.po_id = ids_or_random(opts_.ids).next("po");
   po.user = user.id;
   po.server = server->id;
   po.price_sheet = req.price_sheet;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "crypto/id_source.h"
 #include "crypto/keys.h"
 #include "storage/sqlite_db.h"
 
@@ -17,6 +18,9 @@ struct CorpOptions {
   // Code only, never from a config file: the daemon always syncs every commit; the in-process
   // simulated platform does not (storage/sqlite_db.h).
   SqliteDurability durability = SqliteDurability::kSynced;
+  // Code only: where purchase-order and transaction ids come from (not owned; outlives the corp).
+  // Null, the daemon's: random. The seeded simulated platform passes a SeededIds.
+  IdSource* ids = nullptr;
   std::optional<PublicKey> admin_key;  // the only key allowed to POST /v1/deposits
   int64_t default_po_ttl_ms = 3'600'000;
   int64_t max_po_ttl_ms = 7LL * 24 * 3'600'000;

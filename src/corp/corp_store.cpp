@@ -139,7 +139,7 @@ Result<UsageRecord> read_record(const SqliteStmt& s) {
 
 }  // namespace
 
-Result<CorpStore> CorpStore::open(const std::string& path, SqliteDurability durability) {
+Result<CorpStore> CorpStore::open(const std::string& path, SqliteDurability durability, IdSource* ids) {
   XOP_ASSIGN_OR_RETURN(auto db, SqliteDb::open(path, durability));
   XOP_RETURN_IF_ERROR(db.exec(kSchema));
   // Databases created before close requests were deferred lack the column.
@@ -150,7 +150,7 @@ Result<CorpStore> CorpStore::open(const std::string& path, SqliteDurability dura
     XOP_RETURN_IF_ERROR(
         db.exec("ALTER TABLE purchase_orders ADD COLUMN close_requested_at INTEGER NOT NULL DEFAULT 0"));
   }
-  return CorpStore(std::move(db));
+  return CorpStore(std::move(db), ids);
 }
 
 Result<std::optional<AccountRow>> CorpStore::find_account(const std::string& id) {
@@ -194,7 +194,7 @@ Result<std::string> CorpStore::post(LedgerTransaction tx, TimeMs now) {
     XOP_ASSIGN_OR_RETURN(balances[e.account], balance(e.account));
   }
   XOP_RETURN_IF_ERROR(apply_transaction(tx, balances));
-  tx.id = random_id("tx");
+  tx.id = ids_->next("tx");
   tx.at = now;
   XOP_ASSIGN_OR_RETURN(auto ins,
                        db_.prepare("INSERT INTO transactions (id, kind, po_id, memo, at) VALUES (?,?,?,?,?)"));

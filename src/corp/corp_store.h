@@ -12,6 +12,7 @@
 #include "corp/ledger.h"
 #include "corp/ledger_check.h"
 #include "corp/settlement.h"
+#include "crypto/id_source.h"
 #include "proto/usage_record.h"
 #include "storage/sqlite_db.h"
 
@@ -19,7 +20,9 @@ namespace xop {
 
 class CorpStore {
  public:
-  static Result<CorpStore> open(const std::string& path, SqliteDurability durability = SqliteDurability::kSynced);
+  // `ids` (not owned, outlives the store) mints transaction ids; null: random ones.
+  static Result<CorpStore> open(const std::string& path, SqliteDurability durability = SqliteDurability::kSynced,
+                                IdSource* ids = nullptr);
   SqliteDb& db() { return db_; }
 
   Result<std::optional<AccountRow>> find_account(const std::string& id);
@@ -69,8 +72,9 @@ class CorpStore {
                                                          const std::string& only_server = "");
 
  private:
-  explicit CorpStore(SqliteDb db) : db_(std::move(db)) {}
+  CorpStore(SqliteDb db, IdSource* ids) : db_(std::move(db)), ids_(&ids_or_random(ids)) {}
   SqliteDb db_;
+  IdSource* ids_;
 };
 
 }  // namespace xop

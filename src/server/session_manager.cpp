@@ -285,7 +285,7 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
                             std::to_string(fr.memory_bytes) + " memory_bytes, " + std::to_string(fr.disk_bytes) +
                             " disk_bytes)");
     }
-    s->row.id = random_id("s");
+    s->row.id = ids_or_random(opts_.ids).next("s");
     s->row.user = user;
     s->row.po_id = po.po_id;
     s->row.spec = to_json(spec);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "crypto/id_source.h"
 #include "crypto/keys.h"
 #include "proto/purchase_order.h"
 #include "proto/session_spec.h"
@@ -39,6 +40,8 @@ struct SessionManagerOptions {
   int64_t log_max_bytes = 8LL << 20;
   int64_t log_rate_bytes_per_s = 1LL << 20;
   int64_t log_retention_ms = 3'600'000;
+  // Where session ids come from (not owned; outlives the manager). Null: random.
+  IdSource* ids = nullptr;
 };
 
 struct SessionView {

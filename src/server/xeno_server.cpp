@@ -57,6 +57,7 @@ struct XenoServer::Impl {
   std::string advert_error;    // why the last advert failed, if it did (under round_mu)
   std::string delivery_error;  // why the last usage delivery failed, if it did (under round_mu)
   LogBackoff corp_log;         // usage delivery failures (under round_mu)
+  IdSource* ids = nullptr;     // session ids (ServerSeams::ids); null: random
 
   // A down corp logs on the first failed delivery, then at doubling intervals, and once when back.
   void note_delivery(const Status& delivered, TimeMs now) {
@@ -217,6 +218,7 @@ Result<std::unique_ptr<XenoServer>> XenoServer::open(ServerConfig config, const 
   impl->connector = std::move(seams.connector);
   impl->listen = std::move(seams.listen);
   impl->own_ticker = seams.run_ticker;
+  impl->ids = seams.ids;
   auto& cfg = impl->cfg;
   if (impl->listen && cfg.advertise_url.empty()) {
     return invalid("a server without an HTTP listener needs advertise_url (the endpoint it is reached at)");
@@ -298,6 +300,7 @@ Status XenoServer::start() {
   so.log_max_bytes = cfg.session_log_max_bytes;
   so.log_rate_bytes_per_s = cfg.session_log_rate_bytes_per_s;
   so.log_retention_ms = cfg.session_log_retention_ms;
+  so.ids = d.ids;
   d.sessions = std::make_unique<SessionManager>(so, *d.clock, *d.sandbox, *d.images, *d.store, corp_key, d.price_sheet);
   XOP_RETURN_IF_ERROR(d.sessions->recover());
   // At start-up, once recovery ended the uses of sessions that finished while we were down.

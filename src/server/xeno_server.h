@@ -8,6 +8,7 @@
 
 #include "client/connector.h"
 #include "core/clock.h"
+#include "crypto/id_source.h"
 #include "net/router.h"
 #include "server/sandbox.h"
 #include "server/server_config.h"
@@ -30,6 +31,8 @@ struct ServerSeams {
   // The session state store's (state.db) commits; the daemon always syncs them, the in-process
   // simulated platform does not (storage/sqlite_db.h).
   SqliteDurability storage = SqliteDurability::kSynced;
+  // Where session ids come from (not owned; outlives the server). Null: random.
+  IdSource* ids = nullptr;
 };
 
 class XenoServer {

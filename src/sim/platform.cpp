@@ -57,7 +57,10 @@ struct Platform::Impl {
   std::vector<PlatformServer> info;
   std::vector<bool> down;                          // per server (in-process wiring)
   std::vector<std::shared_ptr<SimSandbox>> boxes;  // per server (in-process): outlive a restart
-  std::mutex stop_mu;                              // stop() may race between an interrupt and the normal end
+  // In-process with a seed: purchase-order, transaction and session ids from the seed, so a run
+  // repeats id for id. Null otherwise (random ids).
+  std::unique_ptr<SeededIds> ids;
+  std::mutex stop_mu;  // stop() may race between an interrupt and the normal end
   bool stopped = false;
 
   [[nodiscard]] bool in_process() const { return net != nullptr; }
@@ -81,6 +84,7 @@ struct Platform::Impl {
     co.admin_key = admin.public_key();
     // The simulated platform's stores live in its scratch directory: no fsync (the daemons sync).
     if (in_process()) co.durability = opts.sim_durability;
+    co.ids = ids.get();
     XOP_ASSIGN_OR_RETURN(corp, CorpService::open(co, new_key(), *clock));
     if (in_process()) {
       corp_url = kSimCorpUrl;
@@ -171,6 +175,7 @@ struct Platform::Impl {
       };
       seams.run_ticker = false;
       seams.storage = opts.sim_durability;
+      seams.ids = ids.get();
     }
     XOP_ASSIGN_OR_RETURN(auto server, XenoServer::open(c, *clock, std::move(seams)));
     XOP_RETURN_IF_ERROR(server->start());
@@ -203,6 +208,7 @@ Result<std::unique_ptr<Platform>> Platform::start(const PlatformOptions& opts) {
     d.net = std::make_unique<SimNetwork>();
     d.connector = d.net->connector();
   }
+  if (opts.sim_clock != nullptr && opts.seed != 0) d.ids = std::make_unique<SeededIds>(opts.seed);
   d.admin = d.new_key();
   std::error_code ec;
   std::filesystem::create_directories(opts.data_dir + "/corp", ec);

@@ -8,10 +8,12 @@
 //    endpoint is served by its router through a SimNetwork, everything runs on a SimulatedClock
 //    that only advance() moves, and sessions run in SimSandbox (workloads described by their
 //    environment, sim/sim_sandbox.h) over root file systems copied, not mounted, so no root is
-//    needed. Its SQLite stores (corp, session state) commit without fsync
-//    (SqliteDurability::kUnsynced, unless PlatformOptions::sim_durability says otherwise): the scenario exercises the
-//    daemons' logic and SQL, not their disks; the daemons and the HTTP wiring always sync. Keys come from `seed`, so
-//    account ids, placement and amounts repeat run after run (purchase-order, session and transaction ids are random).
+//    needed. Its SQLite stores (corp, session state) commit without fsync (unless
+//    PlatformOptions::sim_durability says otherwise): the scenario exercises the daemons' logic
+//    and SQL, not their disks; the daemons and the HTTP wiring always sync. With a `seed`, keys
+//    and ids (purchase orders, sessions, ledger transactions: crypto/id_source.h) come from it,
+//    so account ids, placement, amounts and ids repeat run after run; request nonces stay random
+//    (the corp's replay table keeps them; no answer shows them).
 #pragma once
 
 #include <memory>

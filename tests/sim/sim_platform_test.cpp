@@ -46,6 +46,9 @@ struct Outcome {
   std::vector<int64_t> charged;      // per PO, micro-credits
   std::vector<int64_t> cpu_ns;       // per PO, as the settled records say
   int64_t user_balance = 0;
+  std::vector<std::string> po_ids;    // as the corp minted them
+  std::vector<std::string> sessions;  // as the servers minted them
+  std::string statement;              // the user's whole statement, as the corp answered it
   bool operator==(const Outcome&) const = default;
 };
 
@@ -204,12 +207,15 @@ Outcome run_scenario(const std::string& dir, uint64_t seed, const std::string& i
                   o.name.c_str(), static_cast<long long>(charged), want);
     }
     out.servers.push_back(o.server);
+    out.po_ids.push_back(o.po_id);
+    out.sessions.push_back(o.session);
     out.charged.push_back(charged);
     out.cpu_ns.push_back(cpu_ns);
     total += charged;
   }
   // Money moved, none made or lost: the user paid exactly what was charged and holds nothing.
   out.user_balance = statement.value("balance_micros", int64_t{-1});
+  out.statement = statement.dump();
   EXPECT_EQ(out.user_balance, deposit - total);
   EXPECT_EQ(statement.value("held_micros", int64_t{-1}), 0);
   auto check = p.corp().check_ledger();
@@ -235,9 +241,12 @@ TEST(SimPlatformTest, AnHourOfAWholePlatformIsChargedExactlyAndRepeatsWithItsSee
   std::printf("one simulated hour (3 servers, 2 sessions) took %.2f s of wall time\n", wall);
   ASSERT_EQ(first.servers.size(), 2u);
   const Outcome again = run_scenario(t.file("run2"), 42, image);
-  EXPECT_EQ(first, again) << "the same seed gives the same placement, charges and balances";
+  EXPECT_EQ(first, again) << "the same seed gives the same placement, charges, balances and ids";
+  EXPECT_EQ(first.statement, again.statement) << "byte for byte, transaction ids and times included";
   const Outcome other = run_scenario(t.file("run3"), 7, image);
   EXPECT_NE(first.servers, other.servers) << "another seed, other server identities";
+  EXPECT_NE(first.po_ids, other.po_ids) << "another seed, other ids";
+  EXPECT_NE(first.sessions, other.sessions);
 }
 
 TEST(SimPlatformTest, AdvertsExpireWhileAServerIsUnreachableAndReturnWithIt) {
