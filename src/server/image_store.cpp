@@ -870,7 +870,7 @@ Result<std::unique_ptr<ImageStore>> ImageStore::open(const std::string& dir, Ima
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return make_error(ErrorCode::kInternal, dir + ": " + ec.message());
-  XOP_ASSIGN_OR_RETURN(auto db, SqliteDb::open(dir + "/index.db"));
+  XOP_ASSIGN_OR_RETURN(auto db, SqliteDb::open(dir + "/index.db", opts.index_durability));
   auto store =
       std::make_unique<FsImageStore>(dir, opts, clock != nullptr ? *clock : SystemClock::instance(), std::move(db));
   XOP_RETURN_IF_ERROR(store->init());

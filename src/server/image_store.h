@@ -24,6 +24,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "storage/sqlite_db.h"
 
 namespace xop {
 
@@ -51,6 +52,9 @@ struct ImageStoreOptions {
   // the layers, bottom first, into a plain directory (whiteouts remove what they hide; opaque
   // directories are not honoured), so the mock runtime, tests and the simulator run without root.
   bool mount_rootfs = true;
+  // Code only, never from a config file: how the index (index.db) commits; the daemon syncs, the
+  // in-process simulated platform does not (ServerSeams::storage, storage/sqlite_db.h).
+  SqliteDurability index_durability = SqliteDurability::kSynced;
 };
 
 struct GcReport {

@@ -253,7 +253,9 @@ Result<std::unique_ptr<XenoServer>> XenoServer::open(ServerConfig config, const 
   }
   // Real sessions get a bounded disk of their own; a host that cannot make one is refused.
   if (cfg.runtime != "mock") XOP_RETURN_IF_ERROR(check_session_disk_support());
-  XOP_ASSIGN_OR_RETURN(impl->images, ImageStore::open(cfg.data_dir + "/images", cfg.images, &clock));
+  ImageStoreOptions image_opts = cfg.images;
+  image_opts.index_durability = seams.storage;
+  XOP_ASSIGN_OR_RETURN(impl->images, ImageStore::open(cfg.data_dir + "/images", image_opts, &clock));
   XOP_ASSIGN_OR_RETURN(impl->store, StateStore::open(cfg.data_dir + "/state.db", seams.storage));
   impl->verifier = std::make_unique<RequestVerifier>(clock, impl->server_id);
   XOP_ASSIGN_OR_RETURN(auto corp, ApiClient::connect(cfg.corp_url, impl->key, clock, impl->connector));

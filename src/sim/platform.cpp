@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <random>
 
 #include "client/api_client.h"
@@ -78,14 +79,17 @@ struct Platform::Impl {
     return *KeyPair::from_seed_base64(base64_encode(seed));
   }
 
+  std::optional<KeyPair> corp_key;  // kept so that a restarted corp signs as before
+
   Status start_corp() {
+    if (!corp_key) corp_key = new_key();
     CorpOptions co;
     co.db_path = opts.data_dir + "/corp/corp.db";
     co.admin_key = admin.public_key();
     // The simulated platform's stores live in its scratch directory: no fsync (the daemons sync).
     if (in_process()) co.durability = opts.sim_durability;
     co.ids = ids.get();
-    XOP_ASSIGN_OR_RETURN(corp, CorpService::open(co, new_key(), *clock));
+    XOP_ASSIGN_OR_RETURN(corp, CorpService::open(co, *corp_key, *clock));
     if (in_process()) {
       corp_url = kSimCorpUrl;
       return net->bind(corp_url, corp->router());
@@ -245,17 +249,27 @@ void Platform::set_down(size_t index, bool down) {
 Status Platform::restart_server(size_t index) {
   auto& d = *impl_;
   if (!d.in_process()) return invalid("restart_server: in-process wiring only");
-  if (index >= d.servers.size() || !d.servers[index])
-    return invalid("restart_server: no server " + std::to_string(index));
-  d.servers[index]->stop(/*stop_sessions=*/false);
+  if (index >= d.servers.size()) return invalid("restart_server: no server " + std::to_string(index));
+  if (d.servers[index]) d.servers[index]->stop(/*stop_sessions=*/false);
   d.servers[index].reset();
   d.net->unbind(d.info[index].url);
   auto server = d.open_server(static_cast<int>(index), d.servers_owner.account_id());
-  if (!server) return tl::make_unexpected(server.error());
+  if (!server) {
+    d.down[index] = true;  // stays down; restart_server may be called again
+    return tl::make_unexpected(server.error());
+  }
   d.servers[index] = std::move(*server);
   d.down[index] = false;
   d.net->set_reachable(d.info[index].url, true);
   return ok_status();
+}
+
+Status Platform::restart_corp() {
+  auto& d = *impl_;
+  if (!d.in_process()) return invalid("restart_corp: in-process wiring only");
+  d.net->unbind(d.corp_url);
+  d.corp.reset();  // closes its database: what it committed is all that survives
+  return d.start_corp();
 }
 
 void Platform::advance(int64_t ms) {
@@ -267,8 +281,9 @@ void Platform::advance(int64_t ms) {
     d.opts.sim_clock->advance_ms(step);
     ms -= step;
     for (size_t i = 0; i < d.servers.size(); ++i) {
-      if (!d.down[i]) d.servers[i]->tick();
+      if (!d.down[i] && d.servers[i]) d.servers[i]->tick();
     }
+    if (!d.corp) continue;
     auto released = d.corp->clearing_house().release_unclaimed_holds(d.clock->now_ms());
     if (!released) XOP_LOGN_WARN("sim", "releasing unclaimed holds failed: {}", released.error().message);
   }
@@ -279,7 +294,9 @@ void Platform::stop() {
   std::lock_guard lock(impl_->stop_mu);
   if (impl_->stopped) return;
   impl_->stopped = true;
-  for (auto& s : impl_->servers) s->stop(/*stop_sessions=*/true);
+  for (auto& s : impl_->servers) {
+    if (s) s->stop(/*stop_sessions=*/true);
+  }
   impl_->servers.clear();
   if (impl_->xis_http) impl_->xis_http->stop();
   if (impl_->corp_http) impl_->corp_http->stop();

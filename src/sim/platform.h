@@ -88,8 +88,14 @@ class Platform {
   void set_down(size_t index, bool down);
   // In-process wiring only: server `index` stops (its sessions keep running, as containers outlive
   // a real server process) and a new incarnation opens from the same data directory, key and
-  // endpoint, re-adopting its sessions and resending its unacknowledged usage records.
+  // endpoint, re-adopting its sessions and resending its unacknowledged usage records. The new
+  // incarnation registers with the corp: if it cannot start, the server stays down (set_down) and
+  // restart_server may be called again.
   Status restart_server(size_t index);
+  // In-process wiring only: the corp closes its database and a new one opens over it, with the
+  // same key and endpoint (what it committed is all that survives). On failure it stays away
+  // (requests to it are unreachable) and restart_corp may be called again.
+  Status restart_corp();
   // A key from the platform's seed (fresh random ones without a seed), for users of a scenario.
   KeyPair new_key();
   // In-process wiring only: moves the simulated clock `ms` forward in steps of at most the sample

@@ -14,6 +14,22 @@
 
 namespace xop {
 
+// What goes wrong on the way to one endpoint, each request drawn from the endpoint's seeded
+// generator (so one seed and one order of requests repeat the same faults). Probabilities in [0, 1].
+struct LinkFaults {
+  double drop_request = 0;  // never delivered: the client sees kUnavailable
+  double drop_answer = 0;   // delivered and handled, the answer lost: the client sees kUnavailable
+  double duplicate = 0;     // delivered twice at once: the client sees the second answer
+  double deliver_late = 0;  // delivered now, and a copy held back for deliver_late(): delayed, reordered
+};
+
+struct FaultCounts {
+  uint64_t dropped_requests = 0;
+  uint64_t dropped_answers = 0;
+  uint64_t duplicated = 0;
+  uint64_t delayed = 0;
+};
+
 class SimNetwork {
  public:
   SimNetwork();
@@ -24,6 +40,13 @@ class SimNetwork {
   void unbind(const std::string& url);
   // A bound endpoint that is down refuses every request as unreachable until it is up again.
   void set_reachable(const std::string& url, bool up);
+  // Faults on every later request to `url` (a bound endpoint; rebinding keeps them), drawn from a
+  // generator seeded with `seed`. LinkFaults{} ends them (held-back copies stay held).
+  Status set_faults(const std::string& url, LinkFaults faults, uint64_t seed);
+  // Delivers the copies held back for `url` in a seeded order, their answers discarded (the
+  // client gave up on them long ago). Returns how many were delivered.
+  size_t deliver_late(const std::string& url);
+  [[nodiscard]] FaultCounts fault_counts() const;
 
   // Looks the endpoint up at each request, so a rebinding or an outage is seen at once.
   [[nodiscard]] Connector connector() const;

@@ -125,7 +125,7 @@ Result<SqliteDb> SqliteDb::open(const std::string& path, SqliteDurability durabi
   sqlite3_extended_result_codes(raw, 1);
   XOP_RETURN_IF_ERROR(db.exec(durability == SqliteDurability::kSynced
                                   ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA foreign_keys=ON;"));
+                                  : "PRAGMA synchronous=OFF; PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"));
   return db;
 }
 
