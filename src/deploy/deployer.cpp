@@ -1,5 +1,6 @@
 #include "deploy/deployer.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -87,76 +88,83 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
   result.outcomes.resize(found.candidates.size());
   auto cancelled = [&] { return cancel_ != nullptr && cancel_->cancelled(); };
   std::atomic<bool> paused_once{false};
+  // Each placement, by its index in the ranking; workers take the next index until none is left.
+  auto place = [&](size_t i) {
+    const auto& c = found.candidates[i];
+    auto& out = result.outcomes[i];
+    const auto ts = std::chrono::steady_clock::now();
+    out.server = c.advert.server;
+    out.name = c.advert.name;
+    out.city = c.advert.city;
+    out.endpoint = c.advert.endpoint;
+    out.distance_km = c.distance_km;
+    out.price_per_hour = c.price_per_hour;
+    const std::string tag = "[" + c.advert.name + "] ";
+    auto fail = [&](const std::string& what, const Error& e) {
+      out.error = what + ": " + e.message;
+      say(tag + "FAILED " + out.error);
+    };
+    auto interrupted = [&](const std::string& what) {
+      out.interrupted = true;
+      out.error = "interrupted " + what;
+      say(tag + out.error);
+    };
+    if (cancelled()) return interrupted("before buying");
+    auto server = ServerClient::connect(c.advert.endpoint, key_, clock_, connector_);
+    auto corp = CorpClient::connect(corp_url_, key_, clock_, connector_);
+    if (!server || !corp) return fail("connect", server ? corp.error() : server.error());
+    // Sign for the server the (signed) advert names, not whatever the endpoint claims to be.
+    server->api().set_audience(c.advert.server);
+    // 1. blobs the server lacks.
+    size_t uploaded = 0;
+    for (const auto& b : layout.blobs) {
+      auto head = server->has_blob(b.digest);
+      if (head && *head) continue;
+      auto data = read_file_capped(b.path, kMaxBlobUploadBytes);
+      if (!data) return fail("read blob", data.error());
+      auto put = server->put_blob(b.digest, *data);
+      if (!put) return fail("upload", put.error());
+      ++uploaded;
+    }
+    say(tag + (uploaded == 0 ? "image already cached" : "uploaded " + std::to_string(uploaded) + " blobs"));
+    if (cancelled()) return interrupted("before buying");
+    // 2. purchase order.
+    auto po_doc = corp->create_po(CreatePoRequest{c.advert.server, c.advert.price_sheet, m.budget.micros(), {}});
+    if (!po_doc) return fail("purchase order", po_doc.error());
+    out.po_id = po_doc->body.value("po_id", "");
+    say(tag + "purchase order " + out.po_id.substr(0, 10) + "… holds " + format_credits(m.budget) + " credits");
+    if (pause_after_first_po_ && cancel_ != nullptr && !paused_once.exchange(true)) cancel_->wait();
+    if (cancelled()) {
+      auto closed = corp->close_po(out.po_id);
+      return interrupted(closed ? "before the session; purchase order closed"
+                                : "before the session; closing the purchase order failed: " + closed.error().message);
+    }
+    // 3. session.
+    CreateSessionRequest req{spec, *po_doc};
+    auto created = server->create_session(req);
+    if (!created) {
+      ignore_error(corp->close_po(out.po_id),
+                   "closing the unused PO; the create-session error is what the caller gets");
+      return fail("create session", created.error());
+    }
+    out.session = created->id;
+    out.ok = true;
+    out.seconds = seconds_since(ts);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f", out.seconds);
+    say(tag + "session " + out.session + " running (" + buf + " s)");
+    if (on_session_) {
+      std::lock_guard lock(progress_mu);
+      on_session_(out);
+    }
+  };
+  const size_t n = found.candidates.size();
+  const size_t threads = parallelism_ == 0 ? n : std::min(parallelism_, n);
+  std::atomic<size_t> next{0};
   std::vector<std::thread> workers;
-  for (size_t i = 0; i < found.candidates.size(); ++i) {
-    workers.emplace_back([&, i] {
-      const auto& c = found.candidates[i];
-      auto& out = result.outcomes[i];
-      const auto ts = std::chrono::steady_clock::now();
-      out.server = c.advert.server;
-      out.name = c.advert.name;
-      out.city = c.advert.city;
-      out.endpoint = c.advert.endpoint;
-      out.distance_km = c.distance_km;
-      out.price_per_hour = c.price_per_hour;
-      const std::string tag = "[" + c.advert.name + "] ";
-      auto fail = [&](const std::string& what, const Error& e) {
-        out.error = what + ": " + e.message;
-        say(tag + "FAILED " + out.error);
-      };
-      auto interrupted = [&](const std::string& what) {
-        out.interrupted = true;
-        out.error = "interrupted " + what;
-        say(tag + out.error);
-      };
-      if (cancelled()) return interrupted("before buying");
-      auto server = ServerClient::connect(c.advert.endpoint, key_, clock_, connector_);
-      auto corp = CorpClient::connect(corp_url_, key_, clock_, connector_);
-      if (!server || !corp) return fail("connect", server ? corp.error() : server.error());
-      // Sign for the server the (signed) advert names, not whatever the endpoint claims to be.
-      server->api().set_audience(c.advert.server);
-      // 1. blobs the server lacks.
-      size_t uploaded = 0;
-      for (const auto& b : layout.blobs) {
-        auto head = server->has_blob(b.digest);
-        if (head && *head) continue;
-        auto data = read_file_capped(b.path, kMaxBlobUploadBytes);
-        if (!data) return fail("read blob", data.error());
-        auto put = server->put_blob(b.digest, *data);
-        if (!put) return fail("upload", put.error());
-        ++uploaded;
-      }
-      say(tag + (uploaded == 0 ? "image already cached" : "uploaded " + std::to_string(uploaded) + " blobs"));
-      if (cancelled()) return interrupted("before buying");
-      // 2. purchase order.
-      auto po_doc = corp->create_po(CreatePoRequest{c.advert.server, c.advert.price_sheet, m.budget.micros(), {}});
-      if (!po_doc) return fail("purchase order", po_doc.error());
-      out.po_id = po_doc->body.value("po_id", "");
-      say(tag + "purchase order " + out.po_id.substr(0, 10) + "… holds " + format_credits(m.budget) + " credits");
-      if (pause_after_first_po_ && cancel_ != nullptr && !paused_once.exchange(true)) cancel_->wait();
-      if (cancelled()) {
-        auto closed = corp->close_po(out.po_id);
-        return interrupted(closed ? "before the session; purchase order closed"
-                                  : "before the session; closing the purchase order failed: " + closed.error().message);
-      }
-      // 3. session.
-      CreateSessionRequest req{spec, *po_doc};
-      auto created = server->create_session(req);
-      if (!created) {
-        ignore_error(corp->close_po(out.po_id),
-                     "closing the unused PO; the create-session error is what the caller gets");
-        return fail("create session", created.error());
-      }
-      out.session = created->id;
-      out.ok = true;
-      out.seconds = seconds_since(ts);
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.2f", out.seconds);
-      say(tag + "session " + out.session + " running (" + buf + " s)");
-      if (on_session_) {
-        std::lock_guard lock(progress_mu);
-        on_session_(out);
-      }
+  for (size_t t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) place(i);
     });
   }
   for (auto& w : workers) w.join();

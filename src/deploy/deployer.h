@@ -64,6 +64,9 @@ class Deployer {
   // Test only: the first worker to obtain a purchase order waits there until the cancellation is
   // set (the CLI sets it from $XOP_TEST_PAUSE_AFTER_FIRST_PO; docs/testing.md).
   void set_pause_after_first_po(bool pause) { pause_after_first_po_ = pause; }
+  // How many servers are placed at once (default 0: all of them). 1 places them one after the
+  // other in ranking order, which a seeded simulation needs to repeat its ids and statements.
+  void set_parallelism(size_t n) { parallelism_ = n; }
 
  private:
   KeyPair key_;
@@ -75,6 +78,7 @@ class Deployer {
   std::function<void(const DeployOutcome&)> on_session_;
   std::shared_ptr<const Cancellation> cancel_;
   bool pause_after_first_po_ = false;
+  size_t parallelism_ = 0;
 };
 
 }  // namespace xop

@@ -143,6 +143,7 @@ class FaultyPlatform {
   DeployOutcome deploy(const KeyPair& user, std::optional<int64_t> exit_after_ms = std::nullopt) {
     Deployer d(user, p().corp_url(), p().xis_url(), dir_ + "/scratch", clock_);
     d.set_connector(p().connector());
+    d.set_parallelism(1);  // one placement after the other: a seed repeats its run
     auto r = d.deploy(burner_manifest(exit_after_ms), nullptr);
     EXPECT_TRUE(r) << (r ? "" : r.error().to_string());
     if (!r || r->outcomes.size() != 1) return DeployOutcome{};

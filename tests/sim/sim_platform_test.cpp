@@ -142,6 +142,7 @@ Outcome run_scenario(const std::string& dir, uint64_t seed, const std::string& i
 
   Deployer d(user, p.corp_url(), p.xis_url(), dir + "/scratch", s.clock());
   d.set_connector(p.connector());
+  d.set_parallelism(1);  // concurrent placements would draw the corp's ids in a racing order
   auto r = d.deploy(burner_manifest(image, 2), nullptr);
   EXPECT_TRUE(r) << (r ? "" : r.error().to_string());
   if (!r) return out;
