@@ -443,7 +443,10 @@ struct HttpServer::Impl {
 
   awaitable<void> accept_loop() {
     while (!stopping) {
-      auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+      // Each connection on its own strand: beast::tcp_stream's deadline timer and the operation
+      // it cuts complete on the io_context's threads, and must never run at the same time (a
+      // timeout firing as the last bytes of a trickled body arrive raced and crashed here).
+      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kTuple);
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
         // E.g. out of file descriptors: back off instead of spinning.
@@ -451,7 +454,8 @@ struct HttpServer::Impl {
         co_await backoff.async_wait(kTuple);
         continue;
       }
-      asio::co_spawn(acceptor.get_executor(), serve(std::move(socket)), asio::detached);
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
     }
   }
 };
