@@ -11,6 +11,7 @@
 #include "client/server_client.h"
 #include "core/file_util.h"
 #include "proto/advert.h"
+#include "proto/owner_consent.h"
 #include "server/xeno_server.h"
 
 namespace xop {
@@ -167,6 +168,38 @@ int status(const CliState& st, const StatusArgs& a) {
   }
   return e ? 0 : 1;
 }
+struct ConsentArgs {
+  std::string server;  // the server's account id
+  std::string out;     // file to write (default: standard output)
+};
+
+// The owner's signed consent to be named by a server (proto/owner_consent.h), signed with this
+// profile's key: the server sends it when it first registers.
+int consent(const CliState& st, const ConsentArgs& a) {
+  if (!is_account_id(a.server)) {
+    return usage_error("'" + a.server +
+                       "' is not a server id: give the server's full account id (its registration refusal and `xop "
+                       "key new` print it)");
+  }
+  auto c = load_client_context(st);
+  if (!c) return fail(c.error());
+  if (a.server == c->key.account_id()) return usage_error("a server cannot be owned by its own key");
+  auto doc = sign_owner_consent(c->key, a.server, SystemClock::instance().now_ms());
+  if (!doc) return fail(doc.error());
+  const std::string text = doc->to_json().dump(2) + "\n";
+  if (a.out.empty()) {
+    std::cout << text;
+    return 0;
+  }
+  if (auto w = write_file_atomic(a.out, text); !w) return fail(w.error());
+  if (st.json) {
+    print_json(Json{{"owner", c->key.account_id()}, {"server", a.server}, {"file", a.out}});
+  } else {
+    std::cout << "wrote the consent of " << c->key.account_id() << " to be named by server " << a.server << " to "
+              << a.out << "\n(the server reads it from owner_consent_file, default <data_dir>/owner-consent.json)\n";
+  }
+  return 0;
+}
 }  // namespace
 
 void add_server_command(CLI::App& app, CliState& st) {
@@ -184,8 +217,16 @@ void add_server_command(CLI::App& app, CliState& st) {
   status_cmd->add_option("--config", a->config, "The server's config file, to find its API");
   status_cmd->callback([a, &st] { st.code = status(st, *a); });
 
-  cmd->callback([f, status_cmd, &st] {
-    if (status_cmd->parsed()) return;  // `xop server status` ran instead of the daemon
+  auto ca = std::make_shared<ConsentArgs>();
+  auto* consent_cmd = cmd->add_subcommand(
+      "consent", "As an owner, consent to be named by a server: writes the signed document it registers with");
+  consent_cmd->add_option("SERVER_ID", ca->server, "The server's account id")->required();
+  consent_cmd->add_option("--out,-o", ca->out, "Write it to this file (default: standard output)");
+  consent_cmd->callback([ca, &st] { st.code = consent(st, *ca); });
+
+  cmd->callback([f, status_cmd, consent_cmd, &st] {
+    // `xop server status` or `xop server consent` ran instead of the daemon.
+    if (status_cmd->parsed() || consent_cmd->parsed()) return;
     st.code = run(*f);
   });
 }

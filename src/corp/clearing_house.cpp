@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "corp/corp_store.h"
 #include "corp/expiry.h"
+#include "proto/owner_consent.h"
 #include "proto/purchase_order.h"
 #include "proto/usage_record.h"
 
@@ -110,6 +111,14 @@ Result<AccountRow> ClearingHouse::register_account(const Caller& caller, const R
     XOP_ASSIGN_OR_RETURN(auto owner, store_->find_account(*req.owner));
     if (!owner) return make_error(ErrorCode::kNotFound, "owner " + *req.owner + " is not a registered account");
     if (owner->kind != AccountKind::kUser) return invalid("owner " + *req.owner + " is not a user account");
+    if (!req.owner_consent) {
+      return make_error(ErrorCode::kPermissionDenied,
+                        "a server names its owner only with the owner's signed consent: the owner runs `xop server "
+                        "consent " +
+                            a.id + "` and the server sends it (config key owner_consent_file)");
+    }
+    XOP_ASSIGN_OR_RETURN(auto owner_key, PublicKey::from_base64(owner->public_key));
+    XOP_RETURN_IF_ERROR(verify_owner_consent(*req.owner_consent, owner_key, a.id));
   }
   XOP_RETURN_IF_ERROR(store_->insert_account(a));
   XOP_RETURN_IF_ERROR(txn.commit());

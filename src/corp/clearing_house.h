@@ -47,6 +47,9 @@ struct RegisterAccount {
   AccountKind kind = AccountKind::kUser;
   std::string name;
   std::optional<std::string> owner;  // a registered user; set for servers (checked by the decoder)
+  // For a server: the owner's signed consent to be named by this server (proto/owner_consent.h).
+  // A new server account is refused without it (kPermissionDenied).
+  std::optional<SignedDoc> owner_consent = std::nullopt;
 };
 
 struct Deposit {

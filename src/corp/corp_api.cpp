@@ -125,8 +125,9 @@ Result<HttpResponse> CorpApi::register_account(const HttpRequest& q, const PathP
   XOP_ASSIGN_OR_RETURN(auto caller, signed_caller(q));
   XOP_ASSIGN_OR_RETURN(auto body, json_body(q));
   XOP_ASSIGN_OR_RETURN(auto req, decode_register_account(body));
-  XOP_ASSIGN_OR_RETURN(
-      auto a, house_.register_account(caller, RegisterAccount{req.kind, req.name, req.owner}, clock_.now_ms()));
+  XOP_ASSIGN_OR_RETURN(auto a, house_.register_account(
+                                   caller, RegisterAccount{req.kind, req.name, req.owner, std::move(req.owner_consent)},
+                                   clock_.now_ms()));
   return json_response(201, to_json(AccountAnswer{account_view(a), std::nullopt, std::nullopt}));
 }
 

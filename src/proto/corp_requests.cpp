@@ -3,6 +3,7 @@
 #include "core/schema.h"
 #include "crypto/keys.h"
 #include "proto/doc_fields.h"
+#include "proto/owner_consent.h"
 #include "proto/price_sheet.h"
 #include "proto/usage_record.h"
 
@@ -32,6 +33,21 @@ const Schema<RegisterAccountRequest>& register_account_schema() {
                                 })
                             .str("name", &RegisterAccountRequest::name, kMaxAccountNameLen)
                             .opt_str("owner", &RegisterAccountRequest::owner, 64)
+                            .custom_opt(
+                                "owner_consent",
+                                [](const RegisterAccountRequest& r) -> std::optional<Json> {
+                                  if (!r.owner_consent) return std::nullopt;
+                                  return r.owner_consent->to_json();
+                                },
+                                [](JsonReader& r, RegisterAccountRequest& v, const char* k) {
+                                  const Json* j = r.opt_object(k);
+                                  if (j == nullptr || !r.ok()) return;
+                                  auto d = SignedDoc::from_json(*j, kOwnerConsentType);
+                                  if (d)
+                                    v.owner_consent = std::move(*d);
+                                  else
+                                    r.fail(k, d.error().message);
+                                })
                             .check([](const RegisterAccountRequest& r) -> std::string {
                               if (r.name.empty() || !is_printable_text(r.name))
                                 return ".name: must be non-empty printable text";
@@ -40,6 +56,8 @@ const Schema<RegisterAccountRequest>& register_account_schema() {
                               if (r.kind == AccountKind::kUser && r.owner)
                                 return ".owner: only server accounts have an owner";
                               if (r.owner && !is_account_id(*r.owner)) return ".owner: not an account id";
+                              if (r.owner_consent && r.kind != AccountKind::kServer)
+                                return ".owner_consent: only server accounts name an owner";
                               return "";
                             });
   return s;

@@ -21,6 +21,9 @@ struct RegisterAccountRequest {
   AccountKind kind = AccountKind::kUser;  // "user" | "server" on the wire; any other name is refused
   std::string name;
   std::optional<std::string> owner;  // required iff kind is kServer
+  // The owner's signed consent (proto/owner_consent.h); a new server account needs it. Its form
+  // and signature are checked here, whom it names by the corp.
+  std::optional<SignedDoc> owner_consent = std::nullopt;
 };
 Json to_json(const RegisterAccountRequest& r);
 Result<RegisterAccountRequest> decode_register_account(const Json& j);

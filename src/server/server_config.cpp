@@ -39,6 +39,8 @@ ConfigTable server_config_table(ServerConfigInput* in) {
   t.add_string("corp_public_key", &c.corp_public_key, "Base64 corp key to pin (default: fetched from the corp)");
   t.add_string("xis_url", &c.xis_url, "XIS to advertise to (empty: do not advertise)");
   t.add_string("owner", &c.owner, "Account id of the owning user; earnings go there (required)");
+  t.add_string("owner_consent_file", &c.owner_consent_file,
+               "The owner's signed consent from `xop server consent` (default: <data_dir>/owner-consent.json)");
   t.add_string("city", &c.city, "City named in the advert");
   t.add_number("latitude", &in->latitude, -90, 90, "Latitude in degrees, for distance ranking");
   t.add_number("longitude", &in->longitude, -180, 180, "Longitude in degrees");
@@ -108,6 +110,7 @@ Result<ServerConfig> server_config_from_toml(const toml::table& t, const ConfigF
     return invalid("server.sample_interval_ms: must not exceed charging_interval_ms");
   }
   if (c.key_file.empty()) c.key_file = c.data_dir + "/server.key";
+  if (c.owner_consent_file.empty()) c.owner_consent_file = c.data_dir + "/owner-consent.json";
   return c;
 }
 

@@ -25,6 +25,9 @@ struct ServerConfig {
   std::string corp_public_key;  // base64; pinned corp key. Empty: fetched from the corp at start
   std::string xis_url;          // empty: do not advertise
   std::string owner;            // account id of the owning user (earnings go there)
+  // The owner's signed consent to be named by this server (`xop server consent`), sent when the
+  // server first registers; default: <data_dir>/owner-consent.json.
+  std::string owner_consent_file;
   std::string city;
   GeoPoint location;
   std::string runtime = "runc";  // "runc", "crun", or "mock" (tests only)

@@ -8,9 +8,12 @@
 #include "client/api_client.h"
 #include "client/corp_client.h"
 #include "client/xis_client.h"
+#include "core/file_util.h"
+#include "core/json_reader.h"
 #include "core/log.h"
 #include "core/log_backoff.h"
 #include "net/http_server.h"
+#include "proto/owner_consent.h"
 #include "proto/server_status.h"
 #include "server/advertiser.h"
 #include "server/charging_agent.h"
@@ -280,10 +283,27 @@ Status XenoServer::start() {
   XOP_ASSIGN_OR_RETURN(auto corp_key, PublicKey::from_base64(corp_key_b64));
   d.corp->api().set_audience(corp_key.account_id());  // requests to the corp are signed for its key
 
-  // Register (idempotent: an existing registration is fine).
-  auto reg = d.corp->register_account(RegisterAccountRequest{AccountKind::kServer, cfg.name, cfg.owner});
+  // Register (idempotent: an existing registration is fine), with the owner's consent when the
+  // owner gave one (a new registration needs it; the corp says so).
+  RegisterAccountRequest reg_req{AccountKind::kServer, cfg.name, cfg.owner, std::nullopt};
+  const std::string consent_file =
+      cfg.owner_consent_file.empty() ? cfg.data_dir + "/owner-consent.json" : cfg.owner_consent_file;
+  if (std::filesystem::exists(consent_file)) {
+    XOP_ASSIGN_OR_RETURN(auto text, read_file_capped(consent_file, 64 * 1024));
+    auto json = parse_json(text);
+    if (!json) return invalid("owner consent " + consent_file + ": " + json.error().message);
+    auto consent = SignedDoc::from_json(*json, kOwnerConsentType);
+    if (!consent) return invalid("owner consent " + consent_file + ": " + consent.error().message);
+    reg_req.owner_consent = std::move(*consent);
+  }
+  auto reg = d.corp->register_account(reg_req);
   if (!reg && reg.error().code != ErrorCode::kConflict) {
-    return make_error(reg.error().code, "cannot register with the corp: " + reg.error().message);
+    std::string hint;
+    if (reg.error().code == ErrorCode::kPermissionDenied) {
+      hint = fmt::format(" (this server is {}; its owner writes the consent with `xop server consent {} --out {}`)",
+                         d.server_id, d.server_id, consent_file);
+    }
+    return make_error(reg.error().code, "cannot register with the corp: " + reg.error().message + hint);
   }
   d.registered_at = d.clock->now_ms();
   XOP_LOGN_INFO("server", "registered with the corp {} as {}", cfg.corp_url, d.server_id);

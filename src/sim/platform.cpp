@@ -9,9 +9,11 @@
 #include "client/api_client.h"
 #include "client/corp_client.h"
 #include "core/encoding.h"
+#include "core/file_util.h"
 #include "core/log.h"
 #include "corp/corp_service.h"
 #include "net/http_server.h"
+#include "proto/owner_consent.h"
 #include "server/xeno_server.h"
 #include "sim/shared_sandbox.h"
 #include "sim/sim_network.h"
@@ -162,10 +164,20 @@ struct Platform::Impl {
   Result<std::unique_ptr<XenoServer>> open_server(int i, const std::string& owner) {
     ServerConfig c = server_config(i, owner);
     ServerSeams seams;
-    if (in_process()) {
+    // The server's key, and the owner's consent to be named by it (kept across restarts).
+    {
       std::error_code ec;
       std::filesystem::create_directories(c.data_dir, ec);
-      if (!std::filesystem::exists(c.key_file)) XOP_RETURN_IF_ERROR(save_key_file(new_key(), c.key_file));
+      if (ec) return make_error(ErrorCode::kInternal, "cannot create " + c.data_dir + ": " + ec.message());
+    }
+    if (!std::filesystem::exists(c.key_file)) XOP_RETURN_IF_ERROR(save_key_file(new_key(), c.key_file));
+    const std::string consent_file = c.data_dir + "/owner-consent.json";
+    if (!std::filesystem::exists(consent_file)) {
+      XOP_ASSIGN_OR_RETURN(auto key, load_key_file(c.key_file));
+      XOP_ASSIGN_OR_RETURN(auto consent, sign_owner_consent(servers_owner, key.account_id(), clock->now_ms()));
+      XOP_RETURN_IF_ERROR(write_file_atomic(consent_file, consent.to_json().dump()));
+    }
+    if (in_process()) {
       auto* sim = opts.sim_clock;
       if (boxes.size() <= static_cast<size_t>(i)) boxes.resize(i + 1);
       if (!boxes[i]) {

@@ -84,6 +84,45 @@ TEST_F(CorpApi, ServerRegistrationNeedsAnExistingUserOwner) {
   EXPECT_EQ((*r)["account"]["owner"], owner.account_id());
 }
 
+TEST_F(CorpApi, AServerNamesItsOwnerOnlyWithTheOwnersSignedConsent) {
+  KeyPair owner = register_user("owner");
+  KeyPair mallory = register_user("mallory");
+  KeyPair s = KeyPair::generate();
+  auto reg = [&](const KeyPair& server, const Json& consent) {
+    Json body{{"kind", "server"}, {"name", "s"}, {"owner", owner.account_id()}};
+    if (!consent.is_null()) body["owner_consent"] = consent;
+    return call(server, "POST", "/v1/accounts", body);
+  };
+  auto expect_refused = [&](const Result<Json>& r, ErrorCode code, const std::string& says) {
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, code) << r.error().to_string();
+    EXPECT_NE(r.error().message.find(says), std::string::npos) << r.error().message;
+  };
+  // Without consent: refused, and the message says how to get one.
+  expect_refused(reg(s, nullptr), ErrorCode::kPermissionDenied, "xop server consent " + s.account_id());
+  // Consent signed by someone else than the owner, for another server, or naming another owner.
+  expect_refused(reg(s, owner_consent_json(mallory, s)), ErrorCode::kPermissionDenied, "not signed by the owner");
+  KeyPair other = KeyPair::generate();
+  expect_refused(reg(s, owner_consent_json(owner, other)), ErrorCode::kPermissionDenied, "for another server");
+  // A consent whose signature does not cover its body (the server id swapped in afterwards).
+  Json tampered = owner_consent_json(owner, other);
+  tampered["body"]["server"] = s.account_id();
+  expect_refused(reg(s, tampered), ErrorCode::kInvalidArgument, "owner_consent");
+  // Hostile shapes: not an object, the wrong document type, a user account carrying one.
+  expect_refused(reg(s, Json("yes")), ErrorCode::kInvalidArgument, "owner_consent");
+  Json wrong_type = owner_consent_json(owner, s);
+  wrong_type["type"] = "price_sheet";
+  expect_refused(reg(s, wrong_type), ErrorCode::kInvalidArgument, "owner_consent");
+  KeyPair u = KeyPair::generate();
+  expect_refused(call(u, "POST", "/v1/accounts",
+                      Json{{"kind", "user"}, {"name", "u"}, {"owner_consent", owner_consent_json(owner, u)}}),
+                 ErrorCode::kInvalidArgument, "owner_consent");
+  // Nothing was registered by the refusals; the owner's own consent registers the server.
+  auto ok = reg(s, owner_consent_json(owner, s));
+  ASSERT_TRUE(ok) << ok.error().to_string();
+  EXPECT_EQ((*ok)["account"]["owner"], owner.account_id());
+}
+
 TEST_F(CorpApi, PurchaseOrderHoldsFundsAndIsSignedByTheCorp) {
   KeyPair alice = register_user();
   KeyPair owner = register_user("owner");

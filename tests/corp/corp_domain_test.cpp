@@ -9,6 +9,7 @@
 #include "corp/clearing_house.h"
 #include "corp/expiry.h"
 #include "proto/charge.h"
+#include "proto/owner_consent.h"
 #include "proto/price_sheet.h"
 #include "proto/usage_record.h"
 #include "support/builders.h"
@@ -41,11 +42,15 @@ class ClearingHouseTest : public ::testing::Test {
     auto a = house_->register_account(as(k), RegisterAccount{AccountKind::kUser, name, std::nullopt}, now_);
     ASSERT_TRUE(a) << a.error().to_string();
   }
+  // A server account naming `owner`, with the owner's consent.
+  static RegisterAccount server_account(const std::string& name, const KeyPair& owner, const KeyPair& server) {
+    return RegisterAccount{AccountKind::kServer, name, owner.account_id(),
+                           *sign_owner_consent(owner, server.account_id(), 1'700'000'000'000)};
+  }
   void register_parties() {
     register_user(alice_, "alice");
     register_user(owner_, "owner");
-    auto s =
-        house_->register_account(as(srv_), RegisterAccount{AccountKind::kServer, "srv", owner_.account_id()}, now_);
+    auto s = house_->register_account(as(srv_), server_account("srv", owner_, srv_), now_);
     ASSERT_TRUE(s) << s.error().to_string();
     auto d = house_->deposit(as(admin_), Deposit{alice_.account_id(), 100'000, "funds"}, now_);
     ASSERT_TRUE(d) << d.error().to_string();
@@ -134,8 +139,7 @@ TEST_F(ClearingHouseTest, AccountsAreRegisteredOnceWithAUserAsOwner) {
       as(srv_), RegisterAccount{AccountKind::kServer, "s", KeyPair::generate().account_id()}, now_);
   ASSERT_FALSE(unknown_owner);
   EXPECT_EQ(unknown_owner.error().code, ErrorCode::kNotFound);
-  ASSERT_TRUE(
-      house_->register_account(as(srv_), RegisterAccount{AccountKind::kServer, "s", alice_.account_id()}, now_));
+  ASSERT_TRUE(house_->register_account(as(srv_), server_account("s", alice_, srv_), now_));
   auto server_owner =
       house_->register_account(as(srv2), RegisterAccount{AccountKind::kServer, "s2", srv_.account_id()}, now_);
   ASSERT_FALSE(server_owner);
@@ -335,8 +339,7 @@ TEST_F(ClearingHouseTest, OpenRefusesOptionsOutOfRange) {
 TEST_F(ClearingHouseTest, EarningsArePerServerTodayAndInTotalAndPrivateToTheOwner) {
   register_parties();
   KeyPair idle = KeyPair::generate();  // a second server of owner_ that earns nothing
-  ASSERT_TRUE(
-      house_->register_account(as(idle), RegisterAccount{AccountKind::kServer, "idle", owner_.account_id()}, now_));
+  ASSERT_TRUE(house_->register_account(as(idle), server_account("idle", owner_, idle), now_));
   const TimeMs day = utc_day_start(kT0);
   ASSERT_LE(day, kT0);
   ASSERT_GT(day + 86'400'000, kT0);

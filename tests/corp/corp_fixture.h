@@ -20,6 +20,7 @@
 #include "proto/charge.h"
 #include "proto/price_sheet.h"
 #include "proto/usage_record.h"
+#include "support/builders.h"
 #include "support/test_support.h"
 
 namespace xop::testing {
@@ -121,7 +122,11 @@ class CorpFixture : public ::testing::Test {
   }
   KeyPair register_server(const KeyPair& owner, const std::string& name = "srv") {
     KeyPair k = KeyPair::generate();
-    auto r = call(k, "POST", "/v1/accounts", Json{{"kind", "server"}, {"name", name}, {"owner", owner.account_id()}});
+    auto r = call(k, "POST", "/v1/accounts",
+                  Json{{"kind", "server"},
+                       {"name", name},
+                       {"owner", owner.account_id()},
+                       {"owner_consent", owner_consent_json(owner, k)}});
     EXPECT_TRUE(r) << r.error().to_string();
     return k;
   }

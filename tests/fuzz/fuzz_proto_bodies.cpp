@@ -7,6 +7,7 @@
 
 #include "proto/advert.h"
 #include "proto/charge.h"
+#include "proto/owner_consent.h"
 #include "proto/price_sheet.h"
 #include "proto/purchase_order.h"
 #include "proto/search.h"
@@ -53,15 +54,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto again = session_spec_from_json(to_json(*s)); !again || *again != *s) std::abort();
   }
   (void)create_session_request_from_json(j);
+  if (auto c = owner_consent_from_json(j)) {
+    if (auto again = owner_consent_from_json(to_json(*c)); !again || *again != *c) std::abort();
+  }
   (void)geo_from_json(j, "geo");
   // Wrapped forms: the same body as a signed document's body (signature will not verify).
-  for (const char* type : {kPriceSheetType, kAdvertType, kPurchaseOrderType, kUsageBatchType}) {
+  for (const char* type : {kPriceSheetType, kAdvertType, kPurchaseOrderType, kUsageBatchType, kOwnerConsentType}) {
     SignedDoc d;
     d.type = type;
     d.body = j;
     (void)verify_price_sheet(d);
     (void)verify_advert(d);
     (void)verify_usage_batch(d);
+    (void)verify_owner_consent(d, d.signer, "a" + std::string(40, '1'));
   }
   return 0;
 }

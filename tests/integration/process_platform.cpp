@@ -6,6 +6,8 @@
 
 #include <cstdio>
 
+#include "proto/owner_consent.h"
+
 namespace xop::testing {
 
 namespace {
@@ -147,6 +149,12 @@ memory_bytes = 1073741824
 )",
                            i, sdir, corp_url_, xis_url_, owner_.account_id(), c.name, c.lat, c.lon, opts_.runtime,
                            opts_.sample_interval_ms, opts_.charging_interval_ms, opts_.stop_grace_ms));
+    // The server's key made here, so that the owner can sign its consent to be named by it.
+    const KeyPair server_key = KeyPair::generate();
+    if (auto st = save_key_file(server_key, sdir + "/server.key"); !st) return "server key: " + st.error().message;
+    auto consent = sign_owner_consent(owner_, server_key.account_id(), SystemClock::instance().now_ms());
+    if (!consent) return "owner consent: " + consent.error().message;
+    write_file(sdir + "/owner-consent.json", consent->to_json().dump());
     servers_.push_back(spawn_server(static_cast<size_t>(i), sdir + ".log"));
     const std::string url = wait_for_url(sdir + "/url", *servers_.back());
     if (url.empty()) return "server " + std::to_string(i) + " did not start\n" + logs();

@@ -20,10 +20,12 @@ class UsageBatchTest : public ::testing::Test {
     user_ = platform_->new_user("batch-user", 10);
     // A server identity of the test's own, registered like any server.
     auto corp = ApiClient::connect(platform_->corp_url(), server_key_);
-    ASSERT_TRUE(
-        corp->call("POST", "/v1/accounts",
-                   Json{{"kind", "server"}, {"name", "test-server"}, {"owner", platform_->owner().account_id()}})
-            .has_value());
+    ASSERT_TRUE(corp->call("POST", "/v1/accounts",
+                           Json{{"kind", "server"},
+                                {"name", "test-server"},
+                                {"owner", platform_->owner().account_id()},
+                                {"owner_consent", testing::owner_consent_json(platform_->owner(), server_key_)}})
+                    .has_value());
     rates_.cpu_use_per_core_hour = 3'600'000;  // 1 micro-credit per CPU-millisecond
     rates_.memory_reserve_per_gib_hour = 360'000;
     const auto sheet = testing::signed_price_sheet(server_key_, 1, rates_);

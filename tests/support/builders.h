@@ -5,6 +5,7 @@
 #include <string>
 
 #include "crypto/keys.h"
+#include "proto/owner_consent.h"
 #include "proto/price_sheet.h"
 
 namespace xop::testing {
@@ -18,6 +19,12 @@ inline SignedDoc signed_price_sheet(const KeyPair& signer, TimeMs issued_at = 1'
                                     const Rates& rates = sample_rates(), const std::string& server_id = "") {
   const PriceSheet sheet{server_id.empty() ? signer.account_id() : server_id, issued_at, rates};
   return *SignedDoc::sign(kPriceSheetType, to_json(sheet), signer);
+}
+
+// The owner's signed consent to be named by the server `server`, as the "owner_consent" field of
+// a server's registration wants it.
+inline Json owner_consent_json(const KeyPair& owner, const KeyPair& server, TimeMs issued_at = 1'700'000'000'000) {
+  return sign_owner_consent(owner, server.account_id(), issued_at)->to_json();
 }
 
 }  // namespace xop::testing
