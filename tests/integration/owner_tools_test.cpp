@@ -3,10 +3,14 @@
 // `xop earnings` shows what each server earned; neither shows anything to a stranger.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include "core/file_util.h"
 #include "deploy/deployer.h"
 #include "deploy/user_home.h"
 #include "integration/process_platform.h"
 #include "integration/run_xop.h"
+#include "proto/owner_consent.h"
 
 namespace xop::testing {
 namespace {
@@ -63,6 +67,48 @@ size_t count(const std::string& text, const std::string& what) {
   size_t n = 0;
   for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
   return n;
+}
+
+TEST_F(OwnerToolsTest, ANewServerWithoutItsOwnersConsentIsRefusedUntilTheOwnerSignsOne) {
+  const KeyPair server_key = KeyPair::generate();
+  const std::string data_dir = platform_->dir().file("new-server");
+  std::filesystem::create_directories(data_dir);
+  ASSERT_TRUE(save_key_file(server_key, data_dir + "/server.key"));
+  const std::string config = platform_->dir().file("new-server.toml");
+  write_file(config, "name = \"xs-new\"\nlisten = \"127.0.0.1:0\"\ndata_dir = \"" + data_dir + "\"\ncorp_url = \"" +
+                         platform_->corp_url() + "\"\nowner = \"" + platform_->owner().account_id() +
+                         "\"\nruntime = \"mock\"\n");
+  // No consent: the server does not start, and says what the owner must run.
+  auto refused = run_xop({"server", "--config", config});
+  EXPECT_EQ(refused.code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("xop server consent " + server_key.account_id()), std::string::npos) << refused.err;
+
+  const std::string owner_home = home_for(platform_->owner(), "owner");
+  // A mistyped id is a usage error, and writes nothing.
+  const std::string file = data_dir + "/owner-consent.json";
+  auto typo = run_xop({"--home", owner_home, "server", "consent", server_key.account_id().substr(1), "--out", file});
+  EXPECT_EQ(typo.code, 2) << typo.err;
+  EXPECT_FALSE(std::filesystem::exists(file));
+  // The owner's consent, written where the server reads it, is the owner's signature for this server.
+  auto signed_ = run_xop({"--home", owner_home, "server", "consent", server_key.account_id(), "--out", file});
+  ASSERT_EQ(signed_.code, 0) << signed_.err;
+  auto text = read_file_capped(file, 65536);
+  ASSERT_TRUE(text);
+  auto json = parse_json(*text);
+  ASSERT_TRUE(json);
+  auto doc = SignedDoc::from_json(*json, kOwnerConsentType);
+  ASSERT_TRUE(doc) << doc.error().to_string();
+  EXPECT_TRUE(verify_owner_consent(*doc, platform_->owner().public_key(), server_key.account_id()));
+  // The corp takes it: the server's key registers naming the owner.
+  auto corp = ApiClient::connect(platform_->corp_url(), server_key);
+  ASSERT_TRUE(corp);
+  auto reg = corp->call("POST", "/v1/accounts",
+                        Json{{"kind", "server"},
+                             {"name", "xs-new"},
+                             {"owner", platform_->owner().account_id()},
+                             {"owner_consent", *json}});
+  ASSERT_TRUE(reg) << reg.error().to_string();
+  EXPECT_EQ((*reg)["account"]["owner"], platform_->owner().account_id());
 }
 
 TEST_F(OwnerToolsTest, StatusAndEarningsShowTheOwnersServerAndNothingToStrangers) {
