@@ -1,9 +1,40 @@
 #include "client/corp_client.h"
 
+#include <thread>
+
 #include "client/typed_call.h"
+#include "crypto/keys.h"
+#include "proto/idempotency_key.h"
 #include "proto/po_list.h"
 
 namespace xop {
+namespace {
+
+// Whether a keyed call that failed with `e` may be sent again with its key: its answer never
+// arrived or says nothing happened yet. Transport failures and 5xx answers come back as
+// kUnavailable, kInternal or kResourceExhausted; 409 in flight means the first is still running.
+bool retryable(const Error& e) {
+  return e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kInternal ||
+         e.code == ErrorCode::kIdempotencyKeyInFlight;
+}
+
+}  // namespace
+
+template <typename T>
+Result<T> CorpClient::post_keyed(const std::string& target, const Json& body,
+                                 const std::function<Result<T>(const Json&)>& decode, size_t max_answer_bytes) {
+  last_key_ = random_id("ik");
+  const std::map<std::string, std::string> headers{{"Idempotency-Key", format_idempotency_key(last_key_)}};
+  Result<T> r = make_error(ErrorCode::kInternal, "no attempt made");
+  for (int attempt = 1; attempt <= std::max(1, retry_.attempts); ++attempt) {
+    r = call_typed<T>(api_, "POST", target, body, decode, max_answer_bytes, headers);
+    if (r || !retryable(r.error())) return r;
+    if (r.error().code == ErrorCode::kIdempotencyKeyInFlight && attempt < retry_.attempts) {
+      std::this_thread::sleep_for(retry_.in_flight_wait * attempt);
+    }
+  }
+  return r;
+}
 
 Result<CorpClient> CorpClient::connect(const std::string& url, std::optional<KeyPair> key, const Clock& clock,
                                        const Connector& connector) {
@@ -49,11 +80,15 @@ Result<ServerAccountView> CorpClient::server(const std::string& id) {
 }
 
 Result<DepositAnswer> CorpClient::deposit(const DepositRequest& req) {
-  return call_typed<DepositAnswer>(api_, "POST", "/v1/deposits", to_json(req), decode_deposit_answer);
+  return post_keyed<DepositAnswer>("/v1/deposits", to_json(req), decode_deposit_answer, kMaxAnswerBytes);
+}
+
+Result<PayoutAnswer> CorpClient::payout(const PayoutRequest& req) {
+  return post_keyed<PayoutAnswer>("/v1/payouts", to_json(req), decode_payout_answer, kMaxAnswerBytes);
 }
 
 Result<SignedDoc> CorpClient::create_po(const CreatePoRequest& req) {
-  return call_typed<SignedDoc>(api_, "POST", "/v1/purchase-orders", to_json(req), decode_create_po_answer);
+  return post_keyed<SignedDoc>("/v1/purchase-orders", to_json(req), decode_create_po_answer, kMaxAnswerBytes);
 }
 
 Result<PoStatusView> CorpClient::purchase_order(const std::string& po_id) {
@@ -63,13 +98,12 @@ Result<PoStatusView> CorpClient::purchase_order(const std::string& po_id) {
 
 Result<ClosePoAnswer> CorpClient::close_po(const std::string& po_id) {
   XOP_RETURN_IF_ERROR(check_path_segment(po_id, "purchase order id"));
-  return call_typed<ClosePoAnswer>(api_, "POST", "/v1/purchase-orders/" + po_id + "/close", nullptr,
-                                   decode_close_po_answer);
+  return post_keyed<ClosePoAnswer>("/v1/purchase-orders/" + po_id + "/close", nullptr, decode_close_po_answer,
+                                   kMaxAnswerBytes);
 }
 
 Result<UsageAnswer> CorpClient::report_usage(const SignedDoc& batch) {
-  return call_typed<UsageAnswer>(api_, "POST", "/v1/usage", to_json(UsageRequest{batch}), decode_usage_answer,
-                                 kMaxUsageAnswerBytes);
+  return post_keyed<UsageAnswer>("/v1/usage", to_json(UsageRequest{batch}), decode_usage_answer, kMaxUsageAnswerBytes);
 }
 
 Result<StatementView> CorpClient::statement(const std::string& account) {
