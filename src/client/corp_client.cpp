@@ -1,5 +1,6 @@
 #include "client/corp_client.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "client/typed_call.h"
@@ -8,32 +9,41 @@
 #include "proto/po_list.h"
 
 namespace xop {
-namespace {
-
-// Whether a keyed call that failed with `e` may be sent again with its key: its answer never
-// arrived or says nothing happened yet. Transport failures and 5xx answers come back as
-// kUnavailable, kInternal or kResourceExhausted; 409 in flight means the first is still running.
-bool retryable(const Error& e) {
-  return e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kInternal ||
-         e.code == ErrorCode::kIdempotencyKeyInFlight;
-}
-
-}  // namespace
 
 template <typename T>
 Result<T> CorpClient::post_keyed(const std::string& target, const Json& body,
                                  const std::function<Result<T>(const Json&)>& decode, size_t max_answer_bytes) {
   last_key_ = random_id("ik");
   const std::map<std::string, std::string> headers{{"Idempotency-Key", format_idempotency_key(last_key_)}};
-  Result<T> r = make_error(ErrorCode::kInternal, "no attempt made");
-  for (int attempt = 1; attempt <= std::max(1, retry_.attempts); ++attempt) {
-    r = call_typed<T>(api_, "POST", target, body, decode, max_answer_bytes, headers);
-    if (r || !retryable(r.error())) return r;
-    if (r.error().code == ErrorCode::kIdempotencyKeyInFlight && attempt < retry_.attempts) {
-      std::this_thread::sleep_for(retry_.in_flight_wait * attempt);
+  const std::string text = body.is_null() ? std::string() : body.dump();
+  Error last{ErrorCode::kInternal, "no attempt made"};
+  const int attempts = std::max(1, retry_.attempts);
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
+    auto res = api_.call_raw("POST", target, text, "application/json", headers);
+    // Sent again with the key: no answer arrived, a 5xx (nothing was stored, so nothing
+    // happened), or the first attempt is still running at the corp.
+    if (!res) {
+      last = res.error();
+      continue;
     }
+    if (res->status >= 500) {
+      last = error_from_response(res->status, res->body);
+      continue;
+    }
+    if (res->status == 409) {
+      Error e = error_from_response(res->status, res->body);
+      if (e.code == ErrorCode::kIdempotencyKeyInFlight) {
+        last = std::move(e);
+        if (attempt < attempts) std::this_thread::sleep_for(retry_.in_flight_wait * attempt);
+        continue;
+      }
+    }
+    XOP_ASSIGN_OR_RETURN(auto j, answer_json("POST", target, *res, max_answer_bytes));
+    auto v = decode(j);
+    if (!v) return tl::make_unexpected(malformed_answer("POST", target, v.error().message));
+    return v;
   }
-  return r;
+  return tl::make_unexpected(std::move(last));
 }
 
 Result<CorpClient> CorpClient::connect(const std::string& url, std::optional<KeyPair> key, const Clock& clock,

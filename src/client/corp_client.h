@@ -10,7 +10,8 @@
 // retries. A call whose answer never arrived (the corp unreachable, the connection lost, a 5xx)
 // or whose first attempt is still in flight at the corp (409 idempotency_key_in_flight) is sent
 // again, freshly signed, with the same key, up to RetryPolicy::attempts times in all: the corp
-// moves the money at most once and a retry gets the first answer.
+// moves the money at most once and a retry gets the first answer. Any other answer (a refusal, a
+// malformed body) is final.
 #pragma once
 
 #include <chrono>

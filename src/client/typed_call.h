@@ -26,6 +26,11 @@ Result<Json> call_json(ApiClient& api, const std::string& method, const std::str
 Result<Json> call_json(ApiClient& api, const std::string& method, const std::string& target, const Json& body,
                        size_t max_answer_bytes, const std::map<std::string, std::string>& headers);
 
+// The JSON of an answer that arrived: a non-2xx status is the service's Error, an oversized or
+// non-JSON body a malformed_answer().
+Result<Json> answer_json(const std::string& method, const std::string& target, const HttpResponse& res,
+                         size_t max_answer_bytes = kMaxAnswerBytes);
+
 // As call_json(), then decodes the answer with `decode`.
 template <typename T>
 Result<T> call_typed(ApiClient& api, const std::string& method, const std::string& target, const Json& body,

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace xop {
 namespace {
@@ -50,7 +51,7 @@ TEST(IdempotencyKeyTest, MalformedValuesAreRefusedSayingWhy) {
 }
 
 TEST(IdempotencyKeyTest, FormatRoundTrips) {
-  for (const std::string k : {"a", "a\"b\\c", "with space", std::string(255, '\\')}) {
+  for (const std::string& k : std::vector<std::string>{"a", "a\"b\\c", "with space", std::string(255, '\\')}) {
     auto back = parse_idempotency_key(format_idempotency_key(k));
     ASSERT_TRUE(back) << k;
     EXPECT_EQ(*back, k);
