@@ -1,4 +1,5 @@
-// `xop account create|show|fund`: your identity, registration and balance.
+// `xop account create|show|fund|payout`: your identity, registration and balance; the admin's
+// deposits and payouts.
 #include <iostream>
 
 #include "cli/client_context.h"
@@ -17,6 +18,7 @@ struct AccountArgs {
   std::string amount;
   std::string admin_key_file;
   std::string account;
+  std::string memo;
 };
 
 int create(const CliState& st, const AccountArgs& a) {
@@ -96,6 +98,31 @@ int fund(const CliState& st, const AccountArgs& a) {
   }
   return 0;
 }
+// Money leaves the platform: the admin key pays `amount` out of ACCOUNT's available balance.
+int payout(const CliState& st, const AccountArgs& a) {
+  auto amount = parse_credits(a.amount);
+  if (!amount || amount->micros() <= 0)
+    return usage_error("amount must be a positive number of credits, e.g. 10 or 2.5");
+  if (a.memo.empty()) return usage_error("--memo is required: say why and for whom the money is paid out");
+  auto c = load_client_context(st);
+  if (!c) return fail(c.error());
+  const std::string admin_file = a.admin_key_file.empty() ? c->home.dir() + "/dev-admin.json" : a.admin_key_file;
+  auto admin = load_key_file(admin_file);
+  if (!admin) return fail("paying out needs the corp's admin key (" + admin_file + "): " + admin.error().message);
+  auto corp = CorpClient::connect(c->config.corp_url, *admin);
+  if (!corp) return fail(corp.error());
+  auto r = corp->payout(PayoutRequest{a.account, amount->micros(), a.memo}).map([](const PayoutAnswer& v) {
+    return to_json(v);
+  });
+  if (!r) return fail(r.error());
+  if (st.json) {
+    print_json(*r);
+  } else {
+    std::cout << "paid out " << format_credits(*amount) << " from " << a.account << "; balance "
+              << credits(r->value("balance_micros", int64_t{0})) << "\n";
+  }
+  return 0;
+}
 }  // namespace
 
 void add_account_command(CLI::App& app, CliState& st) {
@@ -117,6 +144,13 @@ void add_account_command(CLI::App& app, CliState& st) {
   f->add_option("--admin-key-file", a->admin_key_file,
                 "Admin key file (default: dev-admin.json in the profile's config directory)");
   f->callback([a, &st] { st.code = fund(st, *a); });
+  auto* p = cmd->add_subcommand("payout", "Pay credits out of an account's balance (needs the corp's admin key)");
+  p->add_option("account", a->account, "The account paid out from")->required();
+  p->add_option("amount", a->amount, "Credits, e.g. 10 or 2.50")->required();
+  p->add_option("--memo", a->memo, "Why and for whom (required; kept in the ledger)")->required();
+  p->add_option("--admin-key-file", a->admin_key_file,
+                "Admin key file (default: dev-admin.json in the profile's config directory)");
+  p->callback([a, &st] { st.code = payout(st, *a); });
 }
 
 }  // namespace xop

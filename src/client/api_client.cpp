@@ -77,20 +77,30 @@ Result<ApiClient> ApiClient::connect(const std::string& url, std::optional<KeyPa
 }
 
 Result<HttpResponse> ApiClient::send(const std::string& method, const std::string& target, const std::string& body,
-                                     const std::string& content_type, const std::string& audience) {
-  std::map<std::string, std::string> headers;
-  if (key_)
-    headers =
-        signature_headers(sign_request(*key_, method, target, unique_timestamp(clock_->now_ms()), audience, body));
+                                     const std::string& content_type, const std::string& audience,
+                                     const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> headers = extra;
+  if (key_) {
+    for (auto& [k, v] :
+         signature_headers(sign_request(*key_, method, target, unique_timestamp(clock_->now_ms()), audience, body))) {
+      headers[k] = std::move(v);
+    }
+  }
   if (!body.empty()) headers["Content-Type"] = content_type;
   return http_->request(method, target, body, headers);
 }
 
 Result<HttpResponse> ApiClient::call_raw(const std::string& method, const std::string& target, const std::string& body,
                                          const std::string& content_type) {
-  if (!key_) return send(method, target, body, content_type, "");
+  return call_raw(method, target, body, content_type, {});
+}
+
+Result<HttpResponse> ApiClient::call_raw(const std::string& method, const std::string& target, const std::string& body,
+                                         const std::string& content_type,
+                                         const std::map<std::string, std::string>& extra) {
+  if (!key_) return send(method, target, body, content_type, "", extra);
   XOP_ASSIGN_OR_RETURN(auto aud, audience());
-  auto res = send(method, target, body, content_type, aud);
+  auto res = send(method, target, body, content_type, aud, extra);
   if (!res || res->status != 401) return res;
   // Refused for the audience (checked before anything else, so nothing happened): learn again
   // and retry once, unless the audience was pinned.
@@ -101,7 +111,7 @@ Result<HttpResponse> ApiClient::call_raw(const std::string& method, const std::s
     if (audience_->pinned) return res;
     audience_->value = it->second;
   }
-  return send(method, target, body, content_type, it->second);
+  return send(method, target, body, content_type, it->second, extra);
 }
 
 Result<Json> ApiClient::call(const std::string& method, const std::string& target, const Json& body) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +44,9 @@ class ApiClient {
   // Raw variant for non-JSON bodies (e.g. blob uploads); returns the raw response.
   Result<HttpResponse> call_raw(const std::string& method, const std::string& target, const std::string& body,
                                 const std::string& content_type = "application/json");
+  // As call_raw(), with `headers` added to the request (e.g. Idempotency-Key).
+  Result<HttpResponse> call_raw(const std::string& method, const std::string& target, const std::string& body,
+                                const std::string& content_type, const std::map<std::string, std::string>& headers);
 
   [[nodiscard]] const Endpoint& endpoint() const { return ep_; }
   [[nodiscard]] const std::optional<KeyPair>& key() const { return key_; }
@@ -55,7 +59,8 @@ class ApiClient {
  private:
   struct AudienceCache;
   Result<HttpResponse> send(const std::string& method, const std::string& target, const std::string& body,
-                            const std::string& content_type, const std::string& audience);
+                            const std::string& content_type, const std::string& audience,
+                            const std::map<std::string, std::string>& extra);
   std::shared_ptr<Transport> http_;
   Endpoint ep_;
   std::shared_ptr<AudienceCache> audience_;

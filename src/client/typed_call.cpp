@@ -8,8 +8,18 @@ Error malformed_answer(const std::string& method, const std::string& target, con
 
 Result<Json> call_json(ApiClient& api, const std::string& method, const std::string& target, const Json& body,
                        size_t max_answer_bytes) {
+  return call_json(api, method, target, body, max_answer_bytes, {});
+}
+
+Result<Json> call_json(ApiClient& api, const std::string& method, const std::string& target, const Json& body,
+                       size_t max_answer_bytes, const std::map<std::string, std::string>& headers) {
   const std::string text = body.is_null() ? std::string() : body.dump();
-  XOP_ASSIGN_OR_RETURN(auto res, api.call_raw(method, target, text));
+  XOP_ASSIGN_OR_RETURN(auto res, api.call_raw(method, target, text, "application/json", headers));
+  return answer_json(method, target, res, max_answer_bytes);
+}
+
+Result<Json> answer_json(const std::string& method, const std::string& target, const HttpResponse& res,
+                         size_t max_answer_bytes) {
   if (res.status < 200 || res.status >= 300) return tl::make_unexpected(error_from_response(res.status, res.body));
   if (res.body.size() > max_answer_bytes) {
     return tl::make_unexpected(malformed_answer(

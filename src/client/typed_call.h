@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -21,10 +22,20 @@ inline constexpr size_t kMaxAnswerBytes = size_t{1} << 20;
 Result<Json> call_json(ApiClient& api, const std::string& method, const std::string& target, const Json& body,
                        size_t max_answer_bytes = kMaxAnswerBytes);
 
+// As call_json(), with `headers` added to the request.
+Result<Json> call_json(ApiClient& api, const std::string& method, const std::string& target, const Json& body,
+                       size_t max_answer_bytes, const std::map<std::string, std::string>& headers);
+
+// The JSON of an answer that arrived: a non-2xx status is the service's Error, an oversized or
+// non-JSON body a malformed_answer().
+Result<Json> answer_json(const std::string& method, const std::string& target, const HttpResponse& res,
+                         size_t max_answer_bytes = kMaxAnswerBytes);
+
 // As call_json(), then decodes the answer with `decode`.
 template <typename T>
 Result<T> call_typed(ApiClient& api, const std::string& method, const std::string& target, const Json& body,
-                     const std::function<Result<T>(const Json&)>& decode, size_t max_answer_bytes = kMaxAnswerBytes);
+                     const std::function<Result<T>(const Json&)>& decode, size_t max_answer_bytes = kMaxAnswerBytes,
+                     const std::map<std::string, std::string>& headers = {});
 
 // A malformed answer's error: kUnavailable, naming the call.
 Error malformed_answer(const std::string& method, const std::string& target, const std::string& what);
@@ -35,8 +46,9 @@ Status check_path_segment(std::string_view id, const char* what);
 
 template <typename T>
 Result<T> call_typed(ApiClient& api, const std::string& method, const std::string& target, const Json& body,
-                     const std::function<Result<T>(const Json&)>& decode, size_t max_answer_bytes) {
-  XOP_ASSIGN_OR_RETURN(auto j, call_json(api, method, target, body, max_answer_bytes));
+                     const std::function<Result<T>(const Json&)>& decode, size_t max_answer_bytes,
+                     const std::map<std::string, std::string>& headers) {
+  XOP_ASSIGN_OR_RETURN(auto j, call_json(api, method, target, body, max_answer_bytes, headers));
   auto v = decode(j);
   if (!v) return tl::make_unexpected(malformed_answer(method, target, v.error().message));
   return v;

@@ -12,7 +12,7 @@ struct CodeInfo {
   const char* name;
   int status;
 };
-constexpr std::array<CodeInfo, 14> kCodes{{
+constexpr std::array<CodeInfo, 17> kCodes{{
     {ErrorCode::kInvalidArgument, "invalid_argument", 400},
     {ErrorCode::kUnauthenticated, "unauthenticated", 401},
     {ErrorCode::kPaymentRequired, "payment_required", 402},
@@ -27,6 +27,9 @@ constexpr std::array<CodeInfo, 14> kCodes{{
     {ErrorCode::kInternal, "internal", 500},
     {ErrorCode::kUnavailable, "unavailable", 503},
     {ErrorCode::kRateLimited, "rate_limited", 429},
+    {ErrorCode::kInvalidIdempotencyKey, "invalid_idempotency_key", 400},
+    {ErrorCode::kIdempotencyKeyReused, "idempotency_key_reused", 422},
+    {ErrorCode::kIdempotencyKeyInFlight, "idempotency_key_in_flight", 409},
 }};
 const CodeInfo& info(ErrorCode c) {
   for (const auto& i : kCodes) {

@@ -24,6 +24,9 @@ enum class ErrorCode {
   kInternal,           // 500
   kUnavailable,        // 503: a dependency could not be reached
   kRateLimited,        // 429: too many requests from this caller; retry later
+  kInvalidIdempotencyKey,   // 400: the Idempotency-Key header is empty, too long or not visible ASCII
+  kIdempotencyKeyReused,    // 422: the caller used this Idempotency-Key for another request
+  kIdempotencyKeyInFlight,  // 409: the first request with this Idempotency-Key is still being served
 };
 
 struct Error {

@@ -63,7 +63,7 @@ Status ClearingHouse::consume_nonce(const Caller& caller, TimeMs now) {
 // Runs in its own SQLite transaction, so a request that fails afterwards does not undo it.
 // Cheap when nothing is due: one probe of the purchase orders.
 Result<size_t> ClearingHouse::release_unclaimed_holds(TimeMs now) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   return release_locked(now);
 }
 
@@ -99,7 +99,7 @@ Result<size_t> ClearingHouse::release_locked(TimeMs now) {
 }
 
 Result<AccountRow> ClearingHouse::register_account(const Caller& caller, const RegisterAccount& req, TimeMs now) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   XOP_RETURN_IF_ERROR(release_locked(now));
   SqliteTxn txn(store_->db());
   XOP_RETURN_IF_ERROR(txn.begin());
@@ -126,7 +126,7 @@ Result<AccountRow> ClearingHouse::register_account(const Caller& caller, const R
 }
 
 Result<AccountStatus> ClearingHouse::account(const Caller& caller, const std::string& id, TimeMs now) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   XOP_RETURN_IF_ERROR(release_locked(now));
   XOP_ASSIGN_OR_RETURN(auto a, store_->find_account(id));
   const std::string who = caller.key.account_id();
@@ -144,7 +144,7 @@ Result<AccountStatus> ClearingHouse::account(const Caller& caller, const std::st
 // Users are 404 like unknown ids, so nothing about users can be learnt here.
 Result<AccountRow> ClearingHouse::server(const std::string& id) {
   if (!is_account_id(id)) return invalid("not an account id: " + id.substr(0, 64));
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   XOP_ASSIGN_OR_RETURN(auto a, store_->find_account(id));
   if (!a || a->kind != AccountKind::kServer) return make_error(ErrorCode::kNotFound, "no server account " + id);
   return std::move(*a);
@@ -152,7 +152,7 @@ Result<AccountRow> ClearingHouse::server(const std::string& id) {
 
 Result<Deposited> ClearingHouse::deposit(const Caller& caller, const Deposit& req, TimeMs now) {
   if (!is_admin(caller.key)) return make_error(ErrorCode::kPermissionDenied, "only the admin key may deposit");
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   XOP_RETURN_IF_ERROR(release_locked(now));
   SqliteTxn txn(store_->db());
   XOP_RETURN_IF_ERROR(txn.begin());
@@ -170,9 +170,58 @@ Result<Deposited> ClearingHouse::deposit(const Caller& caller, const Deposit& re
   return out;
 }
 
+Result<PaidOut> ClearingHouse::payout(const Caller& caller, const Payout& req, TimeMs now) {
+  if (!is_admin(caller.key)) return make_error(ErrorCode::kPermissionDenied, "only the admin key may pay out");
+  if (req.amount <= 0) return invalid("amount_micros: must be positive");
+  if (req.memo.empty()) return invalid("memo: required for a payout");
+  std::lock_guard lock(mu_);
+  XOP_RETURN_IF_ERROR(release_locked(now));
+  SqliteTxn txn(store_->db());
+  XOP_RETURN_IF_ERROR(txn.begin());
+  XOP_RETURN_IF_ERROR(consume_nonce(caller, now));
+  XOP_ASSIGN_OR_RETURN(auto a, store_->find_account(req.account));
+  if (!a) return make_error(ErrorCode::kNotFound, "no account " + req.account);
+  XOP_ASSIGN_OR_RETURN(const int64_t available, store_->balance(user_ledger_account(a->id)));
+  if (req.amount > available) {
+    return make_error(ErrorCode::kPaymentRequired, "payout of " + std::to_string(req.amount) + " micros exceeds " +
+                                                       a->id + "'s available balance of " + std::to_string(available) +
+                                                       " micros");
+  }
+  LedgerTransaction tx;
+  tx.kind = TxKind::kPayout;
+  tx.memo = req.memo + " (paid out by " + caller.key.account_id() + ")";
+  tx.entries = transfer(user_ledger_account(a->id), kExternalPayouts, req.amount);
+  PaidOut out;
+  XOP_ASSIGN_OR_RETURN(out.transaction, store_->post(std::move(tx), now));
+  XOP_ASSIGN_OR_RETURN(out.balance, store_->balance(user_ledger_account(a->id)));
+  XOP_RETURN_IF_ERROR(txn.commit());
+  return out;
+}
+
+Result<IdempotentAnswer> ClearingHouse::run_idempotent(const IdempotencyClaim& claim, TimeMs now,
+                                                       const std::function<StoredAnswer()>& run) {
+  std::lock_guard lock(mu_);
+  SqliteTxn txn(store_->db());
+  XOP_RETURN_IF_ERROR(txn.begin());
+  XOP_ASSIGN_OR_RETURN(auto stored, store_->find_answer(claim.scope, claim.key));
+  if (stored) {
+    if (stored->fingerprint != claim.fingerprint) {
+      return make_error(ErrorCode::kIdempotencyKeyReused,
+                        "Idempotency-Key was already used by this account for another request");
+    }
+    return IdempotentAnswer{std::move(*stored), true};
+  }
+  StoredAnswer answer = run();
+  if (answer.status < 200 || answer.status >= 300) return IdempotentAnswer{std::move(answer), false};
+  answer.fingerprint = claim.fingerprint;
+  XOP_RETURN_IF_ERROR(store_->insert_answer(claim.scope, claim.key, answer, now));
+  XOP_RETURN_IF_ERROR(txn.commit());
+  return IdempotentAnswer{std::move(answer), false};
+}
+
 Result<SignedDoc> ClearingHouse::create_po(const Caller& caller, const NewPurchaseOrder& req, TimeMs now) {
   XOP_ASSIGN_OR_RETURN(auto sheet, verify_price_sheet(req.price_sheet));
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   XOP_RETURN_IF_ERROR(release_locked(now));
   XOP_ASSIGN_OR_RETURN(auto user, registered_caller(caller.key));
   if (user.kind != AccountKind::kUser) return make_error(ErrorCode::kPermissionDenied, "only user accounts may buy");
@@ -236,13 +285,13 @@ Result<PoRow> ClearingHouse::readable_po(const PublicKey& key, const std::string
 }
 
 Result<PoRow> ClearingHouse::purchase_order(const Caller& caller, const std::string& po_id, TimeMs now) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   XOP_RETURN_IF_ERROR(release_locked(now));
   return readable_po(caller.key, po_id);
 }
 
 Status ClearingHouse::close_po(const Caller& caller, const std::string& po_id, TimeMs now) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   XOP_RETURN_IF_ERROR(release_locked(now));
   SqliteTxn txn(store_->db());
   XOP_RETURN_IF_ERROR(txn.begin());
@@ -270,7 +319,7 @@ Result<UsageSettlement> ClearingHouse::settle_usage(const Caller& caller, const 
   if (!(signed_batch.signer == caller.key)) {
     return make_error(ErrorCode::kPermissionDenied, "usage batch is not signed by the requesting server");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   XOP_RETURN_IF_ERROR(release_locked(now));
   XOP_ASSIGN_OR_RETURN(auto server, registered_caller(caller.key));
   if (server.kind != AccountKind::kServer) return make_error(ErrorCode::kPermissionDenied, "only servers report usage");
@@ -328,7 +377,7 @@ Result<UsageSettlement> ClearingHouse::settle_usage(const Caller& caller, const 
 }
 
 Result<Earnings> ClearingHouse::earnings(const Caller& caller, const std::string& id, TimeMs now) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   XOP_RETURN_IF_ERROR(release_locked(now));
   XOP_ASSIGN_OR_RETURN(auto a, store_->find_account(id));
   const std::string who = caller.key.account_id();
@@ -361,7 +410,7 @@ Result<std::vector<PoRow>> ClearingHouse::purchase_orders_of(const Caller& calle
   if (caller.key.account_id() != id) {
     return make_error(ErrorCode::kPermissionDenied, "an account's purchase orders are private to it");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   XOP_RETURN_IF_ERROR(release_locked(now));
   XOP_ASSIGN_OR_RETURN(auto a, store_->find_account(id));
   if (!a) return make_error(ErrorCode::kNotFound, "no account " + id);
@@ -377,7 +426,7 @@ Result<Statement> ClearingHouse::statement(const Caller& caller, const std::stri
   if (caller.key.account_id() != id) {
     return make_error(ErrorCode::kPermissionDenied, "a statement is private to its account");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   XOP_RETURN_IF_ERROR(release_locked(now));
   XOP_ASSIGN_OR_RETURN(auto a, store_->find_account(id));
   if (!a) return make_error(ErrorCode::kNotFound, "no account " + id);

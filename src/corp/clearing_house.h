@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -61,6 +62,30 @@ struct Deposit {
 struct Deposited {
   std::string transaction;  // the ledger transaction id
   int64_t balance = 0;      // the account's balance after it
+};
+
+struct Payout {
+  std::string account;
+  int64_t amount = 0;  // > 0
+  std::string memo;    // why, for whom: required
+};
+
+struct PaidOut {
+  std::string transaction;  // the ledger transaction id
+  int64_t balance = 0;      // the account's balance after it
+};
+
+// A request under an Idempotency-Key (idempotency.h): who sent it, its key, and the digest of
+// what it asks.
+struct IdempotencyClaim {
+  std::string scope;  // the caller's account id: keys of different callers never meet
+  std::string key;
+  std::string fingerprint;
+};
+
+struct IdempotentAnswer {
+  StoredAnswer answer;
+  bool replayed = false;  // the stored first answer, not a new one
 };
 
 struct AccountStatus {
@@ -127,6 +152,24 @@ class ClearingHouse {
   Result<AccountRow> register_account(const Caller& caller, const RegisterAccount& req, TimeMs now);
   // The admin key only (kPermissionDenied): moves `amount` from external:deposits to the account.
   Result<Deposited> deposit(const Caller& caller, const Deposit& req, TimeMs now);
+  // The admin key only (kPermissionDenied): moves `amount` from the account's available balance to
+  // external:payouts (kPaymentRequired above the balance; holds are not touched), recording the
+  // memo and the admin's account id in the ledger transaction's memo.
+  Result<PaidOut> payout(const Caller& caller, const Payout& req, TimeMs now);
+
+  // Serves one request under an Idempotency-Key, in ONE SQLite transaction with its effect:
+  // - the key is stored for claim.scope with the same fingerprint: its stored answer, replayed
+  //   (`run` is not called);
+  // - stored with another fingerprint: kIdempotencyKeyReused, nothing happens;
+  // - not stored: calls `run` (which calls the operations above; their transactions nest inside
+  //   this one). A 2xx answer is stored with the key and commits with the operation's effect, so
+  //   the effect and its answer are kept together or not at all; any other answer rolls
+  //   everything back and is returned unstored (a failed call changed nothing, so a retry with
+  //   the key runs it again).
+  // `run` runs with the clearing house's lock held: it must call nothing but this object.
+  Result<IdempotentAnswer> run_idempotent(const IdempotencyClaim& claim, TimeMs now,
+                                          const std::function<StoredAnswer()>& run);
+
   // Readable by the account itself, the owner of a server account, and the admin.
   Result<AccountStatus> account(const Caller& caller, const std::string& id, TimeMs now);
   // Public: a registered server account (users are kNotFound like unknown ids).
@@ -179,7 +222,8 @@ class ClearingHouse {
 
   CorpOptions opts_;
   KeyPair key_;
-  std::mutex mu_;  // guards store_
+  // Guards store_. Recursive: run_idempotent holds it while the operations it runs take it again.
+  std::recursive_mutex mu_;
   std::unique_ptr<CorpStore> store_;
   std::mutex check_mu_;                     // guards check_store_
   std::unique_ptr<CorpStore> check_store_;  // a second connection, used only for ledger checks

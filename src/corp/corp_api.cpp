@@ -90,14 +90,24 @@ CorpApi::CorpApi(ClearingHouse& house, const Clock& clock)
   r->add("GET", "/v1/accounts/{id}/earnings", route(&CorpApi::earnings), 0, Access::kSigned);
   r->add("GET", "/v1/accounts/{id}/purchase-orders", route(&CorpApi::account_pos), 0, Access::kSigned);
   r->add("GET", "/v1/servers/{id}", route(&CorpApi::get_server), 0);
-  r->add("POST", "/v1/deposits", route(&CorpApi::deposit), kSmallBody, Access::kSigned);
-  r->add("POST", "/v1/purchase-orders", route(&CorpApi::create_po), kSmallBody, Access::kSigned);
+  // Money-moving POSTs take an Idempotency-Key (idempotency.h).
+  r->add("POST", "/v1/deposits", idempotent(&CorpApi::deposit), kSmallBody, Access::kSigned);
+  r->add("POST", "/v1/payouts", idempotent(&CorpApi::payout), kSmallBody, Access::kSigned);
+  r->add("POST", "/v1/purchase-orders", idempotent(&CorpApi::create_po), kSmallBody, Access::kSigned);
   r->add("GET", "/v1/purchase-orders/{po_id}", route(&CorpApi::get_po), 0, Access::kSigned);
-  r->add("POST", "/v1/purchase-orders/{po_id}/close", route(&CorpApi::close_po), kSmallBody, Access::kSigned);
-  r->add("POST", "/v1/usage", route(&CorpApi::usage), kUsageBody, Access::kSigned);
+  r->add("POST", "/v1/purchase-orders/{po_id}/close", idempotent(&CorpApi::close_po), kSmallBody, Access::kSigned);
+  r->add("POST", "/v1/usage", idempotent(&CorpApi::usage), kUsageBody, Access::kSigned);
   r->add("GET", "/v1/statements/{account}", route(&CorpApi::statement), 0, Access::kSigned);
   r->add("GET", "/v1/ledger/check", route(&CorpApi::ledger_check), 0, Access::kOptional);
   router_ = std::move(r);
+}
+
+Handler CorpApi::idempotent(Method m) {
+  return [this, m](const HttpRequest& q, const PathParams& p) {
+    return serve_idempotent(
+        house_, in_flight_, [this](const HttpRequest& r) { return authenticate(verifier_, r); }, q, clock_.now_ms(),
+        [&](const HttpRequest& verified) { return guarded(verified, p, m); });
+  };
 }
 
 HttpResponse CorpApi::guarded(const HttpRequest& q, const PathParams& p, Method m) {
@@ -179,6 +189,17 @@ Result<HttpResponse> CorpApi::deposit(const HttpRequest& q, const PathParams&) {
   return json_response(200, to_json(DepositAnswer{d.transaction, d.balance}));
 }
 
+Result<HttpResponse> CorpApi::payout(const HttpRequest& q, const PathParams&) {
+  XOP_ASSIGN_OR_RETURN(auto caller, signed_caller(q));
+  if (!house_.is_admin(caller.key)) {
+    return make_error(ErrorCode::kPermissionDenied, "only the admin key may pay out");
+  }
+  XOP_ASSIGN_OR_RETURN(auto body, json_body(q));
+  XOP_ASSIGN_OR_RETURN(auto req, decode_payout(body));
+  XOP_ASSIGN_OR_RETURN(auto d, house_.payout(caller, Payout{req.account, req.amount, req.memo}, clock_.now_ms()));
+  return json_response(200, to_json(PayoutAnswer{d.transaction, d.balance}));
+}
+
 Result<HttpResponse> CorpApi::create_po(const HttpRequest& q, const PathParams&) {
   XOP_ASSIGN_OR_RETURN(auto caller, signed_caller(q));
   XOP_ASSIGN_OR_RETURN(auto body, json_body(q));
@@ -233,11 +254,16 @@ Result<HttpResponse> CorpApi::ledger_check(const HttpRequest& q, const PathParam
     const size_t n = c.problems.size();
     c.problems = {std::to_string(n) + " problem(s); details are shown to the admin key only"};
   }
-  return json_response(200, to_json(c));
+  LedgerCheckView v = ledger_check_view(c);
+  if (!admin) v.deposited = v.paid_out = v.available = v.held = std::nullopt;
+  return json_response(200, to_json(v));
 }
 
-Json to_json(const LedgerCheck& c) {
-  return to_json(LedgerCheckView{c.balanced, c.checked_at, c.transactions, c.entries, c.total, c.problems});
+LedgerCheckView ledger_check_view(const LedgerCheck& c) {
+  return LedgerCheckView{c.balanced,  c.checked_at, c.transactions, c.entries, c.total,
+                         c.deposited, c.paid_out,   c.available,    c.held,    c.problems};
 }
+
+Json to_json(const LedgerCheck& c) { return to_json(ledger_check_view(c)); }
 
 }  // namespace xop

@@ -10,9 +10,11 @@
 
 #include "core/clock.h"
 #include "corp/clearing_house.h"
+#include "corp/idempotency.h"
 #include "corp/ledger_check.h"
 #include "crypto/request_signature.h"
 #include "net/router.h"
+#include "proto/corp_answers.h"
 
 namespace xop {
 
@@ -28,6 +30,9 @@ class CorpApi {
  private:
   using Method = Result<HttpResponse> (CorpApi::*)(const HttpRequest&, const PathParams&);
   HttpResponse guarded(const HttpRequest& q, const PathParams& p, Method m);
+  // The route handler of `m` under the request's Idempotency-Key (idempotency.h): a money-moving
+  // POST opts in by registering idempotent(&CorpApi::x) instead of route(&CorpApi::x).
+  Handler idempotent(Method m);
   Result<Caller> signed_caller(const HttpRequest& q);
 
   HttpResponse info(const HttpRequest& q, const PathParams& p);
@@ -37,6 +42,7 @@ class CorpApi {
   Result<HttpResponse> account_pos(const HttpRequest& q, const PathParams& p);
   Result<HttpResponse> get_server(const HttpRequest& q, const PathParams& p);
   Result<HttpResponse> deposit(const HttpRequest& q, const PathParams& p);
+  Result<HttpResponse> payout(const HttpRequest& q, const PathParams& p);
   Result<HttpResponse> create_po(const HttpRequest& q, const PathParams& p);
   Result<HttpResponse> get_po(const HttpRequest& q, const PathParams& p);
   Result<HttpResponse> close_po(const HttpRequest& q, const PathParams& p);
@@ -47,10 +53,12 @@ class CorpApi {
   ClearingHouse& house_;
   const Clock& clock_;
   RequestVerifier verifier_;
+  InFlightKeys in_flight_;
   std::shared_ptr<const Router> router_;
 };
 
-// The wire form of a ledger check (GET /v1/ledger/check).
+// The wire form of a ledger check (GET /v1/ledger/check), with every figure.
+LedgerCheckView ledger_check_view(const LedgerCheck& c);
 Json to_json(const LedgerCheck& c);
 
 }  // namespace xop

@@ -77,4 +77,14 @@ struct AccountTxRow {
   std::string memo;
 };
 
+// The first answer to a keyed request, as the corp stores it with the key (corp_store.h) and
+// replays it: the request's fingerprint (idempotency.h) and the answer's status, content type
+// and body, byte for byte.
+struct StoredAnswer {
+  std::string fingerprint;
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+
 }  // namespace xop

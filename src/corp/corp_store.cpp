@@ -79,6 +79,16 @@ CREATE TABLE IF NOT EXISTS server_reports (
   server TEXT PRIMARY KEY REFERENCES accounts(id),
   reported_through INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+  scope TEXT NOT NULL,
+  key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  content_type TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (scope, key)
+);
 )sql";
 
 constexpr const char* kPoColumns =
@@ -267,8 +277,38 @@ Result<LedgerCheck> CorpStore::check() {
       }
     }
   }
+  // Money in = money out + balances + holds, from the journal of deposits and payouts.
+  MoneyFigures money;
+  money.stored_balances = std::move(balances);
+  for (auto [kind, out] :
+       {std::pair{TxKind::kDeposit, &money.deposit_entries}, std::pair{TxKind::kPayout, &money.payout_entries}}) {
+    XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT e.tx_id, e.account, e.amount FROM entries e "
+                                             "JOIN transactions t ON t.id = e.tx_id WHERE t.kind = ? ORDER BY e.seq"));
+    s.bind(1, to_string(kind));
+    XOP_ASSIGN_OR_RETURN(*out, collect_rows<StoredEntry>(s, [](const SqliteStmt& r) {
+      return StoredEntry{r.str(0), r.str(1), r.i64(2)};
+    }));
+  }
+  prove_money_conservation(money, c);
   c.balanced = c.problems.empty();
   return c;
+}
+
+Result<std::optional<StoredAnswer>> CorpStore::find_answer(const std::string& scope, const std::string& key) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT fingerprint, status, content_type, body FROM idempotency_keys "
+                                           "WHERE scope = ? AND key = ?"));
+  s.bind(1, scope).bind(2, key);
+  XOP_ASSIGN_OR_RETURN(bool row, s.step());
+  if (!row) return std::optional<StoredAnswer>();
+  return std::optional<StoredAnswer>(StoredAnswer{s.str(0), static_cast<int>(s.i64(1)), s.str(2), s.str(3)});
+}
+
+Status CorpStore::insert_answer(const std::string& scope, const std::string& key, const StoredAnswer& a, TimeMs now) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("INSERT INTO idempotency_keys (scope, key, fingerprint, status, "
+                                           "content_type, body, created_at) VALUES (?,?,?,?,?,?,?)"));
+  s.bind(1, scope).bind(2, key).bind(3, a.fingerprint).bind(4, int64_t{a.status}).bind(5, a.content_type);
+  s.bind(6, a.body).bind(7, now);
+  return s.run();
 }
 
 Status CorpStore::insert_po(const PoRow& po) {

@@ -62,6 +62,13 @@ class CorpStore {
   // passes a time before which no request can still be inside the replay window).
   Status consume_nonce(const std::string& nonce, TimeMs now, TimeMs keep_after);
 
+  // The answer stored with (scope, key) by insert_answer, if any (idempotency.h). Keys never
+  // expire: they live as long as the ledger whose movements they guard.
+  Result<std::optional<StoredAnswer>> find_answer(const std::string& scope, const std::string& key);
+  // Stores the first answer to a keyed request; inside the transaction of its effect. kConflict
+  // (SQLite's constraint) when the key is already stored.
+  Status insert_answer(const std::string& scope, const std::string& key, const StoredAnswer& a, TimeMs now);
+
   Result<std::vector<AccountTxRow>> transactions_of(const std::string& ledger_account);
   // Total credited to the user's ledger account by settlements.
   Result<int64_t> earnings_of(const std::string& user_id);

@@ -34,14 +34,14 @@ std::string user_ledger_account(const std::string& account_id) { return std::str
 std::string hold_ledger_account(const std::string& po_id) { return std::string(kHoldPrefix) + po_id; }
 
 bool is_ledger_account(const std::string& name) {
-  if (name == kExternalDeposits) return true;
+  if (name == kExternalDeposits || name == kExternalPayouts) return true;
   std::string_view v(name);
   if (v.starts_with(kUserPrefix)) return is_account_id(v.substr(kUserPrefix.size()));
   if (v.starts_with(kHoldPrefix)) return is_po_id(v.substr(kHoldPrefix.size()));
   return false;
 }
 
-bool may_go_negative(const std::string& name) { return std::string_view(name).starts_with("external:"); }
+bool may_go_negative(const std::string& name) { return name == kExternalDeposits; }
 
 std::vector<LedgerEntry> transfer(const std::string& from, const std::string& to, int64_t amount) {
   return {LedgerEntry{from, -amount}, LedgerEntry{to, amount}};
@@ -137,6 +137,64 @@ LedgerCheck prove_ledger(const std::vector<std::string>& transaction_ids, const 
   c.total = fits_i64(stored_total) ? static_cast<int64_t>(stored_total) : (stored_total > 0 ? INT64_MAX : INT64_MIN);
   c.balanced = c.problems.empty();
   return c;
+}
+
+namespace {
+int64_t clamp_i64(i128 v) {
+  if (fits_i64(v)) return static_cast<int64_t>(v);
+  return v > 0 ? INT64_MAX : INT64_MIN;
+}
+}  // namespace
+
+void prove_money_conservation(const MoneyFigures& f, LedgerCheck& c) {
+  i128 deposited = 0;
+  for (const auto& e : f.deposit_entries) {
+    if (e.account != kExternalDeposits) deposited += e.amount;
+  }
+  i128 paid_out = 0;
+  for (const auto& e : f.payout_entries) {
+    if (e.account == kExternalPayouts) paid_out += e.amount;
+  }
+  i128 available = 0;
+  i128 held = 0;
+  i128 deposits_account = 0;
+  i128 payouts_account = 0;
+  for (const auto& [account, value] : f.stored_balances) {
+    const std::string_view a(account);
+    if (a.starts_with(kUserPrefix)) {
+      available += value;
+    } else if (a.starts_with(kHoldPrefix)) {
+      held += value;
+    } else if (account == kExternalDeposits) {
+      deposits_account = value;
+    } else if (account == kExternalPayouts) {
+      payouts_account = value;
+    } else if (value != 0) {
+      c.problems.push_back("account " + account + " holds " + std::to_string(value) +
+                           " outside money in, money out, balances and holds");
+    }
+  }
+  c.deposited = clamp_i64(deposited);
+  c.paid_out = clamp_i64(paid_out);
+  c.available = clamp_i64(available);
+  c.held = clamp_i64(held);
+  const i128 inside = paid_out + available + held;
+  if (deposited != inside) {
+    const i128 diff = inside - deposited;
+    c.problems.push_back("money in " + i128_to_string(deposited) + " (deposits) != money out " +
+                         i128_to_string(paid_out) + " (payouts) + balances " + i128_to_string(available) + " + holds " +
+                         i128_to_string(held) + " = " + i128_to_string(inside) + ": " +
+                         i128_to_string(diff < 0 ? -diff : diff) + (diff > 0 ? " created" : " missing"));
+  }
+  if (deposits_account != -deposited) {
+    c.problems.push_back(std::string(kExternalDeposits) + " holds " + i128_to_string(deposits_account) +
+                         " but deposits credited " + i128_to_string(deposited));
+  }
+  if (payouts_account != paid_out) {
+    c.problems.push_back(std::string(kExternalPayouts) + " holds " + i128_to_string(payouts_account) +
+                         " but payouts paid out " + i128_to_string(paid_out));
+  }
+  c.balanced = c.problems.empty();
 }
 
 }  // namespace xop

@@ -2,6 +2,7 @@
 // {ledger account, signed amount in micro-credits} that sums to exactly zero, so money is only
 // ever moved, never created or destroyed. Ledger accounts:
 //   "external:deposits"  where deposited money comes from (goes negative as money enters)
+//   "external:payouts"   where paid-out money goes (only grows, never negative)
 //   "user:<account id>"  the available balance of a registered account (never negative)
 //   "hold:<po id>"       money held for a purchase order (never negative)
 // Everything here is pure: no clock, no I/O. Storage applies a validated transaction's deltas
@@ -21,12 +22,13 @@
 namespace xop {
 
 inline constexpr const char* kExternalDeposits = "external:deposits";
+inline constexpr const char* kExternalPayouts = "external:payouts";
 
 std::string user_ledger_account(const std::string& account_id);
 std::string hold_ledger_account(const std::string& po_id);
-// True for the three well-formed kinds above.
+// True for the well-formed kinds above.
 bool is_ledger_account(const std::string& name);
-// Only external accounts may go below zero.
+// Only external:deposits may go below zero.
 bool may_go_negative(const std::string& name);
 
 struct LedgerEntry {
@@ -69,5 +71,20 @@ struct StoredEntry {
 // ledger sums to zero. `transaction_ids` lists every transaction (so empty ones are reported).
 LedgerCheck prove_ledger(const std::vector<std::string>& transaction_ids, const std::vector<StoredEntry>& entries,
                          const std::map<std::string, int64_t>& stored_balances);
+
+// The figures of money conservation (LedgerCheck has their meaning). The journal figures sum
+// the entries of deposit and payout transactions; the others the stored balances.
+struct MoneyFigures {
+  std::vector<StoredEntry> deposit_entries;  // the entries of every deposit transaction
+  std::vector<StoredEntry> payout_entries;   // the entries of every payout transaction
+  std::map<std::string, int64_t> stored_balances;
+};
+
+// Proves money in = money out + what is inside: the deposits' credits equal the payouts' credits
+// to external:payouts plus every user: and hold: balance; also that external:deposits holds minus
+// the deposits and external:payouts the payouts, and that no other account exists. Fills the
+// four figures of `c` and appends a problem naming the figures for each equation that fails
+// (computed without overflow); sets c.balanced from c.problems.
+void prove_money_conservation(const MoneyFigures& f, LedgerCheck& c);
 
 }  // namespace xop

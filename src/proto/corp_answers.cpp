@@ -63,6 +63,13 @@ const Schema<ServerAccountAnswer>& server_account_answer_schema() {
   return s;
 }
 
+const Schema<PayoutAnswer>& payout_answer_schema() {
+  static const auto s = Schema<PayoutAnswer>("payout_answer")
+                            .str("transaction", &PayoutAnswer::transaction, kMaxId)
+                            .i64("balance_micros", &PayoutAnswer::balance, 0);
+  return s;
+}
+
 const Schema<DepositAnswer>& deposit_answer_schema() {
   static const auto s = Schema<DepositAnswer>("deposit_answer")
                             .str("transaction", &DepositAnswer::transaction, kMaxId)
@@ -188,6 +195,10 @@ const Schema<LedgerCheckView>& ledger_check_schema() {
                             .i64("transactions", &LedgerCheckView::transactions, 0)
                             .i64("entries", &LedgerCheckView::entries, 0)
                             .i64("total_micros", &LedgerCheckView::total)
+                            .opt_i64("deposited_micros", &LedgerCheckView::deposited)
+                            .opt_i64("paid_out_micros", &LedgerCheckView::paid_out)
+                            .opt_i64("available_micros", &LedgerCheckView::available)
+                            .opt_i64("held_micros", &LedgerCheckView::held)
                             .str_array("problems", &LedgerCheckView::problems, kMaxItems);
   return s;
 }
@@ -203,6 +214,8 @@ Json to_json(const ServerAccountView& s) { return server_account_answer_schema()
 Result<ServerAccountView> decode_server_account_answer(const Json& j) {
   return server_account_answer_schema().decode(j).map([](ServerAccountAnswer a) { return std::move(a.server); });
 }
+Json to_json(const PayoutAnswer& d) { return payout_answer_schema().encode(d); }
+Result<PayoutAnswer> decode_payout_answer(const Json& j) { return payout_answer_schema().decode(j); }
 Json to_json(const DepositAnswer& d) { return deposit_answer_schema().encode(d); }
 Result<DepositAnswer> decode_deposit_answer(const Json& j) { return deposit_answer_schema().decode(j); }
 Json create_po_answer_json(const SignedDoc& po) { return create_po_answer_schema().encode(CreatePoAnswer{po}); }

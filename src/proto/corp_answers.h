@@ -63,6 +63,14 @@ struct DepositAnswer {
 Json to_json(const DepositAnswer& d);
 Result<DepositAnswer> decode_deposit_answer(const Json& j);
 
+// POST /v1/payouts.
+struct PayoutAnswer {
+  std::string transaction;
+  int64_t balance = 0;
+};
+Json to_json(const PayoutAnswer& d);
+Result<PayoutAnswer> decode_payout_answer(const Json& j);
+
 // POST /v1/purchase-orders: {"purchase_order": <SignedDoc of type "purchase_order">}. The
 // decoder checks the document's form and signature, not the signer (the caller knows the corp).
 Json create_po_answer_json(const SignedDoc& po);
@@ -160,6 +168,11 @@ struct LedgerCheckView {
   int64_t transactions = 0;
   int64_t entries = 0;
   int64_t total = 0;
+  // Money in and out and where the rest is (corp/ledger_check.h); shown to the admin key only.
+  std::optional<int64_t> deposited;
+  std::optional<int64_t> paid_out;
+  std::optional<int64_t> available;
+  std::optional<int64_t> held;
   std::vector<std::string> problems;
 };
 Json to_json(const LedgerCheckView& c);

@@ -82,6 +82,20 @@ const Schema<DepositRequest>& deposit_schema() {
   return s;
 }
 
+const Schema<PayoutRequest>& payout_schema() {
+  static const auto s =
+      Schema<PayoutRequest>("payout")
+          .str("account_id", &PayoutRequest::account, 64)
+          .i64("amount_micros", &PayoutRequest::amount, 1)
+          .str("memo", &PayoutRequest::memo, kMaxMemoLen)
+          .check(
+              [](const PayoutRequest& r) { return is_account_id(r.account) ? "" : ".account_id: not an account id"; })
+          .check([](const PayoutRequest& r) {
+            return !r.memo.empty() && is_printable_text(r.memo) ? "" : ".memo: must be non-empty printable text";
+          });
+  return s;
+}
+
 const Schema<CreatePoRequest>& create_po_schema() {
   static const auto s =
       Schema<CreatePoRequest>("purchase_order_request")
@@ -106,6 +120,8 @@ Json to_json(const RegisterAccountRequest& r) { return register_account_schema()
 Result<RegisterAccountRequest> decode_register_account(const Json& j) { return register_account_schema().decode(j); }
 Json to_json(const DepositRequest& r) { return deposit_schema().encode(r); }
 Result<DepositRequest> decode_deposit(const Json& j) { return deposit_schema().decode(j); }
+Json to_json(const PayoutRequest& r) { return payout_schema().encode(r); }
+Result<PayoutRequest> decode_payout(const Json& j) { return payout_schema().decode(j); }
 Json to_json(const CreatePoRequest& r) { return create_po_schema().encode(r); }
 Result<CreatePoRequest> decode_create_po(const Json& j) { return create_po_schema().decode(j); }
 Json to_json(const UsageRequest& r) { return usage_request_schema().encode(r); }

@@ -36,6 +36,15 @@ struct DepositRequest {
 Json to_json(const DepositRequest& r);
 Result<DepositRequest> decode_deposit(const Json& j);
 
+// POST /v1/payouts: money leaves the platform from the account's available balance.
+struct PayoutRequest {
+  std::string account;
+  int64_t amount = 0;  // > 0
+  std::string memo;    // required: 1..kMaxMemoLen printable characters
+};
+Json to_json(const PayoutRequest& r);
+Result<PayoutRequest> decode_payout(const Json& j);
+
 struct CreatePoRequest {
   std::string server;
   SignedDoc price_sheet;  // signature checked; signer not yet compared with the server's key

@@ -169,18 +169,24 @@ Result<SqliteStmt> SqliteDb::prepare(std::string_view sql) {
 }
 
 SqliteTxn::~SqliteTxn() {
-  if (open_)
-    ignore_error(db_.exec("ROLLBACK"), "rolling back an abandoned transaction; SQLite rolls back on error anyway");
+  if (!open_) return;
+  if (nested_) {
+    ignore_error(db_.exec("ROLLBACK TO xop_nested; RELEASE xop_nested"),
+                 "rolling back an abandoned savepoint; the outer transaction rolls back on error anyway");
+    return;
+  }
+  ignore_error(db_.exec("ROLLBACK"), "rolling back an abandoned transaction; SQLite rolls back on error anyway");
 }
 
 Status SqliteTxn::begin() {
-  XOP_RETURN_IF_ERROR(db_.exec("BEGIN IMMEDIATE"));
+  nested_ = sqlite3_get_autocommit(db_.handle()) == 0;
+  XOP_RETURN_IF_ERROR(db_.exec(nested_ ? "SAVEPOINT xop_nested" : "BEGIN IMMEDIATE"));
   open_ = true;
   return {};
 }
 
 Status SqliteTxn::commit() {
-  XOP_RETURN_IF_ERROR(db_.exec("COMMIT"));
+  XOP_RETURN_IF_ERROR(db_.exec(nested_ ? "RELEASE xop_nested" : "COMMIT"));
   open_ = false;
   return {};
 }

@@ -110,7 +110,10 @@ Result<std::vector<T>> collect_rows(SqliteStmt& stmt, Read read) {
   return out;
 }
 
-// BEGIN IMMEDIATE on construction (check begin()); ROLLBACK on destruction unless commit()ed.
+// BEGIN IMMEDIATE on begin(); ROLLBACK on destruction unless commit()ed. Inside a transaction
+// already open on the connection (an outer SqliteTxn), it is a savepoint instead: commit()
+// releases it into the outer transaction, which still decides whether anything is kept, and
+// destruction without commit() rolls back only what was done since begin().
 class SqliteTxn {
  public:
   explicit SqliteTxn(SqliteDb& db) : db_(db) {}
@@ -123,6 +126,7 @@ class SqliteTxn {
  private:
   SqliteDb& db_;
   bool open_ = false;
+  bool nested_ = false;
 };
 
 }  // namespace xop

@@ -19,6 +19,7 @@ class CorpClientTest : public ::testing::Test {
     auto r = std::make_shared<Router>();
     auto h = [this](const HttpRequest& q, const PathParams&) {
       last_target = q.target;
+      if (q.method == "POST") keys.push_back(q.header("idempotency-key"));
       if (raw) return HttpResponse{raw_status, "application/json", *raw, "", {}};
       if (refusal) return error_response(*refusal, "refused");
       return json_response(200, answer);
@@ -28,8 +29,8 @@ class CorpClientTest : public ::testing::Test {
           "/v1/ledger/check", "/v1/accounts/{id}/earnings", "/v1/accounts/{id}/purchase-orders"}) {
       r->add("GET", p, h);
     }
-    for (const char* p :
-         {"/v1/accounts", "/v1/deposits", "/v1/purchase-orders", "/v1/purchase-orders/{id}/close", "/v1/usage"}) {
+    for (const char* p : {"/v1/accounts", "/v1/deposits", "/v1/payouts", "/v1/purchase-orders",
+                          "/v1/purchase-orders/{id}/close", "/v1/usage"}) {
       r->add("POST", p, h, size_t{32} << 20);
     }
     return CorpClient(ApiClient(std::make_shared<RouterTransport>(r), Endpoint{"corp.test", 1}, std::nullopt));
@@ -40,6 +41,7 @@ class CorpClientTest : public ::testing::Test {
   std::optional<std::string> raw;
   int raw_status = 200;
   std::string last_target;
+  std::vector<std::string> keys;  // the Idempotency-Key of every POST, "" when it had none
 };
 
 Json good_usage() {
@@ -94,6 +96,53 @@ TEST_F(CorpClientTest, MalformedUsageAnswersAreErrors) {
   r = c.report_usage(SignedDoc{});
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("exceeds"), std::string::npos) << r.error().message;
+}
+
+TEST_F(CorpClientTest, MoneyMovingCallsCarryAFreshKeyAndRetryOnlyWhatDidNotHappen) {
+  auto c = client();
+  answer = to_json(DepositAnswer{"tx1", 5});
+  ASSERT_TRUE(c.deposit(DepositRequest{"a1", 5, ""}));
+  ASSERT_TRUE(c.deposit(DepositRequest{"a1", 5, ""}));
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].size(), 2 + 2 + 32u) << keys[0];  // "ik<32 hex>", quoted
+  EXPECT_EQ(keys[1], "\"" + c.last_idempotency_key() + "\"");
+  EXPECT_NE(keys[0], keys[1]);
+  // Registration moves no money: no key.
+  answer = to_json(AccountAnswer{AccountView{"a1", "user", "n", "k", 5, std::nullopt}, std::nullopt, std::nullopt});
+  keys.clear();
+  ASSERT_TRUE(c.register_account(RegisterAccountRequest{AccountKind::kUser, "u", std::nullopt}));
+  EXPECT_EQ(keys, std::vector<std::string>{""});
+  // A 5xx (nothing happened) is sent again with the same key, up to three times in all.
+  keys.clear();
+  refusal = ErrorCode::kUnavailable;
+  auto r = c.payout(PayoutRequest{"a1", 5, "m"});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  ASSERT_EQ(keys.size(), 3u);
+  EXPECT_EQ(keys[0], keys[1]);
+  EXPECT_EQ(keys[1], keys[2]);
+  // In flight at the corp: waited for and sent again.
+  keys.clear();
+  refusal = ErrorCode::kIdempotencyKeyInFlight;
+  c.set_retry_policy(CorpClient::RetryPolicy{2, std::chrono::milliseconds(1)});
+  r = c.payout(PayoutRequest{"a1", 5, "m"});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kIdempotencyKeyInFlight);
+  EXPECT_EQ(keys.size(), 2u);
+  // A refusal or a malformed answer is final: the corp answered.
+  for (auto code : {ErrorCode::kPaymentRequired, ErrorCode::kConflict, ErrorCode::kIdempotencyKeyReused}) {
+    keys.clear();
+    refusal = code;
+    r = c.payout(PayoutRequest{"a1", 5, "m"});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, code);
+    EXPECT_EQ(keys.size(), 1u);
+  }
+  refusal.reset();
+  keys.clear();
+  raw = "not json";
+  EXPECT_FALSE(c.close_po("po1"));
+  EXPECT_EQ(keys.size(), 1u);
 }
 
 TEST_F(CorpClientTest, RefusalsKeepTheCorpsError) {
@@ -174,7 +223,7 @@ TEST_F(CorpClientTest, WellFormedAnswersDecode) {
   EXPECT_NE(bad.error().message.find("statement.purchase_orders[0].records[0].final"), std::string::npos)
       << bad.error().message;
 
-  answer = to_json(LedgerCheckView{true, 1, 2, 3, 0, {}});
+  answer = to_json(LedgerCheckView{true, 1, 2, 3, 0, {}, {}, {}, {}, {}});
   auto lc = c.ledger_check();
   ASSERT_TRUE(lc) << lc.error().to_string();
   EXPECT_TRUE(lc->balanced);

@@ -20,7 +20,8 @@ TEST(CorpOpenApi, RoutesMatchTheDocument) {
   EXPECT_EQ(served_access(*(*corp)->router()), documented_access(ops));
   // + GET /v1/servers/{id} (issue 14, for XIS), GET /v1/accounts/{id}/earnings and
   // GET /v1/accounts/{id}/purchase-orders (issue 5)
-  EXPECT_EQ(ops.size(), 13u);
+  // + POST /v1/payouts (issue 12)
+  EXPECT_EQ(ops.size(), 14u);
 }
 
 }  // namespace

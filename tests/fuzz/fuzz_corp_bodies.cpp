@@ -12,6 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!j) return 0;
   (void)xop::decode_register_account(*j);
   (void)xop::decode_deposit(*j);
+  (void)xop::decode_payout(*j);
   (void)xop::decode_create_po(*j);
   (void)xop::decode_usage(*j);
   return 0;

@@ -26,7 +26,9 @@ struct Case {
 const std::vector<Case>& cases() {
   static const std::vector<Case> c = {
       {"xop acc", "account"},
-      {"xop account ", "create fund show"},
+      {"xop account ", "create fund payout show"},
+      {"xop account payout --m", "--memo"},
+      {"xop corp ch", "check"},
       {"xop server st", "status"},
       {"xop stop --a", "--all"},
       {"xop --json logs --t", "--tail"},

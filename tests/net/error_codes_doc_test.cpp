@@ -49,10 +49,10 @@ TEST(ErrorCodesDocTest, EveryCodeIsListedOnceWithItsWireNameAndStatus) {
     EXPECT_EQ(e.http_status(), c.http_status);
     EXPECT_EQ(error_code_from_name(c.name), c.code);
   }
-  // Declaration order, one entry per enumerator (the last is kRateLimited).
+  // Declaration order, one entry per enumerator (the last is kIdempotencyKeyInFlight).
   ASSERT_FALSE(all_error_codes().empty());
   EXPECT_EQ(static_cast<size_t>(all_error_codes().back().code) + 1, all_error_codes().size());
-  EXPECT_EQ(all_error_codes().back().code, ErrorCode::kRateLimited);
+  EXPECT_EQ(all_error_codes().back().code, ErrorCode::kIdempotencyKeyInFlight);
 }
 
 TEST(ErrorCodesDocTest, TheDocTableEqualsTheEnum) {

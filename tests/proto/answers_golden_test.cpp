@@ -108,7 +108,7 @@ TEST(AnswersGoldenTest, CorpAnswers) {
   st_json.erase("earnings_micros");
   EXPECT_EQ(to_json(st), st_json);
 
-  const LedgerCheckView lc{true, 3, 4, 5, 0, {"p"}};
+  LedgerCheckView lc{true, 3, 4, 5, 0, {}, {}, {}, {}, {"p"}};
   EXPECT_EQ(to_json(lc), (Json{{"balanced", true},
                                {"checked_at", 3},
                                {"transactions", 4},
@@ -116,6 +116,23 @@ TEST(AnswersGoldenTest, CorpAnswers) {
                                {"total_micros", 0},
                                {"problems", {"p"}}}));
   ASSERT_TRUE(decode_ledger_check(to_json(lc)));
+  // The admin's answer adds the money figures.
+  lc.deposited = 100;
+  lc.paid_out = 10;
+  lc.available = 60;
+  lc.held = 30;
+  const Json figures{{"balanced", true},  {"checked_at", 3},         {"transactions", 4},     {"entries", 5},
+                     {"total_micros", 0}, {"deposited_micros", 100}, {"paid_out_micros", 10}, {"available_micros", 60},
+                     {"held_micros", 30}, {"problems", {"p"}}};
+  EXPECT_EQ(to_json(lc), figures);
+  auto back = decode_ledger_check(figures);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->paid_out, 10);
+  EXPECT_EQ(back->held, 30);
+  // Payouts on the wire.
+  const PayoutRequest pr{"a" + std::string(40, '1'), 5, "bank"};
+  EXPECT_EQ(to_json(pr), (Json{{"account_id", pr.account}, {"amount_micros", 5}, {"memo", "bank"}}));
+  EXPECT_EQ(to_json(PayoutAnswer{"tx1", 7}), (Json{{"transaction", "tx1"}, {"balance_micros", 7}}));
 }
 
 TEST(AnswersGoldenTest, CorpRequests) {
