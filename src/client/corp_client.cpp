@@ -67,6 +67,12 @@ Result<ClosePoAnswer> CorpClient::close_po(const std::string& po_id) {
                                    decode_close_po_answer);
 }
 
+Result<ExtendPoAnswer> CorpClient::extend_po(const std::string& po_id, int64_t amount_micros) {
+  XOP_RETURN_IF_ERROR(check_path_segment(po_id, "purchase order id"));
+  return call_typed<ExtendPoAnswer>(api_, "POST", "/v1/purchase-orders/" + po_id + "/extend",
+                                    to_json(ExtendPoRequest{amount_micros}), decode_extend_po_answer);
+}
+
 Result<UsageAnswer> CorpClient::report_usage(const SignedDoc& batch) {
   return call_typed<UsageAnswer>(api_, "POST", "/v1/usage", to_json(UsageRequest{batch}), decode_usage_answer,
                                  kMaxUsageAnswerBytes);

@@ -13,6 +13,7 @@ enum class TxKind {
   kSettlement,  // hold:<po> -> user:<server owner>, for a usage record
   kRelease,     // hold:<po> -> user, the rest after a session's final record
   kExpire,      // hold:<po> -> user, a hold no usage will claim (expiry.h)
+  kExtend,      // user -> hold:<po>, when its user extends an open purchase order
 };
 
 constexpr const char* to_string(TxKind k) {
@@ -27,13 +28,16 @@ constexpr const char* to_string(TxKind k) {
       return "release";
     case TxKind::kExpire:
       return "expire";
+    case TxKind::kExtend:
+      return "extend";
   }
   return "";
 }
 
 // The kind named `s`, or nullopt for any other string.
 constexpr std::optional<TxKind> parse_tx_kind(std::string_view s) {
-  for (TxKind k : {TxKind::kDeposit, TxKind::kHold, TxKind::kSettlement, TxKind::kRelease, TxKind::kExpire}) {
+  for (TxKind k :
+       {TxKind::kDeposit, TxKind::kHold, TxKind::kSettlement, TxKind::kRelease, TxKind::kExpire, TxKind::kExtend}) {
     if (s == to_string(k)) return k;
   }
   return std::nullopt;

@@ -14,5 +14,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)xop::decode_deposit(*j);
   (void)xop::decode_create_po(*j);
   (void)xop::decode_usage(*j);
+  (void)xop::decode_extend_po(*j);
   return 0;
 }
