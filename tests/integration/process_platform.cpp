@@ -124,8 +124,9 @@ std::string ProcessPlatform::start() {
   for (int i = 0; i < opts_.servers; ++i) {
     const auto& c = kCities[i % 5];
     const std::string sdir = dir_.file("server" + std::to_string(i));
-    write_file(sdir + "/server.toml",
-               fmt::format(R"(name = "xs-{}"
+    write_file(
+        sdir + "/server.toml",
+        fmt::format(R"(name = "xs-{}"
 listen = "127.0.0.1:0"
 data_dir = "{}"
 corp_url = "{}"
@@ -139,14 +140,15 @@ sample_interval_ms = {}
 charging_interval_ms = {}
 advert_interval_ms = 500
 stop_grace_ms = {}
+freeze_grace_ms = {}
 http_threads = 2
 
 [capacity]
 cpu_millis = 2000
 memory_bytes = 1073741824
 )",
-                           i, sdir, corp_url_, xis_url_, owner_.account_id(), c.name, c.lat, c.lon, opts_.runtime,
-                           opts_.sample_interval_ms, opts_.charging_interval_ms, opts_.stop_grace_ms));
+                    i, sdir, corp_url_, xis_url_, owner_.account_id(), c.name, c.lat, c.lon, opts_.runtime,
+                    opts_.sample_interval_ms, opts_.charging_interval_ms, opts_.stop_grace_ms, opts_.freeze_grace_ms));
     servers_.push_back(spawn_server(static_cast<size_t>(i), sdir + ".log"));
     const std::string url = wait_for_url(sdir + "/url", *servers_.back());
     if (url.empty()) return "server " + std::to_string(i) + " did not start\n" + logs();
