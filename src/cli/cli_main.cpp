@@ -59,20 +59,15 @@ void choose_profile(const CLI::App& app, CliState* st) {
 
 // `xop --help` lists verbs in groups: what users run, what server owners run, the daemons.
 void group_verbs(CLI::App& app) {
-  static const std::map<std::string, std::string> kGroup = {{"account", "User commands"},
-                                                            {"search", "User commands"},
-                                                            {"deploy", "User commands"},
-                                                            {"sessions", "User commands"},
-                                                            {"logs", "User commands"},
-                                                            {"stop", "User commands"},
-                                                            {"statement", "User commands"},
-                                                            {"key", "Owner commands"},
-                                                            {"earnings", "Owner commands"},
-                                                            {"corp", "Daemons"},
-                                                            {"xis", "Daemons"},
-                                                            {"server", "Daemons"},
-                                                            {"dev", "Daemons"},
-                                                            {"completion", "Shell"}};
+  static const std::map<std::string, std::string> kGroup = {
+      {"account", "User commands"}, {"search", "User commands"},
+      {"deploy", "User commands"},  {"sessions", "User commands"},
+      {"logs", "User commands"},    {"stop", "User commands"},
+      {"extend", "User commands"},  {"statement", "User commands"},
+      {"key", "Owner commands"},    {"earnings", "Owner commands"},
+      {"corp", "Daemons"},          {"xis", "Daemons"},
+      {"server", "Daemons"},        {"dev", "Daemons"},
+      {"completion", "Shell"}};
   for (auto* s : app.get_subcommands([](const CLI::App*) { return true; })) {
     const auto it = kGroup.find(s->get_name());
     s->group(it != kGroup.end() ? it->second : "Other commands");
@@ -142,6 +137,7 @@ int run_cli(int argc, char** argv) {
   add_search_command(app, st);
   add_deploy_command(app, st);
   add_sessions_commands(app, st);
+  add_extend_command(app, st);
   add_statement_command(app, st);
   add_key_command(app, st);
   add_earnings_command(app, st);

@@ -37,7 +37,7 @@ Result<Json> fetch(SessionDirectory& dir, const DeployedSession& d, const std::s
 }
 
 SessionStatusInput status_input(const SessionInfo& s) {
-  return SessionStatusInput{s.state, s.reason, s.exit_reason, s.exit_code};
+  return SessionStatusInput{s.state, s.reason, s.exit_reason, s.exit_code, s.low_funds};
 }
 
 // The session `prefix` names (an exact id or a unique prefix) among those found.

@@ -25,6 +25,7 @@ void add_account_command(CLI::App& app, CliState& st);
 void add_search_command(CLI::App& app, CliState& st);
 void add_deploy_command(CLI::App& app, CliState& st);
 void add_sessions_commands(CLI::App& app, CliState& st);  // sessions, logs, stop
+void add_extend_command(CLI::App& app, CliState& st);     // extend (credit control)
 void add_statement_command(CLI::App& app, CliState& st);
 void add_key_command(CLI::App& app, CliState& st);       // key new, key show
 void add_earnings_command(CLI::App& app, CliState& st);  // earnings (owners)

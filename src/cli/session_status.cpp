@@ -7,9 +7,11 @@ bool session_is_live(const std::string& state) {
 }
 
 std::string session_status(const SessionStatusInput& s) {
-  // A session whose purchase order ran dry is stopped by its server ("purchase order exhausted").
-  if (s.reason.find("exhausted") != std::string::npos) return "out of funds";
+  // A session whose purchase order ran dry is stopped by its server ("funds-exhausted"; older
+  // servers: "purchase order exhausted").
+  if (!session_is_live(s.state) && s.reason.find("exhausted") != std::string::npos) return "out of funds";
   if (s.state == "frozen") return "frozen: top up";
+  if (s.state == "running" && s.low_funds) return "running: low funds";
   if (session_is_live(s.state)) return s.state;
   if (s.exit_reason == "oom-killed") return "oom-killed";
   if (s.exit_reason == "signaled" && s.exit_code && *s.exit_code > 128) {

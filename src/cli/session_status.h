@@ -15,10 +15,13 @@ struct SessionStatusInput {
   std::string reason;       // why it stopped, in words
   std::string exit_reason;  // exited, signaled, oom-killed, or empty
   std::optional<int64_t> exit_code;
+  bool low_funds = false;  // the server's last word from the corp: its PO is low on funds
 };
 
-// One short phrase: "running", "starting", "exited (3)", "killed (signal 9)", "oom-killed",
-// "out of funds" (its purchase order was exhausted), "frozen: top up", "stopped", "failed".
+// One short phrase: "running", "running: low funds" (its purchase order has fewer than the corp's
+// low_funds_intervals charging intervals left), "starting", "exited (3)", "killed (signal 9)",
+// "oom-killed", "out of funds" (stopped: its purchase order ran dry), "frozen: top up" (its PO ran
+// dry; `xop extend` before its server's freeze_grace passes), "stopped", "failed".
 std::string session_status(const SessionStatusInput& s);
 // Whether the session still runs (or is about to): starting, running, stopping, frozen.
 bool session_is_live(const std::string& state);

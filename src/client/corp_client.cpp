@@ -112,6 +112,12 @@ Result<ClosePoAnswer> CorpClient::close_po(const std::string& po_id) {
                                    kMaxAnswerBytes);
 }
 
+Result<ExtendPoAnswer> CorpClient::extend_po(const std::string& po_id, int64_t amount_micros) {
+  XOP_RETURN_IF_ERROR(check_path_segment(po_id, "purchase order id"));
+  return post_keyed<ExtendPoAnswer>("/v1/purchase-orders/" + po_id + "/extend", to_json(ExtendPoRequest{amount_micros}),
+                                    decode_extend_po_answer, kMaxAnswerBytes);
+}
+
 Result<UsageAnswer> CorpClient::report_usage(const SignedDoc& batch) {
   return post_keyed<UsageAnswer>("/v1/usage", to_json(UsageRequest{batch}), decode_usage_answer, kMaxUsageAnswerBytes);
 }

@@ -65,9 +65,11 @@ class CorpClient {
   Result<SignedDoc> create_po(const CreatePoRequest& req);        // POST /v1/purchase-orders
   Result<PoStatusView> purchase_order(const std::string& po_id);  // GET /v1/purchase-orders/{id}
   Result<ClosePoAnswer> close_po(const std::string& po_id);       // POST .../{id}/close
-  Result<UsageAnswer> report_usage(const SignedDoc& batch);       // POST /v1/usage
-  Result<StatementView> statement(const std::string& account);    // GET /v1/statements/{account}
-  Result<LedgerCheckView> ledger_check();                         // GET /v1/ledger/check
+  // POST .../{id}/extend: moves `amount_micros` (> 0) of the caller's balance into the PO's hold.
+  Result<ExtendPoAnswer> extend_po(const std::string& po_id, int64_t amount_micros);
+  Result<UsageAnswer> report_usage(const SignedDoc& batch);     // POST /v1/usage
+  Result<StatementView> statement(const std::string& account);  // GET /v1/statements/{account}
+  Result<LedgerCheckView> ledger_check();                       // GET /v1/ledger/check
 
   // Answer caps: a usage answer lists every record of a batch; a statement every PO and record.
   static constexpr size_t kMaxUsageAnswerBytes = size_t{16} << 20;

@@ -14,7 +14,7 @@
 //
 // A field's key must be a string literal (kept by pointer). Thread-safe once built. A JSON null
 // reads as an absent field. Field kinds: i64, i64_or, opt_i64, f64, money, opt_money, str,
-// str_or, opt_str, boolean, str_array, enumeration (a name table), object, object_or,
+// str_or, opt_str, boolean, boolean_or, str_array, enumeration (a name table), object, object_or,
 // opt_object, object_with (a codec of its own, e.g. an embedded signed document), array,
 // array_with, custom and custom_opt; then check (a rule naming the problem) and verify (a step
 // that may fill derived members and fails with its own error code).
@@ -151,6 +151,14 @@ class Schema {
     return field(
         key, [m](const T& v, Json& j, const char* k) { j[k] = v.*m; },
         [m](JsonReader& r, T& v, const char* k, const std::string&) { v.*m = r.boolean(k); });
+  }
+  // Optional on the wire: absent reads as `fallback` (always written).
+  Schema& boolean_or(const char* key, bool T::*m, bool fallback) {
+    return field(
+        key, [m](const T& v, Json& j, const char* k) { j[k] = v.*m; },
+        [m, fallback](JsonReader& r, T& v, const char* k, const std::string&) {
+          v.*m = r.opt_bool(k).value_or(fallback);
+        });
   }
   Schema& str_array(const char* key, std::vector<std::string> T::*m, size_t max_len, size_t max_item_len = 4096) {
     return field(

@@ -24,6 +24,9 @@ Result<std::unique_ptr<ClearingHouse>> ClearingHouse::open(CorpOptions opts, Key
   }
   if (opts.usage_clock_skew_ms < 0) return invalid("corp: usage_clock_skew_ms must not be negative");
   if (opts.ledger_check_interval_ms <= 0) return invalid("corp: ledger_check_interval_ms must be positive");
+  if (opts.low_funds_intervals < 1 || opts.low_funds_intervals > 1000) {
+    return invalid("corp: low_funds_intervals must be between 1 and 1000");
+  }
   XOP_ASSIGN_OR_RETURN(auto store, CorpStore::open(opts.db_path, opts.durability, opts.ids));
   XOP_ASSIGN_OR_RETURN(auto check_store, CorpStore::open(opts.db_path, opts.durability, opts.ids));
   return std::unique_ptr<ClearingHouse>(new ClearingHouse(std::move(opts), std::move(corp_key),
@@ -312,6 +315,69 @@ Status ClearingHouse::close_po(const Caller& caller, const std::string& po_id, T
   st.close_requested_at = now;
   XOP_RETURN_IF_ERROR(store_->update_po(st));
   return txn.commit();
+}
+
+Result<Extended> ClearingHouse::extend_po(const Caller& caller, const ExtendPo& req, TimeMs now) {
+  if (req.amount <= 0) return invalid("amount_micros: must be positive");
+  std::lock_guard<std::mutex> lock(mu_);
+  XOP_RETURN_IF_ERROR(release_locked(now));
+  SqliteTxn txn(store_->db());
+  XOP_RETURN_IF_ERROR(txn.begin());
+  XOP_RETURN_IF_ERROR(consume_nonce(caller, now));
+  XOP_ASSIGN_OR_RETURN(auto po, store_->find_po(req.po_id));
+  if (!po) return make_error(ErrorCode::kNotFound, "no purchase order " + req.po_id);
+  if (po->user != caller.key.account_id()) {
+    return make_error(ErrorCode::kPermissionDenied, "only the purchase order's user may extend it");
+  }
+  if (po->closed()) return make_error(ErrorCode::kConflict, "purchase order " + req.po_id + " is closed");
+  if (po->close_requested_at > 0) {
+    return make_error(ErrorCode::kConflict, "purchase order " + req.po_id + " is closing");
+  }
+  PoState st = to_po_state(*po);
+  if (__builtin_add_overflow(st.max_amount, req.amount, &st.max_amount)) {
+    return invalid("amount_micros: the purchase order's max_amount would overflow");
+  }
+  XOP_ASSIGN_OR_RETURN(const int64_t available, store_->balance(user_ledger_account(po->user)));
+  if (req.amount > available) {
+    return make_error(ErrorCode::kPaymentRequired, "extending by " + std::to_string(req.amount) +
+                                                       " micros needs more than the available balance of " +
+                                                       std::to_string(available) + " micros");
+  }
+  Extended out;
+  LedgerTransaction tx;
+  tx.kind = TxKind::kExtend;
+  tx.po_id = po->po_id;
+  tx.memo = "extension of purchase order " + po->po_id;
+  tx.entries = transfer(user_ledger_account(po->user), hold_ledger_account(po->po_id), req.amount);
+  XOP_ASSIGN_OR_RETURN(out.transaction, store_->post(std::move(tx), now));
+  if (st.unpaid > 0) {
+    XOP_ASSIGN_OR_RETURN(auto server, store_->find_account(po->server));
+    if (!server || !server->owner) {
+      return make_error(ErrorCode::kInternal, "purchase order " + po->po_id + ": its server has no owner");
+    }
+    XOP_ASSIGN_OR_RETURN(auto claims, store_->capped_records(po->po_id));
+    for (const auto& pay : plan_arrears(claims, req.amount)) {
+      LedgerTransaction arrears;
+      arrears.kind = TxKind::kSettlement;
+      arrears.po_id = po->po_id;
+      arrears.memo = "session " + po->session + " seq " + std::to_string(pay.seq) + " (arrears)";
+      arrears.entries = transfer(hold_ledger_account(po->po_id), user_ledger_account(*server->owner), pay.paid);
+      XOP_RETURN_IF_ERROR(store_->post(std::move(arrears), now));
+      XOP_RETURN_IF_ERROR(store_->add_record_charge(po->po_id, pay.seq, pay.paid));
+      st.charged += pay.paid;  // bounded by max_amount, which did not overflow
+      st.unpaid -= pay.paid;
+      out.arrears_paid += pay.paid;
+    }
+  }
+  XOP_RETURN_IF_ERROR(store_->update_po(st));
+  XOP_ASSIGN_OR_RETURN(out.balance, store_->balance(user_ledger_account(po->user)));
+  XOP_ASSIGN_OR_RETURN(auto after, store_->find_po(po->po_id));
+  if (!after) return make_error(ErrorCode::kInternal, "purchase order " + po->po_id + " vanished");
+  XOP_RETURN_IF_ERROR(txn.commit());
+  out.po = std::move(*after);
+  XOP_LOGN_INFO("corp", "purchase order {} extended by {} micros ({} paid arrears)", po->po_id, req.amount,
+                out.arrears_paid);
+  return out;
 }
 
 Result<UsageSettlement> ClearingHouse::settle_usage(const Caller& caller, const SignedDoc& signed_batch, TimeMs now) {

@@ -101,6 +101,18 @@ struct NewPurchaseOrder {
   std::optional<int64_t> ttl_ms;  // > 0; default and cap in CorpOptions
 };
 
+struct ExtendPo {
+  std::string po_id;
+  int64_t amount = 0;  // > 0: moved from the user's balance into the PO's hold
+};
+
+struct Extended {
+  PoRow po;                  // after the extension
+  int64_t arrears_paid = 0;  // of `amount`, paid at once to the server's owner for capped records
+  int64_t balance = 0;       // the user's available balance after it
+  std::string transaction;   // the ledger transaction of kind "extend"
+};
+
 struct UsageSettlement {
   std::vector<RecordOutcome> outcomes;   // one per record of the batch, in order
   std::vector<PoState> purchase_orders;  // the resulting state of each PO it names
@@ -183,6 +195,15 @@ class ClearingHouse {
   // Its user asks to close it: it becomes closing (exhausted, still charged); its hold is
   // released by release_unclaimed_holds (expiry.h). kConflict when closed or already closing.
   Status close_po(const Caller& caller, const std::string& po_id, TimeMs now);
+
+  // Its user adds `amount` to an open PO (neither closed nor closing, else kConflict): the amount
+  // moves from the user's balance into the hold (kPaymentRequired above the available balance;
+  // kInvalidArgument for amount <= 0 or a max_amount that would overflow), and the PO's arrears
+  // (records charged less than they claimed because the hold ran dry) are paid from it first,
+  // oldest record first, as settlements to the server's owner -- all in one SQLite transaction.
+  // Unknown PO: kNotFound; another user's (the admin's too): kPermissionDenied. The corp-signed
+  // PO document keeps its original max_amount: the hold the corp keeps is what counts.
+  Result<Extended> extend_po(const Caller& caller, const ExtendPo& req, TimeMs now);
 
   // Settles a usage batch signed by the calling server (proto/usage_record.h; settlement.h has
   // the rules). A batch below kMaxRecordsPerBatch records is the server's checkpoint (expiry.h).

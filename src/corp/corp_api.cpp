@@ -24,8 +24,9 @@ AccountView account_view(const AccountRow& a) {
   return AccountView{a.id, to_string(a.kind), a.name, a.public_key, a.created_at, a.owner};
 }
 
-PoStatusView po_status_view(const PoRow& po) {
+PoStatusView po_status_view(const PoRow& po, int64_t low_funds_intervals) {
   const int64_t remaining = po.remaining();
+  const bool exhausted = remaining == 0 || po.status != PoStatus::kOpen;
   return PoStatusView{po.po_id,
                       po.user,
                       po.server,
@@ -33,9 +34,10 @@ PoStatusView po_status_view(const PoRow& po) {
                       po.charged,
                       remaining,
                       to_string(po.status),
-                      remaining == 0 || po.status != PoStatus::kOpen};
+                      exhausted,
+                      !exhausted && low_funds(remaining, po.last_amount, low_funds_intervals),
+                      po.closed() ? 0 : po.unpaid};
 }
-Json po_status_json(const PoRow& po) { return to_json(po_status_view(po)); }
 
 StatementRecordView record_view(const RecordRow& r) {
   return StatementRecordView{r.record.session,         r.record.seq,      r.record.period_start,
@@ -60,14 +62,15 @@ Json statement_json(const Statement& s) {
   return to_json(v);
 }
 
-Json settlement_json(const UsageSettlement& s) {
+Json settlement_json(const UsageSettlement& s, int64_t low_funds_intervals) {
   UsageAnswer a;
   for (const auto& o : s.outcomes) {
     a.results.push_back(UsageOutcomeView{o.record.session, o.record.po_id, o.record.seq,
                                          o.duplicate ? "duplicate" : "charged", o.charged});
   }
   for (const auto& st : s.purchase_orders) {
-    a.purchase_orders.push_back(PoBalanceView{st.po_id, st.remaining, st.exhausted(), st.closed});
+    a.purchase_orders.push_back(PoBalanceView{st.po_id, st.remaining, st.exhausted(), st.closed, st.closing(),
+                                              low_funds(st, low_funds_intervals), st.closed ? 0 : st.unpaid});
   }
   return to_json(a);
 }
@@ -96,6 +99,7 @@ CorpApi::CorpApi(ClearingHouse& house, const Clock& clock)
   r->add("POST", "/v1/purchase-orders", idempotent(&CorpApi::create_po), kSmallBody, Access::kSigned);
   r->add("GET", "/v1/purchase-orders/{po_id}", route(&CorpApi::get_po), 0, Access::kSigned);
   r->add("POST", "/v1/purchase-orders/{po_id}/close", idempotent(&CorpApi::close_po), kSmallBody, Access::kSigned);
+  r->add("POST", "/v1/purchase-orders/{po_id}/extend", idempotent(&CorpApi::extend_po), kSmallBody, Access::kSigned);
   r->add("POST", "/v1/usage", idempotent(&CorpApi::usage), kUsageBody, Access::kSigned);
   r->add("GET", "/v1/statements/{account}", route(&CorpApi::statement), 0, Access::kSigned);
   r->add("GET", "/v1/ledger/check", route(&CorpApi::ledger_check), 0, Access::kOptional);
@@ -169,7 +173,7 @@ Result<HttpResponse> CorpApi::account_pos(const HttpRequest& q, const PathParams
                        house_.purchase_orders_of(Caller{std::move(key), {}}, p.at("id"), state, clock_.now_ms()));
   std::vector<PoStatusView> views;
   views.reserve(pos.size());
-  for (const auto& po : pos) views.push_back(po_status_view(po));
+  for (const auto& po : pos) views.push_back(po_status_view(po, house_.options().low_funds_intervals));
   return json_response(200, po_list_answer_json(views));
 }
 
@@ -212,7 +216,7 @@ Result<HttpResponse> CorpApi::create_po(const HttpRequest& q, const PathParams&)
 Result<HttpResponse> CorpApi::get_po(const HttpRequest& q, const PathParams& p) {
   XOP_ASSIGN_OR_RETURN(auto key, authenticate(verifier_, q));
   XOP_ASSIGN_OR_RETURN(auto po, house_.purchase_order(Caller{std::move(key), {}}, p.at("po_id"), clock_.now_ms()));
-  return json_response(200, po_status_json(po));
+  return json_response(200, to_json(po_status_view(po, house_.options().low_funds_intervals)));
 }
 
 Result<HttpResponse> CorpApi::close_po(const HttpRequest& q, const PathParams& p) {
@@ -225,12 +229,21 @@ Result<HttpResponse> CorpApi::close_po(const HttpRequest& q, const PathParams& p
   return json_response(200, to_json(ClosePoAnswer{0, to_string(PoStatus::kClosing)}));
 }
 
+Result<HttpResponse> CorpApi::extend_po(const HttpRequest& q, const PathParams& p) {
+  XOP_ASSIGN_OR_RETURN(auto caller, signed_caller(q));
+  XOP_ASSIGN_OR_RETURN(auto body, json_body(q));
+  XOP_ASSIGN_OR_RETURN(auto req, decode_extend_po(body));
+  XOP_ASSIGN_OR_RETURN(auto e, house_.extend_po(caller, ExtendPo{p.at("po_id"), req.amount}, clock_.now_ms()));
+  return json_response(200, to_json(ExtendPoAnswer{po_status_view(e.po, house_.options().low_funds_intervals),
+                                                   e.arrears_paid, e.balance, e.transaction}));
+}
+
 Result<HttpResponse> CorpApi::usage(const HttpRequest& q, const PathParams&) {
   XOP_ASSIGN_OR_RETURN(auto caller, signed_caller(q));
   XOP_ASSIGN_OR_RETURN(auto body, json_body(q));
   XOP_ASSIGN_OR_RETURN(auto req, decode_usage(body));
   XOP_ASSIGN_OR_RETURN(auto settled, house_.settle_usage(caller, req.batch, clock_.now_ms()));
-  return json_response(200, settlement_json(settled));
+  return json_response(200, settlement_json(settled, house_.options().low_funds_intervals));
 }
 
 Result<HttpResponse> CorpApi::statement(const HttpRequest& q, const PathParams& p) {

@@ -46,6 +46,7 @@ class CorpApi {
   Result<HttpResponse> create_po(const HttpRequest& q, const PathParams& p);
   Result<HttpResponse> get_po(const HttpRequest& q, const PathParams& p);
   Result<HttpResponse> close_po(const HttpRequest& q, const PathParams& p);
+  Result<HttpResponse> extend_po(const HttpRequest& q, const PathParams& p);
   Result<HttpResponse> usage(const HttpRequest& q, const PathParams& p);
   Result<HttpResponse> statement(const HttpRequest& q, const PathParams& p);
   Result<HttpResponse> ledger_check(const HttpRequest& q, const PathParams& p);

@@ -24,6 +24,8 @@ ConfigTable corp_config_table(CorpConfig* c) {
             "How far a server's clock may differ from the corp's");
   t.add_int("ledger_check_interval_ms", ConfigType::kDuration, &o.ledger_check_interval_ms, 1, kHour,
             "Unsigned GET /v1/ledger/check answers from a check at most this old");
+  t.add_int("low_funds_intervals", ConfigType::kInteger, &o.low_funds_intervals, 1, 1000,
+            "A purchase order is low on funds when its hold covers fewer charging intervals than this");
   return t;
 }
 

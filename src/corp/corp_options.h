@@ -37,6 +37,9 @@ struct CorpOptions {
   // GET /v1/ledger/check without the admin key's signature answers from a cached check that is
   // recomputed at most once per this interval (the full check reads the whole ledger). > 0.
   int64_t ledger_check_interval_ms = 10'000;
+  // A PO is low on funds (answers carry low_funds) when its hold covers fewer than this many more
+  // charging intervals at what its last usage record claimed (settlement.h low_funds). 1..1000.
+  int64_t low_funds_intervals = 3;
   // Test seam: called at the start of every full ledger check, on the thread running it.
   std::function<void()> ledger_check_hook;
 };

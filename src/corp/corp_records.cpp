@@ -20,6 +20,8 @@ PoState to_po_state(const PoRow& po) {
   st.issued_at = po.issued_at;
   st.expires_at = po.expires_at;
   st.close_requested_at = po.close_requested_at;
+  st.unpaid = po.unpaid;
+  st.last_amount = po.last_amount;
   return st;
 }
 

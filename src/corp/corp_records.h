@@ -44,6 +44,8 @@ struct PoRow {
   std::string rates_json;         // the bound price sheet's rates
   std::string document;           // the corp-signed PO, wire form
   TimeMs close_requested_at = 0;  // when the user asked to close it (0: not asked)
+  int64_t unpaid = 0;             // arrears: what its records claimed beyond what its hold could pay
+  int64_t last_amount = 0;        // what its last record claimed (low funds are judged by it)
 
   [[nodiscard]] int64_t remaining() const { return max_amount - charged - released; }
   [[nodiscard]] bool closed() const { return status == PoStatus::kClosed; }

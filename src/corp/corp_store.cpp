@@ -51,7 +51,9 @@ CREATE TABLE IF NOT EXISTS purchase_orders (
   expires_at INTEGER NOT NULL,
   rates TEXT NOT NULL,
   document TEXT NOT NULL,
-  close_requested_at INTEGER NOT NULL DEFAULT 0
+  close_requested_at INTEGER NOT NULL DEFAULT 0,
+  unpaid INTEGER NOT NULL DEFAULT 0,
+  last_amount INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS pos_by_user ON purchase_orders(user);
 CREATE INDEX IF NOT EXISTS pos_by_server ON purchase_orders(server);
@@ -93,7 +95,7 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 
 constexpr const char* kPoColumns =
     "po_id, user, server, max_amount, charged, released, state, session, last_seq, final_seen, issued_at, "
-    "expires_at, rates, document, close_requested_at";
+    "expires_at, rates, document, close_requested_at, unpaid, last_amount";
 
 Result<PoRow> read_po(const SqliteStmt& s) {
   PoRow p;
@@ -112,6 +114,8 @@ Result<PoRow> read_po(const SqliteStmt& s) {
   p.rates_json = s.str(12);
   p.document = s.str(13);
   p.close_requested_at = s.i64(14);
+  p.unpaid = s.i64(15);
+  p.last_amount = s.i64(16);
   if (p.status == PoStatus::kOpen && p.close_requested_at > 0) p.status = PoStatus::kClosing;
   return p;
 }
@@ -159,6 +163,23 @@ Result<CorpStore> CorpStore::open(const std::string& path, SqliteDurability dura
   if (!has) {
     XOP_RETURN_IF_ERROR(
         db.exec("ALTER TABLE purchase_orders ADD COLUMN close_requested_at INTEGER NOT NULL DEFAULT 0"));
+  }
+  // Databases created before credit control (extensions, low funds) lack its two columns; they
+  // are derived from the records already settled, in one transaction.
+  XOP_ASSIGN_OR_RETURN(auto unpaid_col, db.prepare("SELECT 1 FROM pragma_table_info('purchase_orders') "
+                                                   "WHERE name = 'unpaid'"));
+  XOP_ASSIGN_OR_RETURN(bool has_unpaid, unpaid_col.step());
+  if (!has_unpaid) {
+    XOP_RETURN_IF_ERROR(db.exec(
+        "BEGIN IMMEDIATE;"
+        "ALTER TABLE purchase_orders ADD COLUMN unpaid INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE purchase_orders ADD COLUMN last_amount INTEGER NOT NULL DEFAULT 0;"
+        "UPDATE purchase_orders SET "
+        "unpaid = CASE WHEN state = 'open' THEN (SELECT COALESCE(SUM(r.amount - r.charged), 0) FROM usage_records r "
+        "WHERE r.po_id = purchase_orders.po_id) ELSE 0 END, "
+        "last_amount = COALESCE((SELECT r.amount FROM usage_records r WHERE r.po_id = purchase_orders.po_id "
+        "AND r.seq = purchase_orders.last_seq), 0);"
+        "COMMIT;"));
   }
   return CorpStore(std::move(db), ids);
 }
@@ -290,6 +311,26 @@ Result<LedgerCheck> CorpStore::check() {
     }));
   }
   prove_money_conservation(money, c);
+  // What each PO's records were charged adds up to what the PO was charged (an extension that
+  // pays arrears raises both), and an open PO's arrears are what its records still lack.
+  {
+    XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT p.po_id, p.charged, p.unpaid, p.state, "
+                                             "COALESCE(SUM(r.charged), 0), COALESCE(SUM(r.amount - r.charged), 0) "
+                                             "FROM purchase_orders p LEFT JOIN usage_records r ON r.po_id = p.po_id "
+                                             "GROUP BY p.po_id"));
+    while (true) {
+      XOP_ASSIGN_OR_RETURN(bool row, s.step());
+      if (!row) break;
+      if (s.i64(1) != s.i64(4)) {
+        c.problems.push_back("purchase order " + s.str(0) + ": charged " + std::to_string(s.i64(1)) +
+                             " but its records were charged " + std::to_string(s.i64(4)));
+      }
+      if (s.str(3) == stored_state(false) && s.i64(2) != s.i64(5)) {
+        c.problems.push_back("purchase order " + s.str(0) + ": arrears " + std::to_string(s.i64(2)) +
+                             " but its records lack " + std::to_string(s.i64(5)));
+      }
+    }
+  }
   c.balanced = c.problems.empty();
   return c;
 }
@@ -313,11 +354,12 @@ Status CorpStore::insert_answer(const std::string& scope, const std::string& key
 
 Status CorpStore::insert_po(const PoRow& po) {
   XOP_ASSIGN_OR_RETURN(auto s, db_.prepare(std::string("INSERT INTO purchase_orders (") + kPoColumns +
-                                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   s.bind(1, po.po_id).bind(2, po.user).bind(3, po.server).bind(4, po.max_amount).bind(5, po.charged);
   s.bind(6, po.released).bind(7, stored_state(po.closed())).bind(8, po.session).bind(9, po.last_seq);
   s.bind(10, int64_t{po.final_seen ? 1 : 0}).bind(11, po.issued_at).bind(12, po.expires_at);
-  s.bind(13, po.rates_json).bind(14, po.document).bind(15, po.close_requested_at);
+  s.bind(13, po.rates_json).bind(14, po.document).bind(15, po.close_requested_at).bind(16, po.unpaid);
+  s.bind(17, po.last_amount);
   return s.run();
 }
 
@@ -333,10 +375,11 @@ Result<std::optional<PoRow>> CorpStore::find_po(const std::string& po_id) {
 
 Status CorpStore::update_po(const PoState& st) {
   XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("UPDATE purchase_orders SET charged = ?, released = ?, state = ?, "
-                                           "session = ?, last_seq = ?, final_seen = ?, close_requested_at = ? "
-                                           "WHERE po_id = ?"));
+                                           "session = ?, last_seq = ?, final_seen = ?, close_requested_at = ?, "
+                                           "max_amount = ?, unpaid = ?, last_amount = ? WHERE po_id = ?"));
   s.bind(1, st.charged).bind(2, st.released).bind(3, stored_state(st.closed)).bind(4, st.session);
-  s.bind(5, st.last_seq).bind(6, int64_t{st.final_seen ? 1 : 0}).bind(7, st.close_requested_at).bind(8, st.po_id);
+  s.bind(5, st.last_seq).bind(6, int64_t{st.final_seen ? 1 : 0}).bind(7, st.close_requested_at);
+  s.bind(8, st.max_amount).bind(9, st.unpaid).bind(10, st.last_amount).bind(11, st.po_id);
   return s.run();
 }
 
@@ -419,6 +462,31 @@ Result<std::vector<RecordRow>> CorpStore::records_of(const std::string& po_id) {
     out.push_back(RecordRow{std::move(rec), s.i64(9), s.i64(10)});
   }
   return out;
+}
+
+Result<std::vector<ArrearsClaim>> CorpStore::capped_records(const std::string& po_id) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("SELECT seq, amount - charged FROM usage_records "
+                                           "WHERE po_id = ? AND charged < amount ORDER BY seq"));
+  s.bind(1, po_id);
+  std::vector<ArrearsClaim> out;
+  for (;;) {
+    XOP_ASSIGN_OR_RETURN(bool row, s.step());
+    if (!row) break;
+    out.push_back(ArrearsClaim{s.i64(0), s.i64(1)});
+  }
+  return out;
+}
+
+Status CorpStore::add_record_charge(const std::string& po_id, int64_t seq, int64_t paid) {
+  XOP_ASSIGN_OR_RETURN(auto s, db_.prepare("UPDATE usage_records SET charged = charged + ?1 "
+                                           "WHERE po_id = ?2 AND seq = ?3 AND charged + ?1 <= amount"));
+  s.bind(1, paid).bind(2, po_id).bind(3, seq);
+  XOP_RETURN_IF_ERROR(s.run());
+  if (db_.changes() != 1) {
+    return make_error(ErrorCode::kInternal,
+                      "record " + po_id + "/" + std::to_string(seq) + " cannot take " + std::to_string(paid) + " more");
+  }
+  return ok_status();
 }
 
 Result<std::vector<AccountTxRow>> CorpStore::transactions_of(const std::string& ledger_account) {

@@ -37,7 +37,7 @@ class CorpStore {
 
   Status insert_po(const PoRow& po);
   Result<std::optional<PoRow>> find_po(const std::string& po_id);
-  // Writes the settlement-relevant fields of `s`.
+  // Writes the settlement-relevant fields of `s` (max_amount too: an extension raises it).
   Status update_po(const PoState& s);
   // POs where `account` is the user or the server, oldest first.
   Result<std::vector<PoRow>> pos_of(const std::string& account);
@@ -54,6 +54,10 @@ class CorpStore {
   Result<std::optional<UsageRecord>> find_record(const std::string& po_id, int64_t seq);
   Status insert_record(const UsageRecord& r, int64_t charged, TimeMs now);
   Result<std::vector<RecordRow>> records_of(const std::string& po_id);
+  // The PO's records charged less than they claimed (its arrears), oldest first.
+  Result<std::vector<ArrearsClaim>> capped_records(const std::string& po_id);
+  // Adds `paid` to what record (po_id, seq) was charged (an extension paying its arrears).
+  Status add_record_charge(const std::string& po_id, int64_t seq, int64_t paid);
 
   // Replay protection that survives restarts: records `nonce` (derived from a signed request) as
   // received at `now`, refusing it with kUnauthenticated "request replayed" if it is already

@@ -58,6 +58,23 @@ Status check_usage_claim(const PoState& po, const UsageRecord& rec, const UsageC
   return {};
 }
 
+bool low_funds(int64_t remaining, int64_t last_amount, int64_t intervals) {
+  if (last_amount <= 0 || intervals <= 0) return false;
+  return static_cast<i128>(remaining) < static_cast<i128>(last_amount) * intervals;
+}
+
+std::vector<ArrearsPayment> plan_arrears(const std::vector<ArrearsClaim>& claims, int64_t amount) {
+  std::vector<ArrearsPayment> out;
+  for (const auto& c : claims) {
+    if (amount <= 0) break;
+    if (c.lacking <= 0) continue;
+    const int64_t pay = std::min(c.lacking, amount);
+    out.push_back(ArrearsPayment{c.seq, pay});
+    amount -= pay;
+  }
+  return out;
+}
+
 Result<SettlementPlan> plan_settlement(const std::string& server, const std::vector<UsageRecord>& records,
                                        std::map<std::string, PoState> states, const StoredRecordLookup& stored,
                                        const UsageClaimLimits& limits) {
@@ -111,6 +128,13 @@ Result<SettlementPlan> plan_settlement(const std::string& server, const std::vec
     }
 
     const int64_t charged = po.closed ? 0 : std::min(rec.amount.micros(), po.remaining);
+    if (!po.closed && charged < rec.amount.micros()) {
+      // Bounded: every amount is at most the record decoder's cap, far below INT64_MAX / kMax records.
+      if (__builtin_add_overflow(po.unpaid, rec.amount.micros() - charged, &po.unpaid)) {
+        return invalid(record_name(rec) + ": arrears out of range");
+      }
+    }
+    po.last_amount = rec.amount.micros();
     if (charged > 0) {
       LedgerTransaction tx;
       tx.kind = TxKind::kSettlement;

@@ -10,7 +10,8 @@
 //   amount != compute_charge(rates, reserved, used, period) -> 400 naming session and seq;
 //   a period that is impossible in time or a usage that is impossible for the reservation -> 400
 //   (the time rules below, check_usage_claim);
-//   otherwise charged min(amount, remaining hold) as hold -> user:<server owner>, and when the
+//   otherwise charged min(amount, remaining hold) as hold -> user:<server owner> (what the hold
+//   could not pay is the PO's arrears, `unpaid`, which an extension pays first), and when the
 //   record is final the rest of the hold is released to the user and the PO closes. Records on
 //   a PO that is closed (by its final record, or released by expiry.h) are accepted but charged 0;
 //   records on a PO whose user asked to close it are charged until its release.
@@ -71,9 +72,32 @@ struct PoState {
   TimeMs expires_at = 0;
   TimeMs last_period_end = 0;     // of record last_seq; meaningful when last_seq > 0
   TimeMs close_requested_at = 0;  // the user asked to close it: still charged, but exhausted
+  int64_t unpaid = 0;             // arrears: sum over its records of amount - charged while it was open
+  int64_t last_amount = 0;        // what record last_seq claimed (its full amount, however much was charged)
 
   [[nodiscard]] bool exhausted() const { return remaining == 0 || closed || close_requested_at > 0; }
+  [[nodiscard]] bool closing() const { return !closed && close_requested_at > 0; }
 };
+
+// Credit control's early warning: an open, not exhausted PO whose hold covers fewer than
+// `intervals` more charging intervals at what its last record claimed (no record yet: never low).
+// Pure; computed without overflow.
+bool low_funds(int64_t remaining, int64_t last_amount, int64_t intervals);
+inline bool low_funds(const PoState& po, int64_t intervals) {
+  return !po.exhausted() && low_funds(po.remaining, po.last_amount, intervals);
+}
+
+// What an extension of `amount` (> 0) pays of a PO's arrears: the capped records (seq, what each
+// still lacks), oldest first, are paid in that order until the amount runs out. Pure.
+struct ArrearsClaim {
+  int64_t seq = 0;
+  int64_t lacking = 0;  // amount - charged, > 0
+};
+struct ArrearsPayment {
+  int64_t seq = 0;
+  int64_t paid = 0;  // > 0
+};
+std::vector<ArrearsPayment> plan_arrears(const std::vector<ArrearsClaim>& claims, int64_t amount);
 
 struct RecordOutcome {
   UsageRecord record;

@@ -14,6 +14,7 @@ enum class TxKind {
   kRelease,     // hold:<po> -> user, the rest after a session's final record
   kExpire,      // hold:<po> -> user, a hold no usage will claim (expiry.h)
   kPayout,      // user -> external:payouts (money leaves the platform, admin-approved)
+  kExtend,      // user -> hold:<po>, when its user extends an open purchase order
 };
 
 constexpr const char* to_string(TxKind k) {
@@ -30,6 +31,8 @@ constexpr const char* to_string(TxKind k) {
       return "expire";
     case TxKind::kPayout:
       return "payout";
+    case TxKind::kExtend:
+      return "extend";
   }
   return "";
 }
@@ -37,7 +40,8 @@ constexpr const char* to_string(TxKind k) {
 // The kind named `s`, or nullopt for any other string.
 constexpr std::optional<TxKind> parse_tx_kind(std::string_view s) {
   for (TxKind k :
-       {TxKind::kDeposit, TxKind::kHold, TxKind::kSettlement, TxKind::kRelease, TxKind::kExpire, TxKind::kPayout}) {
+       {TxKind::kDeposit, TxKind::kHold, TxKind::kSettlement, TxKind::kRelease, TxKind::kExpire, TxKind::kPayout,
+        TxKind::kExtend}) {
     if (s == to_string(k)) return k;
   }
   return std::nullopt;

@@ -103,7 +103,18 @@ const Schema<PoStatusView>& po_status_schema() {
                             .i64("charged_micros", &PoStatusView::charged, 0)
                             .i64("remaining_micros", &PoStatusView::remaining, 0)
                             .str("state", &PoStatusView::state, 16)
-                            .boolean("exhausted", &PoStatusView::exhausted);
+                            .boolean("exhausted", &PoStatusView::exhausted)
+                            .boolean_or("low_funds", &PoStatusView::low_funds, false)
+                            .i64_or("unpaid_micros", &PoStatusView::unpaid, 0, 0);
+  return s;
+}
+
+const Schema<ExtendPoAnswer>& extend_po_answer_schema() {
+  static const auto s = Schema<ExtendPoAnswer>("extend_answer")
+                            .object("purchase_order", &ExtendPoAnswer::purchase_order, po_status_schema())
+                            .i64("arrears_paid_micros", &ExtendPoAnswer::arrears_paid, 0)
+                            .i64("balance_micros", &ExtendPoAnswer::balance)
+                            .str("transaction", &ExtendPoAnswer::transaction, kMaxId);
   return s;
 }
 
@@ -130,7 +141,10 @@ const Schema<PoBalanceView>& po_balance_schema() {
                             .str("po_id", &PoBalanceView::po_id, kMaxId)
                             .i64("remaining_micros", &PoBalanceView::remaining, 0)
                             .boolean("exhausted", &PoBalanceView::exhausted)
-                            .boolean("closed", &PoBalanceView::closed);
+                            .boolean("closed", &PoBalanceView::closed)
+                            .boolean_or("closing", &PoBalanceView::closing, false)
+                            .boolean_or("low_funds", &PoBalanceView::low_funds, false)
+                            .i64_or("unpaid_micros", &PoBalanceView::unpaid, 0, 0);
   return s;
 }
 
@@ -224,6 +238,8 @@ Result<SignedDoc> decode_create_po_answer(const Json& j) {
 }
 Json to_json(const PoStatusView& p) { return po_status_schema().encode(p); }
 Result<PoStatusView> decode_po_status(const Json& j) { return po_status_schema().decode(j); }
+Json to_json(const ExtendPoAnswer& e) { return extend_po_answer_schema().encode(e); }
+Result<ExtendPoAnswer> decode_extend_po_answer(const Json& j) { return extend_po_answer_schema().decode(j); }
 Json to_json(const ClosePoAnswer& c) { return close_po_answer_schema().encode(c); }
 Result<ClosePoAnswer> decode_close_po_answer(const Json& j) { return close_po_answer_schema().decode(j); }
 Json to_json(const UsageAnswer& a) { return usage_answer_schema().encode(a); }

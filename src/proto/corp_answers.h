@@ -86,9 +86,25 @@ struct PoStatusView {
   int64_t remaining = 0;
   std::string state;  // "open" | "closing" | "closed" | ...
   bool exhausted = false;
+  // Credit control (absent from older corps' answers: false / 0). low_funds: open, not exhausted,
+  // and the hold covers fewer than the corp's low_funds_intervals more charging intervals at what
+  // the last record claimed. unpaid: what records claimed beyond the hold (arrears), which an
+  // extension pays first.
+  bool low_funds = false;
+  int64_t unpaid = 0;
 };
 Json to_json(const PoStatusView& p);
 Result<PoStatusView> decode_po_status(const Json& j);
+
+// POST /v1/purchase-orders/{po_id}/extend.
+struct ExtendPoAnswer {
+  PoStatusView purchase_order;  // after the extension
+  int64_t arrears_paid = 0;     // of the extension, paid at once for records the hold had capped
+  int64_t balance = 0;          // the user's available balance after it
+  std::string transaction;      // the ledger transaction of kind "extend"
+};
+Json to_json(const ExtendPoAnswer& e);
+Result<ExtendPoAnswer> decode_extend_po_answer(const Json& j);
 
 // POST /v1/purchase-orders/{po_id}/close.
 struct ClosePoAnswer {
@@ -109,11 +125,19 @@ struct UsageOutcomeView {
   // True when the corp holds the record (charged now or earlier): the server may drop it.
   [[nodiscard]] bool acknowledged() const { return status == "charged" || status == "duplicate"; }
 };
+// exhausted: the server must not run the PO's session on credit any more. Why: closed (nothing
+// held), closing (its user asked to close it: stop the session), or neither (the hold ran dry: the
+// user may extend it; servers freeze the session for their freeze_grace). low_funds: not
+// exhausted yet, but fewer than low_funds_intervals charging intervals left. unpaid: arrears.
+// The last three are absent from older corps' answers (false / 0).
 struct PoBalanceView {
   std::string po_id;
   int64_t remaining = 0;
   bool exhausted = false;
   bool closed = false;
+  bool closing = false;
+  bool low_funds = false;
+  int64_t unpaid = 0;
 };
 struct UsageAnswer {
   std::vector<UsageOutcomeView> results;

@@ -108,6 +108,11 @@ const Schema<CreatePoRequest>& create_po_schema() {
   return s;
 }
 
+const Schema<ExtendPoRequest>& extend_po_schema() {
+  static const auto s = Schema<ExtendPoRequest>("extend_request").i64("amount_micros", &ExtendPoRequest::amount, 1);
+  return s;
+}
+
 const Schema<UsageRequest>& usage_request_schema() {
   static const auto s = Schema<UsageRequest>("usage").object_with<SignedDoc>(
       "batch", &UsageRequest::batch, signed_doc_json, signed_doc_at(kUsageBatchType, SignedDocErrors::kKeepCode));
@@ -124,6 +129,8 @@ Json to_json(const PayoutRequest& r) { return payout_schema().encode(r); }
 Result<PayoutRequest> decode_payout(const Json& j) { return payout_schema().decode(j); }
 Json to_json(const CreatePoRequest& r) { return create_po_schema().encode(r); }
 Result<CreatePoRequest> decode_create_po(const Json& j) { return create_po_schema().decode(j); }
+Json to_json(const ExtendPoRequest& r) { return extend_po_schema().encode(r); }
+Result<ExtendPoRequest> decode_extend_po(const Json& j) { return extend_po_schema().decode(j); }
 Json to_json(const UsageRequest& r) { return usage_request_schema().encode(r); }
 Result<UsageRequest> decode_usage(const Json& j) { return usage_request_schema().decode(j); }
 

@@ -54,6 +54,13 @@ struct CreatePoRequest {
 Json to_json(const CreatePoRequest& r);
 Result<CreatePoRequest> decode_create_po(const Json& j);
 
+// POST /v1/purchase-orders/{po_id}/extend.
+struct ExtendPoRequest {
+  int64_t amount = 0;  // > 0
+};
+Json to_json(const ExtendPoRequest& r);
+Result<ExtendPoRequest> decode_extend_po(const Json& j);
+
 struct UsageRequest {
   SignedDoc batch;  // signature checked; contents checked by verify_usage_batch
 };

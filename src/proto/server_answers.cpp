@@ -26,7 +26,9 @@ const Schema<SessionInfo>& session_info_schema() {
                             .i64("memory_bytes", &SessionInfo::memory_bytes, 0)
                             .i64("claimed_micros", &SessionInfo::claimed, 0)
                             .opt_i64("exit_code", &SessionInfo::exit_code, INT64_MIN, INT64_MAX, Absent::kNull)
-                            .str("exit_reason", &SessionInfo::exit_reason, 4096);
+                            .str("exit_reason", &SessionInfo::exit_reason, 4096)
+                            .boolean_or("low_funds", &SessionInfo::low_funds, false)
+                            .i64_or("frozen_until", &SessionInfo::frozen_until, 0, 0);
   return s;
 }
 

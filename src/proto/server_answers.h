@@ -31,6 +31,10 @@ struct SessionInfo {
   int64_t claimed = 0;  // micros
   std::optional<int64_t> exit_code;
   std::string exit_reason;
+  // Credit control (absent from older servers: false / 0): the corp's last answer said the
+  // session's PO is low on funds; while "frozen", when the server stops it unless it is extended.
+  bool low_funds = false;
+  int64_t frozen_until = 0;
 };
 Json to_json(const SessionInfo& s);
 Result<SessionInfo> decode_session_info(const Json& j, const std::string& where = "session");

@@ -1,6 +1,7 @@
 #include "server/charging_agent.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "core/log.h"
@@ -19,6 +20,7 @@ ChargingAgent::ChargingAgent(std::string server_id, const KeyPair& key, CorpClie
 
 Result<ChargingAgent::FlushResult> ChargingAgent::flush() {
   FlushResult out;
+  std::map<std::string, PoBalanceView> latest;
   for (int round = 0; round < 100; ++round) {
     // Stamped before the WAL is read: every record written before sent_at is in this batch or
     // was acknowledged (the corp's checkpoint rule relies on it).
@@ -56,6 +58,7 @@ Result<ChargingAgent::FlushResult> ChargingAgent::flush() {
     }
     for (const auto& p : answer.purchase_orders) {
       if (p.exhausted) out.exhausted_pos.push_back(p.po_id);
+      latest[p.po_id] = p;
     }
     if (pending.size() < kMaxRecordsPerBatch) last_checkpoint_ = as_of;
     if (pending.empty()) break;  // a heartbeat
@@ -76,6 +79,11 @@ Result<ChargingAgent::FlushResult> ChargingAgent::flush() {
   }
   std::sort(out.exhausted_pos.begin(), out.exhausted_pos.end());
   out.exhausted_pos.erase(std::unique(out.exhausted_pos.begin(), out.exhausted_pos.end()), out.exhausted_pos.end());
+  // A PO exhausted in an earlier round and extended by a later one is not exhausted any more.
+  out.exhausted_pos.erase(std::remove_if(out.exhausted_pos.begin(), out.exhausted_pos.end(),
+                                         [&](const std::string& id) { return !latest.at(id).exhausted; }),
+                          out.exhausted_pos.end());
+  for (auto& [id, p] : latest) out.purchase_orders.push_back(std::move(p));
   return out;
 }
 

@@ -1,6 +1,7 @@
 // Sends the usage-record WAL to XenoCorp: every unacknowledged record, in signed batches, until
 // the corp has acknowledged them. Records the corp reports as charged or duplicate are marked
-// acknowledged; purchase orders it reports exhausted are returned so their sessions stop.
+// acknowledged; the states it reports of their purchase orders (exhausted, closing, low funds) are
+// returned for credit control.
 // A batch the corp refuses as a whole stays in the WAL and is logged (it will be retried; the
 // corp's answer says why, e.g. a server bug or a key problem). Acknowledgements the store cannot
 // write are logged at error and fail the flush; those records stay in the WAL and are resent (the
@@ -29,6 +30,9 @@ class ChargingAgent {
     size_t sent = 0;
     size_t acknowledged = 0;
     std::vector<std::string> exhausted_pos;
+    // The latest state the corp gave of every purchase order the flush named, by po_id order
+    // (credit control: SessionManager::on_credit).
+    std::vector<PoBalanceView> purchase_orders;
   };
   // Sends everything pending (in batches of at most kMaxRecordsPerBatch), or a heartbeat.
   Result<FlushResult> flush();

@@ -60,8 +60,17 @@ class Sandbox {
   virtual Result<SandboxStatus> status(const std::string& id) = 0;
   // Reads the counters. Must keep working after the workload exited, until remove().
   virtual Result<UsageSample> sample(const std::string& id) = 0;
-  // Stops the workload: SIGTERM, then SIGKILL after `grace`. Idempotent.
+  // Stops the workload: SIGTERM, then SIGKILL after `grace`. Idempotent. A frozen workload is
+  // thawed first (a frozen process cannot act on SIGTERM).
   virtual Status stop(const std::string& id, std::chrono::milliseconds grace) = 0;
+  // Freezes every process of the workload (the cgroup freezer; runc/crun "pause"): it keeps its
+  // memory, files and sockets but gets no CPU at all until thaw(); status() says kPaused. Returns
+  // once the workload is frozen. Idempotent. kNotFound for an unknown id, kConflict when the
+  // workload already stopped.
+  virtual Status freeze(const std::string& id) = 0;
+  // Lets a frozen workload run again ("resume"); status() says kRunning. Idempotent (a running
+  // workload is left alone). kNotFound for an unknown id, kConflict when it already stopped.
+  virtual Status thaw(const std::string& id) = 0;
   // Deletes the container and its cgroups. Idempotent.
   virtual Status remove(const std::string& id) = 0;
 };

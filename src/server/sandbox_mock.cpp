@@ -58,6 +58,28 @@ Status MockSandbox::stop(const std::string& id, std::chrono::milliseconds grace)
   return ok_status();
 }
 
+Status MockSandbox::freeze(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = boxes_.find(id);
+  if (it == boxes_.end()) return make_error(ErrorCode::kNotFound, "no sandbox " + id);
+  if (it->second.status.state == SandboxState::kStopped) {
+    return make_error(ErrorCode::kConflict, "sandbox " + id + " has stopped");
+  }
+  it->second.status.state = SandboxState::kPaused;
+  return ok_status();
+}
+
+Status MockSandbox::thaw(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = boxes_.find(id);
+  if (it == boxes_.end()) return make_error(ErrorCode::kNotFound, "no sandbox " + id);
+  if (it->second.status.state == SandboxState::kStopped) {
+    return make_error(ErrorCode::kConflict, "sandbox " + id + " has stopped");
+  }
+  it->second.status.state = SandboxState::kRunning;
+  return ok_status();
+}
+
 Status MockSandbox::remove(const std::string& id) {
   std::lock_guard lock(mu_);
   boxes_.erase(id);

@@ -3,7 +3,8 @@
 // contract that tests/contract/sandbox_contract_test.cpp states for every driver: bad specs are
 // refused (validate_sandbox_spec), stop() is TERM then KILL after the grace (a workload marked
 // ignore_term() is "killed", exit 137, once the grace passed), an OOM kill is reported as exit
-// 137 with oom_kills, counters stay readable until remove(). Thread-safe.
+// 137 with oom_kills, counters stay readable until remove(), freeze() reports kPaused until
+// thaw() (the counters the test sets are its own business). Thread-safe.
 #pragma once
 
 #include <map>
@@ -23,6 +24,8 @@ class MockSandbox final : public Sandbox {
   Result<UsageSample> sample(const std::string& id) override;
   Status stop(const std::string& id, std::chrono::milliseconds grace) override;
   Status remove(const std::string& id) override;
+  Status freeze(const std::string& id) override;
+  Status thaw(const std::string& id) override;
 
   // Test controls. Unknown ids are ignored.
   void set_usage(const std::string& id, const UsageSample& u);

@@ -148,6 +148,9 @@ class RuncSandbox final : public Sandbox {
   Status stop(const std::string& id, std::chrono::milliseconds grace) override {
     XOP_ASSIGN_OR_RETURN(SandboxStatus st, status_or_stopped(id));
     if (st.state == SandboxState::kStopped) return ok_status();
+    // A frozen workload would not run its SIGTERM handler (nor die of SIGKILL under the v1
+    // freezer) until thawed.
+    if (st.state == SandboxState::kPaused) XOP_RETURN_IF_ERROR(thaw(id));
     // A failed kill (the workload exited meanwhile) is fine; a runtime that hangs or is missing is not.
     XOP_RETURN_IF_ERROR(run_command(with_base({"kill", id, "TERM"}), opts_.command_deadline));
     XOP_ASSIGN_OR_RETURN(bool stopped, wait_stopped(id, grace));
@@ -157,6 +160,11 @@ class RuncSandbox final : public Sandbox {
     if (stopped) return ok_status();
     return make_error(ErrorCode::kInternal, "sandbox " + id + " did not stop after SIGKILL");
   }
+
+  // "pause" and "resume": the runtime drives the container cgroup's freezer (v1: freezer.state,
+  // v2: cgroup.freeze) and returns once the cgroup is FROZEN (resp. THAWED).
+  Status freeze(const std::string& id) override { return set_frozen(id, true); }
+  Status thaw(const std::string& id) override { return set_frozen(id, false); }
 
   Status remove(const std::string& id) override {
     XOP_ASSIGN_OR_RETURN(CommandResult r, run_command(with_base({"delete", "--force", id}), opts_.command_deadline));
@@ -223,6 +231,20 @@ class RuncSandbox final : public Sandbox {
     return std::nullopt;
   }
 
+  Status set_frozen(const std::string& id, bool frozen) {
+    XOP_ASSIGN_OR_RETURN(SandboxStatus st, status(id));
+    if (st.state == SandboxState::kStopped) return make_error(ErrorCode::kConflict, "sandbox " + id + " has stopped");
+    if ((st.state == SandboxState::kPaused) == frozen) return ok_status();
+    const char* verb = frozen ? "pause" : "resume";
+    XOP_ASSIGN_OR_RETURN(CommandResult r, run_command(with_base({verb, id}), opts_.command_deadline));
+    if (r.exit_code == 0) return ok_status();
+    // The workload may have exited (or been frozen or thawed) meanwhile: judge by its state now.
+    XOP_ASSIGN_OR_RETURN(SandboxStatus now, status(id));
+    if (now.state == SandboxState::kStopped) return make_error(ErrorCode::kConflict, "sandbox " + id + " has stopped");
+    if ((now.state == SandboxState::kPaused) == frozen) return ok_status();
+    return make_error(ErrorCode::kInternal, "runtime " + std::string(verb) + " " + id + ": " + r.err);
+  }
+
   Result<SandboxStatus> status_or_stopped(const std::string& id) {
     auto st = status(id);
     if (!st && st.error().code == ErrorCode::kNotFound) return SandboxStatus{};
@@ -255,6 +277,8 @@ class FailedSandbox final : public Sandbox {
   Result<UsageSample> sample(const std::string&) override { return tl::make_unexpected(error_); }
   Status stop(const std::string&, std::chrono::milliseconds) override { return tl::make_unexpected(error_); }
   Status remove(const std::string&) override { return tl::make_unexpected(error_); }
+  Status freeze(const std::string&) override { return tl::make_unexpected(error_); }
+  Status thaw(const std::string&) override { return tl::make_unexpected(error_); }
 
  private:
   std::string kind_;

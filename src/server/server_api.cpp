@@ -11,7 +11,8 @@ Json to_json(const SessionView& v) {
   const auto& r = v.row;
   return to_json(SessionInfo{r.id, r.user, r.po_id, r.state, r.reason, r.created_at, r.started_at, r.stopped_at, r.spec,
                              r.last_seq, v.metered, v.memory_bytes, v.claimed.micros(),
-                             r.exit_code ? std::optional<int64_t>(*r.exit_code) : std::nullopt, r.exit_reason});
+                             r.exit_code ? std::optional<int64_t>(*r.exit_code) : std::nullopt, r.exit_reason,
+                             v.low_funds, r.frozen_until});
 }
 
 std::shared_ptr<Router> make_server_api(ServerApiDeps d) {

@@ -52,6 +52,8 @@ ConfigTable server_config_table(ServerConfigInput* in) {
   t.add_int("advert_interval_ms", kMs, &c.advert_interval_ms, 100, 3'600'000, "How often the advert is refreshed");
   t.add_int("advert_ttl_ms", kMs, &c.advert_ttl_ms, 100, 3'600'000, "How long XIS keeps the advert");
   t.add_int("stop_grace_ms", kMs, &c.stop_grace_ms, 0, 600'000, "How long a stopping session gets before SIGKILL");
+  t.add_int("freeze_grace_ms", kMs, &c.freeze_grace_ms, 0, 86'400'000,
+            "How long a session whose purchase order ran dry stays frozen before it is stopped (0: at once)");
   t.add_int("session_disk_default_bytes", kBytes, &c.session_disk_default_bytes, 8LL << 20, 1LL << 40,
             "Writable layer of a session reserving no disk");
   t.add_int("session_log_max_bytes", kBytes, &c.session_log_max_bytes, 8192, 1LL << 30,

@@ -48,6 +48,9 @@ struct ServerConfig {
   int64_t advert_interval_ms = 5000;
   int64_t advert_ttl_ms = 15'000;
   int64_t stop_grace_ms = 5000;
+  // Credit control: a session whose purchase order ran dry is frozen (no CPU, memory kept) this
+  // long for its user to extend the PO, then stopped ("funds-exhausted"). 0: stopped at once.
+  int64_t freeze_grace_ms = 300'000;
   // Session disks and output (runc/crun: see "Session disks and logs" in docs/operating.md).
   int64_t session_disk_default_bytes = 32LL << 20;   // the writable layer of a session reserving no disk
   int64_t session_log_max_bytes = 8LL << 20;         // a session's output on disk, both files together

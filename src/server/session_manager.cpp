@@ -29,13 +29,14 @@ struct SessionManager::Live {
   bool files_removed = false;  // its directory is gone (log retention passed)
   // The stored row is behind `row` (a write failed): write_records() retries it.
   bool row_dirty = false;
+  bool low_funds = false;  // the corp's last word on its purchase order
   // The final usage record could not be written: write_records() retries it (the usage stays in
   // the meter, so nothing is lost while the store is failing).
   bool final_pending = false;
   // When sample_all first saw the workload stopped without an exit code yet.
   std::optional<std::chrono::steady_clock::time_point> seen_stopped;
   [[nodiscard]] bool live() const {
-    return row.state == "starting" || row.state == "running" || row.state == "stopping";
+    return row.state == "starting" || row.state == "running" || row.state == "frozen" || row.state == "stopping";
   }
 };
 
@@ -117,6 +118,7 @@ SessionView SessionManager::view_locked(const Live& s) const {
   v.metered = s.meter.total();
   v.memory_bytes = s.meter.last_sample().memory_bytes;
   v.claimed = s.claimed;
+  v.low_funds = s.low_funds;
   return v;
 }
 
@@ -225,6 +227,16 @@ Status SessionManager::recover() {
     auto st = sandbox_.status(row.id);
     if (st && st->state != SandboxState::kStopped) {
       live.sandbox_started = true;
+      if (row.state == "frozen") {
+        // Still frozen for credit control: it stays so (and is stopped at frozen_until) unless a
+        // usage answer shows its PO extended. The freeze is renewed in case it was lost.
+        if (auto f = sandbox_.freeze(row.id); !f) {
+          XOP_LOGN_WARN("server", "session {}: cannot re-freeze: {}", row.id, f.error().message);
+        }
+        XOP_LOGN_INFO("server", "re-adopted frozen session {} (stopped at {} unless its PO is extended)", row.id,
+                      row.frozen_until);
+        continue;
+      }
       live.row.state = "running";
       XOP_LOGN_INFO("server", "re-adopted session {}", row.id);
       continue;
@@ -555,7 +567,7 @@ void SessionManager::sample_all() {
       remove_files_locked(*s, /*logs=*/true);
       continue;
     }
-    if (s->row.state != "running" || s->busy) continue;
+    if ((s->row.state != "running" && s->row.state != "frozen") || s->busy) continue;
     auto sample = sample_locked(*s, /*final=*/false);
     if (sample) s->meter.add(now, *sample);
     auto st = sandbox_.status(id);
@@ -582,7 +594,9 @@ void SessionManager::write_records() {
         XOP_LOGN_ERROR("server", "session {}: cannot write final usage record (will retry): {}", id, w.error().message);
       continue;
     }
-    if (s->row.state != "running") {
+    // A frozen session still holds its reservation: its records go on (the corp charges what the
+    // PO still holds and keeps the rest as arrears for an extension).
+    if (s->row.state != "running" && s->row.state != "frozen") {
       if (s->row_dirty) save_row_locked(*s);
       continue;
     }
@@ -591,21 +605,73 @@ void SessionManager::write_records() {
   }
 }
 
-void SessionManager::on_exhausted(const std::vector<std::string>& po_ids) {
-  std::vector<std::string> ids;
+size_t SessionManager::on_credit(const std::vector<PoBalanceView>& pos) {
+  std::vector<std::pair<std::string, std::string>> to_stop;  // id, reason
   {
     std::lock_guard lock(mu_);
-    for (const auto& [id, s] : sessions_) {
-      if (!s->live()) continue;
-      for (const auto& po : po_ids) {
-        if (s->row.po_id == po) ids.push_back(id);
+    const TimeMs now = clock_.now_ms();
+    std::map<std::string, const PoBalanceView*> by_po;
+    for (const auto& p : pos) by_po[p.po_id] = &p;
+    for (auto& [id, s] : sessions_) {
+      if (!s->live() || s->busy) continue;
+      auto it = by_po.find(s->row.po_id);
+      if (it == by_po.end()) continue;
+      const PoBalanceView& po = *it->second;
+      s->low_funds = po.low_funds;
+      if (po.closed || po.closing) {
+        to_stop.emplace_back(id, kPoClosedReason);
+      } else if (po.exhausted) {
+        if (s->row.state != "running") continue;  // already frozen (its deadline stands), or stopping
+        if (opts_.freeze_grace_ms == 0) {
+          to_stop.emplace_back(id, kFundsExhaustedReason);
+          continue;
+        }
+        if (auto f = sandbox_.freeze(id); !f) {
+          // It may have exited meanwhile (sample_all finishes it); otherwise the next answer retries.
+          XOP_LOGN_WARN("server", "session {}: purchase order ran dry, but it cannot be frozen: {}", id,
+                        f.error().message);
+          continue;
+        }
+        s->row.state = "frozen";
+        s->row.frozen_until = now + opts_.freeze_grace_ms;
+        save_row_locked(*s);
+        XOP_LOGN_INFO("server", "session {}: purchase order {} ran dry, frozen until {} unless extended", id,
+                      s->row.po_id, s->row.frozen_until);
+      } else if (s->row.state == "frozen") {
+        if (auto t = sandbox_.thaw(id); !t) {
+          XOP_LOGN_WARN("server", "session {}: purchase order extended, but it cannot be thawed: {}", id,
+                        t.error().message);
+          continue;
+        }
+        s->row.state = "running";
+        s->row.frozen_until = 0;
+        save_row_locked(*s);
+        XOP_LOGN_INFO("server", "session {}: purchase order {} extended, running again", id, s->row.po_id);
       }
     }
   }
-  for (const auto& id : ids) {
-    XOP_LOGN_INFO("server", "session {}: purchase order exhausted, stopping", id);
-    ignore_error(stop("", id, "purchase order exhausted"), "stopping an exhausted PO's session; the next tick retries");
+  for (const auto& [id, reason] : to_stop) {
+    XOP_LOGN_INFO("server", "session {}: stopping ({})", id, reason);
+    ignore_error(stop("", id, reason), "stopping a session its PO no longer pays for; the next answer retries");
   }
+  return to_stop.size();
+}
+
+size_t SessionManager::stop_expired_frozen() {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    const TimeMs now = clock_.now_ms();
+    for (const auto& [id, s] : sessions_) {
+      if (s->row.state == "frozen" && !s->busy && now >= s->row.frozen_until) ids.push_back(id);
+    }
+  }
+  for (const auto& id : ids) {
+    XOP_LOGN_INFO("server", "session {}: frozen past its grace without an extension, stopping", id);
+    ignore_error(stop("", id, kFundsExhaustedReason),
+                 "stopping a frozen session after its grace; the next tick retries");
+  }
+  return ids.size();
 }
 
 void SessionManager::stop_all(const std::string& reason) {

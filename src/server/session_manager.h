@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "crypto/id_source.h"
 #include "crypto/keys.h"
+#include "proto/corp_answers.h"
 #include "proto/purchase_order.h"
 #include "proto/session_spec.h"
 #include "server/image_store.h"
@@ -29,6 +30,9 @@ struct SessionManagerOptions {
   Resources capacity;
   int64_t max_pids_per_session = 1024;
   int64_t stop_grace_ms = 5000;
+  // Credit control (on_credit): how long a session whose purchase order ran dry stays frozen
+  // before it is stopped with reason kFundsExhaustedReason; 0 stops it at once.
+  int64_t freeze_grace_ms = 300'000;
   // The writable layer: true puts it on a loop-mounted ext4 disk of the session's reserved
   // disk_bytes (at least kMinSessionDiskBytes; default_disk_bytes for a session that reserves none,
   // which is also what admission counts against capacity for it); false keeps it in a plain
@@ -44,8 +48,14 @@ struct SessionManagerOptions {
   IdSource* ids = nullptr;
 };
 
+// Why a session whose purchase order ran dry was stopped (at once, or after freeze_grace_ms).
+inline constexpr const char* kFundsExhaustedReason = "funds-exhausted";
+// Why a session whose purchase order its user closed was stopped.
+inline constexpr const char* kPoClosedReason = "purchase order closed";
+
 struct SessionView {
   SessionRow row;
+  bool low_funds = false;    // the corp's last answer said its purchase order is low on funds
   Usage metered;             // everything metered so far
   int64_t memory_bytes = 0;  // current level
   Money claimed;             // sum of amounts in records so far
@@ -80,8 +90,20 @@ class SessionManager {
   void sample_all();
   // Writes a usage record for every live session covering the time since its previous record.
   void write_records();
-  // Stops the sessions whose purchase orders are exhausted (credit control).
-  void on_exhausted(const std::vector<std::string>& po_ids);
+  // Credit control, from the corp's latest word on purchase orders (a usage answer). For the live
+  // session of each PO:
+  //   closed or closing (its user closed it)  -> stopped at once (kPoClosedReason);
+  //   exhausted otherwise (the hold ran dry)  -> frozen (Sandbox::freeze, state "frozen",
+  //       frozen_until = now + freeze_grace_ms, persisted) -- or stopped at once
+  //       (kFundsExhaustedReason) when freeze_grace_ms is 0; a frozen session keeps writing its
+  //       records (the reservation is still held), which the corp charges as far as the PO holds;
+  //   not exhausted and frozen (it was extended) -> thawed, "running" again;
+  //   and low_funds is kept for the session view.
+  // Returns how many sessions it stopped (their final records wait in the WAL).
+  size_t on_credit(const std::vector<PoBalanceView>& pos);
+  // Stops the frozen sessions whose frozen_until has passed (kFundsExhaustedReason), whether or
+  // not the corp can be reached. Returns how many.
+  size_t stop_expired_frozen();
 
   [[nodiscard]] Resources reserved() const;
   [[nodiscard]] Resources free() const;

@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS sessions (
   purchase_order TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
   created_at INTEGER NOT NULL, started_at INTEGER NOT NULL DEFAULT 0, stopped_at INTEGER NOT NULL DEFAULT 0,
   last_seq INTEGER NOT NULL DEFAULT 0, last_period_end INTEGER NOT NULL DEFAULT 0, exit_code INTEGER,
-  totals TEXT NOT NULL DEFAULT '{}', exit_reason TEXT NOT NULL DEFAULT '');
+  totals TEXT NOT NULL DEFAULT '{}', exit_reason TEXT NOT NULL DEFAULT '',
+  frozen_until INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS usage_records (
   session TEXT NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL, acked INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (session, seq));
@@ -22,7 +23,7 @@ CREATE INDEX IF NOT EXISTS usage_unacked ON usage_records (acked) WHERE acked = 
 
 constexpr const char* kColumns =
     "id,user,po_id,spec,purchase_order,state,reason,created_at,started_at,stopped_at,last_seq,last_period_end,"
-    "exit_code,totals,exit_reason";
+    "exit_code,totals,exit_reason,frozen_until";
 
 void bind_row(SqliteStmt& st, const SessionRow& s) {
   st.bind(1, s.id).bind(2, s.user).bind(3, s.po_id).bind(4, s.spec.dump()).bind(5, s.purchase_order.dump());
@@ -35,6 +36,7 @@ void bind_row(SqliteStmt& st, const SessionRow& s) {
   }
   st.bind(14, s.totals.dump());
   st.bind(15, s.exit_reason);
+  st.bind(16, s.frozen_until);
 }
 
 SessionRow read_row(const SqliteStmt& st) {
@@ -54,6 +56,7 @@ SessionRow read_row(const SqliteStmt& st) {
   if (!st.is_null(12)) s.exit_code = static_cast<int>(st.i64(12));
   s.totals = Json::parse(st.str(13), nullptr, false);
   s.exit_reason = st.str(14);
+  s.frozen_until = st.i64(15);
   return s;
 }
 
@@ -83,13 +86,20 @@ class SqliteStateStore final : public StateStore {
     if (row && cols.i64(0) == 0) {
       XOP_RETURN_IF_ERROR(db_.exec("ALTER TABLE sessions ADD COLUMN exit_reason TEXT NOT NULL DEFAULT ''"));
     }
+    // ...and from before credit control froze sessions, frozen_until.
+    XOP_ASSIGN_OR_RETURN(auto frozen, db_.prepare("SELECT COUNT(*) FROM pragma_table_info('sessions') "
+                                                  "WHERE name='frozen_until'"));
+    XOP_ASSIGN_OR_RETURN(bool frow, frozen.step());
+    if (frow && frozen.i64(0) == 0) {
+      XOP_RETURN_IF_ERROR(db_.exec("ALTER TABLE sessions ADD COLUMN frozen_until INTEGER NOT NULL DEFAULT 0"));
+    }
     return ok_status();
   }
 
   Status insert_session(const SessionRow& s) override {
     std::lock_guard lock(mu_);
     XOP_ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("INSERT INTO sessions (") + kColumns +
-                                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     bind_row(st, s);
     auto r = st.run();
     if (!r && r.error().code == ErrorCode::kConflict) {
@@ -103,7 +113,8 @@ class SqliteStateStore final : public StateStore {
     XOP_ASSIGN_OR_RETURN(auto st,
                          db_.prepare("UPDATE sessions SET id=?1,user=?2,po_id=?3,spec=?4,purchase_order=?5,state=?6,"
                                      "reason=?7,created_at=?8,started_at=?9,stopped_at=?10,last_seq=?11,"
-                                     "last_period_end=?12,exit_code=?13,totals=?14,exit_reason=?15 WHERE id=?1"));
+                                     "last_period_end=?12,exit_code=?13,totals=?14,exit_reason=?15,frozen_until=?16 "
+                                     "WHERE id=?1"));
     bind_row(st, s);
     return st.run();
   }

@@ -21,7 +21,7 @@ struct SessionRow {
   std::string po_id;
   Json spec;            // SessionSpec as JSON
   Json purchase_order;  // the signed PO as JSON
-  std::string state;    // starting | running | stopping | stopped | failed
+  std::string state;    // starting | running | frozen | stopping | stopped | failed
   std::string reason;
   TimeMs created_at = 0;
   TimeMs started_at = 0;
@@ -34,6 +34,9 @@ struct SessionRow {
   // session's memory cgroup); empty while it runs or when unknown.
   std::string exit_reason;
   Json totals = Json::object();  // metered totals for display
+  // Credit control: while frozen (its purchase order ran dry), when the server stops it unless
+  // the PO is extended first; 0 otherwise.
+  TimeMs frozen_until = 0;
 };
 
 class StateStore {

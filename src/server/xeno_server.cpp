@@ -123,8 +123,11 @@ struct XenoServer::Impl {
     }
     auto flushed = charging->flush();
     note_delivery(flushed ? Status{} : Status(tl::make_unexpected(flushed.error())), now);
-    if (flushed && !flushed->exhausted_pos.empty()) {
-      sessions->on_exhausted(flushed->exhausted_pos);
+    // Credit control: freeze, thaw or stop by the corp's word; stop what stayed frozen too long
+    // (also while the corp cannot be reached).
+    size_t stopped = flushed ? sessions->on_credit(flushed->purchase_orders) : 0;
+    stopped += sessions->stop_expired_frozen();
+    if (stopped > 0) {
       // Delivers the final records promptly; undelivered ones stay in the WAL for the next tick.
       auto again = charging->flush();
       note_delivery(again ? Status{} : Status(tl::make_unexpected(again.error())), now);
@@ -317,6 +320,7 @@ Status XenoServer::start() {
   so.capacity = cfg.capacity;
   so.max_pids_per_session = cfg.max_pids_per_session;
   so.stop_grace_ms = cfg.stop_grace_ms;
+  so.freeze_grace_ms = cfg.freeze_grace_ms;
   so.loop_disks = cfg.runtime != "mock";
   so.default_disk_bytes = cfg.session_disk_default_bytes;
   so.log_max_bytes = cfg.session_log_max_bytes;

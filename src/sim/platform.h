@@ -51,6 +51,7 @@ struct PlatformOptions {
   int64_t charging_interval_ms = 2000;
   int64_t advert_interval_ms = 1000;
   int64_t stop_grace_ms = 2000;
+  int64_t freeze_grace_ms = 300'000;  // servers' credit control (server_config.h)
   // In-process wiring: how its SQLite stores commit. kUnsynced (the default) skips fsync; fault
   // tests that fail an fsync (FaultVfs::arm_sync_failure) need kSynced. HTTP wiring always syncs.
   SqliteDurability sim_durability = SqliteDurability::kUnsynced;

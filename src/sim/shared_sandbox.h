@@ -21,6 +21,8 @@ class SharedSandbox final : public Sandbox {
   Result<UsageSample> sample(const std::string& id) override { return inner_->sample(id); }
   Status stop(const std::string& id, std::chrono::milliseconds grace) override { return inner_->stop(id, grace); }
   Status remove(const std::string& id) override { return inner_->remove(id); }
+  Status freeze(const std::string& id) override { return inner_->freeze(id); }
+  Status thaw(const std::string& id) override { return inner_->thaw(id); }
 
  private:
   std::shared_ptr<Sandbox> inner_;

@@ -40,8 +40,21 @@ constexpr int64_t kExitedByTerm = 128 + 15;
 
 SimSandbox::SimSandbox(const Clock& clock, Wait wait) : clock_(clock), wait_(std::move(wait)) {}
 
+int64_t SimSandbox::frozen_until(const Box& b, TimeMs t) {
+  return b.frozen_ms + (b.frozen_since ? std::max<TimeMs>(0, t - *b.frozen_since) : 0);
+}
+
+// Ends a frozen spell at `now`: its length counts as frozen, and a self-exit moves that much later.
+void SimSandbox::thaw_box(Box& b, TimeMs now) {
+  if (!b.frozen_since) return;
+  const int64_t spell = std::max<TimeMs>(0, now - *b.frozen_since);
+  b.frozen_ms += spell;
+  if (b.exits_at) *b.exits_at += spell;
+  b.frozen_since.reset();
+}
+
 void SimSandbox::settle(Box& b, TimeMs now) {
-  if (!b.ended_at && b.exits_at && now >= *b.exits_at) {
+  if (!b.ended_at && !b.frozen_since && b.exits_at && now >= *b.exits_at) {
     b.ended_at = *b.exits_at;
     b.ended_code = b.exit_code;
   }
@@ -79,7 +92,7 @@ Result<SandboxStatus> SimSandbox::status(const std::string& id) {
   Box& b = it->second;
   settle(b, clock_.now_ms());
   SandboxStatus s;
-  s.state = b.ended_at ? SandboxState::kStopped : SandboxState::kRunning;
+  s.state = b.ended_at ? SandboxState::kStopped : b.frozen_since ? SandboxState::kPaused : SandboxState::kRunning;
   s.exit_code = b.ended_code;
   s.oom_kills = b.oom_kills;
   return s;
@@ -93,7 +106,7 @@ Result<UsageSample> SimSandbox::sample(const std::string& id) {
   settle(b, clock_.now_ms());
   const TimeMs until = b.ended_at ? *b.ended_at : clock_.now_ms();
   UsageSample u;
-  u.cpu_ns = b.millicores * std::max<TimeMs>(0, until - b.started_at) * 1000;
+  u.cpu_ns = b.millicores * std::max<TimeMs>(0, until - b.started_at - frozen_until(b, until)) * 1000;
   u.memory_bytes = b.ended_at ? 0 : b.memory_bytes;
   return u;
 }
@@ -107,6 +120,7 @@ Status SimSandbox::stop(const std::string& id, std::chrono::milliseconds grace) 
     Box& b = it->second;
     settle(b, clock_.now_ms());
     if (b.ended_at) return ok_status();
+    thaw_box(b, clock_.now_ms());  // a frozen workload is thawed first, as the real drivers do
     if (!b.ignores_term) {
       b.ended_at = clock_.now_ms();
       b.ended_code = static_cast<int>(kExitedByTerm);
@@ -124,6 +138,28 @@ Status SimSandbox::stop(const std::string& id, std::chrono::milliseconds grace) 
     b.ended_at = clock_.now_ms();
     b.ended_code = static_cast<int>(kExitedByKill);
   }
+  return ok_status();
+}
+
+Status SimSandbox::freeze(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = boxes_.find(id);
+  if (it == boxes_.end()) return make_error(ErrorCode::kNotFound, "no sandbox " + id);
+  Box& b = it->second;
+  settle(b, clock_.now_ms());
+  if (b.ended_at) return make_error(ErrorCode::kConflict, "sandbox " + id + " has stopped");
+  if (!b.frozen_since) b.frozen_since = clock_.now_ms();
+  return ok_status();
+}
+
+Status SimSandbox::thaw(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = boxes_.find(id);
+  if (it == boxes_.end()) return make_error(ErrorCode::kNotFound, "no sandbox " + id);
+  Box& b = it->second;
+  settle(b, clock_.now_ms());
+  if (b.ended_at) return make_error(ErrorCode::kConflict, "sandbox " + id + " has stopped");
+  thaw_box(b, clock_.now_ms());
   return ok_status();
 }
 

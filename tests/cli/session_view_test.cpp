@@ -42,6 +42,12 @@ TEST(SessionStatus, Phrases) {
   EXPECT_EQ(session_status({"stopped", "", "signaled", 137}), "killed (signal 9)");
   EXPECT_EQ(session_status({"stopped", "killed", "oom-killed", 137}), "oom-killed");
   EXPECT_EQ(session_status({"stopped", "purchase order exhausted", "signaled", 143}), "out of funds");
+  EXPECT_EQ(session_status({"stopped", "funds-exhausted", "signaled", 143}), "out of funds");
+  EXPECT_EQ(session_status({"frozen", "", "", std::nullopt}), "frozen: top up");
+  EXPECT_EQ(session_status({"frozen", "", "", std::nullopt, true}), "frozen: top up");
+  EXPECT_EQ(session_status({"running", "", "", std::nullopt, true}), "running: low funds");
+  EXPECT_EQ(session_status({"running", "", "", std::nullopt, false}), "running");
+  EXPECT_EQ(session_status({"stopped", "purchase order closed", "signaled", 143}), "killed (signal 15)");
   EXPECT_EQ(session_status({"frozen", "", "", std::nullopt}), "frozen: top up");
   EXPECT_EQ(session_status({"stopped", "stopped by user", "", std::nullopt}), "stopped");
   EXPECT_EQ(session_status({"failed", "image missing", "", std::nullopt}), "failed");

@@ -30,7 +30,7 @@ class CorpClientTest : public ::testing::Test {
       r->add("GET", p, h);
     }
     for (const char* p : {"/v1/accounts", "/v1/deposits", "/v1/payouts", "/v1/purchase-orders",
-                          "/v1/purchase-orders/{id}/close", "/v1/usage"}) {
+                          "/v1/purchase-orders/{id}/close", "/v1/purchase-orders/{id}/extend", "/v1/usage"}) {
       r->add("POST", p, h, size_t{32} << 20);
     }
     return CorpClient(ApiClient(std::make_shared<RouterTransport>(r), Endpoint{"corp.test", 1}, std::nullopt));
@@ -62,7 +62,45 @@ TEST_F(CorpClientTest, UsageAnswerDecodes) {
   EXPECT_TRUE(r->results[0].acknowledged());
   ASSERT_EQ(r->purchase_orders.size(), 1u);
   EXPECT_TRUE(r->purchase_orders[0].exhausted);
-  EXPECT_EQ(to_json(*r), good_usage());  // the codec round-trips
+  // An older corp's answer (no closing, low_funds, unpaid_micros): they read as false / 0, and
+  // the codec writes them back.
+  EXPECT_FALSE(r->purchase_orders[0].closing);
+  EXPECT_FALSE(r->purchase_orders[0].low_funds);
+  Json full = good_usage();
+  full["purchase_orders"][0]["closing"] = false;
+  full["purchase_orders"][0]["low_funds"] = false;
+  full["purchase_orders"][0]["unpaid_micros"] = 0;
+  EXPECT_EQ(to_json(*r), full);
+  answer = full;
+  answer["purchase_orders"][0]["low_funds"] = true;
+  answer["purchase_orders"][0]["unpaid_micros"] = 7;
+  auto r2 = c.report_usage(SignedDoc{});
+  ASSERT_TRUE(r2) << r2.error().to_string();
+  EXPECT_TRUE(r2->purchase_orders[0].low_funds);
+  EXPECT_EQ(r2->purchase_orders[0].unpaid, 7);
+  EXPECT_EQ(to_json(*r2), answer);  // the codec round-trips
+}
+
+TEST_F(CorpClientTest, ExtendPoSendsTheAmountAndDecodesTheAnswer) {
+  auto c = client();
+  const PoStatusView po{"po1", "u", "s", 30, 25, 5, "open", false, true, 0};
+  answer = to_json(ExtendPoAnswer{po, 10, 70, "tx1"});
+  auto r = c.extend_po("po1", 20);
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_EQ(last_target, "/v1/purchase-orders/po1/extend");
+  EXPECT_EQ(r->arrears_paid, 10);
+  EXPECT_EQ(r->balance, 70);
+  EXPECT_TRUE(r->purchase_order.low_funds);
+  refusal = ErrorCode::kPaymentRequired;
+  auto poor = c.extend_po("po1", 20);
+  ASSERT_FALSE(poor);
+  EXPECT_EQ(poor.error().code, ErrorCode::kPaymentRequired);
+  refusal.reset();
+  last_target.clear();
+  auto bad = c.extend_po("../usage", 20);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(last_target.empty());
 }
 
 TEST_F(CorpClientTest, MalformedUsageAnswersAreErrors) {
@@ -164,6 +202,7 @@ TEST_F(CorpClientTest, EveryCallRefusesAWrongShapedAnswer) {
   EXPECT_FALSE(c.create_po(CreatePoRequest{}));
   EXPECT_FALSE(c.purchase_order("po1"));
   EXPECT_FALSE(c.close_po("po1"));
+  EXPECT_FALSE(c.extend_po("po1", 5));
   EXPECT_FALSE(c.statement("a1"));
   EXPECT_FALSE(c.ledger_check());
   EXPECT_FALSE(c.earnings("a1"));

@@ -173,7 +173,57 @@ TEST_P(SandboxContractTest, BadSpecsAreRefusedAndChangeNothing) {
   expect_removed(good.id);
 }
 
+// Credit control freezes a session instead of killing it. Ground truth for the real drivers is the
+// kernel's own count read by the harness from the cgroup files (kernel_cpu_ns), not the driver's
+// sample(): over a polled interval of 500 ms a frozen burner gets no CPU, and after thaw it burns.
+TEST_P(SandboxContractTest, AFrozenWorkloadGetsNoCpuUntilThawed) {
+  const SandboxSpec s = h_->spec(Workload::kSpinExitingOnTerm);
+  ASSERT_TRUE(sb().start(s));
+  ASSERT_TRUE(poll([&] { return burning(s.id, 50'000'000); }));
+  auto cpu = [&]() -> int64_t {
+    if (auto k = h_->kernel_cpu_ns(s.id)) return *k;
+    auto u = sb().sample(s.id);
+    return u ? u->cpu_ns : -1;
+  };
+  const auto f0 = std::chrono::steady_clock::now();
+  auto freeze = sb().freeze(s.id);
+  const auto freeze_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - f0).count();
+  ASSERT_TRUE(freeze) << freeze.error().message;
+  EXPECT_TRUE(sb().freeze(s.id)) << "freeze is idempotent";
+  EXPECT_EQ(sb().status(s.id)->state, SandboxState::kPaused);
+  const int64_t frozen_at = cpu();
+  ASSERT_GE(frozen_at, 50'000'000);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(poll([&] { return std::chrono::steady_clock::now() - t0 >= 500ms; }));  // an interval passes
+  const int64_t still = cpu();
+  std::printf("%s: frozen for 500 ms, the workload used %lld ns of CPU\n", GetParam().c_str(),
+              static_cast<long long>(still - frozen_at));
+  EXPECT_EQ(still, frozen_at) << "a frozen workload used CPU";
+  EXPECT_EQ(sb().status(s.id)->state, SandboxState::kPaused) << "still frozen";
+
+  const auto h0 = std::chrono::steady_clock::now();
+  auto thaw = sb().thaw(s.id);
+  const auto thaw_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - h0).count();
+  ASSERT_TRUE(thaw) << thaw.error().message;
+  std::printf("%s: freeze() took %.1f ms, thaw() %.1f ms\n", GetParam().c_str(), freeze_ms, thaw_ms);
+  EXPECT_TRUE(sb().thaw(s.id)) << "thaw is idempotent";
+  EXPECT_EQ(sb().status(s.id)->state, SandboxState::kRunning);
+  ASSERT_TRUE(poll([&] { return cpu() > still + 100'000'000; })) << "it burns again after the thaw";
+
+  // Stopping a frozen workload thaws it first, so its TERM handler runs within the grace.
+  ASSERT_TRUE(sb().freeze(s.id));
+  const auto t1 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(sb().stop(s.id, 10s));
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, 5s) << "stopped by SIGTERM, not at the end of the grace";
+  ASSERT_TRUE(poll([&] { return exited(s.id); }, 5s));
+  EXPECT_EQ(sb().freeze(s.id).error().code, ErrorCode::kConflict) << "a stopped workload cannot be frozen";
+  EXPECT_EQ(sb().thaw(s.id).error().code, ErrorCode::kConflict);
+  expect_removed(s.id);
+}
+
 TEST_P(SandboxContractTest, UnknownIdsAreNotFoundAndStopAndRemoveAreNoOps) {
+  EXPECT_EQ(sb().freeze("no-such-sandbox").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(sb().thaw("no-such-sandbox").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(sb().status("no-such-sandbox").error().code, ErrorCode::kNotFound);
   EXPECT_EQ(sb().sample("no-such-sandbox").error().code, ErrorCode::kNotFound);
   EXPECT_TRUE(sb().stop("no-such-sandbox", 10ms));

@@ -75,20 +75,25 @@ class MockHarness final : public SandboxHarness {
   Sandbox& sandbox() override { return mock_; }
   SandboxSpec spec(Workload w) override {
     const std::string id = next_id();
-    workloads_[id] = Run{w, {}};
+    workloads_[id] = Run{w, {}, {}, 0};
     return base_spec(id, t_.file(id), w);
   }
   void drive() override {
     const auto now = std::chrono::steady_clock::now();
     for (auto& [id, run] : workloads_) {
       auto st = mock_.status(id);
-      if (!st || st->state != SandboxState::kRunning) continue;
+      if (!st || st->state != SandboxState::kRunning) {
+        run.last.reset();  // frozen or stopped: no CPU accrues
+        continue;
+      }
       if (!run.started) {
         run.started = now;
         if (run.w == Workload::kSpinIgnoringTerm) mock_.ignore_term(id);
       }
-      // One core's worth of CPU since the start.
-      int64_t cpu = std::chrono::duration_cast<std::chrono::nanoseconds>(now - *run.started).count();
+      // One core's worth of CPU for the time it ran (between drives while running).
+      if (run.last) run.cpu += std::chrono::duration_cast<std::chrono::nanoseconds>(now - *run.last).count();
+      run.last = now;
+      int64_t cpu = run.cpu;
       if (run.w == Workload::kBurnKnownCpu) cpu = std::min(cpu, kKnownBurnNs + 2'000'000);
       mock_.set_usage(id, UsageSample{cpu, 1 << 20, 0, 0, 0});
       switch (run.w) {
@@ -115,6 +120,8 @@ class MockHarness final : public SandboxHarness {
   struct Run {
     Workload w;
     std::optional<std::chrono::steady_clock::time_point> started;
+    std::optional<std::chrono::steady_clock::time_point> last;  // the last drive that saw it running
+    int64_t cpu = 0;
   };
   TempDir t_;
   MockSandbox mock_;
@@ -194,6 +201,26 @@ class RuncHarness final : public SandboxHarness {
     s.rootfs = rootfs.value_or(s.rootfs);
     specs_[id] = s;
     return s;
+  }
+
+  // Straight from the cgroup file system: v1 cpuacct.usage (ns), v2 cpu.stat usage_usec.
+  std::optional<int64_t> kernel_cpu_ns(const std::string& id) override {
+    const std::string rel = "/" + opts_.cgroup_parent + "/" + id;
+    if (cg_.mode == CgroupMode::kV2) {
+      std::ifstream in(cg_.v2_dir + rel + "/cpu.stat");
+      std::string key;
+      int64_t v = 0;
+      while (in >> key >> v) {
+        if (key == "usage_usec") return v * 1000;
+      }
+      return std::nullopt;
+    }
+    auto it = cg_.v1.find("cpuacct");
+    if (it == cg_.v1.end()) return std::nullopt;
+    std::ifstream in(it->second + rel + "/cpuacct.usage");
+    int64_t v = 0;
+    if (in >> v) return v;
+    return std::nullopt;
   }
 
   void note_processes(const std::string& id) override {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,10 @@ class SandboxHarness {
   virtual void note_processes(const std::string& /*id*/) {}
   // What `id` left behind after remove(): cgroups, runtime state, live processes, mounts.
   virtual std::vector<std::string> leftovers(const std::string& id) = 0;
+  // The CPU the workload used as the kernel counts it, read by the harness itself (real drivers:
+  // the session cgroup's cpuacct.usage or cpu.stat, not through the driver's counter); nullopt
+  // where there is no kernel (the mock and sim drivers: the suite uses sample()).
+  virtual std::optional<int64_t> kernel_cpu_ns(const std::string& /*id*/) { return std::nullopt; }
 };
 
 // The harness for `driver` ("mock", "sim", "runc", "crun"), or null with `why` saying why that driver

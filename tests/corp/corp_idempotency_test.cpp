@@ -314,6 +314,25 @@ TEST_F(CorpIdempotency, CloseAndUsageReplaysAnswerAsTheFirstTime) {
   expect_balanced();
 }
 
+TEST_F(CorpIdempotency, AnExtensionRetriedWithItsKeyHoldsMoreOnlyOnce) {
+  const std::string po = create_po(alice_, srv_, 10'000);
+  ASSERT_FALSE(po.empty());
+  const int64_t before = balance(alice_.account_id());
+  const std::string target = "/v1/purchase-orders/" + po + "/extend";
+  const HttpResponse e1 = post(alice_, target, Json{{"amount_micros", 2'500}}, "extend-1");
+  ASSERT_EQ(e1.status, 200) << e1.body;
+  const HttpResponse e2 = post(alice_, target, Json{{"amount_micros", 2'500}}, "extend-1");
+  EXPECT_EQ(e2.status, 200) << e2.body;
+  EXPECT_EQ(e2.body, e1.body);
+  EXPECT_TRUE(replayed(e2));
+  EXPECT_EQ(balance(alice_.account_id()), before - 2'500) << "the retry held nothing more";
+  // The same key for another amount is refused and moves nothing.
+  const HttpResponse e3 = post(alice_, target, Json{{"amount_micros", 9'000}}, "extend-1");
+  EXPECT_EQ(e3.status, 422) << e3.body;
+  EXPECT_EQ(balance(alice_.account_id()), before - 2'500);
+  expect_balanced();
+}
+
 TEST_F(CorpIdempotency, APayoutMovesMoneyOutAndTheLedgerProvesInEqualsOutPlusInside) {
   const std::string po = create_po(alice_, srv_, 30'000);  // alice: 70,000 available, 30,000 held
   ASSERT_FALSE(po.empty());

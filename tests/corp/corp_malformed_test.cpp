@@ -186,6 +186,58 @@ TEST_F(CorpMalformed, ReadEndpointsNeedSignatures) {
   EXPECT_EQ(fingerprint(), before);
 }
 
+// POST /v1/purchase-orders/{po_id}/extend with hostile bodies, ids and callers: a clear 4xx each
+// time and not one row changed; then a good one, replayed, is refused.
+TEST_F(CorpMalformed, HostileExtensionsChangeNothing) {
+  const std::string before = fingerprint();
+  const std::string target = "/v1/purchase-orders/" + po_ + "/extend";
+  const std::vector<std::pair<std::string, std::string>> bodies = {
+      {"empty", ""},
+      {"not json", "{"},
+      {"array", "[1]"},
+      {"no amount", "{}"},
+      {"zero", R"({"amount_micros":0})"},
+      {"negative", R"({"amount_micros":-1})"},
+      {"int64 min", R"({"amount_micros":-9223372036854775808})"},
+      {"beyond int64", R"({"amount_micros":9223372036854775808})"},
+      {"float", R"({"amount_micros":1.5})"},
+      {"string", R"({"amount_micros":"100"})"},
+      {"unknown field", R"({"amount_micros":100,"x":1})"},
+      {"duplicate key", R"({"amount_micros":100,"amount_micros":200})"},
+      {"above the balance", R"({"amount_micros":100000000})"},
+      {"overflowing max", R"({"amount_micros":9223372036854775807})"},
+      {"oversized", std::string(80 * 1024, ' ') + R"({"amount_micros":1})"},
+  };
+  for (const auto& [what, body] : bodies) expect_4xx(raw(alice_, "POST", target, body), "extend " + what);
+  const std::string good = R"({"amount_micros":100})";
+  expect_4xx(raw(std::nullopt, "POST", target, good), "extend unsigned");
+  expect_4xx(raw(srv_, "POST", target, good), "extend by the server");
+  expect_4xx(raw(owner_, "POST", target, good), "extend by another user");
+  expect_4xx(raw(admin_, "POST", target, good), "extend by the admin");
+  expect_4xx(raw(alice_, "POST", "/v1/purchase-orders/nope/extend", good), "extend a malformed id");
+  expect_4xx(raw(alice_, "POST", "/v1/purchase-orders/po" + std::string(32, 'f') + "/extend", good),
+             "extend an unknown PO");
+  auto r = raw(alice_, "POST", target, R"({"amount_micros":100000000})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 402);
+  r = raw(owner_, "POST", target, good);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403);
+  r = raw(alice_, "POST", "/v1/purchase-orders/po" + std::string(32, 'f') + "/extend", good);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(fingerprint(), before);
+
+  r = raw(alice_, "POST", target, good);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const std::string after = fingerprint();
+  const HttpResponse again = replay(recorded("POST /v1/purchase-orders/{po_id}/extend"));
+  EXPECT_EQ(again.status, 401) << again.body;
+  EXPECT_EQ(fingerprint(), after);
+  expect_balanced();
+}
+
 TEST_F(CorpMalformed, HostileUsageRecordsRefusedWholeBatch) {
   const std::string before = fingerprint();
   const std::string s = session_id('a');

@@ -19,9 +19,9 @@ TEST(CorpOpenApi, RoutesMatchTheDocument) {
   // What the router checks before reading a body is what the document promises.
   EXPECT_EQ(served_access(*(*corp)->router()), documented_access(ops));
   // + GET /v1/servers/{id} (issue 14, for XIS), GET /v1/accounts/{id}/earnings and
-  // GET /v1/accounts/{id}/purchase-orders (issue 5)
-  // + POST /v1/payouts (issue 12)
-  EXPECT_EQ(ops.size(), 14u);
+  // GET /v1/accounts/{id}/purchase-orders (issue 5), POST /v1/purchase-orders/{po_id}/extend
+  // (issue 12: credit control), POST /v1/payouts (issue 12)
+  EXPECT_EQ(ops.size(), 15u);
 }
 
 }  // namespace

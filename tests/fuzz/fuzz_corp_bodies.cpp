@@ -15,5 +15,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)xop::decode_payout(*j);
   (void)xop::decode_create_po(*j);
   (void)xop::decode_usage(*j);
+  (void)xop::decode_extend_po(*j);
   return 0;
 }

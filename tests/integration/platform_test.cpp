@@ -180,7 +180,7 @@ TEST_F(PlatformTest, ExhaustedPurchaseOrderStopsSession) {
         return session.value("state", "") == "stopped";
       },
       std::chrono::seconds(10)));
-  EXPECT_EQ(session.value("reason", ""), "purchase order exhausted");
+  EXPECT_EQ(session.value("reason", ""), "funds-exhausted") << "freeze_grace_ms = 0: stopped at once";
   // Two charging intervals (1 s each) plus the stop grace (0.5 s).
   EXPECT_LE(session.value("stopped_at", int64_t{0}) - exhausted_seen_at, 2 * 1000 + 500);
   const Json st = statement(user);

@@ -126,8 +126,9 @@ std::string ProcessPlatform::start() {
   for (int i = 0; i < opts_.servers; ++i) {
     const auto& c = kCities[i % 5];
     const std::string sdir = dir_.file("server" + std::to_string(i));
-    write_file(sdir + "/server.toml",
-               fmt::format(R"(name = "xs-{}"
+    write_file(
+        sdir + "/server.toml",
+        fmt::format(R"(name = "xs-{}"
 listen = "127.0.0.1:0"
 data_dir = "{}"
 corp_url = "{}"
@@ -141,6 +142,7 @@ sample_interval_ms = {}
 charging_interval_ms = {}
 advert_interval_ms = 500
 stop_grace_ms = {}
+freeze_grace_ms = {}
 http_threads = 2
 
 [capacity]
@@ -148,7 +150,7 @@ cpu_millis = 2000
 memory_bytes = 1073741824
 )",
                            i, sdir, corp_url_, xis_url_, owner_.account_id(), c.name, c.lat, c.lon, opts_.runtime,
-                           opts_.sample_interval_ms, opts_.charging_interval_ms, opts_.stop_grace_ms));
+                           opts_.sample_interval_ms, opts_.charging_interval_ms, opts_.stop_grace_ms, opts_.freeze_grace_ms));
     // The server's key made here, so that the owner can sign its consent to be named by it.
     const KeyPair server_key = KeyPair::generate();
     if (auto st = save_key_file(server_key, sdir + "/server.key"); !st) return "server key: " + st.error().message;

@@ -17,6 +17,7 @@ struct ProcessPlatformOptions {
   int64_t charging_interval_ms = 1000;
   int64_t sample_interval_ms = 200;
   int64_t stop_grace_ms = 500;
+  int64_t freeze_grace_ms = 0;  // credit control: a dry PO's session is stopped at once
 };
 
 class ProcessPlatform {

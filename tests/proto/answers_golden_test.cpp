@@ -55,28 +55,61 @@ TEST(AnswersGoldenTest, CorpAnswers) {
   EXPECT_EQ(to_json(DepositAnswer{"tx1", 7}), (Json{{"transaction", "tx1"}, {"balance_micros", 7}}));
   ASSERT_TRUE(decode_deposit_answer(to_json(DepositAnswer{"tx1", 7})));
 
-  const PoStatusView ps{kPo, kAcct, kAcct, 10, 3, 7, "open", true};
-  EXPECT_EQ(to_json(ps), (Json{{"po_id", kPo},
-                               {"user", kAcct},
-                               {"server", kAcct},
-                               {"max_amount_micros", 10},
-                               {"charged_micros", 3},
-                               {"remaining_micros", 7},
-                               {"state", "open"},
-                               {"exhausted", true}}));
+  const PoStatusView ps{kPo, kAcct, kAcct, 10, 3, 7, "open", true, true, 5};
+  Json ps_json{{"po_id", kPo},        {"user", kAcct},         {"server", kAcct}, {"max_amount_micros", 10},
+               {"charged_micros", 3}, {"remaining_micros", 7}, {"state", "open"}, {"exhausted", true},
+               {"low_funds", true},   {"unpaid_micros", 5}};
+  EXPECT_EQ(to_json(ps), ps_json);
   ASSERT_TRUE(decode_po_status(to_json(ps)));
+  {
+    // An older corp's answer has no credit-control fields: they read as false / 0.
+    Json older = ps_json;
+    older.erase("low_funds");
+    older.erase("unpaid_micros");
+    auto d = decode_po_status(older);
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_FALSE(d->low_funds);
+    EXPECT_EQ(d->unpaid, 0);
+    Json negative = ps_json;
+    negative["unpaid_micros"] = -1;
+    EXPECT_FALSE(decode_po_status(negative));
+  }
+  const ExtendPoAnswer ext{ps, 2, 90, "tx9"};
+  EXPECT_EQ(
+      to_json(ext),
+      (Json{{"purchase_order", ps_json}, {"arrears_paid_micros", 2}, {"balance_micros", 90}, {"transaction", "tx9"}}));
+  auto extd = decode_extend_po_answer(to_json(ext));
+  ASSERT_TRUE(extd) << extd.error().message;
+  EXPECT_EQ(extd->purchase_order.unpaid, 5);
+  EXPECT_FALSE(decode_extend_po_answer(
+      Json{{"purchase_order", ps_json}, {"arrears_paid_micros", -2}, {"balance_micros", 90}, {"transaction", "tx9"}}));
   EXPECT_EQ(to_json(ClosePoAnswer{4, "closed"}), (Json{{"released_micros", 4}, {"state", "closed"}}));
   ASSERT_TRUE(decode_close_po_answer(to_json(ClosePoAnswer{4, "closed"})));
 
-  const UsageAnswer ua{{UsageOutcomeView{kSession, kPo, 2, "charged", 9}}, {PoBalanceView{kPo, 1, false, true}}};
+  const UsageAnswer ua{{UsageOutcomeView{kSession, kPo, 2, "charged", 9}},
+                       {PoBalanceView{kPo, 1, false, true, false, true, 3}}};
   EXPECT_EQ(
       to_json(ua),
       (Json{{"results",
              Json::array({Json{
                  {"session", kSession}, {"po_id", kPo}, {"seq", 2}, {"status", "charged"}, {"charged_micros", 9}}})},
-            {"purchase_orders",
-             Json::array({Json{{"po_id", kPo}, {"remaining_micros", 1}, {"exhausted", false}, {"closed", true}}})}}));
+            {"purchase_orders", Json::array({Json{{"po_id", kPo},
+                                                  {"remaining_micros", 1},
+                                                  {"exhausted", false},
+                                                  {"closed", true},
+                                                  {"closing", false},
+                                                  {"low_funds", true},
+                                                  {"unpaid_micros", 3}}})}}));
   ASSERT_TRUE(decode_usage_answer(to_json(ua)));
+  {
+    auto older = decode_usage_answer(
+        Json{{"results", Json::array()},
+             {"purchase_orders",
+              Json::array({Json{{"po_id", kPo}, {"remaining_micros", 0}, {"exhausted", true}, {"closed", false}}})}});
+    ASSERT_TRUE(older) << older.error().message;
+    EXPECT_FALSE(older->purchase_orders[0].closing);
+    EXPECT_FALSE(older->purchase_orders[0].low_funds);
+  }
 
   StatementRecordView rec{kSession, 1, 10, 20, Resources{1, 2, 3, 4}, Usage{5, 6, 7, 8}, 11, 12, true};
   StatementPoView spo{kPo, kAcct, 100, 12, 88, "open", {rec}};
@@ -172,6 +205,8 @@ TEST(AnswersGoldenTest, ServerAnswers) {
   s.memory_bytes = 9;
   s.claimed = 10;
   s.exit_reason = "e";
+  s.low_funds = true;
+  s.frozen_until = 11;
   Json j{{"id", kSession},
          {"user", kAcct},
          {"po_id", kPo},
@@ -186,7 +221,9 @@ TEST(AnswersGoldenTest, ServerAnswers) {
          {"memory_bytes", 9},
          {"claimed_micros", 10},
          {"exit_code", nullptr},
-         {"exit_reason", "e"}};
+         {"exit_reason", "e"},
+         {"low_funds", true},
+         {"frozen_until", 11}};
   EXPECT_EQ(to_json(s), j);
   EXPECT_EQ(session_answer_json(s), (Json{{"session", j}}));
   s.exit_code = 3;
@@ -195,9 +232,21 @@ TEST(AnswersGoldenTest, ServerAnswers) {
   auto d = decode_session_answer(session_answer_json(s));
   ASSERT_TRUE(d) << d.error().message;
   EXPECT_EQ(d->exit_code, 3);
+  EXPECT_TRUE(d->low_funds);
+  EXPECT_EQ(d->frozen_until, 11);
   auto list = decode_sessions_answer(Json{{"sessions", Json::array({j, j})}});
   ASSERT_TRUE(list);
   EXPECT_EQ(list->size(), 2u);
+  // An older server's session has no credit-control fields: false / 0.
+  Json older = j;
+  older.erase("low_funds");
+  older.erase("frozen_until");
+  auto od = decode_session_info(older);
+  ASSERT_TRUE(od) << od.error().message;
+  EXPECT_FALSE(od->low_funds);
+  EXPECT_EQ(od->frozen_until, 0);
+  older["frozen_until"] = -1;
+  EXPECT_FALSE(decode_session_info(older));
   EXPECT_EQ(logs_answer_json("hi"), (Json{{"logs", "hi"}}));
   EXPECT_EQ(decode_logs_answer(logs_answer_json("hi")).value_or(""), "hi");
   EXPECT_EQ(to_json(BlobStored{"sha256:x", 5}), (Json{{"digest", "sha256:x"}, {"size", 5}}));

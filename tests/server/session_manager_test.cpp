@@ -344,17 +344,19 @@ TEST(SessionManagerTest, WorkloadExitingOnItsOwnIsFinishedBySampleAll) {
   EXPECT_EQ(env.manager->free(), env.opts.capacity);
 }
 
-TEST(SessionManagerTest, OnExhaustedStopsOnlyThatPurchaseOrdersSession) {
+TEST(SessionManagerTest, AClosedPurchaseOrderStopsOnlyItsSessionAtOnce) {
   SessionEnv env;
   auto a = env.manager->create(env.alice.account_id(), env.request(env.alice));
   auto b = env.manager->create(env.bob.account_id(), env.request(env.bob));
   ASSERT_TRUE(a && b);
   env.clock.advance_ms(1000);
-  env.manager->on_exhausted({a->row.po_id, "po" + std::string(32, 'f')});
+  PoBalanceView closing{a->row.po_id, 500, true, false, true, false, 0};
+  PoBalanceView unknown{"po" + std::string(32, 'f'), 0, true, true, false, false, 0};
+  EXPECT_EQ(env.manager->on_credit({closing, unknown}), 1u);
   auto ga = env.manager->get("", a->row.id);
   auto gb = env.manager->get("", b->row.id);
   EXPECT_EQ(ga->row.state, "stopped");
-  EXPECT_EQ(ga->row.reason, "purchase order exhausted");
+  EXPECT_EQ(ga->row.reason, kPoClosedReason);
   EXPECT_EQ(env.sandbox.stops(a->row.id), 0);  // removed after stop
   EXPECT_EQ(gb->row.state, "running");
   auto recs = env.store->records(a->row.id);
