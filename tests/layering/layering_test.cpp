@@ -34,7 +34,7 @@ const std::vector<std::string>& pure_cores() {
       "corp/ledger",   "corp/ledger_check", "corp/settlement",  "corp/expiry",      "corp/tx_kind",
       "proto/charge",  "xis/ranking",       "server/meter",     "core/money",       "core/int128",
       "core/time",     "core/log_backoff",  "coord/coordinate", "coord/seeded_rng", "coord/latency_filter",
-      "coord/vivaldi",
+      "coord/vivaldi", "coord/rtt_csv",     "coord/rtt_matrix",
   };
   return kCores;
 }
