@@ -11,9 +11,9 @@ namespace xop {
 namespace {
 
 constexpr double kMinError = 1e-3;  // an error estimate never reaches 0 (the weight would be 0/0)
-constexpr size_t kFitStarts = 3;
+constexpr size_t kFitStarts = 6;
 constexpr double kStartJitterMs = 0.5;
-constexpr int kFitIterations = 120;
+constexpr int kFitIterations = 400;
 
 bool in_unit(double v) { return std::isfinite(v) && v > 0 && v <= 1; }
 
@@ -39,7 +39,11 @@ Status validate_vivaldi_config(const VivaldiConfig& c) {
   if (c.max_neighbours < 1 || c.max_neighbours > 1024) return invalid("vivaldi: max_neighbours must be 1..1024");
   if (c.newcomer_probes > 64) return invalid("vivaldi: newcomer_probes must be 0..64");
   if (!std::isfinite(c.gravity_rho_ms) || c.gravity_rho_ms < 0) return invalid("vivaldi: gravity_rho_ms must be >= 0");
-  if (!std::isfinite(c.publish_move_ms) || c.publish_move_ms < 0) return invalid("vivaldi: publish_move_ms must be >= 0");
+  if (!std::isfinite(c.short_emphasis_ms) || c.short_emphasis_ms < 0) {
+    return invalid("vivaldi: short_emphasis_ms must be >= 0");
+  }
+  if (!std::isfinite(c.publish_move_ms) || c.publish_move_ms < 0)
+    return invalid("vivaldi: publish_move_ms must be >= 0");
   if (c.publish_window < 1 || c.publish_window > 1024) return invalid("vivaldi: publish_window must be 1..1024");
   return ok_status();
 }
@@ -92,14 +96,15 @@ Status VivaldiNode::observe(const std::string& peer, const Coordinate& peer_coor
   }
   XOP_RETURN_IF_ERROR(validate_coordinate(peer_coord));
   if (peer_coord.vec.size() != config_.dims) {
-    return invalid(fmt::format("vivaldi: peer coordinate has {} dimensions, this node {}", peer_coord.vec.size(),
-                               config_.dims));
+    return invalid(
+        fmt::format("vivaldi: peer coordinate has {} dimensions, this node {}", peer_coord.vec.size(), config_.dims));
   }
   latest_tick_ = std::max(latest_tick_, now);
   auto it = neighbours_.find(peer);
   if (it == neighbours_.end()) {
-    it = neighbours_.emplace(peer, Neighbour{peer_coord, LatencyFilter(config_.filter_window, config_.filter_percentile),
-                                             latest_tick_})
+    it = neighbours_
+             .emplace(peer, Neighbour{peer_coord, LatencyFilter(config_.filter_window, config_.filter_percentile),
+                                      latest_tick_})
              .first;
   }
   Neighbour& n = it->second;
@@ -160,7 +165,8 @@ void VivaldiNode::vivaldi_step(const Neighbour& sampled, double rtt) {
     const double hsum = coord_.height + other.height;
     const double dist = m + hsum;  // the estimate in the height model
     const double wi = coord_.error / (coord_.error + other.error);
-    const double force = config_.cc * wi * (p.rtt - dist) * p.weight;
+    const double emphasis = config_.short_emphasis_ms > 0 ? std::min(1.0, config_.short_emphasis_ms / p.rtt) : 1.0;
+    const double force = config_.cc * wi * (p.rtt - dist) * p.weight * emphasis;
     // The point moves along the unit vector; the height takes its share of the distance (Dabek's
     // height vector), so a node far off its neighbours' plane grows an access link.
     for (size_t i = 0; i < config_.dims; ++i) dvec[i] += force * diff[i];

@@ -34,21 +34,24 @@
 namespace xop {
 
 struct VivaldiConfig {
-  size_t dims = 4;            // 1..kMaxCoordDims
-  double ce = 0.25;           // error EWMA gain
-  double cc = 0.25;           // timestep gain
-  double error_max = 1.5;     // a node's error starts here and never exceeds it
+  size_t dims = 4;             // 1..kMaxCoordDims
+  double ce = 0.25;            // error EWMA gain
+  double cc = 0.25;            // timestep gain
+  double error_max = 1.5;      // a node's error starts here and never exceeds it
   double height_min_ms = 0.1;  // heights stay at least this (a pure point model has no access delay)
   double max_rtt_ms = 60'000;  // samples above are refused (no Internet path takes a minute)
   size_t filter_window = 5;    // latency filter: samples kept per neighbour
   double filter_percentile = 0.5;
-  int64_t neighbour_max_age = 0;  // ticks; 0: no decay, every update uses the one sample (classic)
-  size_t max_neighbours = 64;     // the neighbour table's size; the stalest is evicted
-  size_t newcomer_probes = 8;     // samples placed by fitting; 0: start at the origin and creep
+  int64_t neighbour_max_age = 0;         // ticks; 0: no decay, every update uses the one sample (classic)
+  size_t max_neighbours = 64;            // the neighbour table's size; the stalest is evicted
+  size_t newcomer_probes = 8;            // samples placed by fitting; 0: start at the origin and creep
   double newcomer_min_peer_error = 1.0;  // fitting needs a neighbour with error below this
-  double gravity_rho_ms = 0;      // 0: no gravity; else force (|x| / rho)^2 towards the origin
-  double publish_move_ms = 5;     // update damping threshold for published()
-  size_t publish_window = 8;      // system coordinates averaged for published()
+  double gravity_rho_ms = 0;             // 0: no gravity; else force (|x| / rho)^2 towards the origin
+  // 0: off. Else a neighbour's pull is scaled by min(1, short_emphasis_ms / rtt), so a long path's
+  // absolute error does not drown the short paths, whose accuracy picks "the closest server".
+  double short_emphasis_ms = 50;
+  double publish_move_ms = 5;            // update damping threshold for published()
+  size_t publish_window = 8;             // system coordinates averaged for published()
   uint64_t seed = 1;
 };
 
@@ -66,9 +69,9 @@ class VivaldiNode {
   // dims; an empty peer name. Ticks going backwards are treated as `now` = the latest seen.
   Status observe(const std::string& peer, const Coordinate& peer_coord, double rtt_ms, int64_t now);
 
-  const Coordinate& coordinate() const { return coord_; }  // the system coordinate
+  const Coordinate& coordinate() const { return coord_; }     // the system coordinate
   const Coordinate& published() const { return published_; }  // damped (see above)
-  int64_t samples() const { return samples_; }  // accepted samples
+  int64_t samples() const { return samples_; }                // accepted samples
   size_t neighbours() const { return neighbours_.size(); }
   // The filtered RTT to `peer`, or a negative value when none is known.
   double filtered_rtt_ms(const std::string& peer) const;
