@@ -14,6 +14,7 @@ constexpr double kMinError = 1e-3;  // an error estimate never reaches 0 (the we
 constexpr size_t kFitStarts = 6;
 constexpr double kStartJitterMs = 0.5;
 constexpr int kFitIterations = 400;
+constexpr double kFitRobustScale = 0.3;
 
 bool in_unit(double v) { return std::isfinite(v) && v > 0 && v <= 1; }
 
@@ -215,10 +216,14 @@ void VivaldiNode::place_newcomer() {
         const double m = unit_from(&diff);
         const double hsum = x.height + ob.c->height;
         const double dist = m + hsum;
-        const double f = ob.w * (ob.rtt - dist);
+        // Cauchy weights: a sample far off the fit (a spike the filter had no history to catch,
+        // or a path that breaks the triangle inequality) pulls less.
+        const double rel = (ob.rtt - dist) / ob.rtt;
+        const double robust = 1.0 / (1.0 + (rel / kFitRobustScale) * (rel / kFitRobustScale));
+        const double f = ob.w * robust * (ob.rtt - dist);
         for (size_t i = 0; i < config_.dims; ++i) g[i] += f * diff[i];
         gh += f * hsum / std::max(dist, 1e-9);
-        wsum += ob.w;
+        wsum += ob.w * robust;
       }
       const double t = 0.5;
       for (size_t i = 0; i < config_.dims; ++i) x.vec[i] += t * g[i] / wsum;
