@@ -22,7 +22,7 @@ namespace xop {
 
 struct RttMatrix {
   std::vector<std::string> countries;
-  std::vector<double> self_ms;  // intra-country RTT when the dataset has one, else -1
+  std::vector<double> self_ms;                           // intra-country RTT when the dataset has one, else -1
   std::vector<std::pair<std::string, size_t>> excluded;  // code, measured peers when removed
   size_t dropped_pairs = 0;
   size_t measured_pairs = 0;  // unordered, among usable countries

@@ -50,8 +50,8 @@ struct VivaldiConfig {
   // 0: off. Else a neighbour's pull is scaled by min(1, short_emphasis_ms / rtt), so a long path's
   // absolute error does not drown the short paths, whose accuracy picks "the closest server".
   double short_emphasis_ms = 50;
-  double publish_move_ms = 5;            // update damping threshold for published()
-  size_t publish_window = 8;             // system coordinates averaged for published()
+  double publish_move_ms = 5;  // update damping threshold for published()
+  size_t publish_window = 8;   // system coordinates averaged for published()
   uint64_t seed = 1;
 };
 

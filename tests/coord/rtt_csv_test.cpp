@@ -23,13 +23,13 @@ void expect_refused(const std::string& text, const std::string& fragment) {
 }
 
 TEST(RttCsvTest, ParsesPairsSelfRowsAndPlaceholders) {
-  const auto r = parse_rtt_csv(
-      csv("AD,AT,3,37.53599421183268,0.11638510226204168,37.420864,37.653595\n"
-          "AE,AL,1,41.2570686340332,,41.25707,41.25707\n"
-          "FM,FM,4335,0.13,0.1,0.05,0.9\n"
-          "DJ,None,6,0.58,0.1,0.5,0.7\n"
-          "Unknown,US,6,10,1,5,20\n"
-          "ZA,AD,2,1e2,1.5E-1,99,101\r\n"));
+  const auto r =
+      parse_rtt_csv(csv("AD,AT,3,37.53599421183268,0.11638510226204168,37.420864,37.653595\n"
+                        "AE,AL,1,41.2570686340332,,41.25707,41.25707\n"
+                        "FM,FM,4335,0.13,0.1,0.05,0.9\n"
+                        "DJ,None,6,0.58,0.1,0.5,0.7\n"
+                        "Unknown,US,6,10,1,5,20\n"
+                        "ZA,AD,2,1e2,1.5E-1,99,101\r\n"));
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_EQ(r->pairs.size(), 3u);
   EXPECT_EQ(r->pairs[0].a, "AD");
@@ -133,9 +133,9 @@ TEST(RttCsvTest, TheShippedDatasetParsesAndItsFiguresHold) {
 
 TEST(RttMatrixTest, ExcludesPoorlyCoveredCountriesAndImplausiblePairs) {
   // AA, BB, CC all measured to each other; DD only to AA; EE-AA is sub-millisecond.
-  const auto r = parse_rtt_csv(
-      csv("AA,BB,1,10,,10,10\nAA,CC,1,20,,20,20\nBB,CC,1,15,,15,15\nAA,DD,1,30,,30,30\n"
-          "AA,EE,1,0.3,,0.3,0.3\nCC,CC,1,4,,4,4\n"));
+  const auto r =
+      parse_rtt_csv(csv("AA,BB,1,10,,10,10\nAA,CC,1,20,,20,20\nBB,CC,1,15,,15,15\nAA,DD,1,30,,30,30\n"
+                        "AA,EE,1,0.3,,0.3,0.3\nCC,CC,1,4,,4,4\n"));
   ASSERT_TRUE(r);
   const RttMatrix m = build_rtt_matrix(*r, 2, 2.0);
   EXPECT_EQ(m.countries, (std::vector<std::string>{"AA", "BB", "CC"}));
