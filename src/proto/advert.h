@@ -54,8 +54,8 @@ struct Advert {
   std::vector<std::string> images;     // manifest digests cached locally (at most kMaxAdvertImages)
   int64_t images_total = 0;            // on the wire only when > images.size(): the list is truncated
   TimeMs issued_at = 0;
-  int64_t ttl_ms = 0;                // how long XIS may keep it without a refresh
-  std::optional<AdvertCoord> coord;  // the server's network coordinate, when it has one
+  int64_t ttl_ms = 0;                               // how long XIS may keep it without a refresh
+  std::optional<AdvertCoord> coord = std::nullopt;  // the server's network coordinate, when it has one
 };
 
 // The wire forms, declared once (core/schema.h; docs/formats.md).
