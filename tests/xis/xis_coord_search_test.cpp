@@ -96,7 +96,7 @@ TEST_F(XisCoordSearchTest, WithinMsOfACoordinateRanksByEstimatedRtt) {
   EXPECT_EQ(names(r), (std::vector<std::string>{"b", "a"}));
   ASSERT_EQ(r.candidates.size(), 2u);
   ASSERT_TRUE(r.candidates[0].est_rtt_us);
-  EXPECT_EQ(*r.candidates[0].est_rtt_us, 7'000);   // |(25,0)-(30,0)| + both heights
+  EXPECT_EQ(*r.candidates[0].est_rtt_us, 7'000);  // |(25,0)-(30,0)| + both heights
   EXPECT_EQ(*r.candidates[1].est_rtt_us, 27'000);
   EXPECT_NE(reason_for(r, "c").find("estimated RTT 85.8 ms above 40 ms"), std::string::npos) << reason_for(r, "c");
   EXPECT_NE(reason_for(r, "none").find("advertises no network coordinate"), std::string::npos);
