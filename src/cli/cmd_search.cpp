@@ -1,4 +1,5 @@
-// `xop search`: ask XIS for servers (resources, price ceiling, near a point), ranked.
+// `xop search`: ask XIS for servers (resources, price ceiling, near a point or within an estimated
+// RTT of a server), ranked.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -20,6 +21,8 @@ struct SearchArgs {
   int64_t count = 10;
   std::string memory;  // a size with a unit ("64MiB"); wins over memory_mib
   std::string max_price;
+  std::string near_server;  // account id: rank by estimated RTT from its advertised coordinate
+  int64_t within_ms = 0;    // 0: no RTT bound
 };
 
 int run(const CliState& st, const SearchArgs& a) {
@@ -42,6 +45,14 @@ int run(const CliState& st, const SearchArgs& a) {
     if (!p) return usage_error("--max-price: " + p.error().message);
     q.max_price_per_hour = *p;
   }
+  if (!a.near_server.empty()) q.rtt_from_server = a.near_server;
+  if (a.within_ms != 0) {
+    if (a.near_server.empty()) return usage_error("--within-ms: needs --near-server");
+    if (a.within_ms < 1 || a.within_ms > kMaxWithinMs) {
+      return usage_error(fmt::format("--within-ms: must be 1..{}", kMaxWithinMs));
+    }
+    q.within_ms = a.within_ms;
+  }
   auto c = load_client_context(st);
   if (!c) return fail(c.error());
   if (!c->xis) return fail("no XIS URL in config.toml (or XOP_XIS_URL)");
@@ -53,10 +64,12 @@ int run(const CliState& st, const SearchArgs& a) {
   }
   auto res = search_result_from_json(*r);
   if (!res) return fail(res.error());
-  Table t({"#", "NAME", "CITY", "DISTANCE", "PRICE/H", "FREE CPU", "FREE MEM", "ENDPOINT"});
+  Table t({"#", "NAME", "CITY", "DISTANCE", "EST RTT", "PRICE/H", "FREE CPU", "FREE MEM", "ENDPOINT"});
   int i = 0;
   for (const auto& cand : res->candidates) {
-    t.add({std::to_string(++i), cand.advert.name, cand.advert.city, fmt::format("{:.0f} km", cand.distance_km),
+    const std::string rtt =
+        cand.est_rtt_us ? fmt::format("{:.1f} ms", static_cast<double>(*cand.est_rtt_us) / 1000) : std::string("-");
+    t.add({std::to_string(++i), cand.advert.name, cand.advert.city, fmt::format("{:.0f} km", cand.distance_km), rtt,
            format_credits(cand.price_per_hour), std::to_string(cand.advert.free.cpu_millis) + "m",
            human_bytes(cand.advert.free.memory_bytes), cand.advert.endpoint});
   }
@@ -75,6 +88,9 @@ void add_search_command(CLI::App& app, CliState& st) {
   cmd->add_option("--memory-mib", a->memory_mib, "Memory to reserve in MiB (older form of --memory)");
   cmd->add_option("--count", a->count, "How many servers")->capture_default_str();
   cmd->add_option("--max-price", a->max_price, "Ceiling in credits per hour for the reservation, e.g. 0.50");
+  cmd->add_option("--near-server", a->near_server,
+                  "Server id: rank by estimated RTT from its advertised network coordinate");
+  cmd->add_option("--within-ms", a->within_ms, "Only servers within this estimated RTT of --near-server (ms)");
   cmd->callback([a, &st] { st.code = run(st, *a); });
 }
 

@@ -1,5 +1,8 @@
 #include "proto/advert.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cmath>
 
 #include "core/endpoint.h"
@@ -11,6 +14,59 @@ const Schema<GeoPoint>& geo_schema() {
   static const auto s = Schema<GeoPoint>("location")
                             .i64("lat_e6", &GeoPoint::lat_e6, -90'000'000, 90'000'000)
                             .i64("lon_e6", &GeoPoint::lon_e6, -180'000'000, 180'000'000);
+  return s;
+}
+
+namespace {
+constexpr int64_t kMaxCoordUs = static_cast<int64_t>(kMaxCoordMs * 1000);
+constexpr int64_t kMaxCoordPpm = static_cast<int64_t>(kMaxCoordError * 1'000'000);
+}  // namespace
+
+AdvertCoord advert_coord_of(const Coordinate& c) {
+  AdvertCoord a;
+  for (double v : c.vec) a.vec_us.push_back(std::llround(v * 1000));
+  a.height_us = std::llround(c.height * 1000);
+  a.error_ppm = std::max<int64_t>(1, std::llround(c.error * 1'000'000));
+  return a;
+}
+
+Coordinate coordinate_of(const AdvertCoord& a) {
+  Coordinate c;
+  for (int64_t v : a.vec_us) c.vec.push_back(static_cast<double>(v) / 1000);
+  c.height = static_cast<double>(a.height_us) / 1000;
+  c.error = static_cast<double>(a.error_ppm) / 1'000'000;
+  return c;
+}
+
+const Schema<AdvertCoord>& advert_coord_schema() {
+  static const auto s =
+      Schema<AdvertCoord>("coord")
+          .custom(
+              "vec_us",
+              [](const AdvertCoord& c) {
+                Json arr = Json::array();
+                for (int64_t v : c.vec_us) arr.push_back(v);
+                return arr;
+              },
+              [](JsonReader& r, AdvertCoord& c, const char* k) {
+                const Json& arr = r.array(k, kMaxCoordDims);
+                if (!r.ok()) return;
+                for (const Json& v : arr) {
+                  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT64_MAX})) {
+                    r.fail(k, "expected integers");
+                    return;
+                  }
+                  const auto x = v.get<int64_t>();
+                  if (x < -kMaxCoordUs || x > kMaxCoordUs) {
+                    r.fail(k, fmt::format("components must be within +-{}", kMaxCoordUs));
+                    return;
+                  }
+                  c.vec_us.push_back(x);
+                }
+              })
+          .i64("height_us", &AdvertCoord::height_us, 0, kMaxCoordUs)
+          .i64("error_ppm", &AdvertCoord::error_ppm, 1, kMaxCoordPpm)
+          .check([](const AdvertCoord& c) { return c.vec_us.empty() ? ".vec_us: at least one component" : ""; });
   return s;
 }
 
@@ -40,6 +96,7 @@ const Schema<Advert>& advert_schema() {
               })
           .i64("issued_at", &Advert::issued_at, 0)
           .i64("ttl_ms", &Advert::ttl_ms, 1, 3'600'000)
+          .opt_object("coord", &Advert::coord, advert_coord_schema())
           .check([](const Advert& a) { return is_account_id(a.server) ? "" : ".server: not an account id"; })
           .check([](const Advert& a) {
             const bool ok = a.images_total < 0 || a.images_total > static_cast<int64_t>(a.images.size());

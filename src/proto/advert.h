@@ -3,8 +3,10 @@
 // key. Locations are integer micro-degrees so that the document can be signed canonically.
 #pragma once
 
+#include <optional>
 #include <vector>
 
+#include "coord/coordinate.h"
 #include "core/resources.h"
 #include "crypto/signed_doc.h"
 #include "proto/price_sheet.h"
@@ -24,6 +26,21 @@ struct GeoPoint {
   friend bool operator==(const GeoPoint&, const GeoPoint&) = default;
 };
 
+// A server's Vivaldi network coordinate (coord/coordinate.h) on the wire: integer microseconds
+// and an integer error in millionths, since signed documents carry no floating-point numbers.
+// Bounds: 1..kMaxCoordDims components each within +-kMaxCoordMs (as us), a height in
+// [0, kMaxCoordMs], an error in (0, kMaxCoordError]. An advert without one is byte for byte what
+// it was before coordinates existed.
+struct AdvertCoord {
+  std::vector<int64_t> vec_us;
+  int64_t height_us = 0;
+  int64_t error_ppm = 0;
+  friend bool operator==(const AdvertCoord&, const AdvertCoord&) = default;
+};
+// Rounds to the nearest microsecond / millionth; the coordinate must be valid (validate_coordinate).
+AdvertCoord advert_coord_of(const Coordinate& c);
+Coordinate coordinate_of(const AdvertCoord& c);
+
 struct Advert {
   std::string server;  // account id of the server key
   std::string name;
@@ -37,11 +54,13 @@ struct Advert {
   std::vector<std::string> images;     // manifest digests cached locally (at most kMaxAdvertImages)
   int64_t images_total = 0;            // on the wire only when > images.size(): the list is truncated
   TimeMs issued_at = 0;
-  int64_t ttl_ms = 0;  // how long XIS may keep it without a refresh
+  int64_t ttl_ms = 0;                               // how long XIS may keep it without a refresh
+  std::optional<AdvertCoord> coord = std::nullopt;  // the server's network coordinate, when it has one
 };
 
 // The wire forms, declared once (core/schema.h; docs/formats.md).
 const Schema<GeoPoint>& geo_schema();
+const Schema<AdvertCoord>& advert_coord_schema();
 const Schema<Advert>& advert_schema();
 Json to_json(const GeoPoint& g);
 Result<GeoPoint> geo_from_json(const Json& j, const std::string& where);

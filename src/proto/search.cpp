@@ -5,12 +5,27 @@
 namespace xop {
 
 const Schema<SearchQuery>& search_query_schema() {
-  static const auto s = Schema<SearchQuery>("query")
-                            .object_or("min", &SearchQuery::min, resources_schema())
-                            .opt_money("max_price_per_hour_micros", &SearchQuery::max_price_per_hour, 0)
-                            .opt_object("near", &SearchQuery::near, geo_schema())
-                            .i64_or("count", &SearchQuery::count, 10, 1, 1000)
-                            .opt_str("sandbox", &SearchQuery::sandbox, 32);
+  static const auto s =
+      Schema<SearchQuery>("query")
+          .object_or("min", &SearchQuery::min, resources_schema())
+          .opt_money("max_price_per_hour_micros", &SearchQuery::max_price_per_hour, 0)
+          .opt_object("near", &SearchQuery::near, geo_schema())
+          .i64_or("count", &SearchQuery::count, 10, 1, 1000)
+          .opt_str("sandbox", &SearchQuery::sandbox, 32)
+          .opt_object("rtt_from_coord", &SearchQuery::rtt_from_coord, advert_coord_schema())
+          .opt_str("rtt_from_server", &SearchQuery::rtt_from_server, 64)
+          .opt_i64("within_ms", &SearchQuery::within_ms, 1, kMaxWithinMs)
+          .check([](const SearchQuery& q) {
+            return q.rtt_from_coord && q.rtt_from_server ? ": give rtt_from_coord or rtt_from_server, not both" : "";
+          })
+          .check([](const SearchQuery& q) {
+            return q.within_ms && !q.rtt_from_coord && !q.rtt_from_server
+                       ? ".within_ms: needs rtt_from_coord or rtt_from_server"
+                       : "";
+          })
+          .check([](const SearchQuery& q) {
+            return q.rtt_from_server && !is_account_id(*q.rtt_from_server) ? ".rtt_from_server: not an account id" : "";
+          });
   return s;
 }
 
@@ -20,6 +35,7 @@ const Schema<Candidate>& candidate_schema() {
           .object_with<SignedDoc>("advert", &Candidate::advert_doc, signed_doc_json, signed_doc_of(kAdvertType))
           .f64("distance_km", &Candidate::distance_km, 0, 1e6)
           .money("price_per_hour_micros", &Candidate::price_per_hour, 0)
+          .opt_i64("est_rtt_us", &Candidate::est_rtt_us, 0, kMaxWithinMs * 1000 * 100)
           .verify([](Candidate& c) -> Status {
             XOP_ASSIGN_OR_RETURN(c.advert, verify_advert(c.advert_doc));
             return {};

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <tuple>
 
 #include "proto/charge.h"
@@ -29,14 +30,15 @@ void add_reason(std::string* out, std::string_view reason) {
 }
 
 struct Ranked {
+  double rtt_ms;  // estimated; 0 when the query names no RTT reference
   double distance_km;
   int64_t price_micros;
   const StoredAdvert* stored;
 };
 
 bool rank_less(const Ranked& a, const Ranked& b) {
-  return std::tie(a.distance_km, a.price_micros, a.stored->advert.server) <
-         std::tie(b.distance_km, b.price_micros, b.stored->advert.server);
+  return std::tie(a.rtt_ms, a.distance_km, a.price_micros, a.stored->advert.server) <
+         std::tie(b.rtt_ms, b.distance_km, b.price_micros, b.stored->advert.server);
 }
 
 void sort_by_server(std::vector<Rejection>* v) {
@@ -44,10 +46,38 @@ void sort_by_server(std::vector<Rejection>* v) {
   if (!std::is_sorted(v->begin(), v->end(), by_server)) std::sort(v->begin(), v->end(), by_server);
 }
 
+// The query's RTT reference: its own coordinate, or the coordinate of the live advert of the
+// server it names. Sets *problem (the rejection reason for every server) when that has none.
+std::optional<Coordinate> rtt_reference(std::span<const StoredAdvert* const> adverts, const SearchQuery& q, TimeMs now,
+                                        std::string* problem) {
+  if (q.rtt_from_coord) {
+    Coordinate c = coordinate_of(*q.rtt_from_coord);
+    if (auto ok = validate_coordinate(c); !ok) {
+      *problem = "reference coordinate refused: " + ok.error().message;
+      return std::nullopt;
+    }
+    return c;
+  }
+  if (!q.rtt_from_server) return std::nullopt;
+  for (const StoredAdvert* s : adverts) {
+    if (s == nullptr || s->expires_at <= now || s->advert.server != *q.rtt_from_server) continue;
+    if (!s->advert.coord) {
+      *problem = "reference server " + *q.rtt_from_server + " advertises no network coordinate";
+      return std::nullopt;
+    }
+    return coordinate_of(*s->advert.coord);
+  }
+  *problem = "reference server " + *q.rtt_from_server + " has no live advert";
+  return std::nullopt;
+}
+
 }  // namespace
 
 SearchResult rank_adverts(std::span<const StoredAdvert* const> adverts, const SearchQuery& q, TimeMs now) {
   SearchResult out;
+  const bool by_rtt = q.rtt_from_coord.has_value() || q.rtt_from_server.has_value();
+  std::string ref_problem;
+  const std::optional<Coordinate> ref = rtt_reference(adverts, q, now, &ref_problem);
   std::vector<Ranked> ok;
   ok.reserve(adverts.size());
   for (const StoredAdvert* s : adverts) {
@@ -65,12 +95,28 @@ SearchResult rank_adverts(std::span<const StoredAdvert* const> adverts, const Se
       add_reason(&reason,
                  fmt::format("price {}/h above ceiling {}/h", price->to_string(), q.max_price_per_hour->to_string()));
     }
+    double rtt = 0;
+    if (by_rtt) {
+      if (!ref) {
+        add_reason(&reason, ref_problem);
+      } else if (!a.coord) {
+        add_reason(&reason, "advertises no network coordinate (the query ranks by estimated RTT)");
+      } else if (a.coord->vec_us.size() != ref->vec.size()) {
+        add_reason(&reason, fmt::format("network coordinate has {} dimensions, the reference {}",
+                                        a.coord->vec_us.size(), ref->vec.size()));
+      } else {
+        rtt = estimated_rtt_ms(*ref, coordinate_of(*a.coord));
+        if (q.within_ms && rtt > static_cast<double>(*q.within_ms)) {
+          add_reason(&reason, fmt::format("estimated RTT {:.1f} ms above {} ms", rtt, *q.within_ms));
+        }
+      }
+    }
     if (!reason.empty()) {
       out.rejected.push_back(Rejection{a.server, a.name, std::move(reason)});
       continue;
     }
     const double d = q.near ? distance_km(*q.near, a.location) : 0.0;
-    ok.push_back(Ranked{d, price->micros(), s});
+    ok.push_back(Ranked{rtt, d, price->micros(), s});
   }
 
   const size_t want = q.count <= 0 ? 0 : static_cast<size_t>(q.count);
@@ -84,7 +130,8 @@ SearchResult rank_adverts(std::span<const StoredAdvert* const> adverts, const Se
   out.candidates.reserve(keep);
   for (size_t i = 0; i < keep; ++i) {
     const Ranked& r = ok[i];
-    out.candidates.push_back(Candidate{r.stored->advert, r.stored->doc, r.distance_km, Money::micros(r.price_micros)});
+    out.candidates.push_back(Candidate{r.stored->advert, r.stored->doc, r.distance_km, Money::micros(r.price_micros),
+                                       by_rtt ? std::optional<int64_t>(std::llround(r.rtt_ms * 1000)) : std::nullopt});
   }
   // Rejections are ordered by server id. Filter rejections come in input order (already sorted
   // when the input is, as the store's is); the cut is sorted on pointers, then the two merged.
@@ -95,7 +142,10 @@ SearchResult rank_adverts(std::span<const StoredAdvert* const> adverts, const Se
   for (size_t i = keep; i < ok.size(); ++i) cut.push_back(ok[i].stored);
   std::sort(cut.begin(), cut.end(),
             [](const StoredAdvert* a, const StoredAdvert* b) { return a->advert.server < b->advert.server; });
-  const std::string reason = fmt::format("not among the {} {}", keep, q.near ? "nearest" : "cheapest");
+  const std::string reason = fmt::format("not among the {} {}", keep,
+                                         by_rtt   ? "lowest estimated RTT"
+                                         : q.near ? "nearest"
+                                                  : "cheapest");
   std::vector<Rejection> filtered = std::move(out.rejected);
   out.rejected.clear();
   out.rejected.reserve(filtered.size() + cut.size());

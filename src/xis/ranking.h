@@ -8,8 +8,15 @@
 //  - A live advert is a candidate when its `free` covers query.min, its sandboxes contain
 //    query.sandbox (when given), and the price of holding query.min for an hour under its price
 //    sheet (hourly_reservation_price) is <= query.max_price_per_hour (when given).
-//  - Candidates are ordered by distance_km to query.near (when given), then by price per hour,
-//    then by server id: a total order. At most query.count are returned.
+//  - When the query names an RTT reference (rtt_from_coord, or rtt_from_server: the coordinate
+//    of that server's live advert), a candidate must also advertise a coordinate of the
+//    reference's dimensions, and its estimated RTT (coord/coordinate.h: distance plus both
+//    heights) must be <= within_ms when given; candidates carry est_rtt_us (microseconds). When the reference
+//    cannot be had (the server has no live advert or no coordinate) every live advert is
+//    rejected with that reason.
+//  - Candidates are ordered by estimated RTT (when there is a reference), then distance_km to
+//    query.near (when given), then by price per hour, then by server id: a total order. At
+//    most query.count are returned.
 //  - Every other live advert appears in `rejected` with a human-readable reason. Rejections are
 //    ordered by server id.
 #pragma once

@@ -44,6 +44,7 @@ struct Fixture {
       a.sandboxes = {i % 2 == 0 ? "runc" : "qemu"};
       a.issued_at = clock.now_ms();
       a.ttl_ms = 60'000;
+      if (i < 2) a.coord = AdvertCoord{{1000 * i, 2000}, 500, 100'000};  // the third has none
       if (!svc.accept(*SignedDoc::sign(kAdvertType, to_json(a), k))) std::abort();
       ++i;
     }

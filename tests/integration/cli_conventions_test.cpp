@@ -52,6 +52,7 @@ TEST(CliConventions, TyposAreUsageErrorsWithASuggestion) {
                                                                {"search", "--memory", "9999999999TiB"},
                                                                {"search", "--max-price", "-1"},
                                                                {"search", "--max-price", "0.0000001"},
+                                                               {"search", "--within-ms", "10"},
                                                                {"account", "fund", "1.5.3"},
                                                                {"account", "fund", "abc"}}) {
     r = run_xop(bad, {{"XOP_HOME", home.path()}, {"XOP_CORP_URL", "http://127.0.0.1:1"}});

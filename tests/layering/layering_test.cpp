@@ -21,8 +21,8 @@ namespace fs = std::filesystem;
 // strictly lower floor; directories sharing a floor are siblings and never include each other.
 const std::map<std::string, int>& floors() {
   static const std::map<std::string, int> kFloors = {
-      {"core", 0}, {"crypto", 1}, {"storage", 1}, {"proto", 2},  {"image", 2}, {"net", 3}, {"client", 4},
-      {"corp", 5}, {"xis", 5},    {"server", 5},  {"deploy", 6}, {"sim", 7},   {"cli", 8}, {"", 9},  // src/main.cpp
+      {"core", 0}, {"crypto", 1}, {"storage", 1}, {"coord", 1},  {"proto", 2}, {"image", 2}, {"net", 3}, {"client", 4},
+      {"corp", 5}, {"xis", 5},    {"server", 5},  {"deploy", 6}, {"sim", 7},   {"cli", 8},   {"", 9},  // src/main.cpp
   };
   return kFloors;
 }
@@ -33,7 +33,8 @@ const std::vector<std::string>& pure_cores() {
   static const std::vector<std::string> kCores = {
       "corp/ledger",           "corp/ledger_check", "corp/settlement", "corp/expiry", "corp/tx_kind", "proto/charge",
       "proto/idempotency_key", "xis/ranking",       "server/meter",    "core/money",  "core/int128",  "core/time",
-      "core/log_backoff",
+      "core/log_backoff",      "coord/coordinate", "coord/seeded_rng", "coord/latency_filter", "coord/vivaldi",
+      "coord/rtt_csv",         "coord/rtt_matrix",
   };
   return kCores;
 }

@@ -253,3 +253,54 @@ TEST_F(RankingTest, EveryLiveServerIsAccountedForExactlyOnce) {
 
 }  // namespace
 }  // namespace xop
+
+namespace xop {
+namespace {
+
+AdvertCoord coord_at(double x, double height) {
+  Coordinate c;
+  c.vec = {x};
+  c.height = height;
+  c.error = 0.2;
+  return advert_coord_of(c);
+}
+
+class RankingRttTest : public RankingTest {};
+
+TEST_F(RankingRttTest, EstimatedRttOrdersBeforeDistanceAndPriceAndAnExpiredReferenceIsNoReference) {
+  AdvertSpec far;
+  far.name = "far-cheap";
+  far.location = testing::kParis;
+  far.rates = testing::rates_per_core_hour(1);
+  far.coord = coord_at(100, 1);
+  AdvertSpec near;
+  near.name = "near-dear";
+  near.location = testing::kTokyo;
+  near.rates = testing::rates_per_core_hour(9'000'000);
+  near.coord = coord_at(10, 1);
+  add(far);
+  const std::string near_id = add(near);
+  AdvertSpec gone = near;
+  gone.name = "gone";
+  const std::string gone_id = add(gone, kNow);  // expires now: not live
+  SearchQuery q;
+  q.near = testing::kParis;
+  EXPECT_EQ(names(rank(q)), (std::vector<std::string>{"far-cheap", "near-dear"}));  // geography
+  EXPECT_FALSE(rank(q).candidates[0].est_rtt_us);
+  q.rtt_from_coord = coord_at(0, 1);
+  const auto r = rank(q);
+  EXPECT_EQ(names(r), (std::vector<std::string>{"near-dear", "far-cheap"}));
+  EXPECT_EQ(r.candidates[0].est_rtt_us, 12'000);
+  EXPECT_EQ(r.candidates[1].est_rtt_us, 102'000);
+  q.rtt_from_coord.reset();
+  q.rtt_from_server = near_id;
+  EXPECT_EQ(names(rank(q)), (std::vector<std::string>{"near-dear", "far-cheap"}));
+  q.rtt_from_server = gone_id;
+  const auto none = rank(q);
+  EXPECT_TRUE(none.candidates.empty());
+  ASSERT_EQ(none.rejected.size(), 2u);
+  EXPECT_EQ(none.rejected[0].reason, "reference server " + gone_id + " has no live advert");
+}
+
+}  // namespace
+}  // namespace xop

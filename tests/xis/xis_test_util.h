@@ -34,6 +34,7 @@ struct AdvertSpec {
   std::vector<std::string> sandboxes{"runc"};
   TimeMs issued_at = 1'700'000'000'000;
   int64_t ttl_ms = 30'000;
+  std::optional<AdvertCoord> coord = std::nullopt;
 };
 
 inline Advert make_advert(const KeyPair& k, const AdvertSpec& s) {
@@ -49,6 +50,7 @@ inline Advert make_advert(const KeyPair& k, const AdvertSpec& s) {
   a.sandboxes = s.sandboxes;
   a.issued_at = s.issued_at;
   a.ttl_ms = s.ttl_ms;
+  a.coord = s.coord;
   return a;
 }
 
