@@ -31,8 +31,9 @@ const std::map<std::string, int>& floors() {
 // are replayable and testable on fakes. Paths relative to src/, without extension (.h and .cpp).
 const std::vector<std::string>& pure_cores() {
   static const std::vector<std::string> kCores = {
-      "corp/ledger", "corp/ledger_check", "corp/settlement", "corp/expiry", "corp/tx_kind", "proto/charge",
-      "xis/ranking", "server/meter",      "core/money",      "core/int128", "core/time",    "core/log_backoff",
+      "corp/ledger",  "corp/ledger_check", "corp/settlement",     "corp/expiry", "corp/tx_kind",
+      "proto/charge", "xis/ranking",       "server/meter",        "core/money",  "core/int128",
+      "core/time",    "core/log_backoff",  "server/address_pool",
   };
   return kCores;
 }
