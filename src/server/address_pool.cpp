@@ -1,6 +1,5 @@
 #include "server/address_pool.h"
 
-
 namespace xop {
 namespace {
 // A decimal integer of 1..max_digits digits without a leading zero (except "0") in [0, max].
@@ -24,7 +23,8 @@ Result<uint32_t> parse_ipv4(std::string_view text) {
   for (int i = 0; i < 4; ++i) {
     const size_t dot = rest.find('.');
     const bool last = i == 3;
-    if (last != (dot == std::string_view::npos)) return invalid("not an IPv4 address: " + std::string(text.substr(0, 64)));
+    if (last != (dot == std::string_view::npos))
+      return invalid("not an IPv4 address: " + std::string(text.substr(0, 64)));
     const std::string_view part = last ? rest : rest.substr(0, dot);
     uint32_t octet = 0;
     if (!parse_dec(part, 255, 3, &octet)) return invalid("not an IPv4 address: " + std::string(text.substr(0, 64)));
@@ -43,7 +43,8 @@ std::string Ipv4Cidr::to_string() const { return ipv4_to_string(network) + "/" +
 
 Result<Ipv4Cidr> parse_ipv4_cidr(std::string_view text) {
   const size_t slash = text.find('/');
-  if (slash == std::string_view::npos) return invalid("not a CIDR (a.b.c.d/prefix): " + std::string(text.substr(0, 64)));
+  if (slash == std::string_view::npos)
+    return invalid("not a CIDR (a.b.c.d/prefix): " + std::string(text.substr(0, 64)));
   XOP_ASSIGN_OR_RETURN(uint32_t addr, parse_ipv4(text.substr(0, slash)));
   uint32_t prefix = 0;
   if (!parse_dec(text.substr(slash + 1), 32, 2, &prefix) || prefix < 8 || prefix > 30) {
@@ -64,8 +65,8 @@ Result<uint32_t> AddressPool::allocate() {
     if (a == candidate) ++candidate;
   }
   if (candidate >= last()) {
-    return make_error(ErrorCode::kResourceExhausted,
-                      "no free session address in " + cidr_.to_string() + " (" + std::to_string(used_.size()) + " in use)");
+    return make_error(ErrorCode::kResourceExhausted, "no free session address in " + cidr_.to_string() + " (" +
+                                                         std::to_string(used_.size()) + " in use)");
   }
   used_.insert(candidate);
   return candidate;
@@ -96,7 +97,8 @@ Status PortPool::adopt(uint16_t port) {
     return invalid("port " + std::to_string(port) + " is outside " + std::to_string(range_.first) + "-" +
                    std::to_string(range_.last));
   }
-  if (!used_.insert(port).second) return make_error(ErrorCode::kConflict, "port " + std::to_string(port) + " is already in use");
+  if (!used_.insert(port).second)
+    return make_error(ErrorCode::kConflict, "port " + std::to_string(port) + " is already in use");
   return ok_status();
 }
 

@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS sessions (
   purchase_order TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
   created_at INTEGER NOT NULL, started_at INTEGER NOT NULL DEFAULT 0, stopped_at INTEGER NOT NULL DEFAULT 0,
   last_seq INTEGER NOT NULL DEFAULT 0, last_period_end INTEGER NOT NULL DEFAULT 0, exit_code INTEGER,
-  totals TEXT NOT NULL DEFAULT '{}', exit_reason TEXT NOT NULL DEFAULT '');
+  totals TEXT NOT NULL DEFAULT '{}', exit_reason TEXT NOT NULL DEFAULT '', network TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS usage_records (
   session TEXT NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL, acked INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (session, seq));
@@ -22,7 +22,7 @@ CREATE INDEX IF NOT EXISTS usage_unacked ON usage_records (acked) WHERE acked = 
 
 constexpr const char* kColumns =
     "id,user,po_id,spec,purchase_order,state,reason,created_at,started_at,stopped_at,last_seq,last_period_end,"
-    "exit_code,totals,exit_reason";
+    "exit_code,totals,exit_reason,network";
 
 void bind_row(SqliteStmt& st, const SessionRow& s) {
   st.bind(1, s.id).bind(2, s.user).bind(3, s.po_id).bind(4, s.spec.dump()).bind(5, s.purchase_order.dump());
@@ -35,6 +35,7 @@ void bind_row(SqliteStmt& st, const SessionRow& s) {
   }
   st.bind(14, s.totals.dump());
   st.bind(15, s.exit_reason);
+  st.bind(16, s.network.dump());
 }
 
 SessionRow read_row(const SqliteStmt& st) {
@@ -54,6 +55,8 @@ SessionRow read_row(const SqliteStmt& st) {
   if (!st.is_null(12)) s.exit_code = static_cast<int>(st.i64(12));
   s.totals = Json::parse(st.str(13), nullptr, false);
   s.exit_reason = st.str(14);
+  s.network = Json::parse(st.str(15), nullptr, false);
+  if (!s.network.is_object()) s.network = Json::object();
   return s;
 }
 
@@ -77,11 +80,18 @@ class SqliteStateStore final : public StateStore {
   Status init() {
     XOP_RETURN_IF_ERROR(db_.exec(kSchema));
     // Databases from before exit_reason existed get the column (SQLite has no ADD COLUMN IF NOT EXISTS).
-    XOP_ASSIGN_OR_RETURN(auto cols, db_.prepare("SELECT COUNT(*) FROM pragma_table_info('sessions') "
-                                                "WHERE name='exit_reason'"));
+    XOP_RETURN_IF_ERROR(add_column("exit_reason", "TEXT NOT NULL DEFAULT ''"));
+    // And before network existed.
+    XOP_RETURN_IF_ERROR(add_column("network", "TEXT NOT NULL DEFAULT '{}'"));
+    return ok_status();
+  }
+
+  Status add_column(const std::string& name, const std::string& decl) {
+    XOP_ASSIGN_OR_RETURN(auto cols, db_.prepare("SELECT COUNT(*) FROM pragma_table_info('sessions') WHERE name=?"));
+    cols.bind(1, name);
     XOP_ASSIGN_OR_RETURN(bool row, cols.step());
     if (row && cols.i64(0) == 0) {
-      XOP_RETURN_IF_ERROR(db_.exec("ALTER TABLE sessions ADD COLUMN exit_reason TEXT NOT NULL DEFAULT ''"));
+      XOP_RETURN_IF_ERROR(db_.exec("ALTER TABLE sessions ADD COLUMN " + name + " " + decl));
     }
     return ok_status();
   }
@@ -89,7 +99,7 @@ class SqliteStateStore final : public StateStore {
   Status insert_session(const SessionRow& s) override {
     std::lock_guard lock(mu_);
     XOP_ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("INSERT INTO sessions (") + kColumns +
-                                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     bind_row(st, s);
     auto r = st.run();
     if (!r && r.error().code == ErrorCode::kConflict) {
@@ -103,7 +113,8 @@ class SqliteStateStore final : public StateStore {
     XOP_ASSIGN_OR_RETURN(auto st,
                          db_.prepare("UPDATE sessions SET id=?1,user=?2,po_id=?3,spec=?4,purchase_order=?5,state=?6,"
                                      "reason=?7,created_at=?8,started_at=?9,stopped_at=?10,last_seq=?11,"
-                                     "last_period_end=?12,exit_code=?13,totals=?14,exit_reason=?15 WHERE id=?1"));
+                                     "last_period_end=?12,exit_code=?13,totals=?14,exit_reason=?15,"
+                                     "network=?16 WHERE id=?1"));
     bind_row(st, s);
     return st.run();
   }

@@ -34,6 +34,9 @@ struct SessionRow {
   // session's memory cgroup); empty while it runs or when unknown.
   std::string exit_reason;
   Json totals = Json::object();  // metered totals for display
+  // The session's share of the session network (server/session_network.h SessionNet) while it
+  // holds one; empty once released or when it has none (loopback only).
+  Json network = Json::object();
 };
 
 class StateStore {

@@ -144,9 +144,13 @@ http_threads = 2
 [capacity]
 cpu_millis = 2000
 memory_bytes = 1073741824
+
+[network]
+{}
 )",
                            i, sdir, corp_url_, xis_url_, owner_.account_id(), c.name, c.lat, c.lon, opts_.runtime,
-                           opts_.sample_interval_ms, opts_.charging_interval_ms, opts_.stop_grace_ms));
+                           opts_.sample_interval_ms, opts_.charging_interval_ms, opts_.stop_grace_ms,
+                           opts_.network_toml ? opts_.network_toml(i) : std::string("enabled = false")));
     servers_.push_back(spawn_server(static_cast<size_t>(i), sdir + ".log"));
     const std::string url = wait_for_url(sdir + "/url", *servers_.back());
     if (url.empty()) return "server " + std::to_string(i) + " did not start\n" + logs();

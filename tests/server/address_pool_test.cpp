@@ -70,8 +70,8 @@ TEST(PortPoolTest, ParsesRangesStrictly) {
   ASSERT_TRUE(one);
   EXPECT_EQ(one->first, 8080);
   EXPECT_EQ(one->last, 8080);
-  for (const char* bad : {"", "0-10", "10-9", "1-65536", "-1", "1-", "a-b", "20000-29999-1", " 1-2", "01-2",
-                          "100000", "1--2"}) {
+  for (const char* bad :
+       {"", "0-10", "10-9", "1-65536", "-1", "1-", "a-b", "20000-29999-1", " 1-2", "01-2", "100000", "1--2"}) {
     EXPECT_FALSE(parse_port_range(bad)) << bad;
   }
 }
