@@ -349,7 +349,7 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
     s->dir = opts_.sessions_dir + "/" + s->row.id;
     s->busy = true;
     if (opts_.network != nullptr) {
-      XOP_ASSIGN_OR_RETURN(s->net, opts_.network->reserve(s->row.id, spec.ports));
+      XOP_ASSIGN_OR_RETURN(s->net, opts_.network->reserve(s->row.id, spec.ports, spec.resources.net_bps));
       s->row.network = to_json(*s->net);
     }
     if (auto ins = store_.insert_session(s->row); !ins) {

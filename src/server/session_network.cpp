@@ -135,6 +135,7 @@ const Schema<SessionNet>& session_net_schema() {
                             .str("veth", &SessionNet::veth, 15)
                             .str("address", &SessionNet::address, 15)
                             .array("ports", &SessionNet::ports, published_port_schema(), kMaxPublishedPorts)
+                            .i64_or("egress_bps", &SessionNet::egress_bps, 0, 0, int64_t{1} << 50)
                             .check([](const SessionNet& n) -> std::string {
                               return parse_ipv4(n.address) ? "" : ".address: not an IPv4 address";
                             });
@@ -150,6 +151,7 @@ std::string session_network_unavailable_reason() {
   if (::geteuid() != 0) return "not running as root";
   if (!on_path("ip")) return "the `ip` command (iproute2) is not installed";
   if (!on_path("iptables")) return "the `iptables` command is not installed";
+  if (!on_path("tc")) return "the `tc` command (iproute2) is not installed";
   if (::access("/proc/sys/net/ipv4/ip_forward", W_OK) != 0) return "/proc/sys/net/ipv4/ip_forward is not writable";
   return "";
 }
@@ -164,13 +166,13 @@ std::string SessionNetwork::chain(const char* what) const { return "XOP-" + opts
 Result<std::unique_ptr<SessionNetwork>> SessionNetwork::open(NetworkOptions opts) {
   if (!valid_bridge_name(opts.bridge)) return invalid("network.bridge: 1 to 15 of letters, digits, '-' and '_'");
   XOP_ASSIGN_OR_RETURN(auto cidr, parse_ipv4_cidr(opts.pool).map_error([](Error e) {
-                         e.message = "network.pool: " + e.message;
-                         return e;
-                       }));
+    e.message = "network.pool: " + e.message;
+    return e;
+  }));
   XOP_ASSIGN_OR_RETURN(auto range, parse_port_range(opts.port_range).map_error([](Error e) {
-                         e.message = "network.port_range: " + e.message;
-                         return e;
-                       }));
+    e.message = "network.port_range: " + e.message;
+    return e;
+  }));
   if (opts.state_file.empty()) return invalid("session network: state_file required");
   if (auto why = session_network_unavailable_reason(); !why.empty()) {
     return make_error(ErrorCode::kUnavailable, "session network unavailable: " + why);
@@ -231,14 +233,15 @@ Status SessionNetwork::open_chains() {
     return run(ipt(table, args));
   };
   // Replies only from the bridge into the host.
-  XOP_RETURN_IF_ERROR(add("filter", chain("IN"), {"-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"}));
+  XOP_RETURN_IF_ERROR(
+      add("filter", chain("IN"), {"-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT"}));
   XOP_RETURN_IF_ERROR(add("filter", chain("IN"), {"-j", "DROP"}));
   // No session to session, no link-local (cloud metadata); out to anywhere else; in only replies and published ports.
   XOP_RETURN_IF_ERROR(add("filter", chain("FWD"), {"-i", br, "-o", br, "-j", "DROP"}));
   XOP_RETURN_IF_ERROR(add("filter", chain("FWD"), {"-i", br, "-d", "169.254.0.0/16", "-j", "DROP"}));
   XOP_RETURN_IF_ERROR(add("filter", chain("FWD"), {"-i", br, "-j", "ACCEPT"}));
-  XOP_RETURN_IF_ERROR(
-      add("filter", chain("FWD"), {"-o", br, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED,DNAT", "-j", "ACCEPT"}));
+  XOP_RETURN_IF_ERROR(add("filter", chain("FWD"),
+                          {"-o", br, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED,DNAT", "-j", "ACCEPT"}));
   XOP_RETURN_IF_ERROR(add("filter", chain("FWD"), {"-o", br, "-j", "DROP"}));
   XOP_RETURN_IF_ERROR(add("nat", chain("POST"), {"-s", pool, "!", "-o", br, "-j", "MASQUERADE"}));
   XOP_RETURN_IF_ERROR(add("nat", chain("POST"), {"-s", "127.0.0.0/8", "-o", br, "-j", "MASQUERADE"}));
@@ -300,9 +303,11 @@ void SessionNetwork::shutdown(bool sessions_left) {
   }
 }
 
-Result<SessionNet> SessionNetwork::reserve(const std::string& session_id, const std::vector<PortSpec>& ports) {
+Result<SessionNet> SessionNetwork::reserve(const std::string& session_id, const std::vector<PortSpec>& ports,
+                                           int64_t egress_bps) {
   std::lock_guard lock(mu_);
   SessionNet n;
+  n.egress_bps = std::max<int64_t>(0, egress_bps);
   n.netns = "xop-" + session_id;
   n.veth = "xv" + short_hash(opts_.bridge, session_id);
   XOP_ASSIGN_OR_RETURN(uint32_t a, addresses_.allocate());
@@ -352,6 +357,12 @@ Status SessionNetwork::setup(const SessionNet& n) {
   XOP_RETURN_IF_ERROR(run({"ip", "-n", n.netns, "link", "set", "eth0", "up"}));
   XOP_RETURN_IF_ERROR(run({"ip", "-n", n.netns, "link", "set", "lo", "up"}));
   XOP_RETURN_IF_ERROR(run({"ip", "-n", n.netns, "route", "add", "default", "via", gateway()}));
+  if (n.egress_bps > 0) {
+    // Burst: 20 ms at the rate, at least 32 KiB (the kernel needs one MTU plus a timer tick's worth).
+    const int64_t burst = std::max<int64_t>(32 << 10, n.egress_bps / 8 / 50);
+    XOP_RETURN_IF_ERROR(run({"tc", "-n", n.netns, "qdisc", "replace", "dev", "eth0", "root", "tbf", "rate",
+                             std::to_string(n.egress_bps) + "bit", "burst", std::to_string(burst), "latency", "50ms"}));
+  }
   return add_dnat(n);
 }
 

@@ -42,7 +42,7 @@ struct NetworkOptions {
 
 struct PublishedPort {
   std::string name;
-  std::string protocol;  // tcp | udp
+  std::string protocol;    // tcp | udp
   uint16_t port = 0;       // in the session
   uint16_t host_port = 0;  // on the host
 };
@@ -53,6 +53,7 @@ struct SessionNet {
   std::string veth;     // the host end, a port of the bridge
   std::string address;  // the session's address (dotted quad)
   std::vector<PublishedPort> ports;
+  int64_t egress_bps = 0;  // tbf on the session's eth0 (its sending side); 0: no limit
 };
 Json to_json(const SessionNet& n);
 // Strict; kInvalidArgument naming the field.
@@ -70,9 +71,11 @@ class SessionNetwork {
   SessionNetwork& operator=(const SessionNetwork&) = delete;
 
   // Allocates an address and a free host port for each of `ports` (pools only, quick: call it
-  // under admission's lock). kResourceExhausted when an address or a port is missing.
-  Result<SessionNet> reserve(const std::string& session_id, const std::vector<PortSpec>& ports);
-  // Creates the namespace, veth pair, address, route and DNAT rules of a reserved session.
+  // under admission's lock). kResourceExhausted when an address or a port is missing. `egress_bps`
+  // (the reserved bandwidth, bits per second; 0: none) is what setup() limits the session's sending to.
+  Result<SessionNet> reserve(const std::string& session_id, const std::vector<PortSpec>& ports, int64_t egress_bps = 0);
+  // Creates the namespace, veth pair, address, route, egress limit (a tbf qdisc on the session's
+  // eth0, outside the session's reach: it has no CAP_NET_ADMIN) and DNAT rules of a reserved session.
   Status setup(const SessionNet& n);
   // After a restart: takes the session's address and ports again, re-attaches its veth to the
   // bridge and re-adds its DNAT rules. Fails when its namespace is gone.

@@ -33,7 +33,7 @@ inline uint16_t free_tcp_port() {
 // Connects to host:port within `deadline`, sends `request`, reads until the peer closes. Empty on
 // any failure.
 inline std::string tcp_exchange(const std::string& host, uint16_t port, const std::string& request,
-                         std::chrono::milliseconds deadline) {
+                                std::chrono::milliseconds deadline) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   if (fd < 0) return "";
   sockaddr_in a{};
@@ -43,8 +43,8 @@ inline std::string tcp_exchange(const std::string& host, uint16_t port, const st
   std::string out;
   const auto until = std::chrono::steady_clock::now() + deadline;
   auto left = [&] {
-    return static_cast<int>(
-        std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count()));
+    return static_cast<int>(std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count()));
   };
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno != EINPROGRESS) {
     ::close(fd);
@@ -80,6 +80,5 @@ inline std::string rand_hex(size_t n) {
   for (size_t i = 0; i < n; ++i) s.push_back(kHex[rd() % 16]);
   return s;
 }
-
 
 }  // namespace xop::testing

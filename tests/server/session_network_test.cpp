@@ -15,6 +15,7 @@
 
 #include <filesystem>
 #include <future>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -23,9 +24,9 @@
 #include "server/burner_image.h"
 #include "server/cgroup.h"
 #include "server/image_store.h"
+#include "server/net_probe.h"
 #include "server/sandbox_process.h"
 #include "server/sandbox_runc.h"
-#include "server/net_probe.h"
 #include "support/test_support.h"
 
 namespace xop {
@@ -107,6 +108,72 @@ class NetnsListener {
   bool ok_ = false;
   std::promise<std::string> peer_;
   std::future<std::string> peer_f_;
+  std::thread thread_;
+};
+
+// A one-connection TCP sink inside a namespace: reads until EOF, counting bytes and the time from
+// the first byte to the last.
+class NetnsSink {
+ public:
+  struct Result {
+    int64_t bytes = 0;
+    double seconds = 0;
+  };
+  NetnsSink(const std::string& netns_path, uint16_t port) {
+    std::promise<bool> ready;
+    auto ready_f = ready.get_future();
+    thread_ = std::thread([this, netns_path, port, ready = std::move(ready)]() mutable {
+      Result res;
+      const int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) {
+        if (ns >= 0) ::close(ns);
+        ready.set_value(false);
+        result_.set_value(res);
+        return;
+      }
+      ::close(ns);
+      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      int one = 1;
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(port);
+      const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 4) == 0;
+      ready.set_value(ok);
+      pollfd p{fd, POLLIN, 0};
+      if (ok && ::poll(&p, 1, 30'000) == 1) {
+        const int c = ::accept(fd, nullptr, nullptr);
+        std::optional<std::chrono::steady_clock::time_point> first;
+        auto last = std::chrono::steady_clock::now();
+        char buf[65536];
+        for (;;) {
+          pollfd q{c, POLLIN, 0};
+          if (::poll(&q, 1, 30'000) != 1) break;
+          const ssize_t n = ::recv(c, buf, sizeof buf, 0);
+          if (n <= 0) break;
+          last = std::chrono::steady_clock::now();
+          if (!first) first = last;
+          res.bytes += n;
+        }
+        if (first) res.seconds = std::chrono::duration<double>(last - *first).count();
+        ::close(c);
+      }
+      ::close(fd);
+      result_.set_value(res);
+    });
+    ok_ = ready_f.get();
+    result_f_ = result_.get_future();
+  }
+  ~NetnsSink() {
+    if (thread_.joinable()) thread_.join();
+  }
+  [[nodiscard]] bool ok() const { return ok_; }
+  Result result() { return result_f_.get(); }
+
+ private:
+  bool ok_ = false;
+  std::promise<Result> result_;
+  std::future<Result> result_f_;
   std::thread thread_;
 };
 
@@ -268,7 +335,7 @@ TEST_F(SessionNetworkTest, PublishedPortReachesTheNamespaceFromLoopbackAndIsRele
 }
 
 TEST_F(SessionNetworkTest, AdmissionRefusesWhenNoHostPortIsFree) {
-  opts_.port_range = std::to_string(free_tcp_port()) ;
+  opts_.port_range = std::to_string(free_tcp_port());
   SessionNetwork* net = open();
   ASSERT_NE(net, nullptr);
   auto a = net->reserve("s_a", {PortSpec{"web", 80, "tcp"}});
@@ -374,7 +441,8 @@ TEST_F(RuncSessionNetworkTest, HttpdIsReachedOnItsPublishedPortAndSessionsReachO
         return answer.find("hello-from-session") != std::string::npos;
       },
       20s))
-      << answer << "\n" << log("web");
+      << answer << "\n"
+      << log("web");
   EXPECT_NE(tcp_exchange(net->gateway(), hp, "GET /index.html HTTP/1.0\r\n\r\n", 5s).find("hello-from-session"),
             std::string::npos);
 
@@ -386,9 +454,11 @@ TEST_F(RuncSessionNetworkTest, HttpdIsReachedOnItsPublishedPortAndSessionsReachO
   const std::string hostp = std::to_string(host.port());
   SessionNet prober = attach(*net, "s_prober", {});
   const std::string script =
-      "r() { if echo x | /bin/busybox nc -w 2 $1 $2 >/dev/null 2>&1; then echo $3=reached; else echo $3=blocked; fi; }; "
-      "r " + world_subnet_ + ".2 9000 world; r " + net->gateway() + " " + hostp + " gateway; r " + world_subnet_ +
-      ".1 " + hostp + " hostaddr; r " + web.address + " 8080 peer; echo probes-done";
+      "r() { if echo x | /bin/busybox nc -w 2 $1 $2 >/dev/null 2>&1; then echo $3=reached; else echo $3=blocked; fi; "
+      "}; "
+      "r " +
+      world_subnet_ + ".2 9000 world; r " + net->gateway() + " " + hostp + " gateway; r " + world_subnet_ + ".1 " +
+      hostp + " hostaddr; r " + web.address + " 8080 peer; echo probes-done";
   ASSERT_TRUE(start("prober", prober, {"/bin/sh", "-c", script}));
   EXPECT_TRUE(testing::poll_until([&] { return log("prober").find("probes-done") != std::string::npos; }, 40s))
       << log("prober");
@@ -403,6 +473,43 @@ TEST_F(RuncSessionNetworkTest, HttpdIsReachedOnItsPublishedPortAndSessionsReachO
   // The web session still answers after all that (the peer probe was blocked, not the service).
   EXPECT_NE(tcp_exchange("127.0.0.1", hp, "GET /index.html HTTP/1.0\r\n\r\n", 5s).find("hello-from-session"),
             std::string::npos);
+}
+
+// Reserved bandwidth: a session reserving 8 Mbit/s sends at most that (tbf on its eth0), measured
+// by the receiving end in the outside namespace; an unlimited session sends far faster.
+TEST_F(RuncSessionNetworkTest, ReservedBandwidthLimitsWhatTheSessionSends) {
+  SessionNetwork* net = open();
+  ASSERT_NE(net, nullptr);
+  make_world();
+  constexpr int64_t kRateBps = 8'000'000;      // 1,000,000 bytes/s
+  constexpr int64_t kBytes = 4 * 1024 * 1024;  // 4 MiB: about 4.2 s at the rate
+  auto send_through = [&](const std::string& name, int64_t bps, uint16_t port) -> NetnsSink::Result {
+    auto r = net->reserve("s_" + name, {}, bps);
+    EXPECT_TRUE(r) << (r ? "" : r.error().message);
+    if (!r) return {};
+    held_.push_back(*r);
+    EXPECT_TRUE(net->setup(*r));
+    NetnsSink sink(std::string("/run/netns/") + world_, port);
+    EXPECT_TRUE(sink.ok());
+    const std::string script = "/bin/busybox dd if=/dev/zero bs=65536 count=" + std::to_string(kBytes / 65536) +
+                               " 2>/dev/null | /bin/busybox nc " + world_subnet_ + ".2 " + std::to_string(port) +
+                               "; echo sent";
+    EXPECT_TRUE(start(name, *r, {"/bin/sh", "-c", script}));
+    return sink.result();
+  };
+  const auto limited = send_through("slow", kRateBps, 9001);
+  const auto unlimited = send_through("fast", 0, 9002);
+  const double limited_bps = 8.0 * static_cast<double>(limited.bytes) / std::max(limited.seconds, 1e-6);
+  const double free_bps = 8.0 * static_cast<double>(unlimited.bytes) / std::max(unlimited.seconds, 1e-6);
+  std::printf("egress limited to %lld bit/s: %lld bytes in %.2f s = %.0f bit/s; unlimited: %lld bytes in %.3f s\n",
+              static_cast<long long>(kRateBps), static_cast<long long>(limited.bytes), limited.seconds, limited_bps,
+              static_cast<long long>(unlimited.bytes), unlimited.seconds);
+  EXPECT_EQ(limited.bytes, kBytes);
+  EXPECT_EQ(unlimited.bytes, kBytes);
+  // The burst (at most 32 KiB) lets the first bytes through at once; the rest comes at the rate.
+  EXPECT_LE(limited_bps, 1.10 * kRateBps);
+  EXPECT_GE(limited_bps, 0.70 * kRateBps);
+  EXPECT_GE(free_bps, 3.0 * kRateBps);
 }
 
 }  // namespace
