@@ -403,8 +403,9 @@ void XenoServer::stop(bool stop_sessions) {
     }
   }
   if (d.http) d.http->stop();
-  // Sessions left running keep their network (re-adopted on restart).
-  if (d.network) d.network->shutdown(d.sessions != nullptr && d.sessions->live_count() > 0);
+  // Sessions left running keep their network (re-adopted on restart); so do those of a previous run
+  // when this one never got to recover them.
+  if (d.network) d.network->shutdown(d.sessions == nullptr || d.sessions->live_count() > 0);
 }
 
 std::string XenoServer::url() const {
