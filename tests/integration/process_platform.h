@@ -20,7 +20,7 @@ struct ProcessPlatformOptions {
   int64_t stop_grace_ms = 500;
   // Server i's [network] table. Empty: enabled = false (several servers on one host would share
   // the default bridge and pool).
-  std::function<std::string(int)> network_toml;
+  std::function<std::string(int)> network_toml = nullptr;
 };
 
 class ProcessPlatform {
