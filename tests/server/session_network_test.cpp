@@ -334,6 +334,56 @@ TEST_F(SessionNetworkTest, PublishedPortReachesTheNamespaceFromLoopbackAndIsRele
   net2->release(*c);
 }
 
+// A published UDP port: a datagram to the host's loopback reaches the namespace and the answer
+// comes back.
+TEST_F(SessionNetworkTest, APublishedUdpPortAnswersFromLoopback) {
+  SessionNetwork* net = open();
+  ASSERT_NE(net, nullptr);
+  SessionNet a = attach(*net, "s_udp", {PortSpec{"dns", 5353, "udp"}});
+  ASSERT_EQ(a.ports.size(), 1u);
+  std::promise<bool> ready;
+  auto ready_f = ready.get_future();
+  std::thread echo([path = SessionNetwork::netns_path(a), &ready] {
+    const int ns = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const bool joined = ns >= 0 && ::setns(ns, CLONE_NEWNET) == 0;
+    if (ns >= 0) ::close(ns);
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(5353);
+    ready.set_value(joined && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 20'000) == 1) {
+      char buf[256];
+      sockaddr_in from{};
+      socklen_t len = sizeof from;
+      const ssize_t n = ::recvfrom(fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+      if (n > 0) {
+        const std::string reply = "pong:" + std::string(buf, static_cast<size_t>(n));
+        (void)::sendto(fd, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
+      }
+    }
+    ::close(fd);
+  });
+  ASSERT_TRUE(ready_f.get());
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(a.ports[0].host_port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::sendto(fd, "ping", 4, 0, reinterpret_cast<sockaddr*>(&to), sizeof to), 4);
+  pollfd p{fd, POLLIN, 0};
+  std::string got;
+  if (::poll(&p, 1, 10'000) == 1) {
+    char buf[256];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n > 0) got.assign(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  echo.join();
+  EXPECT_EQ(got, "pong:ping");
+}
+
 TEST_F(SessionNetworkTest, AdmissionRefusesWhenNoHostPortIsFree) {
   opts_.port_range = std::to_string(free_tcp_port());
   SessionNetwork* net = open();
