@@ -67,6 +67,7 @@ int show_sessions(ClientContext& ctx, bool json, bool all) {
   Table t({"SESSION", "APP", "SERVER", "CITY", "STATUS", "AGE", "CPU USED", "MEMORY", "CLAIMED", "RECORDS"});
   Json out = Json::array();
   std::vector<std::string> notes = dir.notes();
+  std::vector<std::string> endpoints;  // published ports of the listed sessions
   const TimeMs now = SystemClock::instance().now_ms();
   size_t hidden = 0;
   for (const auto& f : *found) {
@@ -94,6 +95,12 @@ int show_sessions(ClientContext& ctx, bool json, bool all) {
       notes.push_back(short_id(d.session) + " is not recorded in this home; " + found_on(d));
     }
     out.push_back(std::move(js));
+    if (s.network) {
+      for (const auto& e : s.network->endpoints) {
+        endpoints.push_back(short_id(d.session) + " " + e.name + " (" + e.protocol + " " + std::to_string(e.port) +
+                            "): " + e.endpoint);
+      }
+    }
     t.add({short_id(d.session), d.label, d.name, d.city, status, session_age(s.created_at, now),
            cpu_seconds(s.usage.cpu_ns), human_bytes(s.memory_bytes), credits(s.claimed), std::to_string(s.records)});
   }
@@ -104,6 +111,7 @@ int show_sessions(ClientContext& ctx, bool json, bool all) {
     print_json(Json{{"sessions", out}, {"notes", notes}, {"complete", completeness == ListingCompleteness::kComplete}});
   } else {
     std::cout << t.render();
+    for (const auto& e : endpoints) std::cout << "endpoint: " << e << "\n";
     for (const auto& n : notes) std::cout << "note: " << n << "\n";
     if (hidden > 0) std::cout << hidden << " ended session(s) not shown (xop sessions -a)\n";
     if (completeness == ListingCompleteness::kNothingAnswered) {

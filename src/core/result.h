@@ -10,20 +10,20 @@
 namespace xop {
 
 enum class ErrorCode {
-  kInvalidArgument,    // 400: malformed or semantically invalid input
-  kUnauthenticated,    // 401: missing or bad signature, unknown key, replay
-  kPaymentRequired,    // 402: not enough funds, purchase order exhausted
-  kPermissionDenied,   // 403: authenticated but not allowed
-  kNotFound,           // 404
-  kMethodNotAllowed,   // 405
-  kConflict,           // 409: duplicate, wrong state
-  kGone,               // 410: expired
-  kPayloadTooLarge,    // 413
-  kUnsupportedMedia,   // 415
-  kResourceExhausted,  // 429/503: no capacity
-  kInternal,           // 500
-  kUnavailable,        // 503: a dependency could not be reached
-  kRateLimited,        // 429: too many requests from this caller; retry later
+  kInvalidArgument,         // 400: malformed or semantically invalid input
+  kUnauthenticated,         // 401: missing or bad signature, unknown key, replay
+  kPaymentRequired,         // 402: not enough funds, purchase order exhausted
+  kPermissionDenied,        // 403: authenticated but not allowed
+  kNotFound,                // 404
+  kMethodNotAllowed,        // 405
+  kConflict,                // 409: duplicate, wrong state
+  kGone,                    // 410: expired
+  kPayloadTooLarge,         // 413
+  kUnsupportedMedia,        // 415
+  kResourceExhausted,       // 429/503: no capacity
+  kInternal,                // 500
+  kUnavailable,             // 503: a dependency could not be reached
+  kRateLimited,             // 429: too many requests from this caller; retry later
   kInvalidIdempotencyKey,   // 400: the Idempotency-Key header is empty, too long or not visible ASCII
   kIdempotencyKeyReused,    // 422: the caller used this Idempotency-Key for another request
   kIdempotencyKeyInFlight,  // 409: the first request with this Idempotency-Key is still being served

@@ -39,9 +39,8 @@ constexpr const char* to_string(TxKind k) {
 
 // The kind named `s`, or nullopt for any other string.
 constexpr std::optional<TxKind> parse_tx_kind(std::string_view s) {
-  for (TxKind k :
-       {TxKind::kDeposit, TxKind::kHold, TxKind::kSettlement, TxKind::kRelease, TxKind::kExpire, TxKind::kPayout,
-        TxKind::kExtend}) {
+  for (TxKind k : {TxKind::kDeposit, TxKind::kHold, TxKind::kSettlement, TxKind::kRelease, TxKind::kExpire,
+                   TxKind::kPayout, TxKind::kExtend}) {
     if (s == to_string(k)) return k;
   }
   return std::nullopt;

@@ -84,6 +84,7 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
   spec.env = m.env;
   spec.resources = m.resources;
   spec.pids = m.pids;
+  spec.ports = m.ports;
 
   result.outcomes.resize(found.candidates.size());
   auto cancelled = [&] { return cancel_ != nullptr && cancel_->cancelled(); };

@@ -139,6 +139,7 @@ Result<DeployManifest> parse_manifest(std::string_view yaml_text, const std::str
     auto near = r.get("near");
     auto price = r.get("max_price_per_hour");
     auto budget = r.get("budget");
+    auto ports = r.get("ports");
     XOP_RETURN_IF_ERROR(r.finish());
     if (!image || image->empty()) return invalid("manifest.image: required (an OCI image layout directory)");
     m.image = (image->front() == '/' || base_dir.empty()) ? *image : base_dir + "/" + *image;
@@ -189,7 +190,27 @@ Result<DeployManifest> parse_manifest(std::string_view yaml_text, const std::str
     }
     if (!budget || budget.IsNull()) return invalid("manifest.budget: required (credits held per session)");
     XOP_ASSIGN_OR_RETURN(m.budget, money_field(budget, "manifest.budget"));
-    // The spec's own validation (names, env) applies too.
+    if (ports && !ports.IsNull()) {
+      if (!ports.IsSequence() || ports.size() > kMaxPublishedPorts) {
+        return invalid("manifest.ports: expected a list of at most " + std::to_string(kMaxPublishedPorts) +
+                       " {name, port, protocol}");
+      }
+      for (size_t i = 0; i < ports.size(); ++i) {
+        const YAML::Node p = ports[i];
+        const std::string where = "manifest.ports[" + std::to_string(i) + "]";
+        if (!p.IsMap()) return invalid(where + ": expected a mapping {name, port, protocol}");
+        YamlReader pr(p, where);
+        PortSpec ps;
+        ps.name = pr.str("name", 32).value_or("");
+        ps.port = pr.i64("port", 1, 65535).value_or(0);
+        ps.protocol = pr.str("protocol", 8).value_or("tcp");
+        XOP_RETURN_IF_ERROR(pr.finish());
+        if (ps.name.empty()) return invalid(where + ".name: required");
+        if (ps.port == 0) return invalid(where + ".port: required");
+        m.ports.push_back(std::move(ps));
+      }
+    }
+    // The spec's own validation (names, env, ports) applies too.
     SessionSpec probe;
     probe.name = m.name;
     probe.image = "sha256:" + std::string(64, '0');
@@ -197,6 +218,7 @@ Result<DeployManifest> parse_manifest(std::string_view yaml_text, const std::str
     probe.env = m.env;
     probe.resources = m.resources;
     probe.pids = m.pids;
+    probe.ports = m.ports;
     XOP_RETURN_IF_ERROR(session_spec_from_json(to_json(probe)));
     return m;
   } catch (const YAML::Exception& e) {

@@ -9,6 +9,7 @@
 //   near: {lat: 48.8566, lon: 2.3522}  # optional: rank servers by distance to this point
 //   max_price_per_hour: "1.0"          # optional ceiling, credits per hour for the reservation
 //   budget: "0.5"                      # credits held per session (its purchase order)
+//   ports: [{name: web, port: 80, protocol: tcp}]  # optional: published on host ports (at most 16)
 //
 // Unknown keys, wrong types and out-of-range values are errors naming the key.
 #pragma once
@@ -30,6 +31,7 @@ struct DeployManifest {
   std::map<std::string, std::string> env;
   Resources resources;
   int64_t pids = 64;
+  std::vector<PortSpec> ports;
   int64_t count = 1;
   std::optional<GeoPoint> near;
   std::optional<Money> max_price_per_hour;

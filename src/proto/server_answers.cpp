@@ -1,11 +1,29 @@
 #include "proto/server_answers.h"
 
 #include "core/schema.h"
+#include "proto/session_spec.h"
 
 namespace xop {
 namespace {
 
 constexpr size_t kMaxSessions = size_t{1} << 20;
+
+const Schema<SessionEndpointInfo>& session_endpoint_schema() {
+  static const auto s = Schema<SessionEndpointInfo>("endpoint")
+                            .str("name", &SessionEndpointInfo::name, 32)
+                            .str("protocol", &SessionEndpointInfo::protocol, 8)
+                            .i64("port", &SessionEndpointInfo::port, 1, 65535)
+                            .i64("host_port", &SessionEndpointInfo::host_port, 1, 65535)
+                            .str("endpoint", &SessionEndpointInfo::endpoint, 300);
+  return s;
+}
+const Schema<SessionNetworkInfo>& session_network_schema() {
+  static const auto s =
+      Schema<SessionNetworkInfo>("network")
+          .str("address", &SessionNetworkInfo::address, 64)
+          .array("endpoints", &SessionNetworkInfo::endpoints, session_endpoint_schema(), kMaxPublishedPorts);
+  return s;
+}
 
 const Schema<SessionInfo>& session_info_schema() {
   static const auto s = Schema<SessionInfo>("session")
@@ -28,7 +46,8 @@ const Schema<SessionInfo>& session_info_schema() {
                             .opt_i64("exit_code", &SessionInfo::exit_code, INT64_MIN, INT64_MAX, Absent::kNull)
                             .str("exit_reason", &SessionInfo::exit_reason, 4096)
                             .boolean_or("low_funds", &SessionInfo::low_funds, false)
-                            .i64_or("frozen_until", &SessionInfo::frozen_until, 0, 0);
+                            .i64_or("frozen_until", &SessionInfo::frozen_until, 0, 0)
+                            .opt_object("network", &SessionInfo::network, session_network_schema());
   return s;
 }
 

@@ -15,6 +15,21 @@ namespace xop {
 
 // A session as the server shows it ({"session": ...} in POST /v1/sessions, GET and DELETE
 // /v1/sessions/{id}; items of GET /v1/sessions).
+// A published port of a session: its workload's `port` is reached at `endpoint` (the server's
+// public host and `host_port`).
+struct SessionEndpointInfo {
+  std::string name;
+  std::string protocol;  // tcp | udp
+  int64_t port = 0;
+  int64_t host_port = 0;
+  std::string endpoint;  // "host:port"
+};
+// A session's place on its server's session network (absent: loopback only, or released).
+struct SessionNetworkInfo {
+  std::string address;  // the session's own address on the server's bridge
+  std::vector<SessionEndpointInfo> endpoints;
+};
+
 struct SessionInfo {
   std::string id;
   std::string user;
@@ -35,6 +50,7 @@ struct SessionInfo {
   // session's PO is low on funds; while "frozen", when the server stops it unless it is extended.
   bool low_funds = false;
   int64_t frozen_until = 0;
+  std::optional<SessionNetworkInfo> network;
 };
 Json to_json(const SessionInfo& s);
 Result<SessionInfo> decode_session_info(const Json& j, const std::string& where = "session");

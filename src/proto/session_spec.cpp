@@ -28,6 +28,40 @@ void decode_env(JsonReader& r, SessionSpec& s, const char* k) {
   }
 }
 
+std::string check_port(const PortSpec& p) {
+  if (p.name.empty() || p.name.size() > 32) return ".name: 1 to 32 characters";
+  for (char c : p.name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+      return ".name: only lower-case letters, digits and '-' are allowed";
+    }
+  }
+  if (p.protocol != "tcp" && p.protocol != "udp") return ".protocol: must be tcp or udp";
+  return "";
+}
+
+// ports: an optional array of at most kMaxPublishedPorts PortSpec, names and (port, protocol)
+// unique; `where` is the array's path. Absent reads as none; none is written as absent (so older
+// specs keep their bytes). Decoded outside the schema's table (session_spec_from_json) because the
+// reader has no optional arrays.
+Result<std::vector<PortSpec>> decode_ports(const Json& raw, const std::string& where) {
+  if (raw.is_null()) return std::vector<PortSpec>{};
+  if (!raw.is_array()) return invalid(where + ": expected an array");
+  if (raw.size() > kMaxPublishedPorts) {
+    return invalid(where + ": more than " + std::to_string(kMaxPublishedPorts) + " items");
+  }
+  std::vector<PortSpec> out;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const std::string at = where + "[" + std::to_string(i) + "]";
+    XOP_ASSIGN_OR_RETURN(PortSpec p, port_spec_schema().decode(raw[i], at));
+    for (const auto& q : out) {
+      if (q.name == p.name) return invalid(at + ".name: duplicate name");
+      if (q.port == p.port && q.protocol == p.protocol) return invalid(at + ".port: port and protocol listed twice");
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 std::string check_spec(const SessionSpec& s) {
   if (!is_oci_digest(s.image)) return ".image: must be a sha256 manifest digest";
   for (char c : s.name) {
@@ -49,6 +83,15 @@ std::string check_spec(const SessionSpec& s) {
 }
 
 }  // namespace
+
+const Schema<PortSpec>& port_spec_schema() {
+  static const auto s = Schema<PortSpec>("port")
+                            .str("name", &PortSpec::name, 32)
+                            .i64("port", &PortSpec::port, 1, 65535)
+                            .str_or("protocol", &PortSpec::protocol, "tcp", 8)
+                            .check(check_port);
+  return s;
+}
 
 const Schema<SessionSpec>& session_spec_schema() {
   static const auto s = Schema<SessionSpec>("spec")
@@ -74,8 +117,23 @@ const Schema<CreateSessionRequest>& create_session_request_schema() {
   return s;
 }
 
-Json to_json(const SessionSpec& s) { return session_spec_schema().encode(s); }
-Result<SessionSpec> session_spec_from_json(const Json& j) { return session_spec_schema().decode(j); }
+Json to_json(const SessionSpec& s) {
+  Json j = session_spec_schema().encode(s);
+  if (!s.ports.empty()) {
+    Json a = Json::array();
+    for (const auto& p : s.ports) a.push_back(port_spec_schema().encode(p));
+    j["ports"] = std::move(a);
+  }
+  return j;
+}
+Result<SessionSpec> session_spec_from_json(const Json& j) {
+  if (!j.is_object() || !j.contains("ports")) return session_spec_schema().decode(j);
+  Json rest = j;
+  rest.erase("ports");
+  XOP_ASSIGN_OR_RETURN(SessionSpec s, session_spec_schema().decode(rest));
+  XOP_ASSIGN_OR_RETURN(s.ports, decode_ports(j["ports"], "spec.ports"));
+  return s;
+}
 Json to_json(const CreateSessionRequest& r) { return create_session_request_schema().encode(r); }
 Result<CreateSessionRequest> create_session_request_from_json(const Json& j) {
   return create_session_request_schema().decode(j);

@@ -12,6 +12,18 @@
 namespace xop {
 
 inline constexpr int64_t kMaxPids = 4096;
+inline constexpr size_t kMaxPublishedPorts = 16;
+
+// A port the session's workload listens on, to be published on a host port of the server
+// (docs/formats.md "Published ports"). name: 1..32 of [a-z0-9-], unique in the spec; port
+// 1..65535; protocol "tcp" (the default) or "udp"; (port, protocol) unique in the spec.
+struct PortSpec {
+  std::string name;
+  int64_t port = 0;
+  std::string protocol = "tcp";
+
+  friend bool operator==(const PortSpec&, const PortSpec&) = default;
+};
 
 struct SessionSpec {
   std::string name;                  // a label for humans
@@ -20,6 +32,7 @@ struct SessionSpec {
   std::map<std::string, std::string> env;
   Resources resources;
   int64_t pids = 64;
+  std::vector<PortSpec> ports;  // at most kMaxPublishedPorts; absent on the wire when empty
 
   friend bool operator==(const SessionSpec&, const SessionSpec&) = default;
 };
@@ -30,6 +43,7 @@ struct CreateSessionRequest {
 };
 
 // The wire forms, declared once (core/schema.h; docs/formats.md).
+const Schema<PortSpec>& port_spec_schema();
 const Schema<SessionSpec>& session_spec_schema();
 const Schema<CreateSessionRequest>& create_session_request_schema();
 Json to_json(const SessionSpec& s);

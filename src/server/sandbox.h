@@ -29,6 +29,9 @@ struct SandboxSpec {
   std::vector<uint32_t> additional_gids;
   Resources reserved;  // cpu_millis -> CFS quota, memory_bytes -> memory limit
   int64_t pids_limit = 64;
+  // A network namespace to join (/run/netns/<name>, prepared by the server's session network);
+  // empty: a fresh one with loopback only.
+  std::string netns_path;
   std::string log_path;                      // the workload's stdout and stderr go here (and log_path.1 once rotated)
   int64_t log_max_bytes = 8LL << 20;         // both log files together stay within this
   int64_t log_rate_bytes_per_s = 1LL << 20;  // output is read no faster (the writer blocks)

@@ -122,6 +122,9 @@ Status validate_sandbox_spec(const SandboxSpec& spec) {
     return invalid("sandbox bundle_dir: expected an absolute path");
   if (spec.cwd.empty() || spec.cwd[0] != '/' || has_nul(spec.cwd))
     return invalid("sandbox cwd: expected an absolute path");
+  if (!spec.netns_path.empty() && (spec.netns_path[0] != '/' || has_nul(spec.netns_path))) {
+    return invalid("sandbox netns_path: expected an absolute path");
+  }
   if (spec.args.empty() || spec.args[0].empty()) return invalid("sandbox args: a command is required");
   for (const auto& a : spec.args) {
     if (has_nul(a)) return invalid("sandbox args: NUL byte in argument");
@@ -186,9 +189,12 @@ Json make_runc_config(const SandboxSpec& spec, const std::string& cgroups_path) 
       {"pids", {{"limit", spec.pids_limit}}},
   };
 
+  // The network namespace: the server's one for this session (on its bridge), or a fresh one with
+  // loopback only.
+  Json netns = {{"type", "network"}};
+  if (!spec.netns_path.empty()) netns["path"] = spec.netns_path;
   Json linux_section = {
-      {"namespaces",
-       {{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}, {{"type", "network"}}}},
+      {"namespaces", {{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}, netns}},
       {"cgroupsPath", cgroups_path},
       {"resources", resources},
       {"seccomp", seccomp_profile()},

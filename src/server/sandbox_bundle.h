@@ -5,7 +5,8 @@
 // terminal, with no_new_privileges, a reduced capability set (docker's default minus MKNOD,
 // NET_RAW and SETFCAP), RLIMIT_NOFILE, a default seccomp profile (deny-list of
 // kernel-administration and escape-prone system calls, and CLONE_NEWUSER), fresh
-// pid/ipc/uts/mount/network namespaces (loopback only), runc's standard mounts and
+// pid/ipc/uts/mount namespaces, the network namespace at spec.netns_path (or a fresh one
+// with loopback only), runc's standard mounts and
 // masked/read-only paths, and cgroup limits for what was reserved.
 #pragma once
 

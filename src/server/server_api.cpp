@@ -9,10 +9,34 @@ namespace xop {
 
 Json to_json(const SessionView& v) {
   const auto& r = v.row;
-  return to_json(SessionInfo{r.id, r.user, r.po_id, r.state, r.reason, r.created_at, r.started_at, r.stopped_at, r.spec,
-                             r.last_seq, v.metered, v.memory_bytes, v.claimed.micros(),
-                             r.exit_code ? std::optional<int64_t>(*r.exit_code) : std::nullopt, r.exit_reason,
-                             v.low_funds, r.frozen_until});
+  SessionInfo info{r.id,
+                   r.user,
+                   r.po_id,
+                   r.state,
+                   r.reason,
+                   r.created_at,
+                   r.started_at,
+                   r.stopped_at,
+                   r.spec,
+                   r.last_seq,
+                   v.metered,
+                   v.memory_bytes,
+                   v.claimed.micros(),
+                   r.exit_code ? std::optional<int64_t>(*r.exit_code) : std::nullopt,
+                   r.exit_reason,
+                   v.low_funds,
+                   r.frozen_until,
+                   std::nullopt};
+  if (!v.address.empty()) {
+    SessionNetworkInfo n;
+    n.address = v.address;
+    for (const auto& e : v.endpoints) {
+      n.endpoints.push_back(
+          SessionEndpointInfo{e.port.name, e.port.protocol, e.port.port, e.port.host_port, e.endpoint});
+    }
+    info.network = std::move(n);
+  }
+  return to_json(info);
 }
 
 std::shared_ptr<Router> make_server_api(ServerApiDeps d) {

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "crypto/keys.h"
+#include "server/address_pool.h"
 
 namespace xop {
 namespace {
@@ -77,6 +78,11 @@ ConfigTable server_config_table(ServerConfigInput* in) {
   t.add_int("capacity.memory_bytes", kBytes, &c.capacity.memory_bytes, 1 << 20, kBig, "Memory offered");
   t.add_int("capacity.disk_bytes", kBytes, &c.capacity.disk_bytes, 0, kBig, "Disk offered");
   t.add_int("capacity.net_bps", kInt, &c.capacity.net_bps, 0, kBig, "Bandwidth offered, bits per second");
+  t.add_bool("network.enabled", &c.network_enabled,
+             "Give sessions a network (bridge, NAT, published ports) when the host can; false: loopback only");
+  t.add_string("network.bridge", &c.network_bridge, "The sessions' bridge, created at start-up when missing");
+  t.add_string("network.pool", &c.network_pool, "The sessions' addresses (IPv4 CIDR; the first is the bridge's)");
+  t.add_string("network.port_range", &c.network_port_range, "Host ports published session ports are mapped to");
   add_rates(t, &c.rates);
   auto& im = c.images;
   t.add_int("images.quota_bytes_per_user", kBytes, &im.quota_bytes_per_user, 0, kBig,
@@ -110,6 +116,18 @@ Result<ServerConfig> server_config_from_toml(const toml::table& t, const ConfigF
   }
   if (c.sample_interval_ms > c.charging_interval_ms) {
     return invalid("server.sample_interval_ms: must not exceed charging_interval_ms");
+  }
+  if (auto p = parse_ipv4_cidr(c.network_pool); !p) return invalid("server.network.pool: " + p.error().message);
+  if (auto p = parse_port_range(c.network_port_range); !p) {
+    return invalid("server.network.port_range: " + p.error().message);
+  }
+  if (c.network_bridge.empty() || c.network_bridge.size() > 15) {
+    return invalid("server.network.bridge: 1 to 15 characters");
+  }
+  for (char ch : c.network_bridge) {
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_')) {
+      return invalid("server.network.bridge: only letters, digits, '-' and '_'");
+    }
   }
   if (c.key_file.empty()) c.key_file = c.data_dir + "/server.key";
   if (c.owner_consent_file.empty()) c.owner_consent_file = c.data_dir + "/owner-consent.json";

@@ -64,6 +64,12 @@ struct ServerConfig {
   int64_t max_upload_spool_bytes_per_user = int64_t{1} << 30;
   ImageStoreOptions images;                             // [images]: quotas, store cap, GC idle time
   int64_t image_gc_interval_ms = int64_t{10} * 60'000;  // [images] gc_interval_ms
+  // [network]: the session network (server/session_network.h). Used with runc/crun when the host
+  // can (root, ip, iptables); otherwise, and with the mock runtime, sessions get loopback only.
+  bool network_enabled = true;
+  std::string network_bridge = "xop0";
+  std::string network_pool = "10.88.0.0/16";
+  std::string network_port_range = "20000-29999";
   // The daemon's own (`xop server`), not XenoServer's.
   std::string port_file;       // the bound URL is written here once listening
   bool stop_sessions = false;  // stop all sessions on shutdown (default: leave them, re-adopted on restart)

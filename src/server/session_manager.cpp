@@ -25,8 +25,9 @@ struct SessionManager::Live {
   bool busy = false;  // a start or stop is in progress outside the lock
   bool sandbox_started = false;
   bool sandbox_removed = false;
-  int64_t disk_written = 0;    // the session disk's write counter, as last read (never goes back)
-  bool files_removed = false;  // its directory is gone (log retention passed)
+  int64_t disk_written = 0;       // the session disk's write counter, as last read (never goes back)
+  bool files_removed = false;     // its directory is gone (log retention passed)
+  std::optional<SessionNet> net;  // its share of the session network, until released
   // The stored row is behind `row` (a write failed): write_records() retries it.
   bool row_dirty = false;
   bool low_funds = false;  // the corp's last word on its purchase order
@@ -119,6 +120,12 @@ SessionView SessionManager::view_locked(const Live& s) const {
   v.memory_bytes = s.meter.last_sample().memory_bytes;
   v.claimed = s.claimed;
   v.low_funds = s.low_funds;
+  if (s.net) {
+    v.address = s.net->address;
+    for (const auto& p : s.net->ports) {
+      v.endpoints.push_back(SessionEndpoint{p, opts_.public_host + ":" + std::to_string(p.host_port)});
+    }
+  }
   return v;
 }
 
@@ -142,6 +149,10 @@ Resources SessionManager::reserved() const {
 
 Result<UsageSample> SessionManager::sample_locked(Live& s, bool final) {
   XOP_ASSIGN_OR_RETURN(UsageSample u, sandbox_.sample(s.row.id));
+  // Bytes each way through the session's veth (its only way out).
+  if (s.net && opts_.network != nullptr) {
+    if (auto b = opts_.network->bytes(*s.net)) u.net_bytes = std::max(u.net_bytes, *b);
+  }
   if (opts_.loop_disks) {
     // Writes to the session disk, as ext4 counts them on its device (final: after flushing). Every
     // write of the session lands there; the cgroup's own write bytes on the host disk are the loop
@@ -187,6 +198,25 @@ void SessionManager::remove_files_locked(Live& s, bool logs) {
   if (ec) XOP_LOGN_WARN("server", "session {}: cannot remove its files: {}", s.row.id, ec.message());
 }
 
+void SessionManager::release_network_locked(Live& s) {
+  if (!s.net) return;
+  if (opts_.network == nullptr) {
+    XOP_LOGN_WARN("server", "session {}: its network namespace {} stays (the session network is off)", s.row.id,
+                  s.net->netns);
+    return;
+  }
+  opts_.network->release(*s.net);
+  s.net.reset();
+  s.row.network = Json::object();
+}
+
+size_t SessionManager::live_count() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [id, s] : sessions_) n += s->live() ? 1 : 0;
+  return n;
+}
+
 Resources SessionManager::free() const {
   auto f = opts_.capacity.minus(reserved());
   return f.value_or(Resources{});
@@ -211,9 +241,22 @@ Status SessionManager::recover() {
     }
     XOP_ASSIGN_OR_RETURN(auto recs, store_.records(row.id));
     for (const auto& r : recs) s->claimed = s->claimed.plus(r.amount).value_or(s->claimed);
+    if (row.network.is_object() && !row.network.empty()) {
+      auto n = session_net_from_json(row.network);
+      if (n) {
+        s->net = std::move(*n);
+      } else {
+        XOP_LOGN_WARN("server", "session {}: stored network unreadable: {}", row.id, n.error().message);
+      }
+    }
     auto& live = *s;
     sessions_[row.id] = std::move(s);
     if (!live.live()) {
+      // A teardown interrupted by the crash: its network goes now.
+      if (live.net) {
+        release_network_locked(live);
+        save_row_locked(live);
+      }
       // An ended session's last record is its final one, unless that was still pending (in
       // memory) when the server went down: it is written now, from what the row kept.
       if (recs.empty() || !recs.back().final) write_pending_final_locked(live);
@@ -227,6 +270,12 @@ Status SessionManager::recover() {
     auto st = sandbox_.status(row.id);
     if (st && st->state != SandboxState::kStopped) {
       live.sandbox_started = true;
+      if (live.net && opts_.network != nullptr) {
+        if (auto a = opts_.network->adopt(*live.net); !a) {
+          XOP_LOGN_WARN("server", "session {}: cannot re-adopt its network {}: {}", row.id, live.net->address,
+                        a.error().message);
+        }
+      }
       if (row.state == "frozen") {
         // Still frozen for credit control: it stays so (and is stopped at frozen_until) unless a
         // usage answer shows its PO extended. The freeze is renewed in case it was lost.
@@ -276,6 +325,9 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
   if (spec.pids > opts_.max_pids_per_session) {
     return invalid("spec.pids: at most " + std::to_string(opts_.max_pids_per_session) + " on this server");
   }
+  if (!spec.ports.empty() && opts_.network == nullptr) {
+    return invalid("spec.ports: this server publishes no ports (its sessions have loopback only)");
+  }
   XOP_ASSIGN_OR_RETURN(auto image, images_.image(spec.image));
 
   auto s = std::make_unique<Live>();
@@ -308,7 +360,14 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
     s->rates = rates_;  // the PO binds exactly our current price sheet (checked above)
     s->dir = opts_.sessions_dir + "/" + s->row.id;
     s->busy = true;
-    XOP_RETURN_IF_ERROR(store_.insert_session(s->row));
+    if (opts_.network != nullptr) {
+      XOP_ASSIGN_OR_RETURN(s->net, opts_.network->reserve(s->row.id, spec.ports, spec.resources.net_bps));
+      s->row.network = to_json(*s->net);
+    }
+    if (auto ins = store_.insert_session(s->row); !ins) {
+      if (s->net) opts_.network->release(*s->net);
+      return tl::make_unexpected(ins.error());
+    }
     sessions_[s->row.id] = std::move(s);
   }
 
@@ -337,6 +396,10 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
     if (sb.args.empty()) return invalid("the image has no entrypoint or cmd and the spec gives no command");
     if (opts_.loop_disks) {
       XOP_RETURN_IF_ERROR(create_session_disk(live->dir, held(spec).disk_bytes));
+    }
+    if (live->net) {
+      XOP_RETURN_IF_ERROR(opts_.network->setup(*live->net));
+      sb.netns_path = SessionNetwork::netns_path(*live->net);
     }
     XOP_ASSIGN_OR_RETURN(sb.rootfs, images_.prepare_rootfs(spec.image, disk_dir(live->dir)));
     std::optional<std::string> passwd;
@@ -467,6 +530,7 @@ void SessionManager::finish_locked(Live& s, const std::string& state, const std:
   }
   // The log stays for `xop logs` (until log_retention_ms); everything else goes now.
   remove_files_locked(s, /*logs=*/opts_.log_retention_ms == 0);
+  release_network_locked(s);
   save_row_locked(s);
   XOP_LOGN_INFO("server", "session {} {}: {}", s.row.id, state, reason);
 }

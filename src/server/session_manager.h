@@ -20,6 +20,7 @@
 #include "server/image_store.h"
 #include "server/meter.h"
 #include "server/sandbox.h"
+#include "server/session_network.h"
 #include "server/state_store.h"
 
 namespace xop {
@@ -46,6 +47,16 @@ struct SessionManagerOptions {
   int64_t log_retention_ms = 3'600'000;
   // Where session ids come from (not owned; outlives the manager). Null: random.
   IdSource* ids = nullptr;
+  // The session network (not owned; outlives the manager). Null: sessions get loopback only and a
+  // spec publishing ports is refused.
+  SessionNetwork* network = nullptr;
+  std::string public_host;  // the host named in published endpoints ("host:port")
+};
+
+// A published port of a session, as its answer lists it.
+struct SessionEndpoint {
+  PublishedPort port;
+  std::string endpoint;  // public_host:host_port
 };
 
 // Why a session whose purchase order ran dry was stopped (at once, or after freeze_grace_ms).
@@ -59,6 +70,8 @@ struct SessionView {
   Usage metered;             // everything metered so far
   int64_t memory_bytes = 0;  // current level
   Money claimed;             // sum of amounts in records so far
+  std::string address;       // on the session network, while it holds one
+  std::vector<SessionEndpoint> endpoints;
 };
 
 class SessionManager {
@@ -109,6 +122,8 @@ class SessionManager {
   [[nodiscard]] Resources free() const;
   // Stops every live session (server shutdown with --stop-sessions).
   void stop_all(const std::string& reason);
+  // Sessions starting, running or stopping.
+  [[nodiscard]] size_t live_count() const;
 
  private:
   struct Live;
@@ -131,6 +146,8 @@ class SessionManager {
   // Removes what an ended session left: its container, rootfs mount, disk and bundle, and with
   // `logs` its whole directory.
   void remove_files_locked(Live& s, bool logs);
+  // Gives back the session's address and ports and removes its namespace (after its sandbox).
+  void release_network_locked(Live& s);
 
   SessionManagerOptions opts_;
   const Clock& clock_;

@@ -14,7 +14,7 @@ CREATE TABLE IF NOT EXISTS sessions (
   created_at INTEGER NOT NULL, started_at INTEGER NOT NULL DEFAULT 0, stopped_at INTEGER NOT NULL DEFAULT 0,
   last_seq INTEGER NOT NULL DEFAULT 0, last_period_end INTEGER NOT NULL DEFAULT 0, exit_code INTEGER,
   totals TEXT NOT NULL DEFAULT '{}', exit_reason TEXT NOT NULL DEFAULT '',
-  frozen_until INTEGER NOT NULL DEFAULT 0);
+  frozen_until INTEGER NOT NULL DEFAULT 0, network TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS usage_records (
   session TEXT NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL, acked INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (session, seq));
@@ -23,7 +23,7 @@ CREATE INDEX IF NOT EXISTS usage_unacked ON usage_records (acked) WHERE acked = 
 
 constexpr const char* kColumns =
     "id,user,po_id,spec,purchase_order,state,reason,created_at,started_at,stopped_at,last_seq,last_period_end,"
-    "exit_code,totals,exit_reason,frozen_until";
+    "exit_code,totals,exit_reason,frozen_until,network";
 
 void bind_row(SqliteStmt& st, const SessionRow& s) {
   st.bind(1, s.id).bind(2, s.user).bind(3, s.po_id).bind(4, s.spec.dump()).bind(5, s.purchase_order.dump());
@@ -37,6 +37,7 @@ void bind_row(SqliteStmt& st, const SessionRow& s) {
   st.bind(14, s.totals.dump());
   st.bind(15, s.exit_reason);
   st.bind(16, s.frozen_until);
+  st.bind(17, s.network.dump());
 }
 
 SessionRow read_row(const SqliteStmt& st) {
@@ -57,6 +58,8 @@ SessionRow read_row(const SqliteStmt& st) {
   s.totals = Json::parse(st.str(13), nullptr, false);
   s.exit_reason = st.str(14);
   s.frozen_until = st.i64(15);
+  s.network = Json::parse(st.str(16), nullptr, false);
+  if (!s.network.is_object()) s.network = Json::object();
   return s;
 }
 
@@ -80,18 +83,19 @@ class SqliteStateStore final : public StateStore {
   Status init() {
     XOP_RETURN_IF_ERROR(db_.exec(kSchema));
     // Databases from before exit_reason existed get the column (SQLite has no ADD COLUMN IF NOT EXISTS).
-    XOP_ASSIGN_OR_RETURN(auto cols, db_.prepare("SELECT COUNT(*) FROM pragma_table_info('sessions') "
-                                                "WHERE name='exit_reason'"));
+    XOP_RETURN_IF_ERROR(add_column("exit_reason", "TEXT NOT NULL DEFAULT ''"));
+    // ...before credit control froze sessions, frozen_until; and before network existed.
+    XOP_RETURN_IF_ERROR(add_column("frozen_until", "INTEGER NOT NULL DEFAULT 0"));
+    XOP_RETURN_IF_ERROR(add_column("network", "TEXT NOT NULL DEFAULT '{}'"));
+    return ok_status();
+  }
+
+  Status add_column(const std::string& name, const std::string& decl) {
+    XOP_ASSIGN_OR_RETURN(auto cols, db_.prepare("SELECT COUNT(*) FROM pragma_table_info('sessions') WHERE name=?"));
+    cols.bind(1, name);
     XOP_ASSIGN_OR_RETURN(bool row, cols.step());
     if (row && cols.i64(0) == 0) {
-      XOP_RETURN_IF_ERROR(db_.exec("ALTER TABLE sessions ADD COLUMN exit_reason TEXT NOT NULL DEFAULT ''"));
-    }
-    // ...and from before credit control froze sessions, frozen_until.
-    XOP_ASSIGN_OR_RETURN(auto frozen, db_.prepare("SELECT COUNT(*) FROM pragma_table_info('sessions') "
-                                                  "WHERE name='frozen_until'"));
-    XOP_ASSIGN_OR_RETURN(bool frow, frozen.step());
-    if (frow && frozen.i64(0) == 0) {
-      XOP_RETURN_IF_ERROR(db_.exec("ALTER TABLE sessions ADD COLUMN frozen_until INTEGER NOT NULL DEFAULT 0"));
+      XOP_RETURN_IF_ERROR(db_.exec("ALTER TABLE sessions ADD COLUMN " + name + " " + decl));
     }
     return ok_status();
   }
@@ -99,7 +103,7 @@ class SqliteStateStore final : public StateStore {
   Status insert_session(const SessionRow& s) override {
     std::lock_guard lock(mu_);
     XOP_ASSIGN_OR_RETURN(auto st, db_.prepare(std::string("INSERT INTO sessions (") + kColumns +
-                                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                                              ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     bind_row(st, s);
     auto r = st.run();
     if (!r && r.error().code == ErrorCode::kConflict) {
@@ -113,8 +117,8 @@ class SqliteStateStore final : public StateStore {
     XOP_ASSIGN_OR_RETURN(auto st,
                          db_.prepare("UPDATE sessions SET id=?1,user=?2,po_id=?3,spec=?4,purchase_order=?5,state=?6,"
                                      "reason=?7,created_at=?8,started_at=?9,stopped_at=?10,last_seq=?11,"
-                                     "last_period_end=?12,exit_code=?13,totals=?14,exit_reason=?15,frozen_until=?16 "
-                                     "WHERE id=?1"));
+                                     "last_period_end=?12,exit_code=?13,totals=?14,exit_reason=?15,frozen_until=?16,"
+                                     "network=?17 WHERE id=?1"));
     bind_row(st, s);
     return st.run();
   }

@@ -37,6 +37,9 @@ struct SessionRow {
   // Credit control: while frozen (its purchase order ran dry), when the server stops it unless
   // the PO is extended first; 0 otherwise.
   TimeMs frozen_until = 0;
+  // The session's share of the session network (server/session_network.h SessionNet) while it
+  // holds one; empty once released or when it has none (loopback only).
+  Json network = Json::object();
 };
 
 class StateStore {

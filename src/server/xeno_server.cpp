@@ -8,6 +8,7 @@
 #include "client/api_client.h"
 #include "client/corp_client.h"
 #include "client/xis_client.h"
+#include "core/endpoint.h"
 #include "core/file_util.h"
 #include "core/json_reader.h"
 #include "core/log.h"
@@ -20,6 +21,7 @@
 #include "server/server_api.h"
 #include "server/session_disk.h"
 #include "server/session_manager.h"
+#include "server/session_network.h"
 
 namespace xop {
 
@@ -36,6 +38,7 @@ struct XenoServer::Impl {
   std::unique_ptr<CorpClient> corp;
   std::unique_ptr<XisClient> xis;
   std::unique_ptr<RequestVerifier> verifier;
+  std::unique_ptr<SessionNetwork> network;  // null: sessions get loopback only (outlives `sessions`)
   std::unique_ptr<SessionManager> sessions;
   std::unique_ptr<ChargingAgent> charging;
   std::unique_ptr<HttpServer> http;
@@ -245,6 +248,7 @@ Result<std::unique_ptr<XenoServer>> XenoServer::open(ServerConfig config, const 
   }
   impl->server_id = impl->key.account_id();
 
+  const bool injected_sandbox = sandbox != nullptr;
   if (sandbox) {
     impl->sandbox = std::move(sandbox);
   } else if (cfg.runtime == "mock") {
@@ -256,6 +260,22 @@ Result<std::unique_ptr<XenoServer>> XenoServer::open(ServerConfig config, const 
     // Distinct cgroup parents keep several servers on one host (xop dev) apart.
     ro.cgroup_parent = "xop-" + impl->server_id.substr(1, 12);
     impl->sandbox = make_runc_sandbox(ro);
+  }
+  // The session network: with a real runtime when configured and the host can (detected).
+  if (!cfg.network_enabled) {
+    XOP_LOGN_INFO("server", "network: disabled by network.enabled = false; sessions get loopback only");
+  } else if (cfg.runtime == "mock" || injected_sandbox) {
+    XOP_LOGN_INFO("server", "network: not with the {} sandbox; sessions get loopback only",
+                  injected_sandbox ? "injected" : "mock");
+  } else if (auto why = session_network_unavailable_reason(); !why.empty()) {
+    XOP_LOGN_WARN("server", "network: unavailable ({}); sessions get loopback only", why);
+  } else {
+    NetworkOptions no;
+    no.bridge = cfg.network_bridge;
+    no.pool = cfg.network_pool;
+    no.port_range = cfg.network_port_range;
+    no.state_file = cfg.data_dir + "/network.json";
+    XOP_ASSIGN_OR_RETURN(impl->network, SessionNetwork::open(no));
   }
   // Real sessions get a bounded disk of their own; a host that cannot make one is refused.
   if (cfg.runtime != "mock") XOP_RETURN_IF_ERROR(check_session_disk_support());
@@ -327,6 +347,9 @@ Status XenoServer::start() {
   so.log_rate_bytes_per_s = cfg.session_log_rate_bytes_per_s;
   so.log_retention_ms = cfg.session_log_retention_ms;
   so.ids = d.ids;
+  so.network = d.network.get();
+  so.public_host = cfg.listen_host;
+  if (auto e = parse_endpoint(cfg.advertise_url); e) so.public_host = e->host;
   d.sessions = std::make_unique<SessionManager>(so, *d.clock, *d.sandbox, *d.images, *d.store, corp_key, d.price_sheet);
   XOP_RETURN_IF_ERROR(d.sessions->recover());
   // At start-up, once recovery ended the uses of sessions that finished while we were down.
@@ -404,6 +427,9 @@ void XenoServer::stop(bool stop_sessions) {
     }
   }
   if (d.http) d.http->stop();
+  // Sessions left running keep their network (re-adopted on restart); so do those of a previous run
+  // when this one never got to recover them.
+  if (d.network) d.network->shutdown(d.sessions == nullptr || d.sessions->live_count() > 0);
 }
 
 std::string XenoServer::url() const {

@@ -141,6 +141,8 @@ struct Platform::Impl {
     c.xis_url = xis_url;
     c.owner = owner;
     c.runtime = in_process() ? "mock" : opts.runtime;  // in-process: no session disks; SimSandbox injected
+    // Several servers on one host would share one bridge, pool and port range: loopback only (for now).
+    c.network_enabled = false;
     c.sample_interval_ms = opts.sample_interval_ms;
     c.charging_interval_ms = opts.charging_interval_ms;
     c.advert_interval_ms = opts.advert_interval_ms;

@@ -152,6 +152,26 @@ TEST(ManifestTest, SpecValidationApplies) {
   expect_invalid(many + "]\n", "command");
 }
 
+TEST(ManifestTest, PortsAreReadAndCheckedLikeTheSpec) {
+  auto m = parse_manifest(
+      std::string(kMinimal) + "ports:\n  - {name: web, port: 8080}\n  - {name: dns, port: 53, protocol: udp}\n",
+      "/base");
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->ports, (std::vector<PortSpec>{{"web", 8080, "tcp"}, {"dns", 53, "udp"}}));
+  EXPECT_TRUE(parse_manifest(kMinimal, "/base")->ports.empty());
+  expect_invalid(std::string(kMinimal) + "ports: {name: web}\n", "manifest.ports");
+  expect_invalid(std::string(kMinimal) + "ports: [8080]\n", "manifest.ports[0]");
+  expect_invalid(std::string(kMinimal) + "ports: [{port: 80}]\n", "manifest.ports[0].name");
+  expect_invalid(std::string(kMinimal) + "ports: [{name: web}]\n", "manifest.ports[0].port");
+  expect_invalid(std::string(kMinimal) + "ports: [{name: web, port: 70000}]\n", "manifest.ports[0].port");
+  expect_invalid(std::string(kMinimal) + "ports: [{name: web, port: 80, protocol: icmp}]\n", "protocol");
+  expect_invalid(std::string(kMinimal) + "ports: [{name: web, port: 80, proto: tcp}]\n", "proto");
+  expect_invalid(std::string(kMinimal) + "ports: [{name: web, port: 80}, {name: web, port: 81}]\n", "duplicate");
+  std::string many = std::string(kMinimal) + "ports: [";
+  for (int i = 0; i < 17; ++i) many += (i ? ", " : "") + std::string("{name: p") + std::to_string(i) + ", port: 1}";
+  expect_invalid(many + "]\n", "manifest.ports");
+}
+
 TEST(ManifestTest, NotYamlAndHostileYaml) {
   expect_invalid("image: [unclosed\n", "not valid YAML");
   expect_invalid("{{{{", "");

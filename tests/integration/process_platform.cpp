@@ -148,9 +148,13 @@ http_threads = 2
 [capacity]
 cpu_millis = 2000
 memory_bytes = 1073741824
+
+[network]
+{}
 )",
-                           i, sdir, corp_url_, xis_url_, owner_.account_id(), c.name, c.lat, c.lon, opts_.runtime,
-                           opts_.sample_interval_ms, opts_.charging_interval_ms, opts_.stop_grace_ms, opts_.freeze_grace_ms));
+                    i, sdir, corp_url_, xis_url_, owner_.account_id(), c.name, c.lat, c.lon, opts_.runtime,
+                    opts_.sample_interval_ms, opts_.charging_interval_ms, opts_.stop_grace_ms, opts_.freeze_grace_ms,
+                    opts_.network_toml ? opts_.network_toml(i) : std::string("enabled = false")));
     // The server's key made here, so that the owner can sign its consent to be named by it.
     const KeyPair server_key = KeyPair::generate();
     if (auto st = save_key_file(server_key, sdir + "/server.key"); !st) return "server key: " + st.error().message;

@@ -2,6 +2,7 @@
 // `xop xis` and N `xop server`, each bound to port 0 and announcing its URL in a port file.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,9 @@ struct ProcessPlatformOptions {
   int64_t sample_interval_ms = 200;
   int64_t stop_grace_ms = 500;
   int64_t freeze_grace_ms = 0;  // credit control: a dry PO's session is stopped at once
+  // Server i's [network] table. Empty: enabled = false (several servers on one host would share
+  // the default bridge and pool).
+  std::function<std::string(int)> network_toml = nullptr;
 };
 
 class ProcessPlatform {

@@ -31,10 +31,11 @@ const std::map<std::string, int>& floors() {
 // are replayable and testable on fakes. Paths relative to src/, without extension (.h and .cpp).
 const std::vector<std::string>& pure_cores() {
   static const std::vector<std::string> kCores = {
-      "corp/ledger",           "corp/ledger_check", "corp/settlement", "corp/expiry", "corp/tx_kind", "proto/charge",
-      "proto/idempotency_key", "xis/ranking",       "server/meter",    "core/money",  "core/int128",  "core/time",
-      "core/log_backoff",      "coord/coordinate", "coord/seeded_rng", "coord/latency_filter", "coord/vivaldi",
-      "coord/rtt_csv",         "coord/rtt_matrix",
+      "corp/ledger",      "corp/ledger_check", "corp/settlement",       "corp/expiry",
+      "corp/tx_kind",     "proto/charge",      "proto/idempotency_key", "xis/ranking",
+      "server/meter",     "core/money",        "core/int128",           "core/time",
+      "core/log_backoff", "coord/coordinate",  "coord/seeded_rng",      "coord/latency_filter",
+      "coord/vivaldi",    "coord/rtt_csv",     "coord/rtt_matrix",      "server/address_pool",
   };
   return kCores;
 }

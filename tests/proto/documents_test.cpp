@@ -460,6 +460,66 @@ TEST(SessionSpecTest, RoundTrip) {
   EXPECT_EQ(*back, s);
 }
 
+// Published ports: optional (absent when none, so a spec without ports keeps its bytes), strict,
+// bounded, unique by name and by (port, protocol).
+TEST(SessionSpecTest, PortsRoundTripAndAreLeftOutWhenNone) {
+  auto s = sample_spec();
+  EXPECT_FALSE(to_json(s).contains("ports"));
+  s.ports = {PortSpec{"web", 8080, "tcp"}, PortSpec{"dns", 53, "udp"}, PortSpec{"web-udp", 8080, "udp"}};
+  const Json j = to_json(s);
+  EXPECT_EQ(j["ports"][1], Json({{"name", "dns"}, {"port", 53}, {"protocol", "udp"}}));
+  auto back = session_spec_from_json(j);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, s);
+  // protocol defaults to tcp; null reads as none.
+  Json d = to_json(sample_spec());
+  d["ports"] = Json::array({{{"name", "a"}, {"port", 1}}});
+  EXPECT_EQ(session_spec_from_json(d)->ports.at(0).protocol, "tcp");
+  d["ports"] = nullptr;
+  EXPECT_TRUE(session_spec_from_json(d)->ports.empty());
+  // Inside a create-session request too.
+  CreateSessionRequest req{s, SignedDoc{}};
+  EXPECT_EQ(to_json(req)["spec"]["ports"].size(), 3u);
+}
+
+TEST(SessionSpecTest, HostilePortsAreRefusedNamingTheField) {
+  auto refused = [](const Json& ports, const std::string& needle) {
+    Json j = to_json(sample_spec());
+    j["ports"] = ports;
+    auto r = session_spec_from_json(j);
+    ASSERT_FALSE(r.has_value()) << ports.dump();
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(r.error().message.find(needle), std::string::npos) << r.error().message;
+  };
+  auto port = [](const std::string& name, int64_t p, const std::string& proto) {
+    return Json{{"name", name}, {"port", p}, {"protocol", proto}};
+  };
+  refused(Json::object(), "spec.ports: expected an array");
+  refused("80", "spec.ports: expected an array");
+  refused(Json::array({80}), "spec.ports[0]");
+  refused(Json::array({port("web", 0, "tcp")}), "spec.ports[0].port");
+  refused(Json::array({port("web", 65536, "tcp")}), "spec.ports[0].port");
+  refused(Json::array({port("web", -1, "tcp")}), "spec.ports[0].port");
+  refused(Json::array({port("web", 80, "sctp")}), "spec.ports[0].protocol");
+  refused(Json::array({port("web", 80, "TCP")}), "spec.ports[0].protocol");
+  refused(Json::array({port("", 80, "tcp")}), "spec.ports[0].name");
+  refused(Json::array({port("Web", 80, "tcp")}), "spec.ports[0].name");
+  refused(Json::array({port("a b", 80, "tcp")}), "spec.ports[0].name");
+  refused(Json::array({port(std::string(33, 'a'), 80, "tcp")}), "spec.ports[0].name");
+  refused(Json::array({port("a\n", 80, "tcp")}), "spec.ports[0].name");
+  refused(Json::array({{{"name", "web"}, {"port", 80}, {"extra", 1}}}), "spec.ports[0].extra");
+  refused(Json::array({{{"name", "web"}, {"port", "80"}}}), "spec.ports[0].port");
+  refused(Json::array({{{"port", 80}}}), "spec.ports[0].name: missing");
+  refused(Json::array({port("web", 80, "tcp"), port("web", 81, "tcp")}), "spec.ports[1].name: duplicate");
+  refused(Json::array({port("a", 80, "tcp"), port("b", 80, "tcp")}), "spec.ports[1].port");
+  Json many = Json::array();
+  for (int i = 0; i < 17; ++i) many.push_back(port("p" + std::to_string(i), 1000 + i, "tcp"));
+  refused(many, "more than 16");
+  Json huge = Json::array();
+  for (int i = 0; i < 100000; ++i) huge.push_back(port("p", 1, "tcp"));
+  refused(huge, "more than 16");
+}
+
 TEST(SessionSpecTest, Defaults) {
   auto back = session_spec_from_json(
       Json{{"image", "sha256:" + std::string(64, 'c')}, {"resources", {{"cpu_millis", 1}, {"memory_bytes", 4 << 20}}}});

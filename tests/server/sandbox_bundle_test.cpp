@@ -70,6 +70,20 @@ TEST(SandboxBundleTest, ConfigCarriesLimitsNamespacesAndPrivileges) {
   EXPECT_TRUE(sys_ro);
 }
 
+TEST(SandboxBundleTest, TheNetworkNamespaceIsFreshOrTheSessionNetworksOne) {
+  const Json fresh = make_runc_config(good_spec(), "/xop/sess-1/ctr");
+  EXPECT_EQ(fresh["linux"]["namespaces"][4], Json({{"type", "network"}}));
+  SandboxSpec s = good_spec();
+  s.netns_path = "/run/netns/xop-sess-1";
+  const Json joined = make_runc_config(s, "/xop/sess-1/ctr");
+  EXPECT_EQ(joined["linux"]["namespaces"][4], Json({{"type", "network"}, {"path", "/run/netns/xop-sess-1"}}));
+  EXPECT_TRUE(validate_sandbox_spec(s));
+  for (const std::string& bad : {std::string("run/netns/x"), std::string("/run/netns/x\0y", 14)}) {
+    s.netns_path = bad;
+    EXPECT_FALSE(validate_sandbox_spec(s)) << bad;
+  }
+}
+
 TEST(SandboxBundleTest, CpuQuotaFromMillis) {
   EXPECT_EQ(cpu_quota_us(500), 50000);
   EXPECT_EQ(cpu_quota_us(2000), 200000);

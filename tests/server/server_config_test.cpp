@@ -84,6 +84,11 @@ cpu_use_per_core_hour = 5
 memory_use_per_gib_hour = 6
 disk_io_per_gib = 7
 net_io_per_gib = 8
+[network]
+enabled = false
+bridge = "xopbr1"
+pool = "10.99.0.0/24"
+port_range = "30000-30009"
 )";
   auto c = parse(text);
   ASSERT_TRUE(c) << c.error().message;
@@ -111,6 +116,26 @@ net_io_per_gib = 8
   EXPECT_EQ(c->session_log_retention_ms, 0);
   EXPECT_EQ(c->capacity, (Resources{8000, 16LL << 30, 0, 1'000'000'000}));
   EXPECT_EQ(c->rates, (Rates{1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_FALSE(c->network_enabled);
+  EXPECT_EQ(c->network_bridge, "xopbr1");
+  EXPECT_EQ(c->network_pool, "10.99.0.0/24");
+  EXPECT_EQ(c->network_port_range, "30000-30009");
+}
+
+TEST(ServerConfigTest, NetworkDefaultsAndBadValues) {
+  auto c = parse(minimal());
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_TRUE(c->network_enabled);
+  EXPECT_EQ(c->network_bridge, "xop0");
+  EXPECT_EQ(c->network_pool, "10.88.0.0/16");
+  EXPECT_EQ(c->network_port_range, "20000-29999");
+  for (const std::string bad :
+       {"pool = \"10.88.0.1/16\"", "pool = \"10.88.0.0/31\"", "port_range = \"0-10\"", "port_range = \"30000-20000\"",
+        "bridge = \"\"", "bridge = \"a-very-long-bridge\"", "bridge = \"br;rm\"", "bridge = \"br 0\""}) {
+    auto r = parse(minimal() + "\n[network]\n" + bad + "\n");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message.find("server.network."), std::string::npos) << r.error().message;
+  }
 }
 
 TEST(ServerConfigTest, SessionDiskAndLogLimitsHaveBounds) {

@@ -17,10 +17,12 @@
 #include "image/oci_layout.h"
 #include "server/burner_image.h"
 #include "server/cgroup.h"
+#include "server/net_probe.h"
 #include "server/sandbox_process.h"
 #include "server/sandbox_runc.h"
 #include "server/server_api.h"
 #include "server/session_fixture.h"
+#include "server/session_network.h"
 
 namespace xop {
 namespace {
@@ -95,6 +97,8 @@ class RuncSessionTest : public ::testing::Test {
   void TearDown() override {
     if (manager_) manager_->stop_all("test over");
     manager_.reset();
+    if (net_) net_->shutdown(/*sessions_left=*/false);
+    net_.reset();
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(opts_.sessions_dir, ec)) {
       (void)images_->release_rootfs(e.path().string() + "/disk");
@@ -206,6 +210,7 @@ class RuncSessionTest : public ::testing::Test {
   RuncOptions runc_;
   std::unique_ptr<Sandbox> sandbox_;
   std::unique_ptr<StateStore> store_;
+  std::unique_ptr<SessionNetwork> net_;  // outlives manager_
   SessionManagerOptions opts_;
   SignedDoc sheet_;
   std::unique_ptr<SessionManager> manager_;
@@ -424,6 +429,109 @@ TEST_F(RuncSessionTest, AnUnknownImageUserFailsCreationClearly) {
   EXPECT_EQ(v.error().code, ErrorCode::kInvalidArgument);
   EXPECT_NE(v.error().message.find("no user \"ghost\" in the image's /etc/passwd"), std::string::npos)
       << v.error().message;
+}
+
+}  // namespace
+}  // namespace xop
+
+namespace xop {
+namespace {
+
+// The session network through the SessionManager, with real runc: a spec's published port is
+// listed in the session's view and reached from the host's loopback; a restart re-adopts the
+// session's address and port from the state store; stop releases them.
+TEST_F(RuncSessionTest, PublishedPortsAreListedReachedReadoptedAfterARestartAndReleasedOnStop) {
+  if (auto why = session_network_unavailable_reason(); !why.empty()) GTEST_SKIP() << "session network: " << why;
+  std::random_device rd;
+  NetworkOptions no;
+  no.bridge = "xt" + testing::rand_hex(8);
+  no.pool = "10." + std::to_string(200 + rd() % 50) + "." + std::to_string(rd() % 256) + ".0/24";
+  const uint16_t first = std::min<uint16_t>(testing::free_tcp_port(), 65000);
+  no.port_range = std::to_string(first) + "-" + std::to_string(first + 40);
+  no.state_file = t_.file("network.json");
+  auto open_net = [&] {
+    auto n = SessionNetwork::open(no);
+    EXPECT_TRUE(n) << (n ? "" : n.error().message);
+    net_ = n ? std::move(*n) : nullptr;
+    opts_.network = net_.get();
+    opts_.public_host = "127.0.0.1";
+    make_manager();
+  };
+  open_net();
+  ASSERT_TRUE(net_);
+
+  SessionSpec s = spec(
+      "mkdir -p /tmp/www && echo hello-from-session > /tmp/www/index.html && exec /bin/busybox httpd -f -p 8080 -h "
+      "/tmp/www");
+  s.ports = {PortSpec{"web", 8080, "tcp"}};
+  auto v = create(s);
+  ASSERT_TRUE(v) << v.error().message;
+  const std::string id = v->row.id;
+  ASSERT_EQ(v->endpoints.size(), 1u);
+  const uint16_t hp = v->endpoints[0].port.host_port;
+  EXPECT_EQ(v->endpoints[0].endpoint, "127.0.0.1:" + std::to_string(hp));
+  EXPECT_EQ(v->endpoints[0].port.port, 8080);
+  EXPECT_FALSE(v->address.empty());
+  const std::string netns = "/run/netns/xop-" + id;
+  EXPECT_TRUE(fs::exists(netns));
+  auto fetch = [&](std::chrono::milliseconds d) {
+    return testing::tcp_exchange("127.0.0.1", hp, "GET /index.html HTTP/1.0\r\n\r\n", d);
+  };
+  std::string got;
+  EXPECT_TRUE(testing::poll_until(
+      [&] {
+        got = fetch(2s);
+        return got.find("hello-from-session") != std::string::npos;
+      },
+      20s))
+      << got << log_of(id);
+  // The state store keeps the session's network for a restart.
+  EXPECT_EQ((*store_->session(id))->network["address"], v->address);
+
+  // The server goes down without stopping anything (sessions left running) and comes back.
+  manager_.reset();
+  net_->shutdown(/*sessions_left=*/true);
+  open_net();
+  ASSERT_TRUE(net_);
+  ASSERT_TRUE(manager_->recover());
+  auto again = manager_->get(alice_.account_id(), id);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->row.state, "running");
+  EXPECT_EQ(again->address, v->address);
+  ASSERT_EQ(again->endpoints.size(), 1u);
+  EXPECT_EQ(again->endpoints[0].port.host_port, hp);
+  EXPECT_NE(fetch(10s).find("hello-from-session"), std::string::npos);
+  // A new session gets another address and host port.
+  SessionSpec s2 = spec("sleep 1000");
+  s2.ports = {PortSpec{"web", 8080, "tcp"}};
+  auto other = create(s2);
+  ASSERT_TRUE(other) << other.error().message;
+  EXPECT_NE(other->address, v->address);
+  ASSERT_EQ(other->endpoints.size(), 1u);
+  EXPECT_NE(other->endpoints[0].port.host_port, hp);
+
+  // The bytes through its veth are metered.
+  manager_->sample_all();
+  EXPECT_GT(manager_->get(alice_.account_id(), id)->metered.net_bytes, 0);
+
+  auto stopped = manager_->stop(alice_.account_id(), id, "test");
+  ASSERT_TRUE(stopped) << stopped.error().message;
+  EXPECT_TRUE(stopped->address.empty());
+  EXPECT_TRUE(stopped->endpoints.empty());
+  EXPECT_FALSE(fs::exists(netns));
+  EXPECT_EQ((*store_->session(id))->network, Json::object());
+  EXPECT_EQ(fetch(1s), "");
+  EXPECT_GT(stopped->metered.net_bytes, 0);
+}
+
+// A server whose sessions have loopback only refuses a spec that publishes ports.
+TEST_F(RuncSessionTest, PortsAreRefusedWithoutASessionNetwork) {
+  SessionSpec s = spec("sleep 1000");
+  s.ports = {PortSpec{"web", 8080, "tcp"}};
+  auto v = create(s);
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(v.error().message.find("publishes no ports"), std::string::npos) << v.error().message;
 }
 
 }  // namespace

@@ -71,6 +71,15 @@ TEST(StateStoreTest, AnOlderDatabaseGainsTheExitReasonColumn) {
   EXPECT_EQ((*st->session(kS1))->exit_reason, "exited");
   st.reset();
   EXPECT_TRUE(open_store(t.file("state.db")));  // opening twice does not add the column again
+  // The network column came too (empty for old rows), and keeps what is stored.
+  auto again = open_store(t.file("state.db"));
+  ASSERT_TRUE(again);
+  SessionRow n = **again->session(kS1);
+  EXPECT_EQ(n.network, Json::object());
+  n.network = Json{{"address", "10.88.0.2"}, {"netns", "xop-s1"}};
+  ASSERT_TRUE(again->update_session(n));
+  again.reset();
+  EXPECT_EQ((*open_store(t.file("state.db"))->session(kS1))->network["address"], "10.88.0.2");
 }
 
 TEST(StateStoreTest, InsertUpdateGetList) {

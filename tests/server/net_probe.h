@@ -1,0 +1,84 @@
+// Small network probes for the session network's tests: a free port, a bounded TCP exchange, and
+// random names for what a test creates.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <string>
+
+namespace xop::testing {
+
+// A TCP port nothing on the host listens on right now (for the start of a port range).
+inline uint16_t free_tcp_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// Connects to host:port within `deadline`, sends `request`, reads until the peer closes. Empty on
+// any failure.
+inline std::string tcp_exchange(const std::string& host, uint16_t port, const std::string& request,
+                                std::chrono::milliseconds deadline) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  if (fd < 0) return "";
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  ::inet_pton(AF_INET, host.c_str(), &a.sin_addr);
+  std::string out;
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  auto left = [&] {
+    return static_cast<int>(std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count()));
+  };
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno != EINPROGRESS) {
+    ::close(fd);
+    return "";
+  }
+  pollfd p{fd, POLLOUT, 0};
+  int err = 0;
+  socklen_t el = sizeof err;
+  if (::poll(&p, 1, left()) != 1 || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 || err != 0) {
+    ::close(fd);
+    return "";
+  }
+  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+    ::close(fd);
+    return "";
+  }
+  for (;;) {
+    pollfd q{fd, POLLIN, 0};
+    if (::poll(&q, 1, left()) != 1) break;
+    char buf[4096];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+inline std::string rand_hex(size_t n) {
+  std::random_device rd;
+  std::string s;
+  static const char* kHex = "0123456789abcdef";
+  for (size_t i = 0; i < n; ++i) s.push_back(kHex[rd() % 16]);
+  return s;
+}
+
+}  // namespace xop::testing
