@@ -276,7 +276,8 @@ TEST_P(MoneyPathDst, EveryRecordIsSettledExactlyOnceWhateverTheNetworkAndRestart
   size_t late = 0;
   size_t records = 0;
   for (int k = 0; k < per_shard; ++k) {
-    const uint64_t seed = only != 0 ? static_cast<uint64_t>(only) : static_cast<uint64_t>(GetParam() * per_shard + k + 1);
+    const uint64_t seed =
+        only != 0 ? static_cast<uint64_t>(only) : static_cast<uint64_t>(GetParam() * per_shard + k + 1);
     if (only != 0 && (GetParam() != 0 || k > 0)) break;
     TempDir t;
     const DstRun r = DstScenario(t.path(), seed).run();
