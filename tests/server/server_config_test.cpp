@@ -151,6 +151,24 @@ TEST(ServerConfigTest, SessionDiskAndLogLimitsHaveBounds) {
   expect_invalid(minimal() + "session_log_retention_ms = -1\n", "session_log_retention_ms");
 }
 
+TEST(ServerConfigTest, FreezeGraceIsADurationOfAtMostADay) {
+  auto c = parse(minimal());
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->freeze_grace_ms, 300'000) << "5 minutes by default";
+  c = parse(minimal() + "freeze_grace_ms = \"2m\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->freeze_grace_ms, 120'000);
+  c = parse(minimal() + "freeze_grace_ms = 0\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->freeze_grace_ms, 0) << "0: stop at once";
+  c = parse(minimal() + "freeze_grace_ms = \"1d\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->freeze_grace_ms, 86'400'000);
+  expect_invalid(minimal() + "freeze_grace_ms = 86400001\n", "freeze_grace_ms");
+  expect_invalid(minimal() + "freeze_grace_ms = -1\n", "freeze_grace_ms");
+  expect_invalid(minimal() + "freeze_grace_ms = \"soon\"\n", "freeze_grace_ms");
+}
+
 TEST(ServerConfigTest, PartialTablesKeepOtherDefaults) {
   auto c = parse(minimal() + "[capacity]\ncpu_millis = 500\n[prices]\nnet_io_per_gib = 9\n");
   ASSERT_TRUE(c) << c.error().message;
