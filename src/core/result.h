@@ -24,9 +24,11 @@ enum class ErrorCode {
   kInternal,           // 500
   kUnavailable,        // 503: a dependency could not be reached
   kRateLimited,        // 429: too many requests from this caller; retry later
-  kInvalidIdempotencyKey,   // 400: the Idempotency-Key header is empty, too long or not visible ASCII
-  kIdempotencyKeyReused,    // 422: the caller used this Idempotency-Key for another request
-  kIdempotencyKeyInFlight,  // 409: the first request with this Idempotency-Key is still being served
+
+  // The Idempotency-Key of a money-moving corp request (corp/idempotency.h):
+  kInvalidIdempotencyKey,   // 400: the header is empty, longer than 255 characters or not printable ASCII
+  kIdempotencyKeyReused,    // 422: the caller used this key for another request
+  kIdempotencyKeyInFlight,  // 409: the first request with this key is still being served
 };
 
 struct Error {
