@@ -319,7 +319,7 @@ Status ClearingHouse::close_po(const Caller& caller, const std::string& po_id, T
 
 Result<Extended> ClearingHouse::extend_po(const Caller& caller, const ExtendPo& req, TimeMs now) {
   if (req.amount <= 0) return invalid("amount_micros: must be positive");
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard lock(mu_);
   XOP_RETURN_IF_ERROR(release_locked(now));
   SqliteTxn txn(store_->db());
   XOP_RETURN_IF_ERROR(txn.begin());
