@@ -12,6 +12,7 @@
 #include "corp/clearing_house.h"
 #include "corp/corp_store.h"
 #include "proto/charge.h"
+#include "proto/owner_consent.h"
 #include "proto/price_sheet.h"
 #include "proto/usage_record.h"
 #include "support/builders.h"
@@ -43,8 +44,10 @@ class CorpExtendTest : public ::testing::Test {
       auto a = house_->register_account(as(*k), RegisterAccount{AccountKind::kUser, "u", std::nullopt}, now_);
       ASSERT_TRUE(a) << a.error().to_string();
     }
-    auto s =
-        house_->register_account(as(srv_), RegisterAccount{AccountKind::kServer, "srv", owner_.account_id()}, now_);
+    auto s = house_->register_account(as(srv_),
+                                      RegisterAccount{AccountKind::kServer, "srv", owner_.account_id(),
+                                                      *sign_owner_consent(owner_, srv_.account_id(), now_)},
+                                      now_);
     ASSERT_TRUE(s) << s.error().to_string();
     auto d = house_->deposit(as(admin_), Deposit{alice_.account_id(), funds, "funds"}, now_);
     ASSERT_TRUE(d) << d.error().to_string();

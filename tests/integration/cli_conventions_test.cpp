@@ -156,7 +156,7 @@ t xop de
   r = run_xop({"completion", "zsh"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("#compdef xop\n", 0), 0u);
-  EXPECT_NE(r.out.find("'xop account') echo 'create show fund'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("'xop account') echo 'create show fund payout'"), std::string::npos) << r.out;
   r = run_xop({"completion", "fish"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("-a 'deploy'"), std::string::npos);
