@@ -130,8 +130,12 @@ Result<ServerConfig> server_config_from_toml(const toml::table& t, const ConfigF
     }
   }
   if (c.key_file.empty()) c.key_file = c.data_dir + "/server.key";
-  if (c.owner_consent_file.empty()) c.owner_consent_file = c.data_dir + "/owner-consent.json";
+  c.owner_consent_file = owner_consent_path(c);
   return c;
+}
+
+std::string owner_consent_path(const ServerConfig& c) {
+  return c.owner_consent_file.empty() ? c.data_dir + "/owner-consent.json" : c.owner_consent_file;
 }
 
 Result<ServerConfig> load_server_config(const std::string& path, const ConfigFlags& flags) {

@@ -86,6 +86,9 @@ struct ServerConfigInput {
 // The table over `in` (defaults are its current values). `in` must outlive the table.
 ConfigTable server_config_table(ServerConfigInput* in);
 
+// Where the server reads its owner's consent: owner_consent_file, else <data_dir>/owner-consent.json.
+std::string owner_consent_path(const ServerConfig& c);
+
 // Defaults, then `t`, then `flags`; checks required keys and derives key_file from data_dir.
 Result<ServerConfig> server_config_from_toml(const toml::table& t, const ConfigFlags& flags = {});
 // As above from a file (`path` empty: no file, defaults then flags).

@@ -309,8 +309,7 @@ Status XenoServer::start() {
   // Register (idempotent: an existing registration is fine), with the owner's consent when the
   // owner gave one (a new registration needs it; the corp says so).
   RegisterAccountRequest reg_req{AccountKind::kServer, cfg.name, cfg.owner, std::nullopt};
-  const std::string consent_file =
-      cfg.owner_consent_file.empty() ? cfg.data_dir + "/owner-consent.json" : cfg.owner_consent_file;
+  const std::string consent_file = owner_consent_path(cfg);
   if (std::filesystem::exists(consent_file)) {
     XOP_ASSIGN_OR_RETURN(auto text, read_file_capped(consent_file, 64 * 1024));
     auto json = parse_json(text);

@@ -174,7 +174,7 @@ struct Platform::Impl {
       if (ec) return make_error(ErrorCode::kInternal, "cannot create " + c.data_dir + ": " + ec.message());
     }
     if (!std::filesystem::exists(c.key_file)) XOP_RETURN_IF_ERROR(save_key_file(new_key(), c.key_file));
-    const std::string consent_file = c.data_dir + "/owner-consent.json";
+    const std::string consent_file = owner_consent_path(c);
     if (!std::filesystem::exists(consent_file)) {
       XOP_ASSIGN_OR_RETURN(auto key, load_key_file(c.key_file));
       XOP_ASSIGN_OR_RETURN(auto consent, sign_owner_consent(servers_owner, key.account_id(), clock->now_ms()));
