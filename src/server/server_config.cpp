@@ -78,6 +78,7 @@ ConfigTable server_config_table(ServerConfigInput* in) {
   t.add_int("capacity.memory_bytes", kBytes, &c.capacity.memory_bytes, 1 << 20, kBig, "Memory offered");
   t.add_int("capacity.disk_bytes", kBytes, &c.capacity.disk_bytes, 0, kBig, "Disk offered");
   t.add_int("capacity.net_bps", kInt, &c.capacity.net_bps, 0, kBig, "Bandwidth offered, bits per second");
+  t.add_int("capacity.pids", kInt, &c.capacity_pids, 1, 1 << 22, "Processes offered: the sum of all sessions' pids");
   t.add_bool("network.enabled", &c.network_enabled,
              "Give sessions a network (bridge, NAT, published ports) when the host can; false: loopback only");
   t.add_string("network.bridge", &c.network_bridge, "The sessions' bridge, created at start-up when missing");

@@ -33,6 +33,7 @@ struct ServerConfig {
   std::string runtime = "runc";  // "runc", "crun", or "mock" (tests only)
   Resources capacity{2000, 2LL << 30, 10LL << 30, 100'000'000};
   int64_t max_pids_per_session = 1024;
+  int64_t capacity_pids = 32768;  // the sum of every live session's `pids` stays within this
   Rates rates{
       .cpu_reserve_per_core_hour = 100'000,   // 0.10 / core-hour held
       .memory_reserve_per_gib_hour = 50'000,  // 0.05 / GiB-hour held

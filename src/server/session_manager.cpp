@@ -338,8 +338,16 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
       if (other->row.po_id == po.po_id) return make_error(ErrorCode::kConflict, "purchase order already used");
     }
     Resources used;
+    int64_t pids_used = 0;
     for (const auto& [id, other] : sessions_) {
-      if (other->live()) used = used.plus(held(other->spec)).value_or(used);
+      if (!other->live()) continue;
+      used = used.plus(held(other->spec)).value_or(used);
+      pids_used += other->spec.pids;
+    }
+    if (spec.pids > opts_.capacity_pids - pids_used) {
+      return make_error(ErrorCode::kResourceExhausted,
+                        "not enough free processes (free: " + std::to_string(opts_.capacity_pids - pids_used) +
+                            " pids; the spec asks for " + std::to_string(spec.pids) + ")");
     }
     auto after = used.plus(held(spec));
     if (!after || !opts_.capacity.covers(*after)) {
@@ -347,7 +355,7 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
       return make_error(ErrorCode::kResourceExhausted,
                         "not enough free capacity (free: " + std::to_string(fr.cpu_millis) + " cpu_millis, " +
                             std::to_string(fr.memory_bytes) + " memory_bytes, " + std::to_string(fr.disk_bytes) +
-                            " disk_bytes)");
+                            " disk_bytes, " + std::to_string(fr.net_bps) + " net_bps)");
     }
     s->row.id = ids_or_random(opts_.ids).next("s");
     s->row.user = user;

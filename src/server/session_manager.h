@@ -30,6 +30,7 @@ struct SessionManagerOptions {
   std::string sessions_dir;  // per-session directories live here
   Resources capacity;
   int64_t max_pids_per_session = 1024;
+  int64_t capacity_pids = 32768;  // every live session's spec.pids together stay within this
   int64_t stop_grace_ms = 5000;
   // Credit control (on_credit): how long a session whose purchase order ran dry stays frozen
   // before it is stopped with reason kFundsExhaustedReason; 0 stops it at once.

@@ -338,6 +338,7 @@ Status XenoServer::start() {
   so.sessions_dir = cfg.data_dir + "/sessions";
   so.capacity = cfg.capacity;
   so.max_pids_per_session = cfg.max_pids_per_session;
+  so.capacity_pids = cfg.capacity_pids;
   so.stop_grace_ms = cfg.stop_grace_ms;
   so.freeze_grace_ms = cfg.freeze_grace_ms;
   so.loop_disks = cfg.runtime != "mock";

@@ -15,8 +15,10 @@
 
 #include <filesystem>
 #include <future>
+#include <latch>
 #include <optional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "crypto/keys.h"
@@ -400,6 +402,53 @@ TEST_F(SessionNetworkTest, AdmissionRefusesWhenNoHostPortIsFree) {
   ASSERT_TRUE(c);
   EXPECT_EQ(c->address, a->address);
   net->release(*c);
+}
+
+TEST_F(SessionNetworkTest, ConcurrentReservationsNeverShareAPortOrAnAddress) {
+  const uint16_t first = std::min<uint16_t>(free_tcp_port(), 65000);
+  opts_.port_range = std::to_string(first) + "-" + std::to_string(first + 4);  // 5 host ports
+  SessionNetwork* net = open();
+  ASSERT_NE(net, nullptr);
+  constexpr int kThreads = 16;
+  std::vector<std::optional<SessionNet>> got(kThreads);
+  std::vector<ErrorCode> codes(kThreads, ErrorCode::kInternal);
+  std::latch go(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      go.arrive_and_wait();  // start together
+      auto r = net->reserve("s_" + std::to_string(i), {PortSpec{"game", 7777, "udp"}});
+      if (r) {
+        got[i] = *r;
+      } else {
+        codes[i] = r.error().code;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<uint16_t> ports;
+  std::set<std::string> addresses;
+  int admitted = 0;
+  for (int i = 0; i < kThreads; ++i) {
+    if (!got[i]) {
+      EXPECT_EQ(codes[i], ErrorCode::kResourceExhausted);
+      continue;
+    }
+    ++admitted;
+    ASSERT_EQ(got[i]->ports.size(), 1u);
+    EXPECT_TRUE(ports.insert(got[i]->ports[0].host_port).second) << "host port given twice";
+    EXPECT_TRUE(addresses.insert(got[i]->address).second) << "address given twice";
+  }
+  EXPECT_EQ(admitted, 5);
+  for (auto& g : got) {
+    if (g) net->release(*g);
+  }
+  // Everything came back: five more fit again.
+  for (int i = 0; i < 5; ++i) {
+    auto r = net->reserve("again_" + std::to_string(i), {PortSpec{"game", 7777, "udp"}});
+    ASSERT_TRUE(r) << r.error().message;
+    net->release(*r);
+  }
 }
 
 // Real runc sessions: busybox httpd published and reached from the host; a prober session reaches
