@@ -17,9 +17,9 @@ namespace {
 
 struct Dimension {
   const char* name;
-  Resources capacity;      // the server's offer
-  int64_t capacity_pids;   // the server's process offer
-  Resources per_session;   // what each create reserves
+  Resources capacity;     // the server's offer
+  int64_t capacity_pids;  // the server's process offer
+  Resources per_session;  // what each create reserves
   int64_t pids_per_session;
   int fits;  // how many sessions the offer holds
 };
@@ -94,16 +94,16 @@ TEST_P(AdmissionConcurrencyTest, ManyConcurrentCreatesAdmitExactlyWhatFits) {
 
 INSTANTIATE_TEST_SUITE_P(
     EveryResource, AdmissionConcurrencyTest,
-    ::testing::Values(
-        Dimension{"cpu", Resources{2000, kPlenty.memory_bytes, kPlenty.disk_bytes, kPlenty.net_bps}, 32768,
-                  Resources{500, 16LL << 20, 0, 0}, 8, 4},
-        Dimension{"memory", Resources{kPlenty.cpu_millis, 1LL << 30, kPlenty.disk_bytes, kPlenty.net_bps}, 32768,
-                  Resources{10, 300LL << 20, 0, 0}, 8, 3},
-        Dimension{"disk", Resources{kPlenty.cpu_millis, kPlenty.memory_bytes, 1LL << 30, kPlenty.net_bps}, 32768,
-                  Resources{10, 16LL << 20, 200LL << 20, 0}, 8, 5},
-        Dimension{"bandwidth", Resources{kPlenty.cpu_millis, kPlenty.memory_bytes, kPlenty.disk_bytes, 100'000'000},
-                  32768, Resources{10, 16LL << 20, 0, 15'000'000}, 8, 6},
-        Dimension{"pids", kPlenty, 100, Resources{10, 16LL << 20, 0, 0}, 32, 3}),
+    ::testing::Values(Dimension{"cpu", Resources{2000, kPlenty.memory_bytes, kPlenty.disk_bytes, kPlenty.net_bps},
+                                32768, Resources{500, 16LL << 20, 0, 0}, 8, 4},
+                      Dimension{"memory", Resources{kPlenty.cpu_millis, 1LL << 30, kPlenty.disk_bytes, kPlenty.net_bps},
+                                32768, Resources{10, 300LL << 20, 0, 0}, 8, 3},
+                      Dimension{"disk", Resources{kPlenty.cpu_millis, kPlenty.memory_bytes, 1LL << 30, kPlenty.net_bps},
+                                32768, Resources{10, 16LL << 20, 200LL << 20, 0}, 8, 5},
+                      Dimension{"bandwidth",
+                                Resources{kPlenty.cpu_millis, kPlenty.memory_bytes, kPlenty.disk_bytes, 100'000'000},
+                                32768, Resources{10, 16LL << 20, 0, 15'000'000}, 8, 6},
+                      Dimension{"pids", kPlenty, 100, Resources{10, 16LL << 20, 0, 0}, 32, 3}),
     [](const ::testing::TestParamInfo<Dimension>& i) { return std::string(i.param.name); });
 
 TEST(AdmissionTest, ASpecAskingForMoreProcessesThanAreLeftIsRefusedNamingWhatIsFree) {
