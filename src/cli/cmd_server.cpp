@@ -99,27 +99,39 @@ std::string resources_text(const Resources& r) {
   return fmt::format("{} cpu_millis, {}", r.cpu_millis, human_bytes(r.memory_bytes));
 }
 
-int status(const CliState& st, const StatusArgs& a) {
-  auto c = load_client_context(st);
-  if (!c) return fail(c.error());
-  std::string expected;  // the identity asked for, when resolved through XIS
-  Result<std::string> url = std::string();
+// The API of the server `a` names (see StatusArgs), and the identity it must answer as when it
+// was found through XIS (empty otherwise). A usage error is marked kInvalidArgument.
+struct Located {
+  std::string url;
+  std::string expected;
+};
+Result<Located> locate_server(ClientContext& c, const StatusArgs& a) {
+  Located out;
   std::string who = a.url;
   if (who.empty() && a.config.empty()) {
     // No server named: the one server the corp says this key owns, found through XIS.
-    auto mine = owned_server(*c);
-    if (!mine) return usage_error(mine.error().message);
-    who = *mine;  // empty: the default port on this host
+    XOP_ASSIGN_OR_RETURN(who, owned_server(c));  // empty: the default port on this host
   }
   if (!who.empty() && who.rfind("http://", 0) != 0 && who.rfind("https://", 0) != 0) {
-    auto r = resolve_server(*c, who);
-    if (!r) return fail(r.error());
-    url = r->url;
-    expected = r->server;
-  } else {
-    url = status_url(a);
+    XOP_ASSIGN_OR_RETURN(auto r, resolve_server(c, who));
+    out.url = r.url;
+    out.expected = r.server;
+    return out;
   }
-  if (!url) return fail(url.error());
+  XOP_ASSIGN_OR_RETURN(out.url, status_url(a));
+  return out;
+}
+
+int status(const CliState& st, const StatusArgs& a) {
+  auto c = load_client_context(st);
+  if (!c) return fail(c.error());
+  auto where = locate_server(*c, a);
+  if (!where) {
+    if (where.error().code == ErrorCode::kInvalidArgument) return usage_error(where.error().message);
+    return fail(where.error());
+  }
+  const std::string& expected = where->expected;  // the identity asked for, when resolved through XIS
+  const std::string* url = &where->url;
   auto server = ServerClient::connect(*url, c->key);
   if (!server) return fail(server.error());
   auto s = server->status();
@@ -200,6 +212,51 @@ int consent(const CliState& st, const ConsentArgs& a) {
   }
   return 0;
 }
+struct EvictArgs {
+  std::string session;  // a session id or a unique prefix of one
+  StatusArgs where;     // which server (as for `xop server status`)
+};
+
+// The owner stops a session on its server: its user is charged up to now and its purchase order
+// closes; the session's exit reason says "evicted".
+int evict(const CliState& st, const EvictArgs& a) {
+  if (a.session.empty())
+    return usage_error("name the session to evict (its id or a prefix, as `xop server status` lists it)");
+  auto c = load_client_context(st);
+  if (!c) return fail(c.error());
+  auto where = locate_server(*c, a.where);
+  if (!where) {
+    if (where.error().code == ErrorCode::kInvalidArgument) return usage_error(where.error().message);
+    return fail(where.error());
+  }
+  auto server = ServerClient::connect(where->url, c->key);
+  if (!server) return fail(server.error());
+  auto s = server->status();  // only the owner (or the server's key) may read it
+  if (!s) return fail(s.error());
+  if (!where->expected.empty() && s->server != where->expected)
+    return fail(where->url + " answers as server " + s->server + ", not " + where->expected);
+  std::vector<std::string> matches;
+  for (const auto& x : s->sessions) {
+    if (x.id.rfind(a.session, 0) == 0) matches.push_back(x.id);
+  }
+  if (matches.empty()) {
+    return fail(Error{ErrorCode::kNotFound,
+                      "server " + s->name + " hosts no session " + a.session + " (`xop server status` lists them)"});
+  }
+  if (matches.size() > 1) {
+    return usage_error("session " + a.session + " is ambiguous on server " + s->name + ": " +
+                       std::to_string(matches.size()) + " match; give more of its id");
+  }
+  auto v = server->stop_session(matches.front());
+  if (!v) return fail(v.error());
+  if (st.json) {
+    print_json(to_json(*v));
+    return 0;
+  }
+  std::cout << "evicted session " << v->id << " of " << v->user << " from server " << s->name
+            << "\n(its user pays up to now; the session's exit reason says " << v->exit_reason << ")\n";
+  return 0;
+}
 }  // namespace
 
 void add_server_command(CLI::App& app, CliState& st) {
@@ -224,9 +281,19 @@ void add_server_command(CLI::App& app, CliState& st) {
   consent_cmd->add_option("--out,-o", ca->out, "Write it to this file (default: standard output)");
   consent_cmd->callback([ca, &st] { st.code = consent(st, *ca); });
 
-  cmd->callback([f, status_cmd, consent_cmd, &st] {
-    // `xop server status` or `xop server consent` ran instead of the daemon.
-    if (status_cmd->parsed() || consent_cmd->parsed()) return;
+  auto ea = std::make_shared<EvictArgs>();
+  auto* evict_cmd = cmd->add_subcommand(
+      "evict", "As an owner, stop any session on your server (its user pays up to now; exit reason \"evicted\")");
+  evict_cmd->add_option("SESSION", ea->session, "The session's id or a unique prefix (see xop server status)")
+      ->required();
+  evict_cmd->add_option("--server", ea->where.url,
+                        "The server's API URL, or its id (a prefix) or name (default: as for xop server status)");
+  evict_cmd->add_option("--config", ea->where.config, "The server's config file, to find its API");
+  evict_cmd->callback([ea, &st] { st.code = evict(st, *ea); });
+
+  cmd->callback([f, status_cmd, consent_cmd, evict_cmd, &st] {
+    // `xop server status`, `consent` or `evict` ran instead of the daemon.
+    if (status_cmd->parsed() || consent_cmd->parsed() || evict_cmd->parsed()) return;
     st.code = run(*f);
   });
 }

@@ -14,6 +14,9 @@ std::string session_status(const SessionStatusInput& s) {
   if (s.state == "running" && s.low_funds) return "running: low funds";
   if (session_is_live(s.state)) return s.state;
   if (s.exit_reason == "oom-killed") return "oom-killed";
+  if (s.exit_reason == "evicted") return "evicted";
+  if (s.exit_reason == "po-exhausted")
+    return s.reason.find("closed") != std::string::npos ? "po closed" : "out of funds";
   if (s.exit_reason == "signaled" && s.exit_code && *s.exit_code > 128) {
     return "killed (signal " + std::to_string(*s.exit_code - 128) + ")";
   }

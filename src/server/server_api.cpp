@@ -1,5 +1,7 @@
 #include "server/server_api.h"
 
+#include <algorithm>
+
 #include "crypto/digest.h"
 #include "net/auth.h"
 #include "proto/blob_grant.h"
@@ -182,6 +184,11 @@ std::shared_ptr<Router> make_server_api(ServerApiDeps d) {
         auto who = caller(req);
         if (!who) return error_response(who.error());
         auto v = d.sessions->stop(*who, p.at("id"), "stopped by the user");
+        // The server's owner evicts any session of its server (its user still pays up to now).
+        if (!v && v.error().code == ErrorCode::kNotFound &&
+            std::find(d.evictors.begin(), d.evictors.end(), *who) != d.evictors.end()) {
+          v = d.sessions->stop("", p.at("id"), "evicted by the server's owner", StopCause::kEvicted);
+        }
         if (!v) return error_response(v.error());
         return json_response(200, Json{{"session", to_json(*v)}});
       },

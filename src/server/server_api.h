@@ -21,6 +21,9 @@ struct ServerApiDeps {
   // server; refuses anyone but the server's owner and the server's own key (kPermissionDenied).
   // Unset: the route answers 404.
   std::function<Result<Json>(const std::string& caller)> status;
+  // Account ids that may evict (DELETE) any session on this server: its owner and its own key.
+  // Empty: only a session's user stops it.
+  std::vector<std::string> evictors;
 };
 
 std::shared_ptr<Router> make_server_api(ServerApiDeps deps);

@@ -507,7 +507,20 @@ void SessionManager::save_row_locked(Live& s) {
   if (!w) XOP_LOGN_ERROR("server", "session {}: cannot save its state (will retry): {}", s.row.id, w.error().message);
 }
 
-void SessionManager::finish_locked(Live& s, const std::string& state, const std::string& reason) {
+const char* exit_reason_name(StopCause c) {
+  switch (c) {
+    case StopCause::kUser:
+      return "stopped";
+    case StopCause::kPurchaseOrder:
+      return "po-exhausted";
+    case StopCause::kEvicted:
+      return "evicted";
+  }
+  return "stopped";
+}
+
+void SessionManager::finish_locked(Live& s, const std::string& state, const std::string& reason,
+                                   std::optional<StopCause> cause) {
   const TimeMs now = clock_.now_ms();
   if (s.sandbox_started) {
     auto sample = sample_locked(s, /*final=*/true);
@@ -515,6 +528,7 @@ void SessionManager::finish_locked(Live& s, const std::string& state, const std:
     auto st = sandbox_.status(s.row.id);
     if (st && st->exit_code) s.row.exit_code = st->exit_code;
     if (st) s.row.exit_reason = exit_reason_of(*st);
+    if (cause && s.row.exit_reason != "oom-killed") s.row.exit_reason = exit_reason_name(*cause);
   }
   s.row.state = state;
   s.row.reason = reason;
@@ -553,7 +567,8 @@ SessionManager::Live* SessionManager::find_owned(const std::string& user, const 
   return it->second.get();
 }
 
-Result<SessionView> SessionManager::stop(const std::string& user, const std::string& id, const std::string& reason) {
+Result<SessionView> SessionManager::stop(const std::string& user, const std::string& id, const std::string& reason,
+                                         StopCause cause) {
   {
     std::lock_guard lock(mu_);
     Error err;
@@ -579,7 +594,7 @@ Result<SessionView> SessionManager::stop(const std::string& user, const std::str
   Live* s = find_owned("", id, &err);
   if (s == nullptr) return tl::make_unexpected(err);
   s->busy = false;
-  finish_locked(*s, "stopped", reason);
+  finish_locked(*s, "stopped", reason, cause);
   return view_locked(*s);
 }
 
@@ -724,7 +739,8 @@ size_t SessionManager::on_credit(const std::vector<PoBalanceView>& pos) {
   }
   for (const auto& [id, reason] : to_stop) {
     XOP_LOGN_INFO("server", "session {}: stopping ({})", id, reason);
-    ignore_error(stop("", id, reason), "stopping a session its PO no longer pays for; the next answer retries");
+    ignore_error(stop("", id, reason, StopCause::kPurchaseOrder),
+                 "stopping a session its PO no longer pays for; the next answer retries");
   }
   return to_stop.size();
 }
@@ -740,7 +756,7 @@ size_t SessionManager::stop_expired_frozen() {
   }
   for (const auto& id : ids) {
     XOP_LOGN_INFO("server", "session {}: frozen past its grace without an extension, stopping", id);
-    ignore_error(stop("", id, kFundsExhaustedReason),
+    ignore_error(stop("", id, kFundsExhaustedReason, StopCause::kPurchaseOrder),
                  "stopping a frozen session after its grace; the next tick retries");
   }
   return ids.size();
@@ -755,7 +771,8 @@ void SessionManager::stop_all(const std::string& reason) {
     }
   }
   for (const auto& id : ids)
-    ignore_error(stop("", id, reason), "stopping every session; one failure must not stop the rest");
+    ignore_error(stop("", id, reason, StopCause::kEvicted),
+                 "stopping every session; one failure must not stop the rest");
 }
 
 }  // namespace xop

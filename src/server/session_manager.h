@@ -60,6 +60,13 @@ struct SessionEndpoint {
   std::string endpoint;  // public_host:host_port
 };
 
+// Who ended a session the server stopped; it becomes the session's exit_reason (unless the kernel's
+// OOM killer struck first): "stopped" (its user), "po-exhausted" (its purchase order ran dry, was
+// closed or expired), "evicted" (the server's owner, or the server shutting down with
+// --stop-sessions).
+enum class StopCause { kUser, kPurchaseOrder, kEvicted };
+const char* exit_reason_name(StopCause c);
+
 // Why a session whose purchase order ran dry was stopped (at once, or after freeze_grace_ms).
 inline constexpr const char* kFundsExhaustedReason = "funds-exhausted";
 // Why a session whose purchase order its user closed was stopped.
@@ -94,7 +101,8 @@ class SessionManager {
   // Admission + start. `user` is the authenticated caller.
   Result<SessionView> create(const std::string& user, const CreateSessionRequest& req);
   // Stops a session the caller owns (or any, when `user` is empty: server-side decision).
-  Result<SessionView> stop(const std::string& user, const std::string& id, const std::string& reason);
+  Result<SessionView> stop(const std::string& user, const std::string& id, const std::string& reason,
+                           StopCause cause = StopCause::kUser);
   Result<SessionView> get(const std::string& user, const std::string& id);
   Result<std::vector<SessionView>> list(const std::string& user);
   Result<std::string> logs(const std::string& user, const std::string& id, size_t max_bytes);
@@ -140,7 +148,9 @@ class SessionManager {
   // the server went down, ending at its stop and carrying the usage its row kept; a failure is
   // logged and left pending for write_records().
   void write_pending_final_locked(Live& s);
-  void finish_locked(Live& s, const std::string& state, const std::string& reason);
+  // `cause`: the server stopped it (see StopCause); nullopt: it ended on its own or failed.
+  void finish_locked(Live& s, const std::string& state, const std::string& reason,
+                     std::optional<StopCause> cause = std::nullopt);
   Live* find_owned(const std::string& user, const std::string& id, Error* err);
   Result<UsageSample> sample_locked(Live& s, bool final);
   [[nodiscard]] Resources held(const SessionSpec& spec) const;

@@ -366,6 +366,8 @@ Status XenoServer::start() {
   deps.clock = d.clock;
   deps.info = [&d] { return d.info(); };
   deps.status = [&d](const std::string& caller) { return d.status(caller); };
+  if (!cfg.owner.empty()) deps.evictors.push_back(cfg.owner);
+  deps.evictors.push_back(d.server_id);
   d.api = make_server_api(deps);
   // Spooled uploads (blobs) land next to the image store, so accepting one is a rename. Without
   // a listener, whoever serves the API spools there too (ServerSeams::listen).

@@ -51,6 +51,12 @@ TEST(SessionStatus, Phrases) {
   EXPECT_EQ(session_status({"frozen", "", "", std::nullopt}), "frozen: top up");
   EXPECT_EQ(session_status({"stopped", "stopped by user", "", std::nullopt}), "stopped");
   EXPECT_EQ(session_status({"failed", "image missing", "", std::nullopt}), "failed");
+  // Servers since 2026-12-04 name who stopped a session in exit_reason.
+  EXPECT_EQ(session_status({"stopped", "stopped by the user", "stopped", 143}), "stopped");
+  EXPECT_EQ(session_status({"stopped", "evicted by the server's owner", "evicted", 143}), "evicted");
+  EXPECT_EQ(session_status({"stopped", "purchase order closed", "po-exhausted", 143}), "po closed");
+  EXPECT_EQ(session_status({"stopped", "funds-exhausted", "po-exhausted", 143}), "out of funds");
+  EXPECT_EQ(session_status({"stopped", "funds-exhausted", "oom-killed", 137}), "out of funds");
   EXPECT_EQ(session_status({"", "", "", std::nullopt}), "unknown");
   EXPECT_TRUE(session_is_live("running"));
   EXPECT_TRUE(session_is_live("starting"));

@@ -48,8 +48,8 @@ TEST(MemoryMeteringTest, HoldingNMiBForTSecondsIsChargedNTimesTMoreThanHoldingNo
   };
   const std::string t = std::to_string(kSeconds);
   // Both run the same commands for the same time; only `hold` keeps N MiB resident meanwhile.
-  const std::string hold =
-      deploy("hold", "dd if=/dev/zero of=/dev/shm/held bs=1M count=" + std::to_string(kMiB) + " 2>/dev/null; sleep " + t);
+  const std::string hold = deploy(
+      "hold", "dd if=/dev/zero of=/dev/shm/held bs=1M count=" + std::to_string(kMiB) + " 2>/dev/null; sleep " + t);
   const std::string idle = deploy("idle", "dd if=/dev/zero of=/dev/shm/held bs=1M count=0 2>/dev/null; sleep " + t);
   ASSERT_FALSE(hold.empty());
   ASSERT_FALSE(idle.empty());
@@ -76,10 +76,11 @@ TEST(MemoryMeteringTest, HoldingNMiBForTSecondsIsChargedNTimesTMoreThanHoldingNo
       << p.logs();
   const double truth = static_cast<double>(kMiB << 20) * kSeconds;
   const double extra = static_cast<double>(held_bs - idle_bs);
-  std::printf("held %lld MiB for %lld s = %.0f MiB·s; charged %.1f MiB·s more than the idle twin (%+.2f%%); "
-              "the twin's own %.1f MiB·s\n",
-              static_cast<long long>(kMiB), static_cast<long long>(kSeconds), truth / (1 << 20), extra / (1 << 20),
-              100.0 * (extra - truth) / truth, static_cast<double>(idle_bs) / (1 << 20));
+  std::printf(
+      "held %lld MiB for %lld s = %.0f MiB·s; charged %.1f MiB·s more than the idle twin (%+.2f%%); "
+      "the twin's own %.1f MiB·s\n",
+      static_cast<long long>(kMiB), static_cast<long long>(kSeconds), truth / (1 << 20), extra / (1 << 20),
+      100.0 * (extra - truth) / truth, static_cast<double>(idle_bs) / (1 << 20));
   EXPECT_NEAR(extra, truth, truth * 0.02);
 }
 

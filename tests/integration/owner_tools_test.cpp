@@ -169,6 +169,58 @@ TEST_F(OwnerToolsTest, StatusAndEarningsShowTheOwnersServerAndNothingToStrangers
   EXPECT_EQ(theirs.value("total_micros", int64_t{-1}), 0);
 }
 
+TEST_F(OwnerToolsTest, TheOwnerEvictsASessionItsUserPaysUpToThenAndNobodyElseCan) {
+  const KeyPair user = platform_->new_user("alice", 10);
+  const std::string session = deploy_session(*platform_, user);
+  ASSERT_FALSE(session.empty());
+  const std::string url = platform_->server_urls()[0];
+  const std::string owner_home = home_for(platform_->owner(), "owner");
+  const KeyPair stranger = platform_->new_user("mallory", 1);
+  const std::string stranger_home = home_for(stranger, "mallory");
+
+  // A stranger cannot evict (nor learn that the session exists); a typo names nothing.
+  auto denied = run_xop({"--home", stranger_home, "server", "evict", session.substr(0, 10), "--server", url});
+  EXPECT_NE(denied.code, 0);
+  EXPECT_NE(denied.err.find("owner only"), std::string::npos) << denied.err;
+  auto server = ApiClient::connect(url, stranger);
+  auto direct = server->call("DELETE", "/v1/sessions/" + session);
+  ASSERT_FALSE(direct);
+  EXPECT_EQ(direct.error().code, ErrorCode::kNotFound) << direct.error().message;
+  auto typo = run_xop({"--home", owner_home, "server", "evict", "snosuchsession", "--server", url});
+  EXPECT_NE(typo.code, 0);
+  EXPECT_NE(typo.err.find("hosts no session"), std::string::npos) << typo.err;
+  auto none = run_xop({"--home", owner_home, "server", "evict"});
+  EXPECT_EQ(none.code, 2) << none.err;
+
+  // The owner evicts it by a prefix of its id.
+  const Json ev = run_json(owner_home, {"server", "evict", session.substr(0, 10), "--server", url});
+  EXPECT_EQ(ev.value("id", ""), session) << ev.dump();
+  EXPECT_EQ(ev.value("state", ""), "stopped") << ev.dump();
+  EXPECT_EQ(ev.value("exit_reason", ""), "evicted") << ev.dump();
+  EXPECT_NE(ev.value("reason", "").find("evicted by the server's owner"), std::string::npos) << ev.dump();
+
+  // The user sees why, and pays exactly what the server claimed up to the eviction.
+  auto mine = ApiClient::connect(url, user)->call("GET", "/v1/sessions/" + session);
+  ASSERT_TRUE(mine) << mine.error().message;
+  EXPECT_EQ((*mine)["session"].value("exit_reason", ""), "evicted");
+  const std::string po = (*mine)["session"].value("po_id", "");
+  const int64_t claimed = (*mine)["session"].value("claimed_micros", int64_t{-1});
+  auto corp = ApiClient::connect(platform_->corp_url(), user);
+  Json p;
+  ASSERT_TRUE(poll_until(
+      [&] {
+        auto r = corp->call("GET", "/v1/purchase-orders/" + po);
+        if (r) p = *r;
+        return r && r->value("state", "") == "closed";
+      },
+      std::chrono::seconds(30)))
+      << p.dump() << platform_->logs();
+  EXPECT_EQ(p.value("charged_micros", int64_t{-1}), claimed) << p.dump();
+  auto check = ApiClient::connect(platform_->corp_url(), platform_->admin())->call("GET", "/v1/ledger/check");
+  ASSERT_TRUE(check) << check.error().message;
+  EXPECT_TRUE(check->value("balanced", false)) << check->dump();
+}
+
 // A corp that is down is logged once when the server's deliveries start failing (then at doubling
 // intervals, the first after 10 s), not every round, and once when it answers again.
 TEST_F(OwnerToolsTest, ADownCorpIsLoggedOnceNotEveryRoundAndOnceWhenBack) {

@@ -365,12 +365,13 @@ TEST_F(RuncSessionTest, AnOomKillIsRecordedAsTheExitReason) {
   ASSERT_TRUE(stored && *stored);
   EXPECT_EQ((*stored)->exit_reason, "oom-killed");
 
-  // A plain SIGKILL on stop is not an OOM kill.
+  // A plain SIGKILL on stop is not an OOM kill: the reason names who stopped it.
   auto w = create(spec("trap '' TERM; sleep 1000"));
   ASSERT_TRUE(w) << w.error().message;
   auto stopped = manager_->stop(alice_.account_id(), w->row.id, "test");
   ASSERT_TRUE(stopped);
-  EXPECT_EQ(stopped->row.exit_reason, "signaled") << stopped->row.reason;
+  EXPECT_EQ(stopped->row.exit_reason, "stopped") << stopped->row.reason;
+  EXPECT_EQ(stopped->row.exit_code, 137) << "it ignored SIGTERM and was killed after the grace";
 }
 
 // The image config's User, WorkingDir and Env reach the workload (it used to run as 0:0 in /).

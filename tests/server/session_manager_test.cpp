@@ -357,6 +357,7 @@ TEST(SessionManagerTest, AClosedPurchaseOrderStopsOnlyItsSessionAtOnce) {
   auto gb = env.manager->get("", b->row.id);
   EXPECT_EQ(ga->row.state, "stopped");
   EXPECT_EQ(ga->row.reason, kPoClosedReason);
+  EXPECT_EQ(ga->row.exit_reason, "po-exhausted");
   EXPECT_EQ(env.sandbox.stops(a->row.id), 0);  // removed after stop
   EXPECT_EQ(gb->row.state, "running");
   auto recs = env.store->records(a->row.id);
@@ -496,6 +497,7 @@ TEST(SessionManagerTest, StopAllStopsEveryLiveSession) {
   for (const auto& v : *all) {
     EXPECT_EQ(v.row.state, "stopped");
     EXPECT_EQ(v.row.reason, "server shut down");
+    EXPECT_EQ(v.row.exit_reason, "evicted");
   }
   EXPECT_EQ(env.sandbox.count(), 0u);
   EXPECT_EQ(env.manager->free(), env.opts.capacity);
