@@ -12,6 +12,7 @@
 #include "core/file_util.h"
 #include "proto/advert.h"
 #include "proto/owner_consent.h"
+#include "server/host_check.h"
 #include "server/xeno_server.h"
 
 namespace xop {
@@ -28,6 +29,53 @@ int run(const DaemonFlags& f) {
   wait_for_termination();
   (*server)->stop(cfg->stop_sessions);
   return 0;
+}
+
+// `xop server --check`: what this host offers a server (server/host_check.h), with the config's
+// runtime and network; 0 when every needed check passed.
+int check(const CliState& st, const DaemonFlags& f) {
+  ServerConfig cfg;
+  if (!f.config.empty()) {
+    auto loaded = load_server_config(f.config, f.given());
+    if (!loaded) return fail(loaded.error());
+    cfg = *loaded;
+  } else {
+    // Without a config file: the defaults, with what the flags given say about runtime and network.
+    for (const auto& [key, value] : f.given()) {
+      if (key == "runtime") cfg.runtime = value;
+      if (key == "network.bridge") cfg.network_bridge = value;
+      if (key == "network.pool") cfg.network_pool = value;
+      if (key == "network.port_range") cfg.network_port_range = value;
+      if (key == "network.enabled") cfg.network_enabled = value == "true";
+    }
+    if (cfg.runtime != "auto" && cfg.runtime != "runc" && cfg.runtime != "crun" && cfg.runtime != "mock") {
+      return usage_error("--runtime: must be auto, runc, crun or mock");
+    }
+  }
+  const auto checks = check_host(cfg);
+  const bool ready = host_ready(checks);
+  std::string in_use;
+  for (const auto& c : checks) {
+    if (c.name == "runtime in use") in_use = c.detail.substr(0, c.detail.find(' '));
+  }
+  if (st.json) {
+    Json arr = Json::array();
+    for (const auto& c : checks) {
+      arr.push_back(Json{{"name", c.name}, {"ok", c.ok}, {"needed", c.needed}, {"detail", c.detail}});
+    }
+    print_json(Json{{"ready", ready}, {"runtime", in_use}, {"checks", std::move(arr)}});
+    return ready ? 0 : 1;
+  }
+  Table t({"CHECK", "STATE", "DETAIL"});
+  for (const auto& c : checks) t.add({c.name, c.ok ? "ok" : (c.needed ? "MISSING" : "no"), c.detail});
+  std::cout << t.render();
+  if (ready) {
+    std::cout << "\nready: this host can run sessions with " << in_use << "\n";
+  } else {
+    std::cout << "\nNOT READY: a needed check failed (MISSING above); `xop server` would refuse to start or fail "
+                 "every session\n";
+  }
+  return ready ? 0 : 1;
 }
 
 struct StatusArgs {
@@ -264,6 +312,9 @@ void add_server_command(CLI::App& app, CliState& st) {
   auto* cmd = app.add_subcommand("server", "Run a XenoServer: host sessions for others and get paid");
   ServerConfigInput defaults;
   add_daemon_flags(cmd, server_config_table(&defaults), f.get());
+  auto check_only = std::make_shared<bool>(false);
+  cmd->add_flag("--check", *check_only,
+                "Check what this host offers a server (runtimes, cgroups, disks, network) and exit: 0 when ready");
 
   auto a = std::make_shared<StatusArgs>();
   auto* status_cmd = cmd->add_subcommand(
@@ -291,9 +342,13 @@ void add_server_command(CLI::App& app, CliState& st) {
   evict_cmd->add_option("--config", ea->where.config, "The server's config file, to find its API");
   evict_cmd->callback([ea, &st] { st.code = evict(st, *ea); });
 
-  cmd->callback([f, status_cmd, consent_cmd, evict_cmd, &st] {
+  cmd->callback([f, status_cmd, consent_cmd, evict_cmd, check_only, &st] {
     // `xop server status`, `consent` or `evict` ran instead of the daemon.
     if (status_cmd->parsed() || consent_cmd->parsed() || evict_cmd->parsed()) return;
+    if (*check_only) {
+      st.code = check(st, *f);
+      return;
+    }
     st.code = run(*f);
   });
 }

@@ -22,4 +22,9 @@ Status write_file_new(const std::string& path, std::string_view content, unsigne
 // kInvalidArgument when it is larger.
 Result<std::string> read_file_capped(const std::string& path, size_t max_bytes);
 
+// The executable `name` resolves to: itself when it contains a '/', else the first match in the
+// directories of $PATH (the usual system directories when PATH is unset). Empty when none is an
+// executable file.
+std::string find_program(const std::string& name);
+
 }  // namespace xop

@@ -332,14 +332,8 @@ Result<std::unique_ptr<Sandbox>> open_runc_sandbox(RuncOptions opts) {
     return invalid("cgroup_parent must be a relative path without \"..\"");
   }
   XOP_ASSIGN_OR_RETURN(CgroupLayout layout, detect_cgroup_layout(opts.cgroup_root));
-  if (runtime_is_crun(opts.runtime) && layout.mode == CgroupMode::kHybrid && !layout.v2_controllers.empty()) {
-    std::string ctrls;
-    for (const auto& c : layout.v2_controllers) ctrls += (ctrls.empty() ? "" : ",") + c;
-    return make_error(ErrorCode::kUnavailable,
-                      "crun refuses this host's hybrid cgroup layout: the cgroup2 mount " + layout.v2_dir +
-                          " has controllers (" + ctrls +
-                          "). Use runc, or have the administrator move them to v1, e.g. for hugetlb: mkdir "
-                          "/sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb");
+  if (auto why = runtime_layout_refusal(opts.runtime, layout); !why.empty()) {
+    return make_error(ErrorCode::kUnavailable, why);
   }
   if (!opts.state_root.empty()) {
     std::error_code ec;
@@ -347,6 +341,16 @@ Result<std::unique_ptr<Sandbox>> open_runc_sandbox(RuncOptions opts) {
     if (ec) return make_error(ErrorCode::kInternal, opts.state_root + ": " + ec.message());
   }
   return std::unique_ptr<Sandbox>(std::make_unique<RuncSandbox>(std::move(opts), std::move(layout)));
+}
+
+std::string runtime_layout_refusal(const std::string& runtime, const CgroupLayout& layout) {
+  if (!runtime_is_crun(runtime) || layout.mode != CgroupMode::kHybrid || layout.v2_controllers.empty()) return "";
+  std::string ctrls;
+  for (const auto& c : layout.v2_controllers) ctrls += (ctrls.empty() ? "" : ",") + c;
+  return "crun refuses this host's hybrid cgroup layout: the cgroup2 mount " + layout.v2_dir + " has controllers (" +
+         ctrls +
+         "). Use runc, or have the administrator move them to v1, e.g. for hugetlb: mkdir "
+         "/sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb";
 }
 
 std::unique_ptr<Sandbox> make_runc_sandbox(RuncOptions opts) {

@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "core/result.h"
+#include "server/cgroup.h"
 #include "server/sandbox.h"
 
 namespace xop {
@@ -15,6 +17,10 @@ namespace xop {
 // Detects the cgroup layout under opts.cgroup_root and refuses combinations that cannot work (crun
 // on a hybrid host whose cgroup2 mount has controllers; a cgroup_parent with "..").
 Result<std::unique_ptr<Sandbox>> open_runc_sandbox(RuncOptions opts);
+
+// Empty when `runtime` (runc, crun, or a path to one) accepts the cgroup `layout`; otherwise why
+// not, naming the fix (crun 1.8 refuses a hybrid host whose cgroup2 mount holds controllers).
+std::string runtime_layout_refusal(const std::string& runtime, const CgroupLayout& layout);
 
 // The "oom_kill N" line of a v1 memory.oom_control or a v2 memory.events file (0 when absent,
 // as on kernels before 4.13).

@@ -45,7 +45,8 @@ ConfigTable server_config_table(ServerConfigInput* in) {
   t.add_string("city", &c.city, "City named in the advert");
   t.add_number("latitude", &in->latitude, -90, 90, "Latitude in degrees, for distance ranking");
   t.add_number("longitude", &in->longitude, -180, 180, "Longitude in degrees");
-  t.add_string("runtime", &c.runtime, "Sandbox runtime: runc, crun, or mock (tests only)");
+  t.add_string("runtime", &c.runtime,
+               "Sandbox runtime: auto (crun where this host allows it, else runc), runc, crun, or mock (tests only)");
   t.add_int("max_pids_per_session", kInt, &c.max_pids_per_session, 1, 1 << 22, "Most processes in one session");
   t.add_int("sample_interval_ms", kMs, &c.sample_interval_ms, 10, 60'000, "How often usage is sampled");
   t.add_int("charging_interval_ms", kMs, &c.charging_interval_ms, 100, 3'600'000,
@@ -112,8 +113,8 @@ Result<ServerConfig> server_config_from_toml(const toml::table& t, const ConfigF
   if (c.data_dir.empty()) return invalid("server.data_dir: required");
   if (c.corp_url.empty()) return invalid("server.corp_url: required");
   if (!is_account_id(c.owner)) return invalid("server.owner: required, the account id of the owning user");
-  if (c.runtime != "runc" && c.runtime != "crun" && c.runtime != "mock") {
-    return invalid("server.runtime: must be runc, crun or mock");
+  if (c.runtime != "auto" && c.runtime != "runc" && c.runtime != "crun" && c.runtime != "mock") {
+    return invalid("server.runtime: must be auto, runc, crun or mock");
   }
   if (c.sample_interval_ms > c.charging_interval_ms) {
     return invalid("server.sample_interval_ms: must not exceed charging_interval_ms");

@@ -30,7 +30,7 @@ struct ServerConfig {
   std::string owner_consent_file;
   std::string city;
   GeoPoint location;
-  std::string runtime = "runc";  // "runc", "crun", or "mock" (tests only)
+  std::string runtime = "auto";  // "auto" (crun where the host allows it, else runc), "runc", "crun", "mock" (tests)
   Resources capacity{2000, 2LL << 30, 10LL << 30, 100'000'000};
   int64_t max_pids_per_session = 1024;
   int64_t capacity_pids = 32768;  // the sum of every live session's `pids` stays within this

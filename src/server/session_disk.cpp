@@ -39,16 +39,6 @@ bool is_mount_point(const std::string& path) {
   return st.st_dev != parent.st_dev || st.st_ino == parent.st_ino;
 }
 
-bool program_on_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::stringstream ss(path != nullptr ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
-  std::string d;
-  while (std::getline(ss, d, ':')) {
-    if (!d.empty() && ::access((d + "/" + name).c_str(), X_OK) == 0) return true;
-  }
-  return false;
-}
-
 // Attaches `image` to a free loop device that detaches itself when its last user goes; returns
 // the open device (the caller mounts it, then closes the descriptor) and its path.
 Result<std::pair<int, std::string>> attach_loop(const std::string& image) {
@@ -114,7 +104,7 @@ Status check_session_disk_support() {
   bool ext4 = false;
   while (std::getline(fss, line)) ext4 = ext4 || line.find("\text4") != std::string::npos;
   if (!ext4) return make_error(ErrorCode::kUnavailable, "session disks need ext4, which this kernel does not offer");
-  if (!program_on_path("mkfs.ext4")) {
+  if (find_program("mkfs.ext4").empty()) {
     return make_error(ErrorCode::kUnavailable, "session disks need mkfs.ext4 on PATH (install e2fsprogs)");
   }
   return ok_status();

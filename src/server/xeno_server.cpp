@@ -17,7 +17,9 @@
 #include "proto/owner_consent.h"
 #include "proto/server_status.h"
 #include "server/advertiser.h"
+#include "server/cgroup.h"
 #include "server/charging_agent.h"
+#include "server/host_check.h"
 #include "server/server_api.h"
 #include "server/session_disk.h"
 #include "server/session_manager.h"
@@ -233,6 +235,13 @@ Result<std::unique_ptr<XenoServer>> XenoServer::open(ServerConfig config, const 
     return invalid("a server without an HTTP listener needs advertise_url (the endpoint it is reached at)");
   }
   auto sandbox = std::move(seams.sandbox);
+  if (cfg.runtime == "auto" && !sandbox) {
+    auto layout = detect_cgroup_layout("/sys/fs/cgroup");
+    if (!layout) return make_error(layout.error().code, "runtime auto: " + layout.error().message);
+    std::string why;
+    cfg.runtime = choose_runtime(cfg.runtime, *layout, &why);
+    XOP_LOGN_INFO("server", "{}", why);
+  }
   std::error_code ec;
   fs::create_directories(cfg.data_dir + "/sessions", ec);
   if (ec) return make_error(ErrorCode::kInternal, "cannot create " + cfg.data_dir + ": " + ec.message());

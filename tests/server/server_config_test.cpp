@@ -37,7 +37,7 @@ TEST(ServerConfigTest, MinimalConfigGetsDefaults) {
   EXPECT_EQ(c->name, d.name);
   EXPECT_EQ(c->listen_host, "127.0.0.1");
   EXPECT_EQ(c->listen_port, 7402);  // the documented default port
-  EXPECT_EQ(c->runtime, "runc");
+  EXPECT_EQ(c->runtime, "auto");
   EXPECT_EQ(c->capacity, d.capacity);
   EXPECT_EQ(c->rates, d.rates);
   EXPECT_EQ(c->sample_interval_ms, 1000);
@@ -225,6 +225,10 @@ TEST(ServerConfigTest, RequiredKeysAndRuntime) {
   auto mock = parse(minimal() + "runtime = \"mock\"\n");
   ASSERT_TRUE(mock);
   EXPECT_EQ(mock->runtime, "mock");
+  auto autod = parse(minimal() + "runtime = \"auto\"\n");
+  ASSERT_TRUE(autod);
+  EXPECT_EQ(autod->runtime, "auto");
+  expect_invalid(minimal() + "runtime = \"Auto\"\n", "runtime");
 }
 
 TEST(ServerConfigTest, ListenParsing) {
