@@ -1,9 +1,12 @@
 // `xop earnings`: what the servers you own earned you, per server, today (since 00:00 UTC) and in
 // total, from the corp's ledger (GET /v1/accounts/{id}/earnings, docs/api/corp.yaml).
+#include <fmt/format.h>
+
 #include <iostream>
 
 #include "cli/client_context.h"
 #include "cli/output.h"
+#include "cli/statement_summary.h"
 
 namespace xop {
 
@@ -11,6 +14,7 @@ namespace {
 
 struct EarningsArgs {
   std::string server;  // an id or a prefix of one; empty: all your servers
+  bool csv = false;
 };
 
 int run(const CliState& st, const EarningsArgs& a) {
@@ -18,6 +22,7 @@ int run(const CliState& st, const EarningsArgs& a) {
   if (!c) return fail(c.error());
   auto r = c->corp->earnings(c->key.account_id());
   if (!r) return fail(r.error());
+  if (a.csv && st.json) return usage_error("--csv and --json are two formats: choose one");
   // Only the servers asked for, and their sums.
   EarningsView shown = *r;
   shown.servers.clear();
@@ -35,6 +40,14 @@ int run(const CliState& st, const EarningsArgs& a) {
   if (!a.server.empty() && servers.empty()) return fail("you own no server " + a.server);
   if (st.json) {
     print_json(to_json(shown));
+    return 0;
+  }
+  if (a.csv) {
+    std::cout << "server,name,settlements,today_micros,total_micros,today_credits,total_credits\r\n";
+    for (const auto& s : servers) {
+      std::cout << fmt::format("{},{},{},{},{},{},{}\r\n", csv_field(s.server), csv_field(s.name), s.settlements,
+                               s.today, s.total, credits_decimal(s.today), credits_decimal(s.total));
+    }
     return 0;
   }
   if (servers.empty()) {
@@ -57,6 +70,7 @@ void add_earnings_command(CLI::App& app, CliState& st) {
   auto a = std::make_shared<EarningsArgs>();
   auto* cmd = app.add_subcommand("earnings", "What your servers earned you, per server, today and in total (owners)");
   cmd->add_option("--server", a->server, "Only this server (its account id or a prefix of it)");
+  cmd->add_flag("--csv", a->csv, "Write CSV (RFC 4180): one line per server");
   cmd->callback([a, &st] { st.code = run(st, *a); });
 }
 

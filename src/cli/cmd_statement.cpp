@@ -1,12 +1,14 @@
 // `xop statement`: every charge with the usage behind it, and the corp's ledger check.
 #include <fmt/format.h>
 
+#include <cctype>
 #include <iostream>
 #include <map>
 
 #include "cli/client_context.h"
 #include "cli/exit_codes.h"
 #include "cli/output.h"
+#include "cli/statement_summary.h"
 #include "client/corp_client.h"
 
 namespace xop {
@@ -14,11 +16,63 @@ namespace xop {
 namespace {
 struct StatementArgs {
   bool records = false;
+  std::string by;  // session, server or day: sums instead of purchase orders
+  bool csv = false;
 };
+
+// `--by` and/or `--csv`: the statement summed per session, server or UTC day, or every record,
+// as a table, JSON or CSV (cli/statement_summary.h).
+int show_summary(ClientContext& c, const CliState& st, const StatementArgs& a) {
+  auto s = c.corp->statement(c.key.account_id());
+  if (!s) return fail(s.error());
+  if (a.by.empty()) {  // --csv alone: every record
+    std::cout << records_csv(*s);
+    return kExitOk;
+  }
+  const StatementGrouping by = a.by == "session"  ? StatementGrouping::kSession
+                               : a.by == "server" ? StatementGrouping::kServer
+                                                  : StatementGrouping::kDay;
+  auto rows = summarize_statement(*s, by);
+  if (!rows) return fail(rows.error());
+  if (a.csv) {
+    std::cout << summary_csv(*rows, by);
+    return kExitOk;
+  }
+  if (st.json) {
+    Json arr = Json::array();
+    for (const auto& r : *rows) {
+      arr.push_back(Json{{a.by, r.key},
+                         {"records", r.records},
+                         {"used", to_json(r.used)},
+                         {"claimed_micros", r.claimed},
+                         {"charged_micros", r.charged}});
+    }
+    print_json(Json{{"account", s->account}, {"by", a.by}, {"rows", std::move(arr)}});
+    return kExitOk;
+  }
+  std::string head = a.by;
+  for (auto& ch : head) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  Table t({head + (by == StatementGrouping::kDay ? " (UTC)" : ""), "RECORDS", "CPU USED", "MEM GiB-s", "NET MiB",
+           "CHARGED"});
+  int64_t total = 0;
+  for (const auto& r : *rows) {
+    total += r.charged;
+    t.add({by == StatementGrouping::kDay ? r.key : r.key.substr(0, 16), std::to_string(r.records),
+           cpu_seconds(r.used.cpu_ns),
+           fmt::format("{:.2f}", static_cast<double>(r.used.memory_byte_seconds) / (1 << 30)),
+           fmt::format("{:.2f}", static_cast<double>(r.used.net_bytes) / (1 << 20)), credits(r.charged)});
+  }
+  std::cout << "statement for " << s->account << " by " << a.by << "\n\n"
+            << t.render() << "\ntotal charged  " << credits(total) << "\n";
+  return kExitOk;
+}
 
 int run(const CliState& st, const StatementArgs& a) {
   auto c = load_client_context(st);
   if (!c) return fail(c.error());
+  if (a.csv && st.json) return usage_error("--csv and --json are two formats: choose one");
+  if (a.csv && a.records) return usage_error("--csv already lists every record (without --by): drop --records");
+  if (!a.by.empty() || a.csv) return show_summary(*c, st, a);
   return show_statement(*c, st.json, a.records);
 }
 }  // namespace
@@ -84,6 +138,9 @@ void add_statement_command(CLI::App& app, CliState& st) {
   auto a = std::make_shared<StatementArgs>();
   auto* cmd = app.add_subcommand("statement", "Your charges, with the usage behind each, and the ledger check");
   cmd->add_flag("--records", a->records, "Show every usage record");
+  cmd->add_option("--by", a->by, "Sum the charges per session, server or UTC day")
+      ->check(CLI::IsMember({"session", "server", "day"}));
+  cmd->add_flag("--csv", a->csv, "Write CSV: every usage record, or with --by the sums (RFC 4180, UTC times)");
   cmd->callback([a, &st] { st.code = run(st, *a); });
 }
 

@@ -79,9 +79,9 @@ std::string choose_runtime(const std::string& configured, const CgroupLayout& la
 std::vector<HostCheck> check_host(const ServerConfig& cfg) {
   std::vector<HostCheck> out;
   const bool real = cfg.runtime != "mock";
-  out.push_back(HostCheck{"root", ::geteuid() == 0, real,
-                          ::geteuid() == 0 ? "running as root"
-                                           : "not root: runc and crun need root (mounts, cgroups, namespaces)"});
+  out.push_back(HostCheck{
+      "root", ::geteuid() == 0, real,
+      ::geteuid() == 0 ? "running as root" : "not root: runc and crun need root (mounts, cgroups, namespaces)"});
   auto layout = detect_cgroup_layout("/sys/fs/cgroup");
   HostCheck cg{"cgroups", layout.has_value(), real, ""};
   if (layout) {
@@ -89,7 +89,9 @@ std::vector<HostCheck> check_host(const ServerConfig& cfg) {
     std::vector<std::string> v1;
     for (const auto& [name, dir] : layout->v1) v1.push_back(name);
     if (!v1.empty()) cg.detail += "; v1: " + join(v1);
-    if (!layout->v2_dir.empty()) cg.detail += "; v2 controllers: " + (layout->v2_controllers.empty() ? std::string("none") : join(layout->v2_controllers));
+    if (!layout->v2_dir.empty())
+      cg.detail +=
+          "; v2 controllers: " + (layout->v2_controllers.empty() ? std::string("none") : join(layout->v2_controllers));
   } else {
     cg.detail = layout.error().message;
   }
@@ -103,9 +105,9 @@ std::vector<HostCheck> check_host(const ServerConfig& cfg) {
   out.push_back(HostCheck{"runtime in use", true, false, in_use + ")"});
   if (real) {
     auto disks = check_session_disk_support();
-    out.push_back(HostCheck{"session disks", disks.has_value(), true,
-                            disks ? "loop devices, ext4 and mkfs.ext4: each session's writable layer is bounded"
-                                  : disks.error().message});
+    out.push_back(HostCheck{
+        "session disks", disks.has_value(), true,
+        disks ? "loop devices, ext4 and mkfs.ext4: each session's writable layer is bounded" : disks.error().message});
   }
   const std::string net = session_network_unavailable_reason();
   std::string net_detail;

@@ -221,6 +221,86 @@ TEST_F(OwnerToolsTest, TheOwnerEvictsASessionItsUserPaysUpToThenAndNobodyElseCan
   EXPECT_TRUE(check->value("balanced", false)) << check->dump();
 }
 
+// The user's statement per session, server and day agrees with the plain statement, as a table,
+// JSON and CSV; conflicting or unknown choices are usage errors.
+TEST_F(OwnerToolsTest, StatementSumsPerSessionServerAndDayAgreeWithThePlainStatement) {
+  const KeyPair user = platform_->new_user("alice", 10);
+  const std::string session = deploy_session(*platform_, user);
+  ASSERT_FALSE(session.empty());
+  const std::string home = home_for(user, "alice");
+  Json plain;
+  ASSERT_TRUE(poll_until(
+      [&] {
+        plain = run_json(home, {"statement"});
+        const Json pos = plain["statement"].value("purchase_orders", Json::array());
+        return !pos.empty() && pos[0].value("records", Json::array()).size() >= 2;
+      },
+      std::chrono::seconds(30)))
+      << plain.dump();
+  // Stop it so that no record arrives between the calls below.
+  auto stop = run_xop({"--home", home, "stop", session.substr(0, 12)});
+  ASSERT_EQ(stop.code, 0) << stop.out << stop.err;
+  auto corp = ApiClient::connect(platform_->corp_url(), user);
+  const std::string po = plain["statement"]["purchase_orders"][0].value("po_id", "");
+  ASSERT_TRUE(poll_until(
+      [&] {
+        auto r = corp->call("GET", "/v1/purchase-orders/" + po);
+        return r && r->value("state", "") == "closed";
+      },
+      std::chrono::seconds(30)));
+  plain = run_json(home, {"statement"});
+  int64_t records = 0;
+  int64_t charged = 0;
+  for (const auto& p : plain["statement"]["purchase_orders"]) {
+    for (const auto& r : p["records"]) {
+      ++records;
+      charged += r.value("charged_micros", int64_t{0});
+    }
+  }
+  ASSERT_GT(records, 0);
+  for (const char* by : {"session", "server", "day"}) {
+    const Json sums = run_json(home, {"statement", "--by", by});
+    ASSERT_EQ(sums.value("by", ""), by) << sums.dump();
+    int64_t n = 0;
+    int64_t c = 0;
+    for (const auto& r : sums["rows"]) {
+      n += r.value("records", int64_t{0});
+      c += r.value("charged_micros", int64_t{0});
+    }
+    EXPECT_EQ(n, records) << by;
+    EXPECT_EQ(c, charged) << by;
+  }
+  const Json by_session = run_json(home, {"statement", "--by", "session"});
+  ASSERT_EQ(by_session["rows"].size(), 1u);
+  EXPECT_EQ(by_session["rows"][0].value("session", ""), session);
+
+  auto csv = run_xop({"--home", home, "statement", "--csv"});
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  EXPECT_EQ(csv.out.rfind("po_id,server,session,seq,", 0), 0u) << csv.out;
+  size_t lines = 0;
+  for (size_t at = 0; (at = csv.out.find("\r\n", at)) != std::string::npos; at += 2) ++lines;
+  EXPECT_EQ(lines, static_cast<size_t>(records) + 1) << csv.out;
+  auto day_csv = run_xop({"--home", home, "statement", "--by", "day", "--csv"});
+  ASSERT_EQ(day_csv.code, 0) << day_csv.err;
+  EXPECT_EQ(day_csv.out.rfind("day,records,", 0), 0u) << day_csv.out;
+  auto table = run_xop({"--home", home, "statement", "--by", "server"});
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_NE(table.out.find("total charged"), std::string::npos) << table.out;
+
+  // The owner's earnings in CSV: one line for the one server, with what this user was charged.
+  const std::string owner_home = home_for(platform_->owner(), "owner");
+  auto earn = run_xop({"--home", owner_home, "earnings", "--csv"});
+  ASSERT_EQ(earn.code, 0) << earn.err;
+  EXPECT_EQ(earn.out.rfind("server,name,settlements,today_micros,total_micros,", 0), 0u) << earn.out;
+  EXPECT_NE(earn.out.find(",xs-0,"), std::string::npos) << earn.out;
+  EXPECT_NE(earn.out.find("," + std::to_string(charged) + ","), std::string::npos) << earn.out;
+  EXPECT_EQ(run_xop({"--json", "--home", owner_home, "earnings", "--csv"}).code, 2);
+
+  EXPECT_EQ(run_xop({"--home", home, "statement", "--by", "week"}).code, 2);
+  EXPECT_EQ(run_xop({"--json", "--home", home, "statement", "--csv"}).code, 2);
+  EXPECT_EQ(run_xop({"--home", home, "statement", "--csv", "--records"}).code, 2);
+}
+
 // A corp that is down is logged once when the server's deliveries start failing (then at doubling
 // intervals, the first after 10 s), not every round, and once when it answers again.
 TEST_F(OwnerToolsTest, ADownCorpIsLoggedOnceNotEveryRoundAndOnceWhenBack) {

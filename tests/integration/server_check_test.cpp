@@ -18,7 +18,8 @@ TEST(ServerCheckTest, ReportsEveryCheckAndItsVerdictInTextAndJson) {
   ASSERT_TRUE((*j)["checks"].is_array());
   std::map<std::string, Json> by_name;
   for (const auto& c : (*j)["checks"]) by_name[c.value("name", "")] = c;
-  for (const char* n : {"root", "cgroups", "runtime runc", "runtime crun", "runtime in use", "session network", "pidfd"}) {
+  for (const char* n :
+       {"root", "cgroups", "runtime runc", "runtime crun", "runtime in use", "session network", "pidfd"}) {
     EXPECT_TRUE(by_name.contains(n)) << n << "\n" << r.out;
   }
   const bool ready = (*j).value("ready", false);
