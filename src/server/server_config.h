@@ -31,6 +31,9 @@ struct ServerConfig {
   std::string city;
   GeoPoint location;
   std::string runtime = "runc";  // "runc", "crun", or "mock" (tests only)
+  // The sessions' seccomp allow list (server/seccomp_profile.h); empty: the built-in
+  // data/seccomp/default.json. A profile that does not parse stops the server at start.
+  std::string seccomp_profile;
   Resources capacity{2000, 2LL << 30, 10LL << 30, 100'000'000};
   int64_t max_pids_per_session = 1024;
   Rates rates{
