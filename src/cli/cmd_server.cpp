@@ -12,14 +12,38 @@
 #include "core/file_util.h"
 #include "proto/advert.h"
 #include "proto/owner_consent.h"
+#include "server/host_check.h"
 #include "server/xeno_server.h"
 
 namespace xop {
 
 namespace {
-int run(const DaemonFlags& f) {
+// `xop server --check`: what this host offers real sessions (server/host_check.h); 0 when every
+// required item is ok, 1 otherwise. Starts nothing.
+int check(const CliState& st, const ServerConfig& cfg) {
+  const auto items = check_host(cfg);
+  bool ok = true;
+  Json j = Json::array();
+  for (const auto& i : items) {
+    if (i.required && !i.ok) ok = false;
+    j.push_back({{"name", i.name}, {"ok", i.ok}, {"required", i.required}, {"detail", i.detail}});
+  }
+  if (st.json) {
+    print_json(Json{{"ok", ok}, {"checks", j}});
+  } else {
+    for (const auto& i : items) {
+      const char* mark = i.ok ? "ok  " : (i.required ? "FAIL" : "no  ");
+      std::cout << fmt::format("{} {:<16} {}\n", mark, i.name, i.detail);
+    }
+    std::cout << (ok ? "this host can run real sessions\n" : "this host cannot run real sessions\n");
+  }
+  return ok ? 0 : 1;
+}
+
+int run(const CliState& st, const DaemonFlags& f, bool check_only) {
   auto cfg = load_server_config(f.config, f.given());
   if (!cfg) return fail(cfg.error());
+  if (check_only) return check(st, *cfg);
   block_termination_signals();
   auto server = XenoServer::open(*cfg, SystemClock::instance());
   if (!server) return fail(server.error());
@@ -207,6 +231,10 @@ void add_server_command(CLI::App& app, CliState& st) {
   auto* cmd = app.add_subcommand("server", "Run a XenoServer: host sessions for others and get paid");
   ServerConfigInput defaults;
   add_daemon_flags(cmd, server_config_table(&defaults), f.get());
+  auto check_only = std::make_shared<bool>(false);
+  cmd->add_flag("--check", *check_only,
+                "Check this host for real sessions (runtime, cgroups, seccomp, disks, network, user namespaces) "
+                "and exit");
 
   auto a = std::make_shared<StatusArgs>();
   auto* status_cmd = cmd->add_subcommand(
@@ -224,10 +252,10 @@ void add_server_command(CLI::App& app, CliState& st) {
   consent_cmd->add_option("--out,-o", ca->out, "Write it to this file (default: standard output)");
   consent_cmd->callback([ca, &st] { st.code = consent(st, *ca); });
 
-  cmd->callback([f, status_cmd, consent_cmd, &st] {
+  cmd->callback([f, check_only, status_cmd, consent_cmd, &st] {
     // `xop server status` or `xop server consent` ran instead of the daemon.
     if (status_cmd->parsed() || consent_cmd->parsed()) return;
-    st.code = run(*f);
+    st.code = run(st, *f, *check_only);
   });
 }
 
