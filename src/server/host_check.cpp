@@ -72,7 +72,9 @@ std::vector<HostCheckItem> check_host(const ServerConfig& cfg) {
     out.push_back({"runtime", false, true, cfg.runtime + " --version failed: " + (v ? v->err : v.error().message)});
   }
   if (auto cg = detect_cgroup_layout("/sys/fs/cgroup"); cg) {
-    const char* mode = cg->mode == CgroupMode::kV2 ? "v2" : cg->mode == CgroupMode::kHybrid ? "hybrid (v1 + cgroup2)" : "v1";
+    const char* mode = cg->mode == CgroupMode::kV2       ? "v2"
+                       : cg->mode == CgroupMode::kHybrid ? "hybrid (v1 + cgroup2)"
+                                                         : "v1";
     out.push_back({"cgroups", true, true, mode});
   } else {
     out.push_back({"cgroups", false, true, cg.error().message});

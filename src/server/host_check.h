@@ -24,10 +24,10 @@ struct HostCheckItem {
 
 // User namespaces for sessions (a session's root mapped to an unprivileged host id range).
 struct UserNamespaceSupport {
-  bool kernel = false;             // /proc/sys/user/max_user_namespaces > 0
+  bool kernel = false;  // /proc/sys/user/max_user_namespaces > 0
   int64_t max_namespaces = 0;
-  bool runtime_idmap = false;      // the runtime can id-map the rootfs mount (runc >= 1.2)
-  bool used = false;               // sessions get one (never yet: see the detail)
+  bool runtime_idmap = false;  // the runtime can id-map the rootfs mount (runc >= 1.2)
+  bool used = false;           // sessions get one (never yet: see the detail)
   std::string detail;
 };
 

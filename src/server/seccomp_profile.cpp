@@ -18,8 +18,8 @@ constexpr size_t kMaxArgs = 6;
 constexpr size_t kMaxComment = 4096;
 constexpr size_t kMaxCommentLines = 256;
 
-constexpr std::array kActions = {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
-                                 "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP", "SCMP_ACT_LOG"};
+constexpr std::array kActions = {"SCMP_ACT_ALLOW",       "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+                                 "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",  "SCMP_ACT_LOG"};
 // What an unmatched call may get: anything that does not let it through.
 constexpr std::array kDefaultActions = {"SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
                                         "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP"};
@@ -37,7 +37,8 @@ bool one_of(const std::string& s, const std::array<const char*, N>& set) {
 
 bool valid_syscall_name(const std::string& n) {
   if (n.empty() || n.size() > 64) return false;
-  return std::all_of(n.begin(), n.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+  return std::all_of(n.begin(), n.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
 }
 
 // "comment": a string, or an array of strings (a header of several lines). Read and dropped.

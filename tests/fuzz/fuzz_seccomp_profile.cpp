@@ -35,7 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(!r.contains("comment") && r["names"].is_array() && !r["names"].empty());
     for (const auto& n : r["names"]) {
       const std::string& s = n.get_ref<const std::string&>();
-      check(!s.empty() && s.size() <= 64 && s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos);
+      check(!s.empty() && s.size() <= 64 &&
+            s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos);
       if (s == "execve" && r["action"] == "SCMP_ACT_ALLOW" && !r.contains("args")) execve = true;
     }
     if (r.contains("args")) {

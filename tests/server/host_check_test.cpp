@@ -62,7 +62,8 @@ TEST(HostCheckTest, TheReportNamesEveryItemAndABrokenProfileFails) {
   auto items = check_host(cfg);
   std::vector<std::string> names;
   for (const auto& i : items) names.push_back(i.name);
-  for (const char* n : {"root", "runtime", "cgroups", "seccomp", "session disks", "session network", "user namespaces"}) {
+  for (const char* n :
+       {"root", "runtime", "cgroups", "seccomp", "session disks", "session network", "user namespaces"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
   }
   auto item = [&](const std::vector<HostCheckItem>& v, const std::string& n) {

@@ -24,11 +24,12 @@ std::vector<std::string> allowed(const Json& p) {
   return out;
 }
 
-bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
 
-const char* const kMinimal =
-    R"({"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],)"
-    R"("syscalls":[{"names":["execve","exit_group"],"action":"SCMP_ACT_ALLOW"}]})";
+const char* const kMinimal = R"({"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],)"
+                             R"("syscalls":[{"names":["execve","exit_group"],"action":"SCMP_ACT_ALLOW"}]})";
 
 TEST(SeccompProfileTest, TheBuiltInProfileIsAnAllowListWithoutTheEscapeCalls) {
   auto p = default_seccomp_profile();
@@ -43,11 +44,39 @@ TEST(SeccompProfileTest, TheBuiltInProfileIsAnAllowListWithoutTheEscapeCalls) {
                            "listen", "sendto", "recvfrom", "wait4", "exit_group", "rt_sigreturn", "nanosleep"}) {
     EXPECT_TRUE(has(ok, need)) << need;
   }
-  for (const char* bad : {"mount", "umount2", "pivot_root", "unshare", "setns", "keyctl", "add_key", "request_key",
-                          "ptrace", "process_vm_readv", "process_vm_writev", "init_module", "finit_module",
-                          "delete_module", "kexec_load", "reboot", "bpf", "perf_event_open", "userfaultfd",
-                          "io_uring_setup", "open_by_handle_at", "swapon", "settimeofday", "clock_settime", "iopl",
-                          "socket", "clone", "clone3", "personality", "syslog", "acct", "fsopen", "move_mount"}) {
+  for (const char* bad : {"mount",
+                          "umount2",
+                          "pivot_root",
+                          "unshare",
+                          "setns",
+                          "keyctl",
+                          "add_key",
+                          "request_key",
+                          "ptrace",
+                          "process_vm_readv",
+                          "process_vm_writev",
+                          "init_module",
+                          "finit_module",
+                          "delete_module",
+                          "kexec_load",
+                          "reboot",
+                          "bpf",
+                          "perf_event_open",
+                          "userfaultfd",
+                          "io_uring_setup",
+                          "open_by_handle_at",
+                          "swapon",
+                          "settimeofday",
+                          "clock_settime",
+                          "iopl",
+                          "socket",
+                          "clone",
+                          "clone3",
+                          "personality",
+                          "syslog",
+                          "acct",
+                          "fsopen",
+                          "move_mount"}) {
     EXPECT_FALSE(has(ok, bad)) << bad << " is allowed unconditionally";
   }
   // Conditional rules: clone without namespace flags, clone3 -> ENOSYS, socket for four families.
@@ -98,10 +127,11 @@ TEST(SeccompProfileTest, AMinimalProfileParsesAndCommentsAreDropped) {
       R"("syscalls":[{"comment":"c","names":["execve"],"action":"SCMP_ACT_ALLOW"},)"
       R"({"names":["kill"],"action":"SCMP_ACT_ERRNO","errnoRet":13,"args":[{"index":1,"value":9,"op":"SCMP_CMP_EQ"}]}]})");
   ASSERT_TRUE(p) << p.error().message;
-  EXPECT_EQ(p->dump(),
-            R"({"architectures":["SCMP_ARCH_X86_64"],"defaultAction":"SCMP_ACT_KILL_PROCESS","syscalls":[)"
-            R"({"action":"SCMP_ACT_ALLOW","names":["execve"]},)"
-            R"({"action":"SCMP_ACT_ERRNO","args":[{"index":1,"op":"SCMP_CMP_EQ","value":9}],"errnoRet":13,"names":["kill"]}]})");
+  EXPECT_EQ(
+      p->dump(),
+      R"({"architectures":["SCMP_ARCH_X86_64"],"defaultAction":"SCMP_ACT_KILL_PROCESS","syscalls":[)"
+      R"({"action":"SCMP_ACT_ALLOW","names":["execve"]},)"
+      R"({"action":"SCMP_ACT_ERRNO","args":[{"index":1,"op":"SCMP_CMP_EQ","value":9}],"errnoRet":13,"names":["kill"]}]})");
 }
 
 TEST(SeccompProfileTest, MalformedAndHostileProfilesAreRefusedNamingTheField) {
@@ -127,15 +157,15 @@ TEST(SeccompProfileTest, MalformedAndHostileProfilesAreRefusedNamingTheField) {
                       "seccomp.defaultAction"));
   EXPECT_TRUE(refused(R"({)" + arch + R"(,"syscalls":[)" + exec + "]}", "seccomp.defaultAction"));
   EXPECT_TRUE(refused(R"({"defaultAction":"SCMP_ACT_ERRNO","syscalls":[)" + exec + "]}", "seccomp.architectures"));
-  EXPECT_TRUE(refused(R"({"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_VAX"],"syscalls":[)" + exec +
-                          "]}",
-                      "unknown architecture"));
+  EXPECT_TRUE(
+      refused(R"({"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_VAX"],"syscalls":[)" + exec + "]}",
+              "unknown architecture"));
   EXPECT_TRUE(refused(R"({"defaultAction":"SCMP_ACT_ERRNO",)" + arch + R"(,"syscalls":[]})", "seccomp.syscalls"));
-  EXPECT_TRUE(refused(R"({"defaultAction":"SCMP_ACT_ERRNO",)" + arch + R"(,"syscalls":[)" + exec + R"(],"x":1})",
-                      "seccomp.x"));
-  EXPECT_TRUE(refused(R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":0,)" + arch + R"(,"syscalls":[)" + exec +
-                          "]}",
-                      "seccomp.defaultErrnoRet"));
+  EXPECT_TRUE(
+      refused(R"({"defaultAction":"SCMP_ACT_ERRNO",)" + arch + R"(,"syscalls":[)" + exec + R"(],"x":1})", "seccomp.x"));
+  EXPECT_TRUE(
+      refused(R"({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":0,)" + arch + R"(,"syscalls":[)" + exec + "]}",
+              "seccomp.defaultErrnoRet"));
   auto with_rule = [&](const std::string& rule) {
     return R"({"defaultAction":"SCMP_ACT_ERRNO",)" + arch + R"(,"syscalls":[)" + exec + "," + rule + "]}";
   };
@@ -149,21 +179,27 @@ TEST(SeccompProfileTest, MalformedAndHostileProfilesAreRefusedNamingTheField) {
   EXPECT_TRUE(refused(with_rule(R"({"names":["read"],"action":"SCMP_ACT_ERRNO","errnoRet":5000})"), "errnoRet"));
   EXPECT_TRUE(refused(with_rule(R"({"names":["read"],"action":"SCMP_ACT_ALLOW","includes":{}})"),
                       "seccomp.syscalls[1].includes"));
-  EXPECT_TRUE(refused(with_rule(R"({"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":6,"value":0,"op":"SCMP_CMP_EQ"}]})"),
-                      "seccomp.syscalls[1].args[0].index"));
-  EXPECT_TRUE(refused(with_rule(R"({"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":-1,"op":"SCMP_CMP_EQ"}]})"),
-                      "args[0].value"));
-  EXPECT_TRUE(refused(with_rule(R"({"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"SCMP_CMP_LIKE"}]})"),
-                      "unknown operator"));
-  EXPECT_TRUE(refused(with_rule(R"({"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1e300,"op":"SCMP_CMP_EQ"}]})"),
-                      "args[0].value"));
+  EXPECT_TRUE(refused(
+      with_rule(R"({"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":6,"value":0,"op":"SCMP_CMP_EQ"}]})"),
+      "seccomp.syscalls[1].args[0].index"));
+  EXPECT_TRUE(refused(
+      with_rule(R"({"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":-1,"op":"SCMP_CMP_EQ"}]})"),
+      "args[0].value"));
+  EXPECT_TRUE(refused(
+      with_rule(R"({"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"SCMP_CMP_LIKE"}]})"),
+      "unknown operator"));
+  EXPECT_TRUE(refused(
+      with_rule(
+          R"({"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1e300,"op":"SCMP_CMP_EQ"}]})"),
+      "args[0].value"));
   std::string seven = "[";
   for (int i = 0; i < 7; ++i) seven += std::string(i ? "," : "") + R"({"index":0,"value":1,"op":"SCMP_CMP_EQ"})";
-  EXPECT_TRUE(refused(with_rule(R"({"names":["read"],"action":"SCMP_ACT_ALLOW","args":)" + seven + "]}"), "more than 6"));
+  EXPECT_TRUE(
+      refused(with_rule(R"({"names":["read"],"action":"SCMP_ACT_ALLOW","args":)" + seven + "]}"), "more than 6"));
   // Without execve no session could start: refused at load, not at the first session.
-  EXPECT_TRUE(refused(R"({"defaultAction":"SCMP_ACT_ERRNO",)" + arch +
-                          R"(,"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]})",
-                      "execve"));
+  EXPECT_TRUE(refused(
+      R"({"defaultAction":"SCMP_ACT_ERRNO",)" + arch + R"(,"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]})",
+      "execve"));
   // Deep nesting, too many rules, too many names, and oversized text.
   EXPECT_TRUE(refused(std::string(100000, '[') + std::string(100000, ']'), "seccomp profile"));
   std::string many = R"({"defaultAction":"SCMP_ACT_ERRNO",)" + arch + R"(,"syscalls":[)" + exec;
@@ -172,9 +208,9 @@ TEST(SeccompProfileTest, MalformedAndHostileProfilesAreRefusedNamingTheField) {
   std::string names = R"({"names":["execve")";
   for (int i = 0; i < 1100; ++i) names += R"(,"read")";
   EXPECT_TRUE(refused(with_rule(names + R"(],"action":"SCMP_ACT_ALLOW"})"), "more than 1024"));
-  EXPECT_TRUE(refused(with_rule(R"({"names":["read"],"action":"SCMP_ACT_ALLOW","comment":")" + std::string(300000, 'a') +
-                                R"("})"),
-                      "larger than"));
+  EXPECT_TRUE(refused(
+      with_rule(R"({"names":["read"],"action":"SCMP_ACT_ALLOW","comment":")" + std::string(300000, 'a') + R"("})"),
+      "larger than"));
 }
 
 TEST(SeccompProfileTest, LoadReadsAFileAndNamesItOnError) {
