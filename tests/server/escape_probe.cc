@@ -5,7 +5,8 @@
 //   "<name>: ESCAPED <detail>"      the attempt worked (the suite fails on any)
 // `xop-escape-probe fds` lists the open descriptors and the working directory at exec (the
 // CVE-2024-21626 class): "fds: 0,1,2" and "cwd: <path>". `xop-escape-probe all [cmd...]` runs
-// every attempt, then execs cmd (so that the session continues with a shell).
+// every attempt (only as pid 1 of a pid namespace: never on a host), then execs cmd (so that the
+// session continues with a shell).
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -264,6 +265,12 @@ int main(int argc, char** argv) {
   if (what == "fds") {
     fds();
   } else if (what == "all") {
+    // A safety net: the attempts are real (reboot, kexec_load, swapon, ...) and only a sandbox stops
+    // them, so they run only as the first process of a pid namespace, never on a host.
+    if (::getpid() != 1) {
+      std::fprintf(stderr, "xop-escape-probe: refusing: \"all\" runs only as pid 1 of a session\n");
+      return 3;
+    }
     fds();
     controls();
     all();
