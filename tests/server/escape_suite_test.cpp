@@ -327,7 +327,8 @@ TEST_F(EscapeSuiteTest, AttemptsFromInsideASessionFailAndStayContained) {
     ++n;
   };
   connect_attempt("host-loopback-daemon", "127.0.0.1", daemon.port());
-  for (size_t i = 0; i < host_ips.size(); ++i) connect_attempt("host-address-" + std::to_string(i), host_ips[i], daemon.port());
+  for (size_t i = 0; i < host_ips.size(); ++i)
+    connect_attempt("host-address-" + std::to_string(i), host_ips[i], daemon.port());
   uint16_t victim_host_port = 0;
   if (net_) {
     // The victim answers before the attack (so that "cannot reach it" below is the network's doing).
@@ -358,7 +359,9 @@ TEST_F(EscapeSuiteTest, AttemptsFromInsideASessionFailAndStayContained) {
       "ctl control-ip-show busybox ip addr show\n"
       // The host's file system: a file at / lands in the session's own disk (checked from outside);
       // the kernel's and devices' files are read-only or absent.
-      "echo pwned > /xop-host-marker-" + tag + " && echo host-marker-$((1+1))-written\n"
+      "echo pwned > /xop-host-marker-" +
+      tag +
+      " && echo host-marker-$((1+1))-written\n"
       "try write-proc-sys sh -c 'echo 3 > /proc/sys/vm/drop_caches'\n"
       "try write-sysrq sh -c 'echo h > /proc/sysrq-trigger'\n"
       "try sysctl-kernel busybox sysctl -w kernel.randomize_va_space=0\n"
@@ -373,22 +376,37 @@ TEST_F(EscapeSuiteTest, AttemptsFromInsideASessionFailAndStayContained) {
       "try busybox-insmod busybox insmod /bin/busybox\n"
       "busybox chroot / true && echo chroot-own-root-$((1+1))-works\n"  // chroot stays inside and is allowed
       // Spoofing on the bridge: another address, another MAC, gratuitous ARP for the victim.
-      "try ip-addr-add busybox ip addr add " + victim_addr + "/32 dev eth0\n"
+      "try ip-addr-add busybox ip addr add " +
+      victim_addr +
+      "/32 dev eth0\n"
       "try ip-link-mac busybox ip link set eth0 address 02:00:00:00:00:01\n"
       "try ip-route-add busybox ip route add 1.2.3.0/24 dev eth0\n"
-      "try arping-spoof busybox arping -c 1 -w 1 -U -s " + victim_addr + " -I eth0 " + victim_addr + "\n"
+      "try arping-spoof busybox arping -c 1 -w 1 -U -s " +
+      victim_addr + " -I eth0 " + victim_addr +
+      "\n"
       // Masked kernel files read as empty; /sys/firmware is an empty directory.
       "for p in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug; do\n"
       "  if [ -e $p ]; then echo masked:$p=$(wc -c < $p); else echo masked:$p=absent; fi; done\n"
       "echo masked:/sys/firmware=$(ls -A /sys/firmware | wc -l)\n"
+      // The bundle's rlimits and read-only /proc paths, as the session sees them.
+      "grep -E '^Max (core file size|open files|realtime priority|locked memory)' /proc/self/limits | "
+      "sed 's/  */ /g; s/^/limit:/'\n"
+      "for p in /proc/sys /proc/sysrq-trigger /proc/irq /proc/bus /proc/fs; do\n"
+      "  if [ -e $p ]; then echo \"ro:$p=$(grep \" $p \" /proc/self/mounts | tail -1 | cut -d' ' -f4 | cut -d, -f1)\";"
+      "  else echo ro:$p=absent; fi; done\n"
       // Host processes and other sessions: what this session sees.
       "echo proc-count=$(ls -d /proc/[0-9]* | wc -l)\n"
       "for f in /proc/[0-9]*/cmdline; do echo \"cmdline=$(head -c 60 $f | tr '\\0' ' ')\"; done\n"
       "echo secret-found=[$(find / -path /proc -prune -o -name 'victim-secret-*' -print 2>/dev/null)]\n"
-      "echo secret-grep=[$(grep -rl secret-" + tag + " /tmp /sys/fs/cgroup 2>/dev/null)]\n"
-      "echo cgroup-other=[$(find /sys/fs/cgroup -name '" + vid + "*' 2>/dev/null)]\n"
-      "echo cgroup-self=$(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max 2>/dev/null)\n"
-      + connects + "wait\n"
+      "echo secret-grep=[$(grep -rl secret-" +
+      tag +
+      " /tmp /sys/fs/cgroup 2>/dev/null)]\n"
+      "echo cgroup-other=[$(find /sys/fs/cgroup -name '" +
+      vid +
+      "*' 2>/dev/null)]\n"
+      "echo cgroup-self=$(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max 2>/dev/null)\n" +
+      connects +
+      "wait\n"
       "echo attacker-$((1+1))-done\n";
   auto attacker = create(spec({"/xop-escape-probe", "all", "/bin/sh", "-c", script}));
   ASSERT_TRUE(attacker) << attacker.error().message;
@@ -399,17 +417,61 @@ TEST_F(EscapeSuiteTest, AttemptsFromInsideASessionFailAndStayContained) {
 
   // Nothing got through, and every attempt reported.
   EXPECT_TRUE(escaped_lines(log).empty()) << ::testing::PrintToString(escaped_lines(log));
-  for (const char* a :
-       {"keyctl-add-key", "keyctl-join-session", "keyctl-read-user", "unshare-user", "unshare-mount", "unshare-net",
-        "clone-newuser", "clone3-newuser", "setns-host-net", "socket-raw-icmp", "socket-raw-ip", "socket-packet",
-        "socket-packet-dgram", "mount-tmpfs", "mount-proc", "mount-remount-sys-rw", "umount-proc-mask", "fsopen",
-        "pivot-root", "ptrace-attach-init", "ptrace-seize-init", "process-vm-readv-init", "init-module",
-        "finit-module", "delete-module", "kexec-load", "reboot", "clock-settime", "bpf", "perf-event-open",
-        "io-uring-setup", "userfaultfd", "open-by-handle-at", "iopl", "swapon", "mknod-host-disk", "sched-fifo",
-        "exe-write-1", "write-proc-sys", "write-sysrq", "sysctl-kernel", "sysctl-net", "write-sys-cgroup",
-        "write-sys-kernel", "mknod-busybox", "busybox-mount", "busybox-mount-bind", "busybox-unshare-user",
-        "busybox-nsenter", "busybox-insmod", "ip-addr-add", "ip-link-mac", "ip-route-add", "arping-spoof",
-        "host-loopback-daemon"}) {
+  for (const char* a : {"keyctl-add-key",
+                        "keyctl-join-session",
+                        "keyctl-read-user",
+                        "unshare-user",
+                        "unshare-mount",
+                        "unshare-net",
+                        "clone-newuser",
+                        "clone3-newuser",
+                        "setns-host-net",
+                        "socket-raw-icmp",
+                        "socket-raw-ip",
+                        "socket-packet",
+                        "socket-packet-dgram",
+                        "mount-tmpfs",
+                        "mount-proc",
+                        "mount-remount-sys-rw",
+                        "umount-proc-mask",
+                        "fsopen",
+                        "pivot-root",
+                        "ptrace-attach-init",
+                        "ptrace-seize-init",
+                        "process-vm-readv-init",
+                        "init-module",
+                        "finit-module",
+                        "delete-module",
+                        "kexec-load",
+                        "reboot",
+                        "clock-settime",
+                        "bpf",
+                        "perf-event-open",
+                        "io-uring-setup",
+                        "userfaultfd",
+                        "open-by-handle-at",
+                        "iopl",
+                        "swapon",
+                        "mknod-host-disk",
+                        "sched-fifo",
+                        "exe-write-1",
+                        "write-proc-sys",
+                        "write-sysrq",
+                        "sysctl-kernel",
+                        "sysctl-net",
+                        "write-sys-cgroup",
+                        "write-sys-kernel",
+                        "mknod-busybox",
+                        "busybox-mount",
+                        "busybox-mount-bind",
+                        "busybox-unshare-user",
+                        "busybox-nsenter",
+                        "busybox-insmod",
+                        "ip-addr-add",
+                        "ip-link-mac",
+                        "ip-route-add",
+                        "arping-spoof",
+                        "host-loopback-daemon"}) {
     const std::string r = result_of(log, a);
     EXPECT_EQ(r.rfind("blocked", 0), 0u) << a << ": [" << r << "]";
   }
@@ -418,9 +480,9 @@ TEST_F(EscapeSuiteTest, AttemptsFromInsideASessionFailAndStayContained) {
   EXPECT_NE(result_of(log, "clone3-newuser").find("ENOSYS"), std::string::npos);
   EXPECT_NE(result_of(log, "keyctl-add-key").find("EPERM"), std::string::npos);
   EXPECT_NE(result_of(log, "ptrace-attach-init").find("EPERM"), std::string::npos);
-  for (const char* c : {"control-socket-tcp", "control-socket-udp", "control-socket-netlink",
-                        "control-personality-query", "control-fork", "control-nc-own-loopback", "control-write-tmp",
-                        "control-ip-show"}) {
+  for (const char* c :
+       {"control-socket-tcp", "control-socket-udp", "control-socket-netlink", "control-personality-query",
+        "control-fork", "control-nc-own-loopback", "control-write-tmp", "control-ip-show"}) {
     EXPECT_EQ(result_of(log, c), "works") << c;
   }
   // A positive control: chroot into its own root (CAP_SYS_CHROOT is kept) works.
@@ -440,6 +502,16 @@ TEST_F(EscapeSuiteTest, AttemptsFromInsideASessionFailAndStayContained) {
   for ([[maybe_unused]] const auto& e : fs::directory_iterator("/sys/firmware")) ++host_firmware;
   std::printf("host /sys/firmware entries: %d\n", host_firmware);
   EXPECT_NE(log.find("masked:/sys/firmware=0\n"), std::string::npos) << log;
+  // Rlimits (soft and hard) and read-only /proc paths from inside.
+  for (const char* l : {"limit:Max core file size 0 0 bytes", "limit:Max open files 4096 4096 files",
+                        "limit:Max realtime priority 0 0", "limit:Max locked memory 8388608 8388608 bytes"}) {
+    EXPECT_NE(log.find(std::string(l) + " \n"), std::string::npos) << l;
+  }
+  for (const char* p : {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"}) {
+    // This kernel has no /proc/sysrq-trigger (no CONFIG_MAGIC_SYSRQ): expect what the host has.
+    const std::string want = std::string("ro:") + p + "=" + (fs::exists(p) ? "ro" : "absent") + "\n";
+    EXPECT_NE(log.find(want), std::string::npos) << want;
+  }
   // Only its own processes: a handful, none of them the host's (this test binary, runc, init).
   std::istringstream lines(log);
   int procs = -1;
