@@ -314,7 +314,8 @@ void add_server_command(CLI::App& app, CliState& st) {
   add_daemon_flags(cmd, server_config_table(&defaults), f.get());
   auto check_only = std::make_shared<bool>(false);
   cmd->add_flag("--check", *check_only,
-                "Check what this host offers a server (runtimes, cgroups, disks, network) and exit: 0 when ready");
+                "Check this host for real sessions (runtimes, cgroups, seccomp, disks, network, user namespaces) "
+                "and exit: 0 when ready");
 
   auto a = std::make_shared<StatusArgs>();
   auto* status_cmd = cmd->add_subcommand(

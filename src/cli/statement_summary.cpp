@@ -129,11 +129,11 @@ std::string records_csv(const StatementView& s) {
       "disk_bytes,net_bytes,claimed_micros,charged_micros,charged_credits,final\r\n";
   for (const auto& po : s.purchase_orders) {
     for (const auto& r : po.records) {
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_field(po.po_id),
-                         csv_field(po.server), csv_field(r.session), r.seq, r.period_start, r.period_end,
-                         utc_time(r.period_start), utc_time(r.period_end), r.used.cpu_ns, r.used.memory_byte_seconds,
-                         r.used.disk_bytes, r.used.net_bytes, r.amount, r.charged, credits_decimal(r.charged),
-                         r.final ? "true" : "false");
+      out +=
+          fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_field(po.po_id), csv_field(po.server),
+                      csv_field(r.session), r.seq, r.period_start, r.period_end, utc_time(r.period_start),
+                      utc_time(r.period_end), r.used.cpu_ns, r.used.memory_byte_seconds, r.used.disk_bytes,
+                      r.used.net_bytes, r.amount, r.charged, credits_decimal(r.charged), r.final ? "true" : "false");
     }
   }
   return out;

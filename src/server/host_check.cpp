@@ -3,11 +3,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 
 #include "core/file_util.h"
 #include "server/sandbox_process.h"
 #include "server/sandbox_runc.h"
+#include "server/seccomp_profile.h"
 #include "server/session_disk.h"
 #include "server/session_network.h"
 
@@ -40,7 +42,8 @@ std::string first_line(const std::vector<std::string>& argv) {
   return text.substr(0, text.find('\n'));
 }
 
-HostCheck runtime_check(const std::string& runtime, const Result<CgroupLayout>& layout, bool needed) {
+HostCheck runtime_check(const std::string& runtime, const Result<CgroupLayout>& layout, bool needed,
+                        std::string* version_out) {
   HostCheck c{"runtime " + runtime, false, needed, ""};
   const std::string path = find_program(runtime);
   if (path.empty()) {
@@ -48,6 +51,7 @@ HostCheck runtime_check(const std::string& runtime, const Result<CgroupLayout>& 
     return c;
   }
   const std::string version = first_line({path, "--version"});
+  *version_out = version;
   if (!layout) {
     c.detail = path + ": the cgroup layout is unknown";
     return c;
@@ -59,6 +63,49 @@ HostCheck runtime_check(const std::string& runtime, const Result<CgroupLayout>& 
 }
 
 }  // namespace
+
+std::pair<int, int> runtime_version_of(std::string_view text) {
+  // "runc version 1.1.5+ds1" or "crun version 1.8.1": the first digit run after "version ".
+  const auto at = text.find("version ");
+  if (at == std::string_view::npos) return {0, 0};
+  std::string_view v = text.substr(at + 8);
+  int major = 0;
+  int minor = 0;
+  auto r1 = std::from_chars(v.data(), v.data() + v.size(), major);
+  if (r1.ec != std::errc() || r1.ptr == v.data() + v.size() || *r1.ptr != '.') return {0, 0};
+  auto r2 = std::from_chars(r1.ptr + 1, v.data() + v.size(), minor);
+  if (r2.ec != std::errc()) return {0, 0};
+  return {major, minor};
+}
+
+UserNamespaceSupport user_namespace_support(std::string_view max_user_namespaces, std::string_view runtime_version) {
+  UserNamespaceSupport u;
+  std::string_view t = max_user_namespaces;
+  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.remove_suffix(1);
+  int64_t n = 0;
+  auto r = std::from_chars(t.data(), t.data() + t.size(), n);
+  u.kernel = !t.empty() && r.ec == std::errc() && r.ptr == t.data() + t.size() && n > 0;
+  u.max_namespaces = u.kernel ? n : 0;
+  const auto [major, minor] = runtime_version_of(runtime_version);
+  u.runtime_idmap = major > 1 || (major == 1 && minor >= 2);
+  std::string why;
+  if (!u.kernel) {
+    why = t.empty() ? "the kernel has no user namespaces (no /proc/sys/user/max_user_namespaces)"
+                    : "user namespaces are disabled (max_user_namespaces = " + std::string(t) + ")";
+  } else if (!u.runtime_idmap) {
+    why = "the kernel allows them (max_user_namespaces = " + std::to_string(n) +
+          "), but the runtime cannot id-map the session's root file system (needs runc >= 1.2; have " +
+          (major == 0 ? std::string("an unknown version") : std::to_string(major) + "." + std::to_string(minor)) +
+          "), and the image layers are owned by host uid 0";
+  } else {
+    why = "the kernel and runtime could, but XOP does not map sessions yet";
+  }
+  u.detail = "not used: " + why +
+             ". Fallback: a session's root is host uid 0 with 10 capabilities (none of SYS_ADMIN, NET_ADMIN, "
+             "NET_RAW, SYS_PTRACE, SYS_MODULE, MKNOD), no_new_privileges, the seccomp allow list and its own "
+             "pid/mount/ipc/uts/net namespaces";
+  return u;
+}
 
 std::string runtime_unavailable_reason(const std::string& runtime, const CgroupLayout& layout) {
   if (find_program(runtime).empty()) return runtime + " is not installed (not found on PATH)";
@@ -98,12 +145,22 @@ std::vector<HostCheck> check_host(const ServerConfig& cfg) {
   out.push_back(cg);
   std::string chosen = cfg.runtime;
   if (layout) chosen = choose_runtime(cfg.runtime, *layout);
-  out.push_back(runtime_check("runc", layout, real && chosen == "runc"));
-  out.push_back(runtime_check("crun", layout, real && chosen == "crun"));
+  std::string runc_version;
+  std::string crun_version;
+  out.push_back(runtime_check("runc", layout, real && chosen == "runc", &runc_version));
+  out.push_back(runtime_check("crun", layout, real && chosen == "crun", &crun_version));
   std::string in_use = chosen + " (runtime = \"" + cfg.runtime + "\"";
   if (cfg.runtime == "auto") in_use += chosen == "crun" ? ": crun works here" : ": crun does not work here, see above";
   out.push_back(HostCheck{"runtime in use", true, false, in_use + ")"});
   if (real) {
+    if (auto p = load_seccomp_profile(cfg.seccomp_profile); p) {
+      out.push_back(HostCheck{"seccomp", true, true,
+                              (cfg.seccomp_profile.empty() ? std::string("built-in profile") : cfg.seccomp_profile) +
+                                  ": " + std::to_string((*p)["syscalls"].size()) + " rules, unlisted calls " +
+                                  (*p)["defaultAction"].get<std::string>()});
+    } else {
+      out.push_back(HostCheck{"seccomp", false, true, p.error().message});
+    }
     auto disks = check_session_disk_support();
     out.push_back(HostCheck{
         "session disks", disks.has_value(), true,
@@ -128,11 +185,9 @@ std::vector<HostCheck> check_host(const ServerConfig& cfg) {
   out.push_back(HostCheck{"pidfd", pidfd >= 0, false,
                           pidfd >= 0 ? "pidfd_open works: exits are seen without polling"
                                      : "pidfd_open is missing (kernel < 5.3): exits are polled"});
-  auto userns = read_file_capped("/proc/sys/user/max_user_namespaces", 64);
-  const bool userns_ok = userns && !userns->empty() && userns->front() != '0';
-  out.push_back(HostCheck{"user namespaces", userns_ok, false,
-                          userns ? "max_user_namespaces " + userns->substr(0, userns->find('\n'))
-                                 : "no /proc/sys/user/max_user_namespaces"});
+  const auto max_ns = read_file_capped("/proc/sys/user/max_user_namespaces", 64);
+  const auto u = user_namespace_support(max_ns ? *max_ns : "", chosen == "crun" ? crun_version : runc_version);
+  out.push_back(HostCheck{"user namespaces", u.used, false, u.detail});
   return out;
 }
 

@@ -90,6 +90,8 @@ struct RuncOptions {
   std::string state_root;        // --root for the runtime
   std::string cgroup_root = "/sys/fs/cgroup";
   std::string cgroup_parent = "xop";  // sessions live under <parent>/<id>
+  // The seccomp allow list (server/seccomp_profile.h): a file, or empty for the built-in one.
+  std::string seccomp_profile;
   // The deadlines above; tests shorten them.
   std::chrono::milliseconds run_deadline = kRuntimeRunDeadline;
   std::chrono::milliseconds command_deadline = kRuntimeCommandDeadline;

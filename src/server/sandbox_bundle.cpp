@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "server/seccomp_profile.h"
+
 namespace xop {
 namespace {
 
@@ -17,93 +19,17 @@ bool valid_id(const std::string& id) {
 
 bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
 
-// Docker's default capability set minus CAP_MKNOD (device nodes), CAP_NET_RAW (raw sockets:
-// spoofing on a shared network) and CAP_SETFCAP (file capabilities).
+// The capabilities a session keeps (docs/operating.md "Sandbox hardening"): what ordinary
+// services need to run as root inside their own file system and drop to another user. Left out of
+// docker's default set: CAP_MKNOD (device nodes), CAP_NET_RAW (raw and packet sockets: spoofing on
+// the shared bridge), CAP_SETFCAP (file capabilities) and CAP_AUDIT_WRITE (the audit log is the
+// host's; nothing in a session needs to write to it).
 const char* const kCapabilities[] = {
-    "CAP_CHOWN",   "CAP_DAC_OVERRIDE",     "CAP_FSETID",     "CAP_FOWNER", "CAP_SETGID",      "CAP_SETUID",
-    "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",   "CAP_AUDIT_WRITE",
+    "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",     "CAP_SETGID",
+    "CAP_SETUID", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",
 };
 
-// System calls a workload never needs and that widen the kernel attack surface: kernel and
-// module administration, clock setting, keyrings, BPF/perf, mount API, handle-based opens,
-// cross-process memory access, io_uring (docker blocks it too). Unknown names are ignored by runc.
-const char* const kDeniedSyscalls[] = {
-    "acct",
-    "add_key",
-    "bpf",
-    "clock_adjtime",
-    "clock_settime",
-    "create_module",
-    "delete_module",
-    "finit_module",
-    "fsconfig",
-    "fsmount",
-    "fsopen",
-    "fspick",
-    "get_kernel_syms",
-    "init_module",
-    "io_uring_enter",
-    "io_uring_register",
-    "io_uring_setup",
-    "ioperm",
-    "iopl",
-    "kcmp",
-    "kexec_file_load",
-    "kexec_load",
-    "keyctl",
-    "lookup_dcookie",
-    "mount",
-    "mount_setattr",
-    "move_mount",
-    "name_to_handle_at",
-    "nfsservctl",
-    "open_by_handle_at",
-    "open_tree",
-    "perf_event_open",
-    "pivot_root",
-    "process_vm_readv",
-    "process_vm_writev",
-    "quotactl",
-    "quotactl_fd",
-    "reboot",
-    "request_key",
-    "setns",
-    "settimeofday",
-    "stime",
-    "swapoff",
-    "swapon",
-    "_sysctl",
-    "syslog",
-    "umount",
-    "umount2",
-    "unshare",
-    "uselib",
-    "userfaultfd",
-    "ustat",
-    "vm86",
-    "vm86old",
-};
-
-constexpr uint64_t kCloneNewUser = 0x10000000;
-
-Json seccomp_profile() {
-  Json syscalls = Json::array();
-  Json names = Json::array();
-  for (const char* s : kDeniedSyscalls) names.push_back(s);
-  syscalls.push_back({{"names", names}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}});
-  // clone(CLONE_NEWUSER): no user namespaces inside a session (clone3 cannot be filtered on its
-  // flags, so it fails with ENOSYS and libc falls back to clone).
-  syscalls.push_back(
-      {{"names", {"clone"}},
-       {"action", "SCMP_ACT_ERRNO"},
-       {"errnoRet", 1},
-       {"args",
-        {{{"index", 0}, {"value", kCloneNewUser}, {"valueTwo", kCloneNewUser}, {"op", "SCMP_CMP_MASKED_EQ"}}}}});
-  syscalls.push_back({{"names", {"clone3"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 38}});
-  return {{"defaultAction", "SCMP_ACT_ALLOW"},
-          {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
-          {"syscalls", syscalls}};
-}
+Json rlimit(const char* type, int64_t n) { return {{"type", type}, {"hard", n}, {"soft", n}}; }
 
 Json mount(const char* dest, const char* type, const char* source, std::initializer_list<const char*> options) {
   Json o = Json::array();
@@ -153,7 +79,7 @@ int64_t cpu_quota_us(int64_t cpu_millis) {
   return std::max(kMinCpuQuotaUs, cpu_millis * (kCpuPeriodUs / 1000));
 }
 
-Json make_runc_config(const SandboxSpec& spec, const std::string& cgroups_path) {
+Json make_runc_config(const SandboxSpec& spec, const std::string& cgroups_path, const Json* seccomp) {
   Json caps = Json::array();
   for (const char* c : kCapabilities) caps.push_back(c);
   Json env = Json::array();
@@ -169,7 +95,11 @@ Json make_runc_config(const SandboxSpec& spec, const std::string& cgroups_path) 
       {"cwd", spec.cwd},
       {"noNewPrivileges", true},
       {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}}},
-      {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", kNofileLimit}, {"soft", kNofileLimit}}}},
+      // The number of processes is the pids cgroup's (RLIMIT_NPROC counts per user across the
+      // whole host, and a session's root is the host's uid 0).
+      {"rlimits",
+       {rlimit("RLIMIT_NOFILE", kNofileLimit), rlimit("RLIMIT_CORE", 0), rlimit("RLIMIT_RTPRIO", 0),
+        rlimit("RLIMIT_MEMLOCK", kMemlockLimit)}},
   };
 
   Json mounts = Json::array({
@@ -197,10 +127,10 @@ Json make_runc_config(const SandboxSpec& spec, const std::string& cgroups_path) 
       {"namespaces", {{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}, netns}},
       {"cgroupsPath", cgroups_path},
       {"resources", resources},
-      {"seccomp", seccomp_profile()},
+      {"seccomp", seccomp != nullptr ? *seccomp : default_seccomp_profile().value_or(Json::object())},
       {"maskedPaths",
        {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-        "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"}},
+        "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi", "/sys/devices/virtual/powercap"}},
       // /sys/fs/cgroup: under cgroup v1 runc mounts a tmpfs there (read-write, whatever the cgroup
       // mount's options) to hold the read-only hierarchies; this makes the tmpfs read-only too.
       {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", "/sys/fs/cgroup"}},

@@ -18,6 +18,7 @@
 #include "server/sandbox.h"
 #include "server/sandbox_bundle.h"
 #include "server/sandbox_process.h"
+#include "server/seccomp_profile.h"
 
 namespace xop {
 namespace {
@@ -51,7 +52,8 @@ bool says_not_found(const CommandResult& r) {
 
 class RuncSandbox final : public Sandbox {
  public:
-  RuncSandbox(RuncOptions opts, CgroupLayout layout) : opts_(std::move(opts)), layout_(std::move(layout)) {}
+  RuncSandbox(RuncOptions opts, CgroupLayout layout, Json seccomp)
+      : opts_(std::move(opts)), layout_(std::move(layout)), seccomp_(std::move(seccomp)) {}
   // The driver's parent cgroup goes with it unless sessions still live there.
   ~RuncSandbox() override { remove_parent_cgroup_if_empty(layout_, opts_.cgroup_parent); }
   RuncSandbox(const RuncSandbox&) = delete;
@@ -75,7 +77,7 @@ class RuncSandbox final : public Sandbox {
     limits.block_device = block_device_of(spec.bundle_dir);
     XOP_RETURN_IF_ERROR(create_session_cgroup(layout_, rel, limits));
 
-    const Json config = make_runc_config(spec, "/" + rel + "/ctr");
+    const Json config = make_runc_config(spec, "/" + rel + "/ctr", &seccomp_);
     XOP_RETURN_IF_ERROR(write_file_atomic(spec.bundle_dir + "/config.json", config.dump(2)));
     const std::string pid_file = spec.bundle_dir + "/init.pid";
     const std::string exit_file = spec.bundle_dir + "/exit_code";
@@ -266,6 +268,7 @@ class RuncSandbox final : public Sandbox {
 
   RuncOptions opts_;
   CgroupLayout layout_;
+  Json seccomp_;  // linux.seccomp of every bundle
 };
 
 class FailedSandbox final : public Sandbox {
@@ -331,6 +334,7 @@ Result<std::unique_ptr<Sandbox>> open_runc_sandbox(RuncOptions opts) {
       opts.cgroup_parent.front() == '/') {
     return invalid("cgroup_parent must be a relative path without \"..\"");
   }
+  XOP_ASSIGN_OR_RETURN(Json seccomp, load_seccomp_profile(opts.seccomp_profile));
   XOP_ASSIGN_OR_RETURN(CgroupLayout layout, detect_cgroup_layout(opts.cgroup_root));
   if (auto why = runtime_layout_refusal(opts.runtime, layout); !why.empty()) {
     return make_error(ErrorCode::kUnavailable, why);
@@ -340,7 +344,8 @@ Result<std::unique_ptr<Sandbox>> open_runc_sandbox(RuncOptions opts) {
     fs::create_directories(opts.state_root, ec);
     if (ec) return make_error(ErrorCode::kInternal, opts.state_root + ": " + ec.message());
   }
-  return std::unique_ptr<Sandbox>(std::make_unique<RuncSandbox>(std::move(opts), std::move(layout)));
+  return std::unique_ptr<Sandbox>(
+      std::make_unique<RuncSandbox>(std::move(opts), std::move(layout), std::move(seccomp)));
 }
 
 std::string runtime_layout_refusal(const std::string& runtime, const CgroupLayout& layout) {

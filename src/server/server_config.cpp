@@ -47,6 +47,8 @@ ConfigTable server_config_table(ServerConfigInput* in) {
   t.add_number("longitude", &in->longitude, -180, 180, "Longitude in degrees");
   t.add_string("runtime", &c.runtime,
                "Sandbox runtime: auto (crun where this host allows it, else runc), runc, crun, or mock (tests only)");
+  t.add_string("seccomp_profile", &c.seccomp_profile,
+               "Seccomp allow list for sessions, OCI JSON (default: the built-in data/seccomp/default.json)");
   t.add_int("max_pids_per_session", kInt, &c.max_pids_per_session, 1, 1 << 22, "Most processes in one session");
   t.add_int("sample_interval_ms", kMs, &c.sample_interval_ms, 10, 60'000, "How often usage is sampled");
   t.add_int("charging_interval_ms", kMs, &c.charging_interval_ms, 100, 3'600'000,

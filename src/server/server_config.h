@@ -31,6 +31,9 @@ struct ServerConfig {
   std::string city;
   GeoPoint location;
   std::string runtime = "auto";  // "auto" (crun where the host allows it, else runc), "runc", "crun", "mock" (tests)
+  // The sessions' seccomp allow list (server/seccomp_profile.h); empty: the built-in
+  // data/seccomp/default.json. A profile that does not parse stops the server at start.
+  std::string seccomp_profile;
   Resources capacity{2000, 2LL << 30, 10LL << 30, 100'000'000};
   int64_t max_pids_per_session = 1024;
   int64_t capacity_pids = 32768;  // the sum of every live session's `pids` stays within this

@@ -20,6 +20,7 @@
 #include "server/cgroup.h"
 #include "server/charging_agent.h"
 #include "server/host_check.h"
+#include "server/seccomp_profile.h"
 #include "server/server_api.h"
 #include "server/session_disk.h"
 #include "server/session_manager.h"
@@ -263,8 +264,13 @@ Result<std::unique_ptr<XenoServer>> XenoServer::open(ServerConfig config, const 
   } else if (cfg.runtime == "mock") {
     impl->sandbox = make_mock_sandbox();
   } else {
+    // A broken seccomp profile stops the server here, not at the first session.
+    if (auto p = load_seccomp_profile(cfg.seccomp_profile); !p) {
+      return make_error(p.error().code, "server.seccomp_profile: " + p.error().message);
+    }
     RuncOptions ro;
     ro.runtime = cfg.runtime;
+    ro.seccomp_profile = cfg.seccomp_profile;
     ro.state_root = cfg.data_dir + "/runtime";
     // Distinct cgroup parents keep several servers on one host (xop dev) apart.
     ro.cgroup_parent = "xop-" + impl->server_id.substr(1, 12);

@@ -101,7 +101,8 @@ void expect_help_lists_keys(const std::string& daemon, const ConfigTable& t) {
   ASSERT_EQ(run.code, 0) << run.err;
   // Besides its keys' flags: help, the config file, and the global flags every verb takes (docs/cli.md).
   std::set<std::string> flags = {"--help", "--config", "--json", "--home", "--profile", "--log-level"};
-  if (daemon == "server") flags.insert("--check");  // checks the host and exits (docs/operating.md)
+  // A mode, not a key: `xop server --check` reports on the host and exits (docs/cli.md).
+  if (daemon == "server") flags.insert("--check");
   for (const auto& o : t.options()) {
     EXPECT_NE(run.out.find("[key: " + o.key + ","), std::string::npos) << daemon << " --help lacks key " << o.key;
     EXPECT_NE(run.out.find(o.flag), std::string::npos) << daemon << " --help lacks " << o.flag;

@@ -6,10 +6,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 
+#include "core/clock.h"
 #include "core/file_util.h"
 #include "server/sandbox_runc.h"
+#include "server/xeno_server.h"
+#include "support/test_support.h"
 
 namespace xop {
 namespace {
@@ -67,6 +72,63 @@ TEST(HostCheckTest, AutoTakesCrunOnlyWhereItWorks) {
   EXPECT_EQ(choose_runtime("mock", pure_v2()), "mock");
 }
 
+TEST(HostCheckTest, RuntimeVersionsAreRead) {
+  EXPECT_EQ(runtime_version_of("runc version 1.1.5+ds1"), std::make_pair(1, 1));
+  EXPECT_EQ(runtime_version_of("crun version 1.8.1\ncommit: x"), std::make_pair(1, 8));
+  EXPECT_EQ(runtime_version_of("runc version 1.2.0-rc.1"), std::make_pair(1, 2));
+  EXPECT_EQ(runtime_version_of(""), std::make_pair(0, 0));
+  EXPECT_EQ(runtime_version_of("runc version x.y"), std::make_pair(0, 0));
+  EXPECT_EQ(runtime_version_of("runc version 1"), std::make_pair(0, 0));
+  EXPECT_EQ(runtime_version_of("runc version 99999999999999999999.1"), std::make_pair(0, 0));
+}
+
+TEST(HostCheckTest, UserNamespacesAreDetectedButNeverUsedYet) {
+  const auto here = user_namespace_support("63936\n", "runc version 1.1.5+ds1");
+  EXPECT_TRUE(here.kernel);
+  EXPECT_EQ(here.max_namespaces, 63936);
+  EXPECT_FALSE(here.runtime_idmap);
+  EXPECT_FALSE(here.used);
+  EXPECT_NE(here.detail.find("needs runc >= 1.2; have 1.1"), std::string::npos) << here.detail;
+  EXPECT_NE(here.detail.find("Fallback"), std::string::npos) << here.detail;
+
+  const auto off = user_namespace_support("0\n", "runc version 1.1.5");
+  EXPECT_FALSE(off.kernel);
+  EXPECT_NE(off.detail.find("disabled (max_user_namespaces = 0)"), std::string::npos) << off.detail;
+  const auto absent = user_namespace_support("", "runc version 1.1.5");
+  EXPECT_FALSE(absent.kernel);
+  EXPECT_NE(absent.detail.find("no /proc/sys/user/max_user_namespaces"), std::string::npos) << absent.detail;
+  EXPECT_FALSE(user_namespace_support("-5", "").kernel);
+  EXPECT_FALSE(user_namespace_support("12abc", "").kernel);
+
+  const auto newer = user_namespace_support("100", "runc version 1.2.3");
+  EXPECT_TRUE(newer.kernel && newer.runtime_idmap);
+  EXPECT_FALSE(newer.used);  // no half-working mapping: not enabled until XOP maps sessions
+  EXPECT_NE(newer.detail.find("does not map sessions yet"), std::string::npos) << newer.detail;
+}
+
+TEST(HostCheckTest, ABrokenSeccompProfileFailsTheCheck) {
+  ServerConfig cfg;
+  cfg.runtime = "runc";
+  auto item = [](const std::vector<HostCheck>& v, const std::string& n) {
+    for (const auto& i : v) {
+      if (i.name == n) return i;
+    }
+    ADD_FAILURE() << "no item " << n;
+    return HostCheck{};
+  };
+  auto items = check_host(cfg);
+  EXPECT_TRUE(item(items, "seccomp").ok) << item(items, "seccomp").detail;
+  EXPECT_FALSE(item(items, "user namespaces").needed);
+  EXPECT_FALSE(item(items, "user namespaces").ok);  // not used: the report says why
+  cfg.seccomp_profile = "/nonexistent/seccomp.json";
+  items = check_host(cfg);
+  EXPECT_FALSE(item(items, "seccomp").ok);
+  EXPECT_TRUE(item(items, "seccomp").needed);
+  EXPECT_NE(item(items, "seccomp").detail.find("/nonexistent/seccomp.json"), std::string::npos)
+      << item(items, "seccomp").detail;
+  EXPECT_FALSE(host_ready(items));
+}
+
 TEST(HostCheckTest, TheVerdictNeedsEveryNeededCheckOnly) {
   EXPECT_TRUE(host_ready({{"a", true, true, ""}, {"b", false, false, "optional"}}));
   EXPECT_FALSE(host_ready({{"a", true, true, ""}, {"b", false, true, "needed"}}));
@@ -89,7 +151,7 @@ TEST(HostCheckTest, ARealRuntimeNeedsRootCgroupsItsRuntimeAndDisks) {
   cfg.runtime = "runc";
   std::map<std::string, HostCheck> by_name;
   for (const auto& c : check_host(cfg)) by_name[c.name] = c;
-  for (const char* n : {"root", "cgroups", "runtime runc", "session disks"}) {
+  for (const char* n : {"root", "cgroups", "runtime runc", "seccomp", "session disks"}) {
     ASSERT_TRUE(by_name.contains(n)) << n;
     EXPECT_TRUE(by_name[n].needed) << n;
   }
@@ -97,6 +159,36 @@ TEST(HostCheckTest, ARealRuntimeNeedsRootCgroupsItsRuntimeAndDisks) {
   EXPECT_FALSE(by_name["session network"].needed) << "without it sessions get loopback only";
   EXPECT_EQ(by_name["root"].ok, ::geteuid() == 0);
   EXPECT_EQ(by_name["runtime runc"].ok, !find_program("runc").empty()) << by_name["runtime runc"].detail;
+}
+
+}  // namespace
+}  // namespace xop
+
+namespace xop {
+namespace {
+
+// The server refuses to start with a seccomp profile it cannot parse, before it creates a bridge,
+// a disk or a session (the profile would otherwise fail every session at its start).
+TEST(HostCheckTest, TheServerRefusesToStartWithABrokenSeccompProfile) {
+  testing::TempDir t;
+  const std::string bad = t.file("seccomp.json");
+  std::ofstream(bad) << R"({"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"syscalls":[]})";
+  ServerConfig cfg;
+  cfg.data_dir = t.file("data");
+  std::filesystem::create_directories(cfg.data_dir);
+  cfg.key_file = cfg.data_dir + "/server.key";
+  cfg.corp_url = "http://127.0.0.1:1";
+  cfg.runtime = "runc";
+  cfg.network_enabled = false;
+  cfg.seccomp_profile = bad;
+  auto s = XenoServer::open(cfg, SystemClock::instance());
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(s.error().message.find("server.seccomp_profile: " + bad), std::string::npos) << s.error().message;
+  cfg.seccomp_profile = t.file("missing.json");
+  auto m = XenoServer::open(cfg, SystemClock::instance());
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().message.find("server.seccomp_profile"), std::string::npos) << m.error().message;
 }
 
 }  // namespace

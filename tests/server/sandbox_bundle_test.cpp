@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "server/sandbox_mock.h"
 
@@ -36,14 +37,23 @@ TEST(SandboxBundleTest, ConfigCarriesLimitsNamespacesAndPrivileges) {
   EXPECT_EQ(c["process"]["args"], Json({"/bin/sh", "-c", "echo hi"}));
   EXPECT_EQ(c["process"]["env"], Json({"PATH=/bin", "A=b=c"}));
   EXPECT_EQ(c["process"]["cwd"], "/tmp");
-  EXPECT_EQ(c["process"]["rlimits"][0]["type"], "RLIMIT_NOFILE");
+  std::map<std::string, int64_t> rlimits;
+  for (const auto& r : c["process"]["rlimits"]) {
+    EXPECT_EQ(r["soft"], r["hard"]) << r;
+    rlimits[r["type"]] = r["hard"];
+  }
+  EXPECT_EQ(rlimits, (std::map<std::string, int64_t>{{"RLIMIT_NOFILE", kNofileLimit},
+                                                     {"RLIMIT_CORE", 0},
+                                                     {"RLIMIT_RTPRIO", 0},
+                                                     {"RLIMIT_MEMLOCK", kMemlockLimit}}));
   EXPECT_EQ(c["root"]["path"], "/var/lib/xop/sessions/sess-1/rootfs");
   EXPECT_EQ(c["root"]["readonly"], false);
 
   const Json& caps = c["process"]["capabilities"]["bounding"];
   EXPECT_TRUE(contains(caps, "CAP_CHOWN"));
+  EXPECT_EQ(caps.size(), 10u);
   for (const char* bad : {"CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_SYS_PTRACE", "CAP_SYS_MODULE", "CAP_MKNOD",
-                          "CAP_NET_RAW", "CAP_SYS_RAWIO", "CAP_DAC_READ_SEARCH"}) {
+                          "CAP_NET_RAW", "CAP_SYS_RAWIO", "CAP_DAC_READ_SEARCH", "CAP_AUDIT_WRITE", "CAP_SETFCAP"}) {
     EXPECT_FALSE(contains(caps, bad)) << bad;
   }
   EXPECT_FALSE(c["process"]["capabilities"].contains("ambient"));
@@ -57,11 +67,17 @@ TEST(SandboxBundleTest, ConfigCarriesLimitsNamespacesAndPrivileges) {
   EXPECT_EQ(lx["resources"]["cpu"]["quota"], 50000);
   EXPECT_EQ(lx["resources"]["cpu"]["period"], 100000);
   EXPECT_EQ(lx["resources"]["pids"]["limit"], 64);
-  EXPECT_TRUE(contains(lx["maskedPaths"], "/proc/kcore"));
-  EXPECT_TRUE(contains(lx["readonlyPaths"], "/proc/sys"));
-  EXPECT_EQ(lx["seccomp"]["defaultAction"], "SCMP_ACT_ALLOW");
-  EXPECT_TRUE(contains(lx["seccomp"]["syscalls"][0]["names"], "kexec_load"));
-  EXPECT_TRUE(contains(lx["seccomp"]["syscalls"][0]["names"], "bpf"));
+  // The OCI runtime spec's default masked and read-only paths (and powercap: CVE-2020-8694).
+  for (const char* p :
+       {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi", "/sys/devices/virtual/powercap"}) {
+    EXPECT_TRUE(contains(lx["maskedPaths"], p)) << p;
+  }
+  for (const char* p : {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", "/sys/fs/cgroup"}) {
+    EXPECT_TRUE(contains(lx["readonlyPaths"], p)) << p;
+  }
+  EXPECT_FALSE(lx.contains("uidMappings"));  // no user namespace (docs/operating.md "Sandbox hardening")
+  EXPECT_EQ(lx["seccomp"]["defaultAction"], "SCMP_ACT_ERRNO");  // an allow list (SeccompProfileTest)
 
   bool sys_ro = false;
   for (const auto& m : c["mounts"]) {
