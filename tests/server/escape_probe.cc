@@ -226,6 +226,23 @@ void all() {
     p.sched_priority = 1;
     return static_cast<long>(::sched_setscheduler(0, SCHED_FIFO, &p));
   }());
+  // A 32-bit system call (int 0x80, ia32 getpid = 20) from this 64-bit process: the profile allows
+  // native calls only. In a child, since a refused architecture may kill the caller.
+  {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      long ret = 20;
+      asm volatile("int $0x80" : "+a"(ret) : : "memory");
+      std::printf("ia32-getpid: %s ret=%ld\n", ret > 0 ? "ESCAPED" : "blocked", ret);
+      std::fflush(stdout);
+      ::_exit(0);
+    }
+    const int st = pid > 0 ? child_exit(pid) : 0;
+    if (pid > 0 && WIFSIGNALED(st)) {
+      std::printf("ia32-getpid: blocked signal %d\n", WTERMSIG(st));
+      std::fflush(stdout);
+    }
+  }
   // The runtime binary through /proc/<pid>/exe (CVE-2019-5736): every process this session can
   // see, for writing, directly and through an O_PATH descriptor.
   if (DIR* d = ::opendir("/proc")) {
