@@ -17,6 +17,12 @@
 
 namespace xop {
 
+// How long one phase of a start took, for the start benchmark's breakdown.
+struct TimedPhase {
+  std::string name;
+  int64_t ns = 0;
+};
+
 struct SandboxSpec {
   std::string id;          // the session id; unique per host
   std::string bundle_dir;  // a directory the driver may write its bundle into
@@ -35,6 +41,8 @@ struct SandboxSpec {
   std::string log_path;                      // the workload's stdout and stderr go here (and log_path.1 once rotated)
   int64_t log_max_bytes = 8LL << 20;         // both log files together stay within this
   int64_t log_rate_bytes_per_s = 1LL << 20;  // output is read no faster (the writer blocks)
+  // When set (not owned), start() appends how long its phases took.
+  std::vector<TimedPhase>* phases = nullptr;
 };
 
 enum class SandboxState { kRunning, kPaused, kStopped };

@@ -40,6 +40,22 @@ std::string tail_of_file(const std::string& path, size_t max) {
   return s;
 }
 
+// Appends the time since the previous mark to `out` (when set) under each mark's name.
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(std::vector<TimedPhase>* out) : out_(out), last_(std::chrono::steady_clock::now()) {}
+  void mark(const char* name) {
+    if (out_ == nullptr) return;
+    const auto now = std::chrono::steady_clock::now();
+    out_->push_back(TimedPhase{name, std::chrono::duration_cast<std::chrono::nanoseconds>(now - last_).count()});
+    last_ = now;
+  }
+
+ private:
+  std::vector<TimedPhase>* out_;
+  std::chrono::steady_clock::time_point last_;
+};
+
 bool runtime_is_crun(const std::string& runtime) { return fs::path(runtime).filename() == "crun"; }
 
 // A container the runtime does not know: its state/kill/delete error says so.
@@ -66,6 +82,7 @@ class RuncSandbox final : public Sandbox {
     if (ec) return make_error(ErrorCode::kInternal, spec.bundle_dir + ": " + ec.message());
     if (!fs::is_directory(spec.rootfs, ec)) return invalid("sandbox rootfs " + spec.rootfs + " is not a directory");
 
+    PhaseTimer timer(spec.phases);
     const std::string rel = session_rel(spec.id);
     CgroupLimits limits;
     limits.memory_bytes = spec.reserved.memory_bytes;
@@ -74,6 +91,7 @@ class RuncSandbox final : public Sandbox {
     limits.pids = spec.pids_limit;
     limits.block_device = block_device_of(spec.bundle_dir);
     XOP_RETURN_IF_ERROR(create_session_cgroup(layout_, rel, limits));
+    timer.mark("cgroup");
 
     const Json config = make_runc_config(spec, "/" + rel + "/ctr");
     XOP_RETURN_IF_ERROR(write_file_atomic(spec.bundle_dir + "/config.json", config.dump(2)));
@@ -83,6 +101,7 @@ class RuncSandbox final : public Sandbox {
     fs::remove(pid_file, ec);
     fs::remove(exit_file, ec);
     fs::remove(runtime_log, ec);
+    timer.mark("bundle");
 
     std::vector<std::string> argv = base_argv();
     argv.insert(argv.end(), {"--log", runtime_log, "run", "--detach", "--no-new-keyring", "--pid-file", pid_file,
@@ -91,6 +110,7 @@ class RuncSandbox final : public Sandbox {
     out_limits.max_bytes = spec.log_max_bytes;
     out_limits.rate_bytes_per_s = spec.log_rate_bytes_per_s;
     auto code = spawn_with_shim(argv, spec.log_path, pid_file, exit_file, opts_.run_deadline, out_limits);
+    timer.mark("runtime");
     if (!code || *code != 0) {
       std::string why = code ? tail_of_file(runtime_log, 2000) : code.error().message;
       if (why.empty()) why = tail_of_file(spec.log_path, 2000);

@@ -311,6 +311,7 @@ Status SessionManager::recover() {
 }
 
 Result<SessionView> SessionManager::create(const std::string& user, const CreateSessionRequest& req) {
+  const auto create_began = std::chrono::steady_clock::now();
   const TimeMs now = clock_.now_ms();
   XOP_ASSIGN_OR_RETURN(auto po, verify_purchase_order(req.purchase_order, corp_key_));
   if (po.server != opts_.server_id)
@@ -391,17 +392,29 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
   sb.env = image.env;
   for (const auto& [k, v] : spec.env) sb.env.push_back(k + "=" + v);
   sb.cwd = image.working_dir.empty() ? "/" : image.working_dir;
+  std::vector<TimedPhase> phases;
+  auto last = create_began;
+  auto mark = [&](const char* name) {
+    const auto t = std::chrono::steady_clock::now();
+    phases.push_back(TimedPhase{name, std::chrono::duration_cast<std::chrono::nanoseconds>(t - last).count()});
+    last = t;
+  };
+  mark("admission");  // PO and image checks, capacity, the row inserted
+  sb.phases = &phases;
   Status started = [&]() -> Status {
     if (ec) return make_error(ErrorCode::kInternal, "cannot create session directory: " + ec.message());
     if (sb.args.empty()) return invalid("the image has no entrypoint or cmd and the spec gives no command");
     if (opts_.loop_disks) {
       XOP_RETURN_IF_ERROR(create_session_disk(live->dir, held(spec).disk_bytes));
+      mark("disk");
     }
     if (live->net) {
       XOP_RETURN_IF_ERROR(opts_.network->setup(*live->net));
       sb.netns_path = SessionNetwork::netns_path(*live->net);
+      mark("network");
     }
     XOP_ASSIGN_OR_RETURN(sb.rootfs, images_.prepare_rootfs(spec.image, disk_dir(live->dir)));
+    mark("rootfs");
     std::optional<std::string> passwd;
     if (!image.user.empty()) {
       XOP_ASSIGN_OR_RETURN(passwd, read_file_in_root(sb.rootfs, "/etc/passwd", kMaxAccountFileBytes));
@@ -415,7 +428,10 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
     }
     // HOME as runc and docker set it, unless the image's Env or the spec's env gives one.
     if (!has_env(sb.env, "HOME")) sb.env.push_back("HOME=" + resolve_image_home(image.user, passwd));
-    return sandbox_.start(sb);
+    mark("user");
+    auto st = sandbox_.start(sb);
+    last = std::chrono::steady_clock::now();
+    return st;
   }();
 
   std::lock_guard lock(mu_);
@@ -436,7 +452,10 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
   save_row_locked(*live);
   XOP_LOGN_INFO("server", "session {} running for {} ({} cpu_millis, {} memory_bytes)", live->row.id, user,
                 spec.resources.cpu_millis, spec.resources.memory_bytes);
-  return view_locked(*live);
+  mark("record");
+  SessionView v = view_locked(*live);
+  v.start_phases = std::move(phases);
+  return v;
 }
 
 Status SessionManager::write_record_locked(Live& s, TimeMs now, bool final) {
