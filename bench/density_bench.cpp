@@ -183,10 +183,8 @@ void BM_Density(benchmark::State& state) {
     state.counters["sessions"] = total;
     state.counters["shims"] = static_cast<double>(b.shims.size() - std::min(b.shims.size(), shims_before));
     state.counters["idle_cpu_percent_of_core"] = 100.0 * (static_cast<double>(ticks) / hz) / wall_s;
-    state.counters["rss_per_session_kib"] =
-        static_cast<double>(b.self.rss_kib - base.self.rss_kib + shim_rss) / total;
-    state.counters["pss_per_session_kib"] =
-        static_cast<double>(b.self.pss_kib - base.self.pss_kib + shim_pss) / total;
+    state.counters["rss_per_session_kib"] = static_cast<double>(b.self.rss_kib - base.self.rss_kib + shim_rss) / total;
+    state.counters["pss_per_session_kib"] = static_cast<double>(b.self.pss_kib - base.self.pss_kib + shim_pss) / total;
     state.counters["daemon_rss_growth_kib"] = static_cast<double>(b.self.rss_kib - base.self.rss_kib);
     state.counters["shim_rss_kib_each"] = b.shims.empty() ? 0 : static_cast<double>(shim_rss) / b.shims.size();
     state.counters["shim_pss_kib_each"] = b.shims.empty() ? 0 : static_cast<double>(shim_pss) / b.shims.size();

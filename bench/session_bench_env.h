@@ -112,7 +112,9 @@ class SessionBenchEnv {
   }
   ~SessionBenchEnv() {
     if (manager_) manager_->stop_all("bench over");
+    const bool left = manager_ && manager_->live_count() > 0;
     manager_.reset();
+    if (network_) network_->shutdown(left);  // the bridge and chains go with the last session
     network_.reset();
     sandbox_.reset();
     std::error_code ec;
@@ -162,6 +164,10 @@ class SessionBenchEnv {
     ro.runtime = runtime;
     ro.state_root = dir_ + "/runtime";
     ro.cgroup_parent = cgroup_parent_;
+    // The shim as the server runs it: through the xop-shim launcher; XOP_BENCH_SHIM=fork keeps it
+    // a fork of this process (for comparison).
+    const char* shim = std::getenv("XOP_BENCH_SHIM");
+    ro.shim_launcher = shim != nullptr && std::string(shim) == "fork" ? "none" : XOP_SHIM_LAUNCHER;
     XOP_ASSIGN_OR_RETURN(sandbox_, open_runc_sandbox(ro));
     XOP_ASSIGN_OR_RETURN(images_, ImageStore::open(dir_ + "/images", ImageStoreOptions{}, &SystemClock::instance()));
     XOP_ASSIGN_OR_RETURN(OciLayout layout, read_oci_layout(XOP_BENCH_IMAGE, dir_ + "/scratch"));

@@ -120,8 +120,8 @@ class BareRuntime {
   }
   // "run --detach" of a prepared bundle; true when it succeeded.
   bool run(const std::string& id) {
-    const int rc = run_quiet({env_.runtime(), "--root", root_ + "/rt", "run", "--detach", "--no-new-keyring", "--bundle",
-                              root_ + "/b/" + id, id});
+    const int rc = run_quiet({env_.runtime(), "--root", root_ + "/rt", "run", "--detach", "--no-new-keyring",
+                              "--bundle", root_ + "/b/" + id, id});
     std::lock_guard lock(mu_);
     started_.push_back(id);
     return rc == 0;
@@ -223,7 +223,8 @@ void BM_SessionStart(benchmark::State& state, const std::string& driver) {
     for (int i = 0; i < n; ++i) bare.prepare("bare-c" + std::to_string(i));
     auto bare_con = concurrently(n, [&](int i) { return bare.run("bare-c" + std::to_string(i)); });
     bare.remove_all();
-    auto plat_con = concurrently(n, [&](int) { return env->manager().create(env->user_id(), env->request()).has_value(); });
+    auto plat_con =
+        concurrently(n, [&](int) { return env->manager().create(env->user_id(), env->request()).has_value(); });
     stop_all(*env);
     set_counters(state, "concurrent_", bare_con, plat_con);
 

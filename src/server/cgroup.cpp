@@ -192,6 +192,17 @@ Result<CgroupLayout> detect_cgroup_layout(const std::string& root) {
   return l;
 }
 
+Status set_cgroup_cpu_quota(const CgroupLayout& layout, const std::string& rel, int64_t quota_us, int64_t period_us) {
+  if (quota_us <= 0 || period_us <= 0) return invalid("cpu quota and period must be positive");
+  if (layout.mode == CgroupMode::kV2) {
+    return write_text(layout.v2_dir + "/" + rel + "/cpu.max",
+                      std::to_string(quota_us) + " " + std::to_string(period_us));
+  }
+  const std::string dir = layout.v1.at("cpu") + "/" + rel;
+  XOP_RETURN_IF_ERROR(write_text(dir + "/cpu.cfs_period_us", std::to_string(period_us)));
+  return write_text(dir + "/cpu.cfs_quota_us", std::to_string(quota_us));
+}
+
 Status create_session_cgroup(const CgroupLayout& layout, const std::string& rel, const CgroupLimits& limits) {
   if (layout.mode == CgroupMode::kV2) {
     // Enable the controllers at every level above the container, from the root down.

@@ -61,6 +61,11 @@ struct CgroupLimits {
 // enables +cpu +memory +pids +io down the path. Idempotent.
 Status create_session_cgroup(const CgroupLayout& layout, const std::string& rel, const CgroupLimits& limits);
 
+// Sets the CFS quota of the cgroup "<rel>" (v1 cpu.cfs_period_us + cpu.cfs_quota_us, v2
+// cpu.max). The runc driver applies a session's quota this way once its runtime finished setting
+// the container up, so that a tiny reservation does not throttle the runtime itself.
+Status set_cgroup_cpu_quota(const CgroupLayout& layout, const std::string& rel, int64_t quota_us, int64_t period_us);
+
 // Cumulative counters of the session cgroup (includes its exited children).
 struct CgroupUsage {
   int64_t cpu_ns = 0;

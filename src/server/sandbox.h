@@ -98,6 +98,10 @@ struct RuncOptions {
   std::string state_root;        // --root for the runtime
   std::string cgroup_root = "/sys/fs/cgroup";
   std::string cgroup_parent = "xop";  // sessions live under <parent>/<id>
+  // The per-session shim's launcher (sandbox_process.h, spawn_with_shim): empty finds xop-shim
+  // next to the running program (default_shim_launcher()), and without one, or with "none", the
+  // shim stays a fork of the daemon (same behaviour, more memory per session).
+  std::string shim_launcher;
   // The deadlines above; tests shorten them.
   std::chrono::milliseconds run_deadline = kRuntimeRunDeadline;
   std::chrono::milliseconds command_deadline = kRuntimeCommandDeadline;

@@ -643,17 +643,60 @@ Result<std::string> SessionManager::logs(const std::string& user, const std::str
 }
 
 void SessionManager::sample_all() {
-  std::lock_guard lock(mu_);
-  const TimeMs now = clock_.now_ms();
-  for (auto& [id, s] : sessions_) {
-    if (!s->live() && !s->busy && !s->files_removed && now - s->row.stopped_at >= opts_.log_retention_ms) {
-      remove_files_locked(*s, /*logs=*/true);
-      continue;
+  // What to read, under the lock; the reads (kernel counters, the driver's status) outside it, so
+  // that a create or a stop never waits for a sampling round; the results under the lock again,
+  // for the sessions that are still running or frozen and not being started or stopped.
+  struct Reading {
+    std::string id;
+    std::string dir;
+    std::optional<SessionNet> net;
+    Result<UsageSample> sample = UsageSample{};
+    Result<SandboxStatus> status = SandboxStatus{};
+    std::optional<int64_t> disk_written;
+  };
+  std::vector<Reading> readings;
+  TimeMs now = 0;
+  {
+    std::lock_guard lock(mu_);
+    now = clock_.now_ms();
+    for (auto& [id, s] : sessions_) {
+      if (!s->live() && !s->busy && !s->files_removed && now - s->row.stopped_at >= opts_.log_retention_ms) {
+        remove_files_locked(*s, /*logs=*/true);
+        continue;
+      }
+      if ((s->row.state != "running" && s->row.state != "frozen") || s->busy) continue;
+      Reading r;
+      r.id = id;
+      r.dir = s->dir;
+      r.net = s->net;
+      readings.push_back(std::move(r));
     }
-    if ((s->row.state != "running" && s->row.state != "frozen") || s->busy) continue;
-    auto sample = sample_locked(*s, /*final=*/false);
-    if (sample) s->meter.add(now, *sample);
-    auto st = sandbox_.status(id);
+  }
+  for (auto& r : readings) {
+    r.sample = sandbox_.sample(r.id);
+    if (r.sample && r.net && opts_.network != nullptr) {
+      if (auto b = opts_.network->bytes(*r.net)) r.sample->net_bytes = std::max(r.sample->net_bytes, *b);
+    }
+    if (r.sample && opts_.loop_disks) {
+      if (auto w = session_disk_written_bytes(r.dir, /*final=*/false)) r.disk_written = *w;
+    }
+    r.status = sandbox_.status(r.id);
+  }
+  std::lock_guard lock(mu_);
+  for (auto& r : readings) {
+    auto it = sessions_.find(r.id);
+    if (it == sessions_.end()) continue;
+    Live* s = it->second.get();
+    if ((s->row.state != "running" && s->row.state != "frozen") || s->busy) continue;  // changed meanwhile
+    if (r.sample) {
+      UsageSample u = *r.sample;
+      if (opts_.loop_disks) {
+        if (r.disk_written) s->disk_written = std::max(s->disk_written, *r.disk_written);
+        u.disk_bytes = u.disk_read_bytes + s->disk_written;
+      }
+      s->meter.add(now, u);
+    }
+    const auto& st = r.status;
     if (st && st->state == SandboxState::kStopped) {
       if (!st->exit_code) {
         const auto t = std::chrono::steady_clock::now();
