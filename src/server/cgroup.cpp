@@ -267,19 +267,23 @@ Result<CgroupUsage> read_session_usage(const CgroupLayout& layout, const std::st
   CgroupUsage u;
   if (layout.mode == CgroupMode::kV2) {
     const std::string dir = layout.v2_dir + "/" + rel;
-    if (!exists(dir)) return make_error(ErrorCode::kNotFound, "cgroup " + rel + " does not exist");
-    XOP_ASSIGN_OR_RETURN(std::string cpu, read_text(dir + "/cpu.stat"));
+    auto cpu_text = read_text(dir + "/cpu.stat");
+    if (!cpu_text) return make_error(ErrorCode::kNotFound, "cgroup " + rel + " does not exist");
+    const std::string& cpu = *cpu_text;
     XOP_ASSIGN_OR_RETURN(u.cpu_ns, parse_v2_cpu_usage_ns(cpu));
     XOP_ASSIGN_OR_RETURN(std::string mem, read_text(dir + "/memory.current"));
     XOP_ASSIGN_OR_RETURN(u.memory_bytes, parse_cgroup_int(mem));
     if (auto io = read_text(dir + "/io.stat")) {
       XOP_ASSIGN_OR_RETURN(u.disk_bytes, parse_v2_io_bytes(*io));
+      u.io_text = std::move(*io);
     }
     return u;
   }
+  // One open per counter and no stat first: this runs per session per sample.
   const std::string cpuacct = layout.v1.at("cpuacct") + "/" + rel;
-  if (!exists(cpuacct)) return make_error(ErrorCode::kNotFound, "cgroup " + rel + " does not exist");
-  XOP_ASSIGN_OR_RETURN(std::string cpu, read_text(cpuacct + "/cpuacct.usage"));
+  auto cpu_text = read_text(cpuacct + "/cpuacct.usage");
+  if (!cpu_text) return make_error(ErrorCode::kNotFound, "cgroup " + rel + " does not exist");
+  const std::string& cpu = *cpu_text;
   XOP_ASSIGN_OR_RETURN(u.cpu_ns, parse_cgroup_int(cpu));
   XOP_ASSIGN_OR_RETURN(std::string mem, read_text(layout.v1.at("memory") + "/" + rel + "/memory.usage_in_bytes"));
   XOP_ASSIGN_OR_RETURN(u.memory_bytes, parse_cgroup_int(mem));
@@ -287,6 +291,7 @@ Result<CgroupUsage> read_session_usage(const CgroupLayout& layout, const std::st
     // The _recursive file includes the container's cgroup, also after it was deleted.
     if (auto io = read_text(it->second + "/" + rel + "/blkio.throttle.io_service_bytes_recursive")) {
       XOP_ASSIGN_OR_RETURN(u.disk_bytes, parse_v1_blkio_total(*io));
+      u.io_text = std::move(*io);
     }
   }
   return u;

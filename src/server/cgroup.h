@@ -71,6 +71,7 @@ struct CgroupUsage {
   int64_t cpu_ns = 0;
   int64_t memory_bytes = 0;  // current level
   int64_t disk_bytes = 0;    // read + written
+  std::string io_text;       // the file disk_bytes came from (v1 blkio recursive, v2 io.stat), for the read part
 };
 // kNotFound when the session cgroup does not exist.
 Result<CgroupUsage> read_session_usage(const CgroupLayout& layout, const std::string& rel);

@@ -241,7 +241,7 @@ class RuncSandbox final : public Sandbox {
     s.cpu_ns = u.cpu_ns;
     s.memory_bytes = u.memory_bytes;
     s.disk_bytes = u.disk_bytes;
-    s.disk_read_bytes = std::min(read_bytes(id), s.disk_bytes);
+    s.disk_read_bytes = std::min(parse_disk_read_bytes(u.io_text).value_or(0), s.disk_bytes);
     s.net_bytes = 0;  // no veth yet: the session has loopback only
     return s;
   }
@@ -312,21 +312,6 @@ class RuncSandbox final : public Sandbox {
       if (n && *n <= INT64_MAX - total) total += *n;
     }
     return total;
-  }
-
-  // The read part of the session's disk bytes (0 when unreadable).
-  [[nodiscard]] int64_t read_bytes(const std::string& id) const {
-    std::string file;
-    if (layout_.mode == CgroupMode::kV2) {
-      file = layout_.v2_dir + "/" + session_rel(id) + "/io.stat";
-    } else if (auto it = layout_.v1.find("blkio"); it != layout_.v1.end()) {
-      file = it->second + "/" + session_rel(id) + "/blkio.throttle.io_service_bytes_recursive";
-    } else {
-      return 0;
-    }
-    auto text = read_file_capped(file, 1 << 20);
-    if (!text) return 0;
-    return parse_disk_read_bytes(*text).value_or(0);
   }
 
   static std::optional<int> read_exit_code(const std::string& path) {
