@@ -435,6 +435,11 @@ Result<std::unique_ptr<Sandbox>> open_runc_sandbox(RuncOptions opts) {
   }
   if (opts.shim_launcher.empty()) {
     opts.shim_launcher = default_shim_launcher();
+    if (opts.shim_launcher.empty()) {
+      XOP_LOGN_WARN("server",
+                    "sandbox: no xop-shim next to this program; session monitors stay forks of the daemon (more "
+                    "memory per session)");
+    }
   } else if (opts.shim_launcher == "none") {
     opts.shim_launcher.clear();
   }
