@@ -61,7 +61,7 @@ Result<std::string> read_file_capped(const std::string& path, size_t max_bytes) 
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (!ec && size <= max_bytes) text.reserve(static_cast<size_t>(size));
-  std::array<char, 64 * 1024> chunk{};
+  std::array<char, 64 * 1024> chunk;  // not zero-filled: read() fills what is used
   while (in) {
     in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
     const auto n = static_cast<size_t>(in.gcount());

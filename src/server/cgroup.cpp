@@ -1,5 +1,6 @@
 #include "server/cgroup.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -30,12 +31,21 @@ bool exists(const std::string& p) {
   return fs::exists(p, ec);
 }
 
+// Reads a counter file (at most kMaxCounterFile bytes). Called per session per sample: small
+// reads into a stack buffer, nothing allocated up front (a zero-filled 1 MiB string per read was
+// most of the idle server's CPU).
 Result<std::string> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorCode::kNotFound, path + ": cannot open");
-  std::string out(kMaxCounterFile, '\0');
-  in.read(out.data(), static_cast<std::streamsize>(out.size()));
-  out.resize(static_cast<size_t>(in.gcount()));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return make_error(ErrorCode::kNotFound, path + ": cannot open");
+  std::string out;
+  char buf[4096];
+  while (out.size() < kMaxCounterFile) {
+    const ssize_t n = ::read(fd, buf, std::min(sizeof buf, kMaxCounterFile - out.size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
   return out;
 }
 
@@ -192,6 +202,17 @@ Result<CgroupLayout> detect_cgroup_layout(const std::string& root) {
   return l;
 }
 
+Status set_cgroup_cpu_quota(const CgroupLayout& layout, const std::string& rel, int64_t quota_us, int64_t period_us) {
+  if (quota_us <= 0 || period_us <= 0) return invalid("cpu quota and period must be positive");
+  if (layout.mode == CgroupMode::kV2) {
+    return write_text(layout.v2_dir + "/" + rel + "/cpu.max",
+                      std::to_string(quota_us) + " " + std::to_string(period_us));
+  }
+  const std::string dir = layout.v1.at("cpu") + "/" + rel;
+  XOP_RETURN_IF_ERROR(write_text(dir + "/cpu.cfs_period_us", std::to_string(period_us)));
+  return write_text(dir + "/cpu.cfs_quota_us", std::to_string(quota_us));
+}
+
 Status create_session_cgroup(const CgroupLayout& layout, const std::string& rel, const CgroupLimits& limits) {
   if (layout.mode == CgroupMode::kV2) {
     // Enable the controllers at every level above the container, from the root down.
@@ -246,19 +267,23 @@ Result<CgroupUsage> read_session_usage(const CgroupLayout& layout, const std::st
   CgroupUsage u;
   if (layout.mode == CgroupMode::kV2) {
     const std::string dir = layout.v2_dir + "/" + rel;
-    if (!exists(dir)) return make_error(ErrorCode::kNotFound, "cgroup " + rel + " does not exist");
-    XOP_ASSIGN_OR_RETURN(std::string cpu, read_text(dir + "/cpu.stat"));
+    auto cpu_text = read_text(dir + "/cpu.stat");
+    if (!cpu_text) return make_error(ErrorCode::kNotFound, "cgroup " + rel + " does not exist");
+    const std::string& cpu = *cpu_text;
     XOP_ASSIGN_OR_RETURN(u.cpu_ns, parse_v2_cpu_usage_ns(cpu));
     XOP_ASSIGN_OR_RETURN(std::string mem, read_text(dir + "/memory.current"));
     XOP_ASSIGN_OR_RETURN(u.memory_bytes, parse_cgroup_int(mem));
     if (auto io = read_text(dir + "/io.stat")) {
       XOP_ASSIGN_OR_RETURN(u.disk_bytes, parse_v2_io_bytes(*io));
+      u.io_text = std::move(*io);
     }
     return u;
   }
+  // One open per counter and no stat first: this runs per session per sample.
   const std::string cpuacct = layout.v1.at("cpuacct") + "/" + rel;
-  if (!exists(cpuacct)) return make_error(ErrorCode::kNotFound, "cgroup " + rel + " does not exist");
-  XOP_ASSIGN_OR_RETURN(std::string cpu, read_text(cpuacct + "/cpuacct.usage"));
+  auto cpu_text = read_text(cpuacct + "/cpuacct.usage");
+  if (!cpu_text) return make_error(ErrorCode::kNotFound, "cgroup " + rel + " does not exist");
+  const std::string& cpu = *cpu_text;
   XOP_ASSIGN_OR_RETURN(u.cpu_ns, parse_cgroup_int(cpu));
   XOP_ASSIGN_OR_RETURN(std::string mem, read_text(layout.v1.at("memory") + "/" + rel + "/memory.usage_in_bytes"));
   XOP_ASSIGN_OR_RETURN(u.memory_bytes, parse_cgroup_int(mem));
@@ -266,6 +291,7 @@ Result<CgroupUsage> read_session_usage(const CgroupLayout& layout, const std::st
     // The _recursive file includes the container's cgroup, also after it was deleted.
     if (auto io = read_text(it->second + "/" + rel + "/blkio.throttle.io_service_bytes_recursive")) {
       XOP_ASSIGN_OR_RETURN(u.disk_bytes, parse_v1_blkio_total(*io));
+      u.io_text = std::move(*io);
     }
   }
   return u;

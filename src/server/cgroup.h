@@ -61,11 +61,17 @@ struct CgroupLimits {
 // enables +cpu +memory +pids +io down the path. Idempotent.
 Status create_session_cgroup(const CgroupLayout& layout, const std::string& rel, const CgroupLimits& limits);
 
+// Sets the CFS quota of the cgroup "<rel>" (v1 cpu.cfs_period_us + cpu.cfs_quota_us, v2
+// cpu.max). The runc driver applies a session's quota this way once its runtime finished setting
+// the container up, so that a tiny reservation does not throttle the runtime itself.
+Status set_cgroup_cpu_quota(const CgroupLayout& layout, const std::string& rel, int64_t quota_us, int64_t period_us);
+
 // Cumulative counters of the session cgroup (includes its exited children).
 struct CgroupUsage {
   int64_t cpu_ns = 0;
   int64_t memory_bytes = 0;  // current level
   int64_t disk_bytes = 0;    // read + written
+  std::string io_text;       // the file disk_bytes came from (v1 blkio recursive, v2 io.stat), for the read part
 };
 // kNotFound when the session cgroup does not exist.
 Result<CgroupUsage> read_session_usage(const CgroupLayout& layout, const std::string& rel);

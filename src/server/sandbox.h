@@ -17,6 +17,12 @@
 
 namespace xop {
 
+// How long one phase of a start took, for the start benchmark's breakdown.
+struct TimedPhase {
+  std::string name;
+  int64_t ns = 0;
+};
+
 struct SandboxSpec {
   std::string id;          // the session id; unique per host
   std::string bundle_dir;  // a directory the driver may write its bundle into
@@ -35,6 +41,8 @@ struct SandboxSpec {
   std::string log_path;                      // the workload's stdout and stderr go here (and log_path.1 once rotated)
   int64_t log_max_bytes = 8LL << 20;         // both log files together stay within this
   int64_t log_rate_bytes_per_s = 1LL << 20;  // output is read no faster (the writer blocks)
+  // When set (not owned), start() appends how long its phases took.
+  std::vector<TimedPhase>* phases = nullptr;
 };
 
 enum class SandboxState { kRunning, kPaused, kStopped };
@@ -92,6 +100,10 @@ struct RuncOptions {
   std::string cgroup_parent = "xop";  // sessions live under <parent>/<id>
   // The seccomp allow list (server/seccomp_profile.h): a file, or empty for the built-in one.
   std::string seccomp_profile;
+  // The per-session shim's launcher (sandbox_process.h, spawn_with_shim): empty finds xop-shim
+  // next to the running program (default_shim_launcher()), and without one, or with "none", the
+  // shim stays a fork of the daemon (same behaviour, more memory per session).
+  std::string shim_launcher;
   // The deadlines above; tests shorten them.
   std::chrono::milliseconds run_deadline = kRuntimeRunDeadline;
   std::chrono::milliseconds command_deadline = kRuntimeCommandDeadline;

@@ -48,8 +48,28 @@ inline constexpr int64_t kMinLogFile = 4096;
 // kUnavailable naming the command and the deadline; a container the runtime may have begun is
 // left for the caller's cleanup (runtime delete, cgroup removal). Should the shim itself not
 // report in time (deadline plus a short grace), this call kills the shim and the runtime's group.
+//
+// With `launcher` set (the path of the xop-shim program, src/xop_shim_main.cpp), the shim
+// re-executes itself as that tiny static program once detached, so that it does not keep a copy
+// of the caller's memory; where the exec fails it carries on as a fork of the caller. Behaviour is
+// the same either way.
+//
+// With `alive_lock` set, the shim holds an exclusive flock(2) on that file (created) from before
+// the runtime starts until the shim exits; shim_alive() tests it. Together with `exit_file` this
+// tells a reader, without asking the runtime and across restarts of the caller, whether the
+// workload still runs: the exit file is written before the shim exits, so "lock free and no exit
+// file" means the shim died abnormally (then ask the runtime).
 Result<int> spawn_with_shim(const std::vector<std::string>& argv, const std::string& log_path,
                             const std::string& pid_file, const std::string& exit_file,
-                            std::chrono::milliseconds deadline, OutputLimits limits = {});
+                            std::chrono::milliseconds deadline, OutputLimits limits = {},
+                            const std::string& alive_lock = "", const std::string& launcher = "");
+
+// Whether the shim holding `alive_lock` (spawn_with_shim) still lives: 1 yes, 0 no (the lock is
+// free), -1 unknown (no such file, or it cannot be locked).
+int shim_alive(const std::string& alive_lock);
+
+// The xop-shim launcher next to the running program (<dir of /proc/self/exe>/xop-shim), or empty
+// when there is none.
+std::string default_shim_launcher();
 
 }  // namespace xop

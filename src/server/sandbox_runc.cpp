@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -41,6 +42,25 @@ std::string tail_of_file(const std::string& path, size_t max) {
   return s;
 }
 
+// Appends the time since the previous mark to `out` (when set) under each mark's name.
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(std::vector<TimedPhase>* out) : out_(out), last_(std::chrono::steady_clock::now()) {}
+  void mark(const char* name) {
+    if (out_ == nullptr) return;
+    const auto now = std::chrono::steady_clock::now();
+    out_->push_back(TimedPhase{name, std::chrono::duration_cast<std::chrono::nanoseconds>(now - last_).count()});
+    last_ = now;
+  }
+
+ private:
+  std::vector<TimedPhase>* out_;
+  std::chrono::steady_clock::time_point last_;
+};
+
+// In the bundle: the shim's liveness lock (spawn_with_shim).
+constexpr const char* kShimLock = "shim.lock";
+
 bool runtime_is_crun(const std::string& runtime) { return fs::path(runtime).filename() == "crun"; }
 
 // A container the runtime does not know: its state/kill/delete error says so.
@@ -68,23 +88,30 @@ class RuncSandbox final : public Sandbox {
     if (ec) return make_error(ErrorCode::kInternal, spec.bundle_dir + ": " + ec.message());
     if (!fs::is_directory(spec.rootfs, ec)) return invalid("sandbox rootfs " + spec.rootfs + " is not a directory");
 
+    PhaseTimer timer(spec.phases);
     const std::string rel = session_rel(spec.id);
     CgroupLimits limits;
     limits.memory_bytes = spec.reserved.memory_bytes;
-    limits.cpu_quota_us = cpu_quota_us(spec.reserved.cpu_millis);
+    // The CFS quota comes once the runtime is done (below): under a tiny reservation the
+    // runtime's own set-up in the container's cgroup would otherwise be throttled for seconds.
+    limits.cpu_quota_us = 0;
     limits.cpu_period_us = kCpuPeriodUs;
     limits.pids = spec.pids_limit;
     limits.block_device = block_device_of(spec.bundle_dir);
     XOP_RETURN_IF_ERROR(create_session_cgroup(layout_, rel, limits));
+    timer.mark("cgroup");
 
-    const Json config = make_runc_config(spec, "/" + rel + "/ctr", &seccomp_);
+    Json config = make_runc_config(spec, "/" + rel + "/ctr", &seccomp_);
+    if (config.contains("linux") && config["linux"].contains("resources")) config["linux"]["resources"].erase("cpu");
     XOP_RETURN_IF_ERROR(write_file_atomic(spec.bundle_dir + "/config.json", config.dump(2)));
     const std::string pid_file = spec.bundle_dir + "/init.pid";
     const std::string exit_file = spec.bundle_dir + "/exit_code";
     const std::string runtime_log = spec.bundle_dir + "/runtime.log";
+    const std::string alive_lock = spec.bundle_dir + "/" + kShimLock;
     fs::remove(pid_file, ec);
     fs::remove(exit_file, ec);
     fs::remove(runtime_log, ec);
+    timer.mark("bundle");
 
     std::vector<std::string> argv = base_argv();
     argv.insert(argv.end(), {"--log", runtime_log, "run", "--detach", "--no-new-keyring", "--pid-file", pid_file,
@@ -92,9 +119,22 @@ class RuncSandbox final : public Sandbox {
     OutputLimits out_limits;
     out_limits.max_bytes = spec.log_max_bytes;
     out_limits.rate_bytes_per_s = spec.log_rate_bytes_per_s;
-    auto code = spawn_with_shim(argv, spec.log_path, pid_file, exit_file, opts_.run_deadline, out_limits);
-    if (!code || *code != 0) {
-      std::string why = code ? tail_of_file(runtime_log, 2000) : code.error().message;
+    auto code = spawn_with_shim(argv, spec.log_path, pid_file, exit_file, opts_.run_deadline, out_limits, alive_lock,
+                                opts_.shim_launcher);
+    timer.mark("runtime");
+    Status quota = ok_status();
+    if (code && *code == 0) {
+      // The session cgroup bounds the container's (hierarchically); the container's own gets the
+      // same so that the runtime's view (runc state, update) agrees.
+      const int64_t q = cpu_quota_us(spec.reserved.cpu_millis);
+      quota = set_cgroup_cpu_quota(layout_, rel, q, kCpuPeriodUs);
+      if (quota) quota = set_cgroup_cpu_quota(layout_, rel + "/ctr", q, kCpuPeriodUs);
+      timer.mark("quota");
+    }
+    if (!code || *code != 0 || !quota) {
+      std::string why = !quota ? "cannot apply the CPU quota: " + quota.error().message
+                        : code ? tail_of_file(runtime_log, 2000)
+                               : code.error().message;
       if (why.empty()) why = tail_of_file(spec.log_path, 2000);
       auto deleted = run_command(with_base({"delete", "--force", spec.id}), opts_.command_deadline);
       if (!deleted)
@@ -105,12 +145,69 @@ class RuncSandbox final : public Sandbox {
       const ErrorCode ec_out = code ? ErrorCode::kInternal : code.error().code;
       return make_error(ec_out, kind() + " could not start " + spec.id + ": " + why);
     }
+    {
+      std::lock_guard lock(mu_);
+      bundles_[spec.id] = spec.bundle_dir;
+    }
     XOP_LOGN_INFO("server", "sandbox started id={} runtime={} cpu_millis={} memory_bytes={}", spec.id, opts_.runtime,
                   spec.reserved.cpu_millis, spec.reserved.memory_bytes);
     return ok_status();
   }
 
+  // From the files the shim and the kernel keep (the exit file, the shim's lock, the freezer
+  // state), without running the runtime; the runtime's "state" only when those cannot tell: a
+  // bundle this driver did not start (after a restart of the server, once per session), or a
+  // shim that died without writing the exit code.
   Result<SandboxStatus> status(const std::string& id) override {
+    std::string bundle;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = bundles_.find(id); it != bundles_.end()) bundle = it->second;
+    }
+    if (!bundle.empty()) {
+      if (auto st = status_from_files(id, bundle)) return *st;
+    }
+    return status_from_runtime(id);
+  }
+
+  std::optional<SandboxStatus> status_from_files(const std::string& id, const std::string& bundle) {
+    SandboxStatus st;
+    auto stopped = [&](int code) {
+      st.state = SandboxState::kStopped;
+      st.exit_code = code;
+      st.oom_kills = oom_kills(id);
+      return st;
+    };
+    if (auto code = read_exit_code(bundle + "/exit_code")) return stopped(*code);
+    const int alive = shim_alive(bundle + "/" + kShimLock);
+    if (alive == 0) {
+      // The shim writes the exit file before it exits: it may have done both since the read above.
+      if (auto code = read_exit_code(bundle + "/exit_code")) return stopped(*code);
+    }
+    if (alive != 1) return std::nullopt;
+    auto frozen = frozen_now(id);
+    if (!frozen) return std::nullopt;
+    st.state = *frozen ? SandboxState::kPaused : SandboxState::kRunning;
+    return st;
+  }
+
+  // The container cgroup's freezer: v1 freezer.state (FROZEN, FREEZING or THAWED), v2
+  // cgroup.freeze (1 or 0); nullopt when unreadable.
+  [[nodiscard]] std::optional<bool> frozen_now(const std::string& id) const {
+    const std::string ctr = session_rel(id) + "/ctr";
+    if (layout_.mode == CgroupMode::kV2) {
+      auto t = read_file_capped(layout_.v2_dir + "/" + ctr + "/cgroup.freeze", 64);
+      if (!t || t->empty()) return std::nullopt;
+      return (*t)[0] == '1';
+    }
+    auto it = layout_.v1.find("freezer");
+    if (it == layout_.v1.end()) return std::nullopt;
+    auto t = read_file_capped(it->second + "/" + ctr + "/freezer.state", 64);
+    if (!t || t->empty()) return std::nullopt;
+    return t->rfind("THAWED", 0) != 0;
+  }
+
+  Result<SandboxStatus> status_from_runtime(const std::string& id) {
     XOP_ASSIGN_OR_RETURN(CommandResult r, run_command(with_base({"state", id}), opts_.command_deadline));
     if (r.exit_code != 0) {
       if (says_not_found(r)) return make_error(ErrorCode::kNotFound, "no sandbox " + id);
@@ -121,6 +218,10 @@ class RuncSandbox final : public Sandbox {
       return make_error(ErrorCode::kInternal, "runtime state " + id + ": unexpected output");
     }
     const std::string s = (*j)["status"].get<std::string>();
+    if (j->contains("bundle") && (*j)["bundle"].is_string()) {
+      std::lock_guard lock(mu_);
+      bundles_[id] = (*j)["bundle"].get<std::string>();
+    }
     SandboxStatus st;
     if (s == "running" || s == "created" || s == "creating") {
       st.state = SandboxState::kRunning;
@@ -142,7 +243,7 @@ class RuncSandbox final : public Sandbox {
     s.cpu_ns = u.cpu_ns;
     s.memory_bytes = u.memory_bytes;
     s.disk_bytes = u.disk_bytes;
-    s.disk_read_bytes = std::min(read_bytes(id), s.disk_bytes);
+    s.disk_read_bytes = std::min(parse_disk_read_bytes(u.io_text).value_or(0), s.disk_bytes);
     s.net_bytes = 0;  // no veth yet: the session has loopback only
     return s;
   }
@@ -169,6 +270,10 @@ class RuncSandbox final : public Sandbox {
   Status thaw(const std::string& id) override { return set_frozen(id, false); }
 
   Status remove(const std::string& id) override {
+    {
+      std::lock_guard lock(mu_);
+      bundles_.erase(id);
+    }
     XOP_ASSIGN_OR_RETURN(CommandResult r, run_command(with_base({"delete", "--force", id}), opts_.command_deadline));
     if (r.exit_code != 0 && !says_not_found(r)) {
       return make_error(ErrorCode::kInternal, "runtime delete " + id + ": " + r.err);
@@ -209,21 +314,6 @@ class RuncSandbox final : public Sandbox {
       if (n && *n <= INT64_MAX - total) total += *n;
     }
     return total;
-  }
-
-  // The read part of the session's disk bytes (0 when unreadable).
-  [[nodiscard]] int64_t read_bytes(const std::string& id) const {
-    std::string file;
-    if (layout_.mode == CgroupMode::kV2) {
-      file = layout_.v2_dir + "/" + session_rel(id) + "/io.stat";
-    } else if (auto it = layout_.v1.find("blkio"); it != layout_.v1.end()) {
-      file = it->second + "/" + session_rel(id) + "/blkio.throttle.io_service_bytes_recursive";
-    } else {
-      return 0;
-    }
-    auto text = read_file_capped(file, 1 << 20);
-    if (!text) return 0;
-    return parse_disk_read_bytes(*text).value_or(0);
   }
 
   static std::optional<int> read_exit_code(const std::string& path) {
@@ -269,6 +359,8 @@ class RuncSandbox final : public Sandbox {
   RuncOptions opts_;
   CgroupLayout layout_;
   Json seccomp_;  // linux.seccomp of every bundle
+  std::mutex mu_;                               // guards bundles_
+  std::map<std::string, std::string> bundles_;  // id -> bundle directory, of containers it knows
 };
 
 class FailedSandbox final : public Sandbox {
@@ -338,6 +430,16 @@ Result<std::unique_ptr<Sandbox>> open_runc_sandbox(RuncOptions opts) {
   XOP_ASSIGN_OR_RETURN(CgroupLayout layout, detect_cgroup_layout(opts.cgroup_root));
   if (auto why = runtime_layout_refusal(opts.runtime, layout); !why.empty()) {
     return make_error(ErrorCode::kUnavailable, why);
+  }
+  if (opts.shim_launcher.empty()) {
+    opts.shim_launcher = default_shim_launcher();
+    if (opts.shim_launcher.empty()) {
+      XOP_LOGN_WARN("server",
+                    "sandbox: no xop-shim next to this program; session monitors stay forks of the daemon (more "
+                    "memory per session)");
+    }
+  } else if (opts.shim_launcher == "none") {
+    opts.shim_launcher.clear();
   }
   if (!opts.state_root.empty()) {
     std::error_code ec;

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "core/file_util.h"
@@ -84,11 +86,20 @@ Result<std::pair<int, std::string>> attach_loop(const std::string& image) {
 Result<std::string> device_name_of(const std::string& mnt) {
   struct stat st {};
   if (::stat(mnt.c_str(), &st) != 0) return make_error(ErrorCode::kNotFound, mnt + ": no session disk");
+  // A device number names one device for as long as it exists (loop N is 7:N): resolved once,
+  // not per sample (the symlink walk was a good part of an idle server's sampling).
+  static std::mutex mu;
+  static std::map<dev_t, std::string> names;
+  {
+    std::lock_guard lock(mu);
+    if (auto it = names.find(st.st_dev); it != names.end()) return it->second;
+  }
   const std::string sys = "/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
   std::error_code ec;
   const fs::path target = fs::canonical(sys, ec);
   if (ec) return make_error(ErrorCode::kNotFound, mnt + ": not on a block device");
-  return target.filename().string();
+  std::lock_guard lock(mu);
+  return names[st.st_dev] = target.filename().string();
 }
 
 }  // namespace

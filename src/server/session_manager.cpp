@@ -311,6 +311,7 @@ Status SessionManager::recover() {
 }
 
 Result<SessionView> SessionManager::create(const std::string& user, const CreateSessionRequest& req) {
+  const auto create_began = std::chrono::steady_clock::now();
   const TimeMs now = clock_.now_ms();
   XOP_ASSIGN_OR_RETURN(auto po, verify_purchase_order(req.purchase_order, corp_key_));
   if (po.server != opts_.server_id)
@@ -399,17 +400,29 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
   sb.env = image.env;
   for (const auto& [k, v] : spec.env) sb.env.push_back(k + "=" + v);
   sb.cwd = image.working_dir.empty() ? "/" : image.working_dir;
+  std::vector<TimedPhase> phases;
+  auto last = create_began;
+  auto mark = [&](const char* name) {
+    const auto t = std::chrono::steady_clock::now();
+    phases.push_back(TimedPhase{name, std::chrono::duration_cast<std::chrono::nanoseconds>(t - last).count()});
+    last = t;
+  };
+  mark("admission");  // PO and image checks, capacity, the row inserted
+  sb.phases = &phases;
   Status started = [&]() -> Status {
     if (ec) return make_error(ErrorCode::kInternal, "cannot create session directory: " + ec.message());
     if (sb.args.empty()) return invalid("the image has no entrypoint or cmd and the spec gives no command");
     if (opts_.loop_disks) {
       XOP_RETURN_IF_ERROR(create_session_disk(live->dir, held(spec).disk_bytes));
+      mark("disk");
     }
     if (live->net) {
       XOP_RETURN_IF_ERROR(opts_.network->setup(*live->net));
       sb.netns_path = SessionNetwork::netns_path(*live->net);
+      mark("network");
     }
     XOP_ASSIGN_OR_RETURN(sb.rootfs, images_.prepare_rootfs(spec.image, disk_dir(live->dir)));
+    mark("rootfs");
     std::optional<std::string> passwd;
     if (!image.user.empty()) {
       XOP_ASSIGN_OR_RETURN(passwd, read_file_in_root(sb.rootfs, "/etc/passwd", kMaxAccountFileBytes));
@@ -423,7 +436,10 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
     }
     // HOME as runc and docker set it, unless the image's Env or the spec's env gives one.
     if (!has_env(sb.env, "HOME")) sb.env.push_back("HOME=" + resolve_image_home(image.user, passwd));
-    return sandbox_.start(sb);
+    mark("user");
+    auto st = sandbox_.start(sb);
+    last = std::chrono::steady_clock::now();
+    return st;
   }();
 
   std::lock_guard lock(mu_);
@@ -444,7 +460,10 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
   save_row_locked(*live);
   XOP_LOGN_INFO("server", "session {} running for {} ({} cpu_millis, {} memory_bytes)", live->row.id, user,
                 spec.resources.cpu_millis, spec.resources.memory_bytes);
-  return view_locked(*live);
+  mark("record");
+  SessionView v = view_locked(*live);
+  v.start_phases = std::move(phases);
+  return v;
 }
 
 Status SessionManager::write_record_locked(Live& s, TimeMs now, bool final) {
@@ -647,17 +666,60 @@ Result<std::string> SessionManager::logs(const std::string& user, const std::str
 }
 
 void SessionManager::sample_all() {
-  std::lock_guard lock(mu_);
-  const TimeMs now = clock_.now_ms();
-  for (auto& [id, s] : sessions_) {
-    if (!s->live() && !s->busy && !s->files_removed && now - s->row.stopped_at >= opts_.log_retention_ms) {
-      remove_files_locked(*s, /*logs=*/true);
-      continue;
+  // What to read, under the lock; the reads (kernel counters, the driver's status) outside it, so
+  // that a create or a stop never waits for a sampling round; the results under the lock again,
+  // for the sessions that are still running or frozen and not being started or stopped.
+  struct Reading {
+    std::string id;
+    std::string dir;
+    std::optional<SessionNet> net;
+    Result<UsageSample> sample = UsageSample{};
+    Result<SandboxStatus> status = SandboxStatus{};
+    std::optional<int64_t> disk_written;
+  };
+  std::vector<Reading> readings;
+  TimeMs now = 0;
+  {
+    std::lock_guard lock(mu_);
+    now = clock_.now_ms();
+    for (auto& [id, s] : sessions_) {
+      if (!s->live() && !s->busy && !s->files_removed && now - s->row.stopped_at >= opts_.log_retention_ms) {
+        remove_files_locked(*s, /*logs=*/true);
+        continue;
+      }
+      if ((s->row.state != "running" && s->row.state != "frozen") || s->busy) continue;
+      Reading r;
+      r.id = id;
+      r.dir = s->dir;
+      r.net = s->net;
+      readings.push_back(std::move(r));
     }
-    if ((s->row.state != "running" && s->row.state != "frozen") || s->busy) continue;
-    auto sample = sample_locked(*s, /*final=*/false);
-    if (sample) s->meter.add(now, *sample);
-    auto st = sandbox_.status(id);
+  }
+  for (auto& r : readings) {
+    r.sample = sandbox_.sample(r.id);
+    if (r.sample && r.net && opts_.network != nullptr) {
+      if (auto b = opts_.network->bytes(*r.net)) r.sample->net_bytes = std::max(r.sample->net_bytes, *b);
+    }
+    if (r.sample && opts_.loop_disks) {
+      if (auto w = session_disk_written_bytes(r.dir, /*final=*/false)) r.disk_written = *w;
+    }
+    r.status = sandbox_.status(r.id);
+  }
+  std::lock_guard lock(mu_);
+  for (auto& r : readings) {
+    auto it = sessions_.find(r.id);
+    if (it == sessions_.end()) continue;
+    Live* s = it->second.get();
+    if ((s->row.state != "running" && s->row.state != "frozen") || s->busy) continue;  // changed meanwhile
+    if (r.sample) {
+      UsageSample u = *r.sample;
+      if (opts_.loop_disks) {
+        if (r.disk_written) s->disk_written = std::max(s->disk_written, *r.disk_written);
+        u.disk_bytes = u.disk_read_bytes + s->disk_written;
+      }
+      s->meter.add(now, u);
+    }
+    const auto& st = r.status;
     if (st && st->state == SandboxState::kStopped) {
       if (!st->exit_code) {
         const auto t = std::chrono::steady_clock::now();

@@ -80,6 +80,9 @@ struct SessionView {
   Money claimed;             // sum of amounts in records so far
   std::string address;       // on the session network, while it holds one
   std::vector<SessionEndpoint> endpoints;
+  // create()'s answer only: how long the phases of the start took, in order (the driver's own
+  // phases included), for the start benchmark's breakdown.
+  std::vector<TimedPhase> start_phases;
 };
 
 class SessionManager {

@@ -159,6 +159,9 @@ class RuncHarness final : public SandboxHarness {
     cg_ = *cg;
     opts_.runtime = runtime;
     opts_.state_root = t_.file("state");
+#ifdef XOP_SHIM_LAUNCHER
+    opts_.shim_launcher = XOP_SHIM_LAUNCHER;  // as the server runs its shims
+#endif
     opts_.cgroup_parent = "xop-contract-" + random_id("").substr(0, 10);
     auto sb = open_runc_sandbox(opts_);
     if (!sb) return runtime + " driver: " + sb.error().message;

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "server/cgroup.h"
 #include "server/image_store.h"
 #include "server/seccomp_profile.h"
+#include "server/sandbox_process.h"
 #include "support/test_support.h"
 
 namespace xop {
@@ -179,6 +181,9 @@ class RuncSandboxTest : public ::testing::Test {
     cg_ = *layout_cg;
     opts_.state_root = t_.file("runc-state");
     opts_.cgroup_parent = "xop-test-" + random_id("").substr(0, 12);
+#ifdef XOP_SHIM_LAUNCHER
+    opts_.shim_launcher = XOP_SHIM_LAUNCHER;  // as the server runs its shims
+#endif
     auto sb = open_runc_sandbox(opts_);
     ASSERT_TRUE(sb) << sb.error().message;
     sandbox_ = std::move(*sb);
@@ -424,6 +429,143 @@ TEST_F(RuncSandboxTest, FailedStartCleansUp) {
   EXPECT_FALSE(st.error().message.empty());
   EXPECT_EQ(sandbox_->status(s.id).error().code, ErrorCode::kNotFound);
   for (const auto& h : cg_.v1_hierarchies) EXPECT_FALSE(fs::exists(h + "/" + opts_.cgroup_parent + "/" + s.id)) << h;
+}
+
+// The runtime wrapped by a script that counts its "state" calls (ground truth for "no runc
+// state per sample"), at the same state root as the fixture's driver.
+class CountingRuntime {
+ public:
+  explicit CountingRuntime(TempDir& t) : count_(t.file("state-calls")) {
+    auto real = run_command({"sh", "-c", "command -v runc"}, 5s);
+    std::string path = real ? real->out : "";
+    while (!path.empty() && path.back() == '\n') path.pop_back();
+    fs::create_directories(t.file("bin"));
+    path_ = t.file("bin") + "/runc";
+    testing::write_file(path_, "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = state ] && echo x >> " + count_ +
+                                   "; done\nexec " + path + " \"$@\"\n");
+    fs::permissions(path_, fs::perms::owner_all);
+  }
+  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] size_t state_calls() const {
+    const std::string s = testing::read_file(count_);
+    return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+  }
+
+ private:
+  std::string count_;
+  std::string path_;
+};
+
+TEST_F(RuncSandboxTest, AWorkloadExitingBetweenSamplesIsSeenWithoutAskingTheRuntime) {
+  CountingRuntime rt(t_);
+  RuncOptions o = opts_;
+  o.runtime = rt.path();
+  auto sb = open_runc_sandbox(o);
+  ASSERT_TRUE(sb) << sb.error().message;
+  // Exits by itself once the test lets it (a file in its root file system), between two polls.
+  SandboxSpec s = spec_for("between", {"/bin/sh", "-c", "while ! test -e /tmp/go; do sleep 0.05; done; exit 7"});
+  ASSERT_TRUE((*sb)->start(s));
+  started_.push_back(s.id);
+  auto st = (*sb)->status(s.id);
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(st->state, SandboxState::kRunning);
+#ifdef XOP_SHIM_LAUNCHER
+  // Its shim is the tiny launcher, not a copy of this process: small by the kernel's count.
+  std::string shim;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string cmd = testing::read_file(e.path().string() + "/cmdline");
+    if (cmd.find(s.bundle_dir + "/exit_code") != std::string::npos && cmd.rfind(XOP_SHIM_LAUNCHER, 0) == 0) {
+      shim = e.path().string();
+    }
+  }
+  ASSERT_FALSE(shim.empty()) << "no shim process runs " << XOP_SHIM_LAUNCHER;
+  EXPECT_EQ(fs::read_symlink(shim + "/exe").string(), fs::canonical(XOP_SHIM_LAUNCHER).string());
+  std::istringstream rollup(testing::read_file(shim + "/smaps_rollup"));
+  int64_t rss_kib = -1;
+  for (std::string line; std::getline(rollup, line);) {
+    if (line.rfind("Rss:", 0) == 0) rss_kib = std::stoll(line.substr(4));
+  }
+  EXPECT_GT(rss_kib, 0);
+  EXPECT_LT(rss_kib, 1024) << "the shim's resident memory";
+#endif
+  testing::write_file(s.rootfs + "/tmp/go", "");
+  ASSERT_TRUE(testing::poll_until(
+      [&] {
+        auto now = (*sb)->status(s.id);
+        return now && now->state == SandboxState::kStopped;
+      },
+      10s));
+  EXPECT_EQ((*sb)->status(s.id)->exit_code, 7);
+  EXPECT_EQ(testing::read_file(s.bundle_dir + "/exit_code"), "7\n");  // what the shim wrote
+  EXPECT_EQ(rt.state_calls(), 0U) << "status() ran the runtime's state";
+  ASSERT_TRUE((*sb)->remove(s.id));
+  auto gone = (*sb)->status(s.id);  // unknown again: the runtime is asked, and does not know it
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound) << gone.error().message;
+}
+
+TEST_F(RuncSandboxTest, StateIsRecoveredFromFilesAfterARestartOfTheDriver) {
+  CountingRuntime rt(t_);
+  RuncOptions o = opts_;
+  o.runtime = rt.path();
+  auto first = open_runc_sandbox(o);
+  ASSERT_TRUE(first) << first.error().message;
+  SandboxSpec keeps = spec_for("keeps", {"/bin/sh", "-c", "trap 'exit 5' TERM; while :; do sleep 0.05; done"});
+  SandboxSpec ends = spec_for("ends", {"/bin/sh", "-c", "while ! test -e /tmp/go; do sleep 0.05; done; exit 4"});
+  ASSERT_TRUE((*first)->start(keeps));
+  started_.push_back(keeps.id);
+  ASSERT_TRUE((*first)->start(ends));
+  started_.push_back(ends.id);
+  first->reset();  // the server goes down; its sessions keep running
+
+  // One of them exits while no driver watches (the shim records it).
+  testing::write_file(ends.rootfs + "/tmp/go", "");
+  ASSERT_TRUE(testing::poll_until([&] { return fs::exists(ends.bundle_dir + "/exit_code"); }, 10s));
+
+  auto second = open_runc_sandbox(o);
+  ASSERT_TRUE(second) << second.error().message;
+  Sandbox& sb = **second;
+  // The first status of each asks the runtime once (where is its bundle?); after that, files.
+  auto a = sb.status(ends.id);
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->state, SandboxState::kStopped);
+  EXPECT_EQ(a->exit_code, 4);
+  auto b = sb.status(keeps.id);
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(b->state, SandboxState::kRunning);
+  const size_t after_adoption = rt.state_calls();
+  EXPECT_LE(after_adoption, 2U);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(sb.status(keeps.id)->state, SandboxState::kRunning);
+    EXPECT_EQ(sb.status(ends.id)->exit_code, 4);
+  }
+  // Frozen and thawed: the freezer's state, read from the cgroup.
+  ASSERT_TRUE(sb.freeze(keeps.id));
+  EXPECT_EQ(sb.status(keeps.id)->state, SandboxState::kPaused);
+  ASSERT_TRUE(sb.thaw(keeps.id));
+  EXPECT_EQ(sb.status(keeps.id)->state, SandboxState::kRunning);
+  ASSERT_TRUE(sb.stop(keeps.id, 5s));
+  ASSERT_TRUE(testing::poll_until([&] { return sb.status(keeps.id)->exit_code.has_value(); }, 5s));
+  EXPECT_EQ(sb.status(keeps.id)->exit_code, 5);
+  EXPECT_EQ(rt.state_calls(), after_adoption) << "status() ran the runtime's state after adoption";
+}
+
+TEST_F(RuncSandboxTest, ATinyCpuReservationDoesNotThrottleTheStart) {
+  SandboxSpec s = spec_for("tiny", {"/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.1; done"});
+  s.reserved.cpu_millis = 10;
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(start(s));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(took, 1s) << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  // The quota is in force once it runs: the session's cgroup and the container's.
+  const std::string quota_file = cg_.mode == CgroupMode::kV2 ? "cpu.max" : "cpu.cfs_quota_us";
+  const std::string session_dir = cg_.mode == CgroupMode::kV2
+                                      ? cg_.v2_dir + "/" + opts_.cgroup_parent + "/" + s.id
+                                      : cg_.v1.at("cpu") + "/" + opts_.cgroup_parent + "/" + s.id;
+  const std::string want = cg_.mode == CgroupMode::kV2 ? "1000 100000\n" : "1000\n";
+  EXPECT_EQ(testing::read_file(session_dir + "/" + quota_file), want);
+  EXPECT_EQ(testing::read_file(ctr_file("cpu", s.id, quota_file.c_str())), want);
+  ASSERT_TRUE(sandbox_->stop(s.id, 5s));
 }
 
 }  // namespace

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "server/session_fixture.h"
 
 namespace xop {
@@ -501,6 +505,83 @@ TEST(SessionManagerTest, StopAllStopsEveryLiveSession) {
   }
   EXPECT_EQ(env.sandbox.count(), 0u);
   EXPECT_EQ(env.manager->free(), env.opts.capacity);
+}
+
+// The mock driver, with status() held at a gate the test opens: a slow driver.
+class GatedSandbox final : public Sandbox {
+ public:
+  explicit GatedSandbox(MockSandbox& inner) : inner_(inner) {}
+  [[nodiscard]] std::string kind() const override { return "gated"; }
+  Status start(const SandboxSpec& spec) override { return inner_.start(spec); }
+  Result<SandboxStatus> status(const std::string& id) override {
+    std::unique_lock lock(mu_);
+    if (gated_) {
+      ++waiting_;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return !gated_; });
+      --waiting_;
+    }
+    lock.unlock();
+    return inner_.status(id);
+  }
+  Result<UsageSample> sample(const std::string& id) override { return inner_.sample(id); }
+  Status stop(const std::string& id, std::chrono::milliseconds grace) override { return inner_.stop(id, grace); }
+  Status freeze(const std::string& id) override { return inner_.freeze(id); }
+  Status thaw(const std::string& id) override { return inner_.thaw(id); }
+  Status remove(const std::string& id) override { return inner_.remove(id); }
+
+  void close_gate() {
+    std::lock_guard lock(mu_);
+    gated_ = true;
+  }
+  void open_gate() {
+    std::lock_guard lock(mu_);
+    gated_ = false;
+    cv_.notify_all();
+  }
+  // Waits until a status() call is held at the gate (false after 10 s).
+  bool wait_held() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return waiting_ > 0; });
+  }
+
+ private:
+  MockSandbox& inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool gated_ = false;
+  int waiting_ = 0;
+};
+
+TEST(SessionManagerTest, SamplingDoesNotHoldTheManagerWhileTheDriverIsSlow) {
+  SessionEnv env;
+  GatedSandbox gated(env.sandbox);
+  SessionManager m(env.opts, env.clock, gated, *env.images, *env.store, env.corp_key.public_key(), env.price_sheet);
+  auto first = m.create(env.alice.account_id(), env.request(env.alice));
+  ASSERT_TRUE(first) << first.error().message;
+  env.sandbox.set_usage(first->row.id, sample(5'000'000, 1 << 20, 0, 0));
+
+  gated.close_gate();
+  std::thread sampler([&] { m.sample_all(); });
+  ASSERT_TRUE(gated.wait_held());
+  // While a sampling round waits on the driver, the manager answers and admits.
+  auto second = m.create(env.bob.account_id(), env.request(env.bob));
+  EXPECT_TRUE(second) << second.error().message;
+  EXPECT_TRUE(m.get(env.alice.account_id(), first->row.id));
+  EXPECT_TRUE(gated.wait_held()) << "the round finished before the gate opened";
+  gated.open_gate();
+  sampler.join();
+  // The round's sample landed.
+  EXPECT_EQ(m.get(env.alice.account_id(), first->row.id)->metered.cpu_ns, 5'000'000);
+
+  // A workload that exits between two rounds is finished by the next one, with its exit code.
+  env.sandbox.exit(first->row.id, 3);
+  m.sample_all();
+  auto ended = m.get(env.alice.account_id(), first->row.id);
+  ASSERT_TRUE(ended);
+  EXPECT_EQ(ended->row.state, "stopped");
+  EXPECT_EQ(ended->row.exit_code, 3);
+  m.stop_all("test over");
 }
 
 }  // namespace
