@@ -1,7 +1,10 @@
 // `xop server`: runs a XenoServer daemon. Options: server/server_config.h, docs/operating.md.
 // `xop server status`: the owner's view of a running server (docs/operating.md "Owner's tools").
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/client_context.h"
@@ -12,6 +15,9 @@
 #include "core/file_util.h"
 #include "proto/advert.h"
 #include "proto/owner_consent.h"
+#include "server/cgroup.h"
+#include "server/session_disk.h"
+#include "server/session_network.h"
 #include "server/xeno_server.h"
 
 namespace xop {
@@ -28,6 +34,86 @@ int run(const DaemonFlags& f) {
   wait_for_termination();
   (*server)->stop(cfg->stop_sessions);
   return 0;
+}
+
+bool executable_on_path(const std::string& name, std::string* where) {
+  const char* path = std::getenv("PATH");
+  const std::string p = path != nullptr ? path : "/usr/sbin:/usr/bin:/sbin:/bin";
+  size_t start = 0;
+  while (start <= p.size()) {
+    const size_t end = p.find(':', start);
+    const std::string dir = p.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0) {
+      *where = dir + "/" + name;
+      return true;
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return false;
+}
+
+// `xop server --check`: what this host gives the configured server, without starting it. Exit 0
+// when it would start (a session network that is merely unavailable is reported, not fatal: the
+// server then gives sessions loopback only), 1 when it would refuse.
+int check(const DaemonFlags& f) {
+  auto cfg = load_server_config(f.config, f.given());
+  if (!cfg) return fail(cfg.error());
+  bool starts = true;
+  std::cout << "config       " << (f.config.empty() ? std::string("(defaults and flags)") : f.config) << "\n";
+  if (cfg->runtime == "mock") {
+    std::cout << "runtime      mock (no containers)\n";
+  } else {
+    std::string where;
+    if (executable_on_path(cfg->runtime, &where)) {
+      std::cout << "runtime      " << cfg->runtime << ": " << where << "\n";
+    } else {
+      std::cout << "runtime      " << cfg->runtime << ": NOT FOUND on PATH\n";
+      starts = false;
+    }
+    auto cg = detect_cgroup_layout("/sys/fs/cgroup");
+    if (cg) {
+      std::cout << "cgroups      "
+                << (cg->mode == CgroupMode::kV2       ? "v2"
+                    : cg->mode == CgroupMode::kHybrid ? "hybrid (v1 + v2)"
+                                                      : "v1")
+                << "\n";
+    } else {
+      std::cout << "cgroups      UNUSABLE: " << cg.error().message << "\n";
+      starts = false;
+    }
+    if (auto d = check_session_disk_support(); d) {
+      std::cout << "session disk ok (ext4 image on a loop device per session)\n";
+    } else {
+      std::cout << "session disk MISSING: " << d.error().message << "\n";
+      starts = false;
+    }
+  }
+  NetworkOptions no;
+  no.bridge = cfg->network_bridge;
+  no.pool = cfg->network_pool;
+  no.port_range = cfg->network_port_range;
+  if (auto d = parse_cidr_list(cfg->network_deny); d) no.deny = *d;
+  if (!cfg->network_enabled) {
+    std::cout << "network      off (network.enabled = false): sessions get loopback only\n";
+  } else if (cfg->runtime == "mock") {
+    std::cout << "network      not with the mock runtime: sessions get loopback only\n";
+  } else if (auto n = check_session_network(no); n) {
+    std::error_code ec;
+    const bool exists = std::filesystem::exists("/sys/class/net/" + no.bridge, ec);
+    std::cout << "network      ok: bridge " << no.bridge << (exists ? " (exists)" : " (created at start)") << ", pool "
+              << no.pool << ", host ports " << no.port_range
+              << "; NAT, isolation and published ports with iptables; reserved bandwidth both ways with tc tbf"
+              << (no.deny.empty() ? std::string() : "; " + std::to_string(no.deny.size()) + " denied destination(s)")
+              << "\n";
+  } else if (n.error().code == ErrorCode::kUnavailable) {
+    std::cout << "network      " << n.error().message << ": sessions get loopback only, specs with ports refused\n";
+  } else {
+    std::cout << "network      REFUSED: " << n.error().message << "\n";
+    starts = false;
+  }
+  std::cout << (starts ? "the server would start\n" : "the server would NOT start\n");
+  return starts ? 0 : 1;
 }
 
 struct StatusArgs {
@@ -207,6 +293,10 @@ void add_server_command(CLI::App& app, CliState& st) {
   auto* cmd = app.add_subcommand("server", "Run a XenoServer: host sessions for others and get paid");
   ServerConfigInput defaults;
   add_daemon_flags(cmd, server_config_table(&defaults), f.get());
+  auto check_only = std::make_shared<bool>(false);
+  cmd->add_flag("--check", *check_only,
+                "Report what this host gives the configured server (runtime, cgroups, session disks, network) and "
+                "exit: 0 when it would start");
 
   auto a = std::make_shared<StatusArgs>();
   auto* status_cmd = cmd->add_subcommand(
@@ -224,10 +314,10 @@ void add_server_command(CLI::App& app, CliState& st) {
   consent_cmd->add_option("--out,-o", ca->out, "Write it to this file (default: standard output)");
   consent_cmd->callback([ca, &st] { st.code = consent(st, *ca); });
 
-  cmd->callback([f, status_cmd, consent_cmd, &st] {
+  cmd->callback([f, status_cmd, consent_cmd, check_only, &st] {
     // `xop server status` or `xop server consent` ran instead of the daemon.
     if (status_cmd->parsed() || consent_cmd->parsed()) return;
-    st.code = run(*f);
+    st.code = *check_only ? check(*f) : run(*f);
   });
 }
 
