@@ -347,7 +347,7 @@ Result<SessionView> SessionManager::create(const std::string& user, const Create
       return make_error(ErrorCode::kResourceExhausted,
                         "not enough free capacity (free: " + std::to_string(fr.cpu_millis) + " cpu_millis, " +
                             std::to_string(fr.memory_bytes) + " memory_bytes, " + std::to_string(fr.disk_bytes) +
-                            " disk_bytes)");
+                            " disk_bytes, " + std::to_string(fr.net_bps) + " net_bps)");
     }
     s->row.id = ids_or_random(opts_.ids).next("s");
     s->row.user = user;
