@@ -225,7 +225,7 @@ TEST(SessionNetworkPlatformTest, ADeployedServiceIsReachedOnItsEndpointAcrossARe
 // made (the test counts what arrives there) and receives exactly 8 MiB from it through its
 // published port (the session counts them, busybox wc -c). The usage records in the statement
 // carry the session's net_bytes, within 2 % of the frames the outside namespace's own interface
-// counted both ways, and at least the 16 MiB of payload plus at most 6 % of header overhead; each
+// counted both ways, and at least the 16 MiB of payload plus at most 10 % of header overhead; each
 // record's amount is the price sheet's formula, the network term included.
 TEST(SessionNetworkPlatformTest, NetworkBytesAreMeteredAgainstGroundTruthAndCharged) {
   if (auto why = container_skip_reason(); !why.empty()) GTEST_SKIP() << why;
@@ -344,7 +344,8 @@ TEST(SessionNetworkPlatformTest, NetworkBytesAreMeteredAgainstGroundTruthAndChar
         100.0 * (static_cast<double>(metered) / truth - 1), 100.0 * (static_cast<double>(metered) / world_frames - 1),
         po.records.size(), static_cast<long long>(charged_net_term), static_cast<long long>(rates.net_io_per_gib));
     EXPECT_GE(metered, 2 * kBytes);
-    EXPECT_LE(static_cast<double>(metered), 1.06 * truth);
+    // Headers: at most 66 bytes per 1448-byte segment, and as much again for an ACK per segment.
+    EXPECT_LE(static_cast<double>(metered), 1.10 * truth);
     EXPECT_NEAR(static_cast<double>(metered), static_cast<double>(world_frames), 0.02 * world_frames);
     EXPECT_GT(charged_net_term, 0);
     // Each record rounds its own term down: the sum is within one micro per record of the whole.
