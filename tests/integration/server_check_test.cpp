@@ -15,8 +15,10 @@ namespace xop::testing {
 namespace {
 
 std::vector<std::string> check_args(const TempDir& t, std::vector<std::string> more) {
-  std::vector<std::string> a = {"server",   "--check",   "--data-dir", t.file("data"), "--corp-url",
-                                "http://127.0.0.1:1", "--owner", KeyPair::generate().account_id()};
+  std::vector<std::string> a = {"server",     "--check",
+                                "--data-dir", t.file("data"),
+                                "--corp-url", "http://127.0.0.1:1",
+                                "--owner",    KeyPair::generate().account_id()};
   a.insert(a.end(), more.begin(), more.end());
   return a;
 }
@@ -46,8 +48,8 @@ TEST(ServerCheckTest, ReportsTheHostAndTheNetworkAndRefusesAClashingPool) {
               std::string::npos)
         << clash.out;
     EXPECT_NE(clash.out.find("the server would NOT start"), std::string::npos) << clash.out;
-    auto fine = run_xop(check_args(t, {"--runtime", "runc", "--network-bridge", "xt" + rand_hex(8),
-                                       "--network-pool", "10.251." + std::to_string(std::random_device{}() % 256) + ".0/24",
+    auto fine = run_xop(check_args(t, {"--runtime", "runc", "--network-bridge", "xt" + rand_hex(8), "--network-pool",
+                                       "10.251." + std::to_string(std::random_device{}() % 256) + ".0/24",
                                        "--network-port-range", "64000-64009"}));
     EXPECT_NE(fine.out.find("network      ok: bridge xt"), std::string::npos) << fine.out << fine.err;
     EXPECT_NE(fine.out.find("(created at start), pool 10.251."), std::string::npos) << fine.out;
