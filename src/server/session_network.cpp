@@ -225,7 +225,14 @@ Result<FileLock> claim_network(const NetworkOptions& opts, const Ipv4Cidr& pool,
     const std::string name = e.path().filename().string();
     if (e.path().string() == mine || name.rfind("bridge-", 0) != 0 || e.path().extension() != ".lock") continue;
     auto probe = FileLock::try_acquire(e.path().string(), FileLock::Mode::kShared);
-    if (!probe || probe->has_value()) continue;  // no live holder: a claim left by a server that is gone
+    if (!probe) continue;
+    if (probe->has_value()) {
+      // No live holder: a claim left by a server that is gone. Every claim is taken under the
+      // guard held here, so nobody is between opening this file and locking it: removing it is safe.
+      std::error_code rm;
+      fs::remove(e.path(), rm);
+      continue;
+    }
     auto text = read_file_capped(e.path().string(), 4096);
     if (!text) continue;
     auto j = Json::parse(*text, nullptr, false);

@@ -17,6 +17,7 @@
 #include <future>
 #include <optional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "crypto/keys.h"
@@ -708,6 +709,10 @@ TEST_F(SessionNetworkTest, ASecondServerCannotTakeALiveServersBridgePoolOrPorts)
   first->shutdown(/*sessions_left=*/true);
   SessionNetwork* next = open();
   EXPECT_NE(next, nullptr);
+  // The claims left by the refused servers (no live holder) were cleared on the way.
+  std::set<std::string> left;
+  for (const auto& e : fs::directory_iterator(opts_.claim_dir)) left.insert(e.path().filename().string());
+  EXPECT_EQ(left, (std::set<std::string>{"network.lock", "bridge-" + opts_.bridge + ".lock"}));
 }
 
 // The owner's deny list: with the outside namespace's address denied, a session cannot reach the
