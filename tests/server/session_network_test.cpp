@@ -396,6 +396,34 @@ TEST_F(SessionNetworkTest, PublishedPortReachesTheNamespaceFromLoopbackAndIsRele
   net2->release(*c);
 }
 
+// Both limits of a session reserving bandwidth are in place after setup, and adopt() (a restart)
+// gives back the receiving one when it went missing (a session set up by an older server).
+TEST_F(SessionNetworkTest, BothLimitsAreSetUpAndAdoptRestoresTheReceivingOne) {
+  SessionNetwork* net = open();
+  ASSERT_NE(net, nullptr);
+  auto r = net->reserve("s_bw", {}, 5'000'000);
+  ASSERT_TRUE(r) << r.error().message;
+  held_.push_back(*r);
+  EXPECT_EQ(r->egress_bps, 5'000'000);
+  EXPECT_EQ(r->ingress_bps, 5'000'000);
+  ASSERT_TRUE(net->setup(*r));
+  EXPECT_NE(cmd_out({"tc", "qdisc", "show", "dev", r->veth}).find("tbf"), std::string::npos);
+  EXPECT_NE(cmd_out({"tc", "qdisc", "show", "dev", r->veth}).find("rate 5Mbit"), std::string::npos)
+      << cmd_out({"tc", "qdisc", "show", "dev", r->veth});
+  EXPECT_NE(cmd_out({"tc", "-n", r->netns, "qdisc", "show", "dev", "eth0"}).find("rate 5Mbit"), std::string::npos);
+  // The stored form keeps both.
+  auto back = session_net_from_json(to_json(*r));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->ingress_bps, 5'000'000);
+  ASSERT_TRUE(cmd_ok({"tc", "qdisc", "del", "dev", r->veth, "root"}));
+  EXPECT_EQ(cmd_out({"tc", "qdisc", "show", "dev", r->veth}).find("tbf"), std::string::npos);
+  net->shutdown(/*sessions_left=*/true);
+  SessionNetwork* net2 = open();
+  ASSERT_NE(net2, nullptr);
+  ASSERT_TRUE(net2->adopt(*r));
+  EXPECT_NE(cmd_out({"tc", "qdisc", "show", "dev", r->veth}).find("rate 5Mbit"), std::string::npos);
+}
+
 // A published UDP port: a datagram to the host's loopback reaches the namespace and the answer
 // comes back.
 TEST_F(SessionNetworkTest, APublishedUdpPortAnswersFromLoopback) {
