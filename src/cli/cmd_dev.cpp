@@ -18,6 +18,7 @@
 #include "client/server_client.h"
 #include "core/file_lock.h"
 #include "deploy/deployer.h"
+#include "server/session_network.h"
 #include "sim/platform.h"
 
 namespace xop {
@@ -38,6 +39,7 @@ struct DevArgs {
   std::string image;
   std::string port_file;
   bool overwrite_config = false;
+  bool no_network = false;
 };
 
 std::string default_image() {
@@ -199,6 +201,20 @@ int run(const CliState& st, const DevArgs& a) {
   o.servers = a.servers;
   o.runtime = a.runtime;
   o.charging_interval_ms = a.charging_interval_ms;
+  // Each server's sessions get a network of their own when the host allows it; said once here.
+  if (a.runtime != "mock" && !a.no_network) {
+    if (auto why = session_network_unavailable_reason(); why.empty()) {
+      o.session_network = true;
+      std::cout << "session network: server N gets bridge xopdN, pool 10.89.N.0/24 and host ports "
+                   "31000+100(N-1) to +99; published ports are reached on 127.0.0.1"
+                << std::endl;
+    } else {
+      std::cout << "session network: unavailable (" << why << "); sessions get loopback only" << std::endl;
+    }
+  } else {
+    std::cout << "session network: off (" << (a.no_network ? "--no-network" : "mock runtime")
+              << "); sessions get loopback only" << std::endl;
+  }
   std::cout << "starting XenoCorp, XIS and " << a.servers << " XenoServers (" << a.runtime << ") in " << dir
             << std::endl;
   auto platform = Platform::start(o);
@@ -270,6 +286,8 @@ void add_dev_command(CLI::App& app, CliState& st) {
   cmd->add_option("--port-file", a->port_file, "Write the corp URL to this file once running");
   cmd->add_flag("--overwrite-config", a->overwrite_config,
                 "Replace an existing config.toml of the chosen profile (default profile: dev, always replaced)");
+  cmd->add_flag("--no-network", a->no_network,
+                "Sessions get loopback only, even where the host could give each server a session network");
   cmd->callback([a, &st] { st.code = run(st, *a); });
 }
 

@@ -47,6 +47,7 @@ int check(const CliState& st, const DaemonFlags& f) {
       if (key == "network.pool") cfg.network_pool = value;
       if (key == "network.port_range") cfg.network_port_range = value;
       if (key == "network.enabled") cfg.network_enabled = value == "true";
+      if (key == "network.deny") cfg.network_deny = value;
     }
     if (cfg.runtime != "auto" && cfg.runtime != "runc" && cfg.runtime != "crun" && cfg.runtime != "mock") {
       return usage_error("--runtime: must be auto, runc, crun or mock");

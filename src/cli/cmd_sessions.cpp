@@ -64,7 +64,7 @@ int show_sessions(ClientContext& ctx, bool json, bool all) {
   SessionDirectory dir(ctx);
   auto found = dir.list();
   if (!found) return fail(found.error());
-  Table t({"SESSION", "APP", "SERVER", "CITY", "STATUS", "AGE", "CPU USED", "MEMORY", "CLAIMED", "RECORDS"});
+  Table t({"SESSION", "APP", "SERVER", "CITY", "STATUS", "AGE", "CPU USED", "MEMORY", "NET", "CLAIMED", "RECORDS"});
   Json out = Json::array();
   std::vector<std::string> notes = dir.notes();
   std::vector<std::string> endpoints;  // published ports of the listed sessions
@@ -74,7 +74,7 @@ int show_sessions(ClientContext& ctx, bool json, bool all) {
     const auto& d = f.where;
     if (!f.live) {
       // Unknown whether it still runs (and charges): always listed, the reason in a note.
-      t.add({short_id(d.session), d.label, d.name, d.city, "unknown", "-", "-", "-", "-", "-"});
+      t.add({short_id(d.session), d.label, d.name, d.city, "unknown", "-", "-", "-", "-", "-", "-"});
       out.push_back(Json{{"session", d.session}, {"server", d.server}, {"error", f.error}});
       notes.push_back(short_id(d.session) + " on " + d.name + ": " + f.error);
       continue;
@@ -102,7 +102,8 @@ int show_sessions(ClientContext& ctx, bool json, bool all) {
       }
     }
     t.add({short_id(d.session), d.label, d.name, d.city, status, session_age(s.created_at, now),
-           cpu_seconds(s.usage.cpu_ns), human_bytes(s.memory_bytes), credits(s.claimed), std::to_string(s.records)});
+           cpu_seconds(s.usage.cpu_ns), human_bytes(s.memory_bytes), human_bytes(s.usage.net_bytes), credits(s.claimed),
+           std::to_string(s.records)});
   }
   // A listing the platform could not fully confirm is not a success: a session missing from it may
   // still be charging. 3 when part of the platform answered, 1 when none of it did.

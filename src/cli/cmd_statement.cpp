@@ -93,16 +93,18 @@ int show_statement(ClientContext& ctx, bool json, bool records) {
   if (auto known = c->home.load_sessions(); known) {
     for (const auto& d : *known) where[d.po_id] = d.name;
   }
-  Table t({"PURCHASE ORDER", "SERVER", "STATE", "RECORDS", "CPU USED", "MEM GiB-s", "HELD", "CHARGED"});
+  Table t({"PURCHASE ORDER", "SERVER", "STATE", "RECORDS", "CPU USED", "MEM GiB-s", "NET MiB", "HELD", "CHARGED"});
   int64_t total = 0;
   for (const auto& po : r->value("purchase_orders", Json::array())) {
     int64_t cpu = 0;
     int64_t mem = 0;
+    int64_t net = 0;
     const Json recs = po.value("records", Json::array());
     for (const auto& rec : recs) {
       const Json used = rec.value("used", Json::object());
       cpu += used.value("cpu_ns", int64_t{0});
       mem += used.value("memory_byte_seconds", int64_t{0});
+      net += used.value("net_bytes", int64_t{0});
     }
     const int64_t charged = po.value("charged_micros", int64_t{0});
     total += charged;
@@ -110,15 +112,17 @@ int show_statement(ClientContext& ctx, bool json, bool records) {
     const std::string server = where.contains(po_id) ? where[po_id] : po.value("server", "").substr(0, 12);
     t.add({po_id, server, po.value("state", ""), std::to_string(recs.size()), cpu_seconds(cpu),
            fmt::format("{:.2f}", static_cast<double>(mem) / (1 << 30)),
+           fmt::format("{:.2f}", static_cast<double>(net) / (1 << 20)),
            credits(po.value("max_amount_micros", int64_t{0})), credits(charged)});
     if (records) {
       for (const auto& rec : recs) {
         const Json used = rec.value("used", Json::object());
         std::cout << fmt::format(
-            "  {} seq {:>3}  {:>6} ms  cpu {:>10}  claimed {}  charged {}{}\n", rec.value("session", ""),
+            "  {} seq {:>3}  {:>6} ms  cpu {:>10}  net {:>10} B  claimed {}  charged {}{}\n", rec.value("session", ""),
             rec.value("seq", int64_t{0}), rec.value("period_end", int64_t{0}) - rec.value("period_start", int64_t{0}),
-            cpu_seconds(used.value("cpu_ns", int64_t{0})), credits(rec.value("amount_micros", int64_t{0})),
-            credits(rec.value("charged_micros", int64_t{0})), rec.value("final", false) ? "  final" : "");
+            cpu_seconds(used.value("cpu_ns", int64_t{0})), used.value("net_bytes", int64_t{0}),
+            credits(rec.value("amount_micros", int64_t{0})), credits(rec.value("charged_micros", int64_t{0})),
+            rec.value("final", false) ? "  final" : "");
       }
     }
   }

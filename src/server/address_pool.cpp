@@ -102,4 +102,33 @@ Status PortPool::adopt(uint16_t port) {
   return ok_status();
 }
 
+Result<std::vector<Ipv4Cidr>> parse_cidr_list(std::string_view text) {
+  std::vector<Ipv4Cidr> out;
+  if (text.find_first_not_of(' ') == std::string_view::npos) return out;
+  size_t start = 0;
+  for (;;) {
+    size_t end = text.find(',', start);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view item = text.substr(start, end - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty()) return invalid("an empty entry");
+    if (out.size() >= 256) return invalid("more than 256 entries");
+    const std::string shown(item.substr(0, 64));
+    const size_t slash = item.find('/');
+    auto addr = parse_ipv4(item.substr(0, slash));
+    if (!addr) return invalid("'" + shown + "': " + addr.error().message);
+    uint32_t prefix = 32;
+    if (slash != std::string_view::npos && !parse_dec(item.substr(slash + 1), 32, 2, &prefix)) {
+      return invalid("'" + shown + "': prefix must be 0..32");
+    }
+    Ipv4Cidr c{*addr, static_cast<int>(prefix)};
+    if ((*addr & c.mask()) != *addr) return invalid("'" + shown + "': host bits set");
+    out.push_back(c);
+    if (end == text.size()) break;
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace xop

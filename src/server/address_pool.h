@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 
@@ -30,6 +31,9 @@ struct Ipv4Cidr {
 };
 // "a.b.c.d/p" with 8 <= p <= 30 and no host bits set.
 Result<Ipv4Cidr> parse_ipv4_cidr(std::string_view text);
+// "a.b.c.d/p,e.f.g.h/q" (spaces around entries allowed; empty: none), at most 256 entries; an
+// error names the bad entry.
+Result<std::vector<Ipv4Cidr>> parse_cidr_list(std::string_view text);
 
 class AddressPool {
  public:

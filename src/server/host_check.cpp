@@ -5,8 +5,10 @@
 
 #include <charconv>
 #include <chrono>
+#include <filesystem>
 
 #include "core/file_util.h"
+#include "server/address_pool.h"
 #include "server/sandbox_process.h"
 #include "server/sandbox_runc.h"
 #include "server/seccomp_profile.h"
@@ -166,20 +168,42 @@ std::vector<HostCheck> check_host(const ServerConfig& cfg) {
         "session disks", disks.has_value(), true,
         disks ? "loop devices, ext4 and mkfs.ext4: each session's writable layer is bounded" : disks.error().message});
   }
-  const std::string net = session_network_unavailable_reason();
-  std::string net_detail;
+  // The session network: optional (without it sessions get loopback only), except that a server
+  // whose bridge, pool or port range clashes with another live server refuses to start.
+  HostCheck net{"session network", false, false, ""};
   if (!cfg.network_enabled) {
-    net_detail = "disabled (network.enabled = false): sessions get loopback only";
+    net.detail = "disabled (network.enabled = false): sessions get loopback only";
   } else if (!real) {
-    net_detail = "not with the mock runtime: sessions get loopback only";
-  } else if (net.empty()) {
-    const std::string ipt = first_line({"iptables", "--version"});
-    net_detail = "bridge " + cfg.network_bridge + ", pool " + cfg.network_pool + ", ports " + cfg.network_port_range +
-                 (ipt.empty() ? "" : "; " + ipt);
+    net.detail = "not with the mock runtime: sessions get loopback only";
   } else {
-    net_detail = net + ": sessions get loopback only and cannot publish ports";
+    NetworkOptions no;
+    no.bridge = cfg.network_bridge;
+    no.pool = cfg.network_pool;
+    no.port_range = cfg.network_port_range;
+    auto deny = parse_cidr_list(cfg.network_deny);
+    if (deny) no.deny = *deny;
+    auto n = check_session_network(no);
+    if (!deny) {
+      net.needed = true;
+      net.detail = "network.deny: " + deny.error().message;
+    } else if (n) {
+      std::error_code ec;
+      const bool exists = std::filesystem::exists("/sys/class/net/" + no.bridge, ec);
+      const std::string ipt = first_line({"iptables", "--version"});
+      net.ok = true;
+      net.detail =
+          "bridge " + no.bridge + (exists ? " (exists)" : " (created at start)") + ", pool " + no.pool +
+          ", host ports " + no.port_range + "; reserved bandwidth both ways with tc tbf" +
+          (no.deny.empty() ? std::string() : "; " + std::to_string(no.deny.size()) + " denied destination(s)") +
+          (ipt.empty() ? "" : "; " + ipt);
+    } else if (n.error().code == ErrorCode::kUnavailable) {
+      net.detail = n.error().message + ": sessions get loopback only and cannot publish ports";
+    } else {
+      net.needed = true;  // the server would refuse to start
+      net.detail = "REFUSED: " + n.error().message;
+    }
   }
-  out.push_back(HostCheck{"session network", net.empty() && cfg.network_enabled && real, false, net_detail});
+  out.push_back(net);
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
   if (pidfd >= 0) ::close(pidfd);
   out.push_back(HostCheck{"pidfd", pidfd >= 0, false,

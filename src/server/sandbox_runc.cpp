@@ -358,7 +358,7 @@ class RuncSandbox final : public Sandbox {
 
   RuncOptions opts_;
   CgroupLayout layout_;
-  Json seccomp_;  // linux.seccomp of every bundle
+  Json seccomp_;                                // linux.seccomp of every bundle
   std::mutex mu_;                               // guards bundles_
   std::map<std::string, std::string> bundles_;  // id -> bundle directory, of containers it knows
 };

@@ -87,6 +87,8 @@ ConfigTable server_config_table(ServerConfigInput* in) {
   t.add_string("network.bridge", &c.network_bridge, "The sessions' bridge, created at start-up when missing");
   t.add_string("network.pool", &c.network_pool, "The sessions' addresses (IPv4 CIDR; the first is the bridge's)");
   t.add_string("network.port_range", &c.network_port_range, "Host ports published session ports are mapped to");
+  t.add_string("network.deny", &c.network_deny,
+               "Destinations sessions may not reach: comma-separated IPv4 CIDRs (e.g. 10.0.0.0/8,192.168.0.0/16)");
   add_rates(t, &c.rates);
   auto& im = c.images;
   t.add_int("images.quota_bytes_per_user", kBytes, &im.quota_bytes_per_user, 0, kBig,
@@ -125,6 +127,7 @@ Result<ServerConfig> server_config_from_toml(const toml::table& t, const ConfigF
   if (auto p = parse_port_range(c.network_port_range); !p) {
     return invalid("server.network.port_range: " + p.error().message);
   }
+  if (auto d = parse_cidr_list(c.network_deny); !d) return invalid("server.network.deny: " + d.error().message);
   if (c.network_bridge.empty() || c.network_bridge.size() > 15) {
     return invalid("server.network.bridge: 1 to 15 characters");
   }

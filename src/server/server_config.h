@@ -74,6 +74,9 @@ struct ServerConfig {
   std::string network_bridge = "xop0";
   std::string network_pool = "10.88.0.0/16";
   std::string network_port_range = "20000-29999";
+  // Outbound destinations the sessions may not reach: comma-separated IPv4 CIDRs (REJECT in the
+  // XOP forward chain), on top of the host, other sessions and 169.254.0.0/16, always denied.
+  std::string network_deny;
   // The daemon's own (`xop server`), not XenoServer's.
   std::string port_file;       // the bound URL is written here once listening
   bool stop_sessions = false;  // stop all sessions on shutdown (default: leave them, re-adopted on restart)

@@ -94,6 +94,22 @@ bool host_port_free(uint16_t port, const std::string& protocol) {
   return ok;
 }
 
+// A tbf qdisc limiting what leaves `dev` to `bps`; `where` selects the namespace ({"-n", ns} or
+// the host's). Burst: 20 ms at the rate, at least 32 KiB (one MTU plus a timer tick's worth);
+// latency 50 ms (a longer queue is dropped, so TCP backs off instead of buffering).
+std::vector<std::string> tbf(std::vector<std::string> where, const std::string& dev, int64_t bps) {
+  const int64_t burst = std::max<int64_t>(32 << 10, bps / 8 / 50);
+  std::vector<std::string> v{"tc"};
+  v.insert(v.end(), where.begin(), where.end());
+  for (const std::string& a :
+       {std::string("qdisc"), std::string("replace"), std::string("dev"), dev, std::string("root"), std::string("tbf"),
+        std::string("rate"), std::to_string(bps) + "bit", std::string("burst"), std::to_string(burst),
+        std::string("latency"), std::string("50ms")}) {
+    v.push_back(a);
+  }
+  return v;
+}
+
 // /proc/sys files are written in place (no rename).
 Status write_sysctl(const std::string& path, const std::string& value) {
   std::ofstream f(path);
@@ -136,6 +152,7 @@ const Schema<SessionNet>& session_net_schema() {
                             .str("address", &SessionNet::address, 15)
                             .array("ports", &SessionNet::ports, published_port_schema(), kMaxPublishedPorts)
                             .i64_or("egress_bps", &SessionNet::egress_bps, 0, 0, int64_t{1} << 50)
+                            .i64_or("ingress_bps", &SessionNet::ingress_bps, 0, 0, int64_t{1} << 50)
                             .check([](const SessionNet& n) -> std::string {
                               return parse_ipv4(n.address) ? "" : ".address: not an IPv4 address";
                             });
@@ -178,11 +195,123 @@ Result<std::unique_ptr<SessionNetwork>> SessionNetwork::open(NetworkOptions opts
     return make_error(ErrorCode::kUnavailable, "session network unavailable: " + why);
   }
   std::unique_ptr<SessionNetwork> n(new SessionNetwork(std::move(opts), cidr, range));
+  XOP_RETURN_IF_ERROR(n->claim());
   XOP_RETURN_IF_ERROR(n->open_bridge());
   XOP_RETURN_IF_ERROR(n->open_chains());
   XOP_LOGN_INFO("server", "network: bridge {} gateway {} pool {} ports {}", n->opts_.bridge, n->gateway(),
                 cidr.to_string(), n->opts_.port_range);
   return n;
+}
+
+namespace {
+
+// See the claim contract in the header. `record`: write this server's claim into its lock file.
+Result<FileLock> claim_network(const NetworkOptions& opts, const Ipv4Cidr& pool, const PortRange& range, bool record) {
+  const std::string& dir = opts.claim_dir;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return make_error(ErrorCode::kInternal, "cannot create " + dir + ": " + ec.message());
+  // One server at a time checks and claims, so two starting together cannot both pass.
+  XOP_ASSIGN_OR_RETURN(auto guard, FileLock::acquire(dir + "/network.lock", FileLock::Mode::kExclusive));
+  const std::string mine = dir + "/bridge-" + opts.bridge + ".lock";
+  XOP_ASSIGN_OR_RETURN(auto lock, FileLock::try_acquire(mine, FileLock::Mode::kExclusive));
+  if (!lock) {
+    const auto held = read_file_capped(mine, 4096).value_or("");
+    return make_error(ErrorCode::kConflict, "network.bridge " + opts.bridge + " is used by another live server (" +
+                                                held.substr(0, held.find('\n')) +
+                                                "); give each server on this host its own network.bridge and pool");
+  }
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (e.path().string() == mine || name.rfind("bridge-", 0) != 0 || e.path().extension() != ".lock") continue;
+    auto probe = FileLock::try_acquire(e.path().string(), FileLock::Mode::kShared);
+    if (!probe) continue;
+    if (probe->has_value()) {
+      // No live holder: a claim left by a server that is gone. Every claim is taken under the
+      // guard held here, so nobody is between opening this file and locking it: removing it is safe.
+      std::error_code rm;
+      fs::remove(e.path(), rm);
+      continue;
+    }
+    auto text = read_file_capped(e.path().string(), 4096);
+    if (!text) continue;
+    auto j = Json::parse(*text, nullptr, false);
+    if (!j.is_object()) continue;
+    const std::string other_bridge = j.value("bridge", "?");
+    if (auto p = parse_ipv4_cidr(j.value("pool", "")); p) {
+      const uint32_t m =
+          std::min(p->prefix, pool.prefix) == 0 ? 0 : ~uint32_t{0} << (32 - std::min(p->prefix, pool.prefix));
+      if ((p->network & m) == (pool.network & m)) {
+        return make_error(ErrorCode::kConflict, "network.pool " + pool.to_string() + " overlaps the pool " +
+                                                    p->to_string() + " of the live server on bridge " + other_bridge +
+                                                    "; give each server on this host a pool of its own");
+      }
+    }
+    if (auto r = parse_port_range(j.value("port_range", "")); r && r->first <= range.last && range.first <= r->last) {
+      return make_error(ErrorCode::kConflict, "network.port_range " + opts.port_range + " overlaps the range " +
+                                                  j.value("port_range", "") + " of the live server on bridge " +
+                                                  other_bridge + "; give each server on this host a range of its own");
+    }
+  }
+  // An address of another interface in the pool (another server's bridge, a container engine's,
+  // a real link): the routes would clash.
+  XOP_ASSIGN_OR_RETURN(CommandResult addrs, run_command({"ip", "-4", "-o", "addr", "show"}, kCommandDeadline));
+  size_t at = 0;
+  while (at < addrs.out.size()) {
+    size_t end = addrs.out.find('\n', at);
+    if (end == std::string::npos) end = addrs.out.size();
+    const std::string line = addrs.out.substr(at, end - at);
+    at = end + 1;
+    // "4: eth0    inet 192.0.2.2/24 brd ..."
+    std::vector<std::string> w;
+    for (size_t i = 0; i < line.size();) {
+      while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+      size_t j = i;
+      while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
+      if (j > i) w.push_back(line.substr(i, j - i));
+      i = j;
+    }
+    if (w.size() < 4 || w[2] != "inet" || w[1] == opts.bridge) continue;
+    auto a = parse_ipv4(w[3].substr(0, w[3].find('/')));
+    if (a && pool.contains(*a)) {
+      return make_error(ErrorCode::kConflict, "network.pool " + pool.to_string() + " holds " + w[3] + " of interface " +
+                                                  w[1] + " (another server's bridge?); give this server another pool");
+    }
+  }
+  const std::string text = Json{
+      {"bridge", opts.bridge},
+      {"pool", pool.to_string()},
+      {"port_range", opts.port_range},
+      {"pid", static_cast<int64_t>(
+                  ::getpid())}}.dump();
+  if (record) {
+    // In place, not by rename: the lock is on this file's inode.
+    std::ofstream f(mine, std::ios::trunc);
+    f << text << "\n";
+    f.flush();
+    if (!f) return make_error(ErrorCode::kInternal, "cannot write " + mine);
+  }
+  return std::move(*lock);
+}
+
+}  // namespace
+
+Status SessionNetwork::claim() {
+  XOP_ASSIGN_OR_RETURN(auto lock, claim_network(opts_, addresses_.cidr(), ports_.range(), /*record=*/true));
+  claim_ = std::move(lock);
+  return ok_status();
+}
+
+Status check_session_network(const NetworkOptions& opts) {
+  if (!valid_bridge_name(opts.bridge)) return invalid("network.bridge: 1 to 15 of letters, digits, '-' and '_'");
+  XOP_ASSIGN_OR_RETURN(auto cidr, parse_ipv4_cidr(opts.pool));
+  XOP_ASSIGN_OR_RETURN(auto range, parse_port_range(opts.port_range));
+  if (auto why = session_network_unavailable_reason(); !why.empty()) {
+    return make_error(ErrorCode::kUnavailable, "session network unavailable: " + why);
+  }
+  XOP_ASSIGN_OR_RETURN(auto lock, claim_network(opts, cidr, range, /*record=*/false));
+  (void)lock;
+  return ok_status();
 }
 
 Status SessionNetwork::open_bridge() {
@@ -239,6 +368,9 @@ Status SessionNetwork::open_chains() {
   // No session to session, no link-local (cloud metadata); out to anywhere else; in only replies and published ports.
   XOP_RETURN_IF_ERROR(add("filter", chain("FWD"), {"-i", br, "-o", br, "-j", "DROP"}));
   XOP_RETURN_IF_ERROR(add("filter", chain("FWD"), {"-i", br, "-d", "169.254.0.0/16", "-j", "DROP"}));
+  for (const auto& d : opts_.deny) {
+    XOP_RETURN_IF_ERROR(add("filter", chain("FWD"), {"-i", br, "-d", d.to_string(), "-j", "REJECT"}));
+  }
   XOP_RETURN_IF_ERROR(add("filter", chain("FWD"), {"-i", br, "-j", "ACCEPT"}));
   XOP_RETURN_IF_ERROR(add("filter", chain("FWD"),
                           {"-o", br, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED,DNAT", "-j", "ACCEPT"}));
@@ -289,6 +421,7 @@ void SessionNetwork::shutdown(bool sessions_left) {
   std::lock_guard lock(mu_);
   if (shut_down_) return;
   shut_down_ = true;
+  claim_.reset();  // another server may take this bridge now (this one is going)
   if (sessions_left) {
     XOP_LOGN_INFO("server", "network: bridge {} and chains {} kept for the sessions left running", opts_.bridge,
                   chain("*"));
@@ -304,10 +437,11 @@ void SessionNetwork::shutdown(bool sessions_left) {
 }
 
 Result<SessionNet> SessionNetwork::reserve(const std::string& session_id, const std::vector<PortSpec>& ports,
-                                           int64_t egress_bps) {
+                                           int64_t bps) {
   std::lock_guard lock(mu_);
   SessionNet n;
-  n.egress_bps = std::max<int64_t>(0, egress_bps);
+  n.egress_bps = std::max<int64_t>(0, bps);
+  n.ingress_bps = n.egress_bps;
   n.netns = "xop-" + session_id;
   n.veth = "xv" + short_hash(opts_.bridge, session_id);
   XOP_ASSIGN_OR_RETURN(uint32_t a, addresses_.allocate());
@@ -357,12 +491,8 @@ Status SessionNetwork::setup(const SessionNet& n) {
   XOP_RETURN_IF_ERROR(run({"ip", "-n", n.netns, "link", "set", "eth0", "up"}));
   XOP_RETURN_IF_ERROR(run({"ip", "-n", n.netns, "link", "set", "lo", "up"}));
   XOP_RETURN_IF_ERROR(run({"ip", "-n", n.netns, "route", "add", "default", "via", gateway()}));
-  if (n.egress_bps > 0) {
-    // Burst: 20 ms at the rate, at least 32 KiB (the kernel needs one MTU plus a timer tick's worth).
-    const int64_t burst = std::max<int64_t>(32 << 10, n.egress_bps / 8 / 50);
-    XOP_RETURN_IF_ERROR(run({"tc", "-n", n.netns, "qdisc", "replace", "dev", "eth0", "root", "tbf", "rate",
-                             std::to_string(n.egress_bps) + "bit", "burst", std::to_string(burst), "latency", "50ms"}));
-  }
+  if (n.egress_bps > 0) XOP_RETURN_IF_ERROR(run(tbf({"-n", n.netns}, "eth0", n.egress_bps)));
+  if (n.ingress_bps > 0) XOP_RETURN_IF_ERROR(run(tbf({}, n.veth, n.ingress_bps)));
   return add_dnat(n);
 }
 
@@ -384,6 +514,9 @@ Status SessionNetwork::adopt(const SessionNet& n) {
   XOP_RETURN_IF_ERROR(run({"ip", "link", "set", n.veth, "master", opts_.bridge}));
   XOP_RETURN_IF_ERROR(run({"ip", "link", "set", "dev", n.veth, "type", "bridge_slave", "isolated", "on"}));
   XOP_RETURN_IF_ERROR(run({"ip", "link", "set", n.veth, "up"}));
+  // The host end's qdisc outlives the daemon with the veth; replacing it is idempotent (and gives a
+  // session set up by an older server its receiving limit).
+  if (n.ingress_bps > 0) XOP_RETURN_IF_ERROR(run(tbf({}, n.veth, n.ingress_bps)));
   return add_dnat(n);
 }
 

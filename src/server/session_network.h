@@ -11,9 +11,14 @@
 //   them are touched.
 // - Sessions reach the outside through MASQUERADE; they do not reach the host's own addresses (the
 //   bridge's INPUT is dropped except replies), each other (bridge ports isolated, bridge-to-bridge
-//   FORWARD dropped), or 169.254.0.0/16. A published port is DNAT from any local address of the host
-//   (PREROUTING and OUTPUT), the host's loopback included (route_localnet on the bridge and a
-//   MASQUERADE of 127.0.0.0/8 sources towards it).
+//   FORWARD dropped), 169.254.0.0/16, or the owner's `deny` list (rejected: refused at once). A published port is DNAT
+//   from any local address of the host (PREROUTING and OUTPUT), the host's loopback included (route_localnet on the
+//   bridge and a MASQUERADE of 127.0.0.0/8 sources towards it).
+// - Several servers on one host keep apart: open() claims the bridge by holding an flock on
+//   `<claim_dir>/bridge-<bridge>.lock` (which records its pool and port range) until shutdown or
+//   the process's death, and refuses with kConflict when another live server holds that bridge,
+//   or holds a pool or port range overlapping this one, or when an address of another interface of
+//   the host lies in the pool.
 // - shutdown(false) removes the chains and jumps, and the bridge when this server created it;
 //   shutdown(true) (sessions are left running, re-adopted on restart) keeps all of it.
 // Every command runs without a shell (argv), under a deadline. Thread-safe.
@@ -22,9 +27,11 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/file_lock.h"
 #include "core/json_reader.h"
 #include "core/result.h"
 #include "proto/session_spec.h"
@@ -38,6 +45,11 @@ struct NetworkOptions {
   std::string port_range = "20000-29999";
   std::string state_file;   // records whether this server created the bridge (required)
   std::string public_host;  // how others reach published ports (the endpoints' host)
+  // Outbound destinations the sessions may not reach (the owner's network.deny): REJECT in the
+  // forward chain, before sessions out are accepted.
+  std::vector<Ipv4Cidr> deny;
+  // Where live servers claim their bridge, pool and port range (see claim below).
+  std::string claim_dir = "/run/xop";
 };
 
 struct PublishedPort {
@@ -53,7 +65,8 @@ struct SessionNet {
   std::string veth;     // the host end, a port of the bridge
   std::string address;  // the session's address (dotted quad)
   std::vector<PublishedPort> ports;
-  int64_t egress_bps = 0;  // tbf on the session's eth0 (its sending side); 0: no limit
+  int64_t egress_bps = 0;   // tbf on the session's eth0 (what it sends); 0: no limit
+  int64_t ingress_bps = 0;  // tbf on the host end of its veth (what it receives); 0: no limit
 };
 Json to_json(const SessionNet& n);
 // Strict; kInvalidArgument naming the field.
@@ -63,6 +76,11 @@ Result<SessionNet> session_net_from_json(const Json& j);
 // forwarding settable); otherwise why not, for the log.
 std::string session_network_unavailable_reason();
 
+// What SessionNetwork::open(opts) would refuse on this host, without changing anything (for
+// `xop server --check`): kUnavailable when the host cannot run it, kConflict when another live
+// server holds the bridge or an overlapping pool or port range, kInvalidArgument for bad options.
+Status check_session_network(const NetworkOptions& opts);
+
 class SessionNetwork {
  public:
   static Result<std::unique_ptr<SessionNetwork>> open(NetworkOptions opts);
@@ -71,14 +89,17 @@ class SessionNetwork {
   SessionNetwork& operator=(const SessionNetwork&) = delete;
 
   // Allocates an address and a free host port for each of `ports` (pools only, quick: call it
-  // under admission's lock). kResourceExhausted when an address or a port is missing. `egress_bps`
-  // (the reserved bandwidth, bits per second; 0: none) is what setup() limits the session's sending to.
-  Result<SessionNet> reserve(const std::string& session_id, const std::vector<PortSpec>& ports, int64_t egress_bps = 0);
-  // Creates the namespace, veth pair, address, route, egress limit (a tbf qdisc on the session's
-  // eth0, outside the session's reach: it has no CAP_NET_ADMIN) and DNAT rules of a reserved session.
+  // under admission's lock). kResourceExhausted when an address or a port is missing. `bps` (the
+  // reserved bandwidth, bits per second; 0: none) is what setup() limits the session's sending and,
+  // separately, its receiving to.
+  Result<SessionNet> reserve(const std::string& session_id, const std::vector<PortSpec>& ports, int64_t bps = 0);
+  // Creates the namespace, veth pair, address, route, bandwidth limits and DNAT rules of a reserved
+  // session. The limits are two tbf qdiscs, each on the egress of one end of the veth pair: the
+  // session's eth0 (what it sends; in its namespace but out of its reach, it has no CAP_NET_ADMIN)
+  // and the host end (what it receives, from the outside world and from published ports alike).
   Status setup(const SessionNet& n);
   // After a restart: takes the session's address and ports again, re-attaches its veth to the
-  // bridge and re-adds its DNAT rules. Fails when its namespace is gone.
+  // bridge, re-applies the receiving limit and re-adds its DNAT rules. Fails when its namespace is gone.
   Status adopt(const SessionNet& n);
   // Removes the session's rules, namespace and veth, and frees its address and ports. Idempotent;
   // failures are logged.
@@ -95,6 +116,7 @@ class SessionNetwork {
 
  private:
   SessionNetwork(NetworkOptions opts, Ipv4Cidr cidr, PortRange ports);
+  Status claim();
   Status open_bridge();
   Status open_chains();
   Status add_dnat(const SessionNet& n);
@@ -105,6 +127,7 @@ class SessionNetwork {
   mutable std::mutex mu_;  // guards the pools
   AddressPool addresses_;
   PortPool ports_;
+  std::optional<FileLock> claim_;  // held from open() to shutdown()
   bool created_bridge_ = false;
   bool shut_down_ = false;
 };

@@ -289,6 +289,7 @@ Result<std::unique_ptr<XenoServer>> XenoServer::open(ServerConfig config, const 
     no.bridge = cfg.network_bridge;
     no.pool = cfg.network_pool;
     no.port_range = cfg.network_port_range;
+    XOP_ASSIGN_OR_RETURN(no.deny, parse_cidr_list(cfg.network_deny));
     no.state_file = cfg.data_dir + "/network.json";
     XOP_ASSIGN_OR_RETURN(impl->network, SessionNetwork::open(no));
   }

@@ -141,8 +141,15 @@ struct Platform::Impl {
     c.xis_url = xis_url;
     c.owner = owner;
     c.runtime = in_process() ? "mock" : opts.runtime;  // in-process: no session disks; SimSandbox injected
-    // Several servers on one host would share one bridge, pool and port range: loopback only (for now).
-    c.network_enabled = false;
+    // Several servers on one host: a bridge, pool and port range each (SessionNetwork refuses to
+    // share them with another live server).
+    c.network_enabled = opts.session_network && !in_process() && opts.runtime != "mock";
+    if (c.network_enabled) {
+      const int n = i + 1;
+      c.network_bridge = "xopd" + std::to_string(n);
+      c.network_pool = "10.89." + std::to_string(n) + ".0/24";
+      c.network_port_range = std::to_string(31000 + 100 * i) + "-" + std::to_string(31099 + 100 * i);
+    }
     c.sample_interval_ms = opts.sample_interval_ms;
     c.charging_interval_ms = opts.charging_interval_ms;
     c.advert_interval_ms = opts.advert_interval_ms;

@@ -55,6 +55,10 @@ struct PlatformOptions {
   // In-process wiring: how its SQLite stores commit. kUnsynced (the default) skips fsync; fault
   // tests that fail an fsync (FaultVfs::arm_sync_failure) need kSynced. HTTP wiring always syncs.
   SqliteDurability sim_durability = SqliteDurability::kUnsynced;
+  // HTTP wiring with runc/crun: give server N (1-based) a session network of its own, bridge
+  // xopd<N>, pool 10.89.<N>.0/24, host ports 31000+100(N-1) to 31099+100(N-1) (10 servers at most:
+  // 31000-31999; the caller checks session_network_unavailable_reason() first). Off: loopback only.
+  bool session_network = false;
 };
 
 struct PlatformServer {

@@ -99,9 +99,9 @@ TEST(DaemonConfigDocTest, EveryKeyIsAFlagAndEveryFlagAKey) {
 void expect_help_lists_keys(const std::string& daemon, const ConfigTable& t) {
   auto run = testing::run_xop({daemon, "--help"});
   ASSERT_EQ(run.code, 0) << run.err;
-  // Besides its keys' flags: help, the config file, and the global flags every verb takes (docs/cli.md).
+  // Besides its keys' flags: help, the config file, the global flags every verb takes (docs/cli.md),
+  // and `xop server --check` (report what the host gives the configured server, and exit).
   std::set<std::string> flags = {"--help", "--config", "--json", "--home", "--profile", "--log-level"};
-  // A mode, not a key: `xop server --check` reports on the host and exits (docs/cli.md).
   if (daemon == "server") flags.insert("--check");
   for (const auto& o : t.options()) {
     EXPECT_NE(run.out.find("[key: " + o.key + ","), std::string::npos) << daemon << " --help lacks key " << o.key;

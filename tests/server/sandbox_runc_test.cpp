@@ -22,8 +22,8 @@
 #include "server/burner_image.h"
 #include "server/cgroup.h"
 #include "server/image_store.h"
-#include "server/seccomp_profile.h"
 #include "server/sandbox_process.h"
+#include "server/seccomp_profile.h"
 #include "support/test_support.h"
 
 namespace xop {

@@ -256,6 +256,28 @@ TEST(SessionManagerTest, CapacityAccountingAndFreeAfterStop) {
   EXPECT_TRUE(c) << c.error().message;
 }
 
+// Reserved bandwidth is admitted like CPU and memory: a session reserving more than what is left
+// of capacity.net_bps is refused, naming what is free; it fits again once the other one stopped.
+TEST(SessionManagerTest, ReservedBandwidthIsPartOfAdmission) {
+  SessionEnv env(Resources{4000, 4LL << 30, 10LL << 30, 10'000'000});
+  auto with_bps = [&](int64_t bps) {
+    auto s = env.spec(100);
+    s.resources.net_bps = bps;
+    return s;
+  };
+  auto a = env.manager->create(env.alice.account_id(), env.request(env.alice, with_bps(8'000'000)));
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(env.manager->free().net_bps, 2'000'000);
+  expect_refused(env, env.bob.account_id(), env.request(env.bob, with_bps(4'000'000)), ErrorCode::kResourceExhausted,
+                 "2000000 net_bps");
+  auto fits = env.manager->create(env.bob.account_id(), env.request(env.bob, with_bps(2'000'000)));
+  ASSERT_TRUE(fits) << fits.error().message;
+  EXPECT_EQ(env.manager->free().net_bps, 0);
+  ASSERT_TRUE(env.manager->stop(env.alice.account_id(), a->row.id, "bye"));
+  auto b = env.manager->create(env.bob.account_id(), env.request(env.bob, with_bps(4'000'000)));
+  EXPECT_TRUE(b) << b.error().message;
+}
+
 TEST(SessionManagerTest, RecordsFollowTheMeterAndTheChargeFunction) {
   SessionEnv env;
   const auto spec = env.spec(500, 64LL << 20);

@@ -179,6 +179,66 @@ class NetnsSink {
   std::thread thread_;
 };
 
+// From inside the namespace at `netns_path` (a thread that joined it): connects to `host:port`
+// (retrying until the listener is there, within 20 s), sends `bytes` bytes through a 64 KiB send
+// buffer, closes its sending side and reads the answer to EOF. `seconds` runs from the connection
+// to the answer's end, so it covers the last byte's arrival at the far end.
+struct SendResult {
+  std::string answer;
+  double seconds = 0;
+  bool connected = false;
+};
+SendResult send_from(const std::string& netns_path, const std::string& host, uint16_t port, int64_t bytes) {
+  SendResult res;
+  std::thread t([&] {
+    const int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) {
+      if (ns >= 0) ::close(ns);
+      return;
+    }
+    ::close(ns);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    ::inet_pton(AF_INET, host.c_str(), &to.sin_addr);
+    int fd = -1;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      int buf = 64 << 10;
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+      if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) break;
+      ::close(fd);
+      fd = -1;
+      pollfd none{-1, 0, 0};
+      ::poll(&none, 0, 20);  // the session's listener is not up yet: a short pause between tries
+    }
+    if (fd < 0) return;
+    res.connected = true;
+    const auto start = std::chrono::steady_clock::now();
+    std::string chunk(65536, 'x');
+    int64_t left = bytes;
+    while (left > 0) {
+      const ssize_t n = ::send(fd, chunk.data(), static_cast<size_t>(std::min<int64_t>(left, 65536)), MSG_NOSIGNAL);
+      if (n <= 0) break;
+      left -= n;
+    }
+    ::shutdown(fd, SHUT_WR);
+    char b[256];
+    for (;;) {
+      pollfd q{fd, POLLIN, 0};
+      if (::poll(&q, 1, 30'000) != 1) break;
+      const ssize_t n = ::recv(fd, b, sizeof b, 0);
+      if (n <= 0) break;
+      res.answer.append(b, static_cast<size_t>(n));
+    }
+    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ::close(fd);
+  });
+  t.join();
+  return res;
+}
+
 // A host TCP listener on 0.0.0.0 (port 0) that counts connections, for "cannot reach the host".
 class HostListener {
  public:
@@ -222,6 +282,7 @@ class SessionNetworkTest : public ::testing::Test {
     opts_.port_range = std::to_string(first) + "-" + std::to_string(first + 40);
     opts_.state_file = t_.file("network.json");
     opts_.public_host = "127.0.0.1";
+    opts_.claim_dir = t_.file("claims");
     world_ = "xtw-" + rand_hex(8);
     world_veth_ = "xw" + rand_hex(8);
     world_subnet_ = "198.18." + std::to_string(rd() % 256);
@@ -334,6 +395,34 @@ TEST_F(SessionNetworkTest, PublishedPortReachesTheNamespaceFromLoopbackAndIsRele
   ASSERT_TRUE(c);
   EXPECT_EQ(c->address, a.address);
   net2->release(*c);
+}
+
+// Both limits of a session reserving bandwidth are in place after setup, and adopt() (a restart)
+// gives back the receiving one when it went missing (a session set up by an older server).
+TEST_F(SessionNetworkTest, BothLimitsAreSetUpAndAdoptRestoresTheReceivingOne) {
+  SessionNetwork* net = open();
+  ASSERT_NE(net, nullptr);
+  auto r = net->reserve("s_bw", {}, 5'000'000);
+  ASSERT_TRUE(r) << r.error().message;
+  held_.push_back(*r);
+  EXPECT_EQ(r->egress_bps, 5'000'000);
+  EXPECT_EQ(r->ingress_bps, 5'000'000);
+  ASSERT_TRUE(net->setup(*r));
+  EXPECT_NE(cmd_out({"tc", "qdisc", "show", "dev", r->veth}).find("tbf"), std::string::npos);
+  EXPECT_NE(cmd_out({"tc", "qdisc", "show", "dev", r->veth}).find("rate 5Mbit"), std::string::npos)
+      << cmd_out({"tc", "qdisc", "show", "dev", r->veth});
+  EXPECT_NE(cmd_out({"tc", "-n", r->netns, "qdisc", "show", "dev", "eth0"}).find("rate 5Mbit"), std::string::npos);
+  // The stored form keeps both.
+  auto back = session_net_from_json(to_json(*r));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->ingress_bps, 5'000'000);
+  ASSERT_TRUE(cmd_ok({"tc", "qdisc", "del", "dev", r->veth, "root"}));
+  EXPECT_EQ(cmd_out({"tc", "qdisc", "show", "dev", r->veth}).find("tbf"), std::string::npos);
+  net->shutdown(/*sessions_left=*/true);
+  SessionNetwork* net2 = open();
+  ASSERT_NE(net2, nullptr);
+  ASSERT_TRUE(net2->adopt(*r));
+  EXPECT_NE(cmd_out({"tc", "qdisc", "show", "dev", r->veth}).find("rate 5Mbit"), std::string::npos);
 }
 
 // A published UDP port: a datagram to the host's loopback reaches the namespace and the answer
@@ -609,6 +698,150 @@ TEST_F(RuncSessionNetworkTest, ReservedBandwidthLimitsWhatTheSessionSends) {
   EXPECT_LE(limited_bps, 1.10 * kRateBps);
   EXPECT_GE(limited_bps, 0.70 * kRateBps);
   EXPECT_GE(free_bps, 3.0 * kRateBps);
+}
+
+// The other direction: a session reserving 8 Mbit/s receives at most that (tbf on the host end of
+// its veth). The outside namespace sends 4 MiB to the session's published port; the session counts
+// them (busybox nc -e wc -c) and answers the count, so the sender's clock stops only after the last
+// byte arrived. An unlimited session receives the same far faster.
+TEST_F(RuncSessionNetworkTest, ReservedBandwidthLimitsWhatTheSessionReceives) {
+  SessionNetwork* net = open();
+  ASSERT_NE(net, nullptr);
+  make_world();
+  constexpr int64_t kRateBps = 8'000'000;      // 1,000,000 bytes/s
+  constexpr int64_t kBytes = 4 * 1024 * 1024;  // 4 MiB: about 4.2 s at the rate
+  auto receive_into = [&](const std::string& name, int64_t bps) -> SendResult {
+    auto r = net->reserve("s_" + name, {PortSpec{"sink", 9000, "tcp"}}, bps);
+    EXPECT_TRUE(r) << (r ? "" : r.error().message);
+    if (!r) return {};
+    held_.push_back(*r);
+    EXPECT_EQ(r->ingress_bps, std::max<int64_t>(bps, 0));
+    EXPECT_TRUE(net->setup(*r));
+    EXPECT_TRUE(start(name, *r, {"/bin/busybox", "nc", "-l", "-p", "9000", "-e", "/bin/busybox", "wc", "-c"}));
+    // The world reaches the session through the host's address on its link (PREROUTING DNAT).
+    return send_from(std::string("/run/netns/") + world_, world_subnet_ + ".1", r->ports[0].host_port, kBytes);
+  };
+  const auto limited = receive_into("slowin", kRateBps);
+  const auto unlimited = receive_into("fastin", 0);
+  ASSERT_TRUE(limited.connected) << log("slowin");
+  ASSERT_TRUE(unlimited.connected) << log("fastin");
+  const double limited_bps = 8.0 * static_cast<double>(kBytes) / std::max(limited.seconds, 1e-6);
+  const double free_bps = 8.0 * static_cast<double>(kBytes) / std::max(unlimited.seconds, 1e-6);
+  std::printf("ingress limited to %lld bit/s: %lld bytes in %.2f s = %.0f bit/s; unlimited: %.3f s = %.0f bit/s\n",
+              static_cast<long long>(kRateBps), static_cast<long long>(kBytes), limited.seconds, limited_bps,
+              unlimited.seconds, free_bps);
+  // The session received every byte (its own count).
+  EXPECT_EQ(std::strtoll(limited.answer.c_str(), nullptr, 10), kBytes) << limited.answer << log("slowin");
+  EXPECT_EQ(std::strtoll(unlimited.answer.c_str(), nullptr, 10), kBytes) << unlimited.answer << log("fastin");
+  // At least size/rate, less the burst (32 KiB) and the 50 ms queue: 10 % tolerance.
+  EXPECT_GE(limited.seconds, 0.90 * 8.0 * kBytes / kRateBps);
+  EXPECT_LE(limited_bps, 1.10 * kRateBps);
+  EXPECT_GE(limited_bps, 0.70 * kRateBps);
+  EXPECT_GE(free_bps, 3.0 * kRateBps);
+  // Both limits are in place: the session's eth0 and the host end of its veth.
+  const SessionNet& n = held_[held_.size() - 2];
+  EXPECT_NE(cmd_out({"tc", "qdisc", "show", "dev", n.veth}).find("tbf"), std::string::npos);
+  EXPECT_NE(cmd_out({"tc", "-n", n.netns, "qdisc", "show", "dev", "eth0"}).find("tbf"), std::string::npos);
+}
+
+// Several servers on one host: a second live server may not take the same bridge, an overlapping
+// pool or an overlapping port range; once the first shuts down, its bridge is free again.
+TEST_F(SessionNetworkTest, ASecondServerCannotTakeALiveServersBridgePoolOrPorts) {
+  SessionNetwork* first = open();
+  ASSERT_NE(first, nullptr);
+  auto refused = [&](NetworkOptions o, const std::string& says) {
+    auto n = SessionNetwork::open(o);
+    ASSERT_FALSE(n) << "opened " << o.bridge;
+    EXPECT_EQ(n.error().code, ErrorCode::kConflict) << n.error().message;
+    EXPECT_NE(n.error().message.find(says), std::string::npos) << n.error().message;
+    if (o.bridge != opts_.bridge) {
+      EXPECT_FALSE(fs::exists("/sys/class/net/" + o.bridge)) << o.bridge;
+    }
+  };
+  const auto pool = *parse_ipv4_cidr(opts_.pool);
+  const auto range = *parse_port_range(opts_.port_range);
+  NetworkOptions same = opts_;
+  same.state_file = t_.file("other.json");
+  same.pool = ipv4_to_string(pool.network ^ (1u << 16)) + "/24";  // another pool
+  same.port_range = std::to_string(range.last + 1) + "-" + std::to_string(range.last + 5);
+  refused(same, "network.bridge " + opts_.bridge + " is used by another live server");
+
+  NetworkOptions pool_clash = same;
+  pool_clash.bridge = "xt" + rand_hex(8);
+  pool_clash.pool = ipv4_to_string(pool.network) + "/25";  // inside the first's pool
+  refused(pool_clash, "overlaps the pool " + opts_.pool + " of the live server on bridge " + opts_.bridge);
+
+  NetworkOptions port_clash = same;
+  port_clash.bridge = "xt" + rand_hex(8);
+  port_clash.port_range = std::to_string(range.last) + "-" + std::to_string(range.last + 5);
+  refused(port_clash, "overlaps the range " + opts_.port_range);
+
+  // A server that keeps its claims elsewhere still meets the first's bridge address in the pool.
+  NetworkOptions elsewhere = pool_clash;
+  elsewhere.claim_dir = t_.file("other-claims");
+  refused(elsewhere, "of interface " + opts_.bridge);
+
+  // The first goes (sessions left running, as on an upgrade): the next server on its bridge starts.
+  first->shutdown(/*sessions_left=*/true);
+  SessionNetwork* next = open();
+  EXPECT_NE(next, nullptr);
+  // The claims left by the refused servers (no live holder) were cleared on the way.
+  std::set<std::string> left;
+  for (const auto& e : fs::directory_iterator(opts_.claim_dir)) left.insert(e.path().filename().string());
+  EXPECT_EQ(left, (std::set<std::string>{"network.lock", "bridge-" + opts_.bridge + ".lock"}));
+}
+
+// The owner's deny list: with the outside namespace's address denied, a session cannot reach the
+// service there (rejected in the forward chain); the listener's first connection is then the
+// test's own, from inside that namespace.
+TEST_F(RuncSessionNetworkTest, TheOwnersDenyListKeepsSessionsFromADestination) {
+  auto deny = parse_cidr_list(world_subnet_ + ".2/32, 192.0.2.0/24");
+  ASSERT_TRUE(deny) << deny.error().message;
+  opts_.deny = *deny;
+  SessionNetwork* net = open();
+  ASSERT_NE(net, nullptr);
+  make_world();
+  EXPECT_NE(cmd_out({"iptables", "-w", "5", "-S", net->chain("FWD")}).find("-d " + world_subnet_ + ".2/32"),
+            std::string::npos);
+  NetnsListener world(std::string("/run/netns/") + world_, 9000, "hi");
+  ASSERT_TRUE(world.ok());
+  SessionNet prober = attach(*net, "s_denied", {});
+  const std::string script = "if echo x | /bin/busybox nc -w 2 " + world_subnet_ +
+                             ".2 9000 >/dev/null 2>&1; then echo world=reached; else echo world=blocked; fi; "
+                             "echo probes-done";
+  ASSERT_TRUE(start("denied", prober, {"/bin/sh", "-c", script}));
+  EXPECT_TRUE(testing::poll_until([&] { return log("denied").find("probes-done") != std::string::npos; }, 40s))
+      << log("denied");
+  EXPECT_NE(log("denied").find("world=blocked"), std::string::npos) << log("denied");
+  // The listener is still waiting for its first connection: the test's own, from inside.
+  std::thread([&] {
+    const int ns = ::open(("/run/netns/" + world_).c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns >= 0 && ::setns(ns, CLONE_NEWNET) == 0) (void)tcp_exchange("127.0.0.1", 9000, "x", 5s);
+    if (ns >= 0) ::close(ns);
+  }).join();
+  EXPECT_EQ(world.peer(), "127.0.0.1");
+}
+
+TEST(CidrListTest, ParsesAndRefusesWithTheBadEntryNamed) {
+  auto ok = parse_cidr_list(" 10.0.0.0/8 ,192.168.1.7, 0.0.0.0/0");
+  ASSERT_TRUE(ok) << ok.error().message;
+  ASSERT_EQ(ok->size(), 3u);
+  EXPECT_EQ((*ok)[1].to_string(), "192.168.1.7/32");
+  EXPECT_EQ((*ok)[2].prefix, 0);
+  EXPECT_TRUE(parse_cidr_list("")->empty());
+  EXPECT_TRUE(parse_cidr_list("   ")->empty());
+  for (const char* bad : {"10.0.0.0/8,", ",10.0.0.0/8", "10.0.0.1/8", "10.0.0.0/33", "10.0.0/8", "x", "10.0.0.0/-1",
+                          "10.0.0.0/08", "1.2.3.4/", "300.1.1.1"}) {
+    auto r = parse_cidr_list(bad);
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+    }
+  }
+  std::string many;
+  for (int i = 0; i < 257; ++i) many.append(i ? ",10.0.0.0/8" : "10.0.0.0/8");
+  EXPECT_FALSE(parse_cidr_list(many));
+  EXPECT_NE(parse_cidr_list("10.0.0.0/8,bogus").error().message.find("'bogus'"), std::string::npos);
 }
 
 }  // namespace

@@ -19,8 +19,8 @@ int launch(std::vector<std::string> args) {
 }
 
 std::vector<std::string> good() {
-  return {"xop-shim", "/x/init.pid", "/x/exit_code.tmp", "/x/exit_code", "123", "4096", "/x/log", "/x/log.1",
-          "1048576",  "/bin/true",   "true"};
+  return {"xop-shim", "/x/init.pid", "/x/exit_code.tmp", "/x/exit_code", "123", "4096",
+          "/x/log",   "/x/log.1",    "1048576",          "/bin/true",    "true"};
 }
 
 TEST(ShimLauncherTest, MalformedCommandLinesAreRefused) {
@@ -29,13 +29,13 @@ TEST(ShimLauncherTest, MalformedCommandLinesAreRefused) {
   short_one.pop_back();  // no argv[0] for the runtime
   EXPECT_EQ(launch(short_one), 2);
   for (const auto& [index, bad] : std::vector<std::pair<size_t, std::string>>{{4, ""},
-                                                                             {4, "-1"},
-                                                                             {4, "12x"},
-                                                                             {4, "99999999999999999999999"},
-                                                                             {5, "0"},
-                                                                             {5, "half"},
-                                                                             {8, "0"},
-                                                                             {8, std::string(5000, '9')}}) {
+                                                                              {4, "-1"},
+                                                                              {4, "12x"},
+                                                                              {4, "99999999999999999999999"},
+                                                                              {5, "0"},
+                                                                              {5, "half"},
+                                                                              {8, "0"},
+                                                                              {8, std::string(5000, '9')}}) {
     auto a = good();
     a[index] = bad;
     EXPECT_EQ(launch(a), 2) << "argument " << index << " = \"" << bad.substr(0, 40) << "\"";
