@@ -40,17 +40,14 @@ Status check_usage_claim(const PoState& po, const UsageRecord& rec, const UsageC
                    ", overlapping the previous record, which ends at " + std::to_string(po.last_period_end));
   }
   if (rec.period_end < rec.period_start) return invalid(name + ": period ends before it starts");
-  // 128-bit products: every factor is bounded by the record decoder, but their product is not.
-  const i128 window_ms = static_cast<i128>(rec.period_end - rec.period_start) + kCfsToleranceMs;
-  const int64_t cpu_millis = std::max<int64_t>(rec.reserved.cpu_millis, kCfsMinQuotaUs / kCfsPeriodMs);
-  const i128 max_cpu_ns = static_cast<i128>(cpu_millis) * window_ms * 1000;
-  if (static_cast<i128>(rec.used.cpu_ns) > max_cpu_ns) {
+  // The bounds of proto/usage_bounds.h, which the server applies to what it claims too.
+  const int64_t period_ms = rec.period_end - rec.period_start;
+  if (rec.used.cpu_ns > max_claimable_cpu_ns(rec.reserved.cpu_millis, period_ms)) {
     return invalid(name + ": claims " + std::to_string(rec.used.cpu_ns) + " ns of CPU, more than " +
                    std::to_string(rec.reserved.cpu_millis) + " cpu_millis allow in " +
                    std::to_string(rec.period_end - rec.period_start) + " ms");
   }
-  const i128 mem = static_cast<i128>(rec.reserved.memory_bytes) + rec.reserved.memory_bytes / 16;
-  if (static_cast<i128>(rec.used.memory_byte_seconds) * 1000 > mem * window_ms) {
+  if (rec.used.memory_byte_seconds > max_claimable_memory_byte_seconds(rec.reserved.memory_bytes, period_ms)) {
     return invalid(name + ": claims " + std::to_string(rec.used.memory_byte_seconds) +
                    " memory byte-seconds, more than " + std::to_string(rec.reserved.memory_bytes) +
                    " memory_bytes allow in " + std::to_string(rec.period_end - rec.period_start) + " ms");

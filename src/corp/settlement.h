@@ -25,6 +25,7 @@
 
 #include "corp/ledger.h"
 #include "proto/price_sheet.h"
+#include "proto/usage_bounds.h"
 #include "proto/usage_record.h"
 
 namespace xop {
@@ -45,9 +46,6 @@ namespace xop {
 //   Disk and network usage are not bounded by the reservation (they are counters of bytes moved,
 //   which no reservation field limits), so they are not checked here.
 inline constexpr int64_t kDefaultUsageClockSkewMs = 5'000;
-inline constexpr int64_t kCfsPeriodMs = 100;
-inline constexpr int64_t kCfsMinQuotaUs = 1'000;
-inline constexpr int64_t kCfsToleranceMs = 2 * kCfsPeriodMs;
 
 struct UsageClaimLimits {
   TimeMs now = 0;

@@ -9,6 +9,7 @@
 #include "image/image_user.h"
 #include "image/rootfs_file.h"
 #include "proto/charge.h"
+#include "proto/usage_bounds.h"
 #include "server/session_disk.h"
 
 namespace xop {
@@ -474,8 +475,25 @@ Status SessionManager::write_record_locked(Live& s, TimeMs now, bool final) {
   r.period_start = s.row.last_period_end != 0 ? s.row.last_period_end : s.row.started_at;
   r.period_end = std::max(r.period_start, final ? now : s.meter.last_time());
   r.reserved = s.spec.resources;
-  r.used = s.meter.take();
+  const Usage taken = s.meter.take();
+  r.used = taken;
   r.final = final;
+  // Never claim more than the corp accepts for the reservation (proto/usage_bounds.h): above it,
+  // the corp refuses the whole batch, and every later one behind it. CPU can pass it by a few ms at
+  // a session's start (the runtime sets the container up inside the session's cgroup before the
+  // quota is written); that excess is not claimed: the owner forgoes it, the user never pays it.
+  const int64_t period_ms = r.period_end - r.period_start;
+  const int64_t cpu_cap = max_claimable_cpu_ns(r.reserved.cpu_millis, period_ms);
+  const int64_t mem_cap = max_claimable_memory_byte_seconds(r.reserved.memory_bytes, period_ms);
+  if (r.used.cpu_ns > cpu_cap || r.used.memory_byte_seconds > mem_cap) {
+    XOP_LOGN_INFO("server",
+                  "session {} seq {}: claims at most the reservation's bound ({} of {} ns CPU, {} of {} "
+                  "memory byte-seconds metered in {} ms)",
+                  r.session, r.seq, std::min(r.used.cpu_ns, cpu_cap), r.used.cpu_ns,
+                  std::min(r.used.memory_byte_seconds, mem_cap), r.used.memory_byte_seconds, period_ms);
+    r.used.cpu_ns = std::min(r.used.cpu_ns, cpu_cap);
+    r.used.memory_byte_seconds = std::min(r.used.memory_byte_seconds, mem_cap);
+  }
   auto charge = compute_charge(s.rates, r.reserved, r.used, r.period_end - r.period_start);
   Status appended = charge ? Status{} : Status(tl::make_unexpected(charge.error()));
   if (appended) {
@@ -484,7 +502,7 @@ Status SessionManager::write_record_locked(Live& s, TimeMs now, bool final) {
   }
   if (!appended) {
     // Nothing was recorded: the usage goes back into the meter for the next record.
-    s.meter.untake(r.used);
+    s.meter.untake(taken);
     return appended;
   }
   s.row.last_seq = r.seq;

@@ -44,20 +44,6 @@ std::vector<std::string> ipt(const std::string& table, std::vector<std::string> 
   return v;
 }
 
-bool on_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string p = path != nullptr ? path : "/usr/sbin:/usr/bin:/sbin:/bin";
-  size_t start = 0;
-  while (start <= p.size()) {
-    const size_t end = p.find(':', start);
-    const std::string dir = p.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0) return true;
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return false;
-}
-
 bool valid_bridge_name(const std::string& b) {
   if (b.empty() || b.size() > 15) return false;
   for (char c : b) {
@@ -166,9 +152,9 @@ Result<SessionNet> session_net_from_json(const Json& j) { return session_net_sch
 
 std::string session_network_unavailable_reason() {
   if (::geteuid() != 0) return "not running as root";
-  if (!on_path("ip")) return "the `ip` command (iproute2) is not installed";
-  if (!on_path("iptables")) return "the `iptables` command is not installed";
-  if (!on_path("tc")) return "the `tc` command (iproute2) is not installed";
+  if (find_program("ip").empty()) return "the `ip` command (iproute2) is not installed";
+  if (find_program("iptables").empty()) return "the `iptables` command is not installed";
+  if (find_program("tc").empty()) return "the `tc` command (iproute2) is not installed";
   if (::access("/proc/sys/net/ipv4/ip_forward", W_OK) != 0) return "/proc/sys/net/ipv4/ip_forward is not writable";
   return "";
 }

@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (c->data_dir.empty() || c->corp_url.empty() || c->key_file.empty()) std::abort();
   if (!xop::is_account_id(c->owner)) std::abort();
-  if (c->runtime != "runc" && c->runtime != "crun" && c->runtime != "mock") std::abort();
+  if (c->runtime != "auto" && c->runtime != "runc" && c->runtime != "crun" && c->runtime != "mock") std::abort();
+  if (c->capacity_pids < 1) std::abort();
   if (c->sample_interval_ms < 10 || c->sample_interval_ms > c->charging_interval_ms) std::abort();
   if (c->http_threads < 1 || c->http_threads > 256) std::abort();
   if (c->capacity.cpu_millis < 1 || c->capacity.any_negative()) std::abort();

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "proto/usage_bounds.h"
 #include "server/session_fixture.h"
 
 namespace xop {
@@ -276,6 +277,40 @@ TEST(SessionManagerTest, ReservedBandwidthIsPartOfAdmission) {
   ASSERT_TRUE(env.manager->stop(env.alice.account_id(), a->row.id, "bye"));
   auto b = env.manager->create(env.bob.account_id(), env.request(env.bob, with_bps(4'000'000)));
   EXPECT_TRUE(b) << b.error().message;
+}
+
+// CPU metered beyond what the reservation allows (the runtime's set-up inside the session's cgroup,
+// before the quota is written) is not claimed: a record above the corp's bound would be refused,
+// and every later batch of the server with it.
+TEST(SessionManagerTest, ARecordNeverClaimsMoreThanTheReservationsBound) {
+  SessionEnv env;
+  const auto spec = env.spec(100, 64LL << 20);  // a tenth of a core
+  auto v = env.manager->create(env.alice.account_id(), env.request(env.alice, spec));
+  ASSERT_TRUE(v) << v.error().message;
+  const std::string id = v->row.id;
+  env.sandbox.set_usage(id, sample(400'000'000, 1 << 20, 0, 0));  // 0.4 s of CPU in 1 s: 4x the quota
+  env.clock.advance_ms(1000);
+  env.manager->sample_all();
+  env.manager->write_records();
+  auto recs = env.store->records(id);
+  ASSERT_TRUE(recs);
+  ASSERT_EQ(recs->size(), 1u);
+  const UsageRecord& r = (*recs)[0];
+  const int64_t period = r.period_end - r.period_start;
+  EXPECT_EQ(r.used.cpu_ns, max_claimable_cpu_ns(100, period));
+  EXPECT_LT(r.used.cpu_ns, 400'000'000);
+  auto expected = compute_charge(testing::test_rates(), r.reserved, r.used, period);
+  ASSERT_TRUE(expected);
+  EXPECT_EQ(r.amount, expected->total) << "the amount is that of the claimed usage";
+  // (The corp's check_usage_claim refuses above this same bound: tests/corp/settlement_test.cpp.)
+  // Within the bound, what was metered is claimed as it is.
+  env.sandbox.set_usage(id, sample(450'000'000, 1 << 20, 0, 0));
+  env.clock.advance_ms(1000);
+  env.manager->sample_all();
+  env.manager->write_records();
+  recs = env.store->records(id);
+  ASSERT_EQ(recs->size(), 2u);
+  EXPECT_EQ((*recs)[1].used.cpu_ns, 50'000'000);
 }
 
 TEST(SessionManagerTest, RecordsFollowTheMeterAndTheChargeFunction) {
