@@ -54,6 +54,21 @@ class CrashRecoveryTest : public ::testing::Test {
     return c;
   }
 
+  // Waits until the corp says every session's purchase order is closed (its final record settled).
+  void expect_all_closed(const KeyPair& user, const std::vector<DeployOutcome>& out) {
+    auto corp = ApiClient::connect(platform_->corp_url(), user);
+    for (const auto& o : out) {
+      EXPECT_TRUE(poll_until(
+          [&] {
+            auto r = corp->call("GET", "/v1/purchase-orders/" + o.po_id);
+            return r && r->value("state", "") == "closed";
+          },
+          seconds(30)))
+          << o.po_id << "\n"
+          << platform_->logs();
+    }
+  }
+
   std::unique_ptr<ProcessPlatform> platform_;
 };
 
@@ -118,16 +133,7 @@ TEST_F(CrashRecoveryTest, CorpKilledDuringSettlementStormSettlesEveryRecordExact
     ASSERT_TRUE(r.has_value()) << r.error().message;
   }
   auto corp = ApiClient::connect(platform_->corp_url(), user);
-  for (const auto& o : out) {
-    EXPECT_TRUE(poll_until(
-        [&] {
-          auto r = corp->call("GET", "/v1/purchase-orders/" + o.po_id);
-          return r && r->value("state", "") == "closed";
-        },
-        seconds(30)))
-        << o.po_id << "\n"
-        << platform_->logs();
-  }
+  expect_all_closed(user, out);
   auto store = StateStore::open(platform_->dir().file("server0") + "/state.db");
   ASSERT_TRUE(store.has_value()) << store.error().message;
   ASSERT_TRUE(poll_until(
@@ -260,16 +266,7 @@ TEST_F(CrashRecoveryTest, ServerKilledAtRandomMomentsKeepsItsSessionsAndChargesW
     EXPECT_EQ(s.value("exit_code", Json()), 0) << s.dump();
   }
   auto corp = ApiClient::connect(platform_->corp_url(), user);
-  for (const auto& o : out) {
-    EXPECT_TRUE(poll_until(
-        [&] {
-          auto r = corp->call("GET", "/v1/purchase-orders/" + o.po_id);
-          return r && r->value("state", "") == "closed";
-        },
-        seconds(30)))
-        << o.po_id << "\n"
-        << platform_->logs();
-  }
+  expect_all_closed(user, out);
 
   auto store = StateStore::open(platform_->dir().file("server0") + "/state.db");
   ASSERT_TRUE(store.has_value()) << store.error().message;
