@@ -72,15 +72,16 @@ TEST_P(AdmissionConcurrencyTest, ManyConcurrentCreatesAdmitExactlyWhatFits) {
   EXPECT_TRUE(d.capacity.covers(env.manager->reserved())) << d.name;
   EXPECT_EQ(env.sandbox.count(), static_cast<size_t>(d.fits)) << "a refused create started a sandbox";
 
-  // What a stopped session held is free again: exactly one more create fits.
-  auto listed = env.manager->list(env.alice.account_id());
+  // What a stopped session held is free again: exactly one more create fits. (Whoever's it is:
+  // the interleaving decides which users' creates were admitted.)
+  auto listed = env.manager->list("");
   ASSERT_TRUE(listed);
   std::string victim;
   for (const auto& v : *listed) {
     if (v.row.state == "running") victim = v.row.id;
   }
-  ASSERT_FALSE(victim.empty()) << "alice has no running session";
-  ASSERT_TRUE(env.manager->stop(env.alice.account_id(), victim, "make room"));
+  ASSERT_FALSE(victim.empty()) << "no running session";
+  ASSERT_TRUE(env.manager->stop("", victim, "make room"));
   SessionSpec s = env.spec(d.per_session.cpu_millis, d.per_session.memory_bytes);
   s.resources.disk_bytes = d.per_session.disk_bytes;
   s.resources.net_bps = d.per_session.net_bps;

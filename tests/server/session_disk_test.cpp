@@ -18,6 +18,7 @@
 #include "server/burner_image.h"
 #include "server/cgroup.h"
 #include "server/net_probe.h"
+#include "server/runc_manager_fixture.h"
 #include "server/sandbox_process.h"
 #include "server/sandbox_runc.h"
 #include "server/server_api.h"
@@ -56,62 +57,13 @@ int64_t file_size(const std::string& p) {
   return ec ? 0 : static_cast<int64_t>(n);
 }
 
-class RuncSessionTest : public ::testing::Test {
+class RuncSessionTest : public testing::RuncManagerTest {
  protected:
   void SetUp() override {
-    if (auto why = testing::container_skip_reason(); !why.empty()) GTEST_SKIP() << why;
-    if (auto disks = check_session_disk_support(); !disks) GTEST_SKIP() << disks.error().message;
-    clock_.set_ms(1'700'000'000'000);
-    manifest_ = testing::build_burner_image(t_.file("img"));
-    ASSERT_FALSE(manifest_.empty());
-    auto layout = read_oci_layout(t_.file("img"), t_.file("scratch"));
-    ASSERT_TRUE(layout) << layout.error().message;
-    auto images = ImageStore::open(t_.file("images"));
-    ASSERT_TRUE(images) << images.error().message;
-    images_ = std::move(*images);
-    ASSERT_TRUE(testing::load_layout(*layout, *images_));
-    auto cg = detect_cgroup_layout("/sys/fs/cgroup");
-    ASSERT_TRUE(cg) << cg.error().message;
-    cg_ = *cg;
-    runc_.state_root = t_.file("runc-state");
-    runc_.cgroup_parent = "xop-test-" + random_id("").substr(0, 12);
-    auto sb = open_runc_sandbox(runc_);
-    ASSERT_TRUE(sb) << sb.error().message;
-    sandbox_ = std::move(*sb);
-    auto st = StateStore::open(t_.file("state.db"));
-    ASSERT_TRUE(st) << st.error().message;
-    store_ = std::move(*st);
-    opts_.server_id = server_key_.account_id();
-    opts_.sessions_dir = t_.file("sessions");
-    fs::create_directories(opts_.sessions_dir);
-    opts_.capacity = Resources{4000, 4LL << 30, 10LL << 30, 1'000'000'000};
-    opts_.stop_grace_ms = 300;
-    opts_.loop_disks = true;
-    opts_.default_disk_bytes = 8LL << 20;
-    opts_.log_max_bytes = 64 << 10;
-    opts_.log_rate_bytes_per_s = 256 << 10;
-    sheet_ = testing::signed_price_sheet(server_key_, clock_.now_ms(), testing::test_rates());
+    RuncManagerTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    manifest_ = burner_;
     make_manager();
-  }
-
-  void TearDown() override {
-    if (manager_) manager_->stop_all("test over");
-    manager_.reset();
-    if (net_) net_->shutdown(/*sessions_left=*/false);
-    net_.reset();
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(opts_.sessions_dir, ec)) {
-      (void)images_->release_rootfs(e.path().string() + "/disk");
-      (void)remove_session_disk(e.path().string());
-    }
-    sandbox_.reset();
-    for (const auto& h : cg_.v1_hierarchies) ::rmdir((h + "/" + runc_.cgroup_parent).c_str());
-    if (!cg_.v2_dir.empty()) ::rmdir((cg_.v2_dir + "/" + runc_.cgroup_parent).c_str());
-  }
-
-  void make_manager() {
-    manager_ =
-        std::make_unique<SessionManager>(opts_, clock_, *sandbox_, *images_, *store_, corp_key_.public_key(), sheet_);
   }
 
   SessionSpec spec(const std::string& script, int64_t disk_bytes = 0, int64_t memory_bytes = 64LL << 20) const {
@@ -199,21 +151,7 @@ class RuncSessionTest : public ::testing::Test {
   [[nodiscard]] std::string dir_of(const std::string& id) const { return opts_.sessions_dir + "/" + id; }
   std::string log_of(const std::string& id) { return manager_->logs(alice_.account_id(), id, 1 << 20).value_or(""); }
 
-  TempDir t_;
-  SimulatedClock clock_;
-  KeyPair corp_key_ = KeyPair::generate();
-  KeyPair server_key_ = KeyPair::generate();
-  KeyPair alice_ = KeyPair::generate();
   std::string manifest_;
-  std::unique_ptr<ImageStore> images_;
-  CgroupLayout cg_;
-  RuncOptions runc_;
-  std::unique_ptr<Sandbox> sandbox_;
-  std::unique_ptr<StateStore> store_;
-  std::unique_ptr<SessionNetwork> net_;  // outlives manager_
-  SessionManagerOptions opts_;
-  SignedDoc sheet_;
-  std::unique_ptr<SessionManager> manager_;
 };
 
 // Attack: a session reserving 100 MiB wrote 2 GiB to the host.
