@@ -70,6 +70,11 @@ Result<size_t> ClearingHouse::release_unclaimed_holds(TimeMs now) {
   return release_locked(now);
 }
 
+Status ClearingHouse::begin_request_locked(SqliteTxn& txn, const Caller& caller, TimeMs now) {
+  XOP_RETURN_IF_ERROR(txn.begin());
+  return consume_nonce(caller, now);
+}
+
 Result<size_t> ClearingHouse::release_locked(TimeMs now) {
   SqliteTxn txn(store_->db());
   XOP_RETURN_IF_ERROR(txn.begin());
@@ -105,8 +110,7 @@ Result<AccountRow> ClearingHouse::register_account(const Caller& caller, const R
   std::lock_guard lock(mu_);
   XOP_RETURN_IF_ERROR(release_locked(now));
   SqliteTxn txn(store_->db());
-  XOP_RETURN_IF_ERROR(txn.begin());
-  XOP_RETURN_IF_ERROR(consume_nonce(caller, now));
+  XOP_RETURN_IF_ERROR(begin_request_locked(txn, caller, now));
   AccountRow a{caller.key.account_id(), req.kind, req.name, req.owner, caller.key.base64(), now};
   XOP_ASSIGN_OR_RETURN(auto existing, store_->find_account(a.id));
   if (existing) return make_error(ErrorCode::kConflict, "account " + a.id + " is already registered");
@@ -158,8 +162,7 @@ Result<Deposited> ClearingHouse::deposit(const Caller& caller, const Deposit& re
   std::lock_guard lock(mu_);
   XOP_RETURN_IF_ERROR(release_locked(now));
   SqliteTxn txn(store_->db());
-  XOP_RETURN_IF_ERROR(txn.begin());
-  XOP_RETURN_IF_ERROR(consume_nonce(caller, now));
+  XOP_RETURN_IF_ERROR(begin_request_locked(txn, caller, now));
   XOP_ASSIGN_OR_RETURN(auto a, store_->find_account(req.account));
   if (!a) return make_error(ErrorCode::kNotFound, "no account " + req.account);
   LedgerTransaction tx;
@@ -180,8 +183,7 @@ Result<PaidOut> ClearingHouse::payout(const Caller& caller, const Payout& req, T
   std::lock_guard lock(mu_);
   XOP_RETURN_IF_ERROR(release_locked(now));
   SqliteTxn txn(store_->db());
-  XOP_RETURN_IF_ERROR(txn.begin());
-  XOP_RETURN_IF_ERROR(consume_nonce(caller, now));
+  XOP_RETURN_IF_ERROR(begin_request_locked(txn, caller, now));
   XOP_ASSIGN_OR_RETURN(auto a, store_->find_account(req.account));
   if (!a) return make_error(ErrorCode::kNotFound, "no account " + req.account);
   XOP_ASSIGN_OR_RETURN(const int64_t available, store_->balance(user_ledger_account(a->id)));
@@ -247,8 +249,7 @@ Result<SignedDoc> ClearingHouse::create_po(const Caller& caller, const NewPurcha
   XOP_ASSIGN_OR_RETURN(auto doc, SignedDoc::sign(kPurchaseOrderType, to_json(po), key_));
 
   SqliteTxn txn(store_->db());
-  XOP_RETURN_IF_ERROR(txn.begin());
-  XOP_RETURN_IF_ERROR(consume_nonce(caller, now));
+  XOP_RETURN_IF_ERROR(begin_request_locked(txn, caller, now));
   PoRow row;
   row.po_id = po.po_id;
   row.user = po.user;
@@ -297,8 +298,7 @@ Status ClearingHouse::close_po(const Caller& caller, const std::string& po_id, T
   std::lock_guard lock(mu_);
   XOP_RETURN_IF_ERROR(release_locked(now));
   SqliteTxn txn(store_->db());
-  XOP_RETURN_IF_ERROR(txn.begin());
-  XOP_RETURN_IF_ERROR(consume_nonce(caller, now));
+  XOP_RETURN_IF_ERROR(begin_request_locked(txn, caller, now));
   XOP_ASSIGN_OR_RETURN(auto po, store_->find_po(po_id));
   if (!po) return make_error(ErrorCode::kNotFound, "no purchase order " + po_id);
   if (po->user != caller.key.account_id()) {
@@ -322,8 +322,7 @@ Result<Extended> ClearingHouse::extend_po(const Caller& caller, const ExtendPo& 
   std::lock_guard lock(mu_);
   XOP_RETURN_IF_ERROR(release_locked(now));
   SqliteTxn txn(store_->db());
-  XOP_RETURN_IF_ERROR(txn.begin());
-  XOP_RETURN_IF_ERROR(consume_nonce(caller, now));
+  XOP_RETURN_IF_ERROR(begin_request_locked(txn, caller, now));
   XOP_ASSIGN_OR_RETURN(auto po, store_->find_po(req.po_id));
   if (!po) return make_error(ErrorCode::kNotFound, "no purchase order " + req.po_id);
   if (po->user != caller.key.account_id()) {
@@ -391,8 +390,7 @@ Result<UsageSettlement> ClearingHouse::settle_usage(const Caller& caller, const 
   if (server.kind != AccountKind::kServer) return make_error(ErrorCode::kPermissionDenied, "only servers report usage");
 
   SqliteTxn txn(store_->db());
-  XOP_RETURN_IF_ERROR(txn.begin());
-  XOP_RETURN_IF_ERROR(consume_nonce(caller, now));
+  XOP_RETURN_IF_ERROR(begin_request_locked(txn, caller, now));
   std::map<std::string, PoState> states;
   std::map<std::string, std::string> owners;
   for (const auto& rec : batch.records) {

@@ -36,6 +36,8 @@
 
 namespace xop {
 
+class SqliteTxn;  // storage/sqlite_db.h
+
 class CorpStore;
 
 // The authenticated caller of one operation.
@@ -239,6 +241,10 @@ class ClearingHouse {
   Result<size_t> release_locked(TimeMs now);  // release_unclaimed_holds with mu_ held
   Result<AccountRow> registered_caller(const PublicKey& k);
   Status consume_nonce(const Caller& caller, TimeMs now);
+  // Every mutating request starts so, with mu_ held: `txn` begins and the request's nonce is
+  // consumed in it, so that the nonce is stored with the request's effect or not at all (a replay
+  // fails here and changes nothing).
+  Status begin_request_locked(SqliteTxn& txn, const Caller& caller, TimeMs now);
   Result<PoRow> readable_po(const PublicKey& key, const std::string& po_id);
 
   CorpOptions opts_;
