@@ -54,6 +54,25 @@ class CrashRecoveryTest : public ::testing::Test {
     return c;
   }
 
+  // `n` sessions of `m`, one deploy each (a deployment spreads its sessions over servers); fewer
+  // when one failed (reported).
+  std::vector<DeployOutcome> deploy_each(const KeyPair& user, const DeployManifest& m, int n) {
+    Deployer d(user, platform_->corp_url(), platform_->xis_url(), platform_->dir().file("scratch"));
+    std::vector<DeployOutcome> out;
+    for (int i = 0; i < n; ++i) {
+      auto deployed = d.deploy(m, nullptr);
+      if (!deployed || deployed->outcomes.size() != 1 || !deployed->outcomes[0].ok) {
+        ADD_FAILURE() << (deployed ? (deployed->outcomes.empty() ? "no outcome" : deployed->outcomes[0].error)
+                                   : deployed.error().message)
+                      << "\n"
+                      << platform_->logs();
+        break;
+      }
+      out.push_back(deployed->outcomes[0]);
+    }
+    return out;
+  }
+
   // Waits until the corp says every session's purchase order is closed (its final record settled).
   void expect_all_closed(const KeyPair& user, const std::vector<DeployOutcome>& out) {
     auto corp = ApiClient::connect(platform_->corp_url(), user);
@@ -82,17 +101,9 @@ TEST_F(CrashRecoveryTest, CorpKilledDuringSettlementStormSettlesEveryRecordExact
   m.command = {"/bin/sh", "-c", "trap 'exit 0' TERM; while :; do :; done"};
   m.resources.cpu_millis = 250;
   m.resources.memory_bytes = 32LL << 20;
-  m.count = 1;  // one deploy per session: a deployment spreads its sessions over servers
+  m.count = 1;
   m.budget = Money::micros(5'000'000);
-  Deployer d(user, platform_->corp_url(), platform_->xis_url(), platform_->dir().file("scratch"));
-  std::vector<DeployOutcome> out;
-  for (int i = 0; i < kSessions; ++i) {
-    auto deployed = d.deploy(m, nullptr);
-    ASSERT_TRUE(deployed.has_value()) << deployed.error().message;
-    ASSERT_EQ(deployed->outcomes.size(), 1u);
-    ASSERT_TRUE(deployed->outcomes[0].ok) << deployed->outcomes[0].error << "\n" << platform_->logs();
-    out.push_back(deployed->outcomes[0]);
-  }
+  const std::vector<DeployOutcome> out = deploy_each(user, m, kSessions);
   ASSERT_EQ(out.size(), static_cast<size_t>(kSessions));
 
   for (int round = 0; round < 3; ++round) {
@@ -218,15 +229,8 @@ TEST_F(CrashRecoveryTest, ServerKilledAtRandomMomentsKeepsItsSessionsAndChargesW
   m.resources.memory_bytes = 32LL << 20;
   m.count = 1;
   m.budget = Money::micros(5'000'000);
-  Deployer d(user, platform_->corp_url(), platform_->xis_url(), platform_->dir().file("scratch"));
-  std::vector<DeployOutcome> out;
-  for (int i = 0; i < kSessions; ++i) {
-    auto deployed = d.deploy(m, nullptr);
-    ASSERT_TRUE(deployed.has_value()) << deployed.error().message;
-    ASSERT_EQ(deployed->outcomes.size(), 1u);
-    ASSERT_TRUE(deployed->outcomes[0].ok) << deployed->outcomes[0].error << "\n" << platform_->logs();
-    out.push_back(deployed->outcomes[0]);
-  }
+  const std::vector<DeployOutcome> out = deploy_each(user, m, kSessions);
+  ASSERT_EQ(out.size(), static_cast<size_t>(kSessions));
   auto session = [&](const DeployOutcome& o) {
     auto server = ApiClient::connect(platform_->server_urls()[0], user);
     auto r = server->call("GET", "/v1/sessions/" + o.session);

@@ -137,31 +137,51 @@ int64_t counter(const std::string& netns, const std::string& dev, const char* wh
   return r && r->exit_code == 0 ? std::strtoll(r->out.c_str(), nullptr, 10) : -1;
 }
 
+// A bridge, pool and host-port range of the test's own (10.200-249.x.0/24, 41 free-looking ports).
+struct TestNetwork {
+  std::string bridge, pool, range;
+};
+TestNetwork random_test_network() {
+  std::random_device rd;
+  TestNetwork n;
+  n.bridge = "xt" + rand_hex(8);
+  n.pool = "10." + std::to_string(200 + rd() % 50) + "." + std::to_string(rd() % 256) + ".0/24";
+  const uint16_t first = std::min<uint16_t>(free_tcp_port(), 65000);
+  n.range = std::to_string(first) + "-" + std::to_string(first + 40);
+  return n;
+}
+
+// One real `xop server` (runc) whose session network is `n`.
+ProcessPlatformOptions one_runc_server_on(const TestNetwork& n) {
+  ProcessPlatformOptions o;
+  o.servers = 1;
+  o.runtime = "runc";
+  o.network_toml = [=](int) {
+    return "enabled = true\nbridge = \"" + n.bridge + "\"\npool = \"" + n.pool + "\"\nport_range = \"" + n.range +
+           "\"\n";
+  };
+  return o;
+}
+
+// A user home at `dir` with `user`'s key, pointed at the platform.
+bool save_home(const std::string& dir, const KeyPair& user, const ProcessPlatform& p) {
+  UserHome h(dir);
+  return h.save_key(user).has_value() && h.save_config(UserConfig{p.corp_url(), p.xis_url()}).has_value();
+}
+
 TEST(SessionNetworkPlatformTest, ADeployedServiceIsReachedOnItsEndpointAcrossARestartAndReleasedOnStop) {
   if (auto why = container_skip_reason(); !why.empty()) GTEST_SKIP() << why;
   if (auto why = session_network_unavailable_reason(); !why.empty()) GTEST_SKIP() << "session network: " << why;
-  std::random_device rd;
-  const std::string bridge = "xt" + rand_hex(8);
-  const std::string pool = "10." + std::to_string(200 + rd() % 50) + "." + std::to_string(rd() % 256) + ".0/24";
-  const uint16_t first = std::min<uint16_t>(free_tcp_port(), 65000);
-  const std::string range = std::to_string(first) + "-" + std::to_string(first + 40);
+  const TestNetwork net = random_test_network();
   TempDir tmp;
   std::string netns;
   {
-    ProcessPlatformOptions o;
-    o.servers = 1;
-    o.runtime = "runc";
-    o.network_toml = [=](int) {
-      return "enabled = true\nbridge = \"" + bridge + "\"\npool = \"" + pool + "\"\nport_range = \"" + range + "\"\n";
-    };
-    ProcessPlatform p(o);
+    ProcessPlatform p(one_runc_server_on(net));
     const std::string err = p.start();
     ASSERT_TRUE(err.empty()) << err;
     KeyPair user = p.new_user("net", 1000);
     const std::string home = tmp.file("home");
-    UserHome h(home);
-    ASSERT_TRUE(h.save_key(user).has_value());
-    ASSERT_TRUE(h.save_config(UserConfig{p.corp_url(), p.xis_url()}).has_value());
+    ASSERT_TRUE(save_home(home, user, p));
     const std::string manifest = tmp.file("web.yaml");
     write_file(manifest, "name: web\nimage: " + std::string(XOP_BUILD_DIR) +
                              "/images/burner\ncommand: [/bin/sh, -c, \"mkdir -p /tmp/www && echo hello-from-platform "
@@ -201,7 +221,7 @@ TEST(SessionNetworkPlatformTest, ADeployedServiceIsReachedOnItsEndpointAcrossARe
     const std::string after = fetch(std::chrono::seconds(10));
     EXPECT_NE(after.find("hello-from-platform"), std::string::npos) << after;
     std::printf("session %s on %s: endpoint %s answered before and after the server's restart\n",
-                s["id"].get<std::string>().c_str(), bridge.c_str(), ep["endpoint"].get<std::string>().c_str());
+                s["id"].get<std::string>().c_str(), net.bridge.c_str(), ep["endpoint"].get<std::string>().c_str());
 
     // `xop sessions` shows the endpoint; `xop stop` releases it.
     ASSERT_EQ(run_xop({"--home", home, "sessions"}, tmp.file("sessions.log"), &out), 0) << out;
@@ -214,11 +234,12 @@ TEST(SessionNetworkPlatformTest, ADeployedServiceIsReachedOnItsEndpointAcrossARe
     EXPECT_EQ(fetch(std::chrono::seconds(1)), "");
   }
   // The server shut down (SIGTERM) with no session left: its bridge and chains are gone.
-  EXPECT_FALSE(fs::exists("/sys/class/net/" + bridge));
-  auto chain = run_command({"iptables", "-w", "5", "-t", "nat", "-n", "-L", "XOP-" + bridge + "-DNAT"}, seconds(10));
+  EXPECT_FALSE(fs::exists("/sys/class/net/" + net.bridge));
+  auto chain =
+      run_command({"iptables", "-w", "5", "-t", "nat", "-n", "-L", "XOP-" + net.bridge + "-DNAT"}, seconds(10));
   EXPECT_TRUE(chain && chain->exit_code != 0);
   // Backstop for a failed run: nothing of this test stays on the host.
-  if (fs::exists("/sys/class/net/" + bridge)) (void)run_command({"ip", "link", "del", bridge}, seconds(10));
+  if (fs::exists("/sys/class/net/" + net.bridge)) (void)run_command({"ip", "link", "del", net.bridge}, seconds(10));
 }
 
 // Metering against ground truth: a deployed session sends exactly 8 MiB to a namespace the test
@@ -231,10 +252,7 @@ TEST(SessionNetworkPlatformTest, NetworkBytesAreMeteredAgainstGroundTruthAndChar
   if (auto why = container_skip_reason(); !why.empty()) GTEST_SKIP() << why;
   if (auto why = session_network_unavailable_reason(); !why.empty()) GTEST_SKIP() << "session network: " << why;
   std::random_device rd;
-  const std::string bridge = "xt" + rand_hex(8);
-  const std::string pool = "10." + std::to_string(200 + rd() % 50) + "." + std::to_string(rd() % 256) + ".0/24";
-  const uint16_t first = std::min<uint16_t>(free_tcp_port(), 65000);
-  const std::string range = std::to_string(first) + "-" + std::to_string(first + 40);
+  const TestNetwork net = random_test_network();
   const std::string world = "xtw-" + rand_hex(8);
   const std::string world_veth = "xw" + rand_hex(8);
   const std::string sub = "198.18." + std::to_string(rd() % 256);
@@ -255,20 +273,12 @@ TEST(SessionNetworkPlatformTest, NetworkBytesAreMeteredAgainstGroundTruthAndChar
     }
   } cleanup{world, world_veth};
   {
-    ProcessPlatformOptions o;
-    o.servers = 1;
-    o.runtime = "runc";
-    o.network_toml = [=](int) {
-      return "enabled = true\nbridge = \"" + bridge + "\"\npool = \"" + pool + "\"\nport_range = \"" + range + "\"\n";
-    };
-    ProcessPlatform p(o);
+    ProcessPlatform p(one_runc_server_on(net));
     const std::string err = p.start();
     ASSERT_TRUE(err.empty()) << err;
     KeyPair user = p.new_user("meter", 1000);
     const std::string home = tmp.file("home");
-    UserHome h(home);
-    ASSERT_TRUE(h.save_key(user).has_value());
-    ASSERT_TRUE(h.save_config(UserConfig{p.corp_url(), p.xis_url()}).has_value());
+    ASSERT_TRUE(save_home(home, user, p));
 
     // The world's sink listens before the session starts sending.
     std::promise<int> listening;
@@ -358,8 +368,8 @@ TEST(SessionNetworkPlatformTest, NetworkBytesAreMeteredAgainstGroundTruthAndChar
     ASSERT_EQ(run_xop({"--home", home, "statement"}, tmp.file("statement.log"), &out), 0) << out;
     EXPECT_NE(out.find("NET MiB"), std::string::npos) << out;
   }
-  EXPECT_FALSE(fs::exists("/sys/class/net/" + bridge));
-  if (fs::exists("/sys/class/net/" + bridge)) (void)run_command({"ip", "link", "del", bridge}, seconds(10));
+  EXPECT_FALSE(fs::exists("/sys/class/net/" + net.bridge));
+  if (fs::exists("/sys/class/net/" + net.bridge)) (void)run_command({"ip", "link", "del", net.bridge}, seconds(10));
 }
 
 }  // namespace
