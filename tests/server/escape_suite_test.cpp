@@ -127,7 +127,9 @@ class EscapeSuiteTest : public testing::RuncManagerTest {
   void SetUp() override {
     RuncManagerTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    manifest_ = put_probe_image(layout_);
+    // The burner image plus a layer with /xop-escape-probe.
+    manifest_ = put_burner_with_layer(
+        testing::TarBuilder().file("xop-escape-probe", testing::read_file(XOP_ESCAPE_PROBE), 0755).build());
     ASSERT_FALSE(manifest_.empty());
     opts_.stop_grace_ms = 200;
     opts_.log_max_bytes = 256 << 10;
@@ -148,34 +150,6 @@ class EscapeSuiteTest : public testing::RuncManagerTest {
       opts_.public_host = "127.0.0.1";
     }
     make_manager();
-  }
-
-  // The burner image plus a layer with /xop-escape-probe; its manifest digest.
-  std::string put_probe_image(const OciLayout& layout) {
-    const std::string manifest_digest = layout.manifest_digest;
-    auto blob = [&](const std::string& digest) {
-      for (const auto& b : layout.blobs) {
-        if (b.digest == digest) return testing::read_file(b.path);
-      }
-      ADD_FAILURE() << "no blob " << digest;
-      return std::string();
-    };
-    Json manifest = Json::parse(blob(manifest_digest));
-    Json config = Json::parse(blob(manifest["config"]["digest"].get<std::string>()));
-    const std::string layer =
-        testing::TarBuilder().file("xop-escape-probe", testing::read_file(XOP_ESCAPE_PROBE), 0755).build();
-    config["rootfs"]["diff_ids"].push_back(oci_digest(layer));
-    const std::string config_text = config.dump();
-    manifest["config"]["digest"] = oci_digest(config_text);
-    manifest["config"]["size"] = config_text.size();
-    manifest["layers"].push_back({{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
-                                  {"digest", oci_digest(layer)},
-                                  {"size", layer.size()}});
-    const std::string manifest_text = manifest.dump();
-    EXPECT_TRUE(images_->put_blob(oci_digest(layer), layer));
-    EXPECT_TRUE(images_->put_blob(oci_digest(config_text), config_text));
-    EXPECT_TRUE(images_->put_blob(oci_digest(manifest_text), manifest_text));
-    return oci_digest(manifest_text);
   }
 
   SessionSpec spec(std::vector<std::string> command, int64_t pids = 32) const {

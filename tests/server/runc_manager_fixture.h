@@ -9,9 +9,12 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "core/json_reader.h"
+#include "crypto/digest.h"
 #include "image/oci_layout.h"
 #include "server/burner_image.h"
 #include "server/cgroup.h"
@@ -73,6 +76,33 @@ class RuncManagerTest : public ::testing::Test {
     sandbox_.reset();
     for (const auto& h : cg_.v1_hierarchies) ::rmdir((h + "/" + runc_.cgroup_parent).c_str());
     if (!cg_.v2_dir.empty()) ::rmdir((cg_.v2_dir + "/" + runc_.cgroup_parent).c_str());
+  }
+
+  // Stores an image made of the burner plus one more layer (`layer`, a tar), its config edited by
+  // `edit` (e.g. User, Env), and returns its manifest digest.
+  std::string put_burner_with_layer(const std::string& layer, const std::function<void(Json& config)>& edit = {}) {
+    auto blob = [&](const std::string& digest) {
+      for (const auto& b : layout_.blobs) {
+        if (b.digest == digest) return read_file(b.path);
+      }
+      ADD_FAILURE() << "no blob " << digest;
+      return std::string();
+    };
+    Json manifest = Json::parse(blob(burner_));
+    Json config = Json::parse(blob(manifest["config"]["digest"].get<std::string>()));
+    if (edit) edit(config);
+    config["rootfs"]["diff_ids"].push_back(oci_digest(layer));
+    const std::string config_text = config.dump();
+    manifest["config"]["digest"] = oci_digest(config_text);
+    manifest["config"]["size"] = config_text.size();
+    manifest["layers"].push_back({{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
+                                  {"digest", oci_digest(layer)},
+                                  {"size", layer.size()}});
+    const std::string manifest_text = manifest.dump();
+    EXPECT_TRUE(images_->put_blob(oci_digest(layer), layer));
+    EXPECT_TRUE(images_->put_blob(oci_digest(config_text), config_text));
+    EXPECT_TRUE(images_->put_blob(oci_digest(manifest_text), manifest_text));
+    return oci_digest(manifest_text);
   }
 
   void make_manager() {

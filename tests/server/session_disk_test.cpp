@@ -112,17 +112,6 @@ class RuncSessionTest : public testing::RuncManagerTest {
   // "worker" 1000:1001, a /work directory) whose config sets `user`, WorkingDir /work and adds
   // FOO=bar (and `extra_env`) to Env; returns its manifest digest.
   std::string put_user_image(const std::string& user, const std::vector<std::string>& extra_env = {}) {
-    auto layout = read_oci_layout(t_.file("img"), t_.file("scratch-" + random_id("")));
-    EXPECT_TRUE(layout) << layout.error().message;
-    auto blob = [&](const std::string& digest) {
-      for (const auto& b : layout->blobs) {
-        if (b.digest == digest) return testing::read_file(b.path);
-      }
-      ADD_FAILURE() << "no blob " << digest;
-      return std::string();
-    };
-    Json manifest = Json::parse(blob(manifest_));
-    Json config = Json::parse(blob(manifest["config"]["digest"].get<std::string>()));
     const std::string layer =
         testing::TarBuilder()
             .dir("etc")
@@ -130,22 +119,12 @@ class RuncSessionTest : public testing::RuncManagerTest {
             .file("etc/group", "root:x:0:\nworkers:x:1001:\nstaff:x:50:worker\n")
             .dir("work", 0777)
             .build();
-    config["config"]["User"] = user;
-    config["config"]["WorkingDir"] = "/work";
-    config["config"]["Env"].push_back("FOO=bar");
-    for (const auto& e : extra_env) config["config"]["Env"].push_back(e);
-    config["rootfs"]["diff_ids"].push_back(oci_digest(layer));
-    const std::string config_text = config.dump();
-    manifest["config"]["digest"] = oci_digest(config_text);
-    manifest["config"]["size"] = config_text.size();
-    manifest["layers"].push_back({{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
-                                  {"digest", oci_digest(layer)},
-                                  {"size", layer.size()}});
-    const std::string manifest_text = manifest.dump();
-    EXPECT_TRUE(images_->put_blob(oci_digest(layer), layer));
-    EXPECT_TRUE(images_->put_blob(oci_digest(config_text), config_text));
-    EXPECT_TRUE(images_->put_blob(oci_digest(manifest_text), manifest_text));
-    return oci_digest(manifest_text);
+    return put_burner_with_layer(layer, [&](Json& config) {
+      config["config"]["User"] = user;
+      config["config"]["WorkingDir"] = "/work";
+      config["config"]["Env"].push_back("FOO=bar");
+      for (const auto& e : extra_env) config["config"]["Env"].push_back(e);
+    });
   }
 
   [[nodiscard]] std::string dir_of(const std::string& id) const { return opts_.sessions_dir + "/" + id; }
