@@ -65,9 +65,7 @@ bool cmd_ok(const std::vector<std::string>& argv) {
 bool in_netns(const std::string& path, const std::function<void()>& fn) {
   bool joined = false;
   std::thread t([&] {
-    const int ns = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    joined = ns >= 0 && ::setns(ns, CLONE_NEWNET) == 0;
-    if (ns >= 0) ::close(ns);
+    joined = join_netns(path);
     if (joined) fn();
   });
   t.join();

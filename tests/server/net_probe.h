@@ -1,10 +1,12 @@
-// Small network probes for the session network's tests: a free port, a bounded TCP exchange, and
-// random names for what a test creates.
+// Small network probes for the session network's tests: joining a namespace, a listener, a free
+// port, a bounded TCP exchange, and random names for what a test creates.
 #pragma once
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,6 +18,32 @@
 #include <string>
 
 namespace xop::testing {
+
+// Moves the calling thread into the network namespace at `path` (/run/netns/<name>); false when
+// it cannot be opened or joined.
+inline bool join_netns(const std::string& path) {
+  const int ns = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const bool joined = ns >= 0 && ::setns(ns, CLONE_NEWNET) == 0;
+  if (ns >= 0) ::close(ns);
+  return joined;
+}
+
+// A TCP socket listening on `port` of every address of the calling thread's namespace
+// (SO_REUSEADDR, backlog 4); -1 when it cannot be had.
+inline int listen_tcp_any(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 4) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 // A TCP port nothing on the host listens on right now (for the start of a port range).
 inline uint16_t free_tcp_port() {

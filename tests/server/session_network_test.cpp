@@ -63,21 +63,13 @@ class NetnsListener {
     std::promise<bool> ready;
     auto ready_f = ready.get_future();
     thread_ = std::thread([this, netns_path, port, reply = std::move(reply), ready = std::move(ready)]() mutable {
-      const int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) {
-        if (ns >= 0) ::close(ns);
+      if (!testing::join_netns(netns_path)) {
         ready.set_value(false);
         peer_.set_value("");
         return;
       }
-      ::close(ns);
-      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      int one = 1;
-      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(port);
-      const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 4) == 0;
+      const int fd = testing::listen_tcp_any(port);
+      const bool ok = fd >= 0;
       ready.set_value(ok);
       std::string peer;
       pollfd p{fd, POLLIN, 0};
@@ -93,7 +85,7 @@ class NetnsListener {
           ::close(c);
         }
       }
-      ::close(fd);
+      if (fd >= 0) ::close(fd);
       peer_.set_value(peer);
     });
     ok_ = ready_f.get();
@@ -126,21 +118,13 @@ class NetnsSink {
     auto ready_f = ready.get_future();
     thread_ = std::thread([this, netns_path, port, ready = std::move(ready)]() mutable {
       Result res;
-      const int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) {
-        if (ns >= 0) ::close(ns);
+      if (!testing::join_netns(netns_path)) {
         ready.set_value(false);
         result_.set_value(res);
         return;
       }
-      ::close(ns);
-      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      int one = 1;
-      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_port = htons(port);
-      const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 4) == 0;
+      const int fd = testing::listen_tcp_any(port);
+      const bool ok = fd >= 0;
       ready.set_value(ok);
       pollfd p{fd, POLLIN, 0};
       if (ok && ::poll(&p, 1, 30'000) == 1) {
@@ -160,7 +144,7 @@ class NetnsSink {
         if (first) res.seconds = std::chrono::duration<double>(last - *first).count();
         ::close(c);
       }
-      ::close(fd);
+      if (fd >= 0) ::close(fd);
       result_.set_value(res);
     });
     ok_ = ready_f.get();
@@ -191,12 +175,7 @@ struct SendResult {
 SendResult send_from(const std::string& netns_path, const std::string& host, uint16_t port, int64_t bytes) {
   SendResult res;
   std::thread t([&] {
-    const int ns = ::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) {
-      if (ns >= 0) ::close(ns);
-      return;
-    }
-    ::close(ns);
+    if (!testing::join_netns(netns_path)) return;
     sockaddr_in to{};
     to.sin_family = AF_INET;
     to.sin_port = htons(port);
@@ -435,9 +414,7 @@ TEST_F(SessionNetworkTest, APublishedUdpPortAnswersFromLoopback) {
   std::promise<bool> ready;
   auto ready_f = ready.get_future();
   std::thread echo([path = SessionNetwork::netns_path(a), &ready] {
-    const int ns = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    const bool joined = ns >= 0 && ::setns(ns, CLONE_NEWNET) == 0;
-    if (ns >= 0) ::close(ns);
+    const bool joined = testing::join_netns(path);
     const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -815,9 +792,7 @@ TEST_F(RuncSessionNetworkTest, TheOwnersDenyListKeepsSessionsFromADestination) {
   EXPECT_NE(log("denied").find("world=blocked"), std::string::npos) << log("denied");
   // The listener is still waiting for its first connection: the test's own, from inside.
   std::thread([&] {
-    const int ns = ::open(("/run/netns/" + world_).c_str(), O_RDONLY | O_CLOEXEC);
-    if (ns >= 0 && ::setns(ns, CLONE_NEWNET) == 0) (void)tcp_exchange("127.0.0.1", 9000, "x", 5s);
-    if (ns >= 0) ::close(ns);
+    if (testing::join_netns("/run/netns/" + world_)) (void)tcp_exchange("127.0.0.1", 9000, "x", 5s);
   }).join();
   EXPECT_EQ(world.peer(), "127.0.0.1");
 }
