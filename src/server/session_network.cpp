@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/file_util.h"
+#include "core/json_reader.h"
 #include "core/log.h"
 #include "server/sandbox_process.h"
 
@@ -221,21 +222,25 @@ Result<FileLock> claim_network(const NetworkOptions& opts, const Ipv4Cidr& pool,
     }
     auto text = read_file_capped(e.path().string(), 4096);
     if (!text) continue;
-    auto j = Json::parse(*text, nullptr, false);
-    if (!j.is_object()) continue;
-    const std::string other_bridge = j.value("bridge", "?");
-    if (auto p = parse_ipv4_cidr(j.value("pool", "")); p) {
-      const uint32_t m =
-          std::min(p->prefix, pool.prefix) == 0 ? 0 : ~uint32_t{0} << (32 - std::min(p->prefix, pool.prefix));
-      if ((p->network & m) == (pool.network & m)) {
+    // Another server's claim, read as outside input: anything malformed is no claim at all.
+    auto j = parse_json(*text);
+    if (!j || !j->is_object()) continue;
+    auto field = [&](const char* key) {
+      auto it = j->find(key);
+      return it != j->end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    const std::string other_bridge = field("bridge").empty() ? "?" : field("bridge");
+    if (auto p = parse_ipv4_cidr(field("pool")); p) {
+      // Two CIDR blocks overlap exactly when one holds the other's network address.
+      if (p->contains(pool.network) || pool.contains(p->network)) {
         return make_error(ErrorCode::kConflict, "network.pool " + pool.to_string() + " overlaps the pool " +
                                                     p->to_string() + " of the live server on bridge " + other_bridge +
                                                     "; give each server on this host a pool of its own");
       }
     }
-    if (auto r = parse_port_range(j.value("port_range", "")); r && r->first <= range.last && range.first <= r->last) {
+    if (auto r = parse_port_range(field("port_range")); r && r->first <= range.last && range.first <= r->last) {
       return make_error(ErrorCode::kConflict, "network.port_range " + opts.port_range + " overlaps the range " +
-                                                  j.value("port_range", "") + " of the live server on bridge " +
+                                                  field("port_range") + " of the live server on bridge " +
                                                   other_bridge + "; give each server on this host a range of its own");
     }
   }

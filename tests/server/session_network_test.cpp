@@ -21,6 +21,7 @@
 #include <set>
 #include <thread>
 
+#include "core/file_lock.h"
 #include "crypto/keys.h"
 #include "image/oci_layout.h"
 #include "server/burner_image.h"
@@ -757,6 +758,29 @@ TEST_F(SessionNetworkTest, ASecondServerCannotTakeALiveServersBridgePoolOrPorts)
   NetworkOptions elsewhere = pool_clash;
   elsewhere.claim_dir = t_.file("other-claims");
   refused(elsewhere, "of interface " + opts_.bridge);
+
+  // Claims of live holders that are not what a server writes (hostile or corrupt: wrong types,
+  // junk, an enormous file) are no claims: they neither crash the check nor refuse a free network.
+  std::vector<FileLock> hostile;
+  int k = 0;
+  for (const std::string& text :
+       {std::string(R"({"bridge":7,"pool":["10.0.0.0/8"],"port_range":{"a":1}})"), std::string("not json {"),
+        std::string(R"({"pool":"10.0.0.0/99"})"), std::string(R"([1,2,3])"), std::string(1 << 20, '[')}) {
+    const std::string path = opts_.claim_dir + "/bridge-xh" + std::to_string(k++) + ".lock";
+    testing::write_file(path, text);
+    auto l = FileLock::acquire(path, FileLock::Mode::kExclusive);
+    ASSERT_TRUE(l) << l.error().message;
+    hostile.push_back(std::move(*l));
+  }
+  NetworkOptions free_one = same;
+  free_one.bridge = "xt" + rand_hex(8);
+  free_one.pool = ipv4_to_string(pool.network ^ (2u << 16)) + "/24";
+  free_one.state_file = t_.file("free.json");
+  auto ok = SessionNetwork::open(free_one);
+  ASSERT_TRUE(ok) << ok.error().message;
+  (*ok)->shutdown(/*sessions_left=*/false);
+  hostile.clear();
+  for (int i = 0; i < k; ++i) std::filesystem::remove(opts_.claim_dir + "/bridge-xh" + std::to_string(i) + ".lock");
 
   // The first goes (sessions left running, as on an upgrade): the next server on its bridge starts.
   first->shutdown(/*sessions_left=*/true);
