@@ -13,3 +13,6 @@ find_package(OpenSSL 3 REQUIRED)
 find_package(LibArchive REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+# NATS (libnats-dev): XIS instances share adverts through a JetStream bucket (xis/nats_advert_bus.h).
+# Through pkg-config: Debian's cnats CMake package names a static library it does not ship.
+pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)

@@ -1,5 +1,6 @@
 #include "proto/xis_bodies.h"
 
+#include "crypto/keys.h"
 #include "proto/doc_fields.h"
 
 namespace xop {
@@ -15,7 +16,39 @@ const Schema<AdvertBody>& advert_body_schema() {
   return s;
 }
 
+struct SharedBody {
+  SignedDoc advert;
+  std::string owner;
+};
+const Schema<SharedBody>& shared_body_schema() {
+  static const auto s =
+      Schema<SharedBody>("shared advert")
+          .object_with<SignedDoc>("advert", &SharedBody::advert, signed_doc_json, signed_doc_of(kAdvertType))
+          .str("owner", &SharedBody::owner, 64)
+          .check([](const SharedBody& b) -> std::string {
+            return b.owner.empty() || is_account_id(b.owner) ? "" : "owner is not an account id";
+          });
+  return s;
+}
+
 }  // namespace
+
+Result<SharedAdvert> decode_shared_advert(std::string_view body) {
+  if (body.size() > kMaxSharedAdvertBody) {
+    return make_error(ErrorCode::kPayloadTooLarge,
+                      "shared advert larger than " + std::to_string(kMaxSharedAdvertBody) + " bytes");
+  }
+  XOP_ASSIGN_OR_RETURN(auto j, parse_json(body));
+  XOP_ASSIGN_OR_RETURN(auto b, shared_body_schema().decode(j));
+  SharedAdvert out;
+  XOP_ASSIGN_OR_RETURN(out.submission, verify_advert_submission(b.advert));
+  out.owner = std::move(b.owner);
+  return out;
+}
+
+std::string encode_shared_advert(const SignedDoc& doc, const std::string& owner) {
+  return shared_body_schema().encode(SharedBody{doc, owner}).dump();
+}
 
 Result<AdvertSubmission> verify_advert_submission(const SignedDoc& doc) {
   AdvertSubmission s;

@@ -27,6 +27,19 @@ Result<AdvertSubmission> decode_advert_body(std::string_view body);
 // Verifies an already parsed signed advert (the same checks as above).
 Result<AdvertSubmission> verify_advert_submission(const SignedDoc& doc);
 
+// What XIS instances share through the advert bus (xis/advert_bus.h):
+// {"advert": <SignedDoc of type "advert">, "owner": "<account id>" or ""}: an advert as the
+// instance that took it from its server admitted it, with the owner the corp named for that
+// server there ("" when that instance does not ask the corp). Decoding makes the same checks as
+// decode_advert_body (signatures included) and checks the owner is an account id or empty.
+struct SharedAdvert {
+  AdvertSubmission submission;
+  std::string owner;
+};
+inline constexpr size_t kMaxSharedAdvertBody = kMaxAdvertBody + 256;
+Result<SharedAdvert> decode_shared_advert(std::string_view body);
+std::string encode_shared_advert(const SignedDoc& doc, const std::string& owner);
+
 // The wire form of SearchQuery (proto/search.h).
 Result<SearchQuery> decode_search_body(std::string_view body);
 

@@ -10,6 +10,10 @@ ConfigTable xis_config_table(XisConfig* c) {
   t.add_string("corp_url", &c->corp_url, "XenoCorp: only servers registered there may advertise");
   t.add_bool("open", &c->open, "Without corp_url: let anyone with a key advertise (isolated tests only)");
   t.add_string("port_file", &c->port_file, "Write the bound URL to this file once listening");
+  t.add_string("nats_url", &c->nats.url,
+               "Share adverts with other XIS instances through this NATS server (nats://host:port, JetStream on)");
+  t.add_string("nats_bucket", &c->nats.bucket, "The NATS key-value bucket the instances share");
+  t.add_string("nats_token", &c->nats.token, "The NATS server's auth token, when it requires one");
   auto& o = c->options;
   t.add_string("instance_id", &o.instance_id,
                "This XIS's identity, the audience signed requests name (default: random per run)");
@@ -31,6 +35,10 @@ Result<XisConfig> xis_config_from_toml(const toml::table& t, const ConfigFlags& 
   // says explicitly that anyone with a key may (isolated tests only).
   if (c.corp_url.empty() && !c.open) {
     return invalid("xop xis needs --corp-url (only registered servers may advertise), or --open to let anyone");
+  }
+  if (!c.nats.url.empty()) {
+    c.nats.max_age_ms = c.options.max_ttl_ms;
+    if (auto s = validate_nats_bus_options(c.nats); !s) return invalid("xis: " + s.error().message);
   }
   return c;
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/config_table.h"
+#include "xis/nats_advert_bus.h"
 #include "xis/xis_service.h"
 
 namespace xop {
@@ -16,6 +17,9 @@ struct XisConfig {
   bool open = false;                      // without corp_url: anyone with a key may advertise (tests only)
   std::string port_file;                  // the bound URL is written here once listening
   XisOptions options;
+  // Sharing adverts with other instances through NATS (docs/xis.md "Several instances"): off
+  // while nats.url is empty. nats.max_age_ms is set from options.max_ttl_ms.
+  NatsBusOptions nats;
 };
 
 // The table over `c` (defaults are c's current values). `c` must outlive the table.

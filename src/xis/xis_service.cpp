@@ -157,16 +157,36 @@ struct State {
     return {};
   }
 
-  Admit<TimeMs> admit(const AdvertSubmission& s, const std::string& owner, size_t bytes) {
+  // `shared`: from another instance (accept_shared), which proved the endpoint already; only the
+  // conflict with a live advert is checked here.
+  Admit<TimeMs> admit(const AdvertSubmission& s, const std::string& owner, size_t bytes, bool shared = false) {
     const TimeMs now = clock.now_ms();
-    if (auto c = check_endpoint(s, now); !c) return tl::make_unexpected(c.error());
+    if (shared) {
+      auto ep = endpoint_key(s.advert.endpoint);
+      if (!ep) return tl::make_unexpected(Refusal{ep.error()});
+      if (auto holder = store.endpoint_holder(*ep, now); holder && *holder != s.advert.server) {
+        return tl::make_unexpected(
+            refuse(ErrorCode::kConflict, "endpoint " + *ep + " is held by the live advert of server " + *holder));
+      }
+    } else if (auto c = check_endpoint(s, now); !c) {
+      return tl::make_unexpected(c.error());
+    }
     const bool known = store.knows(s.advert.server);
     auto r = store.put(s.advert, s.doc, s.price_sheet.rates, now, owner, bytes);
     if (!r) return tl::make_unexpected(Refusal{r.error()});
     // One line when a server starts advertising (or comes back after its advert was dropped).
-    if (!known)
-      XOP_LOGN_INFO("xis", "server {} ({}) advertising at {}", s.advert.server, s.advert.name, s.advert.endpoint);
+    if (!known) {
+      XOP_LOGN_INFO("xis", "server {} ({}) advertising at {}{}", s.advert.server, s.advert.name, s.advert.endpoint,
+                    shared ? " (shared by another instance)" : "");
+    }
+    if (!shared) share(s.advert.server, s.doc, owner);
     return *r;
+  }
+
+  // Hands an admitted advert to the bus, if there is one.
+  void share(const std::string& server, const SignedDoc& doc, const std::string& owner) {
+    std::lock_guard lock(bus_mu);
+    if (bus) bus->publish(server, encode_shared_advert(doc, owner));
   }
 
   Admit<void> rate_limit(const std::string& server) {
@@ -207,6 +227,8 @@ struct State {
     if (corp_log.success()) XOP_LOGN_INFO("xis", "corp reachable again");
   }
 
+  std::mutex bus_mu;
+  AdvertBus* bus = nullptr;
   std::mutex mu;  // the limiters and caches (never held across a peer call)
   LogBackoff corp_log;
   RateLimiter advert_limiter;
@@ -312,6 +334,18 @@ Status XisService::accept(const SignedDoc& advert_doc) {
 }
 
 SearchResult XisService::search(const SearchQuery& q) const { return impl_->state->search(q); }
+
+void XisService::set_bus(AdvertBus* bus) {
+  std::lock_guard lock(impl_->state->bus_mu);
+  impl_->state->bus = bus;
+}
+
+Status XisService::accept_shared(std::string_view body) {
+  XOP_ASSIGN_OR_RETURN(auto shared, decode_shared_advert(body));
+  auto r = impl_->state->admit(shared.submission, shared.owner, body.size(), /*shared=*/true);
+  if (!r) return tl::make_unexpected(r.error().error);
+  return ok_status();
+}
 
 size_t XisService::live_adverts() const { return impl_->state->store.live_count(impl_->state->clock.now_ms()); }
 size_t XisService::stored_entries() const { return impl_->state->store.entries(); }

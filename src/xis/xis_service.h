@@ -11,6 +11,7 @@
 #include "net/router.h"
 #include "proto/advert.h"
 #include "proto/search.h"
+#include "xis/advert_bus.h"
 #include "xis/rate_limiter.h"
 #include "xis/xis_peers.h"
 
@@ -51,6 +52,16 @@ class XisService {
   // the per-identity rate limit.
   Status accept(const SignedDoc& advert_doc);
   [[nodiscard]] SearchResult search(const SearchQuery& q) const;
+
+  // Sharing with other instances (xis/advert_bus.h). Every advert admitted from a server from now
+  // on (POST /v1/adverts and accept()) is handed to `bus`; nullptr stops that. The bus is not
+  // owned: call set_bus(nullptr) before destroying it.
+  void set_bus(AdvertBus* bus);
+  // Admits an advert another instance shared (decode_shared_advert): signatures, staleness and
+  // the store's bounds are checked as for a server's own POST; the per-server rate limit,
+  // registration and endpoint possession are not (the sharing instance checked them). An advert
+  // this instance holds already, or a newer one of, is refused with kConflict (harmless).
+  Status accept_shared(std::string_view body);
   [[nodiscard]] size_t live_adverts() const;
   // Entries and wire bytes held by the advert store (what the memory bounds limit).
   [[nodiscard]] size_t stored_entries() const;

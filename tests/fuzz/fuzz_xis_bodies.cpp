@@ -2,13 +2,15 @@
 // doc}) and the search query. Also runs every decoded query through a live XisService (with a
 // few real adverts) and the HTTP router, and checks invariants: a decoded query re-encodes to
 // itself, and every live server is either a candidate or rejected, exactly once. And the answers
-// XIS decodes from its peers (the corp's registration answer, an endpoint's /v1/info).
+// XIS decodes from its peers (the corp's registration answer, an endpoint's /v1/info), and the
+// adverts other XIS instances share (decode_shared_advert, XisService::accept_shared).
 #include <cstdint>
 #include <cstdlib>
 #include <set>
 #include <string_view>
 
 #include "core/clock.h"
+#include "crypto/keys.h"
 #include "proto/advert.h"
 #include "proto/search.h"
 #include "proto/xis_bodies.h"
@@ -86,6 +88,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (sub && sub->doc.signer.account_id() != sub->advert.server) std::abort();
 
   if (auto q = decode_search_body(in)) check_query(*q);
+
+  // What another instance shares through the advert bus (xis/advert_bus.h), decoded and admitted
+  // as a receiving instance does: a valid one names its signer's server and an account owner.
+  if (auto shared = decode_shared_advert(in)) {
+    if (shared->submission.doc.signer.account_id() != shared->submission.advert.server) std::abort();
+    if (!shared->owner.empty() && !is_account_id(shared->owner)) std::abort();
+  }
+  (void)f.svc.accept_shared(in);
+  f.live = f.svc.live_adverts();  // a valid shared advert may add one
 
   // The answers XIS reads from the corp and from advertised endpoints.
   const std::string id = "a0000000000000000000000000000000000000000";

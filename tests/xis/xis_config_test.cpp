@@ -52,3 +52,25 @@ TEST(XisConfigTest, RefusesUnknownAndMalformed) {
 
 }  // namespace
 }  // namespace xop
+
+namespace xop {
+namespace {
+
+TEST(XisConfigTest, NatsSharingKeysAreCheckedAndTakeTheAdvertTtl) {
+  auto c = parse("open = true\nmax_ttl_ms = \"30s\"\nnats_url = \"nats://127.0.0.1:4222, nats://10.0.0.2:4222\"\n");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->nats.bucket, "xop_adverts");
+  EXPECT_EQ(c->nats.max_age_ms, 30'000);
+  auto off = parse("open = true\n");
+  ASSERT_TRUE(off);
+  EXPECT_TRUE(off->nats.url.empty()) << "sharing is off unless asked for";
+  expect_invalid("open = true\nnats_url = \"http://127.0.0.1:4222\"\n", {}, "nats://");
+  expect_invalid("open = true\nnats_url = \"nats://a:1,,nats://b:2\"\n", {}, "nats://");
+  expect_invalid("open = true\nnats_url = \"nats://a:1\"\nnats_bucket = \"bad.bucket\"\n", {}, "nats_bucket");
+  expect_invalid("open = true\nnats_url = \"nats://a:1\"\nnats_bucket = \"\"\n", {}, "nats_bucket");
+  expect_invalid("open = true\nnats_url = 4222\n", {}, "nats_url");
+  expect_invalid("open = true\nnats_urls = \"nats://a:1\"\n", {}, "nats_urls");
+}
+
+}  // namespace
+}  // namespace xop
