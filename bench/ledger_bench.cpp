@@ -7,7 +7,6 @@
 //
 //   scripts/bench ledger_bench
 #include <benchmark/benchmark.h>
-
 #include <fmt/format.h>
 
 #include "corp/ledger.h"
@@ -70,14 +69,15 @@ BENCHMARK(BM_LedgerSessionCycle)->Args({10, 1'000})->Args({10, 100'000})->Args({
 
 // validate_transaction alone (the shape check every movement gets), for the per-stage cost.
 void BM_ValidateTransfer(benchmark::State& state) {
-  LedgerTransaction tx{"tx", TxKind::kSettlement, "", "", 0,
-                       transfer(hold_ledger_account(po(1)), user_ledger_account(account(2)), 1'000)};
+  LedgerTransaction tx{"tx", TxKind::kSettlement,
+                       "",   "",
+                       0,    transfer(hold_ledger_account(po(1)), user_ledger_account(account(2)), 1'000)};
   for (auto _ : state) {
     auto s = validate_transaction(tx);
     benchmark::DoNotOptimize(s);
   }
-  state.counters["ops_per_second"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                        benchmark::Counter::kIsRate);
+  state.counters["ops_per_second"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ValidateTransfer);
 

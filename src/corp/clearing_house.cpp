@@ -426,8 +426,21 @@ Result<UsageSettlement> ClearingHouse::settle_usage(const Caller& caller, const 
   if (lookup_error) return tl::make_unexpected(*lookup_error);
   if (!plan) return tl::make_unexpected(plan.error());
   for (auto& tx : plan->transactions) XOP_RETURN_IF_ERROR(store_->post(std::move(tx), now));
+  size_t refused = 0;
   for (const auto& o : plan->outcomes) {
+    if (o.refused) {
+      // Not stored, charged nothing: the server learns why from the answer, and drops it.
+      if (refused++ == 0) {
+        XOP_LOGN_WARN("corp", "usage batch from server {}: refused {} (first of the batch's refusals)", server.id,
+                      o.refused->message);
+      }
+      continue;
+    }
     if (!o.duplicate) XOP_RETURN_IF_ERROR(store_->insert_record(o.record, o.charged, now));
+  }
+  if (refused > 1) {
+    XOP_LOGN_WARN("corp", "usage batch from server {}: {} of {} records refused", server.id, refused,
+                  plan->outcomes.size());
   }
   // A batch below the maximum size holds the server's whole backlog: a checkpoint (expiry.h).
   if (batch.records.size() < kMaxRecordsPerBatch) {

@@ -65,8 +65,14 @@ Json statement_json(const Statement& s) {
 Json settlement_json(const UsageSettlement& s, int64_t low_funds_intervals) {
   UsageAnswer a;
   for (const auto& o : s.outcomes) {
-    a.results.push_back(UsageOutcomeView{o.record.session, o.record.po_id, o.record.seq,
-                                         o.duplicate ? "duplicate" : "charged", o.charged});
+    UsageOutcomeView v{o.record.session, o.record.po_id, o.record.seq, o.duplicate ? "duplicate" : "charged",
+                       o.charged};
+    if (o.refused) {
+      v.status = "refused";
+      v.reason = o.refused->message;
+      v.code = o.refused->code_name();
+    }
+    a.results.push_back(std::move(v));
   }
   for (const auto& st : s.purchase_orders) {
     a.purchase_orders.push_back(PoBalanceView{st.po_id, st.remaining, st.exhausted(), st.closed, st.closing(),

@@ -79,20 +79,27 @@ Result<SettlementPlan> plan_settlement(const std::string& server, const std::vec
   std::vector<std::string> order;
   std::map<std::pair<std::string, int64_t>, UsageRecord> in_batch;
 
+  // Refuses `rec` (its outcome names why) and goes on with the next record.
+  auto refuse = [&](const UsageRecord& rec, tl::unexpected<Error> why) {
+    plan.outcomes.push_back(RecordOutcome{rec, false, 0, std::move(why).value()});
+  };
   for (const auto& rec : records) {
     auto it = states.find(rec.po_id);
     if (it == states.end()) {
-      return make_error(ErrorCode::kNotFound, record_name(rec) + ": unknown purchase order " + rec.po_id);
+      refuse(rec, make_error(ErrorCode::kNotFound, record_name(rec) + ": unknown purchase order " + rec.po_id));
+      continue;
     }
     PoState& po = it->second;
     if (po.server != server) {
-      return make_error(ErrorCode::kPermissionDenied,
-                        record_name(rec) + ": purchase order " + rec.po_id + " belongs to another server");
+      refuse(rec, make_error(ErrorCode::kPermissionDenied,
+                             record_name(rec) + ": purchase order " + rec.po_id + " belongs to another server"));
+      continue;
     }
     if (std::find(order.begin(), order.end(), rec.po_id) == order.end()) order.push_back(rec.po_id);
     if (!po.session.empty() && po.session != rec.session) {
-      return make_error(ErrorCode::kConflict,
-                        record_name(rec) + ": purchase order " + rec.po_id + " is bound to session " + po.session);
+      refuse(rec, make_error(ErrorCode::kConflict, record_name(rec) + ": purchase order " + rec.po_id +
+                                                       " is bound to session " + po.session));
+      continue;
     }
 
     if (rec.seq <= po.last_seq) {
@@ -103,34 +110,47 @@ Result<SettlementPlan> plan_settlement(const std::string& server, const std::vec
         prev = stored(rec.po_id, rec.seq);
       }
       if (!prev || !(*prev == rec)) {
-        return make_error(ErrorCode::kConflict,
-                          record_name(rec) + ": differs from the record already settled with that seq");
+        refuse(rec, make_error(ErrorCode::kConflict,
+                               record_name(rec) + ": differs from the record already settled with that seq"));
+        continue;
       }
       plan.outcomes.push_back(RecordOutcome{rec, true, 0});
       continue;
     }
     if (po.final_seen) {
-      return make_error(ErrorCode::kConflict, record_name(rec) + ": follows the final record of " + rec.po_id);
+      refuse(rec, make_error(ErrorCode::kConflict, record_name(rec) + ": follows the final record of " + rec.po_id));
+      continue;
     }
     if (rec.seq != po.last_seq + 1) {
-      return make_error(ErrorCode::kConflict,
-                        record_name(rec) + ": seq gap, expected seq " + std::to_string(po.last_seq + 1));
+      refuse(rec, make_error(ErrorCode::kConflict,
+                             record_name(rec) + ": seq gap, expected seq " + std::to_string(po.last_seq + 1)));
+      continue;
     }
-    XOP_RETURN_IF_ERROR(check_usage_claim(po, rec, limits));
+    if (auto claim = check_usage_claim(po, rec, limits); !claim) {
+      refuse(rec, tl::make_unexpected(claim.error()));
+      continue;
+    }
     auto charge = compute_charge(po.rates, rec.reserved, rec.used, rec.period_end - rec.period_start);
-    if (!charge) return invalid(record_name(rec) + ": " + charge.error().message);
+    if (!charge) {
+      refuse(rec, invalid(record_name(rec) + ": " + charge.error().message));
+      continue;
+    }
     if (charge->total != rec.amount) {
-      return invalid(record_name(rec) + ": claims " + std::to_string(rec.amount.micros()) +
-                     " but the price sheet gives " + std::to_string(charge->total.micros()));
+      refuse(rec, invalid(record_name(rec) + ": claims " + std::to_string(rec.amount.micros()) +
+                          " but the price sheet gives " + std::to_string(charge->total.micros())));
+      continue;
     }
 
     const int64_t charged = po.closed ? 0 : std::min(rec.amount.micros(), po.remaining);
-    if (!po.closed && charged < rec.amount.micros()) {
-      // Bounded: every amount is at most the record decoder's cap, far below INT64_MAX / kMax records.
-      if (__builtin_add_overflow(po.unpaid, rec.amount.micros() - charged, &po.unpaid)) {
-        return invalid(record_name(rec) + ": arrears out of range");
-      }
+    int64_t unpaid = po.unpaid;
+    // Bounded: every amount is at most the record decoder's cap, far below INT64_MAX / kMax records.
+    if (!po.closed && charged < rec.amount.micros() &&
+        __builtin_add_overflow(po.unpaid, rec.amount.micros() - charged, &unpaid)) {
+      refuse(rec, invalid(record_name(rec) + ": arrears out of range"));
+      continue;
     }
+    // Every rule holds: from here on the record is settled and the PO's state moves.
+    po.unpaid = unpaid;
     po.last_amount = rec.amount.micros();
     if (charged > 0) {
       LedgerTransaction tx;

@@ -1,7 +1,15 @@
 // Settlement of usage records, as a pure planning step: given the state of every purchase order
 // a batch names and the batch's records, decide what each record is charged and which ledger
-// transactions settle them -- or refuse the whole batch. No clock, no I/O; storage loads the
-// states, runs the plan, and writes it in one SQLite transaction.
+// transactions settle them, or why it is refused. No clock, no I/O; storage loads the states,
+// runs the plan, and writes it in one SQLite transaction.
+//
+// A refusal is per record: a record that breaks a rule below is refused (its outcome carries the
+// error; it is not stored, charges nothing and changes no state), and the batch's other records
+// are settled as if it were absent. So one bad record never blocks a server's whole usage log;
+// the later records of the same PO then find a seq gap and are refused too (a PO's record chain
+// is broken at its first bad record: nothing after it is charged, which can cost the server, never
+// the user). Only a batch-level problem (signature, shape, the server's identity) refuses a
+// whole batch, before planning.
 //
 // Rules, per record in batch order (state carries over between records of the same PO):
 //   unknown PO -> 404; PO of another server -> 403; a session other than the PO's first -> 409;
@@ -101,6 +109,7 @@ struct RecordOutcome {
   UsageRecord record;
   bool duplicate = false;
   int64_t charged = 0;
+  std::optional<Error> refused = std::nullopt;  // the rule it breaks (code as listed above)
 };
 
 struct SettlementPlan {

@@ -132,7 +132,13 @@ const Schema<UsageOutcomeView>& usage_outcome_schema() {
                             .i64("seq", &UsageOutcomeView::seq, 0)
                             .str("status", &UsageOutcomeView::status, 16)
                             .i64("charged_micros", &UsageOutcomeView::charged, 0)
-                            .check([](const UsageOutcomeView& o) { return o.status.empty() ? ".status: empty" : ""; });
+                            .opt_str("reason", &UsageOutcomeView::reason, 4096)
+                            .opt_str("code", &UsageOutcomeView::code, 64)
+                            .check([](const UsageOutcomeView& o) -> std::string {
+                              if (o.status.empty()) return ".status: empty";
+                              if (o.refused() != o.reason.has_value()) return ".reason: given exactly when refused";
+                              return "";
+                            });
   return s;
 }
 

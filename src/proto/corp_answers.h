@@ -114,16 +114,24 @@ struct ClosePoAnswer {
 Json to_json(const ClosePoAnswer& c);
 Result<ClosePoAnswer> decode_close_po_answer(const Json& j);
 
-// The settlement answer to POST /v1/usage: per record whether it was charged now or had been
-// already ("duplicate"), and the state of each purchase order the batch touched.
+// The settlement answer to POST /v1/usage: per record whether it was charged now, had been
+// already ("duplicate"), or is refused (corp/settlement.h: a record-level rule), and the state of
+// each purchase order the batch touched.
 struct UsageOutcomeView {
   std::string session;
   std::string po_id;
   int64_t seq = 0;
-  std::string status;  // "charged" | "duplicate"; any other status is not an acknowledgement
+  // "charged" | "duplicate" | "refused"; any other status is neither an acknowledgement nor a
+  // refusal (the record stays pending: a later corp may know it).
+  std::string status;
   int64_t charged = 0;
+  // "refused" only: why (the rule it breaks, naming session and seq) and its error code name. A
+  // refused record is not stored and never will be: the server keeps it aside and stops sending it.
+  std::optional<std::string> reason = std::nullopt;
+  std::optional<std::string> code = std::nullopt;
   // True when the corp holds the record (charged now or earlier): the server may drop it.
   [[nodiscard]] bool acknowledged() const { return status == "charged" || status == "duplicate"; }
+  [[nodiscard]] bool refused() const { return status == "refused"; }
 };
 // exhausted: the server must not run the PO's session on credit any more. Why: closed (nothing
 // held), closing (its user asked to close it: stop the session), or neither (the hold ran dry: the

@@ -51,10 +51,16 @@ Result<ChargingAgent::FlushResult> ChargingAgent::flush() {
     std::set<std::pair<std::string, int64_t>> in_batch;
     for (const auto& r : pending) in_batch.emplace(r.session, r.seq);
     std::vector<std::pair<std::string, int64_t>> acked;
+    std::vector<StateStore::Refusal> refused;
     for (const auto& r : answer.results) {
-      if (!r.acknowledged()) continue;
+      if (!r.acknowledged() && !r.refused()) continue;
       auto key = std::make_pair(r.session, r.seq);
-      if (in_batch.erase(key) == 1) acked.push_back(std::move(key));
+      if (in_batch.erase(key) != 1) continue;
+      if (r.refused()) {
+        refused.push_back(StateStore::Refusal{r.session, r.seq, r.reason.value_or("refused")});
+      } else {
+        acked.push_back(std::move(key));
+      }
     }
     for (const auto& p : answer.purchase_orders) {
       if (p.exhausted) out.exhausted_pos.push_back(p.po_id);
@@ -72,7 +78,21 @@ Result<ChargingAgent::FlushResult> ChargingAgent::flush() {
                         "cannot mark usage records the corp acknowledged: " + marked.error().message);
     }
     out.acknowledged += acked.size();
-    if (acked.empty()) {
+    if (!refused.empty()) {
+      // Set aside, never sent again: the corp will not take them (corp/settlement.h). The session
+      // goes on; its later records on the same PO are refused too (the chain is broken).
+      if (auto marked = store_.refuse_records(refused); !marked) {
+        last_failure_ = Failure::kLocalStore;
+        return make_error(marked.error().code,
+                          "cannot set aside usage records the corp refused: " + marked.error().message);
+      }
+      for (const auto& r : refused) {
+        XOP_LOGN_ERROR("server", "the corp refused usage record {} of session {} (set aside, not charged): {}", r.seq,
+                       r.session, r.reason);
+      }
+      out.refused += refused.size();
+    }
+    if (acked.empty() && refused.empty()) {
       last_failure_ = Failure::kCorpAnswered;
       return make_error(ErrorCode::kInternal, "corp acknowledged none of the records sent");
     }

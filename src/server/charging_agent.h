@@ -29,6 +29,7 @@ class ChargingAgent {
   struct FlushResult {
     size_t sent = 0;
     size_t acknowledged = 0;
+    size_t refused = 0;  // set aside (StateStore::refuse_records): the corp will never take them
     std::vector<std::string> exhausted_pos;
     // The latest state the corp gave of every purchase order the flush named, by po_id order
     // (credit control: SessionManager::on_credit).

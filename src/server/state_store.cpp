@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS sessions (
   frozen_until INTEGER NOT NULL DEFAULT 0, network TEXT NOT NULL DEFAULT '{}');
 CREATE TABLE IF NOT EXISTS usage_records (
   session TEXT NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL, acked INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (session, seq));
+  refusal TEXT NOT NULL DEFAULT '', PRIMARY KEY (session, seq));
 CREATE INDEX IF NOT EXISTS usage_unacked ON usage_records (acked) WHERE acked = 0;
 )sql";
 
@@ -87,15 +87,17 @@ class SqliteStateStore final : public StateStore {
     // ...before credit control froze sessions, frozen_until; and before network existed.
     XOP_RETURN_IF_ERROR(add_column("frozen_until", "INTEGER NOT NULL DEFAULT 0"));
     XOP_RETURN_IF_ERROR(add_column("network", "TEXT NOT NULL DEFAULT '{}'"));
+    // ...and before the corp refused single records (usage_records.acked = 2: set aside).
+    XOP_RETURN_IF_ERROR(add_column("refusal", "TEXT NOT NULL DEFAULT ''", "usage_records"));
     return ok_status();
   }
 
-  Status add_column(const std::string& name, const std::string& decl) {
-    XOP_ASSIGN_OR_RETURN(auto cols, db_.prepare("SELECT COUNT(*) FROM pragma_table_info('sessions') WHERE name=?"));
-    cols.bind(1, name);
+  Status add_column(const std::string& name, const std::string& decl, const std::string& table = "sessions") {
+    XOP_ASSIGN_OR_RETURN(auto cols, db_.prepare("SELECT COUNT(*) FROM pragma_table_info(?) WHERE name=?"));
+    cols.bind(1, table).bind(2, name);
     XOP_ASSIGN_OR_RETURN(bool row, cols.step());
     if (row && cols.i64(0) == 0) {
-      XOP_RETURN_IF_ERROR(db_.exec("ALTER TABLE sessions ADD COLUMN " + name + " " + decl));
+      XOP_RETURN_IF_ERROR(db_.exec("ALTER TABLE " + table + " ADD COLUMN " + name + " " + decl));
     }
     return ok_status();
   }
@@ -176,6 +178,37 @@ class SqliteStateStore final : public StateStore {
       XOP_RETURN_IF_ERROR(st.run());
     }
     return txn.commit();
+  }
+
+  Status refuse_records(const std::vector<Refusal>& refused) override {
+    std::lock_guard lock(mu_);
+    SqliteTxn txn(db_);
+    XOP_RETURN_IF_ERROR(txn.begin());
+    for (const auto& r : refused) {
+      XOP_ASSIGN_OR_RETURN(auto st,
+                           db_.prepare("UPDATE usage_records SET acked=2, refusal=? WHERE session=? AND seq=? AND "
+                                       "acked=0"));
+      st.bind(1, r.reason.empty() ? std::string("refused") : r.reason).bind(2, r.session).bind(3, r.seq);
+      XOP_RETURN_IF_ERROR(st.run());
+    }
+    return txn.commit();
+  }
+
+  Result<std::vector<std::pair<UsageRecord, std::string>>> refused_records(size_t limit) override {
+    std::lock_guard lock(mu_);
+    XOP_ASSIGN_OR_RETURN(auto st, db_.prepare("SELECT record, refusal FROM usage_records WHERE acked=2 ORDER BY "
+                                              "session, seq LIMIT ?"));
+    st.bind(1, static_cast<int64_t>(limit));
+    std::vector<std::pair<UsageRecord, std::string>> out;
+    for (;;) {
+      XOP_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) break;
+      auto j = parse_json(st.str(0));
+      if (!j) return make_error(ErrorCode::kInternal, "state store: corrupt usage record");
+      XOP_ASSIGN_OR_RETURN(auto r, usage_record_from_json(*j, "stored record"));
+      out.emplace_back(std::move(r), st.str(1));
+    }
+    return out;
   }
 
   Result<std::vector<UsageRecord>> records(const std::string& session) override {

@@ -58,6 +58,16 @@ class StateStore {
   virtual Status append_record(const UsageRecord& r) = 0;
   virtual Result<std::vector<UsageRecord>> unacked_records(size_t limit) = 0;
   virtual Status ack_records(const std::vector<std::pair<std::string, int64_t>>& keys) = 0;
+  // Sets records the corp refused aside (a dead letter): they are no longer pending (never sent
+  // again) and keep the corp's reason. Each key is (session, seq).
+  struct Refusal {
+    std::string session;
+    int64_t seq = 0;
+    std::string reason;
+  };
+  virtual Status refuse_records(const std::vector<Refusal>& refused) = 0;
+  // Records the corp refused, oldest session and seq first, with the reason (at most `limit`).
+  virtual Result<std::vector<std::pair<UsageRecord, std::string>>> refused_records(size_t limit) = 0;
   virtual Result<std::vector<UsageRecord>> records(const std::string& session) = 0;
 };
 

@@ -227,13 +227,16 @@ TEST_F(ClearingHouseTest, APurchaseOrderHoldsItsMaximumAndSettlesUsage) {
   EXPECT_TRUE(dup->outcomes[0].duplicate);
   EXPECT_EQ(balance(owner_), 1'000);
 
-  // A wrong amount refuses the whole batch and changes nothing.
+  // A wrong amount refuses the record (named with its reason) and changes nothing.
   auto r2 = record(po, 2, r1.period_end, 1'000, 1'000);
   auto bad = r2;
   bad.amount = Money::micros(bad.amount.micros() + 1);
   auto refused = house_->settle_usage(as(srv_), batch({bad}), now_);
-  ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(refused) << refused.error().to_string();
+  ASSERT_EQ(refused->outcomes.size(), 1u);
+  ASSERT_TRUE(refused->outcomes[0].refused);
+  EXPECT_EQ(refused->outcomes[0].refused->code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(refused->outcomes[0].charged, 0);
   EXPECT_EQ(balance(owner_), 1'000);
 
   // Only the signing server may report, and only a server.

@@ -204,11 +204,26 @@ class CorpFixture : public ::testing::Test {
   }
   // Like a server, reports records only once their periods have ended: the clock is moved to the
   // latest period end first if it is behind.
-  Result<Json> send_usage(const KeyPair& server, const std::vector<UsageRecord>& recs) {
+  // POST /v1/usage of `recs` after their periods: the answer as the corp gave it.
+  Result<Json> send_usage_answer(const KeyPair& server, const std::vector<UsageRecord>& recs) {
     TimeMs end = 0;
     for (const auto& r : recs) end = std::max(end, r.period_end);
     if (clock_->now_ms() < end) clock_->set_ms(end);
     return call(server, "POST", "/v1/usage", batch(server, recs));
+  }
+  // As above, with a record the corp refused (corp/settlement.h: refusals are per record) turned
+  // into the error it names, so a test can ask which rule refused which record.
+  Result<Json> send_usage(const KeyPair& server, const std::vector<UsageRecord>& recs) {
+    return refused_as_error(send_usage_answer(server, recs));
+  }
+  static Result<Json> refused_as_error(Result<Json> r) {
+    if (!r || !r->contains("results")) return r;
+    for (const auto& res : (*r)["results"]) {
+      if (res.value("status", "") == "refused") {
+        return make_error(error_code_from_name(res.value("code", "")), res.value("reason", ""));
+      }
+    }
+    return r;
   }
 
   void expect_balanced() {

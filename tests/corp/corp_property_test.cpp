@@ -77,13 +77,18 @@ TEST_P(CorpProperty, RandomOperationsKeepTheLedgerBalanced) {
       if (!po.sent.empty() && pick(3) == 0) recs.insert(recs.begin(), po.sent.back());  // a duplicate
       const bool corrupt = pick(6) == 0;
       if (corrupt) recs.back().amount = Money::micros(recs.back().amount.micros() + 1);
-      auto r = send_usage(servers[po.server], recs);
-      if (corrupt) {
-        ASSERT_FALSE(r);
-        ++refused;
-        continue;
-      }
+      auto r = send_usage_answer(servers[po.server], recs);
       ASSERT_TRUE(r) << r.error().to_string();
+      ASSERT_EQ((*r)["results"].size(), recs.size());
+      // Refusals are per record: only the corrupted last one is refused; the rest settle.
+      for (size_t k = 0; k < recs.size(); ++k) {
+        const bool is_refused = (*r)["results"][k].value("status", "") == "refused";
+        ASSERT_EQ(is_refused, corrupt && k + 1 == recs.size()) << r->dump();
+      }
+      if (corrupt) {
+        ++refused;
+        recs.pop_back();
+      }
       for (const auto& res : (*r)["results"]) settled += res["charged_micros"].get<int64_t>() > 0 ? 1 : 0;
       for (const auto& rec : recs) {
         if (rec.seq >= po.next_seq) {
@@ -96,7 +101,8 @@ TEST_P(CorpProperty, RandomOperationsKeepTheLedgerBalanced) {
       // A server must not settle records on another server's PO.
       auto other =
           send_usage(servers[1 - po.server], {record_from(po.next_start, po.id, po.session, po.next_seq, 1000, 1000)});
-      ASSERT_FALSE(other);
+      ASSERT_FALSE(other) << "a server settled a record on another server's PO";
+      EXPECT_EQ(other.error().code, ErrorCode::kPermissionDenied) << other.error().to_string();
     } else if (op == 4) {
       Po& po = pos[pick(pos.size())];
       auto r = call(users[po.user], "POST", "/v1/purchase-orders/" + po.id + "/close");

@@ -51,9 +51,21 @@ const StoredRecordLookup kNone = [](const std::string&, int64_t) { return std::o
 // The corp's clock when the batch arrives: after every period the tests use.
 const UsageClaimLimits kLimits{/*now=*/1'000'000, /*clock_skew_ms=*/0};
 
+Result<SettlementPlan> raw_plan(std::vector<UsageRecord> recs, PoState s = po(),
+                                const StoredRecordLookup& lookup = kNone, const UsageClaimLimits& limits = kLimits) {
+  return plan_settlement(kServer, recs, {{s.po_id, s}}, lookup, limits);
+}
+
+// The plan, or its first refused record's error: the rule tests ask which rule refused (and with
+// what code); the per-record semantics are tested on raw_plan().
 Result<SettlementPlan> plan(std::vector<UsageRecord> recs, PoState s = po(), const StoredRecordLookup& lookup = kNone,
                             const UsageClaimLimits& limits = kLimits) {
-  return plan_settlement(kServer, recs, {{s.po_id, s}}, lookup, limits);
+  auto p = raw_plan(std::move(recs), std::move(s), lookup, limits);
+  if (!p) return p;
+  for (const auto& o : p->outcomes) {
+    if (o.refused) return tl::make_unexpected(*o.refused);
+  }
+  return p;
 }
 
 TEST(Settlement, ChargesEachNewRecordAsOneTransfer) {
@@ -123,7 +135,7 @@ TEST(Settlement, DuplicatesAreNotChargedAgain) {
   EXPECT_EQ(diff.error().code, ErrorCode::kConflict);
 }
 
-TEST(Settlement, RefusesTheWholeBatch) {
+TEST(Settlement, EachRuleRefusesTheRecordWithItsCode) {
   auto wrong_amount = rec(2, 100);
   wrong_amount.amount = Money::micros(101);
   auto r = plan({rec(1, 100), wrong_amount});
@@ -249,10 +261,55 @@ TEST(SettlementTime, MemoryBeyondTheReservationIsRefused) {
   expect_refused(plan({r}), "memory byte-seconds");
 }
 
-TEST(SettlementTime, RefusalInALaterRecordRefusesTheWholeBatch) {
+TEST(SettlementTime, ARefusalInALaterRecordNamesItsSeq) {
   auto p = plan({rec(1, 100), with_cpu(2, 100, 1000, 10'000'000'000)});
   ASSERT_FALSE(p);
   EXPECT_NE(p.error().message.find("seq 2"), std::string::npos) << p.error().message;
+}
+
+// One bad record never blocks the rest of a batch: it is refused alone (not charged, no state
+// change), the other POs' records settle, and its own PO's later records find the chain broken.
+TEST(Settlement, ABadRecordIsRefusedAloneAndTheBatchsOtherRecordsSettle) {
+  PoState a = po();
+  PoState b = po();
+  b.po_id = "po" + std::string(32, '7');
+  auto on_b = [&](int64_t seq, int64_t ms) {
+    UsageRecord r = rec(seq, ms);
+    r.po_id = b.po_id;
+    r.session = "s" + std::string(32, 'b');
+    return r;
+  };
+  UsageRecord bad = on_b(1, 100);
+  bad.amount = Money::micros(101);  // not what the price sheet gives
+  UsageRecord unknown = rec(1, 100);
+  unknown.po_id = "po" + std::string(32, '2');
+  auto p = plan_settlement(kServer, {rec(1, 100), bad, unknown, on_b(2, 100), rec(2, 50)}, {{a.po_id, a}, {b.po_id, b}},
+                           kNone, kLimits);
+  ASSERT_TRUE(p) << p.error().to_string();
+  ASSERT_EQ(p->outcomes.size(), 5u);
+  EXPECT_FALSE(p->outcomes[0].refused);
+  EXPECT_EQ(p->outcomes[0].charged, 100);
+  ASSERT_TRUE(p->outcomes[1].refused);
+  EXPECT_EQ(p->outcomes[1].refused->code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(p->outcomes[1].refused->message.find("seq 1"), std::string::npos) << p->outcomes[1].refused->message;
+  EXPECT_EQ(p->outcomes[1].charged, 0);
+  ASSERT_TRUE(p->outcomes[2].refused);
+  EXPECT_EQ(p->outcomes[2].refused->code, ErrorCode::kNotFound);
+  ASSERT_TRUE(p->outcomes[3].refused) << "b's chain is broken at its first record";
+  EXPECT_EQ(p->outcomes[3].refused->code, ErrorCode::kConflict);
+  EXPECT_NE(p->outcomes[3].refused->message.find("seq gap"), std::string::npos);
+  EXPECT_FALSE(p->outcomes[4].refused);
+  EXPECT_EQ(p->outcomes[4].charged, 50);
+  // Only a's two records move money; b is untouched.
+  ASSERT_EQ(p->transactions.size(), 2u);
+  for (const auto& tx : p->transactions) EXPECT_EQ(tx.po_id, a.po_id);
+  ASSERT_EQ(p->purchase_orders.size(), 2u);
+  EXPECT_EQ(p->purchase_orders[0].last_seq, 2);
+  EXPECT_EQ(p->purchase_orders[0].charged, 150);
+  EXPECT_EQ(p->purchase_orders[1].last_seq, 0);
+  EXPECT_EQ(p->purchase_orders[1].charged, 0);
+  EXPECT_EQ(p->purchase_orders[1].remaining, b.remaining);
+  EXPECT_TRUE(p->purchase_orders[1].session.empty()) << "a refused record binds no session";
 }
 
 }  // namespace

@@ -96,13 +96,26 @@ TEST_F(UsageBatchTest, BatchSentTwiceIsChargedOnce) {
   expect_balanced();
 }
 
-TEST_F(UsageBatchTest, AlteredAmountRefusesWholeBatch) {
+// A record whose amount is not what the price sheet gives is refused alone: the honest record
+// before it is charged, the altered one is not (and is named with its reason), the ledger balances.
+TEST_F(UsageBatchTest, AlteredAmountIsRefusedAloneAndTheHonestRecordIsCharged) {
   auto recs = std::vector<UsageRecord>{record(1, 300), record(2, 200)};
   recs[1].amount = Money::micros(recs[1].amount.micros() + 1);
   auto r = send(recs, server_key_);
-  ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument) << r.error().message;
-  EXPECT_EQ(charged(), 0);  // not even the honest first record
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  const Json results = r->value("results", Json::array());
+  ASSERT_EQ(results.size(), 2u) << r->dump();
+  EXPECT_EQ(results[0].value("status", ""), "charged");
+  EXPECT_EQ(results[1].value("status", ""), "refused");
+  EXPECT_EQ(results[1].value("code", ""), "invalid_argument") << r->dump();
+  EXPECT_NE(results[1].value("reason", "").find("price sheet"), std::string::npos) << r->dump();
+  EXPECT_EQ(charged(), recs[0].amount.micros());
+  // Sent again, the same: the first is a duplicate, the second still refused, nothing more charged.
+  auto again = send(recs, server_key_);
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  EXPECT_EQ(again->value("results", Json::array())[0].value("status", ""), "duplicate");
+  EXPECT_EQ(again->value("results", Json::array())[1].value("status", ""), "refused");
+  EXPECT_EQ(charged(), recs[0].amount.micros());
   expect_balanced();
 }
 

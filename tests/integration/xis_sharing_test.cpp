@@ -241,8 +241,8 @@ TEST(XisSharingTest, AnInstanceStartedWhileNatsIsDownServesAloneAndSharesOnceNat
   ASSERT_TRUE(post(a.url, k1, advert(k1, 1, t0)));
   std::map<std::string, TimeMs> got;
   EXPECT_TRUE(holds(a.url, {{k1.account_id(), t0}}, &got)) << "A serves alone";
-  EXPECT_TRUE(poll_until([&] { return a.child->log().find("advert bus: cannot connect") != std::string::npos; },
-                         seconds(10)))
+  EXPECT_TRUE(
+      poll_until([&] { return a.child->log().find("advert bus: cannot connect") != std::string::npos; }, seconds(10)))
       << a.child->log();
 
   NatsServer nats(dir, "nats", port);

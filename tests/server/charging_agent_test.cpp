@@ -22,7 +22,7 @@ using testing::TempDir;
 // A small stand-in for XenoCorp's POST /v1/usage: verifies the signed batch and answers
 // according to `mode`, remembering every (session, seq) it charged.
 struct FakeCorp {
-  enum class Mode { kAck, kRefuse, kAckFirstOnly, kAckNone, kAckAsRejected, kAckForeign };
+  enum class Mode { kAck, kRefuse, kAckFirstOnly, kAckNone, kAckAsRejected, kAckForeign, kRefuseSeq2 };
   std::mutex mu;
   Mode mode = Mode::kAck;
   std::string expected_server;
@@ -55,12 +55,22 @@ struct FakeCorp {
             if (dup) ++duplicates;
             std::string status = dup ? "duplicate" : "charged";
             if (mode == Mode::kAckAsRejected) status = "rejected";
+            const bool refuse = mode == Mode::kRefuseSeq2 && rec.seq == 2;
+            if (refuse) {
+              status = "refused";
+              charged.erase({rec.session, rec.seq});
+            }
             const std::string session = mode == Mode::kAckForeign ? rec.session + "x" : rec.session;
-            results.push_back(Json{{"session", session},
-                                   {"po_id", rec.po_id},
-                                   {"seq", rec.seq},
-                                   {"status", status},
-                                   {"charged_micros", 0}});
+            Json result{{"session", session},
+                        {"po_id", rec.po_id},
+                        {"seq", rec.seq},
+                        {"status", status},
+                        {"charged_micros", 0}};
+            if (refuse) {
+              result["reason"] = "seq 2: claims 10 but the price sheet gives 9";
+              result["code"] = "invalid_argument";
+            }
+            results.push_back(std::move(result));
             if (seen_pos.insert(rec.po_id).second) {
               pos.push_back(Json{{"po_id", rec.po_id},
                                  {"remaining_micros", 0},
@@ -246,6 +256,38 @@ TEST_F(ChargingAgentTest, OnlyChargedOrDuplicateRecordsOfTheBatchAreAcknowledged
   corp_.mode = FakeCorp::Mode::kAckForeign;
   EXPECT_FALSE(agent_->flush());
   EXPECT_EQ(unacked(), 2u);
+}
+
+// A record the corp refuses is set aside with its reason and never sent again; the records around
+// it are acknowledged, so one bad record does not block the usage log.
+TEST_F(ChargingAgentTest, ARefusedRecordIsSetAsideAndTheRestGoOn) {
+  LogCapture logs("server");
+  const std::string po = random_id("po");
+  const std::string session = add_session(3, po);
+  corp_.mode = FakeCorp::Mode::kRefuseSeq2;
+  auto r = agent_->flush();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->acknowledged, 2u);
+  EXPECT_EQ(r->refused, 1u);
+  EXPECT_EQ(unacked(), 0u);
+  auto aside = store_->refused_records(10);
+  ASSERT_TRUE(aside) << aside.error().message;
+  ASSERT_EQ(aside->size(), 1u);
+  EXPECT_EQ((*aside)[0].first.session, session);
+  EXPECT_EQ((*aside)[0].first.seq, 2);
+  EXPECT_NE((*aside)[0].second.find("price sheet"), std::string::npos) << (*aside)[0].second;
+  EXPECT_EQ(logs.count("error", "refused usage record 2"), 1);
+  // Nothing is sent again: the next records of the session go on.
+  append(session, po, 4);
+  corp_.mode = FakeCorp::Mode::kAck;
+  r = agent_->flush();
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->acknowledged, 1u);
+  EXPECT_EQ(corp_.batch_sizes, (std::vector<size_t>{3, 1}));
+  EXPECT_EQ(corp_.charged.count({session, 2}), 0u);
+  // A repeated refusal of an already set-aside record changes nothing.
+  EXPECT_TRUE(store_->refuse_records({StateStore::Refusal{session, 2, "again"}}));
+  EXPECT_EQ(store_->refused_records(10)->at(0).second, (*aside)[0].second);
 }
 
 TEST_F(ChargingAgentTest, ExhaustedPurchaseOrdersAreReportedOnce) {
