@@ -1,6 +1,7 @@
 #include "xis/advert_index.h"
 
 #include <algorithm>
+#include <array>
 #include <boost/geometry.hpp>
 #include <boost/geometry/index/rtree.hpp>
 #include <cmath>
@@ -149,30 +150,98 @@ void GeoIndex::visit_nearest(const GeoPoint& p, const std::function<bool(const S
 namespace {
 
 // Trees are keyed by (dimensions, height band), in that order, so a query's trees are a range.
+// Points have exactly the coordinate's dimensions for 2, 3 and 4 (the usual Vivaldi set-ups;
+// XOP's default is 4): padding with constant components would give every box zero volume and
+// leave the r-tree's split heuristics blind (8x slower queries, measured). Other dimension counts
+// share an 8-D tree padded with zeros: correct, slower.
 using BandKey = std::pair<size_t, int>;
+using P2 = bg::model::point<double, 2, bg::cs::cartesian>;
+using P4 = bg::model::point<double, 4, bg::cs::cartesian>;
 
-P8 padded(const std::vector<double>& v) {
-  P8 p;
-  bg::assign_zero(p);
-  double c[kMaxCoordDims] = {};
+template <class P>
+P point_of(const std::vector<double>& v) {
+  constexpr size_t D = bg::traits::dimension<P>::value;
+  std::array<double, kMaxCoordDims> c{};
   for (size_t i = 0; i < v.size() && i < kMaxCoordDims; ++i) c[i] = v[i];
+  P p;
   bg::set<0>(p, c[0]);
   bg::set<1>(p, c[1]);
-  bg::set<2>(p, c[2]);
-  bg::set<3>(p, c[3]);
-  bg::set<4>(p, c[4]);
-  bg::set<5>(p, c[5]);
-  bg::set<6>(p, c[6]);
-  bg::set<7>(p, c[7]);
+  if constexpr (D > 2) bg::set<2>(p, c[2]);
+  if constexpr (D > 3) bg::set<3>(p, c[3]);
+  if constexpr (D > 4) {
+    bg::set<4>(p, c[4]);
+    bg::set<5>(p, c[5]);
+    bg::set<6>(p, c[6]);
+    bg::set<7>(p, c[7]);
+  }
   return p;
 }
-static_assert(kMaxCoordDims == 8, "padded() sets eight components");
+static_assert(kMaxCoordDims == 8, "point_of() sets at most eight components");
+
+template <class P>
+struct BandTrees {
+  std::map<BandKey, Tree<P>> trees;
+
+  void insert(const Coordinate& c, const StoredAdvert* s) {
+    trees[BandKey{c.vec.size(), band_of(c.height)}].insert(Value<P>{point_of<P>(c.vec), s});
+  }
+  bool remove(const Coordinate& c, const StoredAdvert* s) {
+    auto t = trees.find(BandKey{c.vec.size(), band_of(c.height)});
+    if (t == trees.end() || t->second.remove(Value<P>{point_of<P>(c.vec), s}) == 0) return false;
+    if (t->second.empty()) trees.erase(t);
+    return true;
+  }
+  void visit(const Coordinate& c, const std::function<bool(const StoredAdvert&, double)>& fn) const {
+    const size_t dims = c.vec.size();
+    std::vector<Stream<P>> streams;
+    std::vector<double> floors;  // a band's least height, per stream
+    for (auto t = trees.lower_bound(BandKey{dims, 0}); t != trees.end() && t->first.first == dims; ++t) {
+      Stream<P> st;
+      st.tree = &t->second;
+      const double h = band_floor(t->first.second) + c.height;
+      st.floor = h - rtt_margin_ms(h);
+      streams.push_back(std::move(st));
+      floors.push_back(band_floor(t->first.second));
+    }
+    if (streams.empty()) return;
+    const P q = point_of<P>(c.vec);
+    const Stream<P>* first = streams.data();
+    merge_visit(
+        streams, q,
+        [&](const Stream<P>& st, double d) {
+          const double b = d + floors[static_cast<size_t>(&st - first)] + c.height;
+          return b - rtt_margin_ms(b);
+        },
+        [&](const StoredAdvert& s) -> std::optional<double> {
+          // Same conversion and the same function (argument order too) as the ranking core.
+          return estimated_rtt_ms(c, coordinate_of(*s.advert.coord));
+        },
+        fn);
+  }
+};
 
 }  // namespace
 
 struct CoordIndex::Impl {
-  std::map<BandKey, Tree<P8>> trees;
+  BandTrees<P2> d2;
+  BandTrees<P3> d3;
+  BandTrees<P4> d4;
+  BandTrees<P8> other;  // 1 and 5..8 dimensions
   size_t size = 0;
+
+  template <class Fn>
+  auto with_trees(size_t dims, const Fn& fn) {
+    switch (dims) {
+      case 2:
+        return fn(d2);
+      case 3:
+        return fn(d3);
+      case 4:
+        return fn(d4);
+      default:
+        return fn(other);
+    }
+  }
 };
 
 CoordIndex::CoordIndex() : impl_(std::make_unique<Impl>()) {}
@@ -182,7 +251,7 @@ bool CoordIndex::insert(const StoredAdvert* s) {
   if (!s->advert.coord) return false;
   const Coordinate c = coordinate_of(*s->advert.coord);
   if (c.vec.empty() || c.vec.size() > kMaxCoordDims) return false;
-  impl_->trees[BandKey{c.vec.size(), band_of(c.height)}].insert(Value<P8>{padded(c.vec), s});
+  impl_->with_trees(c.vec.size(), [&](auto& t) { t.insert(c, s); });
   ++impl_->size;
   return true;
 }
@@ -190,9 +259,7 @@ bool CoordIndex::insert(const StoredAdvert* s) {
 bool CoordIndex::remove(const StoredAdvert* s) {
   if (!s->advert.coord) return false;
   const Coordinate c = coordinate_of(*s->advert.coord);
-  auto t = impl_->trees.find(BandKey{c.vec.size(), band_of(c.height)});
-  if (t == impl_->trees.end() || t->second.remove(Value<P8>{padded(c.vec), s}) == 0) return false;
-  if (t->second.empty()) impl_->trees.erase(t);
+  if (!impl_->with_trees(c.vec.size(), [&](auto& t) { return t.remove(c, s); })) return false;
   --impl_->size;
   return true;
 }
@@ -201,31 +268,7 @@ size_t CoordIndex::size() const { return impl_->size; }
 
 void CoordIndex::visit_nearest(const Coordinate& c, const std::function<bool(const StoredAdvert&, double)>& fn) const {
   if (!validate_coordinate(c)) return;
-  const size_t dims = c.vec.size();
-  std::vector<Stream<P8>> streams;
-  std::vector<double> floors;  // a band's least height, per stream
-  for (auto t = impl_->trees.lower_bound(BandKey{dims, 0}); t != impl_->trees.end() && t->first.first == dims; ++t) {
-    Stream<P8> st;
-    st.tree = &t->second;
-    const double h = band_floor(t->first.second) + c.height;
-    st.floor = h - rtt_margin_ms(h);
-    streams.push_back(std::move(st));
-    floors.push_back(band_floor(t->first.second));
-  }
-  if (streams.empty()) return;
-  const P8 q = padded(c.vec);
-  const Stream<P8>* first = streams.data();
-  merge_visit(
-      streams, q,
-      [&](const Stream<P8>& st, double d) {
-        const double b = d + floors[static_cast<size_t>(&st - first)] + c.height;
-        return b - rtt_margin_ms(b);
-      },
-      [&](const StoredAdvert& s) -> std::optional<double> {
-        // Same conversion and the same function (argument order too) as the ranking core.
-        return estimated_rtt_ms(c, coordinate_of(*s.advert.coord));
-      },
-      fn);
+  impl_->with_trees(c.vec.size(), [&](const auto& t) { t.visit(c, fn); });
 }
 
 }  // namespace xop

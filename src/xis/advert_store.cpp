@@ -164,15 +164,6 @@ bool AdvertStore::knows(const std::string& server) const {
   return by_server_.contains(server);
 }
 
-bool AdvertStore::holds_price_sheet(const std::string& server, const SignedDoc& sheet) const {
-  std::shared_lock lock(mu_);
-  auto it = by_server_.find(server);
-  if (it == by_server_.end()) return false;
-  const SignedDoc& held = it->second.s.advert.price_sheet;
-  return held.signature == sheet.signature && held.signer == sheet.signer && held.type == sheet.type &&
-         held.body == sheet.body;
-}
-
 void AdvertStore::with_live(TimeMs now, const std::function<void(std::span<const StoredAdvert* const>)>& fn) const {
   std::shared_lock lock(mu_);
   std::vector<const StoredAdvert*> live;

@@ -59,9 +59,6 @@ class AdvertStore {
   [[nodiscard]] std::optional<std::string> endpoint_holder(const std::string& key, TimeMs now) const;
   // Whether `server` has an advert stored (live or expired but not yet dropped).
   [[nodiscard]] bool knows(const std::string& server) const;
-  // Whether the advert stored for `server` (live or not yet dropped) embeds exactly this signed
-  // price sheet (type, body, signer and signature): a sheet that verified when it was stored.
-  [[nodiscard]] bool holds_price_sheet(const std::string& server, const SignedDoc& sheet) const;
 
   // Calls `fn` with every live advert, under the shared lock, in server-id order. `fn` must not
   // call back into the store.

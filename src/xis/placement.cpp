@@ -33,8 +33,8 @@ Status validate(std::span<const PlacementCandidate> cands, const PlacementReques
       return invalid(fmt::format("placement: point {}: {}", i, ok.error().message));
     }
     if (req.points[i].vec.size() != dims) {
-      return invalid(fmt::format("placement: point {} has {} dimensions, the candidates {}", i,
-                                 req.points[i].vec.size(), dims));
+      return invalid(
+          fmt::format("placement: point {} has {} dimensions, the candidates {}", i, req.points[i].vec.size(), dims));
     }
   }
   switch (req.mode) {
@@ -62,8 +62,8 @@ Status validate(std::span<const PlacementCandidate> cands, const PlacementReques
       break;
     case PlacementMode::kPairwiseWithin:
       if (req.points.size() > 1) {
-        return invalid(fmt::format("placement: pairwise-within takes at most one reference point, got {}",
-                                   req.points.size()));
+        return invalid(
+            fmt::format("placement: pairwise-within takes at most one reference point, got {}", req.points.size()));
       }
       if (!std::isfinite(req.pairwise_within_ms) || req.pairwise_within_ms <= 0) {
         return invalid("placement: pairwise_within_ms must be positive and finite");
@@ -172,7 +172,9 @@ Placement min_max_rtt(std::span<const PlacementCandidate> cands, const Placement
         const double d = estimated_rtt_ms(w, cands[i].coord);
         if (d < cur.worst) pool.emplace_back(d, i);
       }
-      auto by_rtt = [&](const auto& a, const auto& b) { return closer(a.first, cands[a.second], b.first, cands[b.second]); };
+      auto by_rtt = [&](const auto& a, const auto& b) {
+        return closer(a.first, cands[a.second], b.first, cands[b.second]);
+      };
       if (pool.size() > kPool) {
         std::nth_element(pool.begin(), pool.begin() + kPool, pool.end(), by_rtt);
         pool.resize(kPool);
@@ -371,8 +373,7 @@ Result<Placement> pairwise_within(std::span<const PlacementCandidate> cands, con
   }
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return closer(key[a], cands[a], key[b], cands[b]); });
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return closer(key[a], cands[a], key[b], cands[b]); });
   // The first candidate, in key order, that closes a k-clique with earlier ones is the least
   // possible largest key; its clique is found by a search among its earlier neighbours.
   CliqueSearch cs{cands, req.pairwise_within_ms, req.k, req.search_budget, 0, {}};
@@ -401,9 +402,8 @@ Result<Placement> pairwise_within(std::span<const PlacementCandidate> cands, con
                                     req.k, req.pairwise_within_ms, req.search_budget));
     }
   }
-  return make_error(ErrorCode::kNotFound,
-                    fmt::format("placement: no {} of the {} candidates are pairwise within {} ms", req.k, n,
-                                req.pairwise_within_ms));
+  return make_error(ErrorCode::kNotFound, fmt::format("placement: no {} of the {} candidates are pairwise within {} ms",
+                                                      req.k, n, req.pairwise_within_ms));
 }
 
 }  // namespace

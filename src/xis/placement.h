@@ -22,8 +22,8 @@
 // than the candidates; kMinMaxRtt or kNearEach without points; more points than candidates in
 // kNearEach; more than kMaxPlacementPoints points; kPairwiseWithin with more than one point or
 // a bound that is not positive and finite; an invalid coordinate, or coordinates whose dimensions
-// differ (named by index). Server ids are expected unique (they only break ties). No feasible set (kPairwiseWithin: no k servers
-// pairwise within the bound) is kNotFound, saying so.
+// differ (named by index). Server ids are expected unique (they only break ties). No feasible set (kPairwiseWithin: no
+// k servers pairwise within the bound) is kNotFound, saying so.
 #pragma once
 
 #include <cstdint>
@@ -50,18 +50,18 @@ enum class PlacementMode { kMinMaxRtt, kNearEach, kPairwiseWithin };
 struct PlacementRequest {
   PlacementMode mode = PlacementMode::kMinMaxRtt;
   size_t k = 1;
-  std::vector<Coordinate> points;  // users (kMinMaxRtt), locations (kNearEach), reference (kPairwiseWithin)
-  double pairwise_within_ms = 0;   // kPairwiseWithin
+  std::vector<Coordinate> points;    // users (kMinMaxRtt), locations (kNearEach), reference (kPairwiseWithin)
+  double pairwise_within_ms = 0;     // kPairwiseWithin
   size_t search_budget = 2'000'000;  // kPairwiseWithin: clique-search steps before giving up exactness
 };
 
 struct Placement {
-  std::vector<size_t> chosen;      // indexes into the candidates; kNearEach: chosen[i] serves points[i]
-  std::vector<size_t> serves;      // per point: index into `chosen` of its server (kMinMaxRtt, kNearEach)
+  std::vector<size_t> chosen;        // indexes into the candidates; kNearEach: chosen[i] serves points[i]
+  std::vector<size_t> serves;        // per point: index into `chosen` of its server (kMinMaxRtt, kNearEach)
   std::vector<double> point_rtt_ms;  // per point: estimated RTT to its server (kMinMaxRtt, kNearEach)
-  double objective = 0;  // worst point RTT (kMinMaxRtt, kNearEach); largest key (kPairwiseWithin)
-  double max_pairwise_ms = 0;  // largest estimated RTT between two chosen servers
-  bool exact = true;  // the objective is known optimal (kMinMaxRtt k > 1: when it meets a lower bound)
+  double objective = 0;              // worst point RTT (kMinMaxRtt, kNearEach); largest key (kPairwiseWithin)
+  double max_pairwise_ms = 0;        // largest estimated RTT between two chosen servers
+  bool exact = true;                 // the objective is known optimal (kMinMaxRtt k > 1: when it meets a lower bound)
 };
 
 Result<Placement> place_servers(std::span<const PlacementCandidate> candidates, const PlacementRequest& req);

@@ -1,6 +1,8 @@
 // The store's nearest-first visits (xis/advert_index.h) against a brute-force sort of its live
 // adverts: the same adverts in exactly the same order with exactly the same distances, on random
 // data with refreshes that move servers, expiry and drops, ties included.
+#include "xis/advert_index.h"
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -10,7 +12,6 @@
 #include <set>
 #include <tuple>
 
-#include "xis/advert_index.h"
 #include "xis/advert_store.h"
 
 namespace xop {
@@ -32,8 +33,8 @@ class RandomWorld {
 
   GeoPoint random_location() {
     // A few shared spots (exact ties), poles and the date line, and anywhere.
-    static const GeoPoint spots[] = {{51'507'400, -127'800}, {90'000'000, 0},        {-90'000'000, 17},
-                                     {0, 180'000'000},       {0, -180'000'000},      {35'676'200, 139'650'300},
+    static const GeoPoint spots[] = {{51'507'400, -127'800},    {90'000'000, 0},   {-90'000'000, 17},
+                                     {0, 180'000'000},          {0, -180'000'000}, {35'676'200, 139'650'300},
                                      {-33'868'800, 151'209'300}};
     if (rng_() % 4 == 0) return spots[rng_() % std::size(spots)];
     return GeoPoint{static_cast<int64_t>(rng_() % 180'000'001) - 90'000'000,
@@ -44,12 +45,13 @@ class RandomWorld {
     const uint64_t r = rng_() % 10;
     if (r == 0) return std::nullopt;
     AdvertCoord c;
-    const size_t dims = r == 1 ? 2 : 3;  // mostly 3-D, some 2-D (not comparable with 3-D)
+    // Mostly 3-D; some 2-D, 4-D and 5-D (each its own trees, not comparable with the others).
+    const size_t dims = r == 1 ? 2 : r == 4 ? 4 : r == 5 ? 5 : 3;
     for (size_t i = 0; i < dims; ++i) c.vec_us.push_back(static_cast<int64_t>(rng_() % 400'000) - 200'000);
     if (r == 2) c.vec_us.assign(dims, 10'000);  // shared points (ties)
     // Heights: small, around the linear/log band edge, and large.
     const uint64_t h = rng_() % 3;
-    c.height_us = h == 0 ? static_cast<int64_t>(rng_() % 5'000)
+    c.height_us = h == 0   ? static_cast<int64_t>(rng_() % 5'000)
                   : h == 1 ? 15'000 + static_cast<int64_t>(rng_() % 3'000)
                            : static_cast<int64_t>(rng_() % 300'000);
     if (r == 3) c.height_us = 16'000;  // exactly on a band edge

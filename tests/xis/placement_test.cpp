@@ -28,8 +28,8 @@ std::vector<PlacementCandidate> random_candidates(std::mt19937_64& rng, size_t n
   for (size_t i = 0; i < n; ++i) {
     std::vector<double> v(dims);
     for (auto& x : v) x = pos(rng);
-    out.push_back(PlacementCandidate{fmt::format("c{:02d}", i), coord(v, height(rng)),
-                                     static_cast<int64_t>(rng() % 1000)});
+    out.push_back(
+        PlacementCandidate{fmt::format("c{:02d}", i), coord(v, height(rng)), static_cast<int64_t>(rng() % 1000)});
   }
   return out;
 }
@@ -83,7 +83,8 @@ TEST(PlacementTest, MinMaxRttWithinThreeTimesExhaustive) {
     ASSERT_EQ(got->chosen.size(), req.k);
     EXPECT_EQ(std::set<size_t>(got->chosen.begin(), got->chosen.end()).size(), req.k) << "distinct servers";
     double opt = 1e300;
-    for_each_subset(12, req.k, [&](const std::vector<size_t>& s) { opt = std::min(opt, worst_cover(cands, req.points, s)); });
+    for_each_subset(12, req.k,
+                    [&](const std::vector<size_t>& s) { opt = std::min(opt, worst_cover(cands, req.points, s)); });
     EXPECT_DOUBLE_EQ(got->objective, worst_cover(cands, req.points, got->chosen));
     EXPECT_LE(got->objective, 3 * opt + 1e-9) << "case " << t;
     EXPECT_GE(got->objective, opt - 1e-9);
@@ -157,7 +158,8 @@ TEST(PlacementTest, PairwiseWithinIsExactAgainstExhaustive) {
       double m = 0;
       for (size_t a = 0; a < s.size(); ++a) {
         m = std::max(m, key(s[a]));
-        for (size_t b = a + 1; b < s.size(); ++b) w = std::max(w, estimated_rtt_ms(cands[s[a]].coord, cands[s[b]].coord));
+        for (size_t b = a + 1; b < s.size(); ++b)
+          w = std::max(w, estimated_rtt_ms(cands[s[a]].coord, cands[s[b]].coord));
       }
       if (w <= req.pairwise_within_ms) opt = std::min(opt, m);
     });
@@ -215,8 +217,11 @@ TEST(PlacementTest, HandMadeCases) {
   EXPECT_EQ(three[e->chosen[1]].server, "a");
   EXPECT_DOUBLE_EQ(e->objective, 4.0);
   // Three replicas pairwise within 12 ms: {0, 10, 5} is the only set near 0; cheapest by price.
-  std::vector<PlacementCandidate> rep{{"x0", coord({0}), 5}, {"x5", coord({5}), 1}, {"x10", coord({10}), 9},
-                                      {"x50", coord({50}), 0}, {"x55", coord({55}), 0}};
+  std::vector<PlacementCandidate> rep{{"x0", coord({0}), 5},
+                                      {"x5", coord({5}), 1},
+                                      {"x10", coord({10}), 9},
+                                      {"x50", coord({50}), 0},
+                                      {"x55", coord({55}), 0}};
   PlacementRequest store;
   store.mode = PlacementMode::kPairwiseWithin;
   store.k = 3;
@@ -284,7 +289,8 @@ TEST(PlacementTest, PairwiseSearchBudgetIsBounded) {
   // 200 candidates in two far clusters of 100, k = 101: no feasible set, and proving it would
   // take far more than a tiny budget: refused as exhausted, not searched forever.
   std::vector<PlacementCandidate> c;
-  for (int i = 0; i < 200; ++i) c.push_back({fmt::format("c{:03d}", i), coord({i < 100 ? 0.01 * i : 1000 + 0.01 * i}), 0});
+  for (int i = 0; i < 200; ++i)
+    c.push_back({fmt::format("c{:03d}", i), coord({i < 100 ? 0.01 * i : 1000 + 0.01 * i}), 0});
   PlacementRequest pw;
   pw.mode = PlacementMode::kPairwiseWithin;
   pw.k = 101;
