@@ -23,6 +23,8 @@
 // The filter is local to this bench (the query engine of src/xis/query_engine.* is being written
 // in parallel); it applies the ranking core's rules (xis/ranking.h).
 #include <benchmark/benchmark.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -32,12 +34,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
-#include <string>
 #include <random>
+#include <string>
 #include <thread>
-
-#include <time.h>
-#include <unistd.h>
 
 #include "../tests/support/builders.h"  // relative: benches do not have tests/ on the path
 #include "core/json_reader.h"
@@ -94,11 +93,11 @@ void parallel(size_t n, const Fn& fn) {
 
 // Where servers are: around big metropolitan areas (2 degrees of spread), a sixth anywhere.
 constexpr std::pair<double, double> kMetros[] = {
-    {35.68, 139.65}, {28.61, 77.21},  {31.23, 121.47}, {-23.55, -46.63}, {19.43, -99.13}, {30.04, 31.24},
-    {19.08, 72.88},  {39.90, 116.41}, {23.81, 90.41},  {34.69, 135.50},  {40.71, -74.01}, {24.86, 67.01},
-    {-34.60, -58.38}, {41.01, 28.98}, {6.52, 3.38},    {14.60, 120.98},  {-4.44, 15.27},  {55.76, 37.62},
-    {-22.91, -43.17}, {51.51, -0.13}, {48.86, 2.35},   {37.57, 126.98},  {-6.21, 106.85}, {34.05, -118.24},
-    {41.88, -87.63}, {52.52, 13.40},  {1.35, 103.82},  {-33.87, 151.21}, {43.65, -79.38}, {50.11, 8.68}};
+    {35.68, 139.65},  {28.61, 77.21},  {31.23, 121.47}, {-23.55, -46.63}, {19.43, -99.13}, {30.04, 31.24},
+    {19.08, 72.88},   {39.90, 116.41}, {23.81, 90.41},  {34.69, 135.50},  {40.71, -74.01}, {24.86, 67.01},
+    {-34.60, -58.38}, {41.01, 28.98},  {6.52, 3.38},    {14.60, 120.98},  {-4.44, 15.27},  {55.76, 37.62},
+    {-22.91, -43.17}, {51.51, -0.13},  {48.86, 2.35},   {37.57, 126.98},  {-6.21, 106.85}, {34.05, -118.24},
+    {41.88, -87.63},  {52.52, 13.40},  {1.35, 103.82},  {-33.87, 151.21}, {43.65, -79.38}, {50.11, 8.68}};
 
 GeoPoint random_place(std::mt19937_64& rng) {
   std::normal_distribution<double> spread(0, 2.0);
@@ -297,8 +296,7 @@ void BM_Refresh(benchmark::State& state) {
       return;
     }
     state.counters["ingest_per_second"] = static_cast<double>(w.refresh.size()) / seconds_since(t0);
-    state.counters["ingest_cpu_us_per_advert"] =
-        (process_cpu_s() - cpu0) * 1e6 / static_cast<double>(w.refresh.size());
+    state.counters["ingest_cpu_us_per_advert"] = (process_cpu_s() - cpu0) * 1e6 / static_cast<double>(w.refresh.size());
     state.counters["refreshes"] = static_cast<double>(w.refresh.size());
     cost.report(state, w.refresh.size(), "");
   }
@@ -321,7 +319,8 @@ std::vector<Query> make_queries(size_t n) {
     Query q;
     q.near = random_place(rng);
     q.from = coordinate_near(q.near, rng);
-    q.min = Resources{1'000 + static_cast<int64_t>(rng() % 4) * 1'000, (1 + static_cast<int64_t>(rng() % 8)) * kGiB, 0, 0};
+    q.min =
+        Resources{1'000 + static_cast<int64_t>(rng() % 4) * 1'000, (1 + static_cast<int64_t>(rng() % 8)) * kGiB, 0, 0};
     q.ceiling = Money::micros(1'000'000 + static_cast<int64_t>(rng() % 4'000'000));
     qs.push_back(q);
   }
@@ -342,7 +341,9 @@ struct Hit {
   double d;
   friend bool operator==(const Hit&, const Hit&) = default;
 };
-bool hit_less(const Hit& a, const Hit& b) { return std::tie(a.d, a.s->advert.server) < std::tie(b.d, b.s->advert.server); }
+bool hit_less(const Hit& a, const Hit& b) {
+  return std::tie(a.d, a.s->advert.server) < std::tie(b.d, b.s->advert.server);
+}
 
 enum class By { kGeo, kRtt };
 
@@ -456,11 +457,12 @@ void run_queries(benchmark::State& state, By by) {
         if (got == want) {
           ++agree;
         } else if (agree + 5 > i) {
-          std::fprintf(stderr, "DISAGREEMENT on query %zu: indexed %zu answers, scan %zu\n", i, got.size(), want.size());
+          std::fprintf(stderr, "DISAGREEMENT on query %zu: indexed %zu answers, scan %zu\n", i, got.size(),
+                       want.size());
           for (size_t j = 0; j < std::max(got.size(), want.size()); ++j) {
-            std::fprintf(stderr, "  %zu: %s %.9f | %s %.9f\n", j, j < got.size() ? got[j].s->advert.server.c_str() : "-",
-                         j < got.size() ? got[j].d : 0.0, j < want.size() ? want[j].s->advert.server.c_str() : "-",
-                         j < want.size() ? want[j].d : 0.0);
+            std::fprintf(stderr, "  %zu: %s %.9f | %s %.9f\n", j,
+                         j < got.size() ? got[j].s->advert.server.c_str() : "-", j < got.size() ? got[j].d : 0.0,
+                         j < want.size() ? want[j].s->advert.server.c_str() : "-", j < want.size() ? want[j].d : 0.0);
           }
         }
       }
