@@ -61,6 +61,7 @@ Result<TimeMs> AdvertStore::put(Advert advert, SignedDoc doc, Rates rates, TimeM
       it->second.endpoint = ep;
     }
     bytes_ = bytes_ - old.bytes + bytes;
+    unindex_locked(it->second);  // the indexes read the old location and coordinate
     old = StoredAdvert{std::move(advert), std::move(doc), rates, now, expires_at, std::move(owner), bytes};
     index_locked(it->first, it->second);
     return expires_at;
@@ -102,9 +103,24 @@ Result<TimeMs> AdvertStore::put(Advert advert, SignedDoc doc, Rates rates, TimeM
   return expires_at;
 }
 
-void AdvertStore::index_locked(const std::string& server, const Entry& e) { by_endpoint_[e.endpoint] = server; }
+void AdvertStore::index_locked(const std::string& server, Entry& e) {
+  by_endpoint_[e.endpoint] = server;
+  if (!e.indexed) {
+    geo_.insert(&e.s);
+    coord_.insert(&e.s);
+    e.indexed = true;
+  }
+}
+
+void AdvertStore::unindex_locked(Entry& e) {
+  if (!e.indexed) return;
+  geo_.remove(&e.s);
+  coord_.remove(&e.s);
+  e.indexed = false;
+}
 
 void AdvertStore::erase_locked(std::map<std::string, Entry>::iterator it) {
+  unindex_locked(it->second);
   const StoredAdvert& s = it->second.s;
   if (!s.owner.empty()) {
     auto o = per_owner_.find(s.owner);
@@ -122,7 +138,13 @@ void AdvertStore::purge_locked(TimeMs now, bool forget_recent) {
   for (auto it = by_server_.begin(); it != by_server_.end();) {
     const StoredAdvert& s = it->second.s;
     auto next = std::next(it);
-    if (s.expires_at <= now && (forget_recent || now - s.advert.issued_at > max_ttl)) erase_locked(it);
+    if (s.expires_at <= now) {
+      if (forget_recent || now - s.advert.issued_at > max_ttl) {
+        erase_locked(it);
+      } else {
+        unindex_locked(it->second);  // kept only as a stale-check mark: never visited again
+      }
+    }
     it = next;
   }
   last_purge_ = now;
@@ -150,6 +172,18 @@ void AdvertStore::with_live(TimeMs now, const std::function<void(std::span<const
     if (e.s.expires_at > now) live.push_back(&e.s);
   }
   fn(live);
+}
+
+void AdvertStore::visit_nearest_geo(const GeoPoint& p, TimeMs now,
+                                    const std::function<bool(const StoredAdvert&, double km)>& fn) const {
+  std::shared_lock lock(mu_);
+  geo_.visit_nearest(p, [&](const StoredAdvert& s, double km) { return s.expires_at <= now || fn(s, km); });
+}
+
+void AdvertStore::visit_nearest_rtt(const Coordinate& c, TimeMs now,
+                                    const std::function<bool(const StoredAdvert&, double est_ms)>& fn) const {
+  std::shared_lock lock(mu_);
+  coord_.visit_nearest(c, [&](const StoredAdvert& s, double ms) { return s.expires_at <= now || fn(s, ms); });
 }
 
 size_t AdvertStore::live_count(TimeMs now) const {

@@ -16,6 +16,11 @@
 // Expired adverts are never returned, and are dropped lazily (on writes) once no advert they could
 // be confused with is still fresh. Memory is bounded by 2 * max_adverts entries and max_bytes of
 // advert documents (each entry costs a small multiple of its wire size).
+//
+// Indexes (xis/advert_index.h): every stored advert is in a geographic index and, when it has a
+// network coordinate, a coordinate index, from put() until it is dropped or a purge finds it
+// expired (an expired advert kept as a stale-check mark is no longer indexed; a refresh indexes it
+// again). The visit_nearest_* calls walk them nearest first and skip adverts that are not live.
 #pragma once
 
 #include <functional>
@@ -24,6 +29,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "xis/advert_index.h"
 #include "xis/ranking.h"
 
 namespace xop {
@@ -58,6 +64,18 @@ class AdvertStore {
   // call back into the store.
   void with_live(TimeMs now, const std::function<void(std::span<const StoredAdvert* const>)>& fn) const;
 
+  // Live adverts in non-decreasing great-circle distance from p (km, as distance_km), ties by
+  // server id: exactly the order of sorting the live adverts by (distance_km, server). `fn`
+  // returning false stops the visit. Under the shared lock; `fn` must not call into the store.
+  void visit_nearest_geo(const GeoPoint& p, TimeMs now,
+                         const std::function<bool(const StoredAdvert&, double km)>& fn) const;
+  // Live adverts with a coordinate of c's dimensions, in non-decreasing estimated RTT from c
+  // (estimated_rtt_ms(c, coordinate_of(*advert.coord)), as the ranking core computes it), ties
+  // by server id. Adverts without a coordinate, or of other dimensions, are not visited; an
+  // invalid c visits nothing. Otherwise as visit_nearest_geo.
+  void visit_nearest_rtt(const Coordinate& c, TimeMs now,
+                         const std::function<bool(const StoredAdvert&, double est_ms)>& fn) const;
+
   [[nodiscard]] size_t live_count(TimeMs now) const;
   // Entries held (live or not yet dropped) and the sum of their bytes: what the bounds limit.
   [[nodiscard]] size_t entries() const;
@@ -67,18 +85,22 @@ class AdvertStore {
   struct Entry {
     StoredAdvert s;
     std::string endpoint;  // endpoint_key of s.advert.endpoint
+    bool indexed = false;  // in geo_ (and coord_ when it has a coordinate)
   };
   // Drops expired adverts. An expired advert issued within max_ttl_ms is kept (as a stale-check
   // high-water mark, so an older advert cannot be replayed after expiry) unless forget_recent.
   void purge_locked(TimeMs now, bool forget_recent);
   void erase_locked(std::map<std::string, Entry>::iterator it);
-  void index_locked(const std::string& server, const Entry& e);
+  void index_locked(const std::string& server, Entry& e);
+  void unindex_locked(Entry& e);
 
   const AdvertStoreOptions opts_;
   mutable std::shared_mutex mu_;
   std::map<std::string, Entry> by_server_;          // includes expired, not yet dropped
   std::map<std::string, std::string> by_endpoint_;  // endpoint key -> server (last stored)
   std::map<std::string, size_t> per_owner_;         // owner -> entries
+  GeoIndex geo_;
+  CoordIndex coord_;
   size_t bytes_ = 0;
   TimeMs last_purge_ = 0;
 };
