@@ -135,6 +135,7 @@ int run_cli(int argc, char** argv) {
   // User verbs first: `xop --help` shows the groups in this order.
   add_account_command(app, st);
   add_search_command(app, st);
+  add_locate_command(app, st);
   add_deploy_command(app, st);
   add_sessions_commands(app, st);
   add_extend_command(app, st);

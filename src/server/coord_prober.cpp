@@ -10,6 +10,8 @@ namespace xop {
 
 namespace {
 
+constexpr size_t kNearPool = 8;  // as bench/coord_sim_bench.cpp's kNearPeers
+
 std::string probe_address_of(const Advert& a) {
   if (a.probe) return *a.probe;
   auto e = parse_endpoint(a.endpoint);
@@ -34,12 +36,16 @@ PeerSource xis_peer_source(XisClient* xis, std::string self_id, uint64_t seed) {
       return true;
     };
     if (self && near > 0) {
+      // Among the kNearPool closest (plus ourselves), `near` at random: the closest few alone
+      // would be probed round after round and teach nothing new.
       SearchQuery q;
-      q.count = static_cast<int64_t>(near + 1);
+      q.count = static_cast<int64_t>(std::max(near, kNearPool) + 1);
       q.rtt_from_coord = advert_coord_of(*self);
       XOP_ASSIGN_OR_RETURN(auto r, xis->search(q));
+      auto& cs = r.candidates;
+      for (size_t i = cs.size(); i > 1; --i) std::swap(cs[i - 1], cs[rng->below(i)]);
       size_t got = 0;
-      for (const auto& c : r.candidates) {
+      for (const auto& c : cs) {
         if (got < near && take(c)) ++got;
       }
     } else {

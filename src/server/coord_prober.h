@@ -43,8 +43,8 @@ struct ProbePeer {
 using PeerSource =
     std::function<Result<std::vector<ProbePeer>>(const std::optional<Coordinate>& self, size_t near, size_t random)>;
 
-// Peers from XIS's search API: the nearest by estimated RTT to `self` (a search with
-// rtt_from_coord), and random ones (the servers nearest to a random point on Earth, a different
+// Peers from XIS's search API: near ones picked at random among the 8 nearest by estimated RTT
+// to `self` (a search with rtt_from_coord), and random ones (the servers nearest to a random point on Earth, a different
 // point each call: spread over the world without listing every advert). A peer's probe address
 // is its advert's `probe`, else its endpoint's host and port number. `xis` must outlive the source.
 PeerSource xis_peer_source(XisClient* xis, std::string self_id, uint64_t seed);
