@@ -137,6 +137,10 @@ std::optional<Coordinate> CoordProber::coordinate() const {
   if (node_.samples() == 0) return std::nullopt;
   return node_.coordinate();
 }
+Coordinate CoordProber::answer_coordinate() const {
+  std::lock_guard lock(mu_);
+  return node_.coordinate();
+}
 std::optional<Coordinate> CoordProber::published() const {
   std::lock_guard lock(mu_);
   if (node_.samples() == 0) return std::nullopt;

@@ -44,9 +44,9 @@ using PeerSource =
     std::function<Result<std::vector<ProbePeer>>(const std::optional<Coordinate>& self, size_t near, size_t random)>;
 
 // Peers from XIS's search API: near ones picked at random among the 8 nearest by estimated RTT
-// to `self` (a search with rtt_from_coord), and random ones (the servers nearest to a random point on Earth, a different
-// point each call: spread over the world without listing every advert). A peer's probe address
-// is its advert's `probe`, else its endpoint's host and port number. `xis` must outlive the source.
+// to `self` (a search with rtt_from_coord), and random ones (the servers nearest to a random point on Earth, a
+// different point each call: spread over the world without listing every advert). A peer's probe address is its
+// advert's `probe`, else its endpoint's host and port number. `xis` must outlive the source.
 PeerSource xis_peer_source(XisClient* xis, std::string self_id, uint64_t seed);
 
 class CoordProber {
@@ -67,7 +67,11 @@ class CoordProber {
   void stop();
 
   std::optional<Coordinate> coordinate() const;  // the system coordinate; none before the first sample
-  std::optional<Coordinate> published() const;   // the damped one, for adverts
+  // What the probe responder answers with: the system coordinate, also before the first sample
+  // (the origin with the maximum error, which Vivaldi's error weighting discounts), so a system
+  // of servers that all start at once can bootstrap.
+  Coordinate answer_coordinate() const;
+  std::optional<Coordinate> published() const;  // the damped one, for adverts
   int64_t samples() const;
   uint64_t unanswered() const;  // probes sent that got no valid answer in time
   void set_observer(SampleObserver f);

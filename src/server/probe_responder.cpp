@@ -63,8 +63,8 @@ Result<std::unique_ptr<ProbeResponder>> ProbeResponder::start(const std::string&
   if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     const int e = errno;
     ::close(fd);
-    return make_error(ErrorCode::kUnavailable,
-                      "probe responder: cannot bind UDP " + host + ":" + std::to_string(port) + ": " + std::strerror(e));
+    return make_error(ErrorCode::kUnavailable, "probe responder: cannot bind UDP " + host + ":" + std::to_string(port) +
+                                                   ": " + std::strerror(e));
   }
   socklen_t len = sizeof a;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
@@ -114,9 +114,9 @@ void ProbeResponder::run() {
         malformed_.fetch_add(1);
         continue;
       }
-      const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::steady_clock::now().time_since_epoch())
-                              .count();
+      const auto now_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+              .count();
       if (!limiter_.allow(from.sin_addr.s_addr, now_ms)) {
         limited_.fetch_add(1);
         continue;

@@ -23,10 +23,10 @@
 namespace xop {
 
 struct ProbeRateOptions {
-  double answers_per_second = 200;           // all sources together
+  double answers_per_second = 200;            // all sources together
   double answers_per_second_per_source = 10;  // one source IPv4 address
-  double burst_seconds = 2;                  // a bucket holds this many seconds' worth
-  size_t max_sources = 4096;                 // sources tracked; when full, idle ones are forgotten
+  double burst_seconds = 2;                   // a bucket holds this many seconds' worth
+  size_t max_sources = 4096;                  // sources tracked; when full, idle ones are forgotten
 };
 
 // Token buckets, one for everyone and one per source address. Pure: the caller passes the time.

@@ -95,11 +95,11 @@ ConfigTable server_config_table(ServerConfigInput* in) {
                "UDP host:port the probe responder binds (default: the HTTP listener's host and port number)");
   t.add_string("coord.probe_advertise", &c.coord_probe_advertise,
                "Probe address put in the advert, IPv4:port (default: none; peers use the endpoint's host and port)");
-  t.add_int("coord.interval_ms", kMs, &c.coord_interval_ms, 50, 3'600'000, "Pause between probe rounds (a round lasts at most coord.probe_timeout_ms)");
+  t.add_int("coord.interval_ms", kMs, &c.coord_interval_ms, 50, 3'600'000,
+            "Pause between probe rounds (a round lasts at most coord.probe_timeout_ms)");
   t.add_int("coord.peers_per_round", kInt, &c.coord_peers_per_round, 1, 32,
             "Peers probed each round (half the closest by coordinate, half at random)");
-  t.add_int("coord.probe_timeout_ms", kMs, &c.coord_probe_timeout_ms, 10, 60'000,
-            "How long a round waits for answers");
+  t.add_int("coord.probe_timeout_ms", kMs, &c.coord_probe_timeout_ms, 10, 60'000, "How long a round waits for answers");
   t.add_int("coord.answers_per_second", kInt, &c.coord_answers_per_second, 1, 1'000'000,
             "Probe answers per second, all sources together");
   t.add_int("coord.answers_per_second_per_source", kInt, &c.coord_answers_per_second_per_source, 1, 1'000'000,

@@ -230,15 +230,15 @@ struct XenoServer::Impl {
       XOP_ASSIGN_OR_RETURN(auto xis_api, ApiClient::connect(cfg.xis_url, key, *clock, connector));
       probe_xis = std::make_unique<XisClient>(std::move(xis_api));
       const uint64_t seed = std::hash<std::string>{}(server_id);
-      prober = std::make_unique<CoordProber>(po, *clock, xis_peer_source(probe_xis.get(), server_id, seed), std::move(client),
-                                             seed);
+      prober = std::make_unique<CoordProber>(po, *clock, xis_peer_source(probe_xis.get(), server_id, seed),
+                                             std::move(client), seed);
     }
     ProbeRateOptions rate;
     rate.answers_per_second = static_cast<double>(cfg.coord_answers_per_second);
     rate.answers_per_second_per_source = static_cast<double>(cfg.coord_answers_per_second_per_source);
     CoordProber* p = prober.get();
     XOP_ASSIGN_OR_RETURN(responder, ProbeResponder::start(host, port, rate, [p]() -> std::optional<Coordinate> {
-                           return p ? p->coordinate() : std::nullopt;
+                           return p ? std::optional(p->answer_coordinate()) : std::nullopt;
                          }));
     XOP_LOGN_INFO("server", "answering coordinate probes on UDP {}:{}{}", host, responder->port(),
                   prober ? "; probing peers from XIS" : "");

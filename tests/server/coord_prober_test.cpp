@@ -226,6 +226,9 @@ TEST(CoordProberTest, RoundsProbeThePeersTheSourceNamesAndFeedVivaldi) {
   });
   EXPECT_FALSE(p.coordinate());
   EXPECT_FALSE(p.published());
+  // It answers probes from the start: near the origin, with the maximum error.
+  EXPECT_LT(magnitude(p.answer_coordinate().vec), 1.0);
+  EXPECT_DOUBLE_EQ(p.answer_coordinate().error, VivaldiConfig{}.error_max);
   ASSERT_TRUE(p.round());
   clock.advance_ms(1000);
   ASSERT_TRUE(p.round());
@@ -306,10 +309,10 @@ TEST(CoordConfigTest, DefaultsOverridesAndStrictness) {
   EXPECT_EQ(c->coord_probe_advertise, "10.0.0.1:7499");
   EXPECT_EQ(c->coord_answers_per_second, 50);
   EXPECT_EQ(c->coord_answers_per_second_per_source, 2);
-  for (const char* bad : {"[coord]\nintervl_ms = 5\n", "[coord]\npeers_per_round = 0\n", "[coord]\npeers_per_round = 33\n",
-                          "[coord]\ninterval_ms = 1\n", "[coord]\nprobe_listen = \"nowhere\"\n",
-                          "[coord]\nprobe_advertise = \"10.0.0.1:0\"\n", "[coord]\nenabled = \"yes\"\n",
-                          "[coord]\nanswers_per_second = 0\n"}) {
+  for (const char* bad : {"[coord]\nintervl_ms = 5\n", "[coord]\npeers_per_round = 0\n",
+                          "[coord]\npeers_per_round = 33\n", "[coord]\ninterval_ms = 1\n",
+                          "[coord]\nprobe_listen = \"nowhere\"\n", "[coord]\nprobe_advertise = \"10.0.0.1:0\"\n",
+                          "[coord]\nenabled = \"yes\"\n", "[coord]\nanswers_per_second = 0\n"}) {
     auto r = parse(bad);
     EXPECT_FALSE(r) << "accepted " << bad;
     if (!r) {

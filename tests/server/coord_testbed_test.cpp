@@ -15,6 +15,7 @@
 //  - servers that join the settled system (which is then frozen) get within 10% of the error they
 //    settle at in at most 10 probes (the median newcomer; each newcomer's figure is printed).
 // Root only (namespaces); skips with the reason otherwise.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -27,12 +28,10 @@
 #include <set>
 #include <sstream>
 
-#include <fmt/format.h>
-
 #include "coord/rtt_csv.h"
 #include "coord/rtt_matrix.h"
-#include "server/delay_relay.h"
 #include "server/coord_prober.h"
+#include "server/delay_relay.h"
 #include "server/probe_responder.h"
 #include "support/test_support.h"
 
@@ -45,9 +44,9 @@ using testing::make_netns;
 using testing::poll_until;
 using namespace std::chrono_literals;
 
-constexpr size_t kCountries = 30;   // servers, one per country
-constexpr size_t kNewcomers = 3;    // of them, joining the settled system at the end
-constexpr double kHeldOut = 0.2;    // fraction of the pairs never probed
+constexpr size_t kCountries = 30;  // servers, one per country
+constexpr size_t kNewcomers = 3;   // of them, joining the settled system at the end
+constexpr double kHeldOut = 0.2;   // fraction of the pairs never probed
 constexpr int64_t kSettleSamples = 150;
 constexpr int64_t kNewcomerSamples = 60;
 
@@ -188,7 +187,8 @@ TEST_F(CoordTestbed, CoordinatesFromRelayedProbesPredictUnprobedPairsAndNewcomer
         return;
       }
       s->prober = std::make_unique<CoordProber>(po, SystemClock::instance(), source_for(i), std::move(*c), 100 + i);
-      auto r = ProbeResponder::start("127.0.0.1", 0, rate, [p = s->prober.get()] { return p->coordinate(); });
+      auto r = ProbeResponder::start("127.0.0.1", 0, rate,
+                                     [p = s->prober.get()] { return std::optional(p->answer_coordinate()); });
       if (!r) {
         opened = tl::make_unexpected(r.error());
         return;
@@ -199,11 +199,10 @@ TEST_F(CoordTestbed, CoordinatesFromRelayedProbesPredictUnprobedPairsAndNewcomer
     responder_port[i] = s->responder->port();
   }
   std::string why;
-  relay_ = DelayRelay::start(ns, responder_port, [&](size_t a, size_t b) { return measured(a, b) ? rtt(a, b) : 1.0; },
-                             &why);
+  relay_ = DelayRelay::start(
+      ns, responder_port, [&](size_t a, size_t b) { return measured(a, b) ? rtt(a, b) : 1.0; }, &why);
   ASSERT_TRUE(relay_) << why;
 
-  for (size_t i = 0; i < n; ++i) {
   for (size_t i = 0; i < first_newcomer; ++i) joined[i] = true;
   for (size_t i = 0; i < first_newcomer; ++i) servers_[i]->prober->start();
 
@@ -215,7 +214,15 @@ TEST_F(CoordTestbed, CoordinatesFromRelayedProbesPredictUnprobedPairsAndNewcomer
         return true;
       },
       45s);
-  ASSERT_TRUE(settled) << "coordinates did not get " << kSettleSamples << " samples each in time";
+  if (!settled) {
+    std::string got;
+    for (size_t i = 0; i < first_newcomer; ++i) {
+      got += fmt::format(" {}:{}/{}/{}", servers_[i]->id, servers_[i]->prober->samples(),
+                         servers_[i]->prober->unanswered(), servers_[i]->responder->stats().answered);
+    }
+    FAIL() << "coordinates did not get " << kSettleSamples
+           << " samples each in time (samples/unanswered/answered):" << got;
+  }
   for (size_t i = 0; i < first_newcomer; ++i) servers_[i]->prober->stop();  // frozen from here
   const double settle_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
@@ -288,14 +295,14 @@ TEST_F(CoordTestbed, CoordinatesFromRelayedProbesPredictUnprobedPairsAndNewcomer
       }
     }
     ASSERT_GE(err.size(), static_cast<size_t>(kNewcomerSamples));
-    const double own =
-        median(std::vector<double>(err.begin() + kNewcomerSamples - 20, err.begin() + kNewcomerSamples));
+    const double own = median(std::vector<double>(err.begin() + kNewcomerSamples - 20, err.begin() + kNewcomerSamples));
     size_t k = 0;
     while (k < err.size() && err[k] > 1.1 * own) ++k;
     probes_needed.push_back(static_cast<double>(k + 1));
     ratio_at_10.push_back(err[9] / own);
-    std::cout << fmt::format("newcomer {}: settled error {:.3f}, within 10% after {} probes, error at 10 probes {:.3f}\n",
-                             s->id, own, k + 1, err[9]);
+    std::cout << fmt::format(
+        "newcomer {}: settled error {:.3f}, within 10% after {} probes, error at 10 probes {:.3f}\n", s->id, own, k + 1,
+        err[9]);
   }
   const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::cout << fmt::format("testbed: newcomer probes to within 10% of settled error: median {} ; run {:.1f} s\n",

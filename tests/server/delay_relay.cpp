@@ -27,9 +27,9 @@ int make_netns(std::string* why) {
     const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     ifreq ifr{};
     std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-    const bool up = s >= 0 && ::ioctl(s, SIOCGIFFLAGS, &ifr) == 0 &&
-                    (ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING),
-                     ::ioctl(s, SIOCSIFFLAGS, &ifr) == 0);
+    const bool up =
+        s >= 0 && ::ioctl(s, SIOCGIFFLAGS, &ifr) == 0 &&
+        (ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING), ::ioctl(s, SIOCSIFFLAGS, &ifr) == 0);
     if (s >= 0) ::close(s);
     if (!up) {
       *why = std::string("loopback up: ") + std::strerror(errno);
@@ -78,8 +78,7 @@ uint16_t port_of_fd(int fd) {
 }  // namespace
 
 std::unique_ptr<DelayRelay> DelayRelay::start(const std::vector<int>& ns, const std::vector<uint16_t>& target_port,
-                                              const std::function<double(size_t, size_t)>& delay_ms,
-                                              std::string* why) {
+                                              const std::function<double(size_t, size_t)>& delay_ms, std::string* why) {
   std::unique_ptr<DelayRelay> r(new DelayRelay());
   const size_t n = ns.size();
   r->n_ = n;

@@ -48,10 +48,10 @@ class DelayRelay {
   size_t n_ = 0;
   std::vector<uint16_t> ports_;
   std::vector<uint16_t> target_;
-  std::vector<double> half_ms_;                         // n*n one-way delays
-  std::vector<int> ingress_;                           // n*n fds (x*n+y), -1 on the diagonal
-  std::vector<int> egress_;                            // n*n fds
-  std::vector<std::atomic<uint64_t>> counts_;          // n*n
+  std::vector<double> half_ms_;                // n*n one-way delays
+  std::vector<int> ingress_;                   // n*n fds (x*n+y), -1 on the diagonal
+  std::vector<int> egress_;                    // n*n fds
+  std::vector<std::atomic<uint64_t>> counts_;  // n*n
   int epoll_ = -1;
   int stop_ = -1;
   std::thread thread_;
