@@ -61,6 +61,7 @@ void choose_profile(const CLI::App& app, CliState* st) {
 void group_verbs(CLI::App& app) {
   static const std::map<std::string, std::string> kGroup = {
       {"account", "User commands"}, {"search", "User commands"},
+      {"locate", "User commands"},
       {"deploy", "User commands"},  {"sessions", "User commands"},
       {"logs", "User commands"},    {"stop", "User commands"},
       {"extend", "User commands"},  {"statement", "User commands"},

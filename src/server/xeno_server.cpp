@@ -237,9 +237,22 @@ struct XenoServer::Impl {
     rate.answers_per_second = static_cast<double>(cfg.coord_answers_per_second);
     rate.answers_per_second_per_source = static_cast<double>(cfg.coord_answers_per_second_per_source);
     CoordProber* p = prober.get();
-    XOP_ASSIGN_OR_RETURN(responder, ProbeResponder::start(host, port, rate, [p]() -> std::optional<Coordinate> {
-                           return p ? std::optional(p->answer_coordinate()) : std::nullopt;
-                         }));
+    auto started = ProbeResponder::start(host, port, rate, [p]() -> std::optional<Coordinate> {
+      return p ? std::optional(p->answer_coordinate()) : std::nullopt;
+    });
+    if (!started) {
+      // A configured probe address that cannot be had stops the server; the default one (the
+      // HTTP listener's, which may be a host name or a port taken for UDP) only costs the coordinate.
+      if (!cfg.coord_probe_listen.empty()) {
+        return make_error(started.error().code, "server.coord.probe_listen: " + started.error().message);
+      }
+      XOP_LOGN_WARN("server", "no coordinate probes: {} (set coord.probe_listen, or coord.enabled = false)",
+                    started.error().message);
+      prober.reset();
+      probe_xis.reset();
+      return {};
+    }
+    responder = std::move(*started);
     XOP_LOGN_INFO("server", "answering coordinate probes on UDP {}:{}{}", host, responder->port(),
                   prober ? "; probing peers from XIS" : "");
     if (prober && own_ticker) prober->start();
