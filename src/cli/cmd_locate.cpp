@@ -35,13 +35,20 @@ int run(const CliState& st, const LocateArgs& a) {
   if (a.servers < 1 || a.servers > 64) return usage_error("--servers: must be 1..64");
   if (a.rounds < 1 || a.rounds > 20) return usage_error("--rounds: must be 1..20");
   if (a.timeout_ms < 10 || a.timeout_ms > 60'000) return usage_error("--timeout-ms: must be 10..60000");
-  auto c = load_client_context(st);
-  if (!c) return fail(c.error());
-  if (!c->xis) return fail("no XIS URL in config.toml (or XOP_XIS_URL)");
+  // No account key needed: the search is XIS's public API and probes are unsigned.
+  UserHome home(st.dirs);
+  auto cfg = home.load_config();
+  if (!cfg && !(cfg.error().code == ErrorCode::kNotFound && !env_or_empty("XOP_XIS_URL").empty())) {
+    return fail(cfg.error());
+  }
+  const UserConfig config = with_env_overrides(cfg ? *cfg : UserConfig{});
+  if (config.xis_url.empty()) return fail("no XIS URL in config.toml (or XOP_XIS_URL)");
+  auto xis = XisClient::connect(config.xis_url, std::nullopt);
+  if (!xis) return fail(xis.error());
   // Servers that advertise a coordinate, in XIS's order, then a random pick of them.
   SearchQuery q;
   q.count = 200;
-  auto found = c->xis->search(q);
+  auto found = xis->search(q);
   if (!found) return fail(found.error());
   std::vector<ProbeTarget> targets;
   std::map<std::string, Probed> by_id;
