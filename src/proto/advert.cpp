@@ -18,6 +18,32 @@ const Schema<GeoPoint>& geo_schema() {
 }
 
 namespace {
+// "" when `hp` is host:port with an IPv4 dotted quad or localhost and a port 1..65535.
+std::string probe_address_problem(const std::string& hp) {
+  const auto colon = hp.rfind(':');
+  const std::string bad = ".probe: expected IPv4-address:port or localhost:port";
+  if (colon == std::string::npos) return bad;
+  const std::string host = hp.substr(0, colon);
+  const std::string port = hp.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return bad;
+  const long p = std::stol(port);
+  if (p < 1 || p > 65535) return bad;
+  if (host == "localhost") return "";
+  int parts = 0;
+  size_t i = 0;
+  while (i <= host.size()) {
+    const size_t dot = std::min(host.find('.', i), host.size());
+    const std::string part = host.substr(i, dot - i);
+    if (part.empty() || part.size() > 3 || part.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoi(part) > 255) {
+      return bad;
+    }
+    ++parts;
+    i = dot + 1;
+  }
+  return parts == 4 ? "" : bad;
+}
+
 constexpr int64_t kMaxCoordUs = static_cast<int64_t>(kMaxCoordMs * 1000);
 constexpr int64_t kMaxCoordPpm = static_cast<int64_t>(kMaxCoordError * 1'000'000);
 }  // namespace
@@ -97,11 +123,13 @@ const Schema<Advert>& advert_schema() {
           .i64("issued_at", &Advert::issued_at, 0)
           .i64("ttl_ms", &Advert::ttl_ms, 1, 3'600'000)
           .opt_object("coord", &Advert::coord, advert_coord_schema())
+          .opt_str("probe", &Advert::probe, 64)
           .check([](const Advert& a) { return is_account_id(a.server) ? "" : ".server: not an account id"; })
           .check([](const Advert& a) {
             const bool ok = a.images_total < 0 || a.images_total > static_cast<int64_t>(a.images.size());
             return ok ? "" : ".images_total: present only when larger than the images listed";
           })
+          .check([](const Advert& a) { return a.probe ? probe_address_problem(*a.probe) : std::string(); })
           .verify([](Advert& a) -> Status {
             if (a.images_total < 0) a.images_total = 0;
             return parse_endpoint(a.endpoint).map([](const auto&) {});

@@ -56,6 +56,9 @@ struct Advert {
   TimeMs issued_at = 0;
   int64_t ttl_ms = 0;                               // how long XIS may keep it without a refresh
   std::optional<AdvertCoord> coord = std::nullopt;  // the server's network coordinate, when it has one
+  // Where its coordinate probe responder listens (proto/coord_probe.h), "host:port" (IPv4 or
+  // localhost); absent: the endpoint's host and port number, over UDP.
+  std::optional<std::string> probe = std::nullopt;
 };
 
 // The wire forms, declared once (core/schema.h; docs/formats.md).

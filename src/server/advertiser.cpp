@@ -23,6 +23,8 @@ Result<SignedDoc> make_advert(const AdvertSource& src, const Resources& free, co
   if (listed < images.size()) a.images_total = static_cast<int64_t>(images.size());
   a.issued_at = now;
   a.ttl_ms = src.ttl_ms;
+  if (src.coord && validate_coordinate(*src.coord)) a.coord = advert_coord_of(*src.coord);
+  a.probe = src.probe;
   return SignedDoc::sign(kAdvertType, to_json(a), key);
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "client/xis_client.h"
@@ -19,6 +20,8 @@ struct AdvertSource {
   SignedDoc price_sheet;
   std::vector<std::string> sandboxes;
   int64_t ttl_ms = 15'000;
+  std::optional<Coordinate> coord;   // the network coordinate to advertise (server/coord_prober.h)
+  std::optional<std::string> probe;  // the probe responder's address when not the endpoint's
 };
 
 // The advert as of `now`, with the given free resources and cached images, signed with `key`.

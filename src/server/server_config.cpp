@@ -89,6 +89,21 @@ ConfigTable server_config_table(ServerConfigInput* in) {
   t.add_string("network.port_range", &c.network_port_range, "Host ports published session ports are mapped to");
   t.add_string("network.deny", &c.network_deny,
                "Destinations sessions may not reach: comma-separated IPv4 CIDRs (e.g. 10.0.0.0/8,192.168.0.0/16)");
+  t.add_bool("coord.enabled", &c.coord_enabled,
+             "Answer coordinate probes (UDP) and, when advertising, probe peers to compute a network coordinate");
+  t.add_string("coord.probe_listen", &c.coord_probe_listen,
+               "UDP host:port the probe responder binds (default: the HTTP listener's host and port number)");
+  t.add_string("coord.probe_advertise", &c.coord_probe_advertise,
+               "Probe address put in the advert, IPv4:port (default: none; peers use the endpoint's host and port)");
+  t.add_int("coord.interval_ms", kMs, &c.coord_interval_ms, 50, 3'600'000,
+            "Pause between probe rounds (a round lasts at most coord.probe_timeout_ms)");
+  t.add_int("coord.peers_per_round", kInt, &c.coord_peers_per_round, 1, 32,
+            "Peers probed each round (half the closest by coordinate, half at random)");
+  t.add_int("coord.probe_timeout_ms", kMs, &c.coord_probe_timeout_ms, 10, 60'000, "How long a round waits for answers");
+  t.add_int("coord.answers_per_second", kInt, &c.coord_answers_per_second, 1, 1'000'000,
+            "Probe answers per second, all sources together");
+  t.add_int("coord.answers_per_second_per_source", kInt, &c.coord_answers_per_second_per_source, 1, 1'000'000,
+            "Probe answers per second to one source address");
   add_rates(t, &c.rates);
   auto& im = c.images;
   t.add_int("images.quota_bytes_per_user", kBytes, &im.quota_bytes_per_user, 0, kBig,
@@ -135,6 +150,14 @@ Result<ServerConfig> server_config_from_toml(const toml::table& t, const ConfigF
     if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_')) {
       return invalid("server.network.bridge: only letters, digits, '-' and '_'");
     }
+  }
+  if (!c.coord_probe_listen.empty()) {
+    auto p = parse_listen_address(c.coord_probe_listen);
+    if (!p) return invalid("server.coord.probe_listen: " + p.error().message);
+  }
+  if (!c.coord_probe_advertise.empty()) {
+    auto p = parse_listen_address(c.coord_probe_advertise);
+    if (!p || p->second == 0) return invalid("server.coord.probe_advertise: expected host:port with a port 1..65535");
   }
   if (c.key_file.empty()) c.key_file = c.data_dir + "/server.key";
   c.owner_consent_file = owner_consent_path(c);

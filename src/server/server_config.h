@@ -77,6 +77,16 @@ struct ServerConfig {
   // Outbound destinations the sessions may not reach: comma-separated IPv4 CIDRs (REJECT in the
   // XOP forward chain), on top of the host, other sessions and 169.254.0.0/16, always denied.
   std::string network_deny;
+  // [coord]: the network coordinate (server/coord_prober.h, server/probe_responder.h). The server
+  // answers coordinate probes over UDP and, when it advertises to XIS, probes peers from XIS.
+  bool coord_enabled = true;
+  std::string coord_probe_listen;     // host:port (UDP); empty: the HTTP listener's host and port number
+  std::string coord_probe_advertise;  // the probe address others use, in the advert; empty: the endpoint's
+  int64_t coord_interval_ms = 10'000;
+  int64_t coord_peers_per_round = 4;
+  int64_t coord_probe_timeout_ms = 2000;
+  int64_t coord_answers_per_second = 200;
+  int64_t coord_answers_per_second_per_source = 10;
   // The daemon's own (`xop server`), not XenoServer's.
   std::string port_file;       // the bound URL is written here once listening
   bool stop_sessions = false;  // stop all sessions on shutdown (default: leave them, re-adopted on restart)

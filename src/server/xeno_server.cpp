@@ -19,7 +19,9 @@
 #include "server/advertiser.h"
 #include "server/cgroup.h"
 #include "server/charging_agent.h"
+#include "server/coord_prober.h"
 #include "server/host_check.h"
+#include "server/probe_responder.h"
 #include "server/seccomp_profile.h"
 #include "server/server_api.h"
 #include "server/session_disk.h"
@@ -45,6 +47,10 @@ struct XenoServer::Impl {
   std::unique_ptr<SessionManager> sessions;
   std::unique_ptr<ChargingAgent> charging;
   std::unique_ptr<HttpServer> http;
+  // The network coordinate (cfg.coord_*): the prober (only when advertising) and the responder.
+  std::unique_ptr<XisClient> probe_xis;  // the prober's own client (its thread runs apart from the ticker's)
+  std::unique_ptr<CoordProber> prober;
+  std::unique_ptr<ProbeResponder> responder;
   std::shared_ptr<Router> api;
   Connector connector;
   std::function<Status(std::shared_ptr<const Router>, const std::string&)> listen;  // empty: HTTP
@@ -145,6 +151,7 @@ struct XenoServer::Impl {
     }
     if (xis && (force_all || now - last_advert_at >= cfg.advert_interval_ms)) {
       last_advert_at = now;
+      if (prober) advert_src.coord = prober->published();
       auto adv = make_advert(advert_src, sessions->free(), images->images(), now, key);
       Status sent = adv ? send_advert(*xis, *adv) : Status(tl::make_unexpected(adv.error()));
       // One line per change (first success, first failure, recovery); steady-state repeats at debug.
@@ -199,6 +206,57 @@ struct XenoServer::Impl {
     v.in_use = sessions->reserved();
     v.free = sessions->free();
     return to_json(v);
+  }
+
+  // The probe responder (whenever coord.enabled and the server has a real listener) and, when it
+  // advertises to XIS, the prober on a thread of its own (its rounds wait for answers, which the
+  // ticker's round must not).
+  Status start_coord() {
+    if (!cfg.coord_enabled || listen) return {};
+    std::string host = cfg.listen_host;
+    uint16_t port = http ? http->port() : cfg.listen_port;
+    if (!cfg.coord_probe_listen.empty()) {
+      XOP_ASSIGN_OR_RETURN(auto hp, parse_listen_address(cfg.coord_probe_listen));
+      host = hp.first;
+      port = hp.second;
+    }
+    if (!cfg.coord_probe_advertise.empty()) advert_src.probe = cfg.coord_probe_advertise;
+    if (xis) {
+      CoordProberOptions po;
+      po.interval_ms = cfg.coord_interval_ms;
+      po.peers_per_round = static_cast<size_t>(cfg.coord_peers_per_round);
+      po.probe_timeout_ms = cfg.coord_probe_timeout_ms;
+      XOP_ASSIGN_OR_RETURN(auto client, ProbeClient::open());
+      XOP_ASSIGN_OR_RETURN(auto xis_api, ApiClient::connect(cfg.xis_url, key, *clock, connector));
+      probe_xis = std::make_unique<XisClient>(std::move(xis_api));
+      const uint64_t seed = std::hash<std::string>{}(server_id);
+      prober = std::make_unique<CoordProber>(po, *clock, xis_peer_source(probe_xis.get(), server_id, seed),
+                                             std::move(client), seed);
+    }
+    ProbeRateOptions rate;
+    rate.answers_per_second = static_cast<double>(cfg.coord_answers_per_second);
+    rate.answers_per_second_per_source = static_cast<double>(cfg.coord_answers_per_second_per_source);
+    CoordProber* p = prober.get();
+    auto started = ProbeResponder::start(host, port, rate, [p]() -> std::optional<Coordinate> {
+      return p ? std::optional(p->answer_coordinate()) : std::nullopt;
+    });
+    if (!started) {
+      // A configured probe address that cannot be had stops the server; the default one (the
+      // HTTP listener's, which may be a host name or a port taken for UDP) only costs the coordinate.
+      if (!cfg.coord_probe_listen.empty()) {
+        return make_error(started.error().code, "server.coord.probe_listen: " + started.error().message);
+      }
+      XOP_LOGN_WARN("server", "no coordinate probes: {} (set coord.probe_listen, or coord.enabled = false)",
+                    started.error().message);
+      prober.reset();
+      probe_xis.reset();
+      return {};
+    }
+    responder = std::move(*started);
+    XOP_LOGN_INFO("server", "answering coordinate probes on UDP {}:{}{}", host, responder->port(),
+                  prober ? "; probing peers from XIS" : "");
+    if (prober && own_ticker) prober->start();
+    return {};
   }
 
   void run_ticker() {
@@ -419,6 +477,8 @@ Status XenoServer::start() {
   d.advert_src.sandboxes = {d.sandbox->kind()};
   d.advert_src.ttl_ms = cfg.advert_ttl_ms;
 
+  XOP_RETURN_IF_ERROR(d.start_coord());
+
   d.round(true);  // first advert and any WAL left from a previous run, right away
   if (d.own_ticker) d.ticker = std::thread([&d] { d.run_ticker(); });
   XOP_LOGN_INFO("server", "{} ({}) listening on {}", cfg.name, d.server_id, d.advert_src.endpoint);
@@ -434,6 +494,8 @@ void XenoServer::stop(bool stop_sessions) {
   }
   d.tick_cv.notify_all();
   if (d.ticker.joinable()) d.ticker.join();
+  if (d.prober) d.prober->stop();
+  if (d.responder) d.responder->stop();
   if (d.sessions && stop_sessions) {
     d.sessions->stop_all("server shut down");
     if (d.charging) {

@@ -156,6 +156,7 @@ struct Platform::Impl {
     c.advert_ttl_ms = std::max<int64_t>(5000, 5 * opts.advert_interval_ms);
     c.stop_grace_ms = opts.stop_grace_ms;
     c.freeze_grace_ms = opts.freeze_grace_ms;
+    c.coord_interval_ms = opts.coord_interval_ms;
     c.http_threads = 2;
     if (in_process()) {
       c.advertise_url = sim_server_url(i);

@@ -52,6 +52,8 @@ struct PlatformOptions {
   int64_t advert_interval_ms = 1000;
   int64_t stop_grace_ms = 2000;
   int64_t freeze_grace_ms = 300'000;  // servers' credit control (server_config.h)
+  // HTTP wiring: how often servers probe each other for their network coordinate (coord.interval_ms).
+  int64_t coord_interval_ms = 10'000;
   // In-process wiring: how its SQLite stores commit. kUnsynced (the default) skips fsync; fault
   // tests that fail an fsync (FaultVfs::arm_sync_failure) need kSynced. HTTP wiring always syncs.
   SqliteDurability sim_durability = SqliteDurability::kUnsynced;
