@@ -63,14 +63,19 @@ SessionRow read_row(const SqliteStmt& st) {
   return s;
 }
 
+// The usage record stored as JSON text.
+Result<UsageRecord> decode_stored_record(const std::string& text) {
+  auto j = parse_json(text);
+  if (!j) return make_error(ErrorCode::kInternal, "state store: corrupt usage record");
+  return usage_record_from_json(*j, "stored record");
+}
+
 Result<std::vector<UsageRecord>> read_records(SqliteStmt& st) {
   std::vector<UsageRecord> out;
   for (;;) {
     XOP_ASSIGN_OR_RETURN(bool row, st.step());
     if (!row) break;
-    auto j = parse_json(st.str(0));
-    if (!j) return make_error(ErrorCode::kInternal, "state store: corrupt usage record");
-    XOP_ASSIGN_OR_RETURN(auto r, usage_record_from_json(*j, "stored record"));
+    XOP_ASSIGN_OR_RETURN(auto r, decode_stored_record(st.str(0)));
     out.push_back(std::move(r));
   }
   return out;
@@ -203,9 +208,7 @@ class SqliteStateStore final : public StateStore {
     for (;;) {
       XOP_ASSIGN_OR_RETURN(bool row, st.step());
       if (!row) break;
-      auto j = parse_json(st.str(0));
-      if (!j) return make_error(ErrorCode::kInternal, "state store: corrupt usage record");
-      XOP_ASSIGN_OR_RETURN(auto r, usage_record_from_json(*j, "stored record"));
+      XOP_ASSIGN_OR_RETURN(auto r, decode_stored_record(st.str(0)));
       out.emplace_back(std::move(r), st.str(1));
     }
     return out;

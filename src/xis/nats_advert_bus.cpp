@@ -49,19 +49,11 @@ tl::unexpected<Error> unavailable(std::string message) {
   return make_error(ErrorCode::kUnavailable, std::move(message));
 }
 
-bool valid_bucket(std::string_view b) {
-  if (b.empty() || b.size() > 64) return false;
-  for (char c : b) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-// A KV key must be a subject token sequence; server ids (account ids) always are.
-bool valid_key(std::string_view k) {
-  if (k.empty() || k.size() > 128) return false;
-  for (char c : k) {
+// 1..max_len of A-Z a-z 0-9 _ -: what a bucket name may hold, and a subset of what a key may
+// (server ids, account ids, always are).
+bool token_ok(std::string_view t, size_t max_len) {
+  if (t.empty() || t.size() > max_len) return false;
+  for (char c : t) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
     if (!ok) return false;
   }
@@ -101,7 +93,7 @@ Status validate_nats_bus_options(const NatsBusOptions& o) {
       return invalid("nats_url: '" + t + "' is not a nats://host:port URL");
     }
   }
-  if (!valid_bucket(o.bucket)) return invalid("nats_bucket: '" + o.bucket + "' (1-64 of A-Z a-z 0-9 _ -)");
+  if (!token_ok(o.bucket, 64)) return invalid("nats_bucket: '" + o.bucket + "' (1-64 of A-Z a-z 0-9 _ -)");
   if (o.max_age_ms < 1'000) return invalid("the advert bus needs max_age_ms >= 1000");
   if (o.max_queue < 1) return invalid("the advert bus needs max_queue >= 1");
   if (o.poll_ms < 1 || o.retry_min_ms < 1 || o.retry_max_ms < o.retry_min_ms) {
@@ -309,7 +301,7 @@ NatsAdvertBus::~NatsAdvertBus() {
 }
 
 void NatsAdvertBus::publish(const std::string& server, std::string body) {
-  if (!valid_key(server)) return;  // never an account id: nothing to share
+  if (!token_ok(server, 128)) return;  // never an account id: nothing to share
   std::lock_guard lock(impl_->mu);
   auto it = impl_->queue.find(server);
   if (it != impl_->queue.end()) {

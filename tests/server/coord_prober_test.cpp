@@ -12,6 +12,7 @@
 
 #include <atomic>
 
+#include "net_probe.h"
 #include "proto/coord_probe.h"
 #include "server/probe_responder.h"
 #include "server/server_config.h"
@@ -35,13 +36,7 @@ struct RawUdp {
   uint16_t port = 0;
   RawUdp() {
     fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
+    port = testing::bind_loopback_any_port(fd);
   }
   ~RawUdp() { ::close(fd); }
   void send_to(uint16_t to, const std::string& data) const {

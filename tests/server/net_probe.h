@@ -45,17 +45,23 @@ inline int listen_tcp_any(uint16_t port) {
   return fd;
 }
 
-// A TCP port nothing on the host listens on right now (for the start of a port range).
-inline uint16_t free_tcp_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+// Binds `fd` (a TCP or UDP socket) to 127.0.0.1 on a free port, which it returns.
+inline uint16_t bind_loopback_any_port(int fd) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
   socklen_t len = sizeof a;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
   return ntohs(a.sin_port);
+}
+
+// A TCP port nothing on the host listens on right now (for the start of a port range).
+inline uint16_t free_tcp_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const uint16_t port = bind_loopback_any_port(fd);
+  ::close(fd);
+  return port;
 }
 
 // Connects to host:port within `deadline`, sends `request`, reads until the peer closes. Empty on
