@@ -23,6 +23,8 @@ Result<SignedDoc> make_advert(const AdvertSource& src, const Resources& free, co
   if (listed < images.size()) a.images_total = static_cast<int64_t>(images.size());
   a.issued_at = now;
   a.ttl_ms = src.ttl_ms;
+  if (!src.country.empty()) a.country = src.country;
+  a.free_ports = src.free_ports;
   return SignedDoc::sign(kAdvertType, to_json(a), key);
 }
 

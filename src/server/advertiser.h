@@ -19,6 +19,8 @@ struct AdvertSource {
   SignedDoc price_sheet;
   std::vector<std::string> sandboxes;
   int64_t ttl_ms = 15'000;
+  std::string country;                               // empty: the advert names none
+  std::optional<int64_t> free_ports = std::nullopt;  // published ports the server offers, when it has a network
 };
 
 // The advert as of `now`, with the given free resources and cached images, signed with `key`.

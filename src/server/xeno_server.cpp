@@ -418,6 +418,13 @@ Status XenoServer::start() {
   d.advert_src.price_sheet = d.price_sheet;
   d.advert_src.sandboxes = {d.sandbox->kind()};
   d.advert_src.ttl_ms = cfg.advert_ttl_ms;
+  d.advert_src.country = cfg.country;
+  // The port range's size: the ports sessions may publish on (not net of those in use).
+  if (d.network) {
+    if (auto r = parse_port_range(d.network->options().port_range)) {
+      d.advert_src.free_ports = int64_t{r->last} - r->first + 1;
+    }
+  }
 
   d.round(true);  // first advert and any WAL left from a previous run, right away
   if (d.own_ticker) d.ticker = std::thread([&d] { d.run_ticker(); });

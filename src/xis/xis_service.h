@@ -11,6 +11,7 @@
 #include "net/router.h"
 #include "proto/advert.h"
 #include "proto/search.h"
+#include "proto/xis_query.h"
 #include "xis/rate_limiter.h"
 #include "xis/xis_peers.h"
 
@@ -51,6 +52,9 @@ class XisService {
   // the per-identity rate limit.
   Status accept(const SignedDoc& advert_doc);
   [[nodiscard]] SearchResult search(const SearchQuery& q) const;
+  // POST /v1/query: the quote for `q` (xis/query_engine.h); kNotFound when its RTT reference
+  // server has no live advert with a coordinate.
+  [[nodiscard]] Result<Quote> quote(const Query& q) const;
   [[nodiscard]] size_t live_adverts() const;
   // Entries and wire bytes held by the advert store (what the memory bounds limit).
   [[nodiscard]] size_t stored_entries() const;
