@@ -195,8 +195,8 @@ void print_quote(const Quote& q, int64_t count) {
     std::cout << t.render();
   }
   if (!q.explained) return;
-  std::cout << fmt::format("{} live server{} considered, {} matched every predicate.\n", q.live,
-                           q.live == 1 ? "" : "s", q.matched);
+  std::cout << fmt::format("{} live server{} considered, {} matched every predicate.\n", q.live, q.live == 1 ? "" : "s",
+                           q.matched);
   if (!q.removed.empty()) std::cout << "Removed by:\n";
   for (const auto& r : q.removed) {
     std::cout << fmt::format("  {:>6}  {} {}\n", r.count, r.predicate, r.text);
@@ -251,16 +251,18 @@ void add_quote_command(CLI::App& app, CliState& st) {
   auto a = std::make_shared<QuoteArgs>();
   auto* cmd = app.add_subcommand("quote", "Quote servers for a reservation and explain what was left out");
   std::vector<CLI::Option*> flags;
-  flags.push_back(cmd->add_option("--cpu", a->cpu, "CPU to reserve: cores (0.5) or milli-cores (500m)")
-                      ->capture_default_str());
-  flags.push_back(cmd->add_option("--memory", a->memory, "Memory to reserve, e.g. 64MiB or 1GiB")->capture_default_str());
+  flags.push_back(
+      cmd->add_option("--cpu", a->cpu, "CPU to reserve: cores (0.5) or milli-cores (500m)")->capture_default_str());
+  flags.push_back(
+      cmd->add_option("--memory", a->memory, "Memory to reserve, e.g. 64MiB or 1GiB")->capture_default_str());
   flags.push_back(cmd->add_option("--max-price", a->max_price, "Ceiling in credits per hour for the reservation"));
   flags.push_back(cmd->add_option("--max-total", a->max_total, "Ceiling in credits for the whole duration"));
   flags.push_back(cmd->add_option("--near", a->near, "LAT,LON to be near (ranks by distance)"));
   flags.push_back(cmd->add_option("--within-km", a->within_km, "Only servers within this many km of --near"));
   flags.push_back(
       cmd->add_option("--near-server", a->near_server, "Server id: estimated RTT from its network coordinate"));
-  flags.push_back(cmd->add_option("--within-ms", a->within_ms, "Only servers within this estimated RTT of --near-server"));
+  flags.push_back(
+      cmd->add_option("--within-ms", a->within_ms, "Only servers within this estimated RTT of --near-server"));
   flags.push_back(cmd->add_option("--country", a->countries, "ISO country code; repeat or comma-separate for a region")
                       ->delimiter(','));
   flags.push_back(cmd->add_option("--sandbox", a->sandbox, "Sandbox kind, e.g. runc"));

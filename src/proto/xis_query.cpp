@@ -12,10 +12,14 @@ namespace {
 using Kind = Predicate::Kind;
 
 constexpr std::pair<RateName, const char*> kRateNames[] = {
-    {RateName::kCpuReserve, "cpu_reserve_per_core_hour"}, {RateName::kMemoryReserve, "memory_reserve_per_gib_hour"},
-    {RateName::kDiskReserve, "disk_reserve_per_gib_hour"}, {RateName::kNetReserve, "net_reserve_per_mbps_hour"},
-    {RateName::kCpuUse, "cpu_use_per_core_hour"},         {RateName::kMemoryUse, "memory_use_per_gib_hour"},
-    {RateName::kDiskIo, "disk_io_per_gib"},               {RateName::kNetIo, "net_io_per_gib"},
+    {RateName::kCpuReserve, "cpu_reserve_per_core_hour"},
+    {RateName::kMemoryReserve, "memory_reserve_per_gib_hour"},
+    {RateName::kDiskReserve, "disk_reserve_per_gib_hour"},
+    {RateName::kNetReserve, "net_reserve_per_mbps_hour"},
+    {RateName::kCpuUse, "cpu_use_per_core_hour"},
+    {RateName::kMemoryUse, "memory_use_per_gib_hour"},
+    {RateName::kDiskIo, "disk_io_per_gib"},
+    {RateName::kNetIo, "net_io_per_gib"},
 };
 
 const Schema<RttFrom>& rtt_from_schema() {
@@ -54,9 +58,10 @@ Result<Predicate> decode_predicate(const Json& j, const std::string& where, int 
   if (depth > kMaxQueryDepth) return invalid(fmt::format("{}: nested deeper than {} levels", where, kMaxQueryDepth));
   if (++b.nodes > kMaxQueryNodes) return invalid(fmt::format("{}: more than {} predicates", where, kMaxQueryNodes));
   if (!j.is_object() || j.size() != 1) {
-    return invalid(where + ": a predicate is an object with exactly one key (all, any, not, free, "
-                           "max_price_per_hour_micros, max_total_price_micros, max_rate, sandbox, country, region, "
-                           "within_km, within_ms, min_reputation, image, min_free_ports)");
+    return invalid(where +
+                   ": a predicate is an object with exactly one key (all, any, not, free, "
+                   "max_price_per_hour_micros, max_total_price_micros, max_rate, sandbox, country, region, "
+                   "within_km, within_ms, min_reputation, image, min_free_ports)");
   }
   const std::string key = j.begin().key();
   const Json& v = j.begin().value();
@@ -238,11 +243,16 @@ const Schema<Query>& query_schema() {
               "rank",
               [](const Query& q) -> Json {
                 switch (q.rank) {
-                  case RankBy::kPrice: return "price";
-                  case RankBy::kDistance: return "distance";
-                  case RankBy::kRtt: return "rtt";
-                  case RankBy::kReputation: return "reputation";
-                  case RankBy::kMix: return "mix";
+                  case RankBy::kPrice:
+                    return "price";
+                  case RankBy::kDistance:
+                    return "distance";
+                  case RankBy::kRtt:
+                    return "rtt";
+                  case RankBy::kReputation:
+                    return "reputation";
+                  case RankBy::kMix:
+                    return "mix";
                 }
                 return nullptr;
               },
@@ -390,14 +400,22 @@ const Schema<Quote>& quote_schema() {
 
 int64_t rate_of(const Rates& r, RateName n) {
   switch (n) {
-    case RateName::kCpuReserve: return r.cpu_reserve_per_core_hour;
-    case RateName::kMemoryReserve: return r.memory_reserve_per_gib_hour;
-    case RateName::kDiskReserve: return r.disk_reserve_per_gib_hour;
-    case RateName::kNetReserve: return r.net_reserve_per_mbps_hour;
-    case RateName::kCpuUse: return r.cpu_use_per_core_hour;
-    case RateName::kMemoryUse: return r.memory_use_per_gib_hour;
-    case RateName::kDiskIo: return r.disk_io_per_gib;
-    case RateName::kNetIo: return r.net_io_per_gib;
+    case RateName::kCpuReserve:
+      return r.cpu_reserve_per_core_hour;
+    case RateName::kMemoryReserve:
+      return r.memory_reserve_per_gib_hour;
+    case RateName::kDiskReserve:
+      return r.disk_reserve_per_gib_hour;
+    case RateName::kNetReserve:
+      return r.net_reserve_per_mbps_hour;
+    case RateName::kCpuUse:
+      return r.cpu_use_per_core_hour;
+    case RateName::kMemoryUse:
+      return r.memory_use_per_gib_hour;
+    case RateName::kDiskIo:
+      return r.disk_io_per_gib;
+    case RateName::kNetIo:
+      return r.net_io_per_gib;
   }
   return 0;
 }
@@ -416,15 +434,24 @@ Json to_json(const Predicate& p) {
     return arr;
   };
   switch (p.kind) {
-    case Kind::kAll: return Json{{"all", children()}};
-    case Kind::kAny: return Json{{"any", children()}};
-    case Kind::kNot: return Json{{"not", p.children.empty() ? Json::object() : to_json(p.children[0])}};
-    case Kind::kFree: return Json{{"free", to_json(p.free)}};
-    case Kind::kMaxPricePerHour: return Json{{"max_price_per_hour_micros", p.micros}};
-    case Kind::kMaxTotalPrice: return Json{{"max_total_price_micros", p.micros}};
-    case Kind::kRateCeiling: return Json{{"max_rate", Json{{"rate", rate_key(p.rate)}, {"micros", p.micros}}}};
-    case Kind::kSandbox: return Json{{"sandbox", p.text}};
-    case Kind::kImage: return Json{{"image", p.text}};
+    case Kind::kAll:
+      return Json{{"all", children()}};
+    case Kind::kAny:
+      return Json{{"any", children()}};
+    case Kind::kNot:
+      return Json{{"not", p.children.empty() ? Json::object() : to_json(p.children[0])}};
+    case Kind::kFree:
+      return Json{{"free", to_json(p.free)}};
+    case Kind::kMaxPricePerHour:
+      return Json{{"max_price_per_hour_micros", p.micros}};
+    case Kind::kMaxTotalPrice:
+      return Json{{"max_total_price_micros", p.micros}};
+    case Kind::kRateCeiling:
+      return Json{{"max_rate", Json{{"rate", rate_key(p.rate)}, {"micros", p.micros}}}};
+    case Kind::kSandbox:
+      return Json{{"sandbox", p.text}};
+    case Kind::kImage:
+      return Json{{"image", p.text}};
     case Kind::kCountry:
       if (p.texts.size() == 1) return Json{{"country", p.texts[0]}};
       return Json{{"region", p.texts}};
@@ -434,8 +461,10 @@ Json to_json(const Predicate& p) {
     case Kind::kWithinMs:
       if (!p.from) return Json{{"within_ms", p.number}};
       return Json{{"within_ms", Json{{"ms", p.number}, {"from", rtt_from_schema().encode(*p.from)}}}};
-    case Kind::kMinReputation: return Json{{"min_reputation", p.number}};
-    case Kind::kMinFreePorts: return Json{{"min_free_ports", p.integer}};
+    case Kind::kMinReputation:
+      return Json{{"min_reputation", p.number}};
+    case Kind::kMinFreePorts:
+      return Json{{"min_free_ports", p.integer}};
   }
   return Json::object();
 }

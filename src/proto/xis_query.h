@@ -23,8 +23,8 @@ inline constexpr int64_t kMaxQueryCount = 100;              // servers one query
 inline constexpr size_t kMaxQueryExamples = 5;              // examples kept per predicate in a quote
 inline constexpr size_t kMaxRelaxations = 8;                // relaxations listed in a quote
 inline constexpr int64_t kMaxQueryDurationMs = int64_t{366} * 86'400'000;
-inline constexpr double kMaxQueryKm = 20'100;       // half the Earth's circumference and a bit
-inline constexpr double kMaxQueryMs = 60'000;       // as kMaxWithinMs (proto/search.h)
+inline constexpr double kMaxQueryKm = 20'100;  // half the Earth's circumference and a bit
+inline constexpr double kMaxQueryMs = 60'000;  // as kMaxWithinMs (proto/search.h)
 
 // A price sheet's rates by name, for "max_rate" (proto/price_sheet.h Rates).
 enum class RateName {
@@ -49,20 +49,20 @@ struct RttFrom {
 
 struct Predicate {
   enum class Kind {
-    kAll,            // every child holds (an empty list holds)
-    kAny,            // some child holds
-    kNot,            // its one child does not hold
-    kFree,           // the advert's free resources cover `free`
+    kAll,              // every child holds (an empty list holds)
+    kAny,              // some child holds
+    kNot,              // its one child does not hold
+    kFree,             // the advert's free resources cover `free`
     kMaxPricePerHour,  // holding the query's reservation an hour costs <= micros
-    kMaxTotalPrice,  // holding it for the query's duration costs <= micros
-    kRateCeiling,    // the price sheet's rate `rate` <= micros
-    kSandbox,        // the advert lists sandbox kind `text`
-    kCountry,        // the advert's country is one of `texts` ("country": one code, "region": a list)
-    kWithinKm,       // great-circle distance from `point` (default: the query's `near`) <= number
-    kWithinMs,       // estimated RTT from `from` (default: the query's `rtt_from`) <= number
-    kMinReputation,  // reputation >= number (absent reputation fails)
-    kImage,          // the advert lists cached image digest `text`
-    kMinFreePorts,   // free published ports >= integer (absent fails)
+    kMaxTotalPrice,    // holding it for the query's duration costs <= micros
+    kRateCeiling,      // the price sheet's rate `rate` <= micros
+    kSandbox,          // the advert lists sandbox kind `text`
+    kCountry,          // the advert's country is one of `texts` ("country": one code, "region": a list)
+    kWithinKm,         // great-circle distance from `point` (default: the query's `near`) <= number
+    kWithinMs,         // estimated RTT from `from` (default: the query's `rtt_from`) <= number
+    kMinReputation,    // reputation >= number (absent reputation fails)
+    kImage,            // the advert lists cached image digest `text`
+    kMinFreePorts,     // free published ports >= integer (absent fails)
   };
   Kind kind = Kind::kAll;
   std::vector<Predicate> children;  // kAll, kAny: any number; kNot: exactly one
@@ -73,8 +73,8 @@ struct Predicate {
   std::vector<std::string> texts;
   std::optional<GeoPoint> point = std::nullopt;
   std::optional<RttFrom> from = std::nullopt;
-  double number = 0;     // km, ms, reputation in [0, 1]
-  int64_t integer = 0;   // ports
+  double number = 0;    // km, ms, reputation in [0, 1]
+  int64_t integer = 0;  // ports
   friend bool operator==(const Predicate&, const Predicate&) = default;
 };
 
@@ -98,10 +98,10 @@ struct Spread {
 };
 
 struct Query {
-  Predicate where;         // default: all of nothing (every live advert)
-  Resources reservation;   // what is priced (and, with a "free" predicate, required)
+  Predicate where;        // default: all of nothing (every live advert)
+  Resources reservation;  // what is priced (and, with a "free" predicate, required)
   int64_t duration_ms = 3'600'000;
-  std::optional<GeoPoint> near = std::nullopt;   // default point of within_km; needed to rank by distance
+  std::optional<GeoPoint> near = std::nullopt;     // default point of within_km; needed to rank by distance
   std::optional<RttFrom> rtt_from = std::nullopt;  // default reference of within_ms; needed to rank by rtt
   RankBy rank = RankBy::kPrice;
   RankWeights weights;  // kMix only
@@ -162,9 +162,9 @@ struct Quote {
   int64_t live = 0;     // live adverts considered (explain only; else 0)
   int64_t matched = 0;  // of them, those every predicate admits (explain only)
   bool explained = false;
-  std::vector<RemovedBy> removed;  // one per predicate that removed any, in path order
-  int64_t ranked_out = 0;          // matched but below the count
-  int64_t spread_removed = 0;      // matched but refused by a spread constraint
+  std::vector<RemovedBy> removed;       // one per predicate that removed any, in path order
+  int64_t ranked_out = 0;               // matched but below the count
+  int64_t spread_removed = 0;           // matched but refused by a spread constraint
   std::vector<Relaxation> relaxations;  // when fewer than `count` chosen: smallest change first
 };
 

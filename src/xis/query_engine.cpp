@@ -83,10 +83,14 @@ bool rank_ok(const PreparedQuery& pq, const Facts& f) { return !pq.by_rtt || f.r
 const char* kResourceNames[] = {"cpu_millis", "memory_bytes", "disk_bytes", "net_bps"};
 int64_t component(const Resources& r, int c) {
   switch (c) {
-    case 0: return r.cpu_millis;
-    case 1: return r.memory_bytes;
-    case 2: return r.disk_bytes;
-    default: return r.net_bps;
+    case 0:
+      return r.cpu_millis;
+    case 1:
+      return r.memory_bytes;
+    case 2:
+      return r.disk_bytes;
+    default:
+      return r.net_bps;
   }
 }
 
@@ -106,13 +110,20 @@ bool leaf_holds(const Node& n, const Facts& f) {
   switch (p.kind) {
     case Kind::kAll:
     case Kind::kAny:
-    case Kind::kNot: return false;  // not leaves
-    case Kind::kFree: return a.free.covers(p.free);
-    case Kind::kMaxPricePerHour: return f.hourly && f.hourly->micros() <= p.micros;
-    case Kind::kMaxTotalPrice: return f.total && f.total->micros() <= p.micros;
-    case Kind::kRateCeiling: return rate_of(f.s->rates, p.rate) <= p.micros;
-    case Kind::kSandbox: return std::find(a.sandboxes.begin(), a.sandboxes.end(), p.text) != a.sandboxes.end();
-    case Kind::kImage: return std::find(a.images.begin(), a.images.end(), p.text) != a.images.end();
+    case Kind::kNot:
+      return false;  // not leaves
+    case Kind::kFree:
+      return a.free.covers(p.free);
+    case Kind::kMaxPricePerHour:
+      return f.hourly && f.hourly->micros() <= p.micros;
+    case Kind::kMaxTotalPrice:
+      return f.total && f.total->micros() <= p.micros;
+    case Kind::kRateCeiling:
+      return rate_of(f.s->rates, p.rate) <= p.micros;
+    case Kind::kSandbox:
+      return std::find(a.sandboxes.begin(), a.sandboxes.end(), p.text) != a.sandboxes.end();
+    case Kind::kImage:
+      return std::find(a.images.begin(), a.images.end(), p.text) != a.images.end();
     case Kind::kCountry:
       return a.country && std::find(p.texts.begin(), p.texts.end(), *a.country) != p.texts.end();
     case Kind::kWithinKm: {
@@ -123,8 +134,10 @@ bool leaf_holds(const Node& n, const Facts& f) {
       const auto ms = ms_of(n, f);
       return ms && *ms <= p.number;
     }
-    case Kind::kMinReputation: return f.s->reputation && *f.s->reputation >= p.number;
-    case Kind::kMinFreePorts: return a.free_ports && *a.free_ports >= p.integer;
+    case Kind::kMinReputation:
+      return f.s->reputation && *f.s->reputation >= p.number;
+    case Kind::kMinFreePorts:
+      return a.free_ports && *a.free_ports >= p.integer;
   }
   return false;
 }
@@ -143,8 +156,10 @@ bool holds(const PreparedQuery& pq, int i, const Facts& f) {
         if (holds(pq, c, f)) return true;
       }
       return false;
-    case Kind::kNot: return !holds(pq, n.children[0], f);
-    default: return leaf_holds(n, f);
+    case Kind::kNot:
+      return !holds(pq, n.children[0], f);
+    default:
+      return leaf_holds(n, f);
   }
 }
 
@@ -165,8 +180,10 @@ bool eval_tree(const PreparedQuery& pq, int i, const std::vector<char>& leaf, in
         if (eval_tree(pq, c, leaf, forced, forced_value)) return true;
       }
       return false;
-    case Kind::kNot: return !eval_tree(pq, n.children[0], leaf, forced, forced_value);
-    default: return leaf[static_cast<size_t>(i)] != 0;
+    case Kind::kNot:
+      return !eval_tree(pq, n.children[0], leaf, forced, forced_value);
+    default:
+      return leaf[static_cast<size_t>(i)] != 0;
   }
 }
 
@@ -188,8 +205,11 @@ void eval_all(const PreparedQuery& pq, const Facts& f, std::vector<char>* v) {
         (*v)[i] = any ? 1 : 0;
         break;
       }
-      case Kind::kNot: (*v)[i] = (*v)[static_cast<size_t>(n.children[0])] != 0 ? 0 : 1; break;
-      default: (*v)[i] = leaf_holds(n, f) ? 1 : 0;
+      case Kind::kNot:
+        (*v)[i] = (*v)[static_cast<size_t>(n.children[0])] != 0 ? 0 : 1;
+        break;
+      default:
+        (*v)[i] = leaf_holds(n, f) ? 1 : 0;
     }
   }
 }
@@ -213,8 +233,10 @@ std::string why_failed(const Node& n, const Facts& f) {
   const Predicate& p = *n.p;
   switch (p.kind) {
     case Kind::kAll:
-    case Kind::kAny: return "does not hold";
-    case Kind::kNot: return "matches " + to_json(p.children[0]).dump();
+    case Kind::kAny:
+      return "does not hold";
+    case Kind::kNot:
+      return "matches " + to_json(p.children[0]).dump();
     case Kind::kFree: {
       std::string out;
       for (int c = 0; c < 4; ++c) {
@@ -233,10 +255,14 @@ std::string why_failed(const Node& n, const Facts& f) {
     case Kind::kRateCeiling:
       return fmt::format("{} {} above {}", rate_key(p.rate), format_credits(Money::micros(rate_of(f.s->rates, p.rate))),
                          format_credits(Money::micros(p.micros)));
-    case Kind::kSandbox: return "no sandbox " + p.text;
-    case Kind::kImage: return "image " + p.text + " not cached";
-    case Kind::kCountry: return a.country ? "country " + *a.country + " not listed" : "advertises no country";
-    case Kind::kWithinKm: return fmt::format("{:.1f} km away, above {:g} km", km_of(n, f), p.number);
+    case Kind::kSandbox:
+      return "no sandbox " + p.text;
+    case Kind::kImage:
+      return "image " + p.text + " not cached";
+    case Kind::kCountry:
+      return a.country ? "country " + *a.country + " not listed" : "advertises no country";
+    case Kind::kWithinKm:
+      return fmt::format("{:.1f} km away, above {:g} km", km_of(n, f), p.number);
     case Kind::kWithinMs: {
       const auto ms = ms_of(n, f);
       if (!ms) {
@@ -276,11 +302,20 @@ void rank_keys(const PreparedQuery& pq, std::vector<Match>* ms) {
   if (q.rank != RankBy::kMix) {
     for (Match& m : *ms) {
       switch (q.rank) {
-        case RankBy::kPrice: m.key = static_cast<double>(m.f.hourly->micros()); break;
-        case RankBy::kDistance: m.key = m.f.near_km.value_or(0); break;
-        case RankBy::kRtt: m.key = m.f.rtt_ms.value_or(0); break;
-        case RankBy::kReputation: m.key = rep_key(m.f); break;
-        case RankBy::kMix: break;
+        case RankBy::kPrice:
+          m.key = static_cast<double>(m.f.hourly->micros());
+          break;
+        case RankBy::kDistance:
+          m.key = m.f.near_km.value_or(0);
+          break;
+        case RankBy::kRtt:
+          m.key = m.f.rtt_ms.value_or(0);
+          break;
+        case RankBy::kReputation:
+          m.key = rep_key(m.f);
+          break;
+        case RankBy::kMix:
+          break;
       }
     }
     return;
@@ -352,8 +387,8 @@ void add_chosen(Quote* out, const Facts& f) {
 
 struct Target {
   int node = 0;
-  int comp = -1;         // kFree: which resource
-  bool ceiling = true;   // raising it admits more (else lowering does)
+  int comp = -1;        // kFree: which resource
+  bool ceiling = true;  // raising it admits more (else lowering does)
   double old = 0;
   std::vector<double> values;  // of adverts that relaxing it alone would admit
 };
@@ -368,17 +403,27 @@ std::vector<Target> relaxation_targets(const PreparedQuery& pq) {
     switch (p.kind) {
       case Kind::kFree:
         for (int c = 0; c < 4; ++c) {
-          if (component(p.free, c) > 0) out.push_back(Target{ni, c, false, static_cast<double>(component(p.free, c)), {}});
+          if (component(p.free, c) > 0)
+            out.push_back(Target{ni, c, false, static_cast<double>(component(p.free, c)), {}});
         }
         break;
       case Kind::kMaxPricePerHour:
       case Kind::kMaxTotalPrice:
-      case Kind::kRateCeiling: out.push_back(Target{ni, -1, true, static_cast<double>(p.micros), {}}); break;
+      case Kind::kRateCeiling:
+        out.push_back(Target{ni, -1, true, static_cast<double>(p.micros), {}});
+        break;
       case Kind::kWithinKm:
-      case Kind::kWithinMs: out.push_back(Target{ni, -1, true, p.number, {}}); break;
-      case Kind::kMinReputation: out.push_back(Target{ni, -1, false, p.number, {}}); break;
-      case Kind::kMinFreePorts: out.push_back(Target{ni, -1, false, static_cast<double>(p.integer), {}}); break;
-      default: break;
+      case Kind::kWithinMs:
+        out.push_back(Target{ni, -1, true, p.number, {}});
+        break;
+      case Kind::kMinReputation:
+        out.push_back(Target{ni, -1, false, p.number, {}});
+        break;
+      case Kind::kMinFreePorts:
+        out.push_back(Target{ni, -1, false, static_cast<double>(p.integer), {}});
+        break;
+      default:
+        break;
     }
   }
   return out;
@@ -394,14 +439,22 @@ double target_value(const PreparedQuery& pq, const Target& t, const Facts& f) {
         if (c != t.comp && component(a.free, c) < component(n.p->free, c)) return kNaN;
       }
       return static_cast<double>(component(a.free, t.comp));
-    case Kind::kMaxPricePerHour: return static_cast<double>(f.hourly->micros());
-    case Kind::kMaxTotalPrice: return static_cast<double>(f.total->micros());
-    case Kind::kRateCeiling: return static_cast<double>(rate_of(f.s->rates, n.p->rate));
-    case Kind::kWithinKm: return km_of(n, f);
-    case Kind::kWithinMs: return ms_of(n, f).value_or(kNaN);
-    case Kind::kMinReputation: return f.s->reputation.value_or(kNaN);
-    case Kind::kMinFreePorts: return a.free_ports ? static_cast<double>(*a.free_ports) : kNaN;
-    default: return kNaN;
+    case Kind::kMaxPricePerHour:
+      return static_cast<double>(f.hourly->micros());
+    case Kind::kMaxTotalPrice:
+      return static_cast<double>(f.total->micros());
+    case Kind::kRateCeiling:
+      return static_cast<double>(rate_of(f.s->rates, n.p->rate));
+    case Kind::kWithinKm:
+      return km_of(n, f);
+    case Kind::kWithinMs:
+      return ms_of(n, f).value_or(kNaN);
+    case Kind::kMinReputation:
+      return f.s->reputation.value_or(kNaN);
+    case Kind::kMinFreePorts:
+      return a.free_ports ? static_cast<double>(*a.free_ports) : kNaN;
+    default:
+      return kNaN;
   }
 }
 
@@ -412,20 +465,29 @@ std::string relax_text(const PreparedQuery& pq, const Target& t, double to, std:
     case Kind::kFree:
       *unit = kResourceNames[t.comp];
       return fmt::format("lower the free {} minimum to {}", kResourceNames[t.comp], static_cast<int64_t>(to));
-    case Kind::kMaxPricePerHour: *unit = "micros/h"; return "raise the price ceiling to " + money_h(m);
+    case Kind::kMaxPricePerHour:
+      *unit = "micros/h";
+      return "raise the price ceiling to " + money_h(m);
     case Kind::kMaxTotalPrice:
       *unit = "micros";
       return "raise the total price ceiling to " + format_credits(m) + " for the duration";
     case Kind::kRateCeiling:
       *unit = "micros";
       return fmt::format("raise the {} ceiling to {}", rate_key(p.rate), format_credits(m));
-    case Kind::kWithinKm: *unit = "km"; return fmt::format("widen to {:.3f} km", to);
-    case Kind::kWithinMs: *unit = "ms"; return fmt::format("widen to {:.3f} ms", to);
-    case Kind::kMinReputation: *unit = "reputation"; return fmt::format("lower the reputation minimum to {:.6f}", to);
+    case Kind::kWithinKm:
+      *unit = "km";
+      return fmt::format("widen to {:.3f} km", to);
+    case Kind::kWithinMs:
+      *unit = "ms";
+      return fmt::format("widen to {:.3f} ms", to);
+    case Kind::kMinReputation:
+      *unit = "reputation";
+      return fmt::format("lower the reputation minimum to {:.6f}", to);
     case Kind::kMinFreePorts:
       *unit = "ports";
       return fmt::format("lower the free ports minimum to {}", static_cast<int64_t>(to));
-    default: return "";
+    default:
+      return "";
   }
 }
 
@@ -434,9 +496,12 @@ std::string relax_text(const PreparedQuery& pq, const Target& t, double to, std:
 double round_out(const PreparedQuery& pq, const Target& t, double v) {
   switch (pq.nodes[static_cast<size_t>(t.node)].p->kind) {
     case Kind::kWithinKm:
-    case Kind::kWithinMs: return std::ceil(v * 1000) / 1000;
-    case Kind::kMinReputation: return std::floor(v * 1e6) / 1e6;
-    default: return v;
+    case Kind::kWithinMs:
+      return std::ceil(v * 1000) / 1000;
+    case Kind::kMinReputation:
+      return std::floor(v * 1e6) / 1e6;
+    default:
+      return v;
   }
 }
 
@@ -479,16 +544,16 @@ std::string compact(const Predicate& p) {
   return s;
 }
 
-
-void note(std::map<std::string, RemovedBy>* removed, const std::string& path, const std::string& text,
-          const Facts& f, const std::function<std::string()>& why) {
+void note(std::map<std::string, RemovedBy>* removed, const std::string& path, const std::string& text, const Facts& f,
+          const std::function<std::string()>& why) {
   RemovedBy& r = (*removed)[path];
   if (r.predicate.empty()) {
     r.predicate = path;
     r.text = text;
   }
   ++r.count;
-  if (r.examples.size() < kMaxQueryExamples) r.examples.push_back(RemovedExample{f.s->advert.server, f.s->advert.name, why()});
+  if (r.examples.size() < kMaxQueryExamples)
+    r.examples.push_back(RemovedExample{f.s->advert.server, f.s->advert.name, why()});
 }
 
 }  // namespace

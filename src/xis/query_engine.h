@@ -38,13 +38,13 @@ struct PreparedQuery {
     const Predicate* p = nullptr;
     std::string path;
     std::vector<int> children;
-    bool monotone = true;  // no "not" above it: relaxing it can only add matches
-    std::optional<GeoPoint> point = std::nullopt;    // kWithinKm: its point or the query's near
-    std::optional<Coordinate> ref = std::nullopt;    // kWithinMs: its reference or the query's
+    bool monotone = true;                          // no "not" above it: relaxing it can only add matches
+    std::optional<GeoPoint> point = std::nullopt;  // kWithinKm: its point or the query's near
+    std::optional<Coordinate> ref = std::nullopt;  // kWithinMs: its reference or the query's
   };
   std::vector<Node> nodes;
   std::optional<Coordinate> rtt_ref = std::nullopt;  // the query's rtt_from, resolved
-  bool by_rtt = false;                              // ranking needs an estimated RTT
+  bool by_rtt = false;                               // ranking needs an estimated RTT
 };
 
 // The network coordinate in the live advert of `server`, or nullopt when it has none (or no

@@ -25,8 +25,8 @@ struct Fixture {
   std::set<std::string> servers;
 
   Fixture() {
-    const GeoPoint places[] = {{51'507'400, -127'800}, {48'856'600, 2'352'200}, {35'676'200, 139'650'300},
-                               {40'712'800, -74'006'000}};
+    const GeoPoint places[] = {
+        {51'507'400, -127'800}, {48'856'600, 2'352'200}, {35'676'200, 139'650'300}, {40'712'800, -74'006'000}};
     const char* countries[] = {"GB", "FR", "JP", ""};
     for (int i = 0; i < 4; ++i) {
       const auto k = KeyPair::generate();

@@ -19,7 +19,9 @@ using testing::run_xop;
 class CliQuoteTest : public ::testing::Test {
  protected:
   CliQuoteTest()
-      : clock_(SystemClock::instance().now_ms()), svc_(XisOptions{}, clock_), server_(HttpServerOptions{}, svc_.router()) {}
+      : clock_(SystemClock::instance().now_ms()),
+        svc_(XisOptions{}, clock_),
+        server_(HttpServerOptions{}, svc_.router()) {}
   void SetUp() override {
     ASSERT_TRUE(server_.start());
     ASSERT_TRUE(UserHome(HomeDirs::single(home_.path())).save_key(KeyPair::generate()).has_value());
@@ -61,13 +63,13 @@ class CliQuoteTest : public ::testing::Test {
 
 TEST_F(CliQuoteTest, PrintsServersPricesRemovalsAndTheRelaxation) {
   // Two cores for 10 hours in France or Britain under 1.00/h: paris-1 (0.80/h) and london-1 (0.60/h).
-  auto r = run_xop({"quote", "--cpu", "2", "--memory", "1GiB", "--max-price", "1.00", "--country", "FR,GB",
-                    "--count", "2", "--hours", "10"},
+  auto r = run_xop({"quote", "--cpu", "2", "--memory", "1GiB", "--max-price", "1.00", "--country", "FR,GB", "--count",
+                    "2", "--hours", "10"},
                    env_);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("2 servers for 10 h: 14.00 credits in all"), std::string::npos) << r.out;
   EXPECT_LT(r.out.find("london-1"), r.out.find("paris-1")) << r.out;  // cheapest first
-  EXPECT_NE(r.out.find("6.00"), std::string::npos) << r.out;           // london-1 for 10 h
+  EXPECT_NE(r.out.find("6.00"), std::string::npos) << r.out;          // london-1 for 10 h
   EXPECT_NE(r.out.find("4 live servers considered, 2 matched"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("price 1.40/h above 1.00/h"), std::string::npos) << r.out;  // paris-2
   EXPECT_NE(r.out.find("country JP not listed"), std::string::npos) << r.out;

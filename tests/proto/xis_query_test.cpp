@@ -67,7 +67,8 @@ TEST(XisQueryDecode, UnknownKeysAreRefusedWithTheirPath) {
                  "query.where.all[1].sandbx: unknown predicate");
   expect_refused(R"({"where": {"max_rate": {"rate": "cpu_reserve_per_core_hour", "micros": 1, "x": 1}}})",
                  "query.where.max_rate.x");
-  expect_refused(R"({"where": {"max_rate": {"rate": "bananas", "micros": 1}}})", "query.where.max_rate.rate: must be one of");
+  expect_refused(R"({"where": {"max_rate": {"rate": "bananas", "micros": 1}}})",
+                 "query.where.max_rate.rate: must be one of");
   expect_refused(R"({"where": {"within_km": {"km": 1, "off": {}}}, "near": {"lat_e6": 0, "lon_e6": 0}})",
                  "query.where.within_km.off");
   expect_refused(R"({"spread": {"max_per_owner": 1, "max_per_planet": 1}})", "query.spread.max_per_planet");

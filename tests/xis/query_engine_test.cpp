@@ -3,9 +3,8 @@
 // the full scan, and the answer's size bound at 5,000 adverts.
 #include "xis/query_engine.h"
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <cmath>
 #include <map>
@@ -95,16 +94,31 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
 }
 
 TEST_F(QueryEngineTest, EachPredicateAdmitsExactlyWhatItSays) {
-  add({.name = "a", .location = testing::kLondon, .free = {4000, 8 * kGiB, 0, 0},
-       .rates = testing::rates_per_core_hour(500'000), .sandboxes = {"runc"},
-       .coord = coord_ms(0, 10), .country = "GB", .free_ports = 10, .images = {"sha256:aa"}},
+  add({.name = "a",
+       .location = testing::kLondon,
+       .free = {4000, 8 * kGiB, 0, 0},
+       .rates = testing::rates_per_core_hour(500'000),
+       .sandboxes = {"runc"},
+       .coord = coord_ms(0, 10),
+       .country = "GB",
+       .free_ports = 10,
+       .images = {"sha256:aa"}},
       "", 0.9);
-  add({.name = "b", .location = testing::kParis, .free = {1000, 2 * kGiB, 0, 0},
-       .rates = testing::rates_per_core_hour(900'000), .sandboxes = {"crun"},
-       .coord = coord_ms(0, 40), .country = "FR", .free_ports = 2, .images = {}},
+  add({.name = "b",
+       .location = testing::kParis,
+       .free = {1000, 2 * kGiB, 0, 0},
+       .rates = testing::rates_per_core_hour(900'000),
+       .sandboxes = {"crun"},
+       .coord = coord_ms(0, 40),
+       .country = "FR",
+       .free_ports = 2,
+       .images = {}},
       "", 0.5);
-  add({.name = "c", .location = testing::kTokyo, .free = {8000, 1 * kGiB, 0, 0},
-       .rates = testing::rates_per_core_hour(2'000'000), .sandboxes = {"runc", "crun"}});
+  add({.name = "c",
+       .location = testing::kTokyo,
+       .free = {8000, 1 * kGiB, 0, 0},
+       .rates = testing::rates_per_core_hour(2'000'000),
+       .sandboxes = {"runc", "crun"}});
   const std::string base = R"("reservation": {"cpu_millis": 1000}, "count": 100, )";
   auto match = [&](const std::string& where, const std::string& extra = "") {
     return sorted(names(run_ok("{" + base + extra + R"("where": )" + where + "}")));
@@ -238,7 +252,10 @@ TEST_F(QueryEngineTest, RelaxationOfAPriceCeilingIsExact) {
 }
 
 TEST_F(QueryEngineTest, RelaxationOfDistanceRttAndMinimums) {
-  add({.name = "paris", .location = testing::kParis, .free = {2000, 4 * kGiB, 0, 0}, .coord = coord_ms(30, 40),
+  add({.name = "paris",
+       .location = testing::kParis,
+       .free = {2000, 4 * kGiB, 0, 0},
+       .coord = coord_ms(30, 40),
        .free_ports = 3});
   add({.name = "newyork", .location = testing::kNewYork, .free = {500, 4 * kGiB, 0, 0}, .coord = coord_ms(60, 80)});
   const std::string near = R"("near": {"lat_e6": 51507400, "lon_e6": -127800}, )";
@@ -277,13 +294,19 @@ TEST_F(QueryEngineTest, RelaxationsAreSortedBySmallestRelativeChange) {
 }
 
 TEST_F(QueryEngineTest, RankingModesAndTiesBreakByServerId) {
-  add({.name = "near_dear", .location = testing::kLondon, .rates = testing::rates_per_core_hour(3'000'000),
+  add({.name = "near_dear",
+       .location = testing::kLondon,
+       .rates = testing::rates_per_core_hour(3'000'000),
        .coord = coord_ms(50, 0)},
       "", 0.2);
-  add({.name = "far_cheap", .location = testing::kTokyo, .rates = testing::rates_per_core_hour(1'000'000),
+  add({.name = "far_cheap",
+       .location = testing::kTokyo,
+       .rates = testing::rates_per_core_hour(1'000'000),
        .coord = coord_ms(5, 0)},
       "", 0.99);
-  add({.name = "mid", .location = testing::kParis, .rates = testing::rates_per_core_hour(2'000'000),
+  add({.name = "mid",
+       .location = testing::kParis,
+       .rates = testing::rates_per_core_hour(2'000'000),
        .coord = coord_ms(20, 0)});
   using V = std::vector<std::string>;
   const std::string common =
@@ -364,7 +387,8 @@ TEST_F(QueryEngineTest, UnresolvedReferenceServerIsNotFound) {
 TEST_F(QueryEngineTest, MatchesAgreesWithTheScan) {
   std::mt19937 rng(7);
   for (int i = 0; i < 60; ++i) {
-    add({.name = "m" + std::to_string(i), .free = {std::uniform_int_distribution<int64_t>(0, 4000)(rng), kGiB, 0, 0},
+    add({.name = "m" + std::to_string(i),
+         .free = {std::uniform_int_distribution<int64_t>(0, 4000)(rng), kGiB, 0, 0},
          .rates = testing::rates_per_core_hour(std::uniform_int_distribution<int64_t>(1, 3'000'000)(rng)),
          .country = (i % 3 == 0) ? std::optional<std::string>("FR") : std::nullopt});
   }
@@ -396,9 +420,11 @@ TEST_F(QueryEngineTest, OrderedPathGivesTheFullScansAnswer) {
     const GeoPoint p{lat(rng), lon(rng)};
     const AdvertCoord c = coord_ms(ms(rng), ms(rng));
     for (int j = 0; j < (i % 5 == 0 ? 2 : 1); ++j) {
-      add({.name = fmt::format("g{}_{}", i, j), .location = p,
+      add({.name = fmt::format("g{}_{}", i, j),
+           .location = p,
            .rates = testing::rates_per_core_hour(std::uniform_int_distribution<int64_t>(1, 2'000'000)(rng)),
-           .sandboxes = {(i % 4 == 0) ? "crun" : "runc"}, .coord = c,
+           .sandboxes = {(i % 4 == 0) ? "crun" : "runc"},
+           .coord = c,
            .country = (i % 2 == 0) ? "FR" : "DE"},
           "owner" + std::to_string(i % 7));
     }
@@ -407,8 +433,8 @@ TEST_F(QueryEngineTest, OrderedPathGivesTheFullScansAnswer) {
   int compared = 0;
   for (const char* rank : {"distance", "rtt"}) {
     for (int count : {1, 5, 30}) {
-      for (const char* spread : {"", R"(, "spread": {"max_per_owner": 2, "max_per_country": 3})",
-                                 R"(, "spread": {"min_km": 2000})"}) {
+      for (const char* spread :
+           {"", R"(, "spread": {"max_per_owner": 2, "max_per_country": 3})", R"(, "spread": {"min_km": 2000})"}) {
         const std::string text = fmt::format(
             R"({{"rank": "{}", "count": {}, "explain": false, "reservation": {{"cpu_millis": 1000}},
                 "near": {{"lat_e6": 10000000, "lon_e6": 20000000}},
@@ -437,7 +463,9 @@ TEST_F(QueryEngineTest, OrderedPathGivesTheFullScansAnswer) {
         ASSERT_EQ(names(ord), names(full)) << text;
         EXPECT_EQ(ord.total_price, full.total_price);
         EXPECT_FALSE(full.chosen.empty());
-        if (count == 1 && std::string(spread).empty()) EXPECT_LT(visited, l.size() / 2) << "stops early";
+        if (count == 1 && std::string(spread).empty()) {
+          EXPECT_LT(visited, l.size() / 2) << "stops early";
+        }
         ++compared;
       }
     }
@@ -464,7 +492,7 @@ TEST_F(QueryEngineTest, AnswerSizeIsBoundedWhateverTheNumberOfAdverts) {
   // examples of at most ~900 bytes, 8 relaxations of at most ~1 KiB.
   const size_t bound = 3 * kMaxAdvertBytes + (kMaxQueryNodes + 2) * (256 + 512 + kMaxQueryExamples * 900) + 8 * 1024;
   EXPECT_LT(sizes[1], bound);
-  EXPECT_LT(sizes[1], size_t{16} << 10);                    // what it is here: ~ 6 predicates' examples
+  EXPECT_LT(sizes[1], size_t{16} << 10);  // what it is here: ~ 6 predicates' examples
   EXPECT_LT(sizes[1], sizes[0] + 200) << "grows only by the digits of the counts";
 }
 

@@ -16,7 +16,9 @@ using testing::AdvertSpec;
 class XisQueryHttpTest : public ::testing::Test {
  protected:
   XisQueryHttpTest()
-      : clock_(SystemClock::instance().now_ms()), svc_(XisOptions{}, clock_), server_(HttpServerOptions{}, svc_.router()) {}
+      : clock_(SystemClock::instance().now_ms()),
+        svc_(XisOptions{}, clock_),
+        server_(HttpServerOptions{}, svc_.router()) {}
   void SetUp() override {
     ASSERT_TRUE(server_.start());
     ep_ = Endpoint{"127.0.0.1", server_.port()};
@@ -48,11 +50,15 @@ class XisQueryHttpTest : public ::testing::Test {
 };
 
 TEST_F(XisQueryHttpTest, QuoteWithExplanationThroughTheTypedClient) {
-  advertise({.name = "cheap", .location = testing::kParis, .rates = testing::rates_per_core_hour(400'000),
-             .country = "FR"});
-  advertise({.name = "dear", .location = testing::kLondon, .rates = testing::rates_per_core_hour(2'000'000),
+  advertise(
+      {.name = "cheap", .location = testing::kParis, .rates = testing::rates_per_core_hour(400'000), .country = "FR"});
+  advertise({.name = "dear",
+             .location = testing::kLondon,
+             .rates = testing::rates_per_core_hour(2'000'000),
              .country = "GB"});
-  advertise({.name = "elsewhere", .location = testing::kTokyo, .rates = testing::rates_per_core_hour(300'000),
+  advertise({.name = "elsewhere",
+             .location = testing::kTokyo,
+             .rates = testing::rates_per_core_hour(300'000),
              .country = "JP"});
   XisClient xis(anon());
   auto q = query_from_json(*parse_json(R"({"reservation": {"cpu_millis": 1000}, "duration_ms": 36000000,
