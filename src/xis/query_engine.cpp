@@ -390,12 +390,44 @@ struct Target {
   int comp = -1;        // kFree: which resource
   bool ceiling = true;  // raising it admits more (else lowering does)
   double old = 0;
-  std::vector<double> values;  // of adverts that relaxing it alone would admit
+  // Of the adverts that relaxing it alone would admit, the `need` best values (a heap whose top
+  // is the worst of them: the threshold), and then how many the threshold admits.
+  std::vector<double> best;
+  bool has_threshold = false;
+  double to = 0;
+  int64_t admitted = 0;
+
+  [[nodiscard]] bool better(double a, double b) const { return ceiling ? a < b : a > b; }
+  void offer(double x, size_t need) {
+    auto cmp = [this](double a, double b) { return better(a, b); };  // top: the worst kept
+    if (best.size() < need) {
+      best.push_back(x);
+      std::push_heap(best.begin(), best.end(), cmp);
+    } else if (better(x, best.front())) {
+      std::pop_heap(best.begin(), best.end(), cmp);
+      best.back() = x;
+      std::push_heap(best.begin(), best.end(), cmp);
+    }
+  }
+  [[nodiscard]] bool admits(double x) const { return ceiling ? x <= to : x >= to; }
 };
+
+Target make_target(int node, int comp, bool ceiling, double old) {
+  Target t;
+  t.node = node;
+  t.comp = comp;
+  t.ceiling = ceiling;
+  t.old = old;
+  return t;
+}
+
+// The numeric predicates (and resources of "free") not under a "not", the first kMaxTargets of
+// them in pre-order: each costs a tree evaluation per failing advert, so hostile queries are bounded.
+constexpr size_t kMaxTargets = 32;
 
 std::vector<Target> relaxation_targets(const PreparedQuery& pq) {
   std::vector<Target> out;
-  for (size_t i = 0; i < pq.nodes.size(); ++i) {
+  for (size_t i = 0; i < pq.nodes.size() && out.size() < kMaxTargets; ++i) {
     const Node& n = pq.nodes[i];
     if (!n.monotone) continue;
     const Predicate& p = *n.p;
@@ -404,23 +436,23 @@ std::vector<Target> relaxation_targets(const PreparedQuery& pq) {
       case Kind::kFree:
         for (int c = 0; c < 4; ++c) {
           if (component(p.free, c) > 0)
-            out.push_back(Target{ni, c, false, static_cast<double>(component(p.free, c)), {}});
+            out.push_back(make_target(ni, c, false, static_cast<double>(component(p.free, c))));
         }
         break;
       case Kind::kMaxPricePerHour:
       case Kind::kMaxTotalPrice:
       case Kind::kRateCeiling:
-        out.push_back(Target{ni, -1, true, static_cast<double>(p.micros), {}});
+        out.push_back(make_target(ni, -1, true, static_cast<double>(p.micros)));
         break;
       case Kind::kWithinKm:
       case Kind::kWithinMs:
-        out.push_back(Target{ni, -1, true, p.number, {}});
+        out.push_back(make_target(ni, -1, true, p.number));
         break;
       case Kind::kMinReputation:
-        out.push_back(Target{ni, -1, false, p.number, {}});
+        out.push_back(make_target(ni, -1, false, p.number));
         break;
       case Kind::kMinFreePorts:
-        out.push_back(Target{ni, -1, false, static_cast<double>(p.integer), {}});
+        out.push_back(make_target(ni, -1, false, static_cast<double>(p.integer)));
         break;
       default:
         break;
@@ -505,30 +537,51 @@ double round_out(const PreparedQuery& pq, const Target& t, double v) {
   }
 }
 
-void relax(const PreparedQuery& pq, std::vector<Target>& targets, int64_t matched, Quote* out) {
+// For every target whose relaxation alone admits an advert that fails now, calls fn(t, value).
+void for_each_relaxable(const PreparedQuery& pq, std::span<const StoredAdvert* const> failing,
+                        std::vector<Target>& targets, const std::function<void(Target&, double)>& fn) {
+  std::vector<char> v;
+  for (const StoredAdvert* s : failing) {
+    const Facts f = facts_of(pq, *s);
+    eval_all(pq, f, &v);
+    for (Target& t : targets) {
+      if (v[static_cast<size_t>(t.node)] != 0) continue;
+      const double x = target_value(pq, t, f);
+      if (std::isnan(x)) continue;
+      if (eval_tree(pq, 0, v, t.node, true)) fn(t, x);
+    }
+  }
+}
+
+// Two passes over the failing adverts: the thresholds (the need-th best value), then how many
+// each admits (ties included), so memory is O(targets x need) whatever the number of adverts.
+void relax(const PreparedQuery& pq, std::span<const StoredAdvert* const> failing, std::vector<Target>& targets,
+           int64_t matched, Quote* out) {
   const int64_t need = pq.query.count - matched;
   if (need <= 0) return;  // enough match: what fell short was the spread
-  std::vector<std::pair<double, Relaxation>> found;
+  const auto n = static_cast<size_t>(need);
+  for_each_relaxable(pq, failing, targets, [n](Target& t, double x) { t.offer(x, n); });
+  bool any = false;
   for (Target& t : targets) {
-    if (static_cast<int64_t>(t.values.size()) < need) continue;
-    auto& v = t.values;
-    const auto k = static_cast<std::ptrdiff_t>(need - 1);
-    if (t.ceiling) {
-      std::nth_element(v.begin(), v.begin() + k, v.end());
-    } else {
-      std::nth_element(v.begin(), v.begin() + k, v.end(), std::greater<>());
-    }
-    const double to = round_out(pq, t, v[static_cast<size_t>(k)]);
-    int64_t admitted = 0;
-    for (double x : v) admitted += (t.ceiling ? x <= to : x >= to) ? 1 : 0;
+    if (t.best.size() < n) continue;
+    t.has_threshold = any = true;
+    t.to = round_out(pq, t, t.best.front());
+  }
+  if (!any) return;
+  for_each_relaxable(pq, failing, targets, [](Target& t, double x) {
+    if (t.has_threshold && t.admits(x)) ++t.admitted;
+  });
+  std::vector<std::pair<double, Relaxation>> found;
+  for (const Target& t : targets) {
+    if (!t.has_threshold) continue;
     Relaxation r;
     r.predicate = pq.nodes[static_cast<size_t>(t.node)].path;
     if (t.comp >= 0) r.predicate += std::string(".") + kResourceNames[t.comp];
-    r.text = relax_text(pq, t, to, &r.unit);
+    r.text = relax_text(pq, t, t.to, &r.unit);
     r.from = t.old;
-    r.to = to;
-    r.would_match = matched + admitted;
-    const double change = std::abs(to - t.old) / std::max(std::abs(t.old), 1e-9);
+    r.to = t.to;
+    r.would_match = matched + t.admitted;
+    const double change = std::abs(t.to - t.old) / std::max(std::abs(t.old), 1e-9);
     found.emplace_back(change, std::move(r));
   }
   std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
@@ -544,16 +597,17 @@ std::string compact(const Predicate& p) {
   return s;
 }
 
-void note(std::map<std::string, RemovedBy>* removed, const std::string& path, const std::string& text, const Facts& f,
+// Counts one removal against entry `r` (named on first use), keeping the first examples.
+void note(RemovedBy* r, const std::string& path, const std::function<std::string()>& text, const Facts& f,
           const std::function<std::string()>& why) {
-  RemovedBy& r = (*removed)[path];
-  if (r.predicate.empty()) {
-    r.predicate = path;
-    r.text = text;
+  if (r->count == 0) {
+    r->predicate = path;
+    r->text = text();
   }
-  ++r.count;
-  if (r.examples.size() < kMaxQueryExamples)
-    r.examples.push_back(RemovedExample{f.s->advert.server, f.s->advert.name, why()});
+  ++r->count;
+  if (r->examples.size() < kMaxQueryExamples) {
+    r->examples.push_back(RemovedExample{f.s->advert.server, f.s->advert.name, why()});
+  }
 }
 
 }  // namespace
@@ -619,7 +673,10 @@ Quote run_query(const PreparedQuery& pq, std::span<const StoredAdvert* const> ad
     std::sort(order.begin(), order.end(), by_server);  // examples are the lowest server ids
   }
   std::vector<Match> ms;
-  std::map<std::string, RemovedBy> removed;  // by path
+  // By node index; the implicit "reservation" and "rank" after the nodes.
+  std::vector<RemovedBy> removed(q.explain ? pq.nodes.size() + 2 : 0);
+  const size_t kReservation = pq.nodes.size();
+  const size_t kRank = pq.nodes.size() + 1;
   std::vector<char> v;
   std::vector<int> blamed;
   std::vector<const StoredAdvert*> failing;  // explain: those relaxing one predicate may admit
@@ -637,20 +694,27 @@ Quote run_query(const PreparedQuery& pq, std::span<const StoredAdvert* const> ad
       continue;
     }
     if (!p_ok) {
-      note(&removed, "reservation", "the price of the reservation can be computed", f,
-           [&] { return "price cannot be computed: " + f.price_error; });
+      note(
+          &removed[kReservation], "reservation",
+          [] { return std::string("the price of the reservation can be computed"); }, f,
+          [&] { return "price cannot be computed: " + f.price_error; });
     }
     if (!r_ok) {
-      note(&removed, "rank", "a network coordinate of the reference's dimensions (to rank by RTT)", f, [&] {
-        return std::string(s->advert.coord ? "network coordinate of other dimensions" : "no network coordinate");
-      });
+      note(
+          &removed[kRank], "rank",
+          [] { return std::string("a network coordinate of the reference's dimensions (to rank by RTT)"); }, f,
+          [&] {
+            return std::string(s->advert.coord ? "network coordinate of other dimensions" : "no network coordinate");
+          });
     }
     if (v[0] == 0) {
       blamed.clear();
       blame(pq, 0, v, &blamed);
       for (int i : blamed) {
         const Node& n = pq.nodes[static_cast<size_t>(i)];
-        note(&removed, n.path, compact(*n.p), f, [&] { return why_failed(n, f); });
+        note(
+            &removed[static_cast<size_t>(i)], n.path, [&] { return compact(*n.p); }, f,
+            [&] { return why_failed(n, f); });
       }
     }
     if (p_ok && r_ok) failing.push_back(s);
@@ -670,30 +734,13 @@ Quote run_query(const PreparedQuery& pq, std::span<const StoredAdvert* const> ad
   if (!q.explain) return out;
   out.live = static_cast<int64_t>(order.size());
   out.matched = static_cast<int64_t>(ms.size());
-  // Path order: pre-order of the tree (paths sort so within one level only up to [9]; use node order).
-  for (const Node& n : pq.nodes) {
-    auto it = removed.find(n.path);
-    if (it != removed.end()) out.removed.push_back(std::move(it->second));
-  }
-  for (const char* implicit : {"reservation", "rank"}) {
-    auto it = removed.find(implicit);
-    if (it != removed.end()) out.removed.push_back(std::move(it->second));
+  // In the tree's pre-order, then the implicit ones.
+  for (RemovedBy& r : removed) {
+    if (r.count > 0) out.removed.push_back(std::move(r));
   }
   if (static_cast<int64_t>(out.chosen.size()) < q.count) {
     std::vector<Target> targets = relaxation_targets(pq);
-    if (!targets.empty()) {
-      for (const StoredAdvert* s : failing) {
-        const Facts f = facts_of(pq, *s);
-        eval_all(pq, f, &v);
-        for (Target& t : targets) {
-          if (v[static_cast<size_t>(t.node)] != 0) continue;
-          const double x = target_value(pq, t, f);
-          if (std::isnan(x)) continue;
-          if (eval_tree(pq, 0, v, t.node, true)) t.values.push_back(x);
-        }
-      }
-      relax(pq, targets, out.matched, &out);
-    }
+    if (!targets.empty()) relax(pq, failing, targets, out.matched, &out);
   }
   return out;
 }

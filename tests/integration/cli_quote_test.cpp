@@ -57,7 +57,7 @@ class CliQuoteTest : public ::testing::Test {
   SimulatedClock clock_;
   XisService svc_;
   HttpServer server_;
-  TempDir home_;
+  testing::TempDir home_;
   std::map<std::string, std::string> env_;
 };
 
