@@ -114,6 +114,26 @@ TEST_F(CliQuoteTest, JsonAndQueryFile) {
   EXPECT_NE(r.err.find("query.where.sandbx: unknown predicate"), std::string::npos) << r.err;
 }
 
+// `xop search` keeps its flags and table but asks the same engine: bounded removal summaries.
+TEST_F(CliQuoteTest, SearchUsesTheSameEngine) {
+  auto r = run_xop({"search", "--cpu-millis", "1000", "--max-price", "0.50", "--count", "2"}, env_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_LT(r.out.find("london-1"), r.out.find("paris-1")) << r.out;  // 0.30/h, 0.40/h
+  EXPECT_EQ(r.out.find("tokyo-1  "), std::string::npos) << r.out;     // only as an example below
+  EXPECT_NE(r.out.find("not chosen: 2 removed by where.all[1] {\"max_price_per_hour_micros\":500000}"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("e.g. paris-2: price 0.70/h above 0.50/h"), std::string::npos) << r.out;
+  r = run_xop({"--json", "search", "--near", "48.8566,2.3522", "--count", "1"}, env_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto q = quote_from_json(*parse_json(r.out));
+  ASSERT_TRUE(q.has_value()) << r.out;
+  ASSERT_EQ(q->chosen.size(), 1u);
+  EXPECT_EQ(q->chosen[0].advert.name, "paris-1");
+  EXPECT_EQ(q->ranked_out, 3);
+  EXPECT_EQ(run_xop({"search", "--count", "101"}, env_).code, 2);
+}
+
 TEST_F(CliQuoteTest, UsageErrors) {
   for (const auto& bad : std::vector<std::vector<std::string>>{{"quote", "--within-ms", "10"},
                                                                {"quote", "--within-km", "10"},
