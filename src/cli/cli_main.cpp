@@ -60,7 +60,8 @@ void choose_profile(const CLI::App& app, CliState* st) {
 // `xop --help` lists verbs in groups: what users run, what server owners run, the daemons.
 void group_verbs(CLI::App& app) {
   static const std::map<std::string, std::string> kGroup = {
-      {"account", "User commands"}, {"search", "User commands"},    {"locate", "User commands"},
+      {"account", "User commands"}, {"search", "User commands"},    {"quote", "User commands"},
+      {"locate", "User commands"},
       {"deploy", "User commands"},  {"sessions", "User commands"},  {"logs", "User commands"},
       {"stop", "User commands"},    {"extend", "User commands"},    {"statement", "User commands"},
       {"key", "Owner commands"},    {"earnings", "Owner commands"}, {"corp", "Daemons"},
@@ -134,6 +135,7 @@ int run_cli(int argc, char** argv) {
   add_account_command(app, st);
   add_search_command(app, st);
   add_locate_command(app, st);
+  add_quote_command(app, st);
   add_deploy_command(app, st);
   add_sessions_commands(app, st);
   add_extend_command(app, st);

@@ -27,4 +27,8 @@ Result<SearchResult> XisClient::search(const SearchQuery& q) {
                                   kMaxSearchAnswerBytes);
 }
 
+Result<Quote> XisClient::quote(const Query& q) {
+  return call_typed<Quote>(api_, "POST", "/v1/query", to_json(q), quote_from_json, kMaxQuoteAnswerBytes);
+}
+
 }  // namespace xop

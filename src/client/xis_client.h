@@ -10,6 +10,7 @@
 #include "client/api_client.h"
 #include "proto/search.h"
 #include "proto/xis_answers.h"
+#include "proto/xis_query.h"
 
 namespace xop {
 
@@ -25,9 +26,12 @@ class XisClient {
   Result<AdvertAccepted> submit_advert(const SignedDoc& ad);  // POST /v1/adverts (signed)
   Result<std::vector<SignedDoc>> adverts();                   // GET /v1/adverts
   Result<SearchResult> search(const SearchQuery& q);          // POST /v1/search
+  Result<Quote> quote(const Query& q);                        // POST /v1/query
 
   static constexpr size_t kMaxAdvertsAnswerBytes = size_t{64} << 20;
   static constexpr size_t kMaxSearchAnswerBytes = size_t{16} << 20;
+  // A quote holds at most kMaxQueryCount adverts of kMaxAdvertBytes and bounded explain parts.
+  static constexpr size_t kMaxQuoteAnswerBytes = size_t{8} << 20;
 
  private:
   ApiClient api_;

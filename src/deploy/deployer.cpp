@@ -16,12 +16,76 @@
 #include "core/units.h"
 #include "image/oci_layout.h"
 #include "proto/search.h"
+#include "proto/xis_query.h"
 
 namespace xop {
 
 namespace {
 // A server accepts blobs up to 512 MiB (kMaxBlobBytes in server/image_store.h).
 constexpr size_t kMaxBlobUploadBytes = 512u << 20;
+
+// What discovery found for a manifest: the chosen servers in rank order, "name: reason" lines
+// for the others, and the explanation an empty answer gives.
+struct Found {
+  std::vector<Candidate> candidates;
+  std::vector<std::string> rejected;
+  int64_t considered = 0;  // live servers XIS looked at
+  std::string why;         // lines "\n  ..." saying why servers were not chosen
+};
+
+// Asks XIS through the query language (POST /v1/query: the reservation required free and
+// priced, the ceiling, nearest first when the manifest names a point). A count above what one
+// query may ask (kMaxQueryCount) uses POST /v1/search, which lists every server.
+Result<Found> discover(XisClient& xis, const DeployManifest& m) {
+  Found f;
+  if (m.count > kMaxQueryCount) {
+    SearchQuery q;
+    q.min = m.resources;
+    q.max_price_per_hour = m.max_price_per_hour;
+    q.near = m.near;
+    q.count = m.count;
+    XOP_ASSIGN_OR_RETURN(auto r, xis.search(q));
+    f.candidates = std::move(r.candidates);
+    for (const auto& x : r.rejected) {
+      f.rejected.push_back(x.name + ": " + x.reason);
+      f.why += "\n  " + x.name + ": " + x.reason;
+    }
+    f.considered = static_cast<int64_t>(f.candidates.size() + r.rejected.size());
+    return f;
+  }
+  Query q;
+  q.reservation = m.resources;
+  Predicate free;
+  free.kind = Predicate::Kind::kFree;
+  free.free = m.resources;
+  q.where.children.push_back(free);
+  if (m.max_price_per_hour) {
+    Predicate c;
+    c.kind = Predicate::Kind::kMaxPricePerHour;
+    c.micros = m.max_price_per_hour->micros();
+    q.where.children.push_back(c);
+  }
+  if (m.near) {
+    q.near = m.near;
+    q.rank = RankBy::kDistance;
+  }
+  q.count = m.count;
+  XOP_ASSIGN_OR_RETURN(auto quote, xis.quote(q));
+  for (auto& c : quote.chosen) {
+    f.candidates.push_back(
+        Candidate{std::move(c.advert), std::move(c.advert_doc), c.distance_km.value_or(0), c.price_per_hour});
+  }
+  f.considered = quote.live;
+  for (const auto& r : quote.removed) {
+    f.why += "\n  " + std::to_string(r.count) + " removed by " + r.text + ", e.g.:";
+    for (const auto& e : r.examples) {
+      f.rejected.push_back(e.name + ": " + e.why);
+      f.why += "\n    " + e.name + ": " + e.why;
+    }
+  }
+  if (!quote.relaxations.empty()) f.why += "\n  smallest change: " + quote.relaxations[0].text;
+  return f;
+}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -51,22 +115,14 @@ Result<DeployResult> Deployer::deploy(const DeployManifest& m, const Progress& p
       std::to_string(total / 1024) + " KiB)");
 
   XOP_ASSIGN_OR_RETURN(auto xis, XisClient::connect(xis_url_, std::nullopt, clock_, connector_));
-  SearchQuery q;
-  q.min = m.resources;
-  q.max_price_per_hour = m.max_price_per_hour;
-  q.near = m.near;
-  q.count = m.count;
-  XOP_ASSIGN_OR_RETURN(auto found, xis.search(q));
+  XOP_ASSIGN_OR_RETURN(auto found, discover(xis, m));
   DeployResult result;
-  for (const auto& r : found.rejected) result.rejected.push_back(r.name + ": " + r.reason);
+  result.rejected = found.rejected;
   if (found.candidates.empty()) {
-    // Why, in XIS's words: one line per server it considered.
-    std::string why;
-    for (const auto& r : found.rejected) why += "\n  " + r.name + ": " + r.reason;
-    return make_error(ErrorCode::kResourceExhausted, found.rejected.empty()
+    return make_error(ErrorCode::kResourceExhausted, found.considered == 0
                                                          ? "no server matches the manifest (XIS knows no server)"
                                                          : "no server matches the manifest; XIS considered " +
-                                                               std::to_string(found.rejected.size()) + ":" + why);
+                                                               std::to_string(found.considered) + ":" + found.why);
   }
   if (static_cast<int64_t>(found.candidates.size()) < m.count) {
     say("only " + std::to_string(found.candidates.size()) + " of " + std::to_string(m.count) +

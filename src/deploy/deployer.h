@@ -39,8 +39,10 @@ struct DeployOutcome {
 
 struct DeployResult {
   std::vector<DeployOutcome> outcomes;
-  std::vector<std::string> rejected;  // "name: reason" from discovery
-  bool interrupted = false;           // the cancellation was set during the deploy
+  // "name: reason" from discovery: examples of the servers each predicate removed (at most 5 per
+  // predicate; every server when the count is above what one query may ask, kMaxQueryCount)
+  std::vector<std::string> rejected;
+  bool interrupted = false;  // the cancellation was set during the deploy
   double seconds = 0;
 };
 

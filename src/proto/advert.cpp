@@ -124,7 +124,12 @@ const Schema<Advert>& advert_schema() {
           .i64("ttl_ms", &Advert::ttl_ms, 1, 3'600'000)
           .opt_object("coord", &Advert::coord, advert_coord_schema())
           .opt_str("probe", &Advert::probe, 64)
+          .opt_str("country", &Advert::country, 2)
+          .opt_i64("free_ports", &Advert::free_ports, 0, 65'535)
           .check([](const Advert& a) { return is_account_id(a.server) ? "" : ".server: not an account id"; })
+          .check([](const Advert& a) {
+            return !a.country || is_country_code(*a.country) ? "" : ".country: not an ISO 3166-1 alpha-2 code";
+          })
           .check([](const Advert& a) {
             const bool ok = a.images_total < 0 || a.images_total > static_cast<int64_t>(a.images.size());
             return ok ? "" : ".images_total: present only when larger than the images listed";
@@ -135,6 +140,10 @@ const Schema<Advert>& advert_schema() {
             return parse_endpoint(a.endpoint).map([](const auto&) {});
           });
   return s;
+}
+
+bool is_country_code(std::string_view s) {
+  return s.size() == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z';
 }
 
 Json to_json(const GeoPoint& g) { return geo_schema().encode(g); }

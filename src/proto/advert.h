@@ -59,7 +59,15 @@ struct Advert {
   // Where its coordinate probe responder listens (proto/coord_probe.h), "host:port" (IPv4 or
   // localhost); absent: the endpoint's host and port number, over UDP.
   std::optional<std::string> probe = std::nullopt;
+  // ISO 3166-1 alpha-2 code ("FR"), when the server's config names one (is_country_code).
+  std::optional<std::string> country = std::nullopt;
+  // Host ports this server can still publish sessions' ports on, when it says.
+  std::optional<int64_t> free_ports = std::nullopt;
 };
+
+// Two upper-case ASCII letters (the shape of an ISO 3166-1 alpha-2 code; not checked against the
+// list of assigned codes, which changes).
+bool is_country_code(std::string_view s);
 
 // The wire forms, declared once (core/schema.h; docs/formats.md).
 const Schema<GeoPoint>& geo_schema();

@@ -25,6 +25,8 @@ Result<SignedDoc> make_advert(const AdvertSource& src, const Resources& free, co
   a.ttl_ms = src.ttl_ms;
   if (src.coord && validate_coordinate(*src.coord)) a.coord = advert_coord_of(*src.coord);
   a.probe = src.probe;
+  if (!src.country.empty()) a.country = src.country;
+  a.free_ports = src.free_ports;
   return SignedDoc::sign(kAdvertType, to_json(a), key);
 }
 

@@ -43,6 +43,7 @@ ConfigTable server_config_table(ServerConfigInput* in) {
   t.add_string("owner_consent_file", &c.owner_consent_file,
                "The owner's signed consent from `xop server consent` (default: <data_dir>/owner-consent.json)");
   t.add_string("city", &c.city, "City named in the advert");
+  t.add_string("country", &c.country, "ISO 3166-1 alpha-2 country code named in the advert, e.g. FR (default: none)");
   t.add_number("latitude", &in->latitude, -90, 90, "Latitude in degrees, for distance ranking");
   t.add_number("longitude", &in->longitude, -180, 180, "Longitude in degrees");
   t.add_string("runtime", &c.runtime,
@@ -139,6 +140,9 @@ Result<ServerConfig> server_config_from_toml(const toml::table& t, const ConfigF
     return invalid("server.sample_interval_ms: must not exceed charging_interval_ms");
   }
   if (auto p = parse_ipv4_cidr(c.network_pool); !p) return invalid("server.network.pool: " + p.error().message);
+  if (!c.country.empty() && !is_country_code(c.country)) {
+    return invalid("server.country: not an ISO 3166-1 alpha-2 code (two upper-case letters, e.g. FR)");
+  }
   if (auto p = parse_port_range(c.network_port_range); !p) {
     return invalid("server.network.port_range: " + p.error().message);
   }

@@ -29,6 +29,7 @@ struct ServerConfig {
   // server first registers; default: <data_dir>/owner-consent.json.
   std::string owner_consent_file;
   std::string city;
+  std::string country;  // ISO 3166-1 alpha-2 code named in the advert; empty: none
   GeoPoint location;
   std::string runtime = "auto";  // "auto" (crun where the host allows it, else runc), "runc", "crun", "mock" (tests)
   // The sessions' seccomp allow list (server/seccomp_profile.h); empty: the built-in

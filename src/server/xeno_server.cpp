@@ -476,6 +476,13 @@ Status XenoServer::start() {
   d.advert_src.price_sheet = d.price_sheet;
   d.advert_src.sandboxes = {d.sandbox->kind()};
   d.advert_src.ttl_ms = cfg.advert_ttl_ms;
+  d.advert_src.country = cfg.country;
+  // The port range's size: the ports sessions may publish on (not net of those in use).
+  if (d.network) {
+    if (auto r = parse_port_range(d.network->options().port_range)) {
+      d.advert_src.free_ports = int64_t{r->last} - r->first + 1;
+    }
+  }
 
   XOP_RETURN_IF_ERROR(d.start_coord());
 

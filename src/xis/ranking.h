@@ -40,6 +40,9 @@ struct StoredAdvert {
   TimeMs expires_at = 0;  // live while now < expires_at
   std::string owner;      // the server's owner account (from the corp); empty when not checked
   size_t bytes = 0;       // wire size of the advert, counted against the store's byte budget
+  // The server's reputation in [0, 1], when XIS knows one (nothing fills it yet: a later issue's
+  // reputation service will); a query's min_reputation fails while it is absent.
+  std::optional<double> reputation = std::nullopt;
 };
 
 // Ranks `adverts` (any order; server ids must be unique) for query `q` at time `now`.

@@ -10,6 +10,7 @@
 #include "proto/xis_answers.h"
 #include "proto/xis_bodies.h"
 #include "xis/advert_store.h"
+#include "xis/query_engine.h"
 #include "xis/ranking.h"
 #include "xis/ttl_cache.h"
 
@@ -209,6 +210,31 @@ struct State {
     return r;
   }
 
+  // A quote for `q` over the live adverts: ordered by the nearest-first visit when the query
+  // allows it (xis/query_engine.h can_run_ordered), else a full scan.
+  Result<Quote> quote(const Query& q) const {
+    Result<Quote> r = Quote{};
+    const TimeMs now = clock.now_ms();
+    store.with_live(now, [&](std::span<const StoredAdvert* const> live) {
+      auto pq = prepare_query(q, coord_lookup_over(live));
+      if (!pq) {
+        r = tl::make_unexpected(pq.error());
+        return;
+      }
+      const PreparedQuery& p = **pq;
+      if (!can_run_ordered(p)) {
+        r = run_query(p, live, now);
+      } else if (p.query.rank == RankBy::kDistance) {
+        r = run_query_ordered(
+            p, [&](const OrderedFn& fn) { visit_sorted_geo(live, *p.query.near, now, fn); }, now);
+      } else {
+        r = run_query_ordered(
+            p, [&](const OrderedFn& fn) { visit_sorted_rtt(live, *p.rtt_ref, now, fn); }, now);
+      }
+    });
+    return r;
+  }
+
   XisOptions opts;
   const Clock& clock;
   XisPeers peers;
@@ -289,6 +315,15 @@ HttpResponse post_search(const State& st, const HttpRequest& req) {
   return json_response(200, to_json(st.search(*q)));
 }
 
+HttpResponse post_query(const State& st, const HttpRequest& req) {
+  if (auto s = check_json_content_type(req); !s) return error_response(s.error());
+  auto q = decode_query_body(req.body);
+  if (!q) return error_response(q.error());
+  auto quote = st.quote(*q);
+  if (!quote) return error_response(quote.error());
+  return json_response(200, to_json(*quote));
+}
+
 }  // namespace
 
 struct XisService::Impl {
@@ -315,6 +350,9 @@ XisService::XisService(XisOptions opts, const Clock& clock, XisPeers peers) : im
   r->add(
       "POST", "/v1/search", [st](const HttpRequest& req, const PathParams&) { return post_search(*st, req); },
       kMaxSearchBody);
+  r->add(
+      "POST", "/v1/query", [st](const HttpRequest& req, const PathParams&) { return post_query(*st, req); },
+      kMaxQueryBody);
   impl_->state = std::move(st);
   impl_->router = std::move(r);
 }
@@ -334,6 +372,7 @@ Status XisService::accept(const SignedDoc& advert_doc) {
 }
 
 SearchResult XisService::search(const SearchQuery& q) const { return impl_->state->search(q); }
+Result<Quote> XisService::quote(const Query& q) const { return impl_->state->quote(q); }
 
 void XisService::set_bus(AdvertBus* bus) {
   std::lock_guard lock(impl_->state->bus_mu);

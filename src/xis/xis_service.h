@@ -12,6 +12,7 @@
 #include "proto/advert.h"
 #include "proto/search.h"
 #include "xis/advert_bus.h"
+#include "proto/xis_query.h"
 #include "xis/rate_limiter.h"
 #include "xis/xis_peers.h"
 
@@ -62,6 +63,9 @@ class XisService {
   // registration and endpoint possession are not (the sharing instance checked them). An advert
   // this instance holds already, or a newer one of, is refused with kConflict (harmless).
   Status accept_shared(std::string_view body);
+  // POST /v1/query: the quote for `q` (xis/query_engine.h); kNotFound when its RTT reference
+  // server has no live advert with a coordinate.
+  [[nodiscard]] Result<Quote> quote(const Query& q) const;
   [[nodiscard]] size_t live_adverts() const;
   // Entries and wire bytes held by the advert store (what the memory bounds limit).
   [[nodiscard]] size_t stored_entries() const;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "crypto/keys.h"
+#include "server/advertiser.h"
 #include "support/test_support.h"
 
 namespace xop {
@@ -310,6 +311,46 @@ TEST(ServerConfigTest, SizesWithUnitsAndCreditsAsText) {
   expect_invalid(minimal() + "[capacity]\nmemory_bytes = \"1.5.3GiB\"\n", "memory_bytes");
   expect_invalid(minimal() + "[prices]\ncpu_use_per_core_hour = \"-0.40\"\n", "cpu_use_per_core_hour");
   expect_invalid(minimal() + "[prices]\ncpu_use_per_core_hour = \"0.0000001\"\n", "cpu_use_per_core_hour");
+}
+
+}  // namespace
+}  // namespace xop
+
+namespace xop {
+namespace {
+
+TEST(ServerConfigCountry, OptionalAndValidated) {
+  auto none = parse(minimal());
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_EQ(none->country, "");
+  auto fr = parse(minimal() + "country = \"FR\"\n");
+  ASSERT_TRUE(fr) << fr.error().message;
+  EXPECT_EQ(fr->country, "FR");
+  expect_invalid(minimal() + "country = \"fr\"\n", "server.country: not an ISO 3166-1 alpha-2 code");
+  expect_invalid(minimal() + "country = \"France\"\n", "server.country");
+  expect_invalid(minimal() + "country = 33\n", "country");
+}
+
+TEST(AdvertiserFields, CountryAndFreePortsTravelInTheSignedAdvert) {
+  const auto key = KeyPair::generate();
+  AdvertSource src;
+  src.server_id = key.account_id();
+  src.name = "s";
+  src.endpoint = "http://127.0.0.1:7000";
+  src.price_sheet = *SignedDoc::sign(kPriceSheetType, to_json(PriceSheet{key.account_id(), 1, Rates{}}), key);
+  src.sandboxes = {"runc"};
+  auto plain = make_advert(src, Resources{}, {}, 1000, key);
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_FALSE(plain->body.contains("country"));  // old adverts stay byte-identical
+  EXPECT_FALSE(plain->body.contains("free_ports"));
+  src.country = "DE";
+  src.free_ports = 10'000;
+  auto doc = make_advert(src, Resources{}, {}, 1000, key);
+  ASSERT_TRUE(doc) << doc.error().message;
+  auto a = verify_advert(*doc);
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->country, "DE");
+  EXPECT_EQ(a->free_ports, 10'000);
 }
 
 }  // namespace

@@ -35,6 +35,9 @@ struct AdvertSpec {
   TimeMs issued_at = 1'700'000'000'000;
   int64_t ttl_ms = 30'000;
   std::optional<AdvertCoord> coord = std::nullopt;
+  std::optional<std::string> country = std::nullopt;
+  std::optional<int64_t> free_ports = std::nullopt;
+  std::vector<std::string> images{};
 };
 
 inline Advert make_advert(const KeyPair& k, const AdvertSpec& s) {
@@ -51,6 +54,9 @@ inline Advert make_advert(const KeyPair& k, const AdvertSpec& s) {
   a.issued_at = s.issued_at;
   a.ttl_ms = s.ttl_ms;
   a.coord = s.coord;
+  a.country = s.country;
+  a.free_ports = s.free_ports;
+  a.images = s.images;
   return a;
 }
 
