@@ -60,12 +60,14 @@ void choose_profile(const CLI::App& app, CliState* st) {
 // `xop --help` lists verbs in groups: what users run, what server owners run, the daemons.
 void group_verbs(CLI::App& app) {
   static const std::map<std::string, std::string> kGroup = {
-      {"account", "User commands"}, {"search", "User commands"},    {"quote", "User commands"},
-      {"locate", "User commands"},
-      {"deploy", "User commands"},  {"sessions", "User commands"},  {"logs", "User commands"},
-      {"stop", "User commands"},    {"extend", "User commands"},    {"statement", "User commands"},
-      {"key", "Owner commands"},    {"earnings", "Owner commands"}, {"corp", "Daemons"},
-      {"xis", "Daemons"},           {"server", "Daemons"},          {"dev", "Daemons"},
+      {"account", "User commands"}, {"search", "User commands"},
+      {"quote", "User commands"},   {"locate", "User commands"},
+      {"deploy", "User commands"},  {"sessions", "User commands"},
+      {"logs", "User commands"},    {"stop", "User commands"},
+      {"extend", "User commands"},  {"statement", "User commands"},
+      {"key", "Owner commands"},    {"earnings", "Owner commands"},
+      {"corp", "Daemons"},          {"xis", "Daemons"},
+      {"server", "Daemons"},        {"dev", "Daemons"},
       {"completion", "Shell"}};
   for (auto* s : app.get_subcommands([](const CLI::App*) { return true; })) {
     const auto it = kGroup.find(s->get_name());

@@ -24,7 +24,7 @@ void add_dev_command(CLI::App& app, CliState& st);
 void add_account_command(CLI::App& app, CliState& st);
 void add_search_command(CLI::App& app, CliState& st);
 void add_locate_command(CLI::App& app, CliState& st);  // locate (network coordinate)
-void add_quote_command(CLI::App& app, CliState& st);  // quote (POST /v1/query)
+void add_quote_command(CLI::App& app, CliState& st);   // quote (POST /v1/query)
 void add_deploy_command(CLI::App& app, CliState& st);
 void add_sessions_commands(CLI::App& app, CliState& st);  // sessions, logs, stop
 void add_extend_command(CLI::App& app, CliState& st);     // extend (credit control)

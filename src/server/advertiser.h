@@ -20,8 +20,8 @@ struct AdvertSource {
   SignedDoc price_sheet;
   std::vector<std::string> sandboxes;
   int64_t ttl_ms = 15'000;
-  std::optional<Coordinate> coord;   // the network coordinate to advertise (server/coord_prober.h)
-  std::optional<std::string> probe;  // the probe responder's address when not the endpoint's
+  std::optional<Coordinate> coord;                   // the network coordinate to advertise (server/coord_prober.h)
+  std::optional<std::string> probe;                  // the probe responder's address when not the endpoint's
   std::string country;                               // empty: the advert names none
   std::optional<int64_t> free_ports = std::nullopt;  // published ports the server offers, when it has a network
 };

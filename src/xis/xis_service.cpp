@@ -210,29 +210,27 @@ struct State {
     return r;
   }
 
-  // A quote for `q` over the live adverts: ordered by the nearest-first visit when the query
-  // allows it (xis/query_engine.h can_run_ordered), else a full scan.
+  // A quote for `q` over the live adverts: nearest first through the advert store's indexes when
+  // the query allows it (xis/query_engine.h can_run_ordered: the visit stops once `count` are
+  // chosen), else a full scan. The query is prepared (its RTT reference resolved) under the
+  // store's shared lock; the indexed visit takes that lock itself, so it runs after.
   Result<Quote> quote(const Query& q) const {
-    Result<Quote> r = Quote{};
     const TimeMs now = clock.now_ms();
+    Result<std::unique_ptr<PreparedQuery>> pq = nullptr;
+    std::optional<Quote> scanned;
     store.with_live(now, [&](std::span<const StoredAdvert* const> live) {
-      auto pq = prepare_query(q, coord_lookup_over(live));
-      if (!pq) {
-        r = tl::make_unexpected(pq.error());
-        return;
-      }
-      const PreparedQuery& p = **pq;
-      if (!can_run_ordered(p)) {
-        r = run_query(p, live, now);
-      } else if (p.query.rank == RankBy::kDistance) {
-        r = run_query_ordered(
-            p, [&](const OrderedFn& fn) { visit_sorted_geo(live, *p.query.near, now, fn); }, now);
-      } else {
-        r = run_query_ordered(
-            p, [&](const OrderedFn& fn) { visit_sorted_rtt(live, *p.rtt_ref, now, fn); }, now);
-      }
+      pq = prepare_query(q, coord_lookup_over(live));
+      if (pq && !can_run_ordered(**pq)) scanned = run_query(**pq, live, now);
     });
-    return r;
+    if (!pq) return tl::make_unexpected(pq.error());
+    if (scanned) return std::move(*scanned);
+    const PreparedQuery& p = **pq;
+    if (p.query.rank == RankBy::kDistance) {
+      return run_query_ordered(
+          p, [&](const OrderedFn& fn) { store.visit_nearest_geo(*p.query.near, now, fn); }, now);
+    }
+    return run_query_ordered(
+        p, [&](const OrderedFn& fn) { store.visit_nearest_rtt(*p.rtt_ref, now, fn); }, now);
   }
 
   XisOptions opts;

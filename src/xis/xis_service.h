@@ -11,8 +11,8 @@
 #include "net/router.h"
 #include "proto/advert.h"
 #include "proto/search.h"
-#include "xis/advert_bus.h"
 #include "proto/xis_query.h"
+#include "xis/advert_bus.h"
 #include "xis/rate_limiter.h"
 #include "xis/xis_peers.h"
 
