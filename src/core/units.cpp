@@ -37,6 +37,13 @@ struct Decimal {
   size_t end = 0;
 };
 
+// "not a size" / "not an amount of credits".
+std::string not_a(const char* what, std::string_view text) {
+  const char c = what[0];
+  const bool vowel = c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u';
+  return std::string(vowel ? "not an " : "not a ") + what + ": \"" + std::string(text) + "\"";
+}
+
 Result<Decimal> leading_decimal(std::string_view text, int max_frac_digits, const char* what) {
   Decimal d;
   size_t i = 0;
@@ -45,7 +52,7 @@ Result<Decimal> leading_decimal(std::string_view text, int max_frac_digits, cons
     d.whole = d.whole * 10 + static_cast<uint64_t>(text[i] - '0');
     ++i;
   }
-  if (i == 0) return invalid("not a " + std::string(what) + ": \"" + std::string(text) + "\"");
+  if (i == 0) return invalid(not_a(what, text));
   if (i < text.size() && text[i] == '.') {
     ++i;
     const size_t start = i;
@@ -57,7 +64,7 @@ Result<Decimal> leading_decimal(std::string_view text, int max_frac_digits, cons
       ++d.frac_digits;
       ++i;
     }
-    if (i == start) return invalid("not a " + std::string(what) + ": \"" + std::string(text) + "\"");
+    if (i == start) return invalid(not_a(what, text));
   }
   d.end = i;
   return d;
