@@ -14,7 +14,7 @@
 #include <memory>
 #include <random>
 
-#include "../tests/support/builders.h"  // relative: benches do not have tests/ on the path
+#include "random_advert.h"
 #include "xis/query_engine.h"
 
 namespace xop {
@@ -38,23 +38,8 @@ World& world(size_t n) {
   for (size_t i = 0; i < n; ++i) {
     const KeyPair k = KeyPair::generate();
     Rates rates;
-    rates.cpu_reserve_per_core_hour = 200'000 + static_cast<int64_t>(rng() % 2'000'000);
-    rates.memory_reserve_per_gib_hour = 10'000 + static_cast<int64_t>(rng() % 200'000);
-    Advert a;
-    a.server = k.account_id();
-    a.name = "srv-" + std::to_string(i);
-    a.endpoint = "http://" + k.account_id() + ".bench:7000";
-    a.city = "somewhere";
-    a.location = {static_cast<int64_t>(rng() % 160'000'000) - 80'000'000,
-                  static_cast<int64_t>(rng() % 360'000'000) - 180'000'000};
-    a.capacity = Resources{16'000, 64LL << 30, 1LL << 40, 10'000'000'000};
-    a.free = Resources{static_cast<int64_t>(rng() % 16'000), static_cast<int64_t>(rng() % (64LL << 30)), 1LL << 39,
-                       1'000'000'000};
-    a.price_sheet = testing::signed_price_sheet(k, kStart, rates);
-    a.sandboxes = {rng() % 5 == 0 ? "qemu" : "runc"};
+    Advert a = bench::random_advert(k, rng, static_cast<int>(i), kStart, &rates);
     a.country = countries[rng() % 6];
-    a.issued_at = kStart;
-    a.ttl_ms = 3'600'000;
     SignedDoc doc = *SignedDoc::sign(kAdvertType, to_json(a), k);
     w->stored.push_back(StoredAdvert{std::move(a), std::move(doc), rates, kStart, kStart + 3'600'000, "", 0});
   }

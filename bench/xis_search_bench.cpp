@@ -13,9 +13,9 @@
 #include <memory>
 #include <random>
 
-#include "../tests/support/builders.h"  // relative: benches do not have tests/ on the path
 #include "core/clock.h"
 #include "proto/search.h"
+#include "random_advert.h"
 #include "xis/ranking.h"
 #include "xis/xis_service.h"
 
@@ -33,28 +33,6 @@ struct World {
   std::unique_ptr<XisService> svc;
 };
 
-Advert random_advert(const KeyPair& k, std::mt19937_64& rng, int i, TimeMs now, Rates* rates_out) {
-  Rates rates;
-  rates.cpu_reserve_per_core_hour = 200'000 + static_cast<int64_t>(rng() % 2'000'000);
-  rates.memory_reserve_per_gib_hour = 10'000 + static_cast<int64_t>(rng() % 200'000);
-  Advert a;
-  a.server = k.account_id();
-  a.name = "srv-" + std::to_string(i);
-  a.endpoint = "http://" + k.account_id() + ".bench:7000";
-  a.city = "somewhere";
-  a.location = {static_cast<int64_t>(rng() % 160'000'000) - 80'000'000,
-                static_cast<int64_t>(rng() % 360'000'000) - 180'000'000};
-  a.capacity = Resources{16'000, 64LL << 30, 1LL << 40, 10'000'000'000};
-  a.free = Resources{static_cast<int64_t>(rng() % 16'000), static_cast<int64_t>(rng() % (64LL << 30)), 1LL << 39,
-                     1'000'000'000};
-  a.price_sheet = testing::signed_price_sheet(k, now, rates);
-  a.sandboxes = {rng() % 5 == 0 ? "qemu" : "runc"};
-  a.issued_at = now;
-  a.ttl_ms = 3'600'000;
-  *rates_out = rates;
-  return a;
-}
-
 // Worlds are built once per size (signing 100k adverts takes a few seconds).
 World& world(size_t n) {
   static std::map<size_t, std::unique_ptr<World>> worlds;
@@ -71,7 +49,7 @@ World& world(size_t n) {
   for (size_t i = 0; i < n; ++i) {
     w->keys.push_back(KeyPair::generate());
     Rates rates;
-    Advert a = random_advert(w->keys.back(), rng, static_cast<int>(i), kStart, &rates);
+    Advert a = bench::random_advert(w->keys.back(), rng, static_cast<int>(i), kStart, &rates);
     SignedDoc doc = *SignedDoc::sign(kAdvertType, to_json(a), w->keys.back());
     if (!w->svc->accept(doc)) std::abort();
     w->stored.push_back(StoredAdvert{std::move(a), doc, rates, kStart, kStart + 3'600'000, "", 0});
@@ -145,7 +123,7 @@ void BM_Accept(benchmark::State& state) {
     state.PauseTiming();
     const KeyPair& k = w.keys[i++ % w.keys.size()];
     Rates rates;
-    Advert a = random_advert(k, rng, 0, ++issued, &rates);
+    Advert a = bench::random_advert(k, rng, 0, ++issued, &rates);
     SignedDoc doc = *SignedDoc::sign(kAdvertType, to_json(a), k);
     w.clock.set_ms(issued);
     state.ResumeTiming();
